@@ -1,0 +1,150 @@
+// Package cli is the pg-backup-api command line: one binary whose commands
+// work on the store directly (create, list, inspect) or serve it over HTTP.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/runner"
+	"github.com/urfave/cli/v2"
+)
+
+// BuildInfo is stamped in at release time.
+type BuildInfo struct {
+	Version, Commit, Date string
+}
+
+// Environment variables we read.
+const (
+	EnvConfig        = "PG_BACKUP_API_CONFIG"
+	EnvBarmanConfig  = "PG_BACKUP_API_BARMAN_CONF" // the reference implementation's name
+	EnvBarmanCommand = "PG_BACKUP_API_BARMAN_COMMAND"
+)
+
+// settings are the resolved global settings: flag, else environment, else
+// config file, else default.
+type settings struct {
+	file          *FileConfig
+	barmanConfig  string
+	barmanCommand string
+}
+
+type appState struct {
+	build    BuildInfo
+	settings settings
+}
+
+// Run runs the application with args (os.Args style).
+func Run(app *cli.App, args []string) error {
+	return app.Run(interspersed(app, args))
+}
+
+// NewApp returns the command-line application.
+func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
+	st := &appState{build: build}
+	app := &cli.App{
+		Name:      "pg-backup-api",
+		Usage:     "ask Barman to recover, switch and update configuration, and track each request",
+		Version:   build.Version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Description: "Operations are stored under Barman's barman_home in the layout of the Python pg-backup-api, " +
+			"so its files and ours are interchangeable. Commands work on that store directly; `serve` offers " +
+			"the same operations over the documented HTTP API.\n\n" + exitCodesHelp,
+		EnableBashCompletion: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:    "config",
+				Usage:   "our configuration `FILE` (TOML)",
+				EnvVars: []string{EnvConfig},
+				Value:   DefaultConfigPath,
+			},
+			&cli.StringFlag{
+				Name:    "barman-config",
+				Usage:   "Barman's configuration `FILE` (default: barman_config from the config file, else " + ops.DefaultBarmanConfig + ")",
+				EnvVars: []string{EnvBarmanConfig},
+			},
+			&cli.StringFlag{
+				Name:    "barman-command",
+				Usage:   "`COMMAND` that runs Barman, split on spaces, never through a shell (default: barman)",
+				EnvVars: []string{EnvBarmanCommand},
+			},
+		},
+		Before: st.load,
+		Commands: []*cli.Command{
+			st.createCommand(),
+			st.listCommand(),
+			st.inspectCommand(),
+			st.runCommand(),
+			st.versionCommand(),
+		},
+		// main decides how to exit, so tests can run the app in process.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	return app
+}
+
+// load resolves the global settings once, before any command runs.
+func (st *appState) load(c *cli.Context) error {
+	path := c.String("config")
+	file, err := LoadFileConfig(path, c.IsSet("config"))
+	if err != nil {
+		return cli.Exit("pg-backup-api: "+err.Error(), ExitUsage)
+	}
+	s := settings{file: file, barmanConfig: ops.DefaultBarmanConfig, barmanCommand: "barman"}
+	if file.BarmanConfig != "" {
+		s.barmanConfig = file.BarmanConfig
+	}
+	if c.IsSet("barman-config") {
+		s.barmanConfig = c.String("barman-config")
+	}
+	if file.BarmanCommand != "" {
+		s.barmanCommand = file.BarmanCommand
+	}
+	if c.IsSet("barman-command") {
+		s.barmanCommand = c.String("barman-command")
+	}
+	st.settings = s
+	return nil
+}
+
+// service returns the engine, wired to a launcher that starts runners.
+func (st *appState) service() *ops.Service {
+	return &ops.Service{
+		BarmanConfigPath: st.settings.barmanConfig,
+		Version:          st.build.Version,
+		Launcher:         &runner.Launcher{BarmanCommand: st.settings.barmanCommand},
+	}
+}
+
+// cliRequester names the person at the shell for the audit trail.
+func cliRequester() ops.Requester {
+	name := fmt.Sprintf("uid:%d", os.Getuid())
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return ops.Requester{Name: "cli:" + name}
+}
+
+func (st *appState) versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version, commit and build date",
+		Flags: []cli.Flag{outputFlag()},
+		Action: func(c *cli.Context) error {
+			p, err := newPrinter(c)
+			if err != nil {
+				return err
+			}
+			if p.format == formatJSON {
+				return p.json(map[string]string{"version": st.build.Version, "commit": st.build.Commit, "date": st.build.Date})
+			}
+			fmt.Fprintf(p.w, "pg-backup-api %s (commit %s, built %s)\n", st.build.Version, st.build.Commit, st.build.Date)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/urfave/cli/v2"
+)
+
+func waitFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "block until the operation ends; exit 0 if DONE, 4 if FAILED"}
+}
+
+func serverFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: usage}
+}
+
+func (st *appState) createCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "register an operation and start Barman for it",
+		UsageText: "pg-backup-api create recovery|config-switch|config-update [flags]\npg-backup-api create --payload FILE|- [--server NAME] [--wait]",
+		Description: "Each operation is validated against Barman's configuration and backup catalog, recorded, and run " +
+			"by a background runner (one per server, one at a time). The operation ID is printed at once; " +
+			"--wait blocks until Barman is done.\n\n" +
+			"--payload takes the documented JSON request body as-is, so the files of the HTTP API's curl examples work unchanged.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "payload", Aliases: []string{"p"}, Usage: "documented JSON payload `FILE`, or - for standard input"},
+			serverFlag("server `NAME` for server operations (recovery, config_switch)"),
+			waitFlag(),
+			outputFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageError("unknown operation %q: use recovery, config-switch, config-update or --payload", c.Args().First())
+			}
+			if !c.IsSet("payload") {
+				return usageError("say what to create: recovery, config-switch, config-update, or --payload FILE (see --help)")
+			}
+			data, err := readInput(c.App.Reader, c.String("payload"))
+			if err != nil {
+				return err
+			}
+			payload, err := ops.DecodeObject(data, ops.DecodeOptions{RejectDuplicateKeys: true})
+			if err != nil {
+				return usageError("payload %s: %v", c.String("payload"), err)
+			}
+			return st.create(c, c.String("server"), payload)
+		},
+		Subcommands: []*cli.Command{
+			{
+				Name:      "recovery",
+				Usage:     "restore a backup to a remote host with barman recover",
+				UsageText: "pg-backup-api create recovery --server NAME --backup-id ID --remote-ssh-command CMD --destination-directory DIR [--wait]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
+					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Required: true, Usage: "backup `ID`, or latest/last, oldest/first, last-failed"},
+					&cli.StringFlag{Name: "remote-ssh-command", Required: true, Usage: "SSH `COMMAND` that reaches the target host, e.g. \"ssh postgres@db1\""},
+					&cli.StringFlag{Name: "destination-directory", Aliases: []string{"d"}, Required: true, Usage: "absolute `DIR` on the target host to restore into"},
+					waitFlag(),
+					outputFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					p := ops.NewObject()
+					p.Set("type", string(ops.Recovery))
+					p.Set("backup_id", c.String("backup-id"))
+					p.Set("remote_ssh_command", c.String("remote-ssh-command"))
+					p.Set("destination_directory", c.String("destination-directory"))
+					return st.create(c, c.String("server"), p)
+				},
+			},
+			{
+				Name:      "config-switch",
+				Usage:     "apply a model to a server, or remove the active one, with barman config-switch",
+				UsageText: "pg-backup-api create config-switch --server NAME (--model-name MODEL | --reset) [--wait]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
+					&cli.StringFlag{Name: "model-name", Aliases: []string{"m"}, Usage: "`MODEL` to apply"},
+					&cli.BoolFlag{Name: "reset", Usage: "remove the server's active model"},
+					waitFlag(),
+					outputFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					p := ops.NewObject()
+					p.Set("type", string(ops.ConfigSwitch))
+					switch {
+					case c.IsSet("model-name") && c.Bool("reset"):
+						return usageError("give --model-name or --reset, not both")
+					case c.IsSet("model-name"):
+						p.Set("model_name", c.String("model-name"))
+					case c.Bool("reset"):
+						p.Set("reset", true)
+					default:
+						return usageError("give --model-name MODEL to apply a model, or --reset to remove the active one")
+					}
+					return st.create(c, c.String("server"), p)
+				},
+			},
+			{
+				Name:      "config-update",
+				Usage:     "change server or model options with barman config-update",
+				UsageText: "pg-backup-api create config-update (--changes JSON | --changes-file FILE|-) [--wait]",
+				Description: "The changes are a JSON array of objects, each with \"scope\" (\"server\" or \"model\"), " +
+					"\"server_name\" or \"model_name\", and the options to set, e.g.\n" +
+					`   [{"scope": "server", "server_name": "db1", "archiver": "on"}]`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "changes", Aliases: []string{"c"}, Usage: "the changes as a JSON array"},
+					&cli.StringFlag{Name: "changes-file", Aliases: []string{"f"}, Usage: "read the changes from `FILE`, or - for standard input"},
+					waitFlag(),
+					outputFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					var data []byte
+					switch {
+					case c.IsSet("changes") && c.IsSet("changes-file"):
+						return usageError("give --changes or --changes-file, not both")
+					case c.IsSet("changes"):
+						data = []byte(c.String("changes"))
+					case c.IsSet("changes-file"):
+						var err error
+						if data, err = readInput(c.App.Reader, c.String("changes-file")); err != nil {
+							return err
+						}
+					default:
+						return usageError("give the changes with --changes JSON or --changes-file FILE")
+					}
+					// Decode through an object so the array keeps its
+					// objects' key order and is checked like a payload.
+					wrapped := append(append([]byte(`{"type": "config_update", "changes": `), data...), '}')
+					p, err := ops.DecodeObject(wrapped, ops.DecodeOptions{RejectDuplicateKeys: true})
+					if err != nil {
+						return usageError("changes are not a valid JSON array: %v", strings.TrimPrefix(err.Error(), "body "))
+					}
+					return st.create(c, "", p)
+				},
+			},
+		},
+	}
+}
+
+func readInput(stdin io.Reader, name string) ([]byte, error) {
+	const maxInput = 1 << 20
+	var r io.Reader
+	if name == "-" {
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		r = stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageError("cannot read %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, usageError("cannot read %s: %v", name, err)
+	}
+	if len(data) > maxInput {
+		return nil, usageError("%s is larger than %d bytes", name, maxInput)
+	}
+	return data, nil
+}
+
+// create is the one path every create command ends in.
+func (st *appState) create(c *cli.Context, server string, payload *ops.Object) error {
+	p, err := newPrinter(c)
+	if err != nil {
+		return err
+	}
+	svc := st.service()
+	id, err := svc.Create(server, payload, cliRequester())
+	if err != nil && id == "" {
+		return fail(err)
+	}
+	if err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %v\n", err)
+	}
+	if !c.Bool("wait") {
+		if p.format == formatJSON {
+			return p.json(map[string]any{"operation_id": id, "server": nullable(server)})
+		}
+		fmt.Fprintln(p.w, id)
+		return nil
+	}
+	if p.format != formatJSON {
+		fmt.Fprintln(p.w, id)
+	}
+	op, err := st.waitFor(c, svc, server, id)
+	if err != nil {
+		return fail(err)
+	}
+	return st.reportEnd(c, p, op)
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// waitFor polls until the operation ends. A queued operation with no active
+// runner gets one, so waiting never hangs on a runner that failed to start.
+func (st *appState) waitFor(c *cli.Context, svc *ops.Service, server, id string) (*ops.Operation, error) {
+	const poll = 200 * time.Millisecond
+	lastKick := time.Now()
+	for {
+		op, err := svc.Get(server, id)
+		if err != nil {
+			return nil, err
+		}
+		if op.Status != ops.StatusInProgress {
+			return op, nil
+		}
+		if op.Phase == ops.PhaseQueued && time.Since(lastKick) > 5*time.Second {
+			cfg, err := svc.Config()
+			if err == nil {
+				svc.Launcher.Kick(svc.Store(cfg), server, cfg.Path)
+			}
+			lastKick = time.Now()
+		}
+		select {
+		case <-c.Context.Done():
+			return nil, cli.Exit(fmt.Sprintf("pg-backup-api: stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, id), ExitError)
+		case <-time.After(poll):
+		}
+	}
+}
+
+// reportEnd prints a finished operation and sets the exit code from it.
+func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) error {
+	if p.format == formatJSON {
+		if err := p.json(toJSON(op, time.Now(), true)); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", op.ID, op.Status, humanDuration(op.Duration(time.Now())))
+	}
+	if op.Status == ops.StatusFailed {
+		if p.format != formatJSON {
+			fmt.Fprint(c.App.ErrWriter, indent(lastLines(op.Output, 20)))
+			if op.Reason != "" {
+				fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", op.Reason)
+			}
+		}
+		return cli.Exit("", ExitFailed)
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ") + "\n"
+}
+

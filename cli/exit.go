@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes. Scripts and cron rely on them; they are documented in --help,
+// the man page and README.md.
+const (
+	ExitOK          = 0
+	ExitError       = 1 // an unexpected fault
+	ExitUsage       = 2 // bad flags, arguments or payload
+	ExitNotFound    = 3 // no such server, model, backup or operation
+	ExitFailed      = 4 // the operation ended FAILED (with --wait)
+	ExitUnavailable = 5 // Barman's configuration or the store cannot be used
+	ExitConflict    = 6 // the request clashes with the current state
+)
+
+// exitCodeFor maps an engine error to an exit code.
+func exitCodeFor(err error) int {
+	switch ops.ErrorCode(err) {
+	case ops.EINVALID:
+		return ExitUsage
+	case ops.ENOTFOUND:
+		return ExitNotFound
+	case ops.EUNAVAILABLE:
+		return ExitUnavailable
+	case ops.ECONFLICT:
+		return ExitConflict
+	}
+	return ExitError
+}
+
+// fail turns err into an error that urfave/cli prints and exits with.
+func fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return err
+	}
+	return cli.Exit(fmt.Sprintf("pg-backup-api: %v", err), exitCodeFor(err))
+}
+
+// usageError reports a bad invocation.
+func usageError(format string, args ...any) error {
+	return cli.Exit("pg-backup-api: "+fmt.Sprintf(format, args...), ExitUsage)
+}
+
+const exitCodesHelp = `EXIT STATUS:
+   0  success (with --wait: the operation ended DONE)
+   1  unexpected error
+   2  usage error: bad flags, arguments or payload
+   3  not found: server, model, backup or operation
+   4  the operation ended FAILED (with --wait)
+   5  unavailable: Barman's configuration, the store or the server cannot be used
+   6  conflict with the current state`
+
+// ExitCode returns the process exit code for an error returned by the app,
+// and the message to print (empty when there is none).
+func ExitCode(err error) (int, string) {
+	if err == nil {
+		return ExitOK, ""
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode(), err.Error()
+	}
+	// Anything else comes from flag parsing in urfave/cli.
+	return ExitUsage, "pg-backup-api: " + err.Error()
+}

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/urfave/cli/v2"
+)
+
+func (st *appState) inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Aliases:   []string{"show"},
+		Usage:     "show one operation: type, status, payload, times, exit code and Barman's output",
+		UsageText: "pg-backup-api inspect ID [--server NAME] [-o json]",
+		Description: "Without --server the ID is looked up in every scope. While Barman runs, the output shown is what " +
+			"it has printed so far.",
+		Flags: []cli.Flag{
+			serverFlag("look in server `NAME`'s operations only"),
+			&cli.BoolFlag{Name: "instance", Usage: "look in instance operations only"},
+			outputFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError("inspect takes one operation ID (see pg-backup-api list)")
+			}
+			p, err := newPrinter(c)
+			if err != nil {
+				return err
+			}
+			id := c.Args().First()
+			svc := st.service()
+			var op *ops.Operation
+			switch {
+			case c.IsSet("server"):
+				op, err = svc.Get(c.String("server"), id)
+			case c.Bool("instance"):
+				op, err = svc.Get("", id)
+			default:
+				op, err = svc.Find(id)
+			}
+			if err != nil {
+				return fail(err)
+			}
+			return p.operation(op)
+		},
+	}
+}
+
+func (p *printer) operation(op *ops.Operation) error {
+	if p.format == formatJSON {
+		return p.json(toJSON(op, p.now, true))
+	}
+	payload, _ := ops.EncodePython(payloadOf(op))
+	exit := "-"
+	if op.ExitCode != nil {
+		exit = fmt.Sprint(*op.ExitCode)
+	}
+	duration := "-"
+	if !op.StartTime.IsZero() {
+		duration = humanDuration(op.Duration(p.now))
+	}
+	rows := [][]string{
+		{"ID", op.ID},
+		{"Scope", scopeLabel(op.Server)},
+		{"Type", string(op.Type)},
+		{"Status", p.statusText(op)},
+		{"Phase", string(op.Phase)},
+		{"Started", p.when(op.StartTime)},
+		{"Ended", p.when(op.EndTime)},
+		{"Duration", duration},
+		{"Exit code", exit},
+		{"Payload", string(payload)},
+	}
+	if op.Reason != "" {
+		rows = append(rows, []string{"Reason", op.Reason})
+	}
+	for _, r := range rows {
+		fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1])
+	}
+	fmt.Fprintln(p.w, "Output:")
+	out := strings.TrimRight(op.Output, "\n")
+	if out == "" {
+		fmt.Fprintln(p.w, "  (none yet)")
+		return nil
+	}
+	_, err := fmt.Fprint(p.w, indent(out))
+	return err
+}

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/urfave/cli/v2"
+)
+
+// Output formats.
+const (
+	formatTable = "table" // for people: aligned columns, colour, relative times
+	formatPlain = "plain" // for scripts: tab-separated, stable, no decoration
+	formatJSON  = "json"  // for programs: documented shapes
+)
+
+func outputFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "output",
+		Aliases: []string{"o"},
+		Usage:   "output `FORMAT`: table, plain or json (default: table on a terminal, plain when piped)",
+	}
+}
+
+// printer renders results in the chosen format.
+type printer struct {
+	w      io.Writer
+	format string
+	color  bool
+	now    time.Time
+}
+
+func newPrinter(c *cli.Context) (*printer, error) {
+	w := c.App.Writer
+	p := &printer{w: w, now: time.Now()}
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = isatty.IsTerminal(f.Fd())
+	}
+	switch f := c.String("output"); f {
+	case "":
+		p.format = formatPlain
+		if tty {
+			p.format = formatTable
+		}
+	case formatTable, formatPlain, formatJSON:
+		p.format = f
+	default:
+		return nil, usageError("unknown output format %q: use table, plain or json", f)
+	}
+	_, noColor := os.LookupEnv("NO_COLOR")
+	p.color = tty && p.format == formatTable && !noColor
+	return p, nil
+}
+
+func (p *printer) json(v any) error {
+	enc := json.NewEncoder(p.w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// table writes rows under header: borderless columns on a terminal.
+func (p *printer) table(header []string, rows [][]string) error {
+	if p.format == formatPlain {
+		for _, r := range rows {
+			fmt.Fprintln(p.w, strings.Join(r, "\t"))
+		}
+		return nil
+	}
+	var buf strings.Builder
+	t := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenRows: tw.Off, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	t.Header(header)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		if _, err := fmt.Fprintln(p.w, strings.TrimRight(line, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// statusText colours a status on a terminal.
+func (p *printer) statusText(op *ops.Operation) string {
+	s := string(op.Status)
+	if op.Phase == ops.PhaseQueued || op.Phase == ops.PhaseLost || op.Phase == ops.PhaseForeign {
+		s += " (" + string(op.Phase) + ")"
+	}
+	if !p.color {
+		return s
+	}
+	code := "33" // yellow: in progress
+	switch op.Status {
+	case ops.StatusDone:
+		code = "32"
+	case ops.StatusFailed:
+		code = "31"
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// when shows a time: relative on a terminal, RFC 3339 otherwise.
+func (p *printer) when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	if p.format == formatTable {
+		return t.Format("2006-01-02 15:04:05") + " (" + ago(p.now.Sub(t)) + ")"
+	}
+	return t.Format(time.RFC3339)
+}
+
+func (p *printer) whenShort(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	if p.format == formatTable {
+		return ago(p.now.Sub(t))
+	}
+	return t.Format(time.RFC3339)
+}
+
+func ago(d time.Duration) string {
+	if d < 0 {
+		return "in the future"
+	}
+	return humanDuration(d) + " ago"
+}
+
+// humanDuration prints "6s", "3m", "2h5m", "4d".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// operationJSON is the documented JSON shape of one operation (-o json).
+type operationJSON struct {
+	ID              string   `json:"id"`
+	Server          *string  `json:"server"`
+	Type            ops.Type `json:"type"`
+	Status          string   `json:"status"`
+	Phase           string   `json:"phase"`
+	StartTime       *string  `json:"start_time"`
+	EndTime         *string  `json:"end_time"`
+	DurationSeconds *float64 `json:"duration_seconds"`
+	ExitCode        *int     `json:"exit_code"`
+	Reason          string   `json:"reason,omitempty"`
+	Payload         any      `json:"payload,omitempty"`
+	Output          *string  `json:"output,omitempty"`
+}
+
+func toJSON(op *ops.Operation, now time.Time, detail bool) operationJSON {
+	j := operationJSON{
+		ID: op.ID, Type: op.Type, Status: string(op.Status), Phase: string(op.Phase),
+		ExitCode: op.ExitCode, Reason: op.Reason,
+	}
+	if op.Server != "" {
+		s := op.Server
+		j.Server = &s
+	}
+	if !op.StartTime.IsZero() {
+		s := op.StartTime.Format(time.RFC3339Nano)
+		j.StartTime = &s
+		d := op.Duration(now).Seconds()
+		j.DurationSeconds = &d
+	}
+	if !op.EndTime.IsZero() {
+		s := op.EndTime.Format(time.RFC3339Nano)
+		j.EndTime = &s
+	}
+	if detail {
+		j.Payload = payloadOf(op)
+		out := op.Output
+		j.Output = &out
+	}
+	return j
+}
+
+// payloadOf is the request as the caller sent it: the job file less the
+// keys the store adds.
+func payloadOf(op *ops.Operation) *ops.Object {
+	p := op.Job.Clone()
+	for _, k := range []string{"operation_type", "start_time", "success", "end_time", "output", "exit_code", "pg_backup_api"} {
+		p.Delete(k)
+	}
+	return p
+}
+
+func scopeLabel(server string) string {
+	if server == "" {
+		return "(instance)"
+	}
+	return server
+}
+
+func warnSkipped(c *cli.Context, skipped []ops.Skipped) {
+	for _, s := range skipped {
+		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %v\n", s)
+	}
+}

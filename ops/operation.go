@@ -1,0 +1,361 @@
+package ops
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Type is the kind of an operation, as the API and the job files spell it.
+type Type string
+
+// The documented operation types.
+const (
+	Recovery     Type = "recovery"
+	ConfigSwitch Type = "config_switch"
+	ConfigUpdate Type = "config_update"
+)
+
+// Types lists every operation type.
+var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate}
+
+// ServerScoped reports whether operations of type t belong to one server
+// (/servers/NAME/operations) rather than to the Barman instance (/operations).
+func (t Type) ServerScoped() bool { return t == Recovery || t == ConfigSwitch }
+
+// Status is the documented state of an operation.
+type Status string
+
+// The documented statuses.
+const (
+	StatusDone       Status = "DONE"
+	StatusFailed     Status = "FAILED"
+	StatusInProgress Status = "IN_PROGRESS"
+)
+
+// Phase refines IN_PROGRESS and FAILED for people; it is our extension.
+type Phase string
+
+// Phases of an operation.
+const (
+	PhaseQueued  Phase = "queued"  // registered, waiting for its runner
+	PhaseRunning Phase = "running" // Barman is running for it
+	PhaseDone    Phase = "done"
+	PhaseFailed  Phase = "failed"
+	PhaseLost    Phase = "lost"    // its runner died before recording a result
+	PhaseForeign Phase = "foreign" // registered by another implementation and not finished; not ours to run
+)
+
+// Keys we add to the job and output files. The first five are the reference
+// implementation's; the rest are our extensions, which it ignores.
+const (
+	keyType          = "type"
+	keyOperationType = "operation_type"
+	keyStartTime     = "start_time"
+	keySuccess       = "success"
+	keyEndTime       = "end_time"
+	keyOutput        = "output"
+	keyExitCode      = "exit_code"
+	keyExtension     = "pg_backup_api"
+)
+
+var reservedKeys = []string{keyOperationType, keyStartTime, keySuccess, keyEndTime, keyOutput, keyExitCode, keyExtension}
+
+// TimeLayout is Python's "%Y-%m-%dT%H:%M:%S.%f", the reference's time format
+// (local time, no zone).
+const TimeLayout = "2006-01-02T15:04:05.000000"
+
+// Request is a validated request to create an operation.
+type Request struct {
+	Server  string // "" for the instance scope
+	Type    Type
+	Payload *Object // the body as received
+	// BackupID is the backup a recovery's backup_id resolved to when it was
+	// validated; Barman is still given backup_id as the caller wrote it.
+	BackupID string
+}
+
+// Operation is what the store knows of one operation.
+type Operation struct {
+	ID        string
+	Server    string // "" for the instance scope
+	Type      Type
+	Status    Status
+	Phase     Phase
+	StartTime time.Time
+	EndTime   time.Time
+	ExitCode  *int
+	Output    string
+	Reason    string  // why an operation failed without Barman saying so
+	Job       *Object // the job file, or the output file once finished
+}
+
+// Duration is how long the operation ran, or has been running.
+func (op *Operation) Duration(now time.Time) time.Duration {
+	if op.StartTime.IsZero() {
+		return 0
+	}
+	end := op.EndTime
+	if end.IsZero() {
+		end = now
+	}
+	return end.Sub(op.StartTime)
+}
+
+// namePattern is what we accept as a server, model or operation name before
+// it becomes part of a file path or an INI section header.
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// ValidName reports whether s is safe as a server, model or operation name.
+func ValidName(s string) bool {
+	return namePattern.MatchString(s) && !strings.Contains(s, "..")
+}
+
+// configKeyPattern keeps config_update from writing anything but a plain
+// "key = value" line into Barman's configuration.
+var configKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// Validate checks payload as a request for the scope of server ("" for the
+// instance) against Barman's configuration and backup catalog. It is the one
+// validation path for every door: CLI and HTTP alike.
+func Validate(cfg *BarmanConfig, server string, payload *Object) (*Request, error) {
+	if server != "" {
+		if !ValidName(server) {
+			return nil, Errorf(EINVALID, "server name %q is not valid: use letters, digits, '.', '_' and '-'", server)
+		}
+		if _, err := cfg.Server(server); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range reservedKeys {
+		if _, ok := payload.Get(k); ok {
+			return nil, Errorf(EINVALID, "key %q is reserved for the operation's record and cannot be sent", k)
+		}
+	}
+
+	var t Type
+	switch raw, ok := payload.Get(keyType); {
+	case !ok && server != "":
+		t = Recovery // as the reference does
+	case !ok:
+		return nil, Errorf(EINVALID, `"type" is required: instance operations support %q`, ConfigUpdate)
+	default:
+		s, isString := raw.(string)
+		if !isString {
+			return nil, Errorf(EINVALID, `"type" must be a string, got %s`, TypeName(raw))
+		}
+		t = Type(s)
+	}
+
+	switch {
+	case t != Recovery && t != ConfigSwitch && t != ConfigUpdate:
+		return nil, Errorf(EINVALID, "unknown operation type %q: expected one of %s", t, typeList())
+	case t.ServerScoped() && server == "":
+		return nil, Errorf(EINVALID, "%s is a server operation: send it to a server's operations (/servers/NAME/operations, or --server NAME)", t)
+	case !t.ServerScoped() && server != "":
+		return nil, Errorf(EINVALID, "%s is an instance operation: send it to /operations, not to server %q", t, server)
+	}
+
+	req := &Request{Server: server, Type: t, Payload: payload}
+	var err error
+	switch t {
+	case Recovery:
+		err = validateRecovery(cfg, req)
+	case ConfigSwitch:
+		err = validateConfigSwitch(cfg, req)
+	case ConfigUpdate:
+		err = validateConfigUpdate(req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func typeList() string {
+	s := make([]string, len(Types))
+	for i, t := range Types {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+// requiredString returns payload[key] if it is a non-empty string with no
+// control characters.
+func requiredString(payload *Object, op Type, key string) (string, error) {
+	raw, ok := payload.Get(key)
+	if !ok {
+		return "", Errorf(EINVALID, "%s needs %q", op, key)
+	}
+	s, ok := raw.(string)
+	if !ok {
+		return "", Errorf(EINVALID, "%s: %q must be a string, got %s", op, key, TypeName(raw))
+	}
+	if strings.TrimSpace(s) == "" {
+		return "", Errorf(EINVALID, "%s: %q must not be empty", op, key)
+	}
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		return "", Errorf(EINVALID, "%s: %q contains a control character (%q at byte %d)", op, key, s[i], i)
+	}
+	return s, nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func validateRecovery(cfg *BarmanConfig, req *Request) error {
+	backupID, err := requiredString(req.Payload, Recovery, "backup_id")
+	if err != nil {
+		return err
+	}
+	if _, err := requiredString(req.Payload, Recovery, "remote_ssh_command"); err != nil {
+		return err
+	}
+	dest, err := requiredString(req.Payload, Recovery, "destination_directory")
+	if err != nil {
+		return err
+	}
+	if !path.IsAbs(dest) {
+		return Errorf(EINVALID, "recovery: destination_directory %q must be an absolute path on the target host", dest)
+	}
+	server, err := cfg.Server(req.Server)
+	if err != nil {
+		return err
+	}
+	backup, err := ResolveBackup(server, backupID)
+	if err != nil {
+		return err
+	}
+	if backup.Status != BackupDone {
+		return Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be recovered", backup.ID, req.Server, backup.Status)
+	}
+	req.BackupID = backup.ID
+	return nil
+}
+
+func validateConfigSwitch(cfg *BarmanConfig, req *Request) error {
+	_, hasModel := req.Payload.Get("model_name")
+	rawReset, hasReset := req.Payload.Get("reset")
+	switch {
+	case hasModel && hasReset:
+		return Errorf(EINVALID, `config_switch takes either "model_name" or "reset": true, not both`)
+	case !hasModel && !hasReset:
+		return Errorf(EINVALID, `config_switch needs "model_name" (a model to apply) or "reset": true (to remove the active model)`)
+	case hasReset:
+		if b, ok := rawReset.(bool); !ok || !b {
+			return Errorf(EINVALID, `config_switch: "reset" must be true when given (got %s); to apply a model send "model_name"`, describeValue(rawReset))
+		}
+		return nil
+	}
+	name, err := requiredString(req.Payload, ConfigSwitch, "model_name")
+	if err != nil {
+		return err
+	}
+	model, err := cfg.Model(name)
+	if err != nil {
+		return err
+	}
+	server, err := cfg.Server(req.Server)
+	if err != nil {
+		return err
+	}
+	if model.Cluster != server.Cluster {
+		return Errorf(EINVALID, "model %q belongs to cluster %q, but server %q is in cluster %q", name, model.Cluster, req.Server, server.Cluster)
+	}
+	return nil
+}
+
+func validateConfigUpdate(req *Request) error {
+	raw, ok := req.Payload.Get("changes")
+	if !ok {
+		return Errorf(EINVALID, `config_update needs "changes": an array of objects, each with "scope" and "server_name" or "model_name"`)
+	}
+	changes, ok := raw.([]any)
+	if !ok {
+		return Errorf(EINVALID, `config_update: "changes" must be an array, got %s`, TypeName(raw))
+	}
+	if len(changes) == 0 {
+		return Errorf(EINVALID, `config_update: "changes" must not be empty`)
+	}
+	const maxChanges = 1000
+	if len(changes) > maxChanges {
+		return Errorf(EINVALID, `config_update: "changes" has %d entries; at most %d are accepted`, len(changes), maxChanges)
+	}
+	for i, c := range changes {
+		change, ok := c.(*Object)
+		if !ok {
+			return Errorf(EINVALID, "config_update: changes[%d] must be an object, got %s", i, TypeName(c))
+		}
+		if err := validateChange(i, change); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateChange(i int, change *Object) error {
+	where := fmt.Sprintf("config_update: changes[%d]", i)
+	rawScope, ok := change.Get("scope")
+	if !ok {
+		return Errorf(EINVALID, `%s needs "scope": "server" or "model"`, where)
+	}
+	scope, _ := rawScope.(string)
+	var nameKey string
+	switch scope {
+	case "server":
+		nameKey = "server_name"
+	case "model":
+		nameKey = "model_name"
+	default:
+		return Errorf(EINVALID, `%s: "scope" must be "server" or "model", got %s`, where, describeValue(rawScope))
+	}
+	rawName, ok := change.Get(nameKey)
+	if !ok {
+		return Errorf(EINVALID, `%s has scope %q and so needs %q`, where, scope, nameKey)
+	}
+	name, ok := rawName.(string)
+	if !ok {
+		return Errorf(EINVALID, "%s: %q must be a string, got %s", where, nameKey, TypeName(rawName))
+	}
+	if !ValidName(name) || name == "barman" {
+		return Errorf(EINVALID, "%s: %q is not a valid %s name: use letters, digits, '.', '_' and '-'", where, name, scope)
+	}
+	settings := 0
+	for _, k := range change.Keys() {
+		if k == "scope" || k == nameKey {
+			continue
+		}
+		if !configKeyPattern.MatchString(k) {
+			return Errorf(EINVALID, "%s: %q is not a Barman option name (lower-case letters, digits and '_')", where, k)
+		}
+		v, _ := change.Get(k)
+		switch v := v.(type) {
+		case string:
+			if strings.IndexFunc(v, isControl) >= 0 {
+				return Errorf(EINVALID, "%s: the value of %q contains a control character (a line break would change other settings)", where, k)
+			}
+		case bool, json.Number:
+		default:
+			return Errorf(EINVALID, "%s: the value of %q must be a string, number or boolean, got %s", where, k, TypeName(v))
+		}
+		settings++
+	}
+	if settings == 0 {
+		return Errorf(EINVALID, "%s changes no option: add at least one \"option\": \"value\"", where)
+	}
+	return nil
+}
+
+func describeValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", v)
+	case bool:
+		return fmt.Sprintf("%t", v)
+	case json.Number:
+		return v.String()
+	}
+	return TypeName(v)
+}

@@ -1,0 +1,167 @@
+package ops
+
+import (
+	"sync"
+)
+
+// Launcher starts a runner for a scope unless one is already active. The
+// runner package provides the real one.
+type Launcher interface {
+	Kick(store *Store, server string, barmanConfig string) error
+}
+
+// Service is the operation engine that the CLI and the HTTP server share:
+// validation, the store and the runner, behind one set of methods.
+type Service struct {
+	BarmanConfigPath string
+	Launcher         Launcher
+	Version          string
+
+	mu     sync.Mutex
+	stores map[string]*Store
+}
+
+// Requester says who asked for an operation, for the audit trail.
+type Requester struct {
+	Name   string // "cli:<user>", a token name, a certificate subject
+	Client string // a network address, when there is one
+}
+
+// Config reads Barman's configuration afresh, so edits and config-switch
+// results are seen without a restart.
+func (s *Service) Config() (*BarmanConfig, error) {
+	return LoadBarmanConfig(s.BarmanConfigPath)
+}
+
+// Store returns the store under cfg's barman_home.
+func (s *Service) Store(cfg *BarmanConfig) *Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stores == nil {
+		s.stores = map[string]*Store{}
+	}
+	st, ok := s.stores[cfg.BarmanHome]
+	if !ok {
+		st = NewStore(cfg.BarmanHome)
+		s.stores[cfg.BarmanHome] = st
+	}
+	return st
+}
+
+// Create validates payload for the scope of server ("" for the instance),
+// records it and makes sure a runner will pick it up.
+func (s *Service) Create(server string, payload *Object, who Requester) (string, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return "", err
+	}
+	req, err := Validate(cfg, server, payload)
+	if err != nil {
+		return "", err
+	}
+	store := s.Store(cfg)
+	id, err := store.Create(req, Extension{
+		Version:      s.Version,
+		BarmanConfig: cfg.Path,
+		RequestedBy:  who.Name,
+		Client:       who.Client,
+	})
+	if err != nil {
+		return "", err
+	}
+	if s.Launcher != nil {
+		if err := s.Launcher.Kick(store, server, cfg.Path); err != nil {
+			return id, Errorf(EUNAVAILABLE, "operation %s is recorded but its runner could not be started: %v (it starts with the next request or `pg-backup-api serve`)", id, err)
+		}
+	}
+	return id, nil
+}
+
+// checkScope makes sure a server scope names a configured server.
+func (s *Service) checkScope(cfg *BarmanConfig, server string) error {
+	if server == "" {
+		return nil
+	}
+	if !ValidName(server) {
+		return Errorf(ENOTFOUND, "server %q is not in %s (known: %s)", server, cfg.Path, cfg.serverList())
+	}
+	_, err := cfg.Server(server)
+	return err
+}
+
+// Get returns one operation.
+func (s *Service) Get(server, id string) (*Operation, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkScope(cfg, server); err != nil {
+		return nil, err
+	}
+	return s.Store(cfg).Get(server, id)
+}
+
+// List returns the operations of one scope, oldest first.
+func (s *Service) List(server string, opts ListOptions) ([]*Operation, []Skipped, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkScope(cfg, server); err != nil {
+		return nil, nil, err
+	}
+	return s.Store(cfg).List(server, opts)
+}
+
+// ListAll returns the operations of every scope: the instance and each
+// configured server.
+func (s *Service) ListAll(opts ListOptions) ([]*Operation, []Skipped, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, nil, err
+	}
+	store := s.Store(cfg)
+	var all []*Operation
+	var skipped []Skipped
+	for _, scope := range store.Scopes(cfg.ServerNames()) {
+		ops, sk, err := store.List(scope, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, ops...)
+		skipped = append(skipped, sk...)
+	}
+	return all, skipped, nil
+}
+
+// Find looks an ID up in every scope, for commands given only an ID.
+func (s *Service) Find(id string) (*Operation, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	store := s.Store(cfg)
+	var found []*Operation
+	for _, scope := range append([]string{""}, cfg.ServerNames()...) {
+		op, err := store.Get(scope, id)
+		if err == nil {
+			found = append(found, op)
+		} else if ErrorCode(err) != ENOTFOUND {
+			return nil, err
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, Errorf(ENOTFOUND, "operation %s does not exist in any scope of %s", id, cfg.Path)
+	case 1:
+		return found[0], nil
+	}
+	scopes := make([]string, len(found))
+	for i, op := range found {
+		scopes[i] = op.Server
+		if scopes[i] == "" {
+			scopes[i] = "(instance)"
+		}
+	}
+	return nil, Errorf(EINVALID, "operation %s exists in several scopes (%s); pass --server to choose", id, listOrNone(scopes))
+}

@@ -1,0 +1,83 @@
+// Package runner runs Barman for operations: one detached runner process per
+// scope works through that scope's queue, so thousands of queued requests
+// cost files, not processes.
+package runner
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+// Launcher starts runner processes: `pg-backup-api run` in a session of its
+// own, so it outlives whoever asked for it.
+type Launcher struct {
+	// Executable is the pg-backup-api binary; empty means this one.
+	Executable string
+	// BarmanCommand is passed on to the runner.
+	BarmanCommand string
+}
+
+// LockFD is the descriptor on which a runner inherits its scope lock.
+const LockFD = 3
+
+// Kick starts a runner for the scope unless one is active. The scope lock is
+// taken here and handed to the runner as an inherited descriptor, so there is
+// no moment between start-up and work when another runner could also start.
+// When the lock is taken, the active runner will see the new operation: it
+// looks for more work after it lets go of the lock.
+func (l *Launcher) Kick(store *ops.Store, server, barmanConfig string) error {
+	if err := store.EnsureScope(server); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(store.RunnerLockPath(server), os.O_RDWR|os.O_CREATE, ops.FileMode)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	ok, err := ops.TryLock(lock)
+	if err != nil {
+		return fmt.Errorf("locking %s: %w", lock.Name(), err)
+	}
+	if !ok {
+		return nil
+	}
+
+	exe := l.Executable
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			ops.Unlock(lock)
+			return err
+		}
+	}
+	args := []string{"--barman-config", barmanConfig}
+	if l.BarmanCommand != "" {
+		args = append(args, "--barman-command", l.BarmanCommand)
+	}
+	args = append(args, "run", "--lock-fd", fmt.Sprint(LockFD))
+	if server != "" {
+		args = append(args, "--server", server)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.ExtraFiles = []*os.File{lock}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	errLog, err := os.OpenFile(filepath.Join(store.StateDir(server), "runner.err"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, ops.FileMode)
+	if err == nil {
+		defer errLog.Close()
+		cmd.Stderr = errLog
+	}
+	if err := cmd.Start(); err != nil {
+		ops.Unlock(lock)
+		return fmt.Errorf("starting runner %s: %w", exe, err)
+	}
+	// The child shares the lock's open file description; closing our
+	// descriptor (deferred) leaves the lock with the child.
+	// Reap it while we live, so a long-lived parent gathers no zombies; if
+	// we exit first, init adopts it.
+	go cmd.Wait()
+	return nil
+}
