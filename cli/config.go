@@ -21,7 +21,7 @@ type FileConfig struct {
 	// BarmanConfig is Barman's configuration file (default /etc/barman.conf).
 	BarmanConfig string `toml:"barman_config"`
 	// BarmanCommand runs Barman (default "barman"); split on spaces, no shell.
-	BarmanCommand string `toml:"barman_command"`
+	BarmanCommand string      `toml:"barman_command"`
 	Serve         ServeConfig `toml:"serve"`
 }
 

@@ -200,4 +200,3 @@ func expandHome(p string) string {
 	}
 	return p
 }
-
