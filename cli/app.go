@@ -79,6 +79,8 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			st.createCommand(),
 			st.listCommand(),
 			st.inspectCommand(),
+			st.serveCommand(),
+			st.statusCommand(),
 			st.runCommand(),
 			st.versionCommand(),
 		},

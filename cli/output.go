@@ -236,3 +236,5 @@ func warnSkipped(c *cli.Context, skipped []ops.Skipped) {
 		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %v\n", s)
 	}
 }
+
+func jsonDecoder(r io.Reader) *json.Decoder { return json.NewDecoder(io.LimitReader(r, 1<<20)) }

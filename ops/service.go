@@ -165,3 +165,36 @@ func (s *Service) Find(id string) (*Operation, error) {
 	}
 	return nil, Errorf(EINVALID, "operation %s exists in several scopes (%s); pass --server to choose", id, listOrNone(scopes))
 }
+
+// Sweep starts a runner for every scope that has work and no active runner:
+// operations queued while no runner could start, or whose runner died. serve
+// calls it at start-up and then periodically, so queued operations survive
+// a restart of everything.
+func (s *Service) Sweep() error {
+	if s.Launcher == nil {
+		return nil
+	}
+	cfg, err := s.Config()
+	if err != nil {
+		return err
+	}
+	store := s.Store(cfg)
+	for _, scope := range store.Scopes(cfg.ServerNames()) {
+		if busy, err := IsLocked(store.RunnerLockPath(scope)); err != nil || busy {
+			continue
+		}
+		list, _, err := store.List(scope, ListOptions{Status: true})
+		if err != nil {
+			return err
+		}
+		for _, op := range list {
+			if op.Phase == PhaseQueued || op.Phase == PhaseLost {
+				if err := s.Launcher.Kick(store, scope, cfg.Path); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}

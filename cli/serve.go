@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/urfave/cli/v2"
+)
+
+// DefaultListen is where serve listens unless told otherwise: loopback, as
+// the reference does, until authentication is configured.
+const DefaultListen = "127.0.0.1:7480"
+
+// sweepInterval is how often serve looks for queued operations without a
+// runner.
+const sweepInterval = 30 * time.Second
+
+func (st *appState) serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "serve the documented HTTP API over the same store and runners",
+		UsageText: "pg-backup-api serve [--listen ADDR | --port N]",
+		Description: "Endpoints: GET /status, GET /diagnose, GET|POST /operations, GET /operations/{id}, " +
+			"GET|POST /servers/{name}/operations, GET /servers/{name}/operations/{id}, GET /openapi.json. " +
+			"Add ?detail=true to a GET for type, phase, times, exit code and Barman's output.\n\n" +
+			"SIGTERM or SIGINT stops accepting requests and finishes those in flight; running operations go on, " +
+			"since their runners are separate processes. One access-log line per request goes to standard error.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on (default: serve.listen from the config file, else " + DefaultListen + ")"},
+			&cli.IntFlag{Name: "port", Usage: "listen on 127.0.0.1:`N`, as the reference implementation's --port"},
+			&cli.Int64Flag{Name: "max-body-bytes", Usage: "largest accepted request body in `BYTES` (default: serve.max_body_bytes, else 1 MiB)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.IsSet("listen") && c.IsSet("port") {
+				return usageError("give --listen or --port, not both")
+			}
+			addr := DefaultListen
+			if l := st.settings.file.Serve.Listen; l != "" {
+				addr = l
+			}
+			if c.IsSet("listen") {
+				addr = c.String("listen")
+			}
+			if c.IsSet("port") {
+				p := c.Int("port")
+				if p < 1 || p > 65535 {
+					return usageError("--port %d is not a TCP port", p)
+				}
+				addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+			}
+			maxBody := st.settings.file.Serve.MaxBodyBytes
+			if c.IsSet("max-body-bytes") {
+				maxBody = c.Int64("max-body-bytes")
+			}
+			if maxBody < 0 {
+				return usageError("max body size %d is negative", maxBody)
+			}
+			log := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
+			svc := st.service()
+			if _, err := svc.Config(); err != nil {
+				return fail(err)
+			}
+			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, BarmanCommand: st.settings.barmanCommand}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return cli.Exit(fmt.Sprintf("pg-backup-api: cannot listen on %s: %v", addr, err), ExitUnavailable)
+			}
+			srv := &http.Server{
+				Handler:           api.Handler(),
+				ReadHeaderTimeout: 10 * time.Second,
+				ReadTimeout:       60 * time.Second,
+				IdleTimeout:       120 * time.Second,
+				MaxHeaderBytes:    64 << 10,
+				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			}
+			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			go st.sweepLoop(ctx, log)
+			log.Info("listening", "addr", ln.Addr().String(), "barman_config", st.settings.barmanConfig, "version", st.build.Version)
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return cli.Exit(fmt.Sprintf("pg-backup-api: %v", err), ExitError)
+			case <-ctx.Done():
+			}
+			log.Info("shutting down: finishing requests in flight; running operations go on")
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(shutdownCtx); err != nil {
+				return cli.Exit(fmt.Sprintf("pg-backup-api: shutdown: %v", err), ExitError)
+			}
+			if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fail(err)
+			}
+			return nil
+		},
+	}
+}
+
+func (st *appState) sweepLoop(ctx context.Context, log *slog.Logger) {
+	svc := st.service()
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if err := svc.Sweep(); err != nil {
+			log.Warn("sweep for queued operations failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (st *appState) statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "check that a pg-backup-api server answers; prints OK",
+		UsageText: "pg-backup-api status [--port N | --url URL]",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "port", Usage: "check http://127.0.0.1:`N`"},
+			&cli.StringFlag{Name: "url", Usage: "check the server at `URL` (default http://" + DefaultListen + ")"},
+			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "give up after `DURATION`"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.IsSet("port") && c.IsSet("url") {
+				return usageError("give --port or --url, not both")
+			}
+			base := "http://" + DefaultListen
+			if l := st.settings.file.Serve.Listen; l != "" {
+				base = "http://" + l
+			}
+			if c.IsSet("port") {
+				base = fmt.Sprintf("http://127.0.0.1:%d", c.Int("port"))
+			}
+			if c.IsSet("url") {
+				base = c.String("url")
+			}
+			client := &http.Client{Timeout: c.Duration("timeout")}
+			resp, err := client.Get(trimSlash(base) + "/status")
+			if err != nil {
+				return cli.Exit(fmt.Sprintf("pg-backup-api: no answer from %s: %v", base, err), ExitUnavailable)
+			}
+			defer resp.Body.Close()
+			var body string
+			dec := jsonDecoder(resp.Body)
+			if resp.StatusCode != http.StatusOK || dec.Decode(&body) != nil || body != "OK" {
+				return cli.Exit(fmt.Sprintf("pg-backup-api: %s answered %s, not \"OK\"; is it a pg-backup-api server?", base, resp.Status), ExitUnavailable)
+			}
+			fmt.Fprintln(c.App.Writer, "OK")
+			return nil
+		},
+	}
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

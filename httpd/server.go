@@ -1,0 +1,393 @@
+// Package httpd serves the documented Postgres Backup API over the operation
+// engine in package ops: the same validation, store and runners as the CLI.
+package httpd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"os/exec"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+// DefaultMaxBodyBytes limits a request body unless configured otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Server is the HTTP API.
+type Server struct {
+	Service *ops.Service
+	Log     *slog.Logger
+	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// BarmanCommand runs `barman diagnose` for GET /diagnose.
+	BarmanCommand string
+
+	mux *http.ServeMux
+}
+
+// Route is one endpoint; the list is the single source for the mux and for
+// the test that keeps the OpenAPI document honest.
+type Route struct {
+	Method, Pattern string
+	handler         func(*Server, http.ResponseWriter, *http.Request)
+}
+
+// Routes are every endpoint we serve. The documented paths are served both
+// with and without a trailing slash, as the reference lists them with one.
+var Routes = []Route{
+	{"GET", "/status", (*Server).status},
+	{"GET", "/diagnose", (*Server).diagnose},
+	{"GET", "/openapi.json", (*Server).openapi},
+	{"GET", "/operations", (*Server).listOperations},
+	{"POST", "/operations", (*Server).createOperation},
+	{"GET", "/operations/{id}", (*Server).getOperation},
+	{"GET", "/servers/{name}/operations", (*Server).listOperations},
+	{"POST", "/servers/{name}/operations", (*Server).createOperation},
+	{"GET", "/servers/{name}/operations/{id}", (*Server).getOperation},
+}
+
+// Handler returns the API with its middleware: request IDs, access log,
+// panic recovery and JSON errors for unknown paths and methods.
+func (s *Server) Handler() http.Handler {
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	if s.MaxBodyBytes == 0 {
+		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s.mux = http.NewServeMux()
+	for _, rt := range Routes {
+		h := rt.handler
+		serve := func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }
+		s.mux.HandleFunc(rt.Method+" "+rt.Pattern, serve)
+		if strings.HasSuffix(rt.Pattern, "/operations") {
+			s.mux.HandleFunc(rt.Method+" "+rt.Pattern+"/{$}", serve)
+		}
+	}
+	return s.withLogging(http.HandlerFunc(s.route))
+}
+
+// route dispatches, answering in JSON where the mux would answer in text.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	switch probe.code {
+	case http.StatusMethodNotAllowed:
+		allow := probe.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeError(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
+	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		// The mux cleans paths such as //operations with a redirect.
+		w.Header().Set("Location", probe.header.Get("Location"))
+		writeError(w, r, probe.code, "use the clean path "+probe.header.Get("Location"))
+	default:
+		writeError(w, r, http.StatusNotFound, fmt.Sprintf("no endpoint at %s; see GET /openapi.json", r.URL.Path))
+	}
+}
+
+// headerProbe captures what the mux's own 404/405 handler would answer.
+type headerProbe struct {
+	header http.Header
+	code   int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(code int)        { p.code = code }
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status code for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *Server) withLogging(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Log.Error("panic", "request_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if rec.code == 0 {
+					writeError(rec, r, http.StatusInternalServerError, "internal error")
+				}
+			}
+			s.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.code,
+				"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", r.RemoteAddr, "request_id", id)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// writeJSON writes v with the given status.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		code, data = http.StatusInternalServerError, []byte(`{"error": "cannot encode response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(append(data, '\n'))
+}
+
+type errorBody struct {
+	Error     string `json:"error"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	body := errorBody{Error: msg}
+	if code >= 500 {
+		body.RequestID = requestID(r)
+	}
+	writeJSON(w, code, body)
+}
+
+// statusFor maps an engine error code to an HTTP status.
+func statusFor(err error) int {
+	switch ops.ErrorCode(err) {
+	case ops.EINVALID:
+		return http.StatusBadRequest
+	case ops.ENOTFOUND:
+		return http.StatusNotFound
+	case ops.ECONFLICT:
+		return http.StatusConflict
+	case ops.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers with err. Faults of ours are logged with the request ID that
+// the body carries, and their details stay in the log.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := statusFor(err)
+	msg := ops.ErrorMessage(err)
+	if code == http.StatusInternalServerError {
+		s.Log.Error("internal error", "request_id", requestID(r), "error", err)
+		msg = "internal error; the server log has the details under this request ID"
+	} else if code >= 500 {
+		s.Log.Warn("unavailable", "request_id", requestID(r), "error", err)
+	}
+	writeError(w, r, code, msg)
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, "OK")
+}
+
+// wantDetail reports whether the caller asked for our extension fields.
+func wantDetail(r *http.Request) bool {
+	switch r.URL.Query().Get("detail") {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
+}
+
+type listItem struct {
+	ID   string   `json:"id"`
+	Type ops.Type `json:"type"`
+	*detail
+}
+
+// detail is our extension (?detail=true): what the documented shapes leave out.
+type detail struct {
+	Status    ops.Status `json:"status,omitempty"`
+	Phase     ops.Phase  `json:"phase"`
+	StartTime *string    `json:"start_time"`
+	EndTime   *string    `json:"end_time"`
+	ExitCode  *int       `json:"exit_code"`
+	Reason    string     `json:"reason,omitempty"`
+	Output    *string    `json:"output,omitempty"`
+}
+
+func detailOf(op *ops.Operation, withOutput bool) *detail {
+	d := &detail{Status: op.Status, Phase: op.Phase, ExitCode: op.ExitCode, Reason: op.Reason}
+	if !op.StartTime.IsZero() {
+		t := op.StartTime.Format(time.RFC3339Nano)
+		d.StartTime = &t
+	}
+	if !op.EndTime.IsZero() {
+		t := op.EndTime.Format(time.RFC3339Nano)
+		d.EndTime = &t
+	}
+	if withOutput {
+		d.Output = &op.Output
+	}
+	return d
+}
+
+func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
+	server := r.PathValue("name")
+	withDetail := wantDetail(r)
+	list, skipped, err := s.Service.List(server, ops.ListOptions{Status: withDetail})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, sk := range skipped {
+		s.Log.Warn("skipped a file in the store", "request_id", requestID(r), "path", sk.Path, "error", sk.Err)
+	}
+	items := make([]listItem, len(list))
+	for i, op := range list {
+		items[i] = listItem{ID: op.ID, Type: op.Type}
+		if withDetail {
+			items[i].detail = detailOf(op, false)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"operations": items})
+}
+
+type operationStatus struct {
+	OperationID string     `json:"operation_id"`
+	Status      ops.Status `json:"status"`
+	Type        ops.Type   `json:"type,omitempty"`
+	*detail
+}
+
+func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
+	op, err := s.Service.Get(r.PathValue("name"), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body := operationStatus{OperationID: op.ID, Status: op.Status}
+	if wantDetail(r) {
+		body.Type = op.Type
+		body.detail = detailOf(op, true)
+		body.detail.Status = ""
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
+	server := r.PathValue("name")
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		writeError(w, r, http.StatusBadRequest, fmt.Sprintf("content-type must be application/json, got %q", r.Header.Get("Content-Type")))
+		return
+	}
+	body, err := readBody(w, r, s.MaxBodyBytes)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit))
+			return
+		}
+		writeError(w, r, http.StatusBadRequest, "cannot read request body: "+err.Error())
+		return
+	}
+	payload, err := ops.DecodeObject(body, ops.DecodeOptions{RejectDuplicateKeys: true})
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	id, err := s.Service.Create(server, payload, ops.Requester{Name: "http:anonymous", Client: r.RemoteAddr})
+	if err != nil && id == "" {
+		s.fail(w, r, err)
+		return
+	}
+	if err != nil {
+		// Recorded; the periodic sweep will start its runner.
+		s.Log.Warn("runner not started", "request_id", requestID(r), "operation_id", id, "error", err)
+	}
+	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)
+	writeJSON(w, http.StatusAccepted, map[string]string{"operation_id": id})
+}
+
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	defer body.Close()
+	return io.ReadAll(body)
+}
+
+// diagnose answers Barman's own `barman diagnose` JSON.
+func (s *Server) diagnose(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.Service.Config()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	argv := strings.Fields(s.BarmanCommand)
+	if len(argv) == 0 {
+		argv = []string{"barman"}
+	}
+	argv = append(argv, "-c", cfg.Path, "diagnose")
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		writeError(w, r, http.StatusServiceUnavailable, fmt.Sprintf("cannot run %s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(lastLine(stderr.String()))))
+		return
+	}
+	if !json.Valid(out) {
+		writeError(w, r, http.StatusServiceUnavailable, "barman diagnose did not print JSON")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
