@@ -120,6 +120,7 @@ func (st *appState) service() *ops.Service {
 		BarmanConfigPath: st.settings.barmanConfig,
 		Version:          st.build.Version,
 		Launcher:         &runner.Launcher{BarmanCommand: st.settings.barmanCommand},
+		BarmanVersion:    runner.BarmanVersion(st.settings.barmanCommand),
 	}
 }
 

@@ -59,7 +59,7 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 	}
 
 	if dir, ok, err := ini.get("barman", "configuration_files_directory", nil); err != nil {
-		return nil, Errorf(EUNAVAILABLE, "%s: %v", path, err)
+		return nil, Errorf(EUNAVAILABLE, "Barman configuration: %v", err)
 	} else if ok && dir != "" {
 		matches, err := filepath.Glob(filepath.Join(expandHome(dir), "*.conf"))
 		if err != nil {
@@ -75,7 +75,7 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 
 	home, ok, err := ini.get("barman", "barman_home", nil)
 	if err != nil {
-		return nil, Errorf(EUNAVAILABLE, "%s: %v", path, err)
+		return nil, Errorf(EUNAVAILABLE, "Barman configuration: %v", err)
 	}
 	if !ok || home == "" {
 		return nil, Errorf(EUNAVAILABLE, "%s: [barman] has no barman_home; Barman needs it and so do we", path)

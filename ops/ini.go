@@ -18,12 +18,15 @@ import (
 type iniFile struct {
 	sections map[string]map[string]string
 	order    []string
+	// where records the "file:line" that set each section+"\x00"+key, so
+	// interpolation errors can point at the line to fix.
+	where map[string]string
 }
 
 const iniDefaultSection = "DEFAULT"
 
 func newIniFile() *iniFile {
-	return &iniFile{sections: map[string]map[string]string{}}
+	return &iniFile{sections: map[string]map[string]string{}, where: map[string]string{}}
 }
 
 // parse merges one file into f, the way configparser.read() does: a later
@@ -97,6 +100,7 @@ func (f *iniFile) parse(data []byte, filename string) error {
 		}
 		seenKeys[sectionName+"\x00"+key] = true
 		section[key] = strings.TrimSpace(trimmed[sep+1:])
+		f.where[sectionName+"\x00"+key] = fmt.Sprintf("%s:%d", filename, lineNo)
 		lastKey, lastIndent = key, indent
 	}
 	if err := sc.Err(); err != nil {
@@ -134,7 +138,21 @@ func (f *iniFile) get(section, key string, vars map[string]string) (string, bool
 		}
 	}
 	out, err := f.interpolate(section, key, v, vars, 1)
+	if err != nil {
+		if loc := f.location(section, key); loc != "" {
+			err = fmt.Errorf("%s: %w", loc, err)
+		}
+	}
 	return out, true, err
+}
+
+// location returns the "file:line" that set key for section, following the
+// same DEFAULT fallback as raw, or "" when no file set it.
+func (f *iniFile) location(section, key string) string {
+	if _, ok := f.sections[section][key]; ok {
+		return f.where[section+"\x00"+key]
+	}
+	return f.where[iniDefaultSection+"\x00"+key]
 }
 
 // maxInterpolationDepth matches configparser's MAX_INTERPOLATION_DEPTH.

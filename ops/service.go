@@ -16,6 +16,12 @@ type Service struct {
 	BarmanConfigPath string
 	Launcher         Launcher
 	Version          string
+	// BarmanVersion reports the installed Barman's version (nil: unknown).
+	// It is asked once and the answer kept for the life of the Service.
+	BarmanVersion func() (Version, error)
+
+	versionOnce sync.Once
+	version     *Version
 
 	mu     sync.Mutex
 	stores map[string]*Store
@@ -59,6 +65,11 @@ func (s *Service) Create(server string, payload *Object, who Requester) (string,
 	if err != nil {
 		return "", err
 	}
+	if v := s.barmanVersion(); v != nil {
+		if err := checkBarmanSupports(req.Type, *v); err != nil {
+			return "", err
+		}
+	}
 	store := s.Store(cfg)
 	id, err := store.Create(req, Extension{
 		Version:      s.Version,
@@ -75,6 +86,20 @@ func (s *Service) Create(server string, payload *Object, who Requester) (string,
 		}
 	}
 	return id, nil
+}
+
+// barmanVersion is the installed Barman's version, or nil when it cannot be
+// told; then nothing is refused up front and Barman has the last word.
+func (s *Service) barmanVersion() *Version {
+	s.versionOnce.Do(func() {
+		if s.BarmanVersion == nil {
+			return
+		}
+		if v, err := s.BarmanVersion(); err == nil {
+			s.version = &v
+		}
+	})
+	return s.version
 }
 
 // checkScope makes sure a server scope names a configured server.
