@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"os/exec"
+	"path"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -81,7 +82,9 @@ func (s *Server) Handler() http.Handler {
 // route dispatches, answering in JSON where the mux would answer in text.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
-	if pattern != "" {
+	// A path that needs cleaning gets the mux's redirect even when the clean
+	// path has a pattern; answer that one in JSON too.
+	if pattern != "" && (r.Method == http.MethodConnect || cleanPath(r.URL.EscapedPath()) == r.URL.EscapedPath()) {
 		s.mux.ServeHTTP(w, r)
 		return
 	}
@@ -99,6 +102,21 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, r, http.StatusNotFound, fmt.Sprintf("no endpoint at %s; see GET /openapi.json", r.URL.Path))
 	}
+}
+
+// cleanPath is the path the mux redirects a request to, as net/http does.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // headerProbe captures what the mux's own 404/405 handler would answer.

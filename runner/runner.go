@@ -163,7 +163,8 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	defer logFile.Close()
 	if _, err := os.Stat(r.Store.OutputPath(r.Server, op.ID)); err == nil {
 		// Finished by someone else after we listed it: never run twice.
-		os.Remove(logFile.Name())
+		// (logFile.Name() is the temporary name claim already removed.)
+		os.Remove(r.Store.LogPath(r.Server, op.ID))
 		return nil
 	}
 
@@ -175,7 +176,16 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	argv, err := BarmanArgs(r.BarmanCommand, conf, op)
 	if err == nil {
 		r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
-		res.ExitCode, err = runBarman(ctx, argv, logFile)
+		// Barman writes to the log through an open file description of its
+		// own. Given ours, it and every child it starts would share our
+		// lock on the log, so an operation whose runner was killed would
+		// read running, not lost, until the last of them exited.
+		var barmanOut *os.File
+		barmanOut, err = os.OpenFile(r.Store.LogPath(r.Server, op.ID), os.O_WRONLY|os.O_APPEND, 0)
+		if err == nil {
+			res.ExitCode, err = runBarman(ctx, argv, barmanOut)
+			barmanOut.Close()
+		}
 	}
 	out := readTail(r.Store.LogPath(r.Server, op.ID), maxOutput)
 	if err != nil {

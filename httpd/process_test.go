@@ -1,0 +1,609 @@
+package httpd_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+// binPath is the pg-backup-api binary TestMain builds for the tests that run
+// the real thing; buildErr says why there is none.
+var (
+	binPath  string
+	buildErr error
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pg-backup-api-httpd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "pg-backup-api")
+	buildErr = buildBinary(binPath)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildBinary builds the module's main package (the module root is ..).
+func buildBinary(out string) error {
+	goCmd := "go"
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			goCmd = p
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", out, ".")
+	cmd.Dir = ".."
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build -o %s (in ..): %v\n%s", out, err, stderr.String())
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func needBinary(t *testing.T) {
+	t.Helper()
+	if buildErr != nil {
+		t.Fatalf("no pg-backup-api binary: %v", buildErr)
+	}
+}
+
+// procEnv is the environment of the processes we start: ours minus anything
+// that would point them elsewhere, plus an empty configuration file of ours
+// (inherited by the runners serve and create start) and extra.
+func (e *env) procEnv(t *testing.T, extra ...string) []string {
+	t.Helper()
+	conf := filepath.Join(e.Dir, "pg-backup-api.toml")
+	if err := os.WriteFile(conf, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG_BACKUP_API_") || strings.HasPrefix(kv, "FAKE_BARMAN_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(append(out, "PG_BACKUP_API_CONFIG="+conf), extra...)
+}
+
+// cliArgs are the global flags that point the binary at e.
+func (e *env) cliArgs(args ...string) []string {
+	return append([]string{"--barman-config", e.ConfPath, "--barman-command", e.FakeBarman}, args...)
+}
+
+// runCLI runs the binary to completion and returns its standard output.
+func (e *env) runCLI(t *testing.T, procEnv []string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, e.cliArgs(args...)...)
+	cmd.Env = procEnv
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("pg-backup-api %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// serveProc is a running `pg-backup-api serve`.
+type serveProc struct {
+	cmd     *exec.Cmd
+	base    string // http://127.0.0.1:PORT
+	logPath string
+	done    chan struct{} // closed when it has exited
+	waitErr error         // its exit, once done is closed
+}
+
+func (p *serveProc) log() string {
+	data, _ := os.ReadFile(p.logPath)
+	return string(data)
+}
+
+func (p *serveProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// startServe starts serve over e on a free loopback port and waits until
+// GET /status answers. It is stopped, and every process started for e
+// killed, when the test ends.
+func startServe(t *testing.T, e *env, procEnv []string) *serveProc {
+	t.Helper()
+	needBinary(t)
+	// Registered first, so it runs after serve is stopped.
+	registerStrayKiller(t, e)
+	var lastLog string
+	for attempt := 0; attempt < 3; attempt++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+
+		p := &serveProc{base: "http://" + addr, logPath: filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", attempt)), done: make(chan struct{})}
+		logFile, err := os.Create(p.logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.cmd = exec.Command(binPath, e.cliArgs("serve", "--listen", addr)...)
+		p.cmd.Env = procEnv
+		// Files, not pipes: the runners serve starts must not hold a pipe
+		// of ours open.
+		p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+		if err := p.cmd.Start(); err != nil {
+			logFile.Close()
+			t.Fatalf("starting serve: %v", err)
+		}
+		logFile.Close()
+		go func() { p.waitErr = p.cmd.Wait(); close(p.done) }()
+		t.Cleanup(func() {
+			if !p.exited() {
+				p.cmd.Process.Kill()
+				<-p.done
+			}
+		})
+
+		client := &http.Client{Timeout: time.Second}
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) && !p.exited() {
+			resp, err := client.Get(p.base + "/status")
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 && strings.TrimSpace(string(body)) == `"OK"` {
+					return p
+				}
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		if !p.exited() {
+			t.Fatalf("serve did not answer GET /status within 15s; log:\n%s", p.log())
+		}
+		lastLog = p.log()
+		if !strings.Contains(lastLog, "cannot listen") {
+			break // not a port race: give up
+		}
+	}
+	t.Fatalf("serve exited before answering; log:\n%s", lastLog)
+	return nil
+}
+
+// registerStrayKiller makes sure no process started for e (runners, fake
+// Barmans: their command lines name e's files) outlives the test. They
+// should all have ended by themselves once their queues were empty.
+func registerStrayKiller(t *testing.T, e *env) {
+	t.Cleanup(func() {
+		// After a failure they may never end: do not wait for them.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			pids := processesMentioning(e.Dir)
+			if len(pids) == 0 {
+				return
+			}
+			if t.Failed() || time.Now().After(deadline) {
+				for _, pid := range pids {
+					// Runners and fake Barmans lead their own process
+					// groups; the group takes a fake Barman's sleep too.
+					if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid {
+						syscall.Kill(-pid, syscall.SIGKILL)
+					} else {
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+				if !t.Failed() {
+					t.Errorf("processes %v were still running 10s after the test; runners should exit when their queue is empty", pids)
+				}
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// processesMentioning returns the live processes whose command line
+// contains s.
+func processesMentioning(s string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, ent := range entries {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte(s)) {
+			continue
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// httpDo sends one request to a running server.
+func httpDo(t *testing.T, client *http.Client, method, url, body string) (int, http.Header, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("content-type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, url, err)
+	}
+	return resp.StatusCode, resp.Header, data
+}
+
+// detailOf is GET <url>?detail=true of one operation.
+type opDetail struct {
+	OperationID string `json:"operation_id"`
+	Status      string `json:"status"`
+	Phase       string `json:"phase"`
+	ExitCode    *int   `json:"exit_code"`
+	Output      string `json:"output"`
+}
+
+func getDetail(t *testing.T, client *http.Client, url string) opDetail {
+	t.Helper()
+	code, _, body := httpDo(t, client, "GET", url+"?detail=true", "")
+	if code != 200 {
+		t.Fatalf("GET %s?detail=true: %d %s", url, code, body)
+	}
+	var d opDetail
+	if err := json.Unmarshal(body, &d); err != nil {
+		t.Fatalf("GET %s?detail=true: %v", url, err)
+	}
+	return d
+}
+
+// waitFor polls cond every 50ms until it holds or the deadline passes.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestProcess runs the real binary: serve, its runners, the fake Barman,
+// and the CLI beside it on the same store.
+func TestProcess(t *testing.T) {
+	needBinary(t)
+	e := newEnv(t)
+	argvLog := filepath.Join(e.Dir, "barman-argv.log")
+	penv := e.procEnv(t, "FAKE_BARMAN_ARGV_LOG="+argvLog)
+	srv := startServe(t, e, penv)
+	client := &http.Client{Timeout: 30 * time.Second}
+	fixtureOutputs := map[string]string{}
+	for id := range fixtureServerOps {
+		p := filepath.Join(e.Home, "db_server_two", "output", id+".json")
+		fixtureOutputs[p] = readFile(p)
+	}
+
+	t.Run("concurrent_recoveries", func(t *testing.T) {
+		const n = 50
+		ids := make([]string, n)
+		errs := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest("POST", srv.base+srvOps, strings.NewReader(exampleRecovery))
+				req.Header.Set("content-type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					errs[i] = err.Error()
+					return
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				var created struct {
+					OperationID string `json:"operation_id"`
+				}
+				if resp.StatusCode != http.StatusAccepted || json.Unmarshal(body, &created) != nil {
+					errs[i] = fmt.Sprintf("%d %s", resp.StatusCode, body)
+					return
+				}
+				if loc := resp.Header.Get("Location"); loc != srvOps+"/"+created.OperationID {
+					errs[i] = "Location " + loc
+				}
+				ids[i] = created.OperationID
+			}()
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for i := range n {
+			if errs[i] != "" {
+				t.Errorf("POST %d: %s", i, errs[i])
+				continue
+			}
+			if seen[ids[i]] || !idPattern.MatchString(ids[i]) {
+				t.Errorf("POST %d: ID %q is a duplicate or malformed", i, ids[i])
+			}
+			seen[ids[i]] = true
+			if !fileExists(e.jobPath("db_server_two", ids[i])) {
+				t.Errorf("no job file for %s", ids[i])
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+		jobs, _ := filepath.Glob(filepath.Join(e.Home, "db_server_two", "jobs", "*.json"))
+		if len(jobs) != n+len(fixtureServerOps) {
+			t.Errorf("%d job files, want %d", len(jobs), n+len(fixtureServerOps))
+		}
+
+		// The runner works through all of them, one at a time.
+		pending := map[string]bool{}
+		for id := range seen {
+			pending[id] = true
+		}
+		waitFor(t, 60*time.Second, "all 50 operations to be DONE", func() bool {
+			for id := range pending {
+				code, _, body := httpDo(t, client, "GET", srv.base+srvOps+"/"+id, "")
+				var st struct{ Status string }
+				json.Unmarshal(body, &st)
+				switch {
+				case code != 200:
+					t.Fatalf("GET %s: %d %s", id, code, body)
+				case st.Status == "DONE":
+					delete(pending, id)
+				case st.Status == "FAILED":
+					d := getDetail(t, client, srv.base+srvOps+"/"+id)
+					t.Fatalf("operation %s FAILED: %+v\nrunner.err: %s", id, d, readFile(filepath.Join(e.Home, "db_server_two", ".pg-backup-api", "runner.err")))
+				}
+			}
+			return len(pending) == 0
+		})
+
+		d := getDetail(t, client, srv.base+srvOps+"/"+ids[0])
+		if d.ExitCode == nil || *d.ExitCode != 0 || d.Phase != "done" ||
+			!strings.Contains(d.Output, "Starting remote restore for server db_server_two using backup latest") {
+			t.Errorf("detail of a finished recovery: %+v", d)
+		}
+
+		// Barman ran exactly once per operation, as the command table says.
+		recovers := 0
+		for _, call := range strings.Split(readFile(argvLog), "--\n") {
+			if call == "" {
+				continue
+			}
+			want := fmt.Sprintf("-c\n%s\nrecover\ndb_server_two\nlatest\n/var/lib/pgdata\n--remote-ssh-command\nssh postgres@db_server_two.my.org\n", e.ConfPath)
+			if call != want {
+				t.Errorf("barman was run with\n%s\nwant\n%s", call, want)
+			}
+			recovers++
+		}
+		if recovers != n {
+			t.Errorf("barman recover ran %d times for %d operations", recovers, n)
+		}
+		// The Python implementation's operations were left alone.
+		for p, content := range fixtureOutputs {
+			if content == "" || readFile(p) != content {
+				t.Errorf("fixture output %s changed", p)
+			}
+		}
+	})
+
+	t.Run("corrupt_job_file", func(t *testing.T) {
+		for _, scope := range []struct{ server, path string }{{"", "/operations"}, {"db_server_two", srvOps}} {
+			bad := "20000101T000000"
+			if err := os.WriteFile(e.jobPath(scope.server, bad), []byte(`{"operation_type": "reco`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, hdr, body := httpDo(t, client, "GET", srv.base+scope.path, "")
+			if code != 200 || hdr.Get("Content-Type") != "application/json" {
+				t.Fatalf("list with a corrupt job file: %d %s", code, body)
+			}
+			var list struct{ Operations []struct{ ID string } }
+			if err := json.Unmarshal(body, &list); err != nil || len(list.Operations) == 0 {
+				t.Fatalf("list: %v %s", err, body)
+			}
+			for _, op := range list.Operations {
+				if op.ID == bad {
+					t.Errorf("the corrupt file %s is listed", bad)
+				}
+			}
+			code, hdr, body = httpDo(t, client, "GET", srv.base+scope.path+"/"+bad, "")
+			var eb struct {
+				Error     string `json:"error"`
+				RequestID string `json:"request_id"`
+			}
+			json.Unmarshal(body, &eb)
+			if code != 500 || eb.Error == "" || eb.RequestID == "" || eb.RequestID != hdr.Get("X-Request-Id") {
+				t.Errorf("GET of the corrupt operation: %d %s (X-Request-Id %s)", code, body, hdr.Get("X-Request-Id"))
+			}
+			if !strings.Contains(srv.log(), eb.RequestID) {
+				t.Errorf("the server log does not name request %s", eb.RequestID)
+			}
+		}
+	})
+
+	t.Run("cli_and_http_share_the_store", func(t *testing.T) {
+		// Created by the CLI, seen over HTTP.
+		out := e.runCLI(t, penv, "create", "config-update", "--changes", `[{"scope": "server", "server_name": "db_server_two", "archiver": "on"}]`)
+		cliID := strings.TrimSpace(out)
+		if !idPattern.MatchString(cliID) {
+			t.Fatalf("create printed %q, want an operation ID", out)
+		}
+		code, _, body := httpDo(t, client, "GET", srv.base+"/operations", "")
+		if code != 200 || !bytes.Contains(body, []byte(`{"id":"`+cliID+`","type":"config_update"}`)) {
+			t.Errorf("HTTP list does not show the CLI's operation %s: %d %s", cliID, code, body)
+		}
+		waitFor(t, 30*time.Second, "the CLI's operation to be DONE over HTTP", func() bool {
+			return getDetail(t, client, srv.base+"/operations/"+cliID).Status == "DONE"
+		})
+
+		// Created over HTTP, seen by the CLI.
+		code, _, body = httpDo(t, client, "POST", srv.base+"/operations", exampleConfigUpdate)
+		var created struct {
+			OperationID string `json:"operation_id"`
+		}
+		if code != 202 || json.Unmarshal(body, &created) != nil {
+			t.Fatalf("POST: %d %s", code, body)
+		}
+		code, _, body = httpDo(t, client, "POST", srv.base+srvOps, exampleConfigSwitch)
+		var createdSwitch struct {
+			OperationID string `json:"operation_id"`
+		}
+		if code != 202 || json.Unmarshal(body, &createdSwitch) != nil {
+			t.Fatalf("POST: %d %s", code, body)
+		}
+		var list struct {
+			Operations []struct {
+				ID     string  `json:"id"`
+				Server *string `json:"server"`
+				Type   string  `json:"type"`
+			} `json:"operations"`
+		}
+		if err := json.Unmarshal([]byte(e.runCLI(t, penv, "list", "-o", "json")), &list); err != nil {
+			t.Fatalf("list -o json: %v", err)
+		}
+		found := map[string]string{}
+		for _, op := range list.Operations {
+			scope := "(instance)"
+			if op.Server != nil {
+				scope = *op.Server
+			}
+			found[scope+" "+op.ID] = op.Type
+		}
+		for key, typ := range map[string]string{
+			"(instance) " + created.OperationID:          "config_update",
+			"(instance) " + cliID:                        "config_update",
+			"db_server_two " + createdSwitch.OperationID: "config_switch",
+			"db_server_two 20261125T080805":              "recovery",
+		} {
+			if found[key] != typ {
+				t.Errorf("CLI list: %s is %q, want %q", key, found[key], typ)
+			}
+		}
+		waitFor(t, 30*time.Second, "the config_update to be DONE", func() bool {
+			return getDetail(t, client, srv.base+"/operations/"+created.OperationID).Status == "DONE"
+		})
+		waitFor(t, 30*time.Second, "the config_switch to be DONE", func() bool {
+			return getDetail(t, client, srv.base+srvOps+"/"+createdSwitch.OperationID).Status == "DONE"
+		})
+	})
+}
+
+// TestProcessGracefulShutdown: SIGTERM stops serve at once with exit status
+// 0, and an operation whose Barman is still running finishes DONE after
+// serve is gone, since runners are processes of their own.
+func TestProcessGracefulShutdown(t *testing.T) {
+	needBinary(t)
+	e := newEnv(t)
+	pidFile := filepath.Join(e.Dir, "barman.pid")
+	penv := e.procEnv(t, "FAKE_BARMAN_SLEEP=3", "FAKE_BARMAN_PIDFILE="+pidFile)
+	srv := startServe(t, e, penv)
+	client := &http.Client{Timeout: 10 * time.Second}
+
+	code, _, body := httpDo(t, client, "POST", srv.base+srvOps, exampleRecovery)
+	var created struct {
+		OperationID string `json:"operation_id"`
+	}
+	if code != 202 || json.Unmarshal(body, &created) != nil {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	id := created.OperationID
+	opURL := srv.base + srvOps + "/" + id
+	waitFor(t, 15*time.Second, "Barman to be running for "+id, func() bool {
+		return getDetail(t, client, opURL).Phase == "running" && fileExists(pidFile)
+	})
+
+	start := time.Now()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-srv.done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("serve did not exit within 5s of SIGTERM; log:\n%s", srv.log())
+	}
+	stopped := time.Since(start)
+	if srv.waitErr != nil {
+		t.Errorf("serve exited with %v after SIGTERM, want status 0; log:\n%s", srv.waitErr, srv.log())
+	}
+	if _, err := http.Get(srv.base + "/status"); err == nil {
+		t.Error("serve still answers after it exited")
+	}
+
+	// Barman is still at work: the runner did not die with serve.
+	output := filepath.Join(e.Home, "db_server_two", "output", id+".json")
+	if fileExists(output) {
+		t.Fatalf("operation %s finished within %s of SIGTERM, before its Barman's 3s: the test proves nothing", id, stopped)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(readFile(pidFile)))
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		t.Errorf("fake Barman (pid %d) is gone right after serve exited", pid)
+	}
+
+	store := ops.NewStore(e.Home)
+	var op *ops.Operation
+	waitFor(t, 20*time.Second, "the operation to finish after serve exited", func() bool {
+		var err error
+		op, err = store.Get("db_server_two", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op.Status != ops.StatusInProgress
+	})
+	if op.Status != ops.StatusDone || op.ExitCode == nil || *op.ExitCode != 0 {
+		t.Errorf("operation %s ended %s (exit %v, reason %q), want DONE; output:\n%s", id, op.Status, op.ExitCode, op.Reason, op.Output)
+	}
+}
+
+func readFile(p string) string {
+	data, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err.Error()
+	}
+	return string(data)
+}

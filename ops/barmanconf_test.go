@@ -1,0 +1,448 @@
+package ops
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+func TestLoadBarmanConfigFixtures(t *testing.T) {
+	tests := []struct {
+		fixture string
+		files   []string // relative to ConfDir, after barman.conf
+		servers map[string]BarmanServer
+		models  map[string]BarmanModel
+	}{
+		{
+			fixture: "barman-3.17",
+			files:   []string{"db_server_two.conf", "my-model.conf"},
+			servers: map[string]BarmanServer{
+				"db_server_two": {Name: "db_server_two", Cluster: "db_server_two", BackupDirectory: "db_server_two"},
+			},
+			models: map[string]BarmanModel{
+				"my-model": {Name: "my-model", Cluster: "db_server_two"},
+			},
+		},
+		{
+			fixture: "barman-3.4",
+			files:   []string{"pg.conf"},
+			servers: map[string]BarmanServer{
+				"pg": {Name: "pg", Cluster: "pg", BackupDirectory: "pg"},
+			},
+			models: map[string]BarmanModel{},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fixture, func(t *testing.T) {
+			env := newBarmanEnv(t, tc.fixture)
+			cfg, err := LoadBarmanConfig(env.Conf)
+			if err != nil {
+				t.Fatalf("LoadBarmanConfig: %v", err)
+			}
+			if cfg.Path != env.Conf {
+				t.Errorf("Path = %q, want %q", cfg.Path, env.Conf)
+			}
+			if cfg.BarmanHome != env.Home {
+				t.Errorf("BarmanHome = %q, want %q", cfg.BarmanHome, env.Home)
+			}
+			if cfg.BarmanUser != "barman" {
+				t.Errorf("BarmanUser = %q, want barman", cfg.BarmanUser)
+			}
+			wantFiles := []string{env.Conf}
+			for _, f := range tc.files {
+				wantFiles = append(wantFiles, filepath.Join(env.ConfDir, f))
+			}
+			if !reflect.DeepEqual(cfg.Files, wantFiles) {
+				t.Errorf("Files = %q, want %q", cfg.Files, wantFiles)
+			}
+			gotServers := map[string]BarmanServer{}
+			for name, s := range cfg.Servers {
+				gotServers[name] = *s
+			}
+			for name, s := range tc.servers {
+				s.BackupDirectory = filepath.Join(env.Home, s.BackupDirectory)
+				tc.servers[name] = s
+			}
+			if !reflect.DeepEqual(gotServers, tc.servers) {
+				t.Errorf("Servers = %+v, want %+v", gotServers, tc.servers)
+			}
+			gotModels := map[string]BarmanModel{}
+			for name, m := range cfg.Models {
+				gotModels[name] = *m
+			}
+			if !reflect.DeepEqual(gotModels, tc.models) {
+				t.Errorf("Models = %+v, want %+v", gotModels, tc.models)
+			}
+			var names []string
+			for n := range tc.servers {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			if got := cfg.ServerNames(); !reflect.DeepEqual(got, names) {
+				t.Errorf("ServerNames = %q, want %q", got, names)
+			}
+		})
+	}
+}
+
+// TestLoadBarmanConfigAutoConf checks that .barman.auto.conf, which
+// config-update writes, is read last and wins.
+func TestLoadBarmanConfigAutoConf(t *testing.T) {
+	env := newBarmanEnv(t, "barman-3.17")
+	auto := filepath.Join(env.Home, ".barman.auto.conf")
+	writeFile(t, auto, `[db_server_two]
+backup_directory = /srv/backups/%(name)s
+cluster = renamed
+
+[new-server]
+conninfo = host=x
+
+[new-model]
+model = true
+cluster = renamed
+
+[my-model]
+cluster = renamed
+`)
+	cfg, err := LoadBarmanConfig(env.Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Files[len(cfg.Files)-1]; got != auto {
+		t.Errorf("last file read = %q, want %q (all: %q)", got, auto, cfg.Files)
+	}
+	if len(cfg.Files) != 4 {
+		t.Errorf("Files = %q, want barman.conf, 2 files of barman.d and the auto conf", cfg.Files)
+	}
+	want := map[string]BarmanServer{
+		"db_server_two": {Name: "db_server_two", Cluster: "renamed", BackupDirectory: "/srv/backups/db_server_two"},
+		"new-server":    {Name: "new-server", Cluster: "new-server", BackupDirectory: filepath.Join(env.Home, "new-server")},
+	}
+	for name, w := range want {
+		s, err := cfg.Server(name)
+		if err != nil {
+			t.Errorf("Server(%s): %v", name, err)
+			continue
+		}
+		if *s != w {
+			t.Errorf("Server(%s) = %+v, want %+v", name, *s, w)
+		}
+	}
+	for _, name := range []string{"my-model", "new-model"} {
+		m, err := cfg.Model(name)
+		if err != nil {
+			t.Errorf("Model(%s): %v", name, err)
+			continue
+		}
+		if m.Cluster != "renamed" {
+			t.Errorf("Model(%s).Cluster = %q, want renamed", name, m.Cluster)
+		}
+	}
+	if len(cfg.Servers) != 2 || len(cfg.Models) != 2 {
+		t.Errorf("got %d servers and %d models, want 2 and 2", len(cfg.Servers), len(cfg.Models))
+	}
+}
+
+// confCase writes a barman.conf (and barman.d files) into a temporary
+// directory; "@HOME@" and "@DIR@" in the texts stand for barman_home and the
+// configuration directory.
+type confCase struct {
+	main  string
+	extra map[string]string // file name in @DIR@ -> content
+	auto  string            // .barman.auto.conf, when not empty
+}
+
+func (c confCase) write(t *testing.T) (conf, home, dir string) {
+	t.Helper()
+	tmp := t.TempDir()
+	home = filepath.Join(tmp, "home")
+	dir = filepath.Join(tmp, "barman.d")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	expand := strings.NewReplacer("@HOME@", home, "@DIR@", dir).Replace
+	conf = filepath.Join(tmp, "barman.conf")
+	writeFile(t, conf, expand(c.main))
+	for name, content := range c.extra {
+		writeFile(t, filepath.Join(dir, name), expand(content))
+	}
+	if c.auto != "" {
+		writeFile(t, filepath.Join(home, ".barman.auto.conf"), expand(c.auto))
+	}
+	return conf, home, dir
+}
+
+const mainConf = "[barman]\nbarman_home = @HOME@\nconfiguration_files_directory = @DIR@\n"
+
+func TestLoadBarmanConfigSynthetic(t *testing.T) {
+	type srv struct{ cluster, backupDir string }
+	tests := []struct {
+		name    string
+		conf    confCase
+		servers map[string]srv    // backupDir: "@HOME@" is expanded
+		models  map[string]string // model -> cluster
+		user    string
+	}{
+		{
+			name:    "backup_directory defaults to <home>/<server>, cluster to the name",
+			conf:    confCase{main: mainConf + "[pg]\nconninfo = x\n"},
+			servers: map[string]srv{"pg": {"pg", "@HOME@/pg"}},
+		},
+		{
+			name:    "name and barman_home interpolation",
+			conf:    confCase{main: mainConf + "[pg]\nbackup_directory = %(barman_home)s/custom/%(name)s\ncluster = c-%(name)s\n"},
+			servers: map[string]srv{"pg": {"c-pg", "@HOME@/custom/pg"}},
+		},
+		{
+			name:    "double percent is a literal percent",
+			conf:    confCase{main: mainConf + "[pg]\nbackup_directory = /b/100%%/%(name)s\n"},
+			servers: map[string]srv{"pg": {"pg", "/b/100%/pg"}},
+		},
+		{
+			name: "DEFAULT applies to every section",
+			conf: confCase{main: "[DEFAULT]\nbackup_directory = /dflt/%(name)s\ncluster = shared\n" + mainConf + "[a]\n[b]\ncluster = own\n"},
+			servers: map[string]srv{
+				"a": {"shared", "/dflt/a"},
+				"b": {"own", "/dflt/b"},
+			},
+		},
+		{
+			name: "keys are case-insensitive; continuation lines are read",
+			conf: confCase{main: mainConf + "[pg]\nConnInfo = host=a\n   user=b\n   dbname=c\nBACKUP_DIRECTORY = /x\n"},
+			servers: map[string]srv{
+				"pg": {"pg", "/x"},
+			},
+		},
+		{
+			name: "model flag spellings; a model without cluster is skipped",
+			conf: confCase{main: mainConf + `[pg]
+[m1]
+model = true
+cluster = pg
+[m2]
+model = Yes
+cluster = pg
+[m3]
+model = on
+cluster = pg
+[m4]
+model = 1
+cluster = pg
+[not-model]
+model = false
+[broken-model]
+model = true
+`},
+			servers: map[string]srv{"pg": {"pg", "@HOME@/pg"}, "not-model": {"not-model", "@HOME@/not-model"}},
+			models:  map[string]string{"m1": "pg", "m2": "pg", "m3": "pg", "m4": "pg"},
+		},
+		{
+			name: "barman.d: only *.conf, in name order, later files override",
+			conf: confCase{main: mainConf, extra: map[string]string{
+				"b.conf":     "[pg]\ncluster = from-b\n",
+				"a.conf":     "[pg]\ncluster = from-a\nbackup_directory = /a\n",
+				"README":     "this is not configuration [[[",
+				"c.conf.bak": "garbage without a section",
+			}},
+			servers: map[string]srv{"pg": {"from-b", "/a"}},
+		},
+		{
+			name: ".barman.auto.conf overrides barman.d",
+			conf: confCase{main: mainConf, extra: map[string]string{"pg.conf": "[pg]\nbackup_directory = /d\n"},
+				auto: "[pg]\nbackup_directory = /auto\n"},
+			servers: map[string]srv{"pg": {"pg", "/auto"}},
+		},
+		{
+			name:    "barman_user is read; the barman section is not a server",
+			conf:    confCase{main: mainConf + "barman_user = postgres\n"},
+			servers: map[string]srv{},
+			user:    "postgres",
+		},
+		{
+			name:    "no configuration_files_directory",
+			conf:    confCase{main: "[barman]\nbarman_home = @HOME@/\n[pg]\n"},
+			servers: map[string]srv{"pg": {"pg", "@HOME@/pg"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conf, home, _ := tc.conf.write(t)
+			cfg, err := LoadBarmanConfig(conf)
+			if err != nil {
+				t.Fatalf("LoadBarmanConfig: %v", err)
+			}
+			if cfg.BarmanHome != home {
+				t.Errorf("BarmanHome = %q, want %q", cfg.BarmanHome, home)
+			}
+			got := map[string]srv{}
+			for name, s := range cfg.Servers {
+				if s.Name != name {
+					t.Errorf("server %q has Name %q", name, s.Name)
+				}
+				got[name] = srv{s.Cluster, s.BackupDirectory}
+			}
+			want := map[string]srv{}
+			for name, s := range tc.servers {
+				want[name] = srv{s.cluster, strings.ReplaceAll(s.backupDir, "@HOME@", home)}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("servers = %+v, want %+v", got, want)
+			}
+			gotModels := map[string]string{}
+			for name, m := range cfg.Models {
+				gotModels[name] = m.Cluster
+			}
+			if tc.models == nil {
+				tc.models = map[string]string{}
+			}
+			if !reflect.DeepEqual(gotModels, tc.models) {
+				t.Errorf("models = %v, want %v", gotModels, tc.models)
+			}
+			wantUser := tc.user
+			if wantUser == "" {
+				wantUser = "barman"
+			}
+			if cfg.BarmanUser != wantUser {
+				t.Errorf("BarmanUser = %q, want %q", cfg.BarmanUser, wantUser)
+			}
+		})
+	}
+}
+
+func TestLoadBarmanConfigHomeTilde(t *testing.T) {
+	fake := t.TempDir()
+	t.Setenv("HOME", fake)
+	conf := filepath.Join(t.TempDir(), "barman.conf")
+	writeFile(t, conf, "[barman]\nbarman_home = ~/bh\n[pg]\n")
+	cfg, err := LoadBarmanConfig(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(fake, "bh"); cfg.BarmanHome != want {
+		t.Errorf("BarmanHome = %q, want %q", cfg.BarmanHome, want)
+	}
+	if want := filepath.Join(fake, "bh", "pg"); cfg.Servers["pg"].BackupDirectory != want {
+		t.Errorf("backup directory = %q, want %q", cfg.Servers["pg"].BackupDirectory, want)
+	}
+}
+
+func TestLoadBarmanConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		conf confCase
+		// want holds substrings of the message; "@CONF@", "@DIR@" and
+		// "@HOME@" are expanded.
+		want []string
+	}{
+		{"no [barman] section", confCase{main: "[pg]\nconninfo = x\n"}, []string{"@CONF@ has no [barman] section"}},
+		{"no barman_home", confCase{main: "[barman]\nbarman_user = barman\n"}, []string{"@CONF@: [barman] has no barman_home"}},
+		{"empty barman_home", confCase{main: "[barman]\nbarman_home =\n"}, []string{"has no barman_home"}},
+		{"duplicate section in barman.conf", confCase{main: mainConf + "[pg]\n[pg]\n"}, []string{"@CONF@:5:", "section [pg] appears twice"}},
+		{"duplicate section in barman.d", confCase{main: mainConf, extra: map[string]string{"pg.conf": "[pg]\na = 1\n[pg]\n"}},
+			[]string{"@DIR@/pg.conf:3:", "section [pg] appears twice"}},
+		{"duplicate key", confCase{main: mainConf + "[pg]\ncluster = a\ncluster = b\n"}, []string{"@CONF@:6:", `key "cluster" appears twice in [pg]`}},
+		{"key outside section", confCase{main: "barman_home = /x\n" + mainConf}, []string{"@CONF@:1:", "comes before any [section] header"}},
+		{"key outside section in barman.d", confCase{main: mainConf, extra: map[string]string{"x.conf": "cluster = a\n"}},
+			[]string{"@DIR@/x.conf:1:", "comes before any [section]"}},
+		{"bad interpolation in a server", confCase{main: mainConf + "[pg]\nbackup_directory = /x/%(name\n"},
+			[]string{"@CONF@:5:", "[pg] backup_directory", "bad interpolation syntax"}},
+		{"bad interpolation in barman.d", confCase{main: mainConf, extra: map[string]string{"pg.conf": "[pg]\n\ncluster = 5%\n"}},
+			[]string{"@DIR@/pg.conf:3:", "[pg] cluster", "'%' must be followed"}},
+		{"interpolation loop", confCase{main: mainConf + "[pg]\nbackup_directory = %(a)s\na = %(b)s\nb = %(a)s\n"},
+			[]string{"@CONF@:5:", "nested more than 10 deep"}},
+		{"bad interpolation in DEFAULT names the DEFAULT line", confCase{main: "[DEFAULT]\ncluster = %(nope)s\n" + mainConf + "[pg]\n"},
+			[]string{"@CONF@:2:", "[pg] cluster", "%(nope)s, which is not set"}},
+		{"unset reference", confCase{main: mainConf + "[pg]\ncluster = %(nothing)s\n"},
+			[]string{"@CONF@:5:", "%(nothing)s, which is not set"}},
+		{"bad interpolation in barman_home", confCase{main: "[barman]\nbarman_home = /x/%(oops)s\n"},
+			[]string{"@CONF@:2:", "[barman] barman_home", "not set"}},
+		{"bad interpolation in configuration_files_directory", confCase{main: "[barman]\nbarman_home = /x\nconfiguration_files_directory = %\n"},
+			[]string{"@CONF@:3:", "configuration_files_directory"}},
+		{"bad interpolation in a model", confCase{main: mainConf + "[m]\nmodel = %(x\n"},
+			[]string{"@CONF@:5:", "[m] model"}},
+		{"syntax error in .barman.auto.conf", confCase{main: mainConf, auto: "[pg]\noops\n"},
+			[]string{"@HOME@/.barman.auto.conf:2:", "expected \"key = value\""}},
+		{"unreadable *.conf in barman.d", confCase{main: mainConf, extra: map[string]string{"dir.conf/inner": "x"}},
+			[]string{"cannot read Barman configuration file", "@DIR@/dir.conf"}},
+		// .barman.auto.conf is a directory: a read error, not "absent".
+		{".barman.auto.conf that is not a file", confCase{main: mainConf, extra: map[string]string{"../home/.barman.auto.conf/x": ""}},
+			[]string{"cannot read Barman configuration file", "@HOME@/.barman.auto.conf"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conf, home, dir := tc.conf.write(t)
+			_, err := LoadBarmanConfig(conf)
+			expand := strings.NewReplacer("@CONF@", conf, "@DIR@", dir, "@HOME@", home).Replace
+			parts := make([]string, len(tc.want))
+			for i, w := range tc.want {
+				parts[i] = expand(w)
+			}
+			wantError(t, err, EUNAVAILABLE, parts...)
+		})
+	}
+}
+
+func TestLoadBarmanConfigMissingFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope", "barman.conf")
+	cfg, err := LoadBarmanConfig(missing)
+	if cfg != nil {
+		t.Errorf("got a config for a missing file: %+v", cfg)
+	}
+	wantError(t, err, EUNAVAILABLE, "cannot read Barman configuration", missing, "no such file", "--barman-config", "PG_BACKUP_API_BARMAN_CONF")
+}
+
+func TestBarmanConfigLookups(t *testing.T) {
+	env := newBarmanEnv(t, "barman-3.17")
+	cfg, err := LoadBarmanConfig(env.Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := cfg.Server("db_server_two")
+	if err != nil || s.Name != "db_server_two" {
+		t.Errorf("Server(db_server_two) = %+v, %v", s, err)
+	}
+	m, err := cfg.Model("my-model")
+	if err != nil || m.Name != "my-model" || m.Cluster != "db_server_two" {
+		t.Errorf("Model(my-model) = %+v, %v", m, err)
+	}
+
+	tests := []struct {
+		name   string
+		lookup func() error
+		want   string
+	}{
+		{"unknown server", func() error { _, err := cfg.Server("db2"); return err },
+			`server "db2" is not in ` + env.Conf + ` (known: db_server_two)`},
+		{"a model is not a server", func() error { _, err := cfg.Server("my-model"); return err },
+			`"my-model" is a model, not a server, in ` + env.Conf + ` (servers: db_server_two)`},
+		{"unknown model", func() error { _, err := cfg.Model("nope"); return err },
+			`model "nope" is not in ` + env.Conf + ` (known: my-model)`},
+		{"a server is not a model", func() error { _, err := cfg.Model("db_server_two"); return err },
+			`model "db_server_two" is not in`},
+		{"server names are case-sensitive", func() error { _, err := cfg.Server("DB_SERVER_TWO"); return err },
+			`server "DB_SERVER_TWO" is not in`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wantError(t, tc.lookup(), ENOTFOUND, tc.want)
+		})
+	}
+
+	// With no models or servers, the lists say so.
+	env34 := newBarmanEnv(t, "barman-3.4")
+	cfg34, err := LoadBarmanConfig(env34.Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cfg34.Model("my-model")
+	wantError(t, err, ENOTFOUND, "(known: none)")
+	empty := &BarmanConfig{Path: "/x.conf"}
+	_, err = empty.Server("pg")
+	wantError(t, err, ENOTFOUND, `server "pg" is not in /x.conf (known: none)`)
+}

@@ -1,0 +1,223 @@
+package ops
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestListBackupsFixtures(t *testing.T) {
+	tests := []struct {
+		fixture, server, id, layout string
+	}{
+		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-backup.info"},
+		{"barman-3.4", "pg", "20261125T080951", "base/20261125T080951/backup.info"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fixture, func(t *testing.T) {
+			env := newBarmanEnv(t, tc.fixture)
+			cfg, err := LoadBarmanConfig(env.Conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := cfg.Server(tc.server)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ListBackups(srv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []Backup{{ID: tc.id, Status: BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout)}}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("ListBackups = %+v, want %+v", got, want)
+			}
+			for _, ref := range []string{tc.id, "latest", "last", "oldest", "first"} {
+				b, err := ResolveBackup(srv, ref)
+				if err != nil || b.ID != tc.id {
+					t.Errorf("ResolveBackup(%q) = %+v, %v; want %s", ref, b, err, tc.id)
+				}
+			}
+			_, err = ResolveBackup(srv, "last-failed")
+			wantError(t, err, ENOTFOUND, `backup "last-failed" does not exist for server "`+tc.server+`"`, tc.id+" DONE")
+		})
+	}
+}
+
+// writeBackupInfo adds one backup to a catalog in the given layout.
+func writeBackupInfo(t *testing.T, dir, layout, id, status, name string) {
+	t.Helper()
+	content := fmt.Sprintf("backup_label=None\nbackup_name=%s\nbegin_time=2026-01-01 00:00:00+00:00\nstatus=%s\nserver_name=s\n", name, status)
+	var path string
+	switch layout {
+	case "meta":
+		path = filepath.Join(dir, "meta", id+"-backup.info")
+	case "base":
+		path = filepath.Join(dir, "base", id, "backup.info")
+	default:
+		t.Fatalf("unknown layout %q", layout)
+	}
+	writeFile(t, path, content)
+}
+
+func TestResolveBackupSynthetic(t *testing.T) {
+	// The catalog, oldest first. Both layouts are mixed on purpose: Barman
+	// moves old base/ files to meta/, so a server can have both.
+	catalog := []struct{ layout, id, status, name string }{
+		{"base", "20260101T000000", "FAILED", "None"},
+		{"meta", "20260102T000000", "DONE", "first-good"},
+		{"base", "20260103T000000", "FAILED", "None"},
+		{"meta", "20260104T000000", "DONE", "None"},
+		{"base", "20260105T000000", "DONE", "weekly"},
+		{"meta", "20260106T000000", "FAILED", "broken"},
+		{"meta", "20260107T000000", "STARTED", "None"},
+	}
+	dir := t.TempDir()
+	for _, b := range catalog {
+		writeBackupInfo(t, dir, b.layout, b.id, b.status, b.name)
+	}
+	// Noise that is not a backup.
+	writeFile(t, filepath.Join(dir, "meta", "README"), "x")
+	writeFile(t, filepath.Join(dir, "meta", "-backup.info"), "status=DONE\n")
+	writeFile(t, filepath.Join(dir, "base", "stray-file"), "status=DONE\n")
+	if err := os.MkdirAll(filepath.Join(dir, "base", "20260108T000000"), 0o755); err != nil { // no backup.info
+		t.Fatal(err)
+	}
+	srv := &BarmanServer{Name: "s", Cluster: "s", BackupDirectory: dir}
+
+	list, err := ListBackups(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != len(catalog) {
+		t.Fatalf("ListBackups returned %d backups, want %d: %+v", len(list), len(catalog), list)
+	}
+	for i, b := range catalog {
+		wantName := b.name
+		if wantName == "None" {
+			wantName = ""
+		}
+		if list[i].ID != b.id || list[i].Status != b.status || list[i].Name != wantName {
+			t.Errorf("backup %d = %+v, want id %s status %s name %q", i, list[i], b.id, b.status, wantName)
+		}
+	}
+
+	tests := []struct {
+		ref    string
+		wantID string // "" for not found
+	}{
+		{"latest", "20260105T000000"},
+		{"last", "20260105T000000"},
+		{"oldest", "20260102T000000"},
+		{"first", "20260102T000000"},
+		{"last-failed", "20260106T000000"},
+		{"20260103T000000", "20260103T000000"}, // by ID, whatever its status
+		{"20260107T000000", "20260107T000000"},
+		{"weekly", "20260105T000000"}, // by backup_name
+		{"first-good", "20260102T000000"},
+		{"broken", "20260106T000000"},
+		{"None", ""}, // the Python repr of "no name" is not a name
+		{"", ""},
+		{"20260108T000000", ""}, // a directory without backup.info
+		{"2026", ""},
+		{"LATEST", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.ref, func(t *testing.T) {
+			b, err := ResolveBackup(srv, tc.ref)
+			if tc.wantID == "" {
+				wantError(t, err, ENOTFOUND, fmt.Sprintf("backup %q does not exist for server %q", tc.ref, "s"),
+					"20260101T000000 FAILED, 20260102T000000 DONE", "20260107T000000 STARTED")
+				return
+			}
+			if err != nil {
+				t.Fatalf("ResolveBackup(%q): %v", tc.ref, err)
+			}
+			if b.ID != tc.wantID {
+				t.Errorf("ResolveBackup(%q) = %s, want %s", tc.ref, b.ID, tc.wantID)
+			}
+		})
+	}
+}
+
+func TestResolveBackupPrefersMetaOverBase(t *testing.T) {
+	dir := t.TempDir()
+	writeBackupInfo(t, dir, "base", "20260101T000000", "FAILED", "old")
+	writeBackupInfo(t, dir, "meta", "20260101T000000", "DONE", "new")
+	list, err := ListBackups(&BarmanServer{Name: "s", BackupDirectory: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Status != "DONE" || list[0].Name != "new" || filepath.Base(filepath.Dir(list[0].Path)) != "meta" {
+		t.Errorf("ListBackups = %+v, want the meta/ copy only", list)
+	}
+}
+
+func TestResolveBackupEmptyCatalog(t *testing.T) {
+	for _, name := range []string{"missing", "empty"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "catalog")
+			if name == "empty" {
+				for _, d := range []string{"meta", "base"} {
+					if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			srv := &BarmanServer{Name: "pg", BackupDirectory: dir}
+			list, err := ListBackups(srv)
+			if err != nil || len(list) != 0 {
+				t.Fatalf("ListBackups = %+v, %v; want empty", list, err)
+			}
+			for _, ref := range []string{"latest", "oldest", "last-failed", "20260101T000000"} {
+				_, err := ResolveBackup(srv, ref)
+				wantError(t, err, ENOTFOUND, fmt.Sprintf("backup %q does not exist for server \"pg\" (backups: none in the catalog)", ref))
+			}
+		})
+	}
+}
+
+func TestListBackupsUnreadableCatalog(t *testing.T) {
+	dir := t.TempDir()
+	// meta is a file, not a directory: reading it must fail loudly, not
+	// look like an empty catalog.
+	writeFile(t, filepath.Join(dir, "meta"), "not a directory")
+	_, err := ListBackups(&BarmanServer{Name: "pg", BackupDirectory: dir})
+	wantError(t, err, EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
+
+	dir = t.TempDir()
+	// A backup.info that is a directory cannot be read.
+	if err := os.MkdirAll(filepath.Join(dir, "meta", "20260101T000000-backup.info", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeBackupInfo(t, dir, "base", "20260102T000000", "DONE", "None")
+	if err := os.MkdirAll(filepath.Join(dir, "base", "20260103T000000", "backup.info"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ListBackups(&BarmanServer{Name: "pg", BackupDirectory: dir})
+	wantError(t, err, EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
+}
+
+func TestParseBackupInfo(t *testing.T) {
+	data := "status=DONE\nbackup_label='a=b\\nc'\n  spaced  =  value  \nno separator\nempty=\nbackup_name=None\n"
+	got := ParseBackupInfo([]byte(data))
+	want := map[string]string{
+		"status":       "DONE",
+		"backup_label": `'a=b\nc'`,
+		"spaced":       "value",
+		"empty":        "",
+		"backup_name":  "None",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseBackupInfo = %q, want %q", got, want)
+	}
+	// The real fixture file.
+	info := ParseBackupInfo([]byte(readFile(t, fixturePath(t, "barman-3.17", "barman_home", "db_server_two", "meta", "20261125T080758-backup.info"))))
+	for k, v := range map[string]string{"status": "DONE", "server_name": "db_server_two", "end_wal": "000000010000000000000005", "parent_backup_id": "None"} {
+		if info[k] != v {
+			t.Errorf("fixture backup.info: %s = %q, want %q", k, info[k], v)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package ops
+
+import (
+	"errors"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+)
+
+// recordingLauncher remembers each Kick.
+type recordingLauncher struct {
+	kicks []string
+	err   error
+}
+
+func (l *recordingLauncher) Kick(store *Store, server, barmanConfig string) error {
+	l.kicks = append(l.kicks, store.Home+"|"+server+"|"+barmanConfig)
+	return l.err
+}
+
+// TestServiceBadInputWritesNothing sends invalid requests through the
+// service and checks that neither the store nor anything else under the
+// test's directory changed.
+func TestServiceBadInputWritesNothing(t *testing.T) {
+	env := newBarmanEnv(t, "barman-3.17").withStore(t)
+	root := filepath.Dir(env.Home)
+	svc := &Service{BarmanConfigPath: env.Conf, Version: "test"}
+	tests := []struct {
+		name, server, payload, code string
+	}{
+		{"unknown server", "db2", `{"type": "config_switch", "reset": true}`, ENOTFOUND},
+		{"invalid server name", "../x", `{"type": "config_switch", "reset": true}`, EINVALID},
+		{"new server scope", "pg", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ENOTFOUND},
+		{"unknown type", "", `{"type": "backup"}`, EINVALID},
+		{"recovery at instance level", "", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID},
+		{"recovery missing a key", "db_server_two", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x"}`, EINVALID},
+		{"recovery of an unknown backup", "db_server_two", `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ENOTFOUND},
+		{"recovery to a relative path", "db_server_two", `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "d"}`, EINVALID},
+		{"config_switch with both", "db_server_two", `{"type": "config_switch", "model_name": "my-model", "reset": true}`, EINVALID},
+		{"config_switch unknown model", "db_server_two", `{"type": "config_switch", "model_name": "nope"}`, ENOTFOUND},
+		{"config_update without changes", "", `{"type": "config_update"}`, EINVALID},
+		{"config_update with a newline", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "conninfo": "a\n[b]"}]}`, EINVALID},
+		{"config_update to a server", "db_server_two", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`, EINVALID},
+		{"reserved key", "db_server_two", `{"type": "config_switch", "reset": true, "start_time": "x"}`, EINVALID},
+	}
+	before := treeSnapshot(t, root)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := svc.Create(tc.server, mustDecode(t, tc.payload), Requester{Name: "test"})
+			if id != "" {
+				t.Errorf("got an ID %q", id)
+			}
+			wantError(t, err, tc.code)
+			if after := treeSnapshot(t, root); after != before {
+				t.Errorf("the request changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+
+	// The same service does write for a valid request: the snapshot sees it.
+	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "reset": true}`), Requester{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if treeSnapshot(t, root) == before {
+		t.Errorf("operation %s was created but the snapshot did not change", id)
+	}
+}
+
+func TestServiceCreate(t *testing.T) {
+	env := newBarmanEnv(t, "barman-3.17")
+	launcher := &recordingLauncher{}
+	svc := &Service{BarmanConfigPath: env.Conf, Version: "9.9.9", Launcher: launcher}
+	who := Requester{Name: "token:ci", Client: "10.0.0.1:5555"}
+
+	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.kicks, want) {
+		t.Errorf("kicks = %q, want %q", launcher.kicks, want)
+	}
+	op, err := svc.Get("db_server_two", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, _ := op.Job.Get("pg_backup_api")
+	got, _ := EncodePython(ext)
+	want := `{"version": "9.9.9", "barman_config": "` + env.Conf + `", "requested_by": "token:ci", "client": "10.0.0.1:5555", "resolved_backup_id": "20261125T080758"}`
+	if string(got) != want {
+		t.Errorf("pg_backup_api = %s, want %s", got, want)
+	}
+	if op.Status != StatusInProgress || op.Phase != PhaseQueued || op.Type != Recovery {
+		t.Errorf("op = %+v", op)
+	}
+
+	// A launcher that fails: the operation is recorded all the same.
+	launcher.err = errors.New("fork failed")
+	id2, err := svc.Create("", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`), who)
+	wantError(t, err, EUNAVAILABLE, "operation "+id2+" is recorded but its runner could not be started: fork failed")
+	if id2 == "" {
+		t.Fatal("no ID returned with the launcher error")
+	}
+	if _, err := svc.Get("", id2); err != nil {
+		t.Errorf("the operation was not recorded: %v", err)
+	}
+	if len(launcher.kicks) != 2 || launcher.kicks[1] != env.Home+"||"+env.Conf {
+		t.Errorf("kicks = %q", launcher.kicks)
+	}
+	if svc.Store(&BarmanConfig{BarmanHome: env.Home}) != svc.Store(&BarmanConfig{BarmanHome: env.Home}) {
+		t.Error("Store is not kept per barman_home")
+	}
+
+	// A configuration that cannot be read stops everything.
+	bad := &Service{BarmanConfigPath: filepath.Join(t.TempDir(), "missing.conf")}
+	_, err = bad.Create("", mustDecode(t, `{"type": "config_update"}`), who)
+	wantError(t, err, EUNAVAILABLE, "cannot read Barman configuration")
+	_, err = bad.Get("", "20261125T080447")
+	wantError(t, err, EUNAVAILABLE)
+	_, _, err = bad.List("", ListOptions{})
+	wantError(t, err, EUNAVAILABLE)
+	_, _, err = bad.ListAll(ListOptions{})
+	wantError(t, err, EUNAVAILABLE)
+	_, err = bad.Find("20261125T080447")
+	wantError(t, err, EUNAVAILABLE)
+}
+
+func TestServiceReads(t *testing.T) {
+	env := newBarmanEnv(t, "barman-3.17").withStore(t)
+	svc := &Service{BarmanConfigPath: env.Conf}
+
+	all, skipped, err := svc.ListAll(ListOptions{Status: true})
+	if err != nil || len(skipped) != 0 {
+		t.Fatalf("ListAll: %v %v", skipped, err)
+	}
+	var got []string
+	for _, op := range all {
+		got = append(got, op.Server+"/"+op.ID+"/"+string(op.Status))
+	}
+	want := []string{
+		"/20261125T080447/DONE", "/20261125T080919/DONE",
+		"db_server_two/20261125T080500/DONE", "db_server_two/20261125T080805/DONE", "db_server_two/20261125T080915/FAILED",
+		"db_server_two/20261125T080916/FAILED", "db_server_two/20261125T080918/DONE",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ListAll = %q, want %q", got, want)
+	}
+
+	ops, _, err := svc.List("db_server_two", ListOptions{})
+	if err != nil || len(ops) != 5 {
+		t.Errorf("List(db_server_two) = %d ops, %v", len(ops), err)
+	}
+	for _, tc := range []struct{ server, want string }{
+		{"db2", `server "db2" is not in ` + env.Conf + ` (known: db_server_two)`},
+		{"../x", `server "../x" is not in`},
+		{"my-model", `"my-model" is a model, not a server`},
+	} {
+		_, _, err := svc.List(tc.server, ListOptions{})
+		wantError(t, err, ENOTFOUND, tc.want)
+		_, err = svc.Get(tc.server, "20261125T080500")
+		wantError(t, err, ENOTFOUND, tc.want)
+	}
+
+	op, err := svc.Find("20261125T080805")
+	if err != nil || op.Server != "db_server_two" || op.Type != Recovery {
+		t.Errorf("Find = %+v, %v", op, err)
+	}
+	op, err = svc.Find("20261125T080447")
+	if err != nil || op.Server != "" || op.Type != ConfigUpdate {
+		t.Errorf("Find = %+v, %v", op, err)
+	}
+	_, err = svc.Find("20990101T000000")
+	wantError(t, err, ENOTFOUND, "operation 20990101T000000 does not exist in any scope of "+env.Conf)
+	_, err = svc.Find("../jobs/20261125T080447")
+	wantError(t, err, ENOTFOUND)
+
+	// The same ID in two scopes is ambiguous.
+	writeFile(t, filepath.Join(env.Home, "jobs", "20261125T080805.json"), `{"type": "config_update", "operation_type": "config_update"}`)
+	_, err = svc.Find("20261125T080805")
+	wantError(t, err, EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); pass --server to choose")
+
+	// A damaged file in one scope is an error of Find, not a miss.
+	writeFile(t, filepath.Join(env.Home, "jobs", "20261125T000000.json"), `{`)
+	_, err = svc.Find("20261125T000000")
+	wantError(t, err, EINTERNAL, "damaged job file")
+
+	// ListAll passes the skipped files of every scope on.
+	writeFile(t, filepath.Join(env.Home, "db_server_two", "jobs", "junk.json"), `[]`)
+	_, skipped, err = svc.ListAll(ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, s := range skipped {
+		paths = append(paths, filepath.Base(s.Path))
+	}
+	sort.Strings(paths)
+	if want := []string{"20261125T000000.json", "junk.json"}; !reflect.DeepEqual(paths, want) {
+		t.Errorf("skipped = %q, want %q", paths, want)
+	}
+}

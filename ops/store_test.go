@@ -1,0 +1,867 @@
+package ops
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func localTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	tm, err := time.ParseInLocation(TimeLayout, s, time.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+// TestStoreFixture lists and inspects the store the reference wrote.
+func TestStoreFixture(t *testing.T) {
+	home := newStoreCopy(t)
+	st := NewStore(home)
+	type want struct {
+		id, typ       string
+		status        Status
+		phase         Phase
+		start, end    string
+		outputPrefix  string
+		outputPartial string
+	}
+	scopes := []struct {
+		server string
+		ops    []want
+	}{
+		{"", []want{
+			{"20261125T080447", "config_update", StatusDone, PhaseDone, "2026-11-25T08:04:47.530448", "2026-11-25T08:04:48.217414", "Changing value of option 'archiver' for section 'db_server_two'", ""},
+			{"20261125T080919", "config_update", StatusDone, PhaseDone, "2026-11-25T08:09:19.324345", "2026-11-25T08:09:19.882377", "Changing value of option 'archiver' for section 'no-such-server' from 'None' to 'on'", ""},
+		}},
+		{"db_server_two", []want{
+			{"20261125T080500", "config_switch", StatusDone, PhaseDone, "2026-11-25T08:05:00.474759", "2026-11-25T08:05:01.121805", "Applying model 'my-model' to server 'db_server_two'\n", ""},
+			{"20261125T080805", "recovery", StatusDone, PhaseDone, "2026-11-25T08:08:05.915895", "2026-11-25T08:08:14.068336", "Starting remote restore for server db_server_two using backup 20261125T080758\n", "Your PostgreSQL server has been successfully prepared for recovery!\n"},
+			{"20261125T080915", "config_switch", StatusFailed, PhaseFailed, "2026-11-25T08:09:15.681079", "2026-11-25T08:09:16.278206", "ERROR: Unknown model 'no-such-model'\n", ""},
+			{"20261125T080916", "recovery", StatusFailed, PhaseFailed, "2026-11-25T08:09:16.898446", "2026-11-25T08:09:17.463030", "ERROR: Unable to connect to the target host", ""},
+			{"20261125T080918", "config_switch", StatusDone, PhaseDone, "2026-11-25T08:09:18.111222", "2026-11-25T08:09:20.679206", "Resetting the active model for the server db_server_two\n", ""},
+		}},
+	}
+	for _, sc := range scopes {
+		t.Run("scope "+sc.server, func(t *testing.T) {
+			// Without status: the job files only.
+			list, skipped, err := st.List(sc.server, ListOptions{})
+			if err != nil || len(skipped) != 0 {
+				t.Fatalf("List = %v skipped, %v", skipped, err)
+			}
+			var ids, wantIDs []string
+			for _, op := range list {
+				ids = append(ids, op.ID+"/"+string(op.Type))
+				if op.Status != "" || op.Output != "" {
+					t.Errorf("%s: a plain listing read the status: %+v", op.ID, op)
+				}
+			}
+			for _, w := range sc.ops {
+				wantIDs = append(wantIDs, w.id+"/"+w.typ)
+			}
+			if !reflect.DeepEqual(ids, wantIDs) {
+				t.Errorf("List = %q, want %q", ids, wantIDs)
+			}
+
+			full, skipped, err := st.List(sc.server, ListOptions{Status: true})
+			if err != nil || len(skipped) != 0 || len(full) != len(sc.ops) {
+				t.Fatalf("List(Status) = %d ops, %v skipped, %v", len(full), skipped, err)
+			}
+			for i, w := range sc.ops {
+				got, err := st.Get(sc.server, w.id)
+				if err != nil {
+					t.Fatalf("Get(%s): %v", w.id, err)
+				}
+				for _, op := range []*Operation{got, full[i]} {
+					if op.ID != w.id || op.Server != sc.server || string(op.Type) != w.typ || op.Status != w.status || op.Phase != w.phase {
+						t.Errorf("%s = id %s server %q type %s status %s phase %s; want %+v", w.id, op.ID, op.Server, op.Type, op.Status, op.Phase, w)
+					}
+					if !op.StartTime.Equal(localTime(t, w.start)) || !op.EndTime.Equal(localTime(t, w.end)) {
+						t.Errorf("%s: start %v end %v, want %s and %s", w.id, op.StartTime, op.EndTime, w.start, w.end)
+					}
+					if !strings.HasPrefix(op.Output, w.outputPrefix) || !strings.HasSuffix(op.Output, w.outputPartial) {
+						t.Errorf("%s: output %q", w.id, op.Output)
+					}
+					if op.ExitCode != nil || op.Reason != "" || op.Ours() || op.BarmanConfigPath() != "" {
+						t.Errorf("%s: exit code %v reason %q ours %v config %q; the reference records none of these", w.id, op.ExitCode, op.Reason, op.Ours(), op.BarmanConfigPath())
+					}
+					if _, ok := op.Job.Get("success"); !ok {
+						t.Errorf("%s: Job is not the output file", w.id)
+					}
+				}
+			}
+		})
+	}
+
+	if got := st.Scopes([]string{"db_server_two", "pg", "missing"}); !reflect.DeepEqual(got, []string{"", "db_server_two"}) {
+		t.Errorf("Scopes = %q", got)
+	}
+	if got := NewStore(t.TempDir()).Scopes([]string{"db_server_two"}); len(got) != 0 {
+		t.Errorf("Scopes of an empty home = %q", got)
+	}
+}
+
+func TestStoreGetNotFound(t *testing.T) {
+	home := newStoreCopy(t)
+	st := NewStore(home)
+	// Files an unchecked ID would reach: if Get used them, it would find
+	// an operation.
+	job := readFile(t, filepath.Join(home, "jobs", "20261125T080447.json"))
+	writeFile(t, filepath.Join(home, "x.json"), job)
+	writeFile(t, filepath.Join(home, "db_server_two", "x.json"), job)
+	writeFile(t, filepath.Join(home, "jobs", ".hidden.json"), job)
+
+	tests := []struct {
+		server, id string
+		want       string
+	}{
+		{"", "20990101T000000", "operation 20990101T000000 does not exist at instance level"},
+		{"db_server_two", "20990101T000000", `operation 20990101T000000 does not exist for server "db_server_two"`},
+		{"db_server_two", "20261125T080447", `does not exist for server "db_server_two"`}, // an instance operation
+		{"", "20261125T080500", "does not exist at instance level"},                       // a server operation
+		{"", "../x", `operation "../x" does not exist: not a valid operation ID`},
+		{"db_server_two", "../x", "not a valid operation ID"},
+		{"", "../jobs/20261125T080447", "not a valid operation ID"},
+		{"db_server_two", "../db_server_two/jobs/20261125T080500", "not a valid operation ID"},
+		{"", "jobs/../x", "not a valid operation ID"},
+		{"", ".hidden", "not a valid operation ID"},
+		{"", "", "not a valid operation ID"},
+		{"", "..", "not a valid operation ID"},
+		{"", "/etc/passwd", "not a valid operation ID"},
+		{"", "20261125T080447\x00", "not a valid operation ID"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.server+"/"+tc.id, func(t *testing.T) {
+			op, err := st.Get(tc.server, tc.id)
+			if op != nil {
+				t.Errorf("Get returned %+v", op)
+			}
+			wantError(t, err, ENOTFOUND, tc.want)
+		})
+	}
+}
+
+// TestStoreListSkipsBadFiles checks that files that are not operations are
+// reported, never fatal, and that the operations around them still list.
+func TestStoreListSkipsBadFiles(t *testing.T) {
+	home := newStoreCopy(t)
+	st := NewStore(home)
+	jobs := filepath.Join(home, "jobs")
+	writeFile(t, filepath.Join(jobs, "20261125T090000.json"), `{"type": "config_update", "chan`)
+	writeFile(t, filepath.Join(jobs, "20261125T090001.json"), `{"hello": "world"}`)
+	writeFile(t, filepath.Join(jobs, "20261125T090002.json"), `[1, 2]`)
+	writeFile(t, filepath.Join(jobs, "20261125T090003.json"), "")
+	writeFile(t, filepath.Join(jobs, "bad name.json"), `{"operation_type": "config_update"}`)
+	writeFile(t, filepath.Join(jobs, ".20261125T090004.json.tmp-1"), `{"partial`)
+	writeFile(t, filepath.Join(jobs, ".hidden.json"), `{"partial`)
+	writeFile(t, filepath.Join(jobs, "README.txt"), "not json")
+	if err := os.Mkdir(filepath.Join(jobs, "20261125T090005.json"), 0o755); err != nil { // a directory
+		t.Fatal(err)
+	}
+	// A valid job with a damaged output file.
+	writeFile(t, filepath.Join(jobs, "20261125T090006.json"), `{"type": "config_update", "operation_type": "config_update", "start_time": "2026-11-25T09:00:06.000000"}`)
+	writeFile(t, filepath.Join(home, "output", "20261125T090006.json"), `{"success": tr`)
+	// A job file with only "type", as some tools write: still an operation.
+	writeFile(t, filepath.Join(jobs, "20261125T090007.json"), `{"type": "config_update"}`)
+
+	wantSkipped := map[string]string{
+		"20261125T090000.json": "not valid JSON",
+		"20261125T090001.json": "no operation_type",
+		"20261125T090002.json": "must be a JSON object",
+		"20261125T090003.json": "body is empty",
+		"bad name.json":        "not an operation ID",
+		"20261125T090005.json": "is a directory",
+	}
+	for _, status := range []bool{false, true} {
+		t.Run(fmt.Sprintf("status=%v", status), func(t *testing.T) {
+			list, skipped, err := st.List("", ListOptions{Status: status})
+			if err != nil {
+				t.Fatalf("List failed as a whole: %v", err)
+			}
+			var ids []string
+			for _, op := range list {
+				ids = append(ids, op.ID)
+			}
+			wantIDs := []string{"20261125T080447", "20261125T080919", "20261125T090006", "20261125T090007"}
+			want := map[string]string{}
+			for k, v := range wantSkipped {
+				want[k] = v
+			}
+			if status {
+				wantIDs = []string{"20261125T080447", "20261125T080919", "20261125T090007"}
+				want["20261125T090006.json"] = "damaged output file"
+			}
+			if !reflect.DeepEqual(ids, wantIDs) {
+				t.Errorf("listed %q, want %q", ids, wantIDs)
+			}
+			got := map[string]string{}
+			for _, sk := range skipped {
+				if filepath.Dir(sk.Path) != jobs {
+					t.Errorf("skipped path %q is not in %s", sk.Path, jobs)
+				}
+				got[filepath.Base(sk.Path)] = sk.Error()
+			}
+			if len(got) != len(want) {
+				t.Errorf("skipped %d files, want %d: %q", len(got), len(want), got)
+			}
+			for name, part := range want {
+				if !strings.Contains(got[name], part) || !strings.Contains(got[name], "skipped "+filepath.Join(jobs, name)) {
+					t.Errorf("skipped[%s] = %q, want it to contain %q", name, got[name], part)
+				}
+			}
+		})
+	}
+
+	_, err := st.Get("", "20261125T090000")
+	wantError(t, err, EINTERNAL, "operation 20261125T090000 has a damaged job file")
+	_, err = st.Get("", "20261125T090006")
+	wantError(t, err, EINTERNAL, "operation 20261125T090006 has a damaged output file")
+	if op, err := st.Get("", "20261125T090007"); err != nil || op.Status != StatusInProgress || op.Phase != PhaseForeign {
+		t.Errorf("Get(type-only job) = %+v, %v; want IN_PROGRESS foreign", op, err)
+	}
+
+	// A scope without jobs/ is empty; a jobs/ that is not a directory is
+	// an error.
+	if list, skipped, err := st.List("pg", ListOptions{}); len(list) != 0 || len(skipped) != 0 || err != nil {
+		t.Errorf("List(pg) = %v, %v, %v; want empty", list, skipped, err)
+	}
+	writeFile(t, filepath.Join(home, "broken", "jobs"), "file")
+	_, _, err = st.List("broken", ListOptions{})
+	wantError(t, err, EUNAVAILABLE, "cannot list operations in "+filepath.Join(home, "broken", "jobs"))
+}
+
+func TestStoreCreate(t *testing.T) {
+	ext := Extension{Version: "1.2.3", BarmanConfig: "/etc/barman.conf", RequestedBy: "cli:root", Client: "127.0.0.1"}
+	tests := []struct {
+		name    string
+		server  string
+		typ     Type
+		payload string
+		backup  string
+		ext     Extension
+		now     string
+		wantID  string
+		want    string
+	}{
+		{
+			name: "config_switch", server: "db_server_two", typ: ConfigSwitch,
+			payload: `{"type": "config_switch", "model_name": "my-model"}`,
+			ext:     ext, now: "2026-11-25T08:05:00.474759", wantID: "20261125T080500",
+			want: `{"type": "config_switch", "model_name": "my-model", "operation_type": "config_switch", "start_time": "2026-11-25T08:05:00.474759", ` +
+				`"pg_backup_api": {"version": "1.2.3", "barman_config": "/etc/barman.conf", "requested_by": "cli:root", "client": "127.0.0.1"}}`,
+		},
+		{
+			name: "recovery without type, resolved backup recorded", server: "db_server_two", typ: Recovery,
+			payload: `{"backup_id": "latest", "remote_ssh_command": "ssh -p 2222 postgres@h", "destination_directory": "/var/lib/postgresql/restore"}`,
+			backup:  "20261125T080758",
+			ext:     Extension{Version: "dev", BarmanConfig: "/b.conf"}, now: "2026-11-25T08:08:05.000000", wantID: "20261125T080805",
+			want: `{"backup_id": "latest", "remote_ssh_command": "ssh -p 2222 postgres@h", "destination_directory": "/var/lib/postgresql/restore", "operation_type": "recovery", ` +
+				`"start_time": "2026-11-25T08:08:05.000000", "pg_backup_api": {"version": "dev", "barman_config": "/b.conf", "resolved_backup_id": "20261125T080758"}}`,
+		},
+		{
+			name: "config_update at instance level, non-ASCII kept escaped", server: "", typ: ConfigUpdate,
+			payload: `{"changes": [{"scope": "server", "server_name": "s", "description": "caf\u00e9"}], "type": "config_update"}`,
+			ext:     ext, now: "2026-01-02T03:04:05.000001", wantID: "20260102T030405",
+			want: `{"changes": [{"scope": "server", "server_name": "s", "description": "caf\u00e9"}], "type": "config_update", "operation_type": "config_update", ` +
+				`"start_time": "2026-01-02T03:04:05.000001", "pg_backup_api": {"version": "1.2.3", "barman_config": "/etc/barman.conf", "requested_by": "cli:root", "client": "127.0.0.1"}}`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			home := filepath.Join(t.TempDir(), "home")
+			if err := os.Mkdir(home, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			st := NewStore(home)
+			now := localTime(t, tc.now).Add(123 * time.Nanosecond) // %f truncates to microseconds
+			st.Now = func() time.Time { return now }
+			payload := mustDecode(t, tc.payload)
+			before, _ := EncodePython(payload)
+			id, err := st.Create(&Request{Server: tc.server, Type: tc.typ, Payload: payload, BackupID: tc.backup}, tc.ext)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id != tc.wantID {
+				t.Errorf("id = %q, want %q", id, tc.wantID)
+			}
+			if after, _ := EncodePython(payload); string(after) != string(before) {
+				t.Errorf("Create changed the request's payload: %s", after)
+			}
+			path := st.JobPath(tc.server, id)
+			if want := filepath.Join(home, tc.server, "jobs", id+".json"); path != want {
+				t.Errorf("JobPath = %q, want %q", path, want)
+			}
+			if got := readFile(t, path); got != tc.want {
+				t.Errorf("job file:\n got %s\nwant %s", got, tc.want)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("job file mode = %v, want 0600", fi.Mode().Perm())
+			}
+			dirs := []string{"jobs", "output", StateDirName}
+			if tc.server != "" {
+				dirs = append(dirs, ".")
+			}
+			for _, d := range dirs {
+				fi, err := os.Stat(filepath.Join(st.ScopeDir(tc.server), d))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+					t.Errorf("%s: mode %v, want a 0700 directory", d, fi.Mode())
+				}
+			}
+			entries, _ := os.ReadDir(filepath.Join(st.ScopeDir(tc.server), "jobs"))
+			if len(entries) != 1 {
+				t.Errorf("jobs/ holds %d entries, want only the job (no temporary files)", len(entries))
+			}
+			op, err := st.Get(tc.server, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if op.Status != StatusInProgress || op.Phase != PhaseQueued || op.Type != tc.typ || !op.Ours() ||
+				op.BarmanConfigPath() != tc.ext.BarmanConfig || !op.StartTime.Equal(localTime(t, tc.now)) {
+				t.Errorf("Get = %+v (ours %v, config %q)", op, op.Ours(), op.BarmanConfigPath())
+			}
+		})
+	}
+}
+
+func TestStoreCreateNeedsHome(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "missing")
+	st := NewStore(home)
+	_, err := st.Create(&Request{Type: ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}, Extension{})
+	wantError(t, err, EUNAVAILABLE, "barman_home "+home+" is not usable")
+	if _, err := os.Stat(home); !os.IsNotExist(err) {
+		t.Errorf("Create made barman_home: %v", err)
+	}
+
+	home = t.TempDir()
+	writeFile(t, filepath.Join(home, "db_server_two", "output"), "a file in the way")
+	_, err = NewStore(home).Create(&Request{Server: "db_server_two", Type: ConfigSwitch, Payload: mustDecode(t, `{"reset": true}`)}, Extension{})
+	wantError(t, err, EUNAVAILABLE, filepath.Join(home, "db_server_two", "output"))
+}
+
+var idPattern = regexp.MustCompile(`^\d{8}T\d{6}(-\d{4})?$`)
+
+func TestStoreCreateSameSecond(t *testing.T) {
+	home := t.TempDir()
+	st := NewStore(home)
+	st.Now = fixedClock("2026-11-25T08:05:00.100000")
+	req := func() *Request {
+		return &Request{Type: ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}
+	}
+	var ids []string
+	for i := 0; i < 3; i++ {
+		id, err := st.Create(req(), Extension{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	// Another process (its own Store) in the same second.
+	other := NewStore(home)
+	other.Now = st.Now
+	id, err := other.Create(req(), Extension{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, id)
+	// The first process again, then the next second.
+	if id, err = st.Create(req(), Extension{}); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, id)
+	st.Now = fixedClock("2026-11-25T08:05:01.000000")
+	if id, err = st.Create(req(), Extension{}); err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, id)
+
+	want := []string{"20261125T080500", "20261125T080500-0001", "20261125T080500-0002", "20261125T080500-0003", "20261125T080500-0004", "20261125T080501"}
+	if !reflect.DeepEqual(ids, want) {
+		t.Errorf("ids = %q, want %q", ids, want)
+	}
+	for _, id := range ids {
+		if !idPattern.MatchString(id) || !ValidName(id) {
+			t.Errorf("id %q has the wrong form", id)
+		}
+	}
+	// IDs sort in creation order.
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	if !reflect.DeepEqual(sorted, ids) {
+		t.Errorf("ids do not sort by time: %q", sorted)
+	}
+	list, _, err := st.List("", ListOptions{})
+	if err != nil || len(list) != len(ids) {
+		t.Errorf("List = %d ops, %v; want %d", len(list), err, len(ids))
+	}
+
+	// A second already taken by the reference implementation.
+	home2 := t.TempDir()
+	writeFile(t, filepath.Join(home2, "jobs", "20261125T080500.json"), `{"type": "config_update", "operation_type": "config_update"}`)
+	st2 := NewStore(home2)
+	st2.Now = fixedClock("2026-11-25T08:05:00.999999")
+	if id, err := st2.Create(req(), Extension{}); err != nil || id != "20261125T080500-0001" {
+		t.Errorf("Create over a reference ID = %q, %v; want the -0001 suffix", id, err)
+	}
+}
+
+func TestStoreCreateSecondExhausted(t *testing.T) {
+	home := t.TempDir()
+	jobs := filepath.Join(home, "jobs")
+	if err := os.MkdirAll(jobs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	base := "20261125T080500"
+	for seq := 0; seq <= maxIDSuffix; seq++ {
+		if err := os.WriteFile(filepath.Join(jobs, idWithSeq(base, seq)+".json"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := NewStore(home)
+	st.Now = fixedClock("2026-11-25T08:05:00.000000")
+	_, err := st.Create(&Request{Type: ConfigUpdate, Payload: NewObject()}, Extension{})
+	wantError(t, err, ECONFLICT, "more than 10000 operations were created in second 20261125T080500; retry")
+	entries, err := os.ReadDir(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != maxIDSuffix+1 {
+		t.Errorf("jobs/ holds %d entries after the failure, want %d (no temporary file left)", len(entries), maxIDSuffix+1)
+	}
+}
+
+// TestStoreCreateConcurrent creates many operations in one second from
+// goroutines of several Store instances (processes, as far as the store can
+// tell): every one must get its own ID and its own complete file.
+func TestStoreCreateConcurrent(t *testing.T) {
+	home := t.TempDir()
+	const stores, goroutines, each = 4, 6, 5
+	clock := fixedClock("2026-11-25T08:05:00.000000")
+	var wg sync.WaitGroup
+	type result struct {
+		id, tag string
+		err     error
+	}
+	results := make(chan result, stores*goroutines*each)
+	for s := 0; s < stores; s++ {
+		st := NewStore(home)
+		st.Now = clock
+		for g := 0; g < goroutines; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < each; i++ {
+					tag := fmt.Sprintf("%d-%d-%d", s, g, i)
+					payload := NewObject()
+					payload.Set("type", "config_update")
+					payload.Set("tag", tag)
+					id, err := st.Create(&Request{Type: ConfigUpdate, Payload: payload}, Extension{Version: "t"})
+					results <- result{id, tag, err}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(results)
+	byID := map[string]string{}
+	for r := range results {
+		if r.err != nil {
+			t.Errorf("Create %s: %v", r.tag, r.err)
+			continue
+		}
+		if prev, dup := byID[r.id]; dup {
+			t.Errorf("ID %s given twice (%s and %s)", r.id, prev, r.tag)
+		}
+		if !strings.HasPrefix(r.id, "20261125T080500") || !idPattern.MatchString(r.id) {
+			t.Errorf("ID %q has the wrong form", r.id)
+		}
+		byID[r.id] = r.tag
+	}
+	if len(byID) != stores*goroutines*each {
+		t.Fatalf("%d distinct IDs, want %d", len(byID), stores*goroutines*each)
+	}
+	st := NewStore(home)
+	for id, tag := range byID {
+		op, err := st.Get("", id)
+		if err != nil {
+			t.Errorf("Get(%s): %v", id, err)
+			continue
+		}
+		if got, _ := op.Job.String("tag"); got != tag {
+			t.Errorf("%s holds tag %q, want %q", id, got, tag)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(home, "jobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(byID) {
+		t.Errorf("jobs/ holds %d entries, want %d (stray temporary files?)", len(entries), len(byID))
+	}
+}
+
+// TestStoreWritesAreAtomic reads jobs/ and output/ over and over while
+// operations are created and their output files rewritten, with large
+// payloads: no reader may ever see a partial file.
+func TestStoreWritesAreAtomic(t *testing.T) {
+	home := t.TempDir()
+	st := NewStore(home)
+	big := strings.Repeat("0123456789abcdef", 4<<10) // 64 KiB per file, many pages
+	create := func() string {
+		payload := NewObject()
+		payload.Set("type", "config_update")
+		payload.Set("blob", big)
+		id, err := st.Create(&Request{Type: ConfigUpdate, Payload: payload}, Extension{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	create() // so that readers find files from the start
+	const readers, ops, rewrites = 2, 5, 6
+	done := make(chan struct{})
+	var mu sync.Mutex
+	var files int
+	var readerErr []string
+	var wg sync.WaitGroup
+	for r := 0; r < readers; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pass := 0; ; pass++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var n int
+				var errs []string
+				for _, dir := range []string{"jobs", "output"} {
+					entries, err := os.ReadDir(filepath.Join(home, dir))
+					if err != nil && !os.IsNotExist(err) {
+						errs = append(errs, err.Error())
+					}
+					for _, e := range entries {
+						if strings.HasPrefix(e.Name(), ".") {
+							continue
+						}
+						data, err := os.ReadFile(filepath.Join(home, dir, e.Name()))
+						if err != nil {
+							errs = append(errs, err.Error())
+							continue
+						}
+						n++
+						if !jsonValid(data) {
+							errs = append(errs, fmt.Sprintf("%s/%s: partial file of %d bytes", dir, e.Name(), len(data)))
+						}
+					}
+				}
+				if pass%32 == 0 {
+					if _, skipped, err := st.List("", ListOptions{Status: true}); err != nil || len(skipped) != 0 {
+						errs = append(errs, fmt.Sprintf("List: %v %v", skipped, err))
+					}
+				}
+				mu.Lock()
+				files += n
+				readerErr = append(readerErr, errs...)
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := 0; i < ops; i++ {
+		id := create()
+		// Each Finish after the first replaces an existing output file.
+		for j := 0; j < rewrites; j++ {
+			if err := st.Finish("", id, Result{Success: j%2 == 1, Output: big}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(done)
+	wg.Wait()
+	for _, e := range readerErr {
+		t.Error(e)
+	}
+	if files < 100 {
+		t.Errorf("the readers read only %d files; the test proved little", files)
+	}
+	list, _, err := st.List("", ListOptions{Status: true})
+	if err != nil || len(list) != ops+1 {
+		t.Fatalf("List = %d, %v", len(list), err)
+	}
+	for _, op := range list[1:] {
+		if op.Status != StatusDone || len(op.Output) != len(big) {
+			t.Errorf("%s: status %s, output %d bytes", op.ID, op.Status, len(op.Output))
+		}
+	}
+}
+
+func TestStoreFinish(t *testing.T) {
+	end := localTime(t, "2026-11-25T08:05:01.121805")
+	tests := []struct {
+		name     string
+		foreign  bool
+		res      Result
+		clock    string // Store.Now, used when res.EndTime is zero
+		status   Status
+		phase    Phase
+		tail     string // what Finish appends to the job file
+		extAfter string // the pg_backup_api object afterwards
+	}{
+		{
+			name:   "success",
+			res:    Result{Success: true, ExitCode: 0, Output: "Applying model 'my-model'\nd\u00e9j\u00e0 vu\n", EndTime: end},
+			status: StatusDone, phase: PhaseDone,
+			tail:     `, "success": true, "end_time": "2026-11-25T08:05:01.121805", "output": "Applying model 'my-model'\nd\u00e9j\u00e0 vu\n", "exit_code": 0}`,
+			extAfter: `{"version": "v", "barman_config": "/b.conf"}`,
+		},
+		{
+			name:   "failure with the end time from the clock",
+			res:    Result{Success: false, ExitCode: 2, Output: "ERROR: x\n"},
+			clock:  "2026-11-25T09:00:00.000007",
+			status: StatusFailed, phase: PhaseFailed,
+			tail:     `, "success": false, "end_time": "2026-11-25T09:00:00.000007", "output": "ERROR: x\n", "exit_code": 2}`,
+			extAfter: `{"version": "v", "barman_config": "/b.conf"}`,
+		},
+		{
+			name:   "stopped by us",
+			res:    Result{ExitCode: -1, Output: "", Reason: "stopped: context canceled", EndTime: end},
+			status: StatusFailed, phase: PhaseFailed,
+			tail:     `, "success": false, "end_time": "2026-11-25T08:05:01.121805", "output": "", "exit_code": -1}`,
+			extAfter: `{"version": "v", "barman_config": "/b.conf", "reason": "stopped: context canceled"}`,
+		},
+		{
+			name:   "lost",
+			res:    Result{ExitCode: -1, Output: "half\n", Reason: LostReason, EndTime: end},
+			status: StatusFailed, phase: PhaseLost,
+			tail:     `, "success": false, "end_time": "2026-11-25T08:05:01.121805", "output": "half\n", "exit_code": -1}`,
+			extAfter: `{"version": "v", "barman_config": "/b.conf", "reason": "` + LostReason + `"}`,
+		},
+		{
+			name:    "foreign job finished with a reason",
+			foreign: true,
+			res:     Result{ExitCode: -1, Reason: "gave up", EndTime: end},
+			status:  StatusFailed, phase: PhaseFailed,
+			tail:     `, "success": false, "end_time": "2026-11-25T08:05:01.121805", "output": "", "exit_code": -1, "pg_backup_api": {"reason": "gave up"}}`,
+			extAfter: `{"reason": "gave up"}`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			st := NewStore(home)
+			st.Now = fixedClock("2026-11-25T08:05:00.474759")
+			var id string
+			if tc.foreign {
+				id = "20261125T080500"
+				writeFile(t, st.JobPath("db_server_two", id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T08:05:00.474759"}`)
+			} else {
+				var err error
+				id, err = st.Create(&Request{Server: "db_server_two", Type: ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)},
+					Extension{Version: "v", BarmanConfig: "/b.conf"})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			job := readFile(t, st.JobPath("db_server_two", id))
+			if tc.clock != "" {
+				st.Now = fixedClock(tc.clock)
+			}
+			if err := st.Finish("db_server_two", id, tc.res); err != nil {
+				t.Fatal(err)
+			}
+			out := readFile(t, st.OutputPath("db_server_two", id))
+			// The job's keys in order, the extension updated in place, then
+			// the result.
+			want := strings.Replace(job, `"pg_backup_api": {"version": "v", "barman_config": "/b.conf"}`, `"pg_backup_api": `+tc.extAfter, 1)
+			if want = strings.TrimSuffix(want, "}") + tc.tail; out != want {
+				t.Errorf("output file:\n got %s\nwant %s", out, want)
+			}
+			if fi, err := os.Stat(st.OutputPath("db_server_two", id)); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("output file mode: %v, %v; want 0600", fi.Mode(), err)
+			}
+			if readFile(t, st.JobPath("db_server_two", id)) != job {
+				t.Error("Finish changed the job file")
+			}
+			op, err := st.Get("db_server_two", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if op.Status != tc.status || op.Phase != tc.phase || op.Output != tc.res.Output || op.Reason != tc.res.Reason {
+				t.Errorf("Get = status %s phase %s output %q reason %q", op.Status, op.Phase, op.Output, op.Reason)
+			}
+			if op.ExitCode == nil || *op.ExitCode != tc.res.ExitCode {
+				t.Errorf("ExitCode = %v, want %d", op.ExitCode, tc.res.ExitCode)
+			}
+			wantEnd := tc.res.EndTime
+			if wantEnd.IsZero() {
+				wantEnd = localTime(t, tc.clock)
+			}
+			if !op.EndTime.Equal(wantEnd) {
+				t.Errorf("EndTime = %v, want %v", op.EndTime, wantEnd)
+			}
+			ext, _ := op.Job.Get("pg_backup_api")
+			if got, _ := EncodePython(ext); string(got) != tc.extAfter {
+				t.Errorf("pg_backup_api = %s, want %s", got, tc.extAfter)
+			}
+		})
+	}
+
+	st := NewStore(t.TempDir())
+	if err := st.Finish("", "20261125T080500", Result{}); err == nil {
+		t.Error("Finish of an operation without a job file succeeded")
+	}
+	if _, err := os.Stat(st.OutputPath("", "20261125T080500")); !os.IsNotExist(err) {
+		t.Errorf("Finish without a job left an output file: %v", err)
+	}
+}
+
+// TestStoreStatusPhases walks an operation through every state a reader
+// can see, by Get and by List alike.
+func TestStoreStatusPhases(t *testing.T) {
+	home := t.TempDir()
+	st := NewStore(home)
+	st.Now = fixedClock("2026-11-25T08:05:00.000000")
+	const server = "db_server_two"
+	newOp := func(t *testing.T) string {
+		t.Helper()
+		id, err := st.Create(&Request{Server: server, Type: ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)}, Extension{Version: "v"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	check := func(t *testing.T, id string, status Status, phase Phase, output, reason string) {
+		t.Helper()
+		op, err := st.Get(server, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op.Status != status || op.Phase != phase || op.Output != output || op.Reason != reason {
+			t.Errorf("Get = %s/%s output %q reason %q; want %s/%s output %q reason %q", op.Status, op.Phase, op.Output, op.Reason, status, phase, output, reason)
+		}
+		list, skipped, err := st.List(server, ListOptions{Status: true})
+		if err != nil || len(skipped) != 0 {
+			t.Fatalf("List: %v %v", skipped, err)
+		}
+		for _, l := range list {
+			if l.ID == id && (l.Status != status || l.Phase != phase) {
+				t.Errorf("List says %s/%s, Get says %s/%s", l.Status, l.Phase, status, phase)
+			}
+		}
+	}
+	lockLog := func(t *testing.T, id, content string) *os.File {
+		t.Helper()
+		f, err := os.OpenFile(st.LogPath(server, id), os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		if _, err := f.WriteString(content); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := TryLock(f)
+		if err != nil || !ok {
+			t.Fatalf("TryLock = %v, %v", ok, err)
+		}
+		return f
+	}
+
+	t.Run("queued, running, lost", func(t *testing.T) {
+		id := newOp(t)
+		check(t, id, StatusInProgress, PhaseQueued, "", "")
+		f := lockLog(t, id, "Barman says hi\n")
+		check(t, id, StatusInProgress, PhaseRunning, "Barman says hi\n", "")
+		// A lock on another file does not count.
+		other, err := os.Create(filepath.Join(st.StateDir(server), "runner.lock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if err := Unlock(f); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := TryLock(other); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		check(t, id, StatusFailed, PhaseLost, "Barman says hi\n", LostReason)
+		// Locked again, it runs again; closed, the lock is gone.
+		if ok, err := TryLock(f); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		check(t, id, StatusInProgress, PhaseRunning, "Barman says hi\n", "")
+		f.Close()
+		check(t, id, StatusFailed, PhaseLost, "Barman says hi\n", LostReason)
+	})
+	t.Run("an empty lost log", func(t *testing.T) {
+		id := newOp(t)
+		writeFile(t, st.LogPath(server, id), "")
+		check(t, id, StatusFailed, PhaseLost, "", LostReason)
+	})
+	t.Run("output wins over a log", func(t *testing.T) {
+		for _, success := range []bool{true, false} {
+			id := newOp(t)
+			lockLog(t, id, "still locked")
+			if err := st.Finish(server, id, Result{Success: success, Output: "final\n"}); err != nil {
+				t.Fatal(err)
+			}
+			if success {
+				check(t, id, StatusDone, PhaseDone, "final\n", "")
+			} else {
+				check(t, id, StatusFailed, PhaseFailed, "final\n", "")
+			}
+		}
+	})
+	t.Run("output without a boolean success", func(t *testing.T) {
+		id := newOp(t)
+		writeFile(t, st.OutputPath(server, id), `{"success": "true", "output": "x"}`)
+		check(t, id, StatusFailed, PhaseFailed, "x", "")
+	})
+	t.Run("foreign", func(t *testing.T) {
+		id := "20261125T070000"
+		writeFile(t, st.JobPath(server, id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T07:00:00.000000"}`)
+		check(t, id, StatusInProgress, PhaseForeign, "", "")
+		// Not even an unlocked log makes it lost: it is not ours.
+		writeFile(t, st.LogPath(server, id), "x")
+		check(t, id, StatusInProgress, PhaseForeign, "", "")
+		writeFile(t, st.OutputPath(server, id), `{"type": "config_switch", "success": true, "end_time": "2026-11-25T07:00:01.000000", "output": "ok\n"}`)
+		check(t, id, StatusDone, PhaseDone, "ok\n", "")
+	})
+}
+
+func TestStorePaths(t *testing.T) {
+	st := NewStore("/h")
+	tests := []struct{ got, want string }{
+		{st.ScopeDir(""), "/h"},
+		{st.ScopeDir("pg"), "/h/pg"},
+		{st.JobPath("", "1"), "/h/jobs/1.json"},
+		{st.JobPath("pg", "1"), "/h/pg/jobs/1.json"},
+		{st.OutputPath("", "1"), "/h/output/1.json"},
+		{st.OutputPath("pg", "1"), "/h/pg/output/1.json"},
+		{st.StateDir("pg"), "/h/pg/.pg-backup-api"},
+		{st.LogPath("pg", "1"), "/h/pg/.pg-backup-api/1.log"},
+		{st.RunnerLockPath(""), "/h/.pg-backup-api/runner.lock"},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	if NewStore("/h").Now == nil {
+		t.Error("NewStore leaves Now nil")
+	}
+}

@@ -1,0 +1,252 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+// sharedFixtures is the project's read-only fixture tree, ../shared/fixtures
+// from the repository root.
+const sharedFixtures = "../../shared/fixtures"
+
+var (
+	testTmp   string // removed after all tests
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	testTmp, err = os.MkdirTemp("", "runner-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(testTmp)
+	os.Exit(code)
+}
+
+// workerBinary builds pg-backup-api once, for the tests that need a real
+// runner process.
+func workerBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binPath = filepath.Join(testTmp, "pg-backup-api")
+		// go test puts GOROOT/bin first in PATH, so this is the go
+		// running the tests.
+		cmd := exec.Command("go", "build", "-o", binPath, "github.com/pg-backup-api/pg-backup-api")
+		cmd.Dir = ".."
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building the pg-backup-api binary: %v", buildErr)
+	}
+	return binPath
+}
+
+// fakeBarman is the repository's fake barman script.
+func fakeBarman(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "testdata", "fake-barman"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
+		t.Fatalf("fake barman %s missing or not executable: %v", p, err)
+	}
+	return p
+}
+
+// env is a writable copy of the barman-3.17 fixture: one server,
+// db_server_two, with a DONE backup, and a model my-model.
+type env struct {
+	Conf    string
+	Home    string
+	Cfg     *ops.BarmanConfig
+	Store   *ops.Store
+	ArgvLog string // FAKE_BARMAN_ARGV_LOG
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	src, err := filepath.Abs(filepath.Join(sharedFixtures, "barman-3.17"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(src); err != nil {
+		t.Fatalf("shared fixture missing: %v (the shared/ tree must sit beside the repository, at ../shared from its root)", err)
+	}
+	tmp := t.TempDir()
+	e := &env{Conf: filepath.Join(tmp, "etc", "barman.conf"), Home: filepath.Join(tmp, "home"), ArgvLog: filepath.Join(tmp, "argv.log")}
+	confDir := filepath.Join(tmp, "etc", "barman.d")
+	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		rel = strings.Replace(rel, "barman_home", "home", 1)
+		target := filepath.Join(tmp, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		data = bytes.ReplaceAll(data, []byte("/etc/barman.d"), []byte(confDir))
+		data = bytes.ReplaceAll(data, []byte("/var/lib/barman"), []byte(e.Home))
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copying fixture: %v", err)
+	}
+	if e.Cfg, err = ops.LoadBarmanConfig(e.Conf); err != nil {
+		t.Fatal(err)
+	}
+	if e.Cfg.BarmanHome != e.Home {
+		t.Fatalf("barman_home = %q, want %q", e.Cfg.BarmanHome, e.Home)
+	}
+	e.Store = ops.NewStore(e.Home)
+	t.Setenv("FAKE_BARMAN_ARGV_LOG", e.ArgvLog)
+	return e
+}
+
+// create validates payload and records it as a new operation of ours,
+// created at the given clock time ("15:04:05" on a fixed day).
+func (e *env) create(t *testing.T, server, payload, clock string) string {
+	t.Helper()
+	obj, err := ops.DecodeObject([]byte(payload), ops.DecodeOptions{RejectDuplicateKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := ops.Validate(e.Cfg, server, obj)
+	if err != nil {
+		t.Fatalf("Validate(%s): %v", payload, err)
+	}
+	now, err := time.ParseInLocation("2006-01-02 15:04:05", "2026-11-25 "+clock, time.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Store.Now = func() time.Time { return now }
+	id, err := e.Store.Create(req, ops.Extension{Version: "test", BarmanConfig: e.Conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// get returns an operation or fails the test.
+func (e *env) get(t *testing.T, server, id string) *ops.Operation {
+	t.Helper()
+	op, err := e.Store.Get(server, id)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", id, err)
+	}
+	return op
+}
+
+// calls returns the argv of every fake barman run, in order.
+func (e *env) calls(t *testing.T) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(e.ArgvLog)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls [][]string
+	var cur []string
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if line == "" {
+			continue
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if line == "--" {
+			calls = append(calls, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, line)
+	}
+	return calls
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// readPid reads a pid file, 0 when it is not there yet.
+func readPid(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
+}
+
+// procStat returns the state and parent of a process, from
+// /proc/<pid>/stat; ok is false when the process is gone.
+func procStat(pid int) (state byte, ppid int, ok bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	// "pid (comm) S ppid ...": comm may hold spaces and parentheses.
+	rest := string(data[bytes.LastIndexByte(data, ')')+1:])
+	f := strings.Fields(rest)
+	if len(f) < 2 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return f[0][0], ppid, true
+}
+
+// gone reports whether pid has exited (a zombie nobody reaped counts).
+func gone(pid int) bool {
+	state, _, ok := procStat(pid)
+	return !ok || state == 'Z' || state == 'X'
+}
+
+// syncBuffer is a bytes.Buffer safe for a runner goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
