@@ -2,6 +2,7 @@ package httpd_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -103,9 +104,7 @@ func TestValidation(t *testing.T) {
 		{"unknown_server/GET_op", request{"GET", "/servers/no_such_server/operations/20261125T080805", "", ""}, 404, []string{"no_such_server"}, ""},
 		{"model_is_not_a_server", request{"GET", "/servers/my-model/operations", "", ""}, 404, []string{"my-model"}, ""},
 		{"server_name_not_valid/GET", request{"GET", "/servers/bad%20name/operations", "", ""}, 404, []string{"bad name"}, ""},
-		// ops.Validate calls a name that cannot be a server invalid (400),
-		// where GET says not found (404); reported, kept as it is.
-		{"server_name_not_valid/POST", request{"POST", "/servers/bad%20name/operations", validRecovery, json}, 400, []string{"bad name"}, ""},
+		{"server_name_not_valid/POST", request{"POST", "/servers/bad%20name/operations", validRecovery, json}, 404, []string{"bad name"}, ""},
 
 		// unknown operation ID
 		{"unknown_op/instance", request{"GET", "/operations/20990101T000000", "", ""}, 404, []string{"20990101T000000"}, ""},
@@ -368,11 +367,22 @@ func TestDamagedStoreFiles(t *testing.T) {
 		if err := os.WriteFile(out, []byte(`{"success": tru`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		// The documented list reads job files only.
-		if got := listOps(t, get(t, h, srvOps)); !reflect.DeepEqual(got, fixtureServerOps) {
-			t.Errorf("list %v, want %v", got, fixtureServerOps)
+		// The operation stays listed, with and without detail, and reads
+		// FAILED with the reason: it ended, but its result is unknown.
+		for _, q := range []string{"", "?detail=true"} {
+			if got := listOps(t, get(t, h, srvOps+q), detailKeys(q)...); !reflect.DeepEqual(got, fixtureServerOps) {
+				t.Errorf("list%s %v, want %v", q, got, fixtureServerOps)
+			}
 		}
-		wantError(t, get(t, h, srvOps+"/"+id), http.StatusInternalServerError)
+		w := get(t, h, srvOps+"/"+id+"?detail=true")
+		wantStatus(t, w, http.StatusOK)
+		var body map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatal(err)
+		}
+		if body["status"] != "FAILED" || !strings.Contains(fmt.Sprint(body["reason"]), "damaged") {
+			t.Errorf("damaged output: got %v, want FAILED with a reason naming the damage", body)
+		}
 	})
 }
 

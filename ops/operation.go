@@ -124,7 +124,7 @@ var configKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 func Validate(cfg *BarmanConfig, server string, payload *Object) (*Request, error) {
 	if server != "" {
 		if !ValidName(server) {
-			return nil, Errorf(EINVALID, "server name %q is not valid: use letters, digits, '.', '_' and '-'", server)
+			return nil, Errorf(ENOTFOUND, "server %q is not in %s: not a valid server name (known: %s)", server, cfg.Path, cfg.serverList())
 		}
 		if _, err := cfg.Server(server); err != nil {
 			return nil, err

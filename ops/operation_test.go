@@ -65,8 +65,8 @@ func TestValidate(t *testing.T) {
 		// Scope and type.
 		{"unknown server", "db2", `{"type": "config_switch", "reset": true}`, ENOTFOUND, `server "db2" is not in`, ""},
 		{"model posted as server", "my-model", `{"type": "config_switch", "reset": true}`, ENOTFOUND, `"my-model" is a model, not a server`, ""},
-		{"server name with a path", "../etc", `{"type": "config_switch", "reset": true}`, EINVALID, `server name "../etc" is not valid`, ""},
-		{"server name with a slash", "a/b", `{"type": "config_switch", "reset": true}`, EINVALID, `is not valid`, ""},
+		{"server name with a path", "../etc", `{"type": "config_switch", "reset": true}`, ENOTFOUND, `server "../etc" is not in`, ""},
+		{"server name with a slash", "a/b", `{"type": "config_switch", "reset": true}`, ENOTFOUND, `not a valid server name`, ""},
 		{"instance POST without type", "", `{"changes": []}`, EINVALID, `"type" is required`, ""},
 		{"type not a string", srv2, `{"type": 1}`, EINVALID, `"type" must be a string, got a number`, ""},
 		{"type null", "", `{"type": null}`, EINVALID, `"type" must be a string, got null`, ""},

@@ -30,7 +30,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 		name, server, payload, code string
 	}{
 		{"unknown server", "db2", `{"type": "config_switch", "reset": true}`, ENOTFOUND},
-		{"invalid server name", "../x", `{"type": "config_switch", "reset": true}`, EINVALID},
+		{"invalid server name", "../x", `{"type": "config_switch", "reset": true}`, ENOTFOUND},
 		{"new server scope", "pg", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ENOTFOUND},
 		{"unknown type", "", `{"type": "backup"}`, EINVALID},
 		{"recovery at instance level", "", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID},

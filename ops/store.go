@@ -213,6 +213,9 @@ func (s *Store) Get(server, id string) (*Operation, error) {
 		return nil, Errorf(EINTERNAL, "operation %s has a damaged job file: %v", id, err)
 	}
 	op := operationFromJob(server, id, job)
+	if op.Type == "" {
+		return nil, Errorf(EINTERNAL, "operation %s: its job file has no operation_type; it is not an operation file", id)
+	}
 	if err := s.fillStatus(op); err != nil {
 		return nil, err
 	}
@@ -302,12 +305,20 @@ func (s *Store) fillStatus(op *Operation) error {
 const LostReason = "runner lost: the process running Barman for this operation died before recording a result; check Barman's log and the destination before retrying"
 
 func (s *Store) readOutput(op *Operation) (bool, error) {
-	out, err := ReadJSONFile(s.OutputPath(op.Server, op.ID))
+	path := s.OutputPath(op.Server, op.ID)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}
-		return false, Errorf(EINTERNAL, "operation %s has a damaged output file: %v", op.ID, err)
+		return false, Errorf(EUNAVAILABLE, "cannot read the result of operation %s: %v", op.ID, err)
+	}
+	out, err := DecodeObject(data, DecodeOptions{})
+	if err != nil {
+		// It ended, but how is unreadable: never claim DONE for it.
+		op.Status, op.Phase = StatusFailed, PhaseFailed
+		op.Reason = fmt.Sprintf("the output file %s is damaged (%v); Barman's result is unknown", path, err)
+		return true, nil
 	}
 	op.Job = out
 	success, _ := out.Get(keySuccess)
