@@ -7,8 +7,10 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // DefaultConfigPath is read when present and nothing else is said.
@@ -21,8 +23,45 @@ type FileConfig struct {
 	// BarmanConfig is Barman's configuration file (default /etc/barman.conf).
 	BarmanConfig string `toml:"barman_config"`
 	// BarmanCommand runs Barman (default "barman"); split on spaces, no shell.
-	BarmanCommand string      `toml:"barman_command"`
-	Serve         ServeConfig `toml:"serve"`
+	BarmanCommand string       `toml:"barman_command"`
+	Serve         ServeConfig  `toml:"serve"`
+	Runner        RunnerConfig `toml:"runner"`
+}
+
+// RunnerConfig is the [runner] table: how operations are run.
+type RunnerConfig struct {
+	// Parallel is how many operations of one server (or of the instance)
+	// may run at once (default 1: one at a time, oldest first).
+	Parallel int `toml:"parallel"`
+	// Per-type limits on how long Barman may run (default 0: no limit).
+	RecoveryTimeout     Duration `toml:"recovery_timeout"`
+	ConfigSwitchTimeout Duration `toml:"config_switch_timeout"`
+	ConfigUpdateTimeout Duration `toml:"config_update_timeout"`
+}
+
+// Duration reads a TOML string such as "90m" or "6h".
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(text []byte) error {
+	v, err := time.ParseDuration(string(text))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"90m\" or \"6h\"", text)
+	}
+	if v < 0 {
+		return fmt.Errorf("%q is negative", text)
+	}
+	d.Duration = v
+	return nil
+}
+
+// timeouts returns the per-type timeouts that are set.
+func (r RunnerConfig) timeouts() map[ops.Type]time.Duration {
+	return map[ops.Type]time.Duration{
+		ops.Recovery:     r.RecoveryTimeout.Duration,
+		ops.ConfigSwitch: r.ConfigSwitchTimeout.Duration,
+		ops.ConfigUpdate: r.ConfigUpdateTimeout.Duration,
+	}
 }
 
 // ServeConfig is the [serve] table.
@@ -31,6 +70,12 @@ type ServeConfig struct {
 	Listen string `toml:"listen"`
 	// MaxBodyBytes limits a request body (default 1 MiB).
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
+}
+
+// knownKeys lists every key of the config file, for error messages.
+var knownKeys = []string{
+	"barman_config", "barman_command", "serve.listen", "serve.max_body_bytes",
+	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout",
 }
 
 // LoadFileConfig reads path. A missing file is an error only when required.
@@ -53,7 +98,10 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 			keys[i] = k.String()
 		}
 		sort.Strings(keys)
-		return nil, fmt.Errorf("%s: unknown key %s (known: barman_config, barman_command, serve.listen, serve.max_body_bytes)", path, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("%s: unknown key %s (known: %s)", path, strings.Join(keys, ", "), strings.Join(knownKeys, ", "))
+	}
+	if cfg.Runner.Parallel < 0 {
+		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)
 	}
 	return &cfg, nil
 }

@@ -18,6 +18,7 @@ const (
 	ExitFailed      = 4 // the operation ended FAILED (with --wait)
 	ExitUnavailable = 5 // Barman's configuration or the store cannot be used
 	ExitConflict    = 6 // the request clashes with the current state
+	ExitStopped     = 7 // the operation was cancelled or timed out (with --wait)
 )
 
 // exitCodeFor maps an engine error to an exit code.
@@ -59,7 +60,8 @@ const exitCodesHelp = `EXIT STATUS:
    3  not found: server, model, backup or operation
    4  the operation ended FAILED (with --wait)
    5  unavailable: Barman's configuration, the store or the server cannot be used
-   6  conflict with the current state`
+   6  conflict with the current state (e.g. cancelling an operation that ended)
+   7  the operation was cancelled or timed out (with --wait)`
 
 // ExitCode returns the process exit code for an error returned by the app,
 // and the message to print (empty when there is none).

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
@@ -23,6 +25,7 @@ func (st *appState) runCommand() *cli.Command {
 		Flags: []cli.Flag{
 			serverFlag("the scope: server `NAME`; without it, the instance scope"),
 			&cli.IntFlag{Name: "lock-fd", Usage: "inherited `FD` holding the scope's runner lock", Value: -1},
+			&cli.StringSliceFlag{Name: "timeout", Usage: "`TYPE=DURATION` limit for one operation type (default: the config file's runner.*_timeout)"},
 		},
 		Action: func(c *cli.Context) error {
 			cfg, err := ops.LoadBarmanConfig(st.settings.barmanConfig)
@@ -48,11 +51,21 @@ func (st *appState) runCommand() *cli.Command {
 			// as FAILED rather than leaving it lost.
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
+			timeouts := st.settings.file.Runner.timeouts()
+			for _, spec := range c.StringSlice("timeout") {
+				name, value, _ := strings.Cut(spec, "=")
+				d, err := time.ParseDuration(value)
+				if err != nil || d < 0 || !knownType(name) {
+					return usageError("--timeout %q: want TYPE=DURATION with TYPE one of recovery, config_switch, config_update", spec)
+				}
+				timeouts[ops.Type(name)] = d
+			}
 			r := &runner.Runner{
 				Store:         ops.NewStore(cfg.BarmanHome),
 				Server:        server,
 				BarmanCommand: st.settings.barmanCommand,
 				BarmanConfig:  cfg.Path,
+				Timeouts:      timeouts,
 				Log:           c.App.ErrWriter,
 			}
 			if err := r.Run(ctx, lock); err != nil {
@@ -61,4 +74,13 @@ func (st *appState) runCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+func knownType(name string) bool {
+	for _, t := range ops.Types {
+		if string(t) == name {
+			return true
+		}
+	}
+	return false
 }

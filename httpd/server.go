@@ -56,6 +56,8 @@ var Routes = []Route{
 	{"GET", "/servers/{name}/operations", (*Server).listOperations},
 	{"POST", "/servers/{name}/operations", (*Server).createOperation},
 	{"GET", "/servers/{name}/operations/{id}", (*Server).getOperation},
+	{"POST", "/operations/{id}/cancel", (*Server).cancelOperation},
+	{"POST", "/servers/{name}/operations/{id}/cancel", (*Server).cancelOperation},
 }
 
 // Handler returns the API with its middleware: request IDs, access log,
@@ -328,6 +330,18 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 		body.detail.Status = ""
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// cancelOperation is our extension: stop a queued or running operation.
+func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
+	op, err := s.Service.Cancel(r.PathValue("name"), r.PathValue("id"), ops.Requester{Name: "http:anonymous", Client: r.RemoteAddr})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body := operationStatus{OperationID: op.ID, Status: op.Status, Type: op.Type, detail: detailOf(op, false)}
+	body.detail.Status = ""
+	writeJSON(w, http.StatusAccepted, body)
 }
 
 func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {

@@ -41,12 +41,14 @@ type Phase string
 
 // Phases of an operation.
 const (
-	PhaseQueued  Phase = "queued"  // registered, waiting for its runner
-	PhaseRunning Phase = "running" // Barman is running for it
-	PhaseDone    Phase = "done"
-	PhaseFailed  Phase = "failed"
-	PhaseLost    Phase = "lost"    // its runner died before recording a result
-	PhaseForeign Phase = "foreign" // registered by another implementation and not finished; not ours to run
+	PhaseQueued    Phase = "queued"  // registered, waiting for its runner
+	PhaseRunning   Phase = "running" // Barman is running for it
+	PhaseDone      Phase = "done"
+	PhaseFailed    Phase = "failed"
+	PhaseLost      Phase = "lost"      // its runner died before recording a result
+	PhaseCancelled Phase = "cancelled" // stopped on request; reads FAILED
+	PhaseTimeout   Phase = "timeout"   // stopped when its time ran out; reads FAILED
+	PhaseForeign   Phase = "foreign"   // registered by another implementation and not finished; not ours to run
 )
 
 // Keys we add to the job and output files. The first five are the reference

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"errors"
+	"os"
 	"sync"
 )
 
@@ -205,21 +207,70 @@ func (s *Service) Sweep() error {
 	}
 	store := s.Store(cfg)
 	for _, scope := range store.Scopes(cfg.ServerNames()) {
-		if busy, err := IsLocked(store.RunnerLockPath(scope)); err != nil || busy {
-			continue
-		}
-		list, _, err := store.List(scope, ListOptions{Status: true})
+		work, err := store.HasWork(scope)
 		if err != nil {
 			return err
 		}
-		for _, op := range list {
-			if op.Phase == PhaseQueued || op.Phase == PhaseLost {
-				if err := s.Launcher.Kick(store, scope, cfg.Path); err != nil {
-					return err
-				}
-				break
+		if work {
+			if err := s.Launcher.Kick(store, scope, cfg.Path); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// Cancel stops an operation: a queued one never runs, a running one has its
+// Barman stopped by its runner. Either way it ends FAILED, phase cancelled.
+// It returns the operation as it stands after the request.
+func (s *Service) Cancel(server, id string, who Requester) (*Operation, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkScope(cfg, server); err != nil {
+		return nil, err
+	}
+	store := s.Store(cfg)
+	op, err := store.Get(server, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case op.Status != StatusInProgress:
+		return nil, Errorf(ECONFLICT, "operation %s already ended %s; nothing to cancel", id, op.Status)
+	case op.Phase == PhaseForeign:
+		return nil, Errorf(ECONFLICT, "operation %s was registered by another implementation; it is not ours to cancel", id)
+	}
+	name := who.Name
+	if name == "" {
+		name = "unknown"
+	}
+	// The request goes first, so a runner that claims the operation from
+	// now on sees it before starting Barman.
+	if err := WriteFileAtomic(store.StateDir(server), id+".cancel", []byte(name+"\n")); err != nil {
+		return nil, Errorf(EUNAVAILABLE, "cannot record the cancel request: %v", err)
+	}
+	claim, err := store.Claim(server, id)
+	switch {
+	case err == nil:
+		// Queued: it is ours now, and it ends here.
+		if _, statErr := os.Stat(store.OutputPath(server, id)); statErr == nil {
+			store.Release(server, id, claim)
+		} else {
+			err = store.Finish(server, id, Result{
+				Success: false, ExitCode: -1, Reason: "cancelled by " + name + " before it started",
+				EndReason: PhaseCancelled,
+			})
+			store.Release(server, id, claim)
+			if err != nil {
+				return nil, Errorf(EUNAVAILABLE, "cannot record the cancellation of %s: %v", id, err)
+			}
+		}
+	case errors.Is(err, os.ErrExist):
+		// Running: its runner polls for the request and stops Barman.
+	default:
+		return nil, Errorf(EUNAVAILABLE, "cannot cancel operation %s: %v", id, err)
+	}
+	return store.Get(server, id)
 }

@@ -341,6 +341,12 @@ func (s *Store) readOutput(op *Operation) (bool, error) {
 	if ext, ok := out.Get(keyExtension); ok {
 		if o, ok := ext.(*Object); ok {
 			op.Reason, _ = o.String("reason")
+			if end, _ := o.String("end_reason"); end != "" && op.Status == StatusFailed {
+				switch Phase(end) {
+				case PhaseLost, PhaseCancelled, PhaseTimeout:
+					op.Phase = Phase(end)
+				}
+			}
 		}
 	}
 	if op.Reason == LostReason {
@@ -414,7 +420,10 @@ type Result struct {
 	ExitCode int // -1 when Barman did not exit by itself
 	Output   string
 	Reason   string // set when we, not Barman, ended the operation
-	EndTime  time.Time
+	// EndReason is PhaseLost, PhaseCancelled or PhaseTimeout when one of
+	// those ended the operation.
+	EndReason Phase
+	EndTime   time.Time
 }
 
 // Finish writes the output file of an operation: the job plus the result.
@@ -431,14 +440,19 @@ func (s *Store) Finish(server, id string, res Result) error {
 	out.Set(keyEndTime, res.EndTime.Format(TimeLayout))
 	out.Set(keyOutput, res.Output)
 	out.Set(keyExitCode, json.Number(strconv.Itoa(res.ExitCode)))
-	if res.Reason != "" {
+	if res.Reason != "" || res.EndReason != "" {
 		ext := NewObject()
 		if e, ok := out.Get(keyExtension); ok {
 			if o, ok := e.(*Object); ok {
 				ext = o.Clone()
 			}
 		}
-		ext.Set("reason", res.Reason)
+		if res.Reason != "" {
+			ext.Set("reason", res.Reason)
+		}
+		if res.EndReason != "" {
+			ext.Set("end_reason", string(res.EndReason))
+		}
 		out.Set(keyExtension, ext)
 	}
 	data, err := EncodePython(out)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -20,6 +21,26 @@ type Launcher struct {
 	Executable string
 	// BarmanCommand is passed on to the runner.
 	BarmanCommand string
+	// Parallel is how many operations of one scope may run at once, each
+	// in a runner of its own (default 1: one at a time, oldest first).
+	Parallel int
+	// Timeouts are passed on to the runner.
+	Timeouts map[ops.Type]time.Duration
+}
+
+// RunnerArgs are the arguments after the binary's global flags that start a
+// runner with the launcher's settings.
+func (l *Launcher) RunnerArgs(server string) []string {
+	args := []string{"run", "--lock-fd", fmt.Sprint(LockFD)}
+	for _, t := range ops.Types {
+		if d := l.Timeouts[t]; d > 0 {
+			args = append(args, "--timeout", string(t)+"="+d.String())
+		}
+	}
+	if server != "" {
+		args = append(args, "--server", server)
+	}
+	return args
 }
 
 // LockFD is the descriptor on which a runner inherits its scope lock.
@@ -34,34 +55,46 @@ func (l *Launcher) Kick(store *ops.Store, server, barmanConfig string) error {
 	if err := store.EnsureScope(server); err != nil {
 		return err
 	}
-	lock, err := os.OpenFile(store.RunnerLockPath(server), os.O_RDWR|os.O_CREATE, ops.FileMode)
+	slots := l.Parallel
+	if slots < 1 {
+		slots = 1
+	}
+	for slot := 0; slot < slots; slot++ {
+		started, err := l.kickSlot(store, server, barmanConfig, slot)
+		if err != nil || started {
+			return err
+		}
+	}
+	return nil
+}
+
+// kickSlot starts a runner holding one slot's lock, unless another holds it.
+func (l *Launcher) kickSlot(store *ops.Store, server, barmanConfig string, slot int) (bool, error) {
+	lock, err := os.OpenFile(store.RunnerSlotLockPath(server, slot), os.O_RDWR|os.O_CREATE, ops.FileMode)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer lock.Close()
 	ok, err := ops.TryLock(lock)
 	if err != nil {
-		return fmt.Errorf("locking %s: %w", lock.Name(), err)
+		return false, fmt.Errorf("locking %s: %w", lock.Name(), err)
 	}
 	if !ok {
-		return nil
+		return false, nil
 	}
 
 	exe := l.Executable
 	if exe == "" {
 		if exe, err = os.Executable(); err != nil {
 			ops.Unlock(lock)
-			return err
+			return false, err
 		}
 	}
 	args := []string{"--barman-config", barmanConfig}
 	if l.BarmanCommand != "" {
 		args = append(args, "--barman-command", l.BarmanCommand)
 	}
-	args = append(args, "run", "--lock-fd", fmt.Sprint(LockFD))
-	if server != "" {
-		args = append(args, "--server", server)
-	}
+	args = append(args, l.RunnerArgs(server)...)
 	cmd := exec.Command(exe, args...)
 	cmd.ExtraFiles = []*os.File{lock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -72,12 +105,12 @@ func (l *Launcher) Kick(store *ops.Store, server, barmanConfig string) error {
 	}
 	if err := cmd.Start(); err != nil {
 		ops.Unlock(lock)
-		return fmt.Errorf("starting runner %s: %w", exe, err)
+		return false, fmt.Errorf("starting runner %s: %w", exe, err)
 	}
 	// The child shares the lock's open file description; closing our
 	// descriptor (deferred) leaves the lock with the child.
 	// Reap it while we live, so a long-lived parent gathers no zombies; if
 	// we exit first, init adopts it.
 	go cmd.Wait()
-	return nil
+	return true, nil
 }

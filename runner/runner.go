@@ -7,8 +7,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -23,6 +25,15 @@ type Runner struct {
 	// BarmanConfig is passed to Barman with -c when a job does not say which
 	// configuration it was validated against.
 	BarmanConfig string
+	// Timeouts limit how long Barman may run, per operation type; zero or
+	// absent means no limit.
+	Timeouts map[ops.Type]time.Duration
+	// KillGrace is how long Barman has to stop after SIGTERM before its
+	// process group gets SIGKILL (default 10 s).
+	KillGrace time.Duration
+	// CancelPoll is how often a running operation's cancel request is
+	// looked for (default 250 ms).
+	CancelPoll time.Duration
 	// Log receives the runner's own messages.
 	Log io.Writer
 }
@@ -31,9 +42,14 @@ type Runner struct {
 // Barman's verdict comes last.
 const maxOutput = 8 << 20
 
-// Run holds the scope lock (the inherited one, or one it takes; without it
-// another runner is active and Run returns at once), runs every queued
-// operation oldest first, and returns when the queue is empty.
+// MarkerEnv is set in Barman's environment to the operation it runs for;
+// every process Barman starts inherits it, so stragglers of a lost or
+// stopped operation can be found and killed without trusting reused PIDs.
+const MarkerEnv = "PG_BACKUP_API_OPERATION"
+
+// Run holds a scope lock (the inherited one, or one it takes; without it
+// another runner is active and Run returns at once), runs queued operations
+// oldest first, and returns when the queue is empty.
 func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 	if lock == nil {
 		if err := r.Store.EnsureScope(r.Server); err != nil {
@@ -71,14 +87,19 @@ func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 	}
 }
 
-// next returns the oldest queued operation of ours, after recording a
-// result for any whose runner was lost.
+// next returns the oldest queued operation of ours, if any. It reads
+// directory listings and then only the pending operations' files.
 func (r *Runner) next() (*ops.Operation, error) {
-	list, _, err := r.Store.List(r.Server, ops.ListOptions{Status: true})
+	ids, err := r.Store.PendingIDs(r.Server)
 	if err != nil {
 		return nil, err
 	}
-	for _, op := range list {
+	for _, id := range ids {
+		op, err := r.Store.Get(r.Server, id)
+		if err != nil {
+			r.logf("operation %s: %v; skipping", id, err)
+			continue
+		}
 		if op.Phase == ops.PhaseQueued {
 			return op, nil
 		}
@@ -86,23 +107,28 @@ func (r *Runner) next() (*ops.Operation, error) {
 	return nil, nil
 }
 
+// finalizeLost records the result of operations whose runner died, and
+// kills what their Barman left behind.
 func (r *Runner) finalizeLost() error {
-	list, _, err := r.Store.List(r.Server, ops.ListOptions{Status: true})
+	ids, err := r.Store.PendingIDs(r.Server)
 	if err != nil {
 		return err
 	}
-	for _, op := range list {
-		if op.Phase != ops.PhaseLost {
+	for _, id := range ids {
+		op, err := r.Store.Get(r.Server, id)
+		if err != nil || op.Phase != ops.PhaseLost {
 			continue
 		}
-		err := r.Store.Finish(r.Server, op.ID, ops.Result{
-			Success: false, ExitCode: -1, Output: op.Output, Reason: ops.LostReason,
+		killed := killMarked(r.marker(id))
+		err = r.Store.Finish(r.Server, op.ID, ops.Result{
+			Success: false, ExitCode: -1, Output: op.Output, Reason: ops.LostReason, EndReason: ops.PhaseLost,
 		})
 		if err != nil {
 			return err
 		}
 		os.Remove(r.Store.LogPath(r.Server, op.ID))
-		r.logf("operation %s: runner lost; recorded as FAILED", op.ID)
+		os.Remove(r.Store.CancelPath(r.Server, op.ID))
+		r.logf("operation %s: runner lost; recorded as FAILED (killed %d leftover processes)", op.ID, killed)
 	}
 	return nil
 }
@@ -129,67 +155,55 @@ func (r *Runner) logf(format string, args ...any) {
 	}
 }
 
-// claim makes the operation ours: its log file appears under its final name
-// already locked, so no reader ever sees it unlocked while we live.
-func (r *Runner) claim(id string) (*os.File, error) {
-	dir := r.Store.StateDir(r.Server)
-	f, err := os.CreateTemp(dir, "."+id+".log.tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if ok, err := ops.TryLock(f); err != nil || !ok {
-		f.Close()
-		return nil, fmt.Errorf("locking new log %s: %v", tmp, err)
-	}
-	if err := os.Link(tmp, r.Store.LogPath(r.Server, id)); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+func (r *Runner) marker(id string) string {
+	return filepath.Join(r.Store.ScopeDir(r.Server), id)
 }
+
+// stopped says why we, not Barman, ended an operation.
+type stopped struct {
+	phase  ops.Phase
+	reason string
+}
+
+func (e *stopped) Error() string { return e.reason }
 
 // execute runs Barman for one operation and records the result.
 func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
-	logFile, err := r.claim(op.ID)
+	claim, err := r.Store.Claim(r.Server, op.ID)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
-			r.logf("operation %s: already claimed by another runner; skipping", op.ID)
+			r.logf("operation %s: already claimed; skipping", op.ID)
 			return nil
 		}
 		return fmt.Errorf("claiming operation %s: %w", op.ID, err)
 	}
-	defer logFile.Close()
 	if _, err := os.Stat(r.Store.OutputPath(r.Server, op.ID)); err == nil {
 		// Finished by someone else after we listed it: never run twice.
-		// (logFile.Name() is the temporary name claim already removed.)
-		os.Remove(r.Store.LogPath(r.Server, op.ID))
+		r.Store.Release(r.Server, op.ID, claim)
 		return nil
 	}
 
-	conf := op.BarmanConfigPath()
-	if conf == "" {
-		conf = r.BarmanConfig
-	}
 	res := ops.Result{ExitCode: -1}
-	argv, err := BarmanArgs(r.BarmanCommand, conf, op)
-	if err == nil {
-		r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
-		// Barman writes to the log through an open file description of its
-		// own. Given ours, it and every child it starts would share our
-		// lock on the log, so an operation whose runner was killed would
-		// read running, not lost, until the last of them exited.
-		var barmanOut *os.File
-		barmanOut, err = os.OpenFile(r.Store.LogPath(r.Server, op.ID), os.O_WRONLY|os.O_APPEND, 0)
-		if err == nil {
-			res.ExitCode, err = runBarman(ctx, argv, barmanOut)
-			barmanOut.Close()
+	if who, ok := r.Store.CancelRequested(r.Server, op.ID); ok {
+		err = &stopped{ops.PhaseCancelled, "cancelled by " + who + " before it started"}
+	} else {
+		conf := op.BarmanConfigPath()
+		if conf == "" {
+			conf = r.BarmanConfig
+		}
+		var argv []string
+		if argv, err = BarmanArgs(r.BarmanCommand, conf, op); err == nil {
+			r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
+			res.ExitCode, err = r.runBarman(ctx, op, argv)
 		}
 	}
 	out := readTail(r.Store.LogPath(r.Server, op.ID), maxOutput)
 	if err != nil {
 		res.Reason = err.Error()
+		var st *stopped
+		if errors.As(err, &st) {
+			res.EndReason = st.phase
+		}
 		if out != "" && !strings.HasSuffix(out, "\n") {
 			out += "\n"
 		}
@@ -198,35 +212,90 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	res.Output = out
 	res.Success = err == nil && res.ExitCode == 0
 	if err := r.Store.Finish(r.Server, op.ID, res); err != nil {
+		claim.Close()
 		return fmt.Errorf("recording the result of operation %s: %w", op.ID, err)
 	}
 	// Only now, with the result durable, does the operation stop looking
 	// claimed.
-	os.Remove(r.Store.LogPath(r.Server, op.ID))
+	r.Store.Release(r.Server, op.ID, claim)
 	return nil
 }
 
-// runBarman runs argv with its output going to out, in a process group of its
-// own that dies with the runner.
-func runBarman(ctx context.Context, argv []string, out *os.File) (int, error) {
+// runBarman runs argv for op with its output going to the operation's log,
+// in a process group of its own that dies with the runner, and stops it on
+// timeout, on a cancel request, or when ctx ends.
+func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string) (int, error) {
+	// Barman writes to the log through an open file description of its
+	// own. Given ours, it and every child it starts would share our lock on
+	// the log, so an operation whose runner was killed would read running,
+	// not lost, until the last of them exited.
+	out, err := os.OpenFile(r.Store.LogPath(r.Server, op.ID), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer out.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdin = nil
 	cmd.Stdout = out
 	cmd.Stderr = out
+	cmd.Env = append(os.Environ(), MarkerEnv+"="+r.marker(op.ID))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return -1, fmt.Errorf("cannot start Barman (%s): %v; check --barman-command", argv[0], err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return exitCode(err)
-	case <-ctx.Done():
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		<-done
-		return -1, fmt.Errorf("stopped: %v", context.Cause(ctx))
+
+	var deadline <-chan time.Time
+	if limit := r.Timeouts[op.Type]; limit > 0 {
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		deadline = t.C
 	}
+	poll := r.CancelPoll
+	if poll <= 0 {
+		poll = 250 * time.Millisecond
+	}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+
+	var why *stopped
+	for why == nil {
+		select {
+		case err := <-done:
+			return exitCode(err)
+		case <-deadline:
+			why = &stopped{ops.PhaseTimeout, fmt.Sprintf("timed out: %s may run for %s (config: runner.%s_timeout); Barman was stopped", op.Type, r.Timeouts[op.Type], op.Type)}
+		case <-tick.C:
+			if who, ok := r.Store.CancelRequested(r.Server, op.ID); ok {
+				why = &stopped{ops.PhaseCancelled, "cancelled by " + who + " while Barman ran; Barman was stopped"}
+			}
+		case <-ctx.Done():
+			// The runner itself was told to stop (SIGTERM): not a cancel of
+			// this operation, so it ends plain FAILED.
+			why = &stopped{"", fmt.Sprintf("the runner was stopped (%v) while Barman ran; Barman was stopped", context.Cause(ctx))}
+		}
+	}
+	r.stopGroup(cmd.Process.Pid, done)
+	killMarked(r.marker(op.ID))
+	return -1, why
+}
+
+// stopGroup sends SIGTERM to Barman's process group, then SIGKILL if it has
+// not exited within the grace period.
+func (r *Runner) stopGroup(pgid int, done <-chan error) {
+	grace := r.KillGrace
+	if grace <= 0 {
+		grace = 10 * time.Second
+	}
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-done
+	}
+	// The leader is reaped; members that outlived it still hold the group.
+	syscall.Kill(-pgid, syscall.SIGKILL)
 }
 
 func exitCode(err error) (int, error) {

@@ -518,11 +518,11 @@ func TestRunnerContextCancel(t *testing.T) {
 	waitFor(t, "the fake barman to exit", 5*time.Second, func() bool { return gone(pid) })
 
 	op := e.get(t, srv, id)
-	if op.Status != ops.StatusFailed || op.Phase != ops.PhaseFailed || op.Reason != "stopped: context canceled" ||
+	if op.Status != ops.StatusFailed || op.Phase != ops.PhaseFailed || op.Reason != "the runner was stopped (context canceled) while Barman ran; Barman was stopped" ||
 		op.ExitCode == nil || *op.ExitCode != -1 {
 		t.Errorf("cancelled operation: %s/%s reason %q exit %v", op.Status, op.Phase, op.Reason, op.ExitCode)
 	}
-	if !strings.HasPrefix(op.Output, "Starting remote restore for server db_server_two") || !strings.HasSuffix(op.Output, "\npg-backup-api: stopped: context canceled\n") {
+	if !strings.HasPrefix(op.Output, "Starting remote restore for server db_server_two") || !strings.HasSuffix(op.Output, "\npg-backup-api: the runner was stopped (context canceled) while Barman ran; Barman was stopped\n") {
 		t.Errorf("cancelled operation output %q", op.Output)
 	}
 	if op := e.get(t, srv, next); op.Phase != ops.PhaseQueued {

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/urfave/cli/v2"
+)
+
+func (st *appState) cancelCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "cancel",
+		Usage:     "stop a queued or running operation; it ends FAILED (phase cancelled)",
+		UsageText: "pg-backup-api cancel ID [--server NAME | --instance] [--wait]",
+		Description: "A queued operation ends at once without running Barman. A running one has its Barman " +
+			"process group stopped by its runner (SIGTERM, then SIGKILL after 10 s) within a second. " +
+			"An operation that already ended cannot be cancelled (exit 6).",
+		Flags: []cli.Flag{
+			serverFlag("the operation belongs to server `NAME`"),
+			&cli.BoolFlag{Name: "instance", Usage: "the operation is an instance operation"},
+			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait until the operation has ended"},
+			outputFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError("cancel takes one operation ID (see pg-backup-api list)")
+			}
+			p, err := newPrinter(c)
+			if err != nil {
+				return err
+			}
+			id := c.Args().First()
+			svc := st.service()
+			server := c.String("server")
+			if !c.IsSet("server") && !c.Bool("instance") {
+				op, err := svc.Find(id)
+				if err != nil {
+					return fail(err)
+				}
+				server = op.Server
+			}
+			op, err := svc.Cancel(server, id, cliRequester())
+			if err != nil {
+				return fail(err)
+			}
+			if c.Bool("wait") {
+				if op, err = st.waitFor(c, svc, server, id); err != nil {
+					return fail(err)
+				}
+			}
+			if p.format == formatJSON {
+				return p.json(toJSON(op, p.now, false))
+			}
+			fmt.Fprintf(p.w, "%s %s (%s)\n", op.ID, op.Status, op.Phase)
+			return nil
+		},
+	}
+}
+
+// endedByUs reports whether an operation was stopped by a cancel or timeout.
+func endedByUs(op *ops.Operation) bool {
+	return op.Phase == ops.PhaseCancelled || op.Phase == ops.PhaseTimeout
+}

@@ -1,0 +1,123 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// RunnerSlotLockPath names the lock of one runner slot of a scope. Slot 0 is
+// runner.lock; with more than one operation allowed at a time per scope, the
+// others are runner-1.lock, runner-2.lock, ...
+func (s *Store) RunnerSlotLockPath(server string, slot int) string {
+	if slot == 0 {
+		return s.RunnerLockPath(server)
+	}
+	return filepath.Join(s.StateDir(server), fmt.Sprintf("runner-%d.lock", slot))
+}
+
+// CancelPath names the file that asks the runner of an operation to stop it.
+func (s *Store) CancelPath(server, id string) string {
+	return filepath.Join(s.StateDir(server), id+".cancel")
+}
+
+// PendingIDs returns, oldest first, the IDs of a scope's operations that have
+// a job file and no output file. It reads directory listings only, so a
+// runner can look for work in a large store cheaply.
+func (s *Store) PendingIDs(server string) ([]string, error) {
+	names := func(dir string) (map[string]bool, error) {
+		entries, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, Errorf(EUNAVAILABLE, "cannot list %s: %v", dir, err)
+		}
+		set := make(map[string]bool, len(entries))
+		for _, e := range entries {
+			if id, ok := strings.CutSuffix(e.Name(), ".json"); ok && ValidName(id) {
+				set[id] = true
+			}
+		}
+		return set, nil
+	}
+	jobs, err := names(filepath.Join(s.ScopeDir(server), "jobs"))
+	if err != nil {
+		return nil, err
+	}
+	outputs, err := names(filepath.Join(s.ScopeDir(server), "output"))
+	if err != nil {
+		return nil, err
+	}
+	var pending []string
+	for id := range jobs {
+		if !outputs[id] {
+			pending = append(pending, id)
+		}
+	}
+	sort.Strings(pending)
+	return pending, nil
+}
+
+// Claim makes an operation the caller's to run or to end: its log file
+// appears under its final name already locked, so no reader ever sees it
+// unlocked while the caller lives. It fails with an error matching
+// os.ErrExist when someone else claimed the operation first.
+func (s *Store) Claim(server, id string) (*os.File, error) {
+	f, err := os.CreateTemp(s.StateDir(server), "."+id+".log.tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if ok, err := TryLock(f); err != nil || !ok {
+		f.Close()
+		return nil, fmt.Errorf("locking new log %s: %v", tmp, err)
+	}
+	if err := os.Link(tmp, s.LogPath(server, id)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// Release ends a claim once the operation's result is durable: the log goes,
+// then the lock.
+func (s *Store) Release(server, id string, claim *os.File) {
+	os.Remove(s.LogPath(server, id))
+	os.Remove(s.CancelPath(server, id))
+	claim.Close()
+}
+
+// CancelRequested returns who asked to cancel the operation, if anyone did.
+func (s *Store) CancelRequested(server, id string) (string, bool) {
+	data, err := os.ReadFile(s.CancelPath(server, id))
+	if err != nil {
+		return "", false
+	}
+	who := strings.TrimSpace(string(data))
+	if who == "" {
+		who = "unknown"
+	}
+	return who, true
+}
+
+// HasWork reports whether a scope has an operation of ours that is queued,
+// or whose runner was lost and whose result is not yet recorded.
+func (s *Store) HasWork(server string) (bool, error) {
+	ids, err := s.PendingIDs(server)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		op, err := s.Get(server, id)
+		if err != nil {
+			continue
+		}
+		if op.Phase == PhaseQueued || op.Phase == PhaseLost {
+			return true, nil
+		}
+	}
+	return false, nil
+}
