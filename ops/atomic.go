@@ -97,3 +97,27 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// WriteFileAtomicNoSync is WriteFileAtomic for files that can be rebuilt
+// (caches): all or nothing for readers, but not forced to disk.
+func WriteFileAtomicNoSync(dir, name string, data []byte) error {
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}

@@ -18,6 +18,7 @@ const DefaultBarmanConfig = "/etc/barman.conf"
 type BarmanConfig struct {
 	Path       string   // the main configuration file
 	Files      []string // every file read, in the order Barman reads them
+	IncludeDir string   // configuration_files_directory, if set
 	BarmanHome string
 	BarmanUser string
 	Servers    map[string]*BarmanServer
@@ -61,7 +62,8 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 	if dir, ok, err := ini.get("barman", "configuration_files_directory", nil); err != nil {
 		return nil, Errorf(EUNAVAILABLE, "Barman configuration: %v", err)
 	} else if ok && dir != "" {
-		matches, err := filepath.Glob(filepath.Join(expandHome(dir), "*.conf"))
+		cfg.IncludeDir = expandHome(dir)
+		matches, err := filepath.Glob(filepath.Join(cfg.IncludeDir, "*.conf"))
 		if err != nil {
 			return nil, Errorf(EUNAVAILABLE, "%s: configuration_files_directory %q: %v", path, dir, err)
 		}

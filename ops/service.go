@@ -27,6 +27,7 @@ type Service struct {
 
 	mu     sync.Mutex
 	stores map[string]*Store
+	config configCache
 }
 
 // Requester says who asked for an operation, for the audit trail.
@@ -38,7 +39,7 @@ type Requester struct {
 // Config reads Barman's configuration afresh, so edits and config-switch
 // results are seen without a restart.
 func (s *Service) Config() (*BarmanConfig, error) {
-	return LoadBarmanConfig(s.BarmanConfigPath)
+	return s.config.get(s.BarmanConfigPath)
 }
 
 // Store returns the store under cfg's barman_home.

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,7 +29,20 @@ type Store struct {
 	mu      sync.Mutex
 	lastID  string
 	lastSeq int
+	indexes map[string]*scopeIndex
+	// finished keeps recently read finished operations, keyed by scope and
+	// ID, each valid while its output file is the one it was read from.
+	finished map[string]finishedEntry
 }
+
+type finishedEntry struct {
+	op    Operation
+	stamp fileStamp
+}
+
+// maxFinishedCache bounds the finished-operation cache; it is emptied when
+// full, which costs re-reads, never wrong answers.
+const maxFinishedCache = 1024
 
 // NewStore returns the store kept under barmanHome.
 func NewStore(barmanHome string) *Store {
@@ -202,6 +214,36 @@ func (s *Store) Get(server, id string) (*Operation, error) {
 	if !ValidName(id) {
 		return nil, Errorf(ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
 	}
+	key := server + "/" + id
+	stamp, finished := fileStampOf(s.OutputPath(server, id))
+	if finished {
+		s.mu.Lock()
+		e, ok := s.finished[key]
+		s.mu.Unlock()
+		if ok && e.stamp == stamp {
+			op := e.op
+			return &op, nil
+		}
+	}
+	op, err := s.read(server, id)
+	if err != nil {
+		return nil, err
+	}
+	// Output files are written once; one rewritten within the racy window
+	// could keep its stamp, so only settled ones are kept.
+	if finished && op.Status != StatusInProgress && time.Since(time.Unix(0, stamp.MtimeNs)) > racyWindow {
+		s.mu.Lock()
+		if s.finished == nil || len(s.finished) >= maxFinishedCache {
+			s.finished = map[string]finishedEntry{}
+		}
+		s.finished[key] = finishedEntry{*op, stamp}
+		s.mu.Unlock()
+	}
+	return op, nil
+}
+
+// read reads one operation from its files.
+func (s *Store) read(server, id string) (*Operation, error) {
 	job, err := ReadJSONFile(s.JobPath(server, id))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -244,6 +286,9 @@ func operationFromJob(server, id string, job *Object) *Operation {
 
 // Ours reports whether we registered the operation, and so may run it.
 func (op *Operation) Ours() bool {
+	if op.Job == nil {
+		return false
+	}
 	_, ok := op.Job.Get(keyExtension)
 	return ok
 }
@@ -251,6 +296,9 @@ func (op *Operation) Ours() bool {
 // BarmanConfigPath is the Barman configuration the operation was validated
 // against, which its runner passes to Barman.
 func (op *Operation) BarmanConfigPath() string {
+	if op.Job == nil {
+		return ""
+	}
 	if ext, ok := op.Job.Get(keyExtension); ok {
 		if o, ok := ext.(*Object); ok {
 			p, _ := o.String("barman_config")
@@ -371,46 +419,36 @@ type ListOptions struct {
 }
 
 // List returns the operations of a scope, oldest first. Files that cannot be
-// read as operations are reported in skipped, never fatal.
+// read as operations are reported in skipped, never fatal. It reads the
+// scope's index (see index.go) and, for status, checks only the operations
+// that have not finished.
 func (s *Store) List(server string, opts ListOptions) (ops []*Operation, skipped []Skipped, err error) {
-	dir := filepath.Join(s.ScopeDir(server), "jobs")
-	entries, err := os.ReadDir(dir)
+	ix, err := s.snapshot(server)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, nil
-		}
-		return nil, nil, Errorf(EUNAVAILABLE, "cannot list operations in %s: %v", dir, err)
+		return nil, nil, err
 	}
-	for _, e := range entries {
-		name := e.Name()
-		id, ok := strings.CutSuffix(name, ".json")
-		if !ok || strings.HasPrefix(name, ".") {
+	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
+	ops = make([]*Operation, 0, len(ix.entries))
+	for i := range ix.entries {
+		e := &ix.entries[i]
+		if e.Skip != "" {
+			skipped = append(skipped, Skipped{filepath.Join(jobsDir, e.ID+".json"), errors.New(e.Skip)})
 			continue
 		}
-		path := filepath.Join(dir, name)
-		if !ValidName(id) {
-			skipped = append(skipped, Skipped{path, errors.New("not an operation ID")})
+		if !opts.Status || e.Final {
+			ops = append(ops, e.operation(server))
 			continue
 		}
-		job, err := ReadJSONFile(path)
+		op, err := s.Get(server, e.ID)
 		if err != nil {
-			skipped = append(skipped, Skipped{path, err})
-			continue
-		}
-		op := operationFromJob(server, id, job)
-		if op.Type == "" {
-			skipped = append(skipped, Skipped{path, errors.New("no operation_type: not an operation file")})
-			continue
-		}
-		if opts.Status {
-			if err := s.fillStatus(op); err != nil {
-				skipped = append(skipped, Skipped{path, err})
-				continue
+			if ErrorCode(err) == ENOTFOUND {
+				continue // removed since the listing
 			}
+			skipped = append(skipped, Skipped{filepath.Join(jobsDir, e.ID+".json"), err})
+			continue
 		}
 		ops = append(ops, op)
 	}
-	sort.Slice(ops, func(i, j int) bool { return ops[i].ID < ops[j].ID })
 	return ops, skipped, nil
 }
 

@@ -1,0 +1,355 @@
+package ops
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A scope's index is what a listing needs of every operation, kept so that
+// listing 10,000 operations reads one file instead of 20,000. It is a cache,
+// never the truth: it records the state of the jobs/ and output/ directories
+// it was built from, and whoever finds them changed (another process, the
+// Python implementation, an operator with rm) rebuilds it, reading only the
+// files it does not know yet. Job files never change once written and output
+// files are replaced only by rename, which changes the directory, so a
+// directory that has not changed holds the files the index describes.
+//
+// Directory times come from a coarse kernel clock: two changes within one
+// tick leave the same time. An index built less than racyWindow after the
+// last change is therefore marked racy and checked again on next use, as git
+// does for its index.
+
+const (
+	indexFileName = "index"
+	indexVersion  = "pg-backup-api-index 2"
+	racyWindow    = 2 * time.Second
+)
+
+// dirStamp identifies one state of a directory.
+type dirStamp struct {
+	MtimeNs int64
+	Ino     uint64
+	Exists  bool
+}
+
+func stampOf(path string) (dirStamp, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return dirStamp{}, nil
+		}
+		return dirStamp{}, err
+	}
+	if !fi.IsDir() {
+		return dirStamp{}, fmt.Errorf("%s is not a directory", path)
+	}
+	st := dirStamp{MtimeNs: fi.ModTime().UnixNano(), Exists: true}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.Ino = sys.Ino
+	}
+	return st, nil
+}
+
+// indexEntry is one operation as a listing shows it.
+type indexEntry struct {
+	ID        string
+	Type      Type
+	StartTime string // as written in the job file
+	Ours      bool
+	Final     bool // finished: the fields below are settled
+	Status    Status
+	Phase     Phase
+	EndTime   string
+	ExitCode  *int
+	Reason    string
+	Skip      string // not an operation: why (the entry is reported, not listed)
+	// Output identifies the output file a Final entry was read from: a
+	// changed directory may hold a replaced file under the same name.
+	Output fileStamp
+}
+
+// fileStamp identifies one version of a file.
+type fileStamp struct {
+	Ino     uint64
+	Size    int64
+	MtimeNs int64
+}
+
+func fileStampOf(path string) (fileStamp, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, false
+	}
+	st := fileStamp{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.Ino = sys.Ino
+	}
+	return st, true
+}
+
+type scopeIndex struct {
+	jobs, outputs dirStamp
+	racy          bool
+	entries       []indexEntry // sorted by ID
+}
+
+func (ix *scopeIndex) fresh(jobs, outputs dirStamp) bool {
+	return ix != nil && !ix.racy && ix.jobs == jobs && ix.outputs == outputs
+}
+
+// snapshot returns the scope's index, rebuilding what changed since the one
+// in memory or on disk.
+func (s *Store) snapshot(server string) (*scopeIndex, error) {
+	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
+	outDir := filepath.Join(s.ScopeDir(server), "output")
+	jobs, err := stampOf(jobsDir)
+	if err != nil {
+		return nil, Errorf(EUNAVAILABLE, "cannot list operations in %s: %v", jobsDir, err)
+	}
+	outputs, err := stampOf(outDir)
+	if err != nil {
+		return nil, Errorf(EUNAVAILABLE, "cannot list operations in %s: %v", outDir, err)
+	}
+
+	s.mu.Lock()
+	cached := s.indexes[server]
+	s.mu.Unlock()
+	if cached.fresh(jobs, outputs) {
+		return cached, nil
+	}
+	indexPath := filepath.Join(s.StateDir(server), indexFileName)
+	if cached == nil {
+		cached, _ = readIndex(indexPath)
+		if cached.fresh(jobs, outputs) {
+			s.rememberIndex(server, cached)
+			return cached, nil
+		}
+	}
+	built, err := s.rebuild(server, cached, jobs, outputs)
+	if err != nil {
+		return nil, err
+	}
+	s.rememberIndex(server, built)
+	// Best effort: a reader that may not write the store still lists.
+	if jobs.Exists {
+		if data := built.encode(); data != nil {
+			if err := os.MkdirAll(s.StateDir(server), DirMode); err == nil {
+				WriteFileAtomicNoSync(s.StateDir(server), indexFileName, data)
+			}
+		}
+	}
+	return built, nil
+}
+
+func (s *Store) rememberIndex(server string, ix *scopeIndex) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.indexes == nil {
+		s.indexes = map[string]*scopeIndex{}
+	}
+	s.indexes[server] = ix
+}
+
+func dirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// rebuild makes an index of the scope as it is now, reusing what old knows
+// of files that are still there.
+func (s *Store) rebuild(server string, old *scopeIndex, jobs, outputs dirStamp) (*scopeIndex, error) {
+	start := time.Now()
+	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
+	jobNames, err := dirNames(jobsDir)
+	if err != nil {
+		return nil, Errorf(EUNAVAILABLE, "cannot list operations in %s: %v", jobsDir, err)
+	}
+	outNames, err := dirNames(filepath.Join(s.ScopeDir(server), "output"))
+	if err != nil {
+		return nil, Errorf(EUNAVAILABLE, "cannot list operations: %v", err)
+	}
+	finished := make(map[string]bool, len(outNames))
+	for _, n := range outNames {
+		if id, ok := strings.CutSuffix(n, ".json"); ok {
+			finished[id] = true
+		}
+	}
+	known := map[string]indexEntry{}
+	if old != nil {
+		for _, e := range old.entries {
+			known[e.ID] = e
+		}
+	}
+
+	ix := &scopeIndex{jobs: jobs, outputs: outputs}
+	for _, name := range jobNames {
+		id, ok := strings.CutSuffix(name, ".json")
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		e, seen := known[id]
+		switch {
+		case seen && e.Skip != "":
+			// A damaged job file may have been rewritten: look again.
+			e = s.indexJob(server, id)
+		case !seen:
+			e = s.indexJob(server, id)
+		}
+		if e.Skip == "" {
+			switch {
+			case finished[id] && !e.Final:
+				s.indexOutput(server, &e)
+			case finished[id]:
+				if now, ok := fileStampOf(s.OutputPath(server, id)); !ok || now != e.Output {
+					s.indexOutput(server, &e) // replaced since
+				}
+			case e.Final:
+				e = s.indexJob(server, id) // its output went away
+			}
+		}
+		ix.entries = append(ix.entries, e)
+	}
+	sort.Slice(ix.entries, func(i, j int) bool { return ix.entries[i].ID < ix.entries[j].ID })
+	latest := max(jobs.MtimeNs, outputs.MtimeNs)
+	ix.racy = start.Sub(time.Unix(0, latest)) < racyWindow
+	return ix, nil
+}
+
+// indexJob reads what a listing needs from a job file.
+func (s *Store) indexJob(server, id string) indexEntry {
+	e := indexEntry{ID: id}
+	if !ValidName(id) {
+		e.Skip = "not an operation ID"
+		return e
+	}
+	job, err := ReadJSONFile(s.JobPath(server, id))
+	if err != nil {
+		e.Skip = err.Error()
+		return e
+	}
+	op := operationFromJob(server, id, job)
+	if op.Type == "" {
+		e.Skip = "no operation_type: not an operation file"
+		return e
+	}
+	e.Type = op.Type
+	e.StartTime, _ = job.String(keyStartTime)
+	e.Ours = op.Ours()
+	return e
+}
+
+// indexOutput settles an entry from its output file.
+func (s *Store) indexOutput(server string, e *indexEntry) {
+	op := &Operation{ID: e.ID, Server: server}
+	stamp, _ := fileStampOf(s.OutputPath(server, e.ID))
+	done, err := s.readOutput(op)
+	if err != nil || !done {
+		e.Final = false
+		return
+	}
+	e.Final, e.Output = true, stamp
+	e.Status, e.Phase, e.Reason, e.ExitCode = op.Status, op.Phase, op.Reason, op.ExitCode
+	if !op.EndTime.IsZero() {
+		e.EndTime = op.EndTime.Format(TimeLayout)
+	}
+}
+
+func (e *indexEntry) operation(server string) *Operation {
+	op := &Operation{ID: e.ID, Server: server, Type: e.Type, Status: e.Status, Phase: e.Phase, ExitCode: e.ExitCode, Reason: e.Reason}
+	op.StartTime, _ = time.ParseInLocation(TimeLayout, e.StartTime, time.Local)
+	op.EndTime, _ = time.ParseInLocation(TimeLayout, e.EndTime, time.Local)
+	return op
+}
+
+// The on-disk form: a header line, then one tab-separated line per entry.
+// Reasons are the only free text; tabs and newlines in them are escaped.
+
+var fieldEscaper = strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`)
+var fieldUnescaper = strings.NewReplacer(`\\`, "\\", `\t`, "\t", `\n`, "\n")
+
+func (ix *scopeIndex) encode() []byte {
+	var b bytes.Buffer
+	racy := 0
+	if ix.racy {
+		racy = 1
+	}
+	fmt.Fprintf(&b, "%s\t%d\t%d\t%t\t%d\t%d\t%t\t%d\n", indexVersion,
+		ix.jobs.MtimeNs, ix.jobs.Ino, ix.jobs.Exists, ix.outputs.MtimeNs, ix.outputs.Ino, ix.outputs.Exists, racy)
+	for _, e := range ix.entries {
+		exit := ""
+		if e.ExitCode != nil {
+			exit = strconv.Itoa(*e.ExitCode)
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%t\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n",
+			e.ID, fieldEscaper.Replace(string(e.Type)), fieldEscaper.Replace(e.StartTime), e.Ours, e.Final,
+			e.Status, e.Phase, fieldEscaper.Replace(e.EndTime), exit, fieldEscaper.Replace(e.Reason), fieldEscaper.Replace(e.Skip),
+			e.Output.Ino, e.Output.Size, e.Output.MtimeNs)
+	}
+	return b.Bytes()
+}
+
+func readIndex(path string) (*scopeIndex, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	if !sc.Scan() {
+		return nil, errors.New("empty index")
+	}
+	head := strings.Split(sc.Text(), "\t")
+	if len(head) != 8 || head[0] != indexVersion {
+		return nil, errors.New("not an index of this version")
+	}
+	ix := &scopeIndex{}
+	var perr error
+	num := func(s string) int64 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			perr = err
+		}
+		return n
+	}
+	ix.jobs = dirStamp{MtimeNs: num(head[1]), Ino: uint64(num(head[2])), Exists: head[3] == "true"}
+	ix.outputs = dirStamp{MtimeNs: num(head[4]), Ino: uint64(num(head[5])), Exists: head[6] == "true"}
+	ix.racy = head[7] != "0"
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 14 {
+			return nil, errors.New("damaged index line")
+		}
+		e := indexEntry{
+			ID: f[0], Type: Type(fieldUnescaper.Replace(f[1])), StartTime: fieldUnescaper.Replace(f[2]),
+			Ours: f[3] == "true", Final: f[4] == "true", Status: Status(f[5]), Phase: Phase(f[6]),
+			EndTime: fieldUnescaper.Replace(f[7]), Reason: fieldUnescaper.Replace(f[9]), Skip: fieldUnescaper.Replace(f[10]),
+		}
+		e.Output = fileStamp{Ino: uint64(num(f[11])), Size: num(f[12]), MtimeNs: num(f[13])}
+		if f[8] != "" {
+			n := int(num(f[8]))
+			e.ExitCode = &n
+		}
+		ix.entries = append(ix.entries, e)
+	}
+	if perr != nil || sc.Err() != nil {
+		return nil, errors.New("damaged index")
+	}
+	return ix, nil
+}
