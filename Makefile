@@ -47,3 +47,15 @@ sandbox-stop:
 
 clean:
 	rm -f $(BIN)
+
+.PHONY: docs release-check
+
+# The shell completions (completions/) and the man page (man/) are generated
+# from the command-line definition; cli/docs_test.go fails when they are stale.
+docs:
+	$(GO) run . gen-docs --dir .
+
+# Build a snapshot release with goreleaser (installed if missing), check the
+# tarball and the .deb, install the .deb, try it, and remove it (root, Debian).
+release-check:
+	scripts/release-check

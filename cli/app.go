@@ -79,10 +79,21 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			st.createCommand(),
 			st.listCommand(),
 			st.inspectCommand(),
+			st.cancelCommand(),
 			st.serveCommand(),
 			st.statusCommand(),
 			st.runCommand(),
 			st.versionCommand(),
+			st.completeCommand(), // hidden: candidates for the shell completions
+			st.genDocsCommand(),  // hidden: make docs
+		},
+		// Without an action urfave/cli answers an unknown command with its
+		// help command's exit status 3, which we document as "not found".
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageError("unknown command %q (see pg-backup-api --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
 		},
 		// main decides how to exit, so tests can run the app in process.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -119,8 +130,12 @@ func (st *appState) service() *ops.Service {
 	return &ops.Service{
 		BarmanConfigPath: st.settings.barmanConfig,
 		Version:          st.build.Version,
-		Launcher:         &runner.Launcher{BarmanCommand: st.settings.barmanCommand},
-		BarmanVersion:    runner.BarmanVersion(st.settings.barmanCommand),
+		Launcher: &runner.Launcher{
+			BarmanCommand: st.settings.barmanCommand,
+			Parallel:      st.settings.file.Runner.Parallel,
+			Timeouts:      st.settings.file.Runner.timeouts(),
+		},
+		BarmanVersion: runner.BarmanVersion(st.settings.barmanCommand),
 	}
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -128,6 +129,12 @@ func (st *appState) createCommand() *cli.Command {
 					default:
 						return usageError("give the changes with --changes JSON or --changes-file FILE")
 					}
+					// The text is spliced into an object below, so it must be
+					// one JSON array and nothing else: `[...], "key": 1` would
+					// add keys to the recorded payload.
+					if err := checkJSONArray(data); err != nil {
+						return usageError("changes are not a valid JSON array: %v", err)
+					}
 					// Decode through an object so the array keeps its
 					// objects' key order and is checked like a payload.
 					wrapped := append(append([]byte(`{"type": "config_update", "changes": `), data...), '}')
@@ -140,6 +147,23 @@ func (st *appState) createCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// checkJSONArray reports whether data is exactly one JSON array.
+func checkJSONArray(data []byte) error {
+	var v json.RawMessage
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	kinds := map[byte]string{'[': "", '{': "an object", '"': "a string", 't': "a boolean", 'f': "a boolean", 'n': "null"}
+	kind, ok := kinds[v[0]]
+	if !ok {
+		kind = "a number"
+	}
+	if kind != "" {
+		return fmt.Errorf("got %s", kind)
+	}
+	return nil
 }
 
 func readInput(stdin io.Reader, name string) ([]byte, error) {
@@ -249,6 +273,9 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 			if op.Reason != "" {
 				fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", op.Reason)
 			}
+		}
+		if endedByUs(op) {
+			return cli.Exit("", ExitStopped)
 		}
 		return cli.Exit("", ExitFailed)
 	}

@@ -1,0 +1,539 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+	"github.com/urfave/cli/v2"
+)
+
+// The committed generated files, relative to this package.
+const docsRepoRoot = ".."
+
+func docsTestApp() *cli.App { return NewApp(BuildInfo{Version: "test"}, io.Discard, io.Discard) }
+
+// TestDocsUpToDate regenerates the completions and the man page and
+// compares them with the committed ones.
+func TestDocsUpToDate(t *testing.T) {
+	dir := t.TempDir()
+	written, err := writeDocs(docsTestApp(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != len(docFiles) {
+		t.Fatalf("wrote %d files, want %d", len(written), len(docFiles))
+	}
+	for _, name := range docFiles {
+		want, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(docsRepoRoot, filepath.FromSlash(name)))
+		if err != nil {
+			t.Errorf("%s: %v; run `make docs` and commit the result", name, err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is stale: it differs from what the command-line definition generates (%s); run `make docs` and commit the result",
+				name, docsFirstDifference(string(got), string(want)))
+		}
+	}
+}
+
+func docsFirstDifference(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return "first at line " + strconv.Itoa(i+1) + ": committed " + docsQuoteShort(gl) + ", generated " + docsQuoteShort(wl)
+		}
+	}
+	return "same lines, different bytes"
+}
+
+func docsQuoteShort(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return "\"" + s + "\""
+}
+
+// docsVisibleCommands returns the visible commands as their paths
+// ("create recovery") and every name they answer to.
+func docsVisibleCommands(commands []*cli.Command, parent string) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range commands {
+		if c.Hidden {
+			continue
+		}
+		path := strings.TrimSpace(parent + " " + c.Name)
+		out[path] = c.Names()
+		for k, v := range docsVisibleCommands(c.Subcommands, path) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// TestCompletionScripts checks the committed scripts: valid syntax, and
+// every command that is not hidden is there.
+func TestCompletionScripts(t *testing.T) {
+	files := generateDocs(docsTestApp())
+	commands := docsVisibleCommands(docsTestApp().Commands, "")
+	if len(commands) < 8 {
+		t.Fatalf("found only %d visible commands: %v", len(commands), commands)
+	}
+	for _, name := range []string{docBashCompletion, docZshCompletion, docFishCompletion} {
+		text := files[name]
+		if strings.TrimSpace(text) == "" {
+			t.Fatalf("%s is empty", name)
+		}
+		for path, names := range commands {
+			for _, n := range names {
+				if !strings.Contains(text, n) {
+					t.Errorf("%s does not mention %q (command %s)", name, n, path)
+				}
+			}
+		}
+		var code []string // the script less its comments
+		for _, l := range strings.Split(text, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+				code = append(code, l)
+			}
+		}
+		for _, hidden := range []string{"gen-docs", "'run'", ":run'", " run)"} {
+			if strings.Contains(strings.Join(code, "\n"), hidden) {
+				t.Errorf("%s offers hidden command %s", name, hidden)
+			}
+		}
+	}
+
+	dir := t.TempDir()
+	if _, err := writeDocs(docsTestApp(), dir); err != nil {
+		t.Fatal(err)
+	}
+	shells := []struct {
+		shell string
+		args  []string
+		file  string
+	}{
+		{"bash", []string{"-n"}, docBashCompletion},
+		{"zsh", []string{"-n"}, docZshCompletion},
+		{"fish", []string{"--no-execute"}, docFishCompletion},
+	}
+	for _, sh := range shells {
+		t.Run(sh.shell, func(t *testing.T) {
+			path, err := exec.LookPath(sh.shell)
+			if err != nil {
+				if sh.shell == "bash" {
+					t.Fatal("bash is needed to check the bash completion")
+				}
+				t.Skipf("%s is not installed", sh.shell)
+			}
+			out, err := exec.Command(path, append(sh.args, filepath.Join(dir, sh.file))...).CombinedOutput()
+			if err != nil || len(out) > 0 {
+				t.Errorf("%s %v %s: %v\n%s", sh.shell, sh.args, sh.file, err, out)
+			}
+		})
+	}
+}
+
+// TestManPage checks that the man page documents every command and flag,
+// and renders without a warning.
+func TestManPage(t *testing.T) {
+	app := docsTestApp()
+	page := generateDocs(app)[docManPage]
+	for _, section := range []string{"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "COMMANDS", "FILES", "ENVIRONMENT", "\"EXIT STATUS\"", "EXAMPLES"} {
+		if !strings.Contains(page, "\n.SH "+section+"\n") {
+			t.Errorf("man page has no %s section", section)
+		}
+	}
+	roff := func(s string) string { return strings.ReplaceAll(s, "-", `\-`) }
+	var walk func([]*cli.Command, []cli.Flag, string)
+	walk = func(commands []*cli.Command, flags []cli.Flag, parent string) {
+		for _, f := range flags {
+			if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
+				continue
+			}
+			if !strings.Contains(page, `\fB\-\-`+roff(f.Names()[0])+`\fR`) {
+				t.Errorf("man page does not document --%s", f.Names()[0])
+			}
+		}
+		for _, c := range commands {
+			if c.Hidden {
+				continue
+			}
+			path := strings.TrimSpace(parent + " " + c.Name)
+			title := ".SS \"" + roff(path)
+			if !strings.Contains(page, title+"\"\n") && !strings.Contains(page, title+" (alias") {
+				t.Errorf("man page has no section for command %s", path)
+			}
+			walk(c.Subcommands, c.Flags, path)
+		}
+	}
+	walk(app.Commands, app.Flags, "")
+	for _, env := range []string{EnvConfig, EnvBarmanConfig, EnvBarmanCommand, "NO_COLOR"} {
+		if !strings.Contains(page, `\fB`+env+`\fR`) {
+			t.Errorf("man page ENVIRONMENT lacks %s", env)
+		}
+	}
+	for _, code := range []int{ExitOK, ExitError, ExitUsage, ExitNotFound, ExitFailed, ExitUnavailable, ExitConflict} {
+		if !strings.Contains(page, "\n.B "+strconv.Itoa(code)+"\n") {
+			t.Errorf("man page EXIT STATUS lacks %d", code)
+		}
+	}
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pg-backup-api.1")
+	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("groff", func(t *testing.T) {
+		if _, err := exec.LookPath("groff"); err != nil {
+			t.Skip("groff is not installed")
+		}
+		out, err := exec.Command("groff", "-man", "-ww", "-z", file).CombinedOutput()
+		if err != nil || len(out) > 0 {
+			t.Errorf("groff -man -ww -z: %v\n%s", err, out)
+		}
+	})
+	t.Run("man", func(t *testing.T) {
+		if _, err := exec.LookPath("man"); err != nil {
+			t.Skip("man is not installed")
+		}
+		cmd := exec.Command("man", "--warnings=w", "-l", file)
+		cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.Len() > 0 {
+			t.Errorf("man -l: %v\n%s", err, stderr.String())
+		}
+		if !bytes.Contains(out, []byte("EXIT STATUS")) {
+			t.Errorf("man -l rendered no EXIT STATUS:\n%s", out)
+		}
+	})
+}
+
+// docsFixture copies the shared Barman 3.17 configuration (and, when store
+// is true, the Python implementation's store) into a temporary directory
+// and returns the barman.conf path, rewritten to point there.
+func docsFixture(t *testing.T, store bool) string {
+	t.Helper()
+	shared, err := filepath.Abs(filepath.Join(docsRepoRoot, "..", "shared", "fixtures"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(shared); err != nil {
+		t.Fatalf("shared fixture missing: %v (the shared/ tree must sit beside the repository, at ../shared from its root)", err)
+	}
+	dir := t.TempDir()
+	home := filepath.Join(dir, "barman_home")
+	rewrite := strings.NewReplacer(
+		"/etc/barman.d", filepath.Join(dir, "etc", "barman.d"),
+		"/var/lib/barman", home,
+		"/var/log/barman", filepath.Join(dir, "log"),
+	)
+	docsCopyTree(t, filepath.Join(shared, "barman-3.17", "etc"), filepath.Join(dir, "etc"), func(b []byte) []byte {
+		return []byte(rewrite.Replace(string(b)))
+	})
+	docsCopyTree(t, filepath.Join(shared, "barman-3.17", "barman_home"), home, nil)
+	if store {
+		docsCopyTree(t, filepath.Join(shared, "pg-backup-api-2.2", "barman_home"), home, nil)
+	}
+	return filepath.Join(dir, "etc", "barman.conf")
+}
+
+func docsCopyTree(t *testing.T, src, dst string, rewrite func([]byte) []byte) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if rewrite != nil {
+			data = rewrite(data)
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copying fixture %s: %v", src, err)
+	}
+}
+
+// docsEmptyConfig is an empty config file, so that no /etc/pg-backup-api.toml
+// of the machine running the tests is read.
+func docsEmptyConfig(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "pg-backup-api.toml")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func docsRunComplete(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := NewApp(BuildInfo{Version: "test"}, &out, &errb)
+	code, msg := ExitCode(Run(app, append([]string{"pg-backup-api"}, args...)))
+	return code, out.String(), errb.String() + msg
+}
+
+func TestCompleteLists(t *testing.T) {
+	conf := docsFixture(t, true)
+	empty := docsEmptyConfig(t)
+	for _, tc := range []struct{ kind, want string }{
+		{"servers", "db_server_two\n"},
+		{"models", "my-model\n"},
+		{"operations", "20261125T080447\n20261125T080500\n20261125T080805\n20261125T080915\n20261125T080916\n20261125T080918\n20261125T080919\n"},
+	} {
+		code, out, errs := docsRunComplete(t, "--config", empty, "--barman-config", conf, "__complete", tc.kind)
+		if code != 0 || out != tc.want || errs != "" {
+			t.Errorf("__complete %s: exit %d, stdout %q, stderr %q; want exit 0, %q", tc.kind, code, out, errs, tc.want)
+		}
+	}
+}
+
+// TestCompleteNeverFails: completion must never print an error.
+func TestCompleteNeverFails(t *testing.T) {
+	conf := docsFixture(t, false)
+	empty := docsEmptyConfig(t)
+	missing := filepath.Join(t.TempDir(), "no-such-barman.conf")
+	notBarman := filepath.Join(t.TempDir(), "barman.conf")
+	if err := os.WriteFile(notBarman, []byte("[db1]\nconninfo = x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--barman-config", missing, "__complete", "servers"},
+		{"--barman-config", missing, "__complete", "models"},
+		{"--barman-config", missing, "__complete", "operations"},
+		{"--barman-config", notBarman, "__complete", "servers"},
+		{"--barman-config", conf, "__complete", "operations"}, // no store yet
+		{"--barman-config", conf, "__complete", "no-such-kind"},
+		{"--barman-config", conf, "__complete"},
+		{"--barman-config", conf, "__complete", "servers", "extra", "--flag"},
+	} {
+		code, out, errs := docsRunComplete(t, append([]string{"--config", empty}, args...)...)
+		if code != 0 || out != "" || errs != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 0 and nothing", args, code, out, errs)
+		}
+	}
+	// The environment variable works as the flag does.
+	t.Setenv(EnvBarmanConfig, missing)
+	if code, out, errs := docsRunComplete(t, "--config", empty, "__complete", "servers"); code != 0 || out != "" || errs != "" {
+		t.Errorf("%s=%s: exit %d, stdout %q, stderr %q", EnvBarmanConfig, missing, code, out, errs)
+	}
+	t.Setenv(EnvBarmanConfig, conf)
+	if code, out, _ := docsRunComplete(t, "--config", empty, "__complete", "servers"); code != 0 || out != "db_server_two\n" {
+		t.Errorf("%s=%s: exit %d, stdout %q; want db_server_two", EnvBarmanConfig, conf, code, out)
+	}
+}
+
+// docsBuild builds the binary into dir and returns dir, for PATH.
+func docsBuild(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, "pg-backup-api"), "github.com/pg-backup-api/pg-backup-api")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// TestCompletionLive runs the committed completion scripts in real shells,
+// against the real binary, on the fixture's Barman configuration.
+func TestCompletionLive(t *testing.T) {
+	bin := docsBuild(t)
+	conf := docsFixture(t, true)
+	empty := docsEmptyConfig(t)
+	missing := filepath.Join(t.TempDir(), "no-such-barman.conf")
+	script, err := filepath.Abs(filepath.Join(docsRepoRoot, filepath.FromSlash(docBashCompletion)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	env := []string{
+		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
+		EnvConfig + "=" + empty,
+		"LC_ALL=C",
+	}
+
+	bash := func(t *testing.T, extraEnv []string, words ...string) []string {
+		t.Helper()
+		// COMP_WORDS as bash sets it for the command line typed so far;
+		// the last word is the one being completed.
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = bashQuote(w)
+		}
+		prog := "source " + bashQuote(script) + "\n" +
+			"COMP_WORDS=(" + strings.Join(quoted, " ") + ")\n" +
+			"COMP_CWORD=" + strconv.Itoa(len(words)-1) + "\n" +
+			"COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}\n" +
+			"_pg_backup_api\n" +
+			"printf '%s\\n' \"${COMPREPLY[@]}\"\n"
+		cmd := exec.Command("bash", "--norc", "--noprofile", "-c", prog)
+		cmd.Env = append(append([]string{}, env...), extraEnv...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.Len() > 0 {
+			t.Fatalf("bash completion of %q: %v\nstderr: %s", words, err, stderr.String())
+		}
+		return strings.Fields(string(out))
+	}
+	contains := slices.Contains[[]string]
+
+	t.Run("bash", func(t *testing.T) {
+		withConf := []string{EnvBarmanConfig + "=" + conf}
+		got := bash(t, withConf, "pg-backup-api", "create", "recovery", "--server", "")
+		if !contains(got, "db_server_two") {
+			t.Errorf("create recovery --server <TAB>: COMPREPLY %q lacks db_server_two", got)
+		}
+		if got := bash(t, withConf, "pg-backup-api", "create", "config-switch", "-s", "db_server_two", "--model-name", "m"); !contains(got, "my-model") {
+			t.Errorf("--model-name m<TAB>: COMPREPLY %q lacks my-model", got)
+		}
+		if got := bash(t, withConf, "pg-backup-api", "inspect", "2026112"); !contains(got, "20261125T080919") || len(got) != 7 {
+			t.Errorf("inspect 2026112<TAB>: COMPREPLY %q, want the 7 operation IDs", got)
+		}
+		if got := bash(t, withConf, "pg-backup-api", "cr"); len(got) != 1 || got[0] != "create" {
+			t.Errorf("cr<TAB>: COMPREPLY %q, want create", got)
+		}
+		if got := bash(t, withConf, "pg-backup-api", "create", ""); !contains(got, "recovery") || !contains(got, "config-update") {
+			t.Errorf("create <TAB>: COMPREPLY %q lacks the operations", got)
+		}
+		if got := bash(t, withConf, "pg-backup-api", "list", "--output", ""); strings.Join(got, " ") != "table plain json" {
+			t.Errorf("list --output <TAB>: COMPREPLY %q", got)
+		}
+		// The global --barman-config of the command line is passed on.
+		if got := bash(t, nil, "pg-backup-api", "--barman-config", conf, "list", "-s", ""); !contains(got, "db_server_two") {
+			t.Errorf("--barman-config FILE list -s <TAB>: COMPREPLY %q lacks db_server_two", got)
+		}
+		// No configuration: nothing, and no error (bash fails the test on stderr).
+		if got := bash(t, []string{EnvBarmanConfig + "=" + missing}, "pg-backup-api", "create", "recovery", "--server", ""); len(got) != 0 {
+			t.Errorf("with a missing barman.conf: COMPREPLY %q, want nothing", got)
+		}
+	})
+
+	t.Run("fish", func(t *testing.T) {
+		if _, err := exec.LookPath("fish"); err != nil {
+			t.Skip("fish is not installed")
+		}
+		fishScript, _ := filepath.Abs(filepath.Join(docsRepoRoot, filepath.FromSlash(docFishCompletion)))
+		cmd := exec.Command("fish", "--no-config", "-c",
+			"source "+fishQuote(fishScript)+"; complete -C 'pg-backup-api create recovery --server '")
+		cmd.Env = append(append([]string{}, env...), EnvBarmanConfig+"="+conf)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "db_server_two") {
+			t.Errorf("fish complete -C: %v\n%s", err, out)
+		}
+	})
+}
+
+// TestDocsPackagedConfig checks packaging/pg-backup-api.toml: it loads as it
+// is, shows every key of FileConfig commented out, and with those lines
+// uncommented it still loads and says the real defaults.
+func TestDocsPackagedConfig(t *testing.T) {
+	path := filepath.Join(docsRepoRoot, "packaging", "pg-backup-api.toml")
+	if _, err := LoadFileConfig(path, true); err != nil {
+		t.Fatalf("the packaged config does not load: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := docConfigKeys()
+	if len(keys) < 4 {
+		t.Fatalf("found only keys %v in FileConfig", keys)
+	}
+	uncommented := docsUncomment(string(data))
+	var values map[string]any
+	if _, err := toml.Decode(uncommented, &values); err != nil {
+		t.Fatalf("the packaged config with its values uncommented: %v\n%s", err, uncommented)
+	}
+	lookup := func(key string) (any, bool) {
+		var v any = values
+		for _, part := range strings.Split(key, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			if v, ok = m[part]; !ok {
+				return nil, false
+			}
+		}
+		return v, true
+	}
+	for _, k := range keys {
+		if _, ok := lookup(k); !ok {
+			t.Errorf("packaged config lacks a commented-out %s = <default>", k)
+		}
+	}
+	uncommentedPath := filepath.Join(t.TempDir(), "uncommented.toml")
+	if err := os.WriteFile(uncommentedPath, []byte(uncommented), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFileConfig(uncommentedPath, true); err != nil {
+		t.Errorf("the packaged config with its values uncommented does not load: %v", err)
+	}
+	// The defaults the code applies when a key is not set.
+	defaults := map[string]any{
+		"barman_config":        "/etc/barman.conf",
+		"barman_command":       "barman",
+		"serve.listen":         DefaultListen,
+		"serve.max_body_bytes": int64(1 << 20),
+		"runner.parallel":      int64(1),
+	}
+	for k, want := range defaults {
+		if got, ok := lookup(k); ok && got != want {
+			t.Errorf("packaged config says %s = %#v; the default is %#v", k, got, want)
+		}
+	}
+}
+
+// docsUncomment turns "#key = value" lines into settings.
+func docsUncomment(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "#") && len(l) > 1 && l[1] != ' ' && strings.Contains(l, " = ") {
+			lines[i] = l[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,185 @@
+# bash completion for pg-backup-api  -*- shell-script -*-
+#
+# Generated from the command-line definition by `pg-backup-api gen-docs` (make docs); do not edit.
+# Install as /usr/share/bash-completion/completions/pg-backup-api, or source it.
+# Server names, model names and operation IDs come from `pg-backup-api __complete
+# servers|models|operations`, which reads Barman's configuration and the store
+# with the global options given on the command line being completed.
+
+# _pg_backup_api_sub PATH WORD: prints the command path that WORD leads to from PATH.
+_pg_backup_api_sub() {
+    case "$1:$2" in
+    ':create') echo 'create' ;;
+    ':list'|':ls') echo 'list' ;;
+    ':inspect'|':show') echo 'inspect' ;;
+    ':cancel') echo 'cancel' ;;
+    ':serve') echo 'serve' ;;
+    ':status') echo 'status' ;;
+    ':version') echo 'version' ;;
+    ':help'|':h') echo 'help' ;;
+    'create:recovery') echo 'create recovery' ;;
+    'create:config-switch') echo 'create config-switch' ;;
+    'create:config-update') echo 'create config-update' ;;
+    *) return 1 ;;
+    esac
+}
+
+# _pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
+_pg_backup_api_valued() {
+    case "$1:$2" in
+    ':--config'|':--barman-config'|':--barman-command') return 0 ;;
+    'create:--payload'|'create:-p'|'create:--server'|'create:-s'|'create:--output'|'create:-o') return 0 ;;
+    'create recovery:--server'|'create recovery:-s'|'create recovery:--backup-id'|'create recovery:-b'|'create recovery:--remote-ssh-command'|'create recovery:--destination-directory'|'create recovery:-d'|'create recovery:--output'|'create recovery:-o') return 0 ;;
+    'create config-switch:--server'|'create config-switch:-s'|'create config-switch:--model-name'|'create config-switch:-m'|'create config-switch:--output'|'create config-switch:-o') return 0 ;;
+    'create config-update:--changes'|'create config-update:-c'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--output'|'create config-update:-o') return 0 ;;
+    'list:--server'|'list:-s'|'list:--output'|'list:-o') return 0 ;;
+    'inspect:--server'|'inspect:-s'|'inspect:--output'|'inspect:-o') return 0 ;;
+    'cancel:--server'|'cancel:-s'|'cancel:--output'|'cancel:-o') return 0 ;;
+    'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes') return 0 ;;
+    'status:--port'|'status:--url'|'status:--timeout') return 0 ;;
+    'version:--output'|'version:-o') return 0 ;;
+    esac
+    return 1
+}
+
+# _pg_backup_api_spec PATH: sets cmds (subcommands), opts (options) and args (what
+# its arguments are: servers, models, operations, commands or nothing).
+_pg_backup_api_spec() {
+    cmds= opts= args=
+    case $1 in
+    '')
+        cmds='create list ls inspect show cancel serve status version help h'
+        opts='--config --barman-config --barman-command --help --version'
+        ;;
+    'create')
+        cmds='recovery config-switch config-update'
+        opts='--payload --server --wait --output --help'
+        ;;
+    'create recovery')
+        opts='--server --backup-id --remote-ssh-command --destination-directory --wait --output --help'
+        ;;
+    'create config-switch')
+        opts='--server --model-name --reset --wait --output --help'
+        ;;
+    'create config-update')
+        opts='--changes --changes-file --wait --output --help'
+        ;;
+    'list')
+        opts='--server --instance --all --output --help'
+        ;;
+    'inspect')
+        opts='--server --instance --output --help'
+        args=operations
+        ;;
+    'cancel')
+        opts='--server --instance --wait --output --help'
+        args=operations
+        ;;
+    'serve')
+        opts='--listen --port --max-body-bytes --help'
+        ;;
+    'status')
+        opts='--port --url --timeout --help'
+        ;;
+    'version')
+        opts='--output --help'
+        ;;
+    'help')
+        opts='--help'
+        args=commands
+        ;;
+    esac
+}
+
+# _pg_backup_api_value PATH OPTION: completes the value of OPTION into COMPREPLY.
+_pg_backup_api_value() {
+    case "$1:$2" in
+    ':--config'|':--barman-config'|'create:--payload'|'create:-p'|'create config-update:--changes-file'|'create config-update:-f')
+        _pg_backup_api_files ;;
+    'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'cancel:--server'|'cancel:-s')
+        _pg_backup_api_dynamic servers ;;
+    'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'cancel:--output'|'cancel:-o'|'version:--output'|'version:-o')
+        _pg_backup_api_words 'table plain json' ;;
+    'create config-switch:--model-name'|'create config-switch:-m')
+        _pg_backup_api_dynamic models ;;
+    esac
+}
+
+_pg_backup_api_words() {
+    local IFS=$' \t\n'
+    COMPREPLY=($(compgen -W "$1" -- "$cur"))
+}
+
+_pg_backup_api_files() {
+    compopt -o filenames 2>/dev/null
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -f -- "$cur"))
+}
+
+# _pg_backup_api_dynamic KIND: asks the binary being completed, with the global
+# options of the command line; any error completes nothing.
+_pg_backup_api_dynamic() {
+    local c
+    COMPREPLY=()
+    while IFS= read -r c; do
+        [[ -n $c && $c == "$cur"* ]] && COMPREPLY+=("$c")
+    done < <("${COMP_WORDS[0]}" "${globals[@]}" __complete "$1" 2>/dev/null </dev/null)
+}
+
+_pg_backup_api() {
+    local cur=${COMP_WORDS[COMP_CWORD]} path= w next valued= positional=0 i
+    local cmds opts args
+    local -a globals=()
+    COMPREPLY=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
+        if [[ -n $valued ]]; then
+            # --option=value arrives as three words when = breaks words.
+            [[ $w == = ]] && continue
+            if [[ -z $path ]]; then
+                case $valued in
+                --config|--barman-config|--barman-command) globals+=("$valued" "$w") ;;
+                esac
+            fi
+            valued=
+            continue
+        fi
+        case $w in
+        -*=*)
+            [[ -z $path ]] && globals+=("$w")
+            continue
+            ;;
+        -?*)
+            _pg_backup_api_valued "$path" "$w" && valued=$w
+            continue
+            ;;
+        esac
+        if next=$(_pg_backup_api_sub "$path" "$w"); then
+            path=$next
+            positional=0
+        else
+            positional=$((positional + 1))
+        fi
+    done
+    if [[ -n $valued ]]; then
+        [[ $cur == = ]] && cur=
+        _pg_backup_api_value "$path" "$valued"
+        return 0
+    fi
+    _pg_backup_api_spec "$path"
+    if [[ $cur == -* ]]; then
+        _pg_backup_api_words "$opts"
+    elif [[ -n $cmds && $positional == 0 ]]; then
+        _pg_backup_api_words "$cmds"
+    elif [[ $args == commands && $positional == 0 ]]; then
+        _pg_backup_api_spec ''
+        _pg_backup_api_words "$cmds"
+    elif [[ -n $args && $args != commands && $positional == 0 ]]; then
+        _pg_backup_api_dynamic "$args"
+    else
+        _pg_backup_api_words "$opts"
+    fi
+    return 0
+}
+
+complete -F _pg_backup_api pg-backup-api

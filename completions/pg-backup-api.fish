@@ -1,0 +1,197 @@
+# fish completion for pg-backup-api
+# Generated from the command-line definition by `pg-backup-api gen-docs` (make docs); do not edit.
+# Install as pg-backup-api.fish in a directory of $fish_complete_path (e.g.
+# /usr/share/fish/vendor_completions.d). Server names, model names and operation
+# IDs come from `pg-backup-api __complete servers|models|operations`.
+
+# __pg_backup_api_sub PATH WORD: prints the command path that WORD leads to from PATH.
+function __pg_backup_api_sub -a cmdpath word
+    switch "$cmdpath:$word"
+        case ':create'
+            echo 'create'
+        case ':list' ':ls'
+            echo 'list'
+        case ':inspect' ':show'
+            echo 'inspect'
+        case ':cancel'
+            echo 'cancel'
+        case ':serve'
+            echo 'serve'
+        case ':status'
+            echo 'status'
+        case ':version'
+            echo 'version'
+        case ':help' ':h'
+            echo 'help'
+        case 'create:recovery'
+            echo 'create recovery'
+        case 'create:config-switch'
+            echo 'create config-switch'
+        case 'create:config-update'
+            echo 'create config-update'
+        case '*'
+            return 1
+    end
+end
+
+# __pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
+function __pg_backup_api_valued -a cmdpath opt
+    switch "$cmdpath:$opt"
+        case ':--config' ':--barman-config' ':--barman-command' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'list:--server' 'list:-s' 'list:--output' 'list:-o' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'status:--port' 'status:--url' 'status:--timeout' 'version:--output' 'version:-o'
+            return 0
+    end
+    return 1
+end
+
+# __pg_backup_api_path: prints the command path of the command line being completed.
+function __pg_backup_api_path
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l cmdpath ''
+    set -l valued 0
+    for tok in $tokens
+        if test $valued = 1
+            set valued 0
+            continue
+        end
+        switch $tok
+            case '-*=*'
+                continue
+            case '-?*'
+                __pg_backup_api_valued "$cmdpath" $tok; and set valued 1
+                continue
+        end
+        set -l next (__pg_backup_api_sub "$cmdpath" $tok); and set cmdpath $next
+    end
+    echo $cmdpath
+end
+
+# __pg_backup_api_at PATH: succeeds when the command line is at command PATH.
+function __pg_backup_api_at -a want
+    set -l cmdpath (__pg_backup_api_path)
+    test "$cmdpath" = "$want"
+end
+
+# __pg_backup_api_dynamic KIND: asks the binary being completed, with the global
+# options of the command line; any error completes nothing.
+function __pg_backup_api_dynamic -a kind
+    set -l tokens (commandline -opc)
+    set -l cmd $tokens[1]
+    set -e tokens[1]
+    set -l globals
+    set -l valued ''
+    for tok in $tokens
+        if test -n "$valued"
+            set -a globals $valued $tok
+            set valued ''
+            continue
+        end
+        switch $tok
+            case '--config' '--barman-config' '--barman-command'
+                set valued $tok
+            case '--config=*' '--barman-config=*' '--barman-command=*'
+                set -a globals $tok
+            case '-*'
+                continue
+            case '*'
+                break
+        end
+    end
+    $cmd $globals __complete $kind 2>/dev/null </dev/null
+end
+
+complete -c pg-backup-api -f
+
+# the application
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'create' -d 'register an operation and start Barman for it'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'list' -d 'list operations, newest first'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'ls' -d 'list operations, newest first'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'inspect' -d 'show one operation: type, status, payload, times, exit code and Barman\'s output'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'show' -d 'show one operation: type, status, payload, times, exit code and Barman\'s output'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'cancel' -d 'stop a queued or running operation; it ends FAILED (phase cancelled)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'serve' -d 'serve the documented HTTP API over the same store and runners'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'status' -d 'check that a pg-backup-api server answers; prints OK'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'version' -d 'print the version, commit and build date'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'help' -d 'show the list of commands, or the help of one command'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'h' -d 'show the list of commands, or the help of one command'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-command -x -d 'COMMAND that runs Barman, split on spaces, never through a shell (default: barman)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -s h -l help -d 'show help'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -s v -l version -d 'print the version'
+
+# create
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'recovery' -d 'restore a backup to a remote host with barman recover'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'config-switch' -d 'apply a model to a server, or remove the active one, with barman config-switch'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'config-update' -d 'change server or model options with barman config-update'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s p -l payload -r -F -d 'documented JSON payload FILE, or - for standard input'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'server NAME for server operations (recovery, config_switch)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s h -l help -d 'show help'
+
+# create recovery
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -d 'backup ID, or latest/last, oldest/first, last-failed'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l remote-ssh-command -x -d 'SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s d -l destination-directory -x -d 'absolute DIR on the target host to restore into'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s h -l help -d 'show help'
+
+# create config-switch
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s m -l model-name -x -a '(__pg_backup_api_dynamic models)' -d 'MODEL to apply'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l reset -d 'remove the server\'s active model'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s h -l help -d 'show help'
+
+# create config-update
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s c -l changes -x -d 'the changes as a JSON array'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s f -l changes-file -r -F -d 'read the changes from FILE, or - for standard input'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s h -l help -d 'show help'
+
+# list
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'only the operations of server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l instance -d 'only instance operations (config_update)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s a -l all -d 'every scope (the default)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s h -l help -d 'show help'
+
+# inspect
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'look in server NAME\'s operations only'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l instance -d 'look in instance operations only'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s h -l help -d 'show help'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -a '(__pg_backup_api_dynamic operations)'
+
+# cancel
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l instance -d 'the operation is an instance operation'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s w -l wait -d 'wait until the operation has ended'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s h -l help -d 'show help'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -a '(__pg_backup_api_dynamic operations)'
+
+# serve
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s l -l listen -x -d 'ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l port -x -d 'listen on 127.0.0.1:N, as the reference implementation\'s --port'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l max-body-bytes -x -d 'largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s h -l help -d 'show help'
+
+# status
+complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l port -x -d 'check http://127.0.0.1:N'
+complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l url -x -d 'check the server at URL (default http://127.0.0.1:7480)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l timeout -x -d 'give up after DURATION'
+complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -s h -l help -d 'show help'
+
+# version
+complete -c pg-backup-api -n "__pg_backup_api_at 'version'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'version'" -s h -l help -d 'show help'
+
+# help
+complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -s h -l help -d 'show help'
+complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show cancel serve status version help h'

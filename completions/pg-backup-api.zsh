@@ -1,0 +1,200 @@
+#compdef pg-backup-api
+
+# zsh completion for pg-backup-api
+# Generated from the command-line definition by `pg-backup-api gen-docs` (make docs); do not edit.
+# Install as _pg-backup-api in a directory of $fpath (e.g. /usr/share/zsh/vendor-completions),
+# or source it after compinit. Server names, model names and operation IDs come
+# from `pg-backup-api __complete servers|models|operations`.
+
+# _pg-backup-api_dynamic KIND DESCRIPTION: asks the binary being completed, with the
+# global options of the command line; any error completes nothing.
+_pg-backup-api_dynamic() {
+  local -a items expl
+  items=(${(f)"$(${~_pg_backup_api_cmd:-pg-backup-api} "${_pg_backup_api_globals[@]}" __complete $1 2>/dev/null </dev/null)"})
+  _wanted $1 expl $2 compadd -a items
+}
+
+_pg-backup-api_servers() { _pg-backup-api_dynamic servers 'server' }
+_pg-backup-api_models() { _pg-backup-api_dynamic models 'model' }
+_pg-backup-api_operations() { _pg-backup-api_dynamic operations 'operation' }
+
+_pg-backup-api_commands() {
+  local -a cmds
+  cmds=(
+    'create:register an operation and start Barman for it'
+    'list:list operations, newest first'
+    'ls:list operations, newest first'
+    'inspect:show one operation: type, status, payload, times, exit code and Barman'\''s output'
+    'show:show one operation: type, status, payload, times, exit code and Barman'\''s output'
+    'cancel:stop a queued or running operation; it ends FAILED (phase cancelled)'
+    'serve:serve the documented HTTP API over the same store and runners'
+    'status:check that a pg-backup-api server answers; prints OK'
+    'version:print the version, commit and build date'
+    'help:show the list of commands, or the help of one command'
+    'h:show the list of commands, or the help of one command'
+  )
+  _describe -t commands 'command' cmds
+}
+
+_pg-backup-api() {
+  local curcontext=$curcontext state state_descr line ret=1
+  typeset -A opt_args
+  local _pg_backup_api_cmd=${words[1]}
+  _arguments -s -S -C \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--barman-command)'--barman-command='[COMMAND that runs Barman, split on spaces, never through a shell (default: barman)]'':COMMAND: ' \
+    '(- *)'{-h,--help}'[show help]' \
+    '(- *)'{-v,--version}'[print the version]' \
+    '(-)1: :_pg-backup-api_commands' \
+    '(-)*:: :->args' && ret=0
+  case $state in
+  args)
+    local -a _pg_backup_api_globals
+    local o
+    for o in --config --barman-config --barman-command; do
+      (( ${+opt_args[$o]} )) && _pg_backup_api_globals+=($o ${opt_args[$o]})
+    done
+    curcontext=${curcontext%:*:*}:pg-backup-api-$words[1]:
+    case $words[1] in
+    create) _pg-backup-api_create && ret=0 ;;
+    list|ls) _pg-backup-api_list && ret=0 ;;
+    inspect|show) _pg-backup-api_inspect && ret=0 ;;
+    cancel) _pg-backup-api_cancel && ret=0 ;;
+    serve) _pg-backup-api_serve && ret=0 ;;
+    status) _pg-backup-api_status && ret=0 ;;
+    version) _pg-backup-api_version && ret=0 ;;
+    help|h) _pg-backup-api_help && ret=0 ;;
+    esac
+    ;;
+  esac
+  return ret
+}
+
+_pg-backup-api_create_commands() {
+  local -a cmds
+  cmds=(
+    'recovery:restore a backup to a remote host with barman recover'
+    'config-switch:apply a model to a server, or remove the active one, with barman config-switch'
+    'config-update:change server or model options with barman config-update'
+  )
+  _describe -t commands 'create operation' cmds
+}
+
+_pg-backup-api_create() {
+  local curcontext=$curcontext state state_descr line ret=1
+  typeset -A opt_args
+  _arguments -s -S -C \
+    '(--payload -p)'{-p+,--payload=}'[documented JSON payload FILE, or - for standard input]'':FILE:_files' \
+    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch)]'':NAME:_pg-backup-api_servers' \
+    '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]' \
+    '(-)1:: :_pg-backup-api_create_commands' \
+    '(-)*:: :->args' && ret=0
+  case $state in
+  args)
+    curcontext=${curcontext%:*:*}:pg-backup-api-create-$words[1]:
+    case $words[1] in
+    recovery) _pg-backup-api_create_recovery && ret=0 ;;
+    config-switch) _pg-backup-api_create_config-switch && ret=0 ;;
+    config-update) _pg-backup-api_create_config-update && ret=0 ;;
+    esac
+    ;;
+  esac
+  return ret
+}
+
+_pg-backup-api_create_recovery() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, or latest/last, oldest/first, last-failed]'':ID: ' \
+    '(--remote-ssh-command)'--remote-ssh-command='[SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"]'':COMMAND: ' \
+    '(--destination-directory -d)'{-d+,--destination-directory=}'[absolute DIR on the target host to restore into]'':DIR: ' \
+    '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_create_config-switch() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--model-name -m)'{-m+,--model-name=}'[MODEL to apply]'':MODEL:_pg-backup-api_models' \
+    '(--reset)'--reset'[remove the server'\''s active model]' \
+    '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_create_config-update() {
+  _arguments -s -S \
+    '(--changes -c)'{-c+,--changes=}'[the changes as a JSON array]'':JSON: ' \
+    '(--changes-file -f)'{-f+,--changes-file=}'[read the changes from FILE, or - for standard input]'':FILE:_files' \
+    '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_list() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--instance)'--instance'[only instance operations (config_update)]' \
+    '(--all -a)'{-a,--all}'[every scope (the default)]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_inspect() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[look in server NAME'\''s operations only]'':NAME:_pg-backup-api_servers' \
+    '(--instance)'--instance'[look in instance operations only]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]' \
+    '1: :_pg-backup-api_operations'
+}
+
+_pg-backup-api_cancel() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--instance)'--instance'[the operation is an instance operation]' \
+    '(--wait -w)'{-w,--wait}'[wait until the operation has ended]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]' \
+    '1: :_pg-backup-api_operations'
+}
+
+_pg-backup-api_serve() {
+  _arguments -s -S \
+    '(--listen -l)'{-l+,--listen=}'[ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)]'':ADDR: ' \
+    '(--port)'--port='[listen on 127.0.0.1:N, as the reference implementation'\''s --port]'':N: ' \
+    '(--max-body-bytes)'--max-body-bytes='[largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)]'':BYTES: ' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_status() {
+  _arguments -s -S \
+    '(--port)'--port='[check http://127.0.0.1:N]'':N: ' \
+    '(--url)'--url='[check the server at URL (default http://127.0.0.1:7480)]'':URL: ' \
+    '(--timeout)'--timeout='[give up after DURATION]'':DURATION: ' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_version() {
+  _arguments -s -S \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_help() {
+  _arguments -s -S \
+    '(- *)'{-h,--help}'[show help]' \
+    '1: :_pg-backup-api_commands'
+}
+
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+  # autoloaded from $fpath
+  _pg-backup-api "$@"
+else
+  # sourced
+  compdef _pg-backup-api pg-backup-api
+fi
