@@ -29,6 +29,9 @@ func (st *appState) inspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if c.IsSet("server") && c.Bool("instance") {
+				return usageError("give --server or --instance, not both")
+			}
 			id := c.Args().First()
 			svc := st.service()
 			var op *ops.Operation

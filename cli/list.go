@@ -35,6 +35,9 @@ func (st *appState) listCommand() *cli.Command {
 			if scopes > 1 {
 				return usageError("give one of --server, --instance and --all")
 			}
+			if c.Args().Present() {
+				return usageError("list takes no arguments (got %q); to list one server use --server NAME", c.Args().First())
+			}
 			svc := st.service()
 			opts := ops.ListOptions{Status: true}
 			var list []*ops.Operation
