@@ -68,6 +68,10 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 				Usage:   "Barman's configuration `FILE` (default: barman_config from the config file, else " + ops.DefaultBarmanConfig + ")",
 				EnvVars: []string{EnvBarmanConfig},
 			},
+			&cli.BoolFlag{
+				Name:  "require-barman-user",
+				Usage: "refuse to run as any user but Barman's barman_user (default: warn)",
+			},
 			&cli.StringFlag{
 				Name:    "barman-command",
 				Usage:   "`COMMAND` that runs Barman, split on spaces, never through a shell (default: barman)",
@@ -82,6 +86,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			st.cancelCommand(),
 			st.serveCommand(),
 			st.statusCommand(),
+			st.tokenCommand(),
 			st.runCommand(),
 			st.versionCommand(),
 			st.completeCommand(), // hidden: candidates for the shell completions

@@ -70,11 +70,36 @@ type ServeConfig struct {
 	Listen string `toml:"listen"`
 	// MaxBodyBytes limits a request body (default 1 MiB).
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// TLSCert and TLSKey make serve speak HTTPS.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// ClientCA asks clients for certificates signed by this CA (mutual
+	// TLS); a verified certificate is a credential.
+	ClientCA string `toml:"client_ca"`
+	// AllowedSubjects limits client certificates to these subjects (a full
+	// subject such as "CN=ops,O=Example", or a common name).
+	AllowedSubjects []string `toml:"allowed_subjects"`
+	// OpenStatus leaves GET /status open without credentials (default true).
+	OpenStatus *bool `toml:"open_status"`
+	// TrustedProxies are addresses or CIDR ranges whose X-Forwarded-For and
+	// X-Forwarded-Proto headers are believed.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// Tokens are the bearer tokens accepted, stored as SHA-256 hashes
+	// (pg-backup-api token create NAME prints one).
+	Tokens []TokenConfig `toml:"tokens"`
+}
+
+// TokenConfig is one [[serve.tokens]] entry.
+type TokenConfig struct {
+	Name   string `toml:"name"`
+	SHA256 string `toml:"sha256"`
 }
 
 // knownKeys lists every key of the config file, for error messages.
 var knownKeys = []string{
 	"barman_config", "barman_command", "serve.listen", "serve.max_body_bytes",
+	"serve.tls_cert", "serve.tls_key", "serve.client_ca", "serve.allowed_subjects", "serve.open_status",
+	"serve.trusted_proxies", "serve.tokens.name", "serve.tokens.sha256",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout",
 }
 
@@ -99,6 +124,17 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 		}
 		sort.Strings(keys)
 		return nil, fmt.Errorf("%s: unknown key %s (known: %s)", path, strings.Join(keys, ", "), strings.Join(knownKeys, ", "))
+	}
+	for i, t := range cfg.Serve.Tokens {
+		if t.Name == "" || len(t.SHA256) != 64 || strings.Trim(strings.ToLower(t.SHA256), "0123456789abcdef") != "" {
+			return nil, fmt.Errorf("%s: serve.tokens[%d] needs a name and the 64 hex digits of sha256 (pg-backup-api token create NAME prints both)", path, i)
+		}
+	}
+	if (cfg.Serve.TLSCert == "") != (cfg.Serve.TLSKey == "") {
+		return nil, fmt.Errorf("%s: serve.tls_cert and serve.tls_key go together", path)
+	}
+	if cfg.Serve.ClientCA != "" && cfg.Serve.TLSCert == "" {
+		return nil, fmt.Errorf("%s: serve.client_ca needs serve.tls_cert and serve.tls_key (client certificates come with TLS)", path)
 	}
 	if cfg.Runner.Parallel < 0 {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -203,7 +204,7 @@ func TestLoadFileConfigDefault(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "pg-backup-api.toml")
 	cfg, err := cli.LoadFileConfig(missing, false)
-	if err != nil || cfg == nil || *cfg != (cli.FileConfig{}) {
+	if err != nil || cfg == nil || !reflect.DeepEqual(*cfg, cli.FileConfig{}) {
 		t.Errorf("a missing default config must be empty and fine, got %+v, %v", cfg, err)
 	}
 	if _, err := cli.LoadFileConfig(missing, true); err == nil {
@@ -212,7 +213,7 @@ func TestLoadFileConfigDefault(t *testing.T) {
 	full := writeFile(t, t.TempDir(), "c.toml", "barman_config = \"/b.conf\"\nbarman_command = \"sudo -u barman barman\"\n[serve]\nlisten = \"0.0.0.0:1\"\nmax_body_bytes = 10\n", 0o644)
 	cfg, err = cli.LoadFileConfig(full, true)
 	want := cli.FileConfig{BarmanConfig: "/b.conf", BarmanCommand: "sudo -u barman barman", Serve: cli.ServeConfig{Listen: "0.0.0.0:1", MaxBodyBytes: 10}}
-	if err != nil || *cfg != want {
+	if err != nil || !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("want %+v, got %+v, %v", want, cfg, err)
 	}
 }

@@ -199,6 +199,11 @@ func (st *appState) create(c *cli.Context, server string, payload *ops.Object) e
 		return err
 	}
 	svc := st.service()
+	if cfg, err := svc.Config(); err == nil {
+		if err := st.checkBarmanUser(c, cfg.BarmanUser); err != nil {
+			return err
+		}
+	}
 	id, err := svc.Create(server, payload, cliRequester())
 	if err != nil && id == "" {
 		return fail(err)
@@ -269,7 +274,7 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 	}
 	if op.Status == ops.StatusFailed {
 		if p.format != formatJSON {
-			fmt.Fprint(c.App.ErrWriter, indent(lastLines(op.Output, 20)))
+			fmt.Fprint(c.App.ErrWriter, indent(lastLines(ops.MaskSecrets(op.Output), 20)))
 			if op.Reason != "" {
 				fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", op.Reason)
 			}

@@ -55,7 +55,7 @@ func (p *printer) operation(op *ops.Operation) error {
 	if p.format == formatJSON {
 		return p.json(toJSON(op, p.now, true))
 	}
-	payload, _ := ops.EncodePython(payloadOf(op))
+	payload := maskedJSON(payloadOf(op))
 	exit := "-"
 	if op.ExitCode != nil {
 		exit = fmt.Sprint(*op.ExitCode)
@@ -83,7 +83,7 @@ func (p *printer) operation(op *ops.Operation) error {
 		fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1])
 	}
 	fmt.Fprintln(p.w, "Output:")
-	out := strings.TrimRight(op.Output, "\n")
+	out := strings.TrimRight(ops.MaskSecrets(op.Output), "\n")
 	if out == "" {
 		fmt.Fprintln(p.w, "  (none yet)")
 		return nil

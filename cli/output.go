@@ -207,8 +207,8 @@ func toJSON(op *ops.Operation, now time.Time, detail bool) operationJSON {
 		j.EndTime = &s
 	}
 	if detail {
-		j.Payload = payloadOf(op)
-		out := op.Output
+		j.Payload = maskedJSON(payloadOf(op))
+		out := ops.MaskSecrets(op.Output)
 		j.Output = &out
 	}
 	return j
@@ -238,3 +238,13 @@ func warnSkipped(c *cli.Context, skipped []ops.Skipped) {
 }
 
 func jsonDecoder(r io.Reader) *json.Decoder { return json.NewDecoder(io.LimitReader(r, 1<<20)) }
+
+// maskedJSON is v as JSON with passwords masked; masking keeps JSON valid,
+// as it never touches quotes or backslashes.
+func maskedJSON(v any) json.RawMessage {
+	data, err := ops.EncodePython(v)
+	if err != nil {
+		return nil
+	}
+	return json.RawMessage(ops.MaskSecrets(string(data)))
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,7 @@ func (st *appState) serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on (default: serve.listen from the config file, else " + DefaultListen + ")"},
 			&cli.IntFlag{Name: "port", Usage: "listen on 127.0.0.1:`N`, as the reference implementation's --port"},
 			&cli.Int64Flag{Name: "max-body-bytes", Usage: "largest accepted request body in `BYTES` (default: serve.max_body_bytes, else 1 MiB)"},
+			&cli.BoolFlag{Name: "insecure", Usage: "allow listening on a non-loopback address with no authentication (tokens or client_ca) configured"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.IsSet("listen") && c.IsSet("port") {
@@ -66,13 +68,34 @@ func (st *appState) serveCommand() *cli.Command {
 			}
 			log := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
 			svc := st.service()
-			if _, err := svc.Config(); err != nil {
+			bcfg, err := svc.Config()
+			if err != nil {
 				return fail(err)
 			}
-			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, BarmanCommand: st.settings.barmanCommand}
+			if err := st.checkBarmanUser(c, bcfg.BarmanUser); err != nil {
+				return err
+			}
+			sc := st.settings.file.Serve
+			auth, err := serveAuth(sc)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if !auth.Enabled() && !isLoopback(addr) && !c.Bool("insecure") {
+				return usageError("refusing to listen on %s with no authentication: anyone who reaches it could restore over your databases. "+
+					"Configure [[serve.tokens]] (pg-backup-api token create NAME) or serve.client_ca, listen on 127.0.0.1 behind a proxy, "+
+					"or pass --insecure if something else guards this address", addr)
+			}
+			tlsConfig, err := serveTLS(sc)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, BarmanCommand: st.settings.barmanCommand, Auth: auth}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return cli.Exit(fmt.Sprintf("pg-backup-api: cannot listen on %s: %v", addr, err), ExitUnavailable)
+			}
+			if tlsConfig != nil {
+				ln = tls.NewListener(ln, tlsConfig)
 			}
 			srv := &http.Server{
 				Handler:           api.Handler(),
@@ -85,7 +108,8 @@ func (st *appState) serveCommand() *cli.Command {
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			go st.sweepLoop(ctx, log)
-			log.Info("listening", "addr", ln.Addr().String(), "barman_config", st.settings.barmanConfig, "version", st.build.Version)
+			log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "auth", auth.Enabled(),
+				"barman_config", st.settings.barmanConfig, "version", st.build.Version)
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
 			select {

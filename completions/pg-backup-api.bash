@@ -15,11 +15,13 @@ _pg_backup_api_sub() {
     ':cancel') echo 'cancel' ;;
     ':serve') echo 'serve' ;;
     ':status') echo 'status' ;;
+    ':token') echo 'token' ;;
     ':version') echo 'version' ;;
     ':help'|':h') echo 'help' ;;
     'create:recovery') echo 'create recovery' ;;
     'create:config-switch') echo 'create config-switch' ;;
     'create:config-update') echo 'create config-update' ;;
+    'token:create') echo 'token create' ;;
     *) return 1 ;;
     esac
 }
@@ -48,8 +50,8 @@ _pg_backup_api_spec() {
     cmds= opts= args=
     case $1 in
     '')
-        cmds='create list ls inspect show cancel serve status version help h'
-        opts='--config --barman-config --barman-command --help --version'
+        cmds='create list ls inspect show cancel serve status token version help h'
+        opts='--config --barman-config --require-barman-user --barman-command --help --version'
         ;;
     'create')
         cmds='recovery config-switch config-update'
@@ -76,10 +78,17 @@ _pg_backup_api_spec() {
         args=operations
         ;;
     'serve')
-        opts='--listen --port --max-body-bytes --help'
+        opts='--listen --port --max-body-bytes --insecure --help'
         ;;
     'status')
         opts='--port --url --timeout --help'
+        ;;
+    'token')
+        cmds='create'
+        opts='--help'
+        ;;
+    'token create')
+        opts='--help'
         ;;
     'version')
         opts='--output --help'

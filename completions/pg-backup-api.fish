@@ -19,6 +19,8 @@ function __pg_backup_api_sub -a cmdpath word
             echo 'serve'
         case ':status'
             echo 'status'
+        case ':token'
+            echo 'token'
         case ':version'
             echo 'version'
         case ':help' ':h'
@@ -29,6 +31,8 @@ function __pg_backup_api_sub -a cmdpath word
             echo 'create config-switch'
         case 'create:config-update'
             echo 'create config-update'
+        case 'token:create'
+            echo 'token create'
         case '*'
             return 1
     end
@@ -111,11 +115,13 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'show' -d 'show one oper
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'cancel' -d 'stop a queued or running operation; it ends FAILED (phase cancelled)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'serve' -d 'serve the documented HTTP API over the same store and runners'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'status' -d 'check that a pg-backup-api server answers; prints OK'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'token' -d 'manage bearer tokens for serve'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'version' -d 'print the version, commit and build date'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'help' -d 'show the list of commands, or the help of one command'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'h' -d 'show the list of commands, or the help of one command'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l config -r -F -d 'our configuration FILE (TOML)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l require-barman-user -d 'refuse to run as any user but Barman\'s barman_user (default: warn)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-command -x -d 'COMMAND that runs Barman, split on spaces, never through a shell (default: barman)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -s v -l version -d 'print the version'
@@ -180,6 +186,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -a '(__pg_backup_api_
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s l -l listen -x -d 'ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l port -x -d 'listen on 127.0.0.1:N, as the reference implementation\'s --port'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l max-body-bytes -x -d 'largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l insecure -d 'allow listening on a non-loopback address with no authentication (tokens or client_ca) configured'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s h -l help -d 'show help'
 
 # status
@@ -188,10 +195,17 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l url -x -d 'check t
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l timeout -x -d 'give up after DURATION'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -s h -l help -d 'show help'
 
+# token
+complete -c pg-backup-api -n "__pg_backup_api_at 'token'" -a 'create' -d 'print a new token once, and the lines that make serve accept it'
+complete -c pg-backup-api -n "__pg_backup_api_at 'token'" -s h -l help -d 'show help'
+
+# token create
+complete -c pg-backup-api -n "__pg_backup_api_at 'token create'" -s h -l help -d 'show help'
+
 # version
 complete -c pg-backup-api -n "__pg_backup_api_at 'version'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'version'" -s h -l help -d 'show help'
 
 # help
 complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -s h -l help -d 'show help'
-complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show cancel serve status version help h'
+complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show cancel serve status token version help h'

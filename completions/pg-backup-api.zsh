@@ -29,6 +29,7 @@ _pg-backup-api_commands() {
     'cancel:stop a queued or running operation; it ends FAILED (phase cancelled)'
     'serve:serve the documented HTTP API over the same store and runners'
     'status:check that a pg-backup-api server answers; prints OK'
+    'token:manage bearer tokens for serve'
     'version:print the version, commit and build date'
     'help:show the list of commands, or the help of one command'
     'h:show the list of commands, or the help of one command'
@@ -43,6 +44,7 @@ _pg-backup-api() {
   _arguments -s -S -C \
     '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--require-barman-user)'--require-barman-user'[refuse to run as any user but Barman'\''s barman_user (default: warn)]' \
     '(--barman-command)'--barman-command='[COMMAND that runs Barman, split on spaces, never through a shell (default: barman)]'':COMMAND: ' \
     '(- *)'{-h,--help}'[show help]' \
     '(- *)'{-v,--version}'[print the version]' \
@@ -63,6 +65,7 @@ _pg-backup-api() {
     cancel) _pg-backup-api_cancel && ret=0 ;;
     serve) _pg-backup-api_serve && ret=0 ;;
     status) _pg-backup-api_status && ret=0 ;;
+    token) _pg-backup-api_token && ret=0 ;;
     version) _pg-backup-api_version && ret=0 ;;
     help|h) _pg-backup-api_help && ret=0 ;;
     esac
@@ -168,6 +171,7 @@ _pg-backup-api_serve() {
     '(--listen -l)'{-l+,--listen=}'[ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)]'':ADDR: ' \
     '(--port)'--port='[listen on 127.0.0.1:N, as the reference implementation'\''s --port]'':N: ' \
     '(--max-body-bytes)'--max-body-bytes='[largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)]'':BYTES: ' \
+    '(--insecure)'--insecure'[allow listening on a non-loopback address with no authentication (tokens or client_ca) configured]' \
     '(- *)'{-h,--help}'[show help]'
 }
 
@@ -176,6 +180,37 @@ _pg-backup-api_status() {
     '(--port)'--port='[check http://127.0.0.1:N]'':N: ' \
     '(--url)'--url='[check the server at URL (default http://127.0.0.1:7480)]'':URL: ' \
     '(--timeout)'--timeout='[give up after DURATION]'':DURATION: ' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_token_commands() {
+  local -a cmds
+  cmds=(
+    'create:print a new token once, and the lines that make serve accept it'
+  )
+  _describe -t commands 'token operation' cmds
+}
+
+_pg-backup-api_token() {
+  local curcontext=$curcontext state state_descr line ret=1
+  typeset -A opt_args
+  _arguments -s -S -C \
+    '(- *)'{-h,--help}'[show help]' \
+    '(-)1:: :_pg-backup-api_token_commands' \
+    '(-)*:: :->args' && ret=0
+  case $state in
+  args)
+    curcontext=${curcontext%:*:*}:pg-backup-api-token-$words[1]:
+    case $words[1] in
+    create) _pg-backup-api_token_create && ret=0 ;;
+    esac
+    ;;
+  esac
+  return ret
+}
+
+_pg-backup-api_token_create() {
+  _arguments -s -S \
     '(- *)'{-h,--help}'[show help]'
 }
 

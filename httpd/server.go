@@ -33,6 +33,8 @@ type Server struct {
 	MaxBodyBytes int64
 	// BarmanCommand runs `barman diagnose` for GET /diagnose.
 	BarmanCommand string
+	// Auth says who may use the API; nil lets everyone in.
+	Auth *Auth
 
 	mux *http.ServeMux
 }
@@ -173,6 +175,7 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
+		var ok bool
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -183,10 +186,14 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 					writeError(rec, r, http.StatusInternalServerError, "internal error")
 				}
 			}
+			who := identityOf(r)
 			s.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.code,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", r.RemoteAddr, "request_id", id)
+				"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", who.Client,
+				"identity", who.Name, "scheme", s.scheme(r), "request_id", id)
 		}()
-		next.ServeHTTP(rec, r)
+		if r, ok = s.authenticate(rec, r); ok {
+			next.ServeHTTP(rec, r)
+		}
 	})
 }
 
@@ -284,7 +291,8 @@ func detailOf(op *ops.Operation, withOutput bool) *detail {
 		d.EndTime = &t
 	}
 	if withOutput {
-		d.Output = &op.Output
+		out := ops.MaskSecrets(op.Output)
+		d.Output = &out
 	}
 	return d
 }
@@ -334,7 +342,7 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 
 // cancelOperation is our extension: stop a queued or running operation.
 func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
-	op, err := s.Service.Cancel(r.PathValue("name"), r.PathValue("id"), ops.Requester{Name: "http:anonymous", Client: r.RemoteAddr})
+	op, err := s.Service.Cancel(r.PathValue("name"), r.PathValue("id"), requester(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -366,7 +374,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	id, err := s.Service.Create(server, payload, ops.Requester{Name: "http:anonymous", Client: r.RemoteAddr})
+	id, err := s.Service.Create(server, payload, requester(r))
 	if err != nil && id == "" {
 		s.fail(w, r, err)
 		return
@@ -377,6 +385,12 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)
 	writeJSON(w, http.StatusAccepted, map[string]string{"operation_id": id})
+}
+
+// requester names who asked, for the operation's audit trail.
+func requester(r *http.Request) ops.Requester {
+	who := identityOf(r)
+	return ops.Requester{Name: "http:" + who.Name, Client: who.Client}
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
