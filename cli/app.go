@@ -69,6 +69,11 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 				EnvVars: []string{EnvBarmanConfig},
 			},
 			&cli.BoolFlag{
+				Name:    "no-color",
+				Usage:   "no colour in tables (also when NO_COLOR is set)",
+				EnvVars: []string{"NO_COLOR"},
+			},
+			&cli.BoolFlag{
 				Name:  "require-barman-user",
 				Usage: "refuse to run as any user but Barman's barman_user (default: warn)",
 			},
@@ -84,6 +89,9 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			st.listCommand(),
 			st.inspectCommand(),
 			st.cancelCommand(),
+			st.waitCommand(),
+			st.logsCommand(),
+			st.pruneCommand(),
 			st.serveCommand(),
 			st.statusCommand(),
 			st.tokenCommand(),

@@ -84,6 +84,9 @@ type ServeConfig struct {
 	// TrustedProxies are addresses or CIDR ranges whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// Retention makes serve remove operations that ended longer ago than
+	// this age ("90d", "720h"); empty keeps them all.
+	Retention string `toml:"retention"`
 	// Tokens are the bearer tokens accepted, stored as SHA-256 hashes
 	// (pg-backup-api token create NAME prints one).
 	Tokens []TokenConfig `toml:"tokens"`
@@ -99,7 +102,7 @@ type TokenConfig struct {
 var knownKeys = []string{
 	"barman_config", "barman_command", "serve.listen", "serve.max_body_bytes",
 	"serve.tls_cert", "serve.tls_key", "serve.client_ca", "serve.allowed_subjects", "serve.open_status",
-	"serve.trusted_proxies", "serve.tokens.name", "serve.tokens.sha256",
+	"serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout",
 }
 
@@ -135,6 +138,11 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 	}
 	if cfg.Serve.ClientCA != "" && cfg.Serve.TLSCert == "" {
 		return nil, fmt.Errorf("%s: serve.client_ca needs serve.tls_cert and serve.tls_key (client certificates come with TLS)", path)
+	}
+	if cfg.Serve.Retention != "" {
+		if _, err := parseAge(cfg.Serve.Retention); err != nil {
+			return nil, fmt.Errorf("%s: serve.retention %q: %v", path, cfg.Serve.Retention, err)
+		}
 	}
 	if cfg.Runner.Parallel < 0 {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)

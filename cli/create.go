@@ -240,6 +240,12 @@ func nullable(s string) any {
 func (st *appState) waitFor(c *cli.Context, svc *ops.Service, server, id string) (*ops.Operation, error) {
 	const poll = 200 * time.Millisecond
 	lastKick := time.Now()
+	p, _ := newPrinter(c)
+	if p == nil {
+		p = &printer{format: formatPlain}
+	}
+	live := newProgress(c, p)
+	defer live.done()
 	for {
 		op, err := svc.Get(server, id)
 		if err != nil {
@@ -248,6 +254,7 @@ func (st *appState) waitFor(c *cli.Context, svc *ops.Service, server, id string)
 		if op.Status != ops.StatusInProgress {
 			return op, nil
 		}
+		live.update(op)
 		if op.Phase == ops.PhaseQueued && time.Since(lastKick) > 5*time.Second {
 			cfg, err := svc.Config()
 			if err == nil {

@@ -19,6 +19,7 @@ func (st *appState) inspectCommand() *cli.Command {
 		Flags: []cli.Flag{
 			serverFlag("look in server `NAME`'s operations only"),
 			&cli.BoolFlag{Name: "instance", Usage: "look in instance operations only"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "then stream Barman's output until the operation ends (like logs -f)"},
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -46,7 +47,19 @@ func (st *appState) inspectCommand() *cli.Command {
 			if err != nil {
 				return fail(err)
 			}
-			return p.operation(op)
+			if !c.Bool("follow") || p.format == formatJSON || op.Status != ops.StatusInProgress {
+				return p.operation(op)
+			}
+			head := *op
+			head.Output = ""
+			p.operationHeader(&head)
+			fmt.Fprintln(p.w, "Output (following):")
+			end, err := st.follow(c, svc, op.Server, op.ID, true)
+			if err != nil {
+				return fail(err)
+			}
+			fmt.Fprintf(c.App.ErrWriter, "operation %s %s (%s)\n", end.ID, end.Status, end.Phase)
+			return nil
 		},
 	}
 }
@@ -55,6 +68,19 @@ func (p *printer) operation(op *ops.Operation) error {
 	if p.format == formatJSON {
 		return p.json(toJSON(op, p.now, true))
 	}
+	p.operationHeader(op)
+	fmt.Fprintln(p.w, "Output:")
+	out := strings.TrimRight(ops.MaskSecrets(op.Output), "\n")
+	if out == "" {
+		fmt.Fprintln(p.w, "  (none yet)")
+		return nil
+	}
+	_, err := fmt.Fprint(p.w, indent(out))
+	return err
+}
+
+// operationHeader prints everything but Barman's output.
+func (p *printer) operationHeader(op *ops.Operation) {
 	payload := maskedJSON(payloadOf(op))
 	exit := "-"
 	if op.ExitCode != nil {
@@ -82,12 +108,4 @@ func (p *printer) operation(op *ops.Operation) error {
 	for _, r := range rows {
 		fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1])
 	}
-	fmt.Fprintln(p.w, "Output:")
-	out := strings.TrimRight(ops.MaskSecrets(op.Output), "\n")
-	if out == "" {
-		fmt.Fprintln(p.w, "  (none yet)")
-		return nil
-	}
-	_, err := fmt.Fprint(p.w, indent(out))
-	return err
 }

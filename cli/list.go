@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
@@ -19,6 +23,10 @@ func (st *appState) listCommand() *cli.Command {
 			serverFlag("only the operations of server `NAME`"),
 			&cli.BoolFlag{Name: "instance", Usage: "only instance operations (config_update)"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "every scope (the default)"},
+			&cli.StringSliceFlag{Name: "type", Aliases: []string{"t"}, Usage: "only operations of `TYPE` (recovery, config_switch, config_update; repeatable)"},
+			&cli.StringSliceFlag{Name: "status", Usage: "only operations in `STATUS` (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)"},
+			&cli.StringFlag{Name: "since", Usage: "only operations started within `AGE` (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)"},
+			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Usage: "at most `N` operations, the newest"},
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -54,10 +62,88 @@ func (st *appState) listCommand() *cli.Command {
 				return fail(err)
 			}
 			warnSkipped(c, skipped)
+			keep, err := listFilter(c, p.now)
+			if err != nil {
+				return err
+			}
+			filtered := list[:0]
+			for _, op := range list {
+				if keep(op) {
+					filtered = append(filtered, op)
+				}
+			}
+			list = filtered
 			sort.SliceStable(list, func(i, j int) bool { return list[i].ID > list[j].ID })
+			if n := c.Int("limit"); n > 0 && len(list) > n {
+				list = list[:n]
+			} else if n < 0 {
+				return usageError("--limit %d: give a positive number", n)
+			}
 			return p.operations(list)
 		},
 	}
+}
+
+// listFilter builds the predicate of list's --type, --status and --since.
+func listFilter(c *cli.Context, now time.Time) (func(*ops.Operation) bool, error) {
+	types := map[ops.Type]bool{}
+	for _, t := range c.StringSlice("type") {
+		t = strings.ReplaceAll(strings.ToLower(t), "-", "_")
+		if !knownType(t) {
+			return nil, usageError("--type %q: use recovery, config_switch or config_update", t)
+		}
+		types[ops.Type(t)] = true
+	}
+	statuses := map[string]bool{}
+	for _, s := range c.StringSlice("status") {
+		u := strings.ToUpper(strings.ReplaceAll(s, "-", "_"))
+		switch ops.Status(u) {
+		case ops.StatusDone, ops.StatusFailed, ops.StatusInProgress:
+			statuses[u] = true
+			continue
+		}
+		l := strings.ToLower(s)
+		switch ops.Phase(l) {
+		case ops.PhaseQueued, ops.PhaseRunning, ops.PhaseDone, ops.PhaseFailed, ops.PhaseLost, ops.PhaseCancelled, ops.PhaseTimeout, ops.PhaseForeign:
+			statuses[l] = true
+			continue
+		}
+		return nil, usageError("--status %q: use DONE, FAILED, IN_PROGRESS or a phase (queued, running, lost, cancelled, timeout)", s)
+	}
+	var since time.Time
+	if v := c.String("since"); v != "" {
+		var err error
+		if since, err = parseSince(v, now); err != nil {
+			return nil, usageError("--since %q: %v", v, err)
+		}
+	}
+	return func(op *ops.Operation) bool {
+		if len(types) > 0 && !types[op.Type] {
+			return false
+		}
+		if len(statuses) > 0 && !statuses[string(op.Status)] && !statuses[string(op.Phase)] {
+			return false
+		}
+		return since.IsZero() || !op.StartTime.Before(since)
+	}, nil
+}
+
+// parseSince reads an age ("90m", "24h", "7d") or a local date or time.
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", time.RFC3339} {
+		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("want an age such as 90m, 24h or 7d, or a date such as 2026-11-25 or 2026-11-25T08:00")
 }
 
 func (p *printer) operations(list []*ops.Operation) error {

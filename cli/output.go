@@ -57,7 +57,7 @@ func newPrinter(c *cli.Context) (*printer, error) {
 	default:
 		return nil, usageError("unknown output format %q: use table, plain or json", f)
 	}
-	_, noColor := os.LookupEnv("NO_COLOR")
+	noColor := os.Getenv("NO_COLOR") != "" || c.Bool("no-color")
 	p.color = tty && p.format == formatTable && !noColor
 	return p, nil
 }
@@ -112,7 +112,8 @@ func (p *printer) table(header []string, rows [][]string) error {
 // statusText colours a status on a terminal.
 func (p *printer) statusText(op *ops.Operation) string {
 	s := string(op.Status)
-	if op.Phase == ops.PhaseQueued || op.Phase == ops.PhaseLost || op.Phase == ops.PhaseForeign {
+	switch op.Phase {
+	case ops.PhaseQueued, ops.PhaseLost, ops.PhaseForeign, ops.PhaseCancelled, ops.PhaseTimeout:
 		s += " (" + string(op.Phase) + ")"
 	}
 	if !p.color {

@@ -135,9 +135,22 @@ func (st *appState) sweepLoop(ctx context.Context, log *slog.Logger) {
 	svc := st.service()
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
+	var retention time.Duration
+	if r := st.settings.file.Serve.Retention; r != "" {
+		retention, _ = parseAge(r) // checked when the config was read
+	}
 	for {
 		if err := svc.Sweep(); err != nil {
 			log.Warn("sweep for queued operations failed", "error", err)
+		}
+		if retention > 0 {
+			pruned, err := svc.Prune(nil, time.Now().Add(-retention), false)
+			for scope, ids := range pruned {
+				log.Info("retention: removed finished operations", "scope", scopeLabel(scope), "count", len(ids), "older_than", st.settings.file.Serve.Retention)
+			}
+			if err != nil {
+				log.Warn("retention failed", "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

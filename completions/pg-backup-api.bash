@@ -13,6 +13,9 @@ _pg_backup_api_sub() {
     ':list'|':ls') echo 'list' ;;
     ':inspect'|':show') echo 'inspect' ;;
     ':cancel') echo 'cancel' ;;
+    ':wait') echo 'wait' ;;
+    ':logs') echo 'logs' ;;
+    ':prune') echo 'prune' ;;
     ':serve') echo 'serve' ;;
     ':status') echo 'status' ;;
     ':token') echo 'token' ;;
@@ -34,9 +37,12 @@ _pg_backup_api_valued() {
     'create recovery:--server'|'create recovery:-s'|'create recovery:--backup-id'|'create recovery:-b'|'create recovery:--remote-ssh-command'|'create recovery:--destination-directory'|'create recovery:-d'|'create recovery:--output'|'create recovery:-o') return 0 ;;
     'create config-switch:--server'|'create config-switch:-s'|'create config-switch:--model-name'|'create config-switch:-m'|'create config-switch:--output'|'create config-switch:-o') return 0 ;;
     'create config-update:--changes'|'create config-update:-c'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--output'|'create config-update:-o') return 0 ;;
-    'list:--server'|'list:-s'|'list:--output'|'list:-o') return 0 ;;
+    'list:--server'|'list:-s'|'list:--type'|'list:-t'|'list:--status'|'list:--since'|'list:--limit'|'list:-n'|'list:--output'|'list:-o') return 0 ;;
     'inspect:--server'|'inspect:-s'|'inspect:--output'|'inspect:-o') return 0 ;;
     'cancel:--server'|'cancel:-s'|'cancel:--output'|'cancel:-o') return 0 ;;
+    'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o') return 0 ;;
+    'logs:--server'|'logs:-s') return 0 ;;
+    'prune:--older-than'|'prune:--server'|'prune:-s'|'prune:--output'|'prune:-o') return 0 ;;
     'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes') return 0 ;;
     'status:--port'|'status:--url'|'status:--timeout') return 0 ;;
     'version:--output'|'version:-o') return 0 ;;
@@ -50,8 +56,8 @@ _pg_backup_api_spec() {
     cmds= opts= args=
     case $1 in
     '')
-        cmds='create list ls inspect show cancel serve status token version help h'
-        opts='--config --barman-config --require-barman-user --barman-command --help --version'
+        cmds='create list ls inspect show cancel wait logs prune serve status token version help h'
+        opts='--config --barman-config --no-color --require-barman-user --barman-command --help --version'
         ;;
     'create')
         cmds='recovery config-switch config-update'
@@ -67,15 +73,26 @@ _pg_backup_api_spec() {
         opts='--changes --changes-file --wait --output --help'
         ;;
     'list')
-        opts='--server --instance --all --output --help'
+        opts='--server --instance --all --type --status --since --limit --output --help'
         ;;
     'inspect')
-        opts='--server --instance --output --help'
+        opts='--server --instance --follow --output --help'
         args=operations
         ;;
     'cancel')
         opts='--server --instance --wait --output --help'
         args=operations
+        ;;
+    'wait')
+        opts='--server --instance --output --help'
+        args=operations
+        ;;
+    'logs')
+        opts='--server --instance --follow --help'
+        args=operations
+        ;;
+    'prune')
+        opts='--older-than --dry-run --server --instance --output --help'
         ;;
     'serve')
         opts='--listen --port --max-body-bytes --insecure --help'
@@ -105,9 +122,9 @@ _pg_backup_api_value() {
     case "$1:$2" in
     ':--config'|':--barman-config'|'create:--payload'|'create:-p'|'create config-update:--changes-file'|'create config-update:-f')
         _pg_backup_api_files ;;
-    'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'cancel:--server'|'cancel:-s')
+    'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'cancel:--server'|'cancel:-s'|'wait:--server'|'wait:-s'|'logs:--server'|'logs:-s'|'prune:--server'|'prune:-s')
         _pg_backup_api_dynamic servers ;;
-    'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'cancel:--output'|'cancel:-o'|'version:--output'|'version:-o')
+    'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'cancel:--output'|'cancel:-o'|'wait:--output'|'wait:-o'|'prune:--output'|'prune:-o'|'version:--output'|'version:-o')
         _pg_backup_api_words 'table plain json' ;;
     'create config-switch:--model-name'|'create config-switch:-m')
         _pg_backup_api_dynamic models ;;

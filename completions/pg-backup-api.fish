@@ -15,6 +15,12 @@ function __pg_backup_api_sub -a cmdpath word
             echo 'inspect'
         case ':cancel'
             echo 'cancel'
+        case ':wait'
+            echo 'wait'
+        case ':logs'
+            echo 'logs'
+        case ':prune'
+            echo 'prune'
         case ':serve'
             echo 'serve'
         case ':status'
@@ -41,7 +47,7 @@ end
 # __pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 function __pg_backup_api_valued -a cmdpath opt
     switch "$cmdpath:$opt"
-        case ':--config' ':--barman-config' ':--barman-command' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'list:--server' 'list:-s' 'list:--output' 'list:-o' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'status:--port' 'status:--url' 'status:--timeout' 'version:--output' 'version:-o'
+        case ':--config' ':--barman-config' ':--barman-command' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'logs:--server' 'logs:-s' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'status:--port' 'status:--url' 'status:--timeout' 'version:--output' 'version:-o'
             return 0
     end
     return 1
@@ -113,6 +119,9 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'ls' -d 'list operations
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'inspect' -d 'show one operation: type, status, payload, times, exit code and Barman\'s output'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'show' -d 'show one operation: type, status, payload, times, exit code and Barman\'s output'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'cancel' -d 'stop a queued or running operation; it ends FAILED (phase cancelled)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'wait' -d 'block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'logs' -d 'print Barman\'s output for an operation; -f follows it until the operation ends'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'prune' -d 'remove the files of operations that finished long ago'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'serve' -d 'serve the documented HTTP API over the same store and runners'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'status' -d 'check that a pg-backup-api server answers; prints OK'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'token' -d 'manage bearer tokens for serve'
@@ -121,6 +130,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'help' -d 'show the list
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'h' -d 'show the list of commands, or the help of one command'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l config -r -F -d 'our configuration FILE (TOML)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l no-color -d 'no colour in tables (also when NO_COLOR is set)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l require-barman-user -d 'refuse to run as any user but Barman\'s barman_user (default: warn)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-command -x -d 'COMMAND that runs Barman, split on spaces, never through a shell (default: barman)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -s h -l help -d 'show help'
@@ -164,12 +174,17 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s h -l
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'only the operations of server NAME'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l instance -d 'only instance operations (config_update)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s a -l all -d 'every scope (the default)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s t -l type -x -d 'only operations of TYPE (recovery, config_switch, config_update; repeatable)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l status -x -d 'only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l since -x -d 'only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s n -l limit -x -d 'at most N operations, the newest'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s h -l help -d 'show help'
 
 # inspect
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'look in server NAME\'s operations only'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l instance -d 'look in instance operations only'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s f -l follow -d 'then stream Barman\'s output until the operation ends (like logs -f)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -a '(__pg_backup_api_dynamic operations)'
@@ -181,6 +196,28 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s w -l wait -d 'wait
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -a '(__pg_backup_api_dynamic operations)'
+
+# wait
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l instance -d 'the operation is an instance operation'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s h -l help -d 'show help'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -a '(__pg_backup_api_dynamic operations)'
+
+# logs
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l instance -d 'the operation is an instance operation'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s f -l follow -d 'stream the output as Barman writes it, until the operation ends'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s h -l help -d 'show help'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -a '(__pg_backup_api_dynamic operations)'
+
+# prune
+complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -l older-than -x -d 'AGE such as 30d, 72h or 90m'
+complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -l dry-run -d 'list what would be removed, remove nothing'
+complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'only the operations of server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -l instance -d 'only instance operations'
+complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s h -l help -d 'show help'
 
 # serve
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s l -l listen -x -d 'ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)'
@@ -208,4 +245,4 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'version'" -s h -l help -d 'sho
 
 # help
 complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -s h -l help -d 'show help'
-complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show cancel serve status token version help h'
+complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show cancel wait logs prune serve status token version help h'

@@ -27,6 +27,9 @@ _pg-backup-api_commands() {
     'inspect:show one operation: type, status, payload, times, exit code and Barman'\''s output'
     'show:show one operation: type, status, payload, times, exit code and Barman'\''s output'
     'cancel:stop a queued or running operation; it ends FAILED (phase cancelled)'
+    'wait:block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out'
+    'logs:print Barman'\''s output for an operation; -f follows it until the operation ends'
+    'prune:remove the files of operations that finished long ago'
     'serve:serve the documented HTTP API over the same store and runners'
     'status:check that a pg-backup-api server answers; prints OK'
     'token:manage bearer tokens for serve'
@@ -44,6 +47,7 @@ _pg-backup-api() {
   _arguments -s -S -C \
     '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--no-color)'--no-color'[no colour in tables (also when NO_COLOR is set)]' \
     '(--require-barman-user)'--require-barman-user'[refuse to run as any user but Barman'\''s barman_user (default: warn)]' \
     '(--barman-command)'--barman-command='[COMMAND that runs Barman, split on spaces, never through a shell (default: barman)]'':COMMAND: ' \
     '(- *)'{-h,--help}'[show help]' \
@@ -63,6 +67,9 @@ _pg-backup-api() {
     list|ls) _pg-backup-api_list && ret=0 ;;
     inspect|show) _pg-backup-api_inspect && ret=0 ;;
     cancel) _pg-backup-api_cancel && ret=0 ;;
+    wait) _pg-backup-api_wait && ret=0 ;;
+    logs) _pg-backup-api_logs && ret=0 ;;
+    prune) _pg-backup-api_prune && ret=0 ;;
     serve) _pg-backup-api_serve && ret=0 ;;
     status) _pg-backup-api_status && ret=0 ;;
     token) _pg-backup-api_token && ret=0 ;;
@@ -143,6 +150,10 @@ _pg-backup-api_list() {
     '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[only instance operations (config_update)]' \
     '(--all -a)'{-a,--all}'[every scope (the default)]' \
+    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update; repeatable)]'':TYPE: ' \
+    '(--status)'--status='[only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)]'':STATUS: ' \
+    '(--since)'--since='[only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)]'':AGE: ' \
+    '(--limit -n)'{-n+,--limit=}'[at most N operations, the newest]'':N: ' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(- *)'{-h,--help}'[show help]'
 }
@@ -151,6 +162,7 @@ _pg-backup-api_inspect() {
   _arguments -s -S \
     '(--server -s)'{-s+,--server=}'[look in server NAME'\''s operations only]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[look in instance operations only]' \
+    '(--follow -f)'{-f,--follow}'[then stream Barman'\''s output until the operation ends (like logs -f)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(- *)'{-h,--help}'[show help]' \
     '1: :_pg-backup-api_operations'
@@ -164,6 +176,34 @@ _pg-backup-api_cancel() {
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(- *)'{-h,--help}'[show help]' \
     '1: :_pg-backup-api_operations'
+}
+
+_pg-backup-api_wait() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--instance)'--instance'[the operation is an instance operation]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]' \
+    '1: :_pg-backup-api_operations'
+}
+
+_pg-backup-api_logs() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--instance)'--instance'[the operation is an instance operation]' \
+    '(--follow -f)'{-f,--follow}'[stream the output as Barman writes it, until the operation ends]' \
+    '(- *)'{-h,--help}'[show help]' \
+    '1: :_pg-backup-api_operations'
+}
+
+_pg-backup-api_prune() {
+  _arguments -s -S \
+    '(--older-than)'--older-than='[AGE such as 30d, 72h or 90m]'':AGE: ' \
+    '(--dry-run)'--dry-run'[list what would be removed, remove nothing]' \
+    '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--instance)'--instance'[only instance operations]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(- *)'{-h,--help}'[show help]'
 }
 
 _pg-backup-api_serve() {

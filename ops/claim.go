@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // RunnerSlotLockPath names the lock of one runner slot of a scope. Slot 0 is
@@ -120,4 +121,43 @@ func (s *Store) HasWork(server string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// Prune removes the files of a scope's operations that finished before
+// cutoff, and returns their IDs; with dryRun it only returns them. Queued,
+// running and foreign unfinished operations are never touched. The job file
+// goes first: an output file without its job is invisible, while a job file
+// of ours without its output would read queued and run again.
+func (s *Store) Prune(server string, cutoff time.Time, dryRun bool) ([]string, error) {
+	list, _, err := s.List(server, ListOptions{Status: true})
+	if err != nil {
+		return nil, err
+	}
+	var pruned []string
+	for _, op := range list {
+		if op.Status == StatusInProgress {
+			continue
+		}
+		ended := op.EndTime
+		if ended.IsZero() {
+			ended = op.StartTime
+		}
+		if ended.IsZero() || !ended.Before(cutoff) {
+			continue
+		}
+		if !dryRun {
+			if err := os.Remove(s.JobPath(server, op.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return pruned, Errorf(EUNAVAILABLE, "cannot remove operation %s: %v", op.ID, err)
+			}
+			os.Remove(s.OutputPath(server, op.ID))
+			os.Remove(s.LogPath(server, op.ID))
+			os.Remove(s.CancelPath(server, op.ID))
+		}
+		pruned = append(pruned, op.ID)
+	}
+	if !dryRun && len(pruned) > 0 {
+		syncDir(filepath.Join(s.ScopeDir(server), "jobs"))
+		syncDir(filepath.Join(s.ScopeDir(server), "output"))
+	}
+	return pruned, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"time"
 )
 
 // Launcher starts a runner for a scope unless one is already active. The
@@ -274,4 +275,31 @@ func (s *Service) Cancel(server, id string, who Requester) (*Operation, error) {
 		return nil, Errorf(EUNAVAILABLE, "cannot cancel operation %s: %v", id, err)
 	}
 	return store.Get(server, id)
+}
+
+// Prune removes operations that finished before cutoff, in the given
+// scopes (nil: every scope), and returns the pruned IDs by scope.
+func (s *Service) Prune(scopes []string, cutoff time.Time, dryRun bool) (map[string][]string, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	store := s.Store(cfg)
+	if scopes == nil {
+		scopes = store.Scopes(cfg.ServerNames())
+	}
+	pruned := map[string][]string{}
+	for _, scope := range scopes {
+		if err := s.checkScope(cfg, scope); err != nil {
+			return nil, err
+		}
+		ids, err := store.Prune(scope, cutoff, dryRun)
+		if len(ids) > 0 {
+			pruned[scope] = ids
+		}
+		if err != nil {
+			return pruned, err
+		}
+	}
+	return pruned, nil
 }

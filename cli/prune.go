@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+func (st *appState) pruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "prune",
+		Usage:     "remove the files of operations that finished long ago",
+		UsageText: "pg-backup-api prune --older-than AGE [--dry-run] [--server NAME | --instance]",
+		Description: "Removes the job and output files of operations that ended (DONE or FAILED) before AGE ago; " +
+			"queued and running operations are never removed. serve does the same on its own with serve.retention.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "older-than", Required: true, Usage: "`AGE` such as 30d, 72h or 90m"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be removed, remove nothing"},
+			serverFlag("only the operations of server `NAME`"),
+			&cli.BoolFlag{Name: "instance", Usage: "only instance operations"},
+			outputFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			p, err := newPrinter(c)
+			if err != nil {
+				return err
+			}
+			age, err := parseAge(c.String("older-than"))
+			if err != nil {
+				return usageError("--older-than %q: %v", c.String("older-than"), err)
+			}
+			var scopes []string
+			switch {
+			case c.IsSet("server") && c.Bool("instance"):
+				return usageError("give --server or --instance, not both")
+			case c.IsSet("server"):
+				scopes = []string{c.String("server")}
+			case c.Bool("instance"):
+				scopes = []string{""}
+			}
+			pruned, err := st.service().Prune(scopes, time.Now().Add(-age), c.Bool("dry-run"))
+			if err != nil {
+				return fail(err)
+			}
+			if p.format == formatJSON {
+				type item struct {
+					ID     string  `json:"id"`
+					Server *string `json:"server"`
+				}
+				items := []item{}
+				for scope, ids := range pruned {
+					for _, id := range ids {
+						items = append(items, item{id, nullableString(scope)})
+					}
+				}
+				sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+				return p.json(map[string]any{"dry_run": c.Bool("dry-run"), "pruned": items})
+			}
+			n := 0
+			for scope, ids := range pruned {
+				for _, id := range ids {
+					fmt.Fprintf(p.w, "%s\t%s\n", id, scopeLabel(scope))
+					n++
+				}
+			}
+			verb := "removed"
+			if c.Bool("dry-run") {
+				verb = "would remove"
+			}
+			fmt.Fprintf(c.App.ErrWriter, "%s %d operations that ended more than %s ago\n", verb, n, c.String("older-than"))
+			return nil
+		},
+	}
+}
+
+func nullableString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// parseAge reads "30d", "72h", "90m".
+func parseAge(v string) (time.Duration, error) {
+	var zero time.Time
+	since, err := parseSince(v, zero.Add(1<<62))
+	if err != nil {
+		return 0, fmt.Errorf("want an age such as 30d, 72h or 90m")
+	}
+	age := zero.Add(1 << 62).Sub(since)
+	if age <= 0 {
+		return 0, fmt.Errorf("want an age such as 30d, 72h or 90m")
+	}
+	return age, nil
+}
