@@ -111,6 +111,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		// main decides how to exit, so tests can run the app in process.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	app.Flags = append(app.Flags, remoteFlags()...)
 	return app
 }
 

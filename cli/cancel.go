@@ -30,21 +30,20 @@ func (st *appState) cancelCommand() *cli.Command {
 				return err
 			}
 			id := c.Args().First()
-			svc := st.service()
-			server := c.String("server")
-			if !c.IsSet("server") && !c.Bool("instance") {
-				op, err := svc.Find(id)
-				if err != nil {
-					return fail(err)
-				}
-				server = op.Server
+			eng, err := st.engine(c)
+			if err != nil {
+				return err
 			}
-			op, err := svc.Cancel(server, id, cliRequester())
+			server, err := st.locate(c, eng, id)
+			if err != nil {
+				return err
+			}
+			op, err := eng.Cancel(server, id)
 			if err != nil {
 				return fail(err)
 			}
 			if c.Bool("wait") {
-				if op, err = st.waitFor(c, svc, server, id); err != nil {
+				if op, err = st.waitFor(c, eng, server, id); err != nil {
 					return fail(err)
 				}
 			}

@@ -26,6 +26,8 @@ type FileConfig struct {
 	BarmanCommand string       `toml:"barman_command"`
 	Serve         ServeConfig  `toml:"serve"`
 	Runner        RunnerConfig `toml:"runner"`
+	// Remotes are serve instances on other Barman hosts, for --remote NAME.
+	Remotes map[string]RemoteConfig `toml:"remotes"`
 }
 
 // RunnerConfig is the [runner] table: how operations are run.
@@ -104,6 +106,7 @@ var knownKeys = []string{
 	"serve.tls_cert", "serve.tls_key", "serve.client_ca", "serve.allowed_subjects", "serve.open_status",
 	"serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout",
+	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 }
 
 // LoadFileConfig reads path. A missing file is an error only when required.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -198,13 +199,15 @@ func (st *appState) create(c *cli.Context, server string, payload *ops.Object) e
 	if err != nil {
 		return err
 	}
-	svc := st.service()
-	if cfg, err := svc.Config(); err == nil {
-		if err := st.checkBarmanUser(c, cfg.BarmanUser); err != nil {
-			return err
-		}
+	eng, err := st.engine(c)
+	if err != nil {
+		return err
 	}
-	id, err := svc.Create(server, payload, cliRequester())
+	id, err := eng.Create(server, payload)
+	var exit cli.ExitCoder
+	if errors.As(err, &exit) {
+		return err
+	}
 	if err != nil && id == "" {
 		return fail(err)
 	}
@@ -221,7 +224,7 @@ func (st *appState) create(c *cli.Context, server string, payload *ops.Object) e
 	if p.format != formatJSON {
 		fmt.Fprintln(p.w, id)
 	}
-	op, err := st.waitFor(c, svc, server, id)
+	op, err := st.waitFor(c, eng, server, id)
 	if err != nil {
 		return fail(err)
 	}
@@ -237,7 +240,7 @@ func nullable(s string) any {
 
 // waitFor polls until the operation ends. A queued operation with no active
 // runner gets one, so waiting never hangs on a runner that failed to start.
-func (st *appState) waitFor(c *cli.Context, svc *ops.Service, server, id string) (*ops.Operation, error) {
+func (st *appState) waitFor(c *cli.Context, eng engine, server, id string) (*ops.Operation, error) {
 	const poll = 200 * time.Millisecond
 	lastKick := time.Now()
 	p, _ := newPrinter(c)
@@ -247,7 +250,7 @@ func (st *appState) waitFor(c *cli.Context, svc *ops.Service, server, id string)
 	live := newProgress(c, p)
 	defer live.done()
 	for {
-		op, err := svc.Get(server, id)
+		op, err := eng.Get(server, id)
 		if err != nil {
 			return nil, err
 		}
@@ -256,10 +259,7 @@ func (st *appState) waitFor(c *cli.Context, svc *ops.Service, server, id string)
 		}
 		live.update(op)
 		if op.Phase == ops.PhaseQueued && time.Since(lastKick) > 5*time.Second {
-			cfg, err := svc.Config()
-			if err == nil {
-				svc.Launcher.Kick(svc.Store(cfg), server, cfg.Path)
-			}
+			eng.Nudge(server)
 			lastKick = time.Now()
 		}
 		select {

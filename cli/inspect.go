@@ -34,15 +34,18 @@ func (st *appState) inspectCommand() *cli.Command {
 				return usageError("give --server or --instance, not both")
 			}
 			id := c.Args().First()
-			svc := st.service()
+			eng, err := st.engine(c)
+			if err != nil {
+				return err
+			}
 			var op *ops.Operation
 			switch {
 			case c.IsSet("server"):
-				op, err = svc.Get(c.String("server"), id)
+				op, err = eng.Get(c.String("server"), id)
 			case c.Bool("instance"):
-				op, err = svc.Get("", id)
+				op, err = eng.Get("", id)
 			default:
-				op, err = svc.Find(id)
+				op, err = eng.Find(id)
 			}
 			if err != nil {
 				return fail(err)
@@ -54,7 +57,7 @@ func (st *appState) inspectCommand() *cli.Command {
 			head.Output = ""
 			p.operationHeader(&head)
 			fmt.Fprintln(p.w, "Output (following):")
-			end, err := st.follow(c, svc, op.Server, op.ID, true)
+			end, err := st.follow(c, eng, op.Server, op.ID, true)
 			if err != nil {
 				return fail(err)
 			}

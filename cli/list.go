@@ -46,17 +46,19 @@ func (st *appState) listCommand() *cli.Command {
 			if c.Args().Present() {
 				return usageError("list takes no arguments (got %q); to list one server use --server NAME", c.Args().First())
 			}
-			svc := st.service()
-			opts := ops.ListOptions{Status: true}
+			eng, err := st.engine(c)
+			if err != nil {
+				return err
+			}
 			var list []*ops.Operation
 			var skipped []ops.Skipped
 			switch {
 			case c.IsSet("server"):
-				list, skipped, err = svc.List(c.String("server"), opts)
+				list, skipped, err = eng.List(c.String("server"))
 			case c.Bool("instance"):
-				list, skipped, err = svc.List("", opts)
+				list, skipped, err = eng.List("")
 			default:
-				list, skipped, err = svc.ListAll(opts)
+				list, skipped, err = eng.ListAll()
 			}
 			if err != nil {
 				return fail(err)

@@ -215,14 +215,12 @@ func toJSON(op *ops.Operation, now time.Time, detail bool) operationJSON {
 	return j
 }
 
-// payloadOf is the request as the caller sent it: the job file less the
-// keys the store adds.
+// payloadOf is the request as the caller sent it.
 func payloadOf(op *ops.Operation) *ops.Object {
-	p := op.Job.Clone()
-	for _, k := range []string{"operation_type", "start_time", "success", "end_time", "output", "exit_code", "pg_backup_api"} {
-		p.Delete(k)
+	if p := op.Payload(); p != nil {
+		return p
 	}
-	return p
+	return ops.NewObject()
 }
 
 func scopeLabel(server string) string {

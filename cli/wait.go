@@ -20,7 +20,7 @@ func scopeFlags() []cli.Flag {
 
 // locate finds which scope an operation is in, from --server/--instance or
 // by looking in every scope.
-func (st *appState) locate(c *cli.Context, svc *ops.Service, id string) (string, error) {
+func (st *appState) locate(c *cli.Context, eng engine, id string) (string, error) {
 	switch {
 	case c.IsSet("server") && c.Bool("instance"):
 		return "", usageError("give --server or --instance, not both")
@@ -29,7 +29,7 @@ func (st *appState) locate(c *cli.Context, svc *ops.Service, id string) (string,
 	case c.Bool("instance"):
 		return "", nil
 	}
-	op, err := svc.Find(id)
+	op, err := eng.Find(id)
 	if err != nil {
 		return "", fail(err)
 	}
@@ -53,12 +53,15 @@ func (st *appState) waitCommand() *cli.Command {
 				return err
 			}
 			id := c.Args().First()
-			svc := st.service()
-			server, err := st.locate(c, svc, id)
+			eng, err := st.engine(c)
 			if err != nil {
 				return err
 			}
-			op, err := st.waitFor(c, svc, server, id)
+			server, err := st.locate(c, eng, id)
+			if err != nil {
+				return err
+			}
+			op, err := st.waitFor(c, eng, server, id)
 			if err != nil {
 				return fail(err)
 			}
@@ -79,12 +82,15 @@ func (st *appState) logsCommand() *cli.Command {
 				return usageError("logs takes one operation ID (see pg-backup-api list)")
 			}
 			id := c.Args().First()
-			svc := st.service()
-			server, err := st.locate(c, svc, id)
+			eng, err := st.engine(c)
 			if err != nil {
 				return err
 			}
-			op, err := st.follow(c, svc, server, id, c.Bool("follow"))
+			server, err := st.locate(c, eng, id)
+			if err != nil {
+				return err
+			}
+			op, err := st.follow(c, eng, server, id, c.Bool("follow"))
 			if err != nil {
 				return fail(err)
 			}
@@ -101,10 +107,10 @@ func (st *appState) logsCommand() *cli.Command {
 
 // follow prints an operation's output, and with follow, what Barman adds
 // until the operation ends.
-func (st *appState) follow(c *cli.Context, svc *ops.Service, server, id string, follow bool) (*ops.Operation, error) {
+func (st *appState) follow(c *cli.Context, eng engine, server, id string, follow bool) (*ops.Operation, error) {
 	printed := ""
 	for {
-		op, err := svc.Get(server, id)
+		op, err := eng.Get(server, id)
 		if err != nil {
 			return nil, err
 		}

@@ -32,7 +32,7 @@ _pg_backup_api_sub() {
 # _pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 _pg_backup_api_valued() {
     case "$1:$2" in
-    ':--config'|':--barman-config'|':--barman-command') return 0 ;;
+    ':--config'|':--barman-config'|':--barman-command'|':--url'|':--remote'|':-r'|':--token'|':--ca-cert'|':--client-cert'|':--client-key') return 0 ;;
     'create:--payload'|'create:-p'|'create:--server'|'create:-s'|'create:--output'|'create:-o') return 0 ;;
     'create recovery:--server'|'create recovery:-s'|'create recovery:--backup-id'|'create recovery:-b'|'create recovery:--remote-ssh-command'|'create recovery:--destination-directory'|'create recovery:-d'|'create recovery:--output'|'create recovery:-o') return 0 ;;
     'create config-switch:--server'|'create config-switch:-s'|'create config-switch:--model-name'|'create config-switch:-m'|'create config-switch:--output'|'create config-switch:-o') return 0 ;;
@@ -57,7 +57,7 @@ _pg_backup_api_spec() {
     case $1 in
     '')
         cmds='create list ls inspect show cancel wait logs prune serve status token version help h'
-        opts='--config --barman-config --no-color --require-barman-user --barman-command --help --version'
+        opts='--config --barman-config --no-color --require-barman-user --barman-command --url --remote --token --ca-cert --client-cert --client-key --help --version'
         ;;
     'create')
         cmds='recovery config-switch config-update'
@@ -120,7 +120,7 @@ _pg_backup_api_spec() {
 # _pg_backup_api_value PATH OPTION: completes the value of OPTION into COMPREPLY.
 _pg_backup_api_value() {
     case "$1:$2" in
-    ':--config'|':--barman-config'|'create:--payload'|'create:-p'|'create config-update:--changes-file'|'create config-update:-f')
+    ':--config'|':--barman-config'|':--ca-cert'|':--client-cert'|':--client-key'|'create:--payload'|'create:-p'|'create config-update:--changes-file'|'create config-update:-f')
         _pg_backup_api_files ;;
     'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'cancel:--server'|'cancel:-s'|'wait:--server'|'wait:-s'|'logs:--server'|'logs:-s'|'prune:--server'|'prune:-s')
         _pg_backup_api_dynamic servers ;;
@@ -164,7 +164,7 @@ _pg_backup_api() {
             [[ $w == = ]] && continue
             if [[ -z $path ]]; then
                 case $valued in
-                --config|--barman-config|--barman-command) globals+=("$valued" "$w") ;;
+                --config|--barman-config|--barman-command|--url|--remote|-r|--token|--ca-cert|--client-cert|--client-key) globals+=("$valued" "$w") ;;
                 esac
             fi
             valued=

@@ -47,7 +47,7 @@ end
 # __pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 function __pg_backup_api_valued -a cmdpath opt
     switch "$cmdpath:$opt"
-        case ':--config' ':--barman-config' ':--barman-command' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'logs:--server' 'logs:-s' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'status:--port' 'status:--url' 'status:--timeout' 'version:--output' 'version:-o'
+        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'logs:--server' 'logs:-s' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'status:--port' 'status:--url' 'status:--timeout' 'version:--output' 'version:-o'
             return 0
     end
     return 1
@@ -97,9 +97,9 @@ function __pg_backup_api_dynamic -a kind
             continue
         end
         switch $tok
-            case '--config' '--barman-config' '--barman-command'
+            case '--config' '--barman-config' '--barman-command' '--url' '--remote' '-r' '--token' '--ca-cert' '--client-cert' '--client-key'
                 set valued $tok
-            case '--config=*' '--barman-config=*' '--barman-command=*'
+            case '--config=*' '--barman-config=*' '--barman-command=*' '--url=*' '--remote=*' '--token=*' '--ca-cert=*' '--client-cert=*' '--client-key=*'
                 set -a globals $tok
             case '-*'
                 continue
@@ -133,6 +133,12 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-config -r -F -d '
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l no-color -d 'no colour in tables (also when NO_COLOR is set)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l require-barman-user -d 'refuse to run as any user but Barman\'s barman_user (default: warn)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-command -x -d 'COMMAND that runs Barman, split on spaces, never through a shell (default: barman)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -s v -l version -d 'print the version'
 

@@ -50,6 +50,12 @@ _pg-backup-api() {
     '(--no-color)'--no-color'[no colour in tables (also when NO_COLOR is set)]' \
     '(--require-barman-user)'--require-barman-user'[refuse to run as any user but Barman'\''s barman_user (default: warn)]' \
     '(--barman-command)'--barman-command='[COMMAND that runs Barman, split on spaces, never through a shell (default: barman)]'':COMMAND: ' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
     '(- *)'{-v,--version}'[print the version]' \
     '(-)1: :_pg-backup-api_commands' \
@@ -58,7 +64,7 @@ _pg-backup-api() {
   args)
     local -a _pg_backup_api_globals
     local o
-    for o in --config --barman-config --barman-command; do
+    for o in --config --barman-config --barman-command --url --remote --token --ca-cert --client-cert --client-key; do
       (( ${+opt_args[$o]} )) && _pg_backup_api_globals+=($o ${opt_args[$o]})
     done
     curcontext=${curcontext%:*:*}:pg-backup-api-$words[1]:

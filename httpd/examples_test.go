@@ -246,7 +246,7 @@ func TestFixtureStatus(t *testing.T) {
 			w := get(t, h, tc.path+tc.id+"?detail="+tc.detailQueryValue)
 			wantStatus(t, w, http.StatusOK)
 			m := decodeKeys(t, w.Body.Bytes())
-			wantKeys(t, "detail body", m, "operation_id", "status", "type", "phase", "start_time", "end_time", "exit_code", "output")
+			wantKeys(t, "detail body", m, "operation_id", "status", "type", "phase", "start_time", "end_time", "exit_code", "output", "payload")
 			var d struct {
 				OperationID string  `json:"operation_id"`
 				Status      string  `json:"status"`

@@ -58,6 +58,7 @@ var Routes = []Route{
 	{"GET", "/servers/{name}/operations", (*Server).listOperations},
 	{"POST", "/servers/{name}/operations", (*Server).createOperation},
 	{"GET", "/servers/{name}/operations/{id}", (*Server).getOperation},
+	{"GET", "/servers", (*Server).listServers},
 	{"POST", "/operations/{id}/cancel", (*Server).cancelOperation},
 	{"POST", "/servers/{name}/operations/{id}/cancel", (*Server).cancelOperation},
 }
@@ -277,7 +278,9 @@ type detail struct {
 	EndTime   *string    `json:"end_time"`
 	ExitCode  *int       `json:"exit_code"`
 	Reason    string     `json:"reason,omitempty"`
-	Output    *string    `json:"output,omitempty"`
+	// Payload is the request as sent (passwords masked), for one operation.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	Output  *string         `json:"output,omitempty"`
 }
 
 func detailOf(op *ops.Operation, withOutput bool) *detail {
@@ -293,6 +296,11 @@ func detailOf(op *ops.Operation, withOutput bool) *detail {
 	if withOutput {
 		out := ops.MaskSecrets(op.Output)
 		d.Output = &out
+		if p := op.Payload(); p != nil {
+			if data, err := ops.EncodePython(p); err == nil {
+				d.Payload = json.RawMessage(ops.MaskSecrets(string(data)))
+			}
+		}
 	}
 	return d
 }
@@ -338,6 +346,17 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 		body.detail.Status = ""
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// listServers is our extension: the configured Barman servers, so a remote
+// client can list every scope.
+func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
+	cfg, err := s.Service.Config()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string][]string{"servers": cfg.ServerNames()})
 }
 
 // cancelOperation is our extension: stop a queued or running operation.

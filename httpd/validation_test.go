@@ -133,7 +133,7 @@ func TestValidation(t *testing.T) {
 		{"method/POST_op", request{"POST", "/operations/20261125T080447", validUpdate, json}, 405, nil, ""},
 		{"method/PATCH_server_ops", request{"PATCH", srvOps, validRecovery, json}, 405, nil, ""},
 		{"path/unknown", request{"GET", "/nope", "", ""}, 404, []string{"/nope"}, ""},
-		{"path/servers", request{"GET", "/servers", "", ""}, 404, nil, ""},
+		{"path/servers_post", request{"POST", "/servers", "", ""}, 405, nil, ""},
 		{"path/server", request{"GET", "/servers/db_server_two", "", ""}, 404, nil, ""},
 		{"path/too_deep", request{"GET", "/operations/20261125T080447/output", "", ""}, 404, nil, ""},
 		{"path/POST_unknown", request{"POST", "/servers/db_server_two/backups", validRecovery, json}, 404, nil, ""},

@@ -284,6 +284,19 @@ func operationFromJob(server, id string, job *Object) *Operation {
 	return op
 }
 
+// Payload is the request as the caller sent it: the job (or output) file
+// less the keys the store adds. Nil when the operation came from a listing.
+func (op *Operation) Payload() *Object {
+	if op.Job == nil {
+		return nil
+	}
+	p := op.Job.Clone()
+	for _, k := range reservedKeys {
+		p.Delete(k)
+	}
+	return p
+}
+
 // Ours reports whether we registered the operation, and so may run it.
 func (op *Operation) Ours() bool {
 	if op.Job == nil {

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/urfave/cli/v2"
+)
+
+// engine is what the operation commands need: the local store through
+// ops.Service, or a `serve` instance over HTTP (--url, --remote). Both give
+// the same operations, so every command renders them the same way.
+type engine interface {
+	Create(server string, payload *ops.Object) (string, error)
+	Get(server, id string) (*ops.Operation, error)
+	List(server string) ([]*ops.Operation, []ops.Skipped, error)
+	ListAll() ([]*ops.Operation, []ops.Skipped, error)
+	Find(id string) (*ops.Operation, error)
+	Cancel(server, id string) (*ops.Operation, error)
+	// Nudge makes sure a queued operation has a runner (local only).
+	Nudge(server string)
+}
+
+// engine returns the remote engine when --url or --remote says so, else
+// the local one.
+func (st *appState) engine(c *cli.Context) (engine, error) {
+	if r, err := st.remote(c); err != nil || r != nil {
+		return r, err
+	}
+	return &localEngine{st: st, c: c, svc: st.service()}, nil
+}
+
+// localEngine works on the store on this host.
+type localEngine struct {
+	st      *appState
+	c       *cli.Context
+	svc     *ops.Service
+	checked bool
+}
+
+func (l *localEngine) Create(server string, payload *ops.Object) (string, error) {
+	if cfg, err := l.svc.Config(); err == nil && !l.checked {
+		l.checked = true
+		if err := l.st.checkBarmanUser(l.c, cfg.BarmanUser); err != nil {
+			return "", err
+		}
+	}
+	return l.svc.Create(server, payload, cliRequester())
+}
+
+func (l *localEngine) Get(server, id string) (*ops.Operation, error) { return l.svc.Get(server, id) }
+
+func (l *localEngine) List(server string) ([]*ops.Operation, []ops.Skipped, error) {
+	return l.svc.List(server, ops.ListOptions{Status: true})
+}
+
+func (l *localEngine) ListAll() ([]*ops.Operation, []ops.Skipped, error) {
+	return l.svc.ListAll(ops.ListOptions{Status: true})
+}
+
+func (l *localEngine) Find(id string) (*ops.Operation, error) { return l.svc.Find(id) }
+
+func (l *localEngine) Cancel(server, id string) (*ops.Operation, error) {
+	return l.svc.Cancel(server, id, cliRequester())
+}
+
+func (l *localEngine) Nudge(server string) {
+	if cfg, err := l.svc.Config(); err == nil && l.svc.Launcher != nil {
+		l.svc.Launcher.Kick(l.svc.Store(cfg), server, cfg.Path)
+	}
+}
