@@ -12,6 +12,8 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/urfave/cli/v2"
@@ -121,6 +123,11 @@ func (st *appState) tokenCommand() *cli.Command {
 					return usageError("token create takes one NAME, e.g. pg-backup-api token create ci")
 				}
 				name := c.Args().First()
+				// %q below must give a TOML string: no control characters
+				// (Go's \x01, \a, \v are not TOML escapes), valid UTF-8.
+				if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+					return usageError("token name %q has control characters or is not UTF-8", name)
+				}
 				var raw [32]byte
 				if _, err := rand.Read(raw[:]); err != nil {
 					return fail(err)

@@ -82,7 +82,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 		}
 		id.Name = "cert:" + subject
 	}
-	if header := r.Header.Get("Authorization"); header != "" {
+	// With no tokens configured the header is not ours to judge: a proxy
+	// that does its own (Basic) authentication in front passes it on.
+	if header := r.Header.Get("Authorization"); header != "" && len(a.Tokens) > 0 {
 		scheme, secret, _ := strings.Cut(header, " ")
 		name, ok := a.tokenName(strings.TrimSpace(secret))
 		if !strings.EqualFold(scheme, "Bearer") || !ok {
@@ -154,7 +156,9 @@ func (s *Server) clientAddress(r *http.Request) string {
 	if s.Auth == nil || !s.trusted(host) {
 		return host
 	}
-	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	// Repeated header lines are one list (RFC 9110 5.3): a proxy may add
+	// its own line after the one the client sent.
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		hop := strings.TrimSpace(hops[i])
 		if hop == "" {
