@@ -5,7 +5,7 @@ import "regexp"
 // Secrets that show up in Barman settings and output: libpq conninfo
 // "password=..." (bare or quoted) and URIs "postgresql://user:secret@host".
 var (
-	conninfoPassword = regexp.MustCompile(`(?i)\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'",\\]+)`)
+	conninfoPassword = regexp.MustCompile(`(?i)\b(password\s*=\s*)('(?:[^'"\\\n]|\\.)*'|'?[^\s'",\\]+)`)
 	uriPassword      = regexp.MustCompile(`(?i)\b(postgres(?:ql)?://[^:/@\s'"]*:)([^@\s'"]+)(@)`)
 )
 

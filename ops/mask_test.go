@@ -33,3 +33,14 @@ func TestMaskSecretsKeepsJSONValid(t *testing.T) {
 		t.Fatalf("nothing was masked in %s", data)
 	}
 }
+
+func TestMaskSecretsUnclosedQuote(t *testing.T) {
+	in := `{"a": "password='abc", "b": "it's fine"}`
+	got := MaskSecrets(in)
+	if want := `{"a": "password=****", "b": "it's fine"}`; got != want {
+		t.Errorf("MaskSecrets(%q) = %q: an unclosed quote must not swallow other values", in, got)
+	}
+	if _, err := DecodeObject([]byte(got), DecodeOptions{}); err != nil {
+		t.Errorf("masked text %q is no longer JSON: %v", got, err)
+	}
+}
