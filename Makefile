@@ -12,7 +12,7 @@ LDFLAGS     := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main
 
 export SANDBOX_DIR
 
-.PHONY: all build lint test e2e check sandbox sandbox-stop clean
+.PHONY: all build lint test fuzz-smoke e2e check sandbox sandbox-stop clean
 
 all: build
 
@@ -36,7 +36,12 @@ e2e:
 	  PG_BACKUP_API_E2E_ENV=$(SANDBOX_DIR)/env $(GO) test -tags e2e -count=1 -v ./e2e/; rc=$$?; \
 	  echo "e2e: sandbox and end-to-end tests took $$(( $$(date +%s) - start ))s"; exit $$rc
 
-check: lint test e2e
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+FUZZTIME ?= 5s
+fuzz-smoke:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke
+
+check: lint test fuzz-smoke e2e
 
 sandbox: build
 	scripts/quickstart ./$(BIN)

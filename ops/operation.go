@@ -199,6 +199,9 @@ func requiredString(payload *Object, op Type, key string) (string, error) {
 	if strings.TrimSpace(s) == "" {
 		return "", Errorf(EINVALID, "%s: %q must not be empty", op, key)
 	}
+	if len(s) > maxArgBytes {
+		return "", Errorf(EINVALID, "%s: %q is %d bytes long; one argument of Barman's command line can be at most %d", op, key, len(s), maxArgBytes)
+	}
 	if i := strings.IndexFunc(s, isControl); i >= 0 {
 		return "", Errorf(EINVALID, "%s: %q contains a control character (%q at byte %d)", op, key, s[i], i)
 	}
@@ -206,6 +209,11 @@ func requiredString(payload *Object, op Type, key string) (string, error) {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// maxArgBytes is the longest single argument Linux passes to a program
+// (MAX_ARG_STRLEN: 32 pages of 4 KiB, less the terminating NUL). A longer
+// value would be recorded, then fail to start Barman every time.
+const maxArgBytes = 32*4096 - 1
 
 func validateRecovery(cfg *BarmanConfig, req *Request) error {
 	backupID, err := requiredString(req.Payload, Recovery, "backup_id")
@@ -293,6 +301,10 @@ func validateConfigUpdate(req *Request) error {
 		if err := validateChange(i, change); err != nil {
 			return err
 		}
+	}
+	// The changes reach Barman as one argument.
+	if arg, err := EncodePython(changes); err == nil && len(arg) > maxArgBytes {
+		return Errorf(EINVALID, `config_update: "changes" is %d bytes long as Barman's argument; one argument of Barman's command line can be at most %d`, len(arg), maxArgBytes)
 	}
 	return nil
 }

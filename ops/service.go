@@ -65,6 +65,11 @@ func (s *Service) Create(server string, payload *Object, who Requester) (string,
 	if err != nil {
 		return "", err
 	}
+	// Without barman_home there is no catalog to check a backup against
+	// nor a store to record in: say that, not "backup not found".
+	if _, err := os.Stat(cfg.BarmanHome); err != nil {
+		return "", Errorf(EUNAVAILABLE, "barman_home %s (from %s) is not usable: %v", cfg.BarmanHome, cfg.Path, err)
+	}
 	req, err := Validate(cfg, server, payload)
 	if err != nil {
 		return "", err

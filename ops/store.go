@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -198,7 +200,7 @@ func (s *Store) remember(base string, seq int) {
 // ReadJSONFile reads a store file. Files written by other tools are read
 // leniently (a repeated key keeps its last value, as Python's json does).
 func ReadJSONFile(path string) (*Object, error) {
-	data, err := os.ReadFile(path)
+	data, err := readStoreFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -207,6 +209,31 @@ func ReadJSONFile(path string) (*Object, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return obj, nil
+}
+
+// readStoreFile reads a file of jobs/ or output/, where other tools and
+// people put files too. Only a regular file is read: opening a FIFO there
+// would block until some writer came, hanging the listing, request or
+// runner that looked.
+func readStoreFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch mode := fi.Mode(); {
+	case mode.IsDir():
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	case mode&fs.ModeNamedPipe != 0:
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a named pipe, not a regular file")}
+	case !mode.IsRegular():
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is not a regular file")}
+	}
+	return io.ReadAll(f)
 }
 
 // Get returns one operation of a scope.
@@ -367,7 +394,7 @@ const LostReason = "runner lost: the process running Barman for this operation d
 
 func (s *Store) readOutput(op *Operation) (bool, error) {
 	path := s.OutputPath(op.Server, op.ID)
-	data, err := os.ReadFile(path)
+	data, err := readStoreFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil

@@ -1,0 +1,782 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/runner"
+)
+
+// sharedFixtures is the project's read-only fixture tree: shared/ beside
+// the repository, as CI clones it.
+const sharedFixtures = "../../shared/fixtures"
+
+// srv is the fixture's one Barman server; srvOps its operations path.
+const (
+	srv    = "db_server_two"
+	srvOps = "/servers/" + srv + "/operations"
+)
+
+// idPattern is the reference's ID format plus our same-second suffix.
+var idPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}(-[0-9]{4})?$`)
+
+// env is one Barman installation in a temporary directory: Barman 3.17's
+// configuration (server db_server_two, model my-model) and backup catalog.
+type env struct {
+	Dir     string // the temporary directory; every process we start names it
+	Conf    string // barman.conf
+	ConfDir string // its configuration_files_directory
+	Home    string // barman_home
+	Fake    string // the fake Barman
+	Barman  string // --barman-command: Fake unless a test says otherwise
+	ArgvLog string // FAKE_BARMAN_ARGV_LOG: every Barman call's argv
+	TOML    string // our configuration file (PG_BACKUP_API_CONFIG), empty
+}
+
+// envConfig says how to lay out an env.
+type envConfig struct {
+	tmpfs     string // mount a tmpfs of this size (e.g. "1m") as barman_home
+	noHome    bool   // leave barman_home missing
+	reference bool   // add the Python pg-backup-api 2.2's stored operations
+}
+
+// newEnv copies the fixtures into t.TempDir(). Every process started for
+// it is killed when the test ends; one still running 10 s after a passing
+// test fails it, since runners must exit once their queue is empty.
+func newEnv(t *testing.T, c envConfig) *env {
+	t.Helper()
+	src, err := filepath.Abs(filepath.Join(sharedFixtures, "barman-3.17"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(src); err != nil {
+		t.Fatalf("shared fixtures missing: %v (shared/ must sit beside the repository)", err)
+	}
+	fake, err := filepath.Abs(filepath.Join("..", "testdata", "fake-barman"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(fake); err != nil || fi.Mode()&0o111 == 0 {
+		t.Fatalf("fake barman %s missing or not executable: %v", fake, err)
+	}
+	dir := t.TempDir()
+	e := &env{
+		Dir:     dir,
+		Conf:    filepath.Join(dir, "etc", "barman.conf"),
+		ConfDir: filepath.Join(dir, "etc", "barman.d"),
+		Home:    filepath.Join(dir, "home"),
+		Fake:    fake,
+		Barman:  fake,
+		ArgvLog: filepath.Join(dir, "barman-argv.log"),
+		TOML:    filepath.Join(dir, "pg-backup-api.toml"),
+	}
+	rewrite := func(data []byte) []byte {
+		data = bytes.ReplaceAll(data, []byte("/etc/barman.d"), []byte(e.ConfDir))
+		return bytes.ReplaceAll(data, []byte("/var/lib/barman"), []byte(e.Home))
+	}
+	copyTree(t, filepath.Join(src, "etc"), filepath.Join(dir, "etc"), rewrite)
+	if c.tmpfs != "" {
+		mountTmpfs(t, e.Home, c.tmpfs)
+	}
+	if !c.noHome {
+		copyTree(t, filepath.Join(src, "barman_home"), e.Home, nil)
+		if c.reference {
+			copyTree(t, filepath.Join(sharedFixtures, "pg-backup-api-2.2", "barman_home"), e.Home, nil)
+		}
+	}
+	writeFile(t, e.TOML, "")
+	registerStrayKiller(t, e)
+	return e
+}
+
+func copyTree(t *testing.T, src, dst string, rewrite func([]byte) []byte) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if rewrite != nil {
+			data = rewrite(data)
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copying fixtures %s: %v", src, err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// procEnv is the environment of the processes we start: ours minus anything
+// that would point them elsewhere, plus e's config file, the argv log, and
+// extra (later entries win).
+func (e *env) procEnv(extra ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG_BACKUP_API_") || strings.HasPrefix(kv, "FAKE_BARMAN_") || strings.HasPrefix(kv, "NO_COLOR=") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	out = append(out, "PG_BACKUP_API_CONFIG="+e.TOML, "FAKE_BARMAN_ARGV_LOG="+e.ArgvLog)
+	return append(out, extra...)
+}
+
+// globalArgs point the binary at e.
+func (e *env) globalArgs(args ...string) []string {
+	return append([]string{"--barman-config", e.Conf, "--barman-command", e.Barman}, args...)
+}
+
+// result is how a CLI run ended.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+}
+
+// cli runs the binary with e's global flags and waits for it (60 s at most).
+func (e *env) cli(t *testing.T, penv []string, args ...string) result {
+	t.Helper()
+	return runBin(t, penv, e.globalArgs(args...)...)
+}
+
+func runBin(t *testing.T, penv []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Env = penv
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		t.Fatalf("pg-backup-api %s: %v", strings.Join(args, " "), err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("pg-backup-api %s did not finish within 60 s", strings.Join(args, " "))
+	}
+	return r
+}
+
+// mustCLI runs the binary, requires exit 0 and returns its trimmed output.
+func (e *env) mustCLI(t *testing.T, penv []string, args ...string) string {
+	t.Helper()
+	r := e.cli(t, penv, args...)
+	if r.code != 0 {
+		t.Fatalf("pg-backup-api %s: %s", strings.Join(args, " "), r)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+// createRecovery registers a recovery of srv with the CLI; dest tells the
+// operations apart in Barman's argv log.
+func (e *env) createRecovery(t *testing.T, penv []string, dest string, more ...string) string {
+	t.Helper()
+	args := append([]string{"create", "recovery", "-s", srv, "-b", "latest", "--remote-ssh-command", "ssh postgres@target", "-d", dest}, more...)
+	id := e.mustCLI(t, penv, args...)
+	if !idPattern.MatchString(id) {
+		t.Fatalf("create printed %q, want an operation ID", id)
+	}
+	return id
+}
+
+// recoveryBody is a recovery request body restoring into dest.
+func recoveryBody(dest string) string {
+	return fmt.Sprintf(`{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@target", "destination_directory": %q}`, dest)
+}
+
+// configUpdateBody is a config_update request body setting archiver.
+func configUpdateBody(value string) string {
+	return fmt.Sprintf(`{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "archiver": %q}]}`, value)
+}
+
+// store opens e's operation store as the binary does.
+func (e *env) store() *ops.Store { return ops.NewStore(e.Home) }
+
+// get reads one operation or fails the test.
+func (e *env) get(t *testing.T, server, id string) *ops.Operation {
+	t.Helper()
+	op, err := e.store().Get(server, id)
+	if err != nil {
+		t.Fatalf("Store.Get(%q, %s): %v", server, id, err)
+	}
+	return op
+}
+
+// createDirect validates payload and records it in the store without
+// starting a runner.
+func (e *env) createDirect(t *testing.T, server, payload string) string {
+	t.Helper()
+	cfg, err := ops.LoadBarmanConfig(e.Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := ops.DecodeObject([]byte(payload), ops.DecodeOptions{RejectDuplicateKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := ops.Validate(cfg, server, obj)
+	if err != nil {
+		t.Fatalf("Validate(%s): %v", payload, err)
+	}
+	id, err := e.store().Create(req, ops.Extension{Version: "test", BarmanConfig: e.Conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// marker is what PG_BACKUP_API_OPERATION holds in the environment of every
+// process Barman starts for an operation.
+func (e *env) marker(server, id string) string {
+	return filepath.Join(e.store().ScopeDir(server), id)
+}
+
+// calls returns the argv of every fake Barman run, in order.
+func (e *env) calls(t *testing.T) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(e.ArgvLog)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls [][]string
+	var cur []string
+	for _, line := range strings.Split(string(data), "\n") {
+		switch line {
+		case "":
+		case "--":
+			calls = append(calls, cur)
+			cur = nil
+		default:
+			cur = append(cur, line)
+		}
+	}
+	return calls
+}
+
+// recoverDests returns the destination of every `barman recover` call, in
+// the order Barman ran them.
+func (e *env) recoverDests(t *testing.T) []string {
+	t.Helper()
+	var dests []string
+	for _, c := range e.calls(t) {
+		for i, a := range c {
+			if a == "recover" && i+3 < len(c) {
+				dests = append(dests, c[i+3])
+			}
+		}
+	}
+	return dests
+}
+
+// waitFor polls cond every 20 ms until it holds or within passes.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ---- serve ----
+
+// serveProc is a running `pg-backup-api serve`.
+type serveProc struct {
+	cmd     *exec.Cmd
+	base    string // http://127.0.0.1:PORT
+	logPath string
+	done    chan struct{} // closed once it has exited
+	waitErr error         // how it exited, once done is closed
+}
+
+func (p *serveProc) log() string {
+	data, _ := os.ReadFile(p.logPath)
+	return string(data)
+}
+
+func (p *serveProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+var listeningAddr = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// startServe starts serve for e on a port of the kernel's choosing and
+// waits until it answers GET /status.
+func (e *env) startServe(t *testing.T, penv []string, args ...string) *serveProc {
+	t.Helper()
+	n := 0
+	for fileExists(filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n))) {
+		n++
+	}
+	p := &serveProc{logPath: filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n)), done: make(chan struct{})}
+	logFile, err := os.Create(p.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	p.cmd = exec.Command(binPath, e.globalArgs(append(args, "serve", "--listen", "127.0.0.1:0")...)...)
+	p.cmd.Env = penv
+	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting serve: %v", err)
+	}
+	go func() { p.waitErr = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		if !p.exited() {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) && !p.exited() {
+		if p.base == "" {
+			if m := listeningAddr.FindStringSubmatch(p.log()); m != nil {
+				p.base = "http://" + m[1]
+			}
+		}
+		if p.base != "" {
+			if resp, err := quickClient.Get(p.base + "/status"); err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 && strings.TrimSpace(string(body)) == `"OK"` {
+					return p
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("serve did not answer GET /status within 15 s; log:\n%s", p.log())
+	return nil
+}
+
+// ---- HTTP ----
+
+var (
+	client      = &http.Client{Timeout: 30 * time.Second}
+	quickClient = &http.Client{Timeout: 2 * time.Second}
+)
+
+// httpDo sends one request; a body is sent as application/json.
+func httpDo(t *testing.T, method, url, body string) (int, http.Header, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", method, url, err)
+	}
+	return resp.StatusCode, resp.Header, data
+}
+
+// postCreate POSTs body and requires 202 with an operation ID.
+func postCreate(t *testing.T, url, body string) string {
+	t.Helper()
+	code, _, data := httpDo(t, "POST", url, body)
+	var created struct {
+		OperationID string `json:"operation_id"`
+	}
+	if code != http.StatusAccepted || json.Unmarshal(data, &created) != nil || !idPattern.MatchString(created.OperationID) {
+		t.Fatalf("POST %s: %d %s, want 202 with an operation_id", url, code, data)
+	}
+	return created.OperationID
+}
+
+// apiError checks a JSON error answer with the given status and returns its
+// message.
+func apiError(t *testing.T, what string, code int, hdr http.Header, body []byte, want int) string {
+	t.Helper()
+	var e struct {
+		Error string `json:"error"`
+	}
+	if code != want || hdr.Get("Content-Type") != "application/json" || json.Unmarshal(body, &e) != nil || e.Error == "" {
+		t.Fatalf("%s: %d (%s) %s, want %d with a JSON error", what, code, hdr.Get("Content-Type"), body, want)
+	}
+	return e.Error
+}
+
+// opView is an operation as GET ?detail=true (or a list item) shows it.
+type opView struct {
+	ID          string  `json:"id"`
+	OperationID string  `json:"operation_id"`
+	Type        string  `json:"type"`
+	Status      string  `json:"status"`
+	Phase       string  `json:"phase"`
+	StartTime   *string `json:"start_time"`
+	EndTime     *string `json:"end_time"`
+	ExitCode    *int    `json:"exit_code"`
+	Reason      string  `json:"reason"`
+	Output      *string `json:"output"`
+}
+
+// getDetail is GET url?detail=true of one operation.
+func getDetail(t *testing.T, url string) opView {
+	t.Helper()
+	code, _, body := httpDo(t, "GET", url+"?detail=true", "")
+	var v opView
+	if code != 200 || json.Unmarshal(body, &v) != nil {
+		t.Fatalf("GET %s?detail=true: %d %s", url, code, body)
+	}
+	return v
+}
+
+// listDetail is GET url?detail=true of a list of operations.
+func listDetail(t *testing.T, url string) []opView {
+	t.Helper()
+	code, _, body := httpDo(t, "GET", url+"?detail=true", "")
+	var v struct {
+		Operations []opView `json:"operations"`
+	}
+	if code != 200 || json.Unmarshal(body, &v) != nil {
+		t.Fatalf("GET %s?detail=true: %d %s", url, code, body)
+	}
+	return v.Operations
+}
+
+// inspectJSON is `inspect -o json ID`.
+func (e *env) inspectJSON(t *testing.T, penv []string, id string) opView {
+	t.Helper()
+	out := e.mustCLI(t, penv, "inspect", "-o", "json", id)
+	var v opView
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("inspect -o json %s: %v\n%s", id, err, out)
+	}
+	return v
+}
+
+// ---- processes ----
+
+// procStat returns a process's state, parent and process group from
+// /proc/<pid>/stat; ok is false when it is gone.
+func procStat(pid int) (state byte, ppid, pgrp int, ok bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	// "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 3 {
+		return 0, 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	pgrp, _ = strconv.Atoi(f[2])
+	return f[0][0], ppid, pgrp, true
+}
+
+// alive reports whether pid runs (a zombie nobody reaped does not). The
+// leader of a multi-threaded process (a Go runner) shows as a zombie while
+// its other threads are still exiting, and its files, with their locks, go
+// only when the last thread has exited: those threads count.
+func alive(pid int) bool {
+	state, _, _, ok := procStat(pid)
+	if !ok {
+		return false
+	}
+	if state != 'Z' && state != 'X' {
+		return true
+	}
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, task := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+		if len(f) > 0 && f[0] != "Z" && f[0] != "X" {
+			return true
+		}
+	}
+	return false
+}
+
+// livePids returns the live processes (but this one) for which match holds.
+func livePids(match func(pid int) bool) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, ent := range entries {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil || pid == os.Getpid() || !alive(pid) {
+			continue
+		}
+		if match(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// groupMembers returns the live members of process group pgid.
+func groupMembers(pgid int) []int {
+	return livePids(func(pid int) bool {
+		_, _, pgrp, ok := procStat(pid)
+		return ok && pgrp == pgid
+	})
+}
+
+// childrenOf returns the live children of pid.
+func childrenOf(parent int) []int {
+	return livePids(func(pid int) bool {
+		_, ppid, _, ok := procStat(pid)
+		return ok && ppid == parent
+	})
+}
+
+// environ returns a process's environment, NUL-separated.
+func environ(pid int) []byte {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	return data
+}
+
+func cmdline(pid int) string {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return strings.ReplaceAll(string(data), "\x00", " ")
+}
+
+// markedProcesses returns the live processes whose environment carries
+// PG_BACKUP_API_OPERATION=marker: Barman and everything it started for one
+// operation.
+func markedProcesses(marker string) []int {
+	want := []byte(runner.MarkerEnv + "=" + marker + "\x00")
+	return livePids(func(pid int) bool {
+		env := environ(pid)
+		return bytes.HasPrefix(env, want) || bytes.Contains(env, append([]byte{0}, want...))
+	})
+}
+
+// processesOf returns the live processes started for e: their command line
+// or environment names e's directory.
+func processesOf(e *env) []int {
+	return livePids(func(pid int) bool {
+		return strings.Contains(cmdline(pid), e.Dir) || bytes.Contains(environ(pid), []byte(e.Dir))
+	})
+}
+
+// registerStrayKiller makes sure nothing started for e outlives the test.
+func registerStrayKiller(t *testing.T, e *env) {
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			pids := processesOf(e)
+			if len(pids) == 0 {
+				return
+			}
+			if t.Failed() || time.Now().After(deadline) {
+				var desc []string
+				for _, pid := range pids {
+					desc = append(desc, fmt.Sprintf("%d: %s", pid, cmdline(pid)))
+					if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid {
+						syscall.Kill(-pid, syscall.SIGKILL)
+					}
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+				if !t.Failed() {
+					t.Errorf("still running 10 s after the test (runners must exit when their queue is empty):\n%s", strings.Join(desc, "\n"))
+				}
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// readPid reads a pid file; 0 while it is not there.
+func readPid(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
+}
+
+// ---- storage ----
+
+// mountTmpfs mounts a tmpfs of the given size on dir (created if needed)
+// and unmounts it when the test ends. CI runs as root: failing to mount is
+// a failure, not a skip.
+func mountTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0755"); err != nil {
+		t.Fatalf("mount -t tmpfs -o size=%s tmpfs %s: %v (these tests need root, as CI runs them)", size, dir, err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for i := 0; i < 50; i++ {
+			if err = syscall.Unmount(dir, 0); err == nil || errors.Is(err, syscall.EINVAL) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		syscall.Unmount(dir, syscall.MNT_DETACH)
+		t.Errorf("umount %s: %v (detached instead)", dir, err)
+	})
+}
+
+// remount makes the tmpfs on dir read-only or read-write again. Making it
+// read-only fails with EBUSY while a file on it is open for writing: a
+// runner that has just finished may still be exiting (the leader of a Go
+// process exits before its other threads, which hold its files), so that is
+// retried for a while.
+func remount(t *testing.T, dir, size string, readOnly bool) {
+	t.Helper()
+	flags := uintptr(syscall.MS_REMOUNT)
+	if readOnly {
+		flags |= syscall.MS_RDONLY
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := syscall.Mount("tmpfs", dir, "tmpfs", flags, "size="+size+",mode=0755")
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, syscall.EBUSY) || time.Now().After(deadline) {
+			t.Fatalf("mount -o remount,ro=%t %s: %v", readOnly, dir, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fill writes a file into dir until the file system has no room left for a
+// single byte, and returns its path.
+func fill(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, size := range []int{1 << 16, 1 << 10, 1} {
+		chunk := make([]byte, size)
+		for {
+			if _, err := f.Write(chunk); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("filling %s: %v", dir, err)
+				}
+				break
+			}
+		}
+	}
+	probe := filepath.Join(dir, "probe")
+	if err := os.WriteFile(probe, []byte("x"), 0o600); err == nil {
+		os.Remove(probe)
+		t.Fatalf("%s still takes a one-byte file after filling it", dir)
+	}
+	os.Remove(probe)
+	return path
+}
+
+// checkJobsComplete fails unless every entry of a jobs/ directory is a
+// complete operation file: no temporary or partial files.
+func checkJobsComplete(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ent := range entries {
+		id, ok := strings.CutSuffix(ent.Name(), ".json")
+		if !ok || !idPattern.MatchString(id) || !ent.Type().IsRegular() {
+			t.Errorf("%s holds %s, which is not a complete job file", dir, ent.Name())
+			continue
+		}
+		obj, err := ops.ReadJSONFile(filepath.Join(dir, ent.Name()))
+		if err != nil {
+			t.Errorf("partial job file: %v", err)
+			continue
+		}
+		if _, ok := obj.String("operation_type"); !ok {
+			t.Errorf("%s/%s has no operation_type", dir, ent.Name())
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// tempFiles returns the temporary files left anywhere under dir.
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var found []string
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".tmp-") {
+			found = append(found, path)
+		}
+		return nil
+	})
+	return found
+}
