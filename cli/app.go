@@ -68,10 +68,12 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 				Usage:   "Barman's configuration `FILE` (default: barman_config from the config file, else " + ops.DefaultBarmanConfig + ")",
 				EnvVars: []string{EnvBarmanConfig},
 			},
+			// NO_COLOR is read by newPrinter, not as this flag's variable:
+			// it counts when set to anything (no-color.org), and urfave/cli
+			// would refuse every command for NO_COLOR=yes, not a boolean.
 			&cli.BoolFlag{
-				Name:    "no-color",
-				Usage:   "no colour in tables (also when NO_COLOR is set)",
-				EnvVars: []string{"NO_COLOR"},
+				Name:  "no-color",
+				Usage: "no colour in tables (also when NO_COLOR is set)",
 			},
 			&cli.BoolFlag{
 				Name:  "require-barman-user",

@@ -27,6 +27,12 @@ func (st *appState) pruneCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			// prune works on this host's store only: with --url or --remote
+			// it would remove local files while the operator means a
+			// remote host's.
+			if c.IsSet("url") || c.IsSet("remote") {
+				return usageError("prune works on the local store only, not through --url or --remote; run it on that Barman host, or set serve.retention there")
+			}
 			age, err := parseAge(c.String("older-than"))
 			if err != nil {
 				return usageError("--older-than %q: %v", c.String("older-than"), err)
@@ -58,9 +64,16 @@ func (st *appState) pruneCommand() *cli.Command {
 				sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 				return p.json(map[string]any{"dry_run": c.Bool("dry-run"), "pruned": items})
 			}
+			// Scopes in name order (the instance first), so the plain
+			// lines are the same from one run to the next.
+			order := make([]string, 0, len(pruned))
+			for scope := range pruned {
+				order = append(order, scope)
+			}
+			sort.Strings(order)
 			n := 0
-			for scope, ids := range pruned {
-				for _, id := range ids {
+			for _, scope := range order {
+				for _, id := range pruned[scope] {
 					fmt.Fprintf(p.w, "%s\t%s\n", id, scopeLabel(scope))
 					n++
 				}
