@@ -1,0 +1,31 @@
+// Command genstore writes a synthetic Barman environment for bench/run (see
+// package bench/storegen): barman.conf with server db1, a catalog with one
+// DONE backup, and N finished operations of db1. It prints the paths as
+// KEY=value lines.
+//
+//	go run ./bench/genstore -dir /var/tmp/store -n 10000
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
+)
+
+func main() {
+	dir := flag.String("dir", "", "`DIR` to create the environment in")
+	n := flag.Int("n", 1000, "number of operations of server db1")
+	flag.Parse()
+	if *dir == "" || *n < 1 || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: genstore -dir DIR [-n N]")
+		os.Exit(2)
+	}
+	e, err := storegen.Generate(*dir, *n)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "genstore:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("BARMAN_CONF=%s\nCONFIG=%s\nHOME_DIR=%s\nN=%d\nSAMPLE_ID=%s\n", e.BarmanConf, e.Config, e.Home, len(e.IDs), e.SampleID)
+}

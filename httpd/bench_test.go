@@ -1,0 +1,84 @@
+package httpd_test
+
+// Benchmarks of the HTTP handlers in process (no sockets), for profiling
+// what bench/run measures over the network:
+//
+//	go test -run '^$' -bench Handler -benchmem -cpuprofile cpu.out ./httpd/
+//
+// The access log is formatted as in serve but written to io.Discard.
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
+	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+func benchHandler(b *testing.B, n int) (http.Handler, *storegen.Env) {
+	b.Helper()
+	e, err := storegen.Generate(b.TempDir(), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := &httpd.Server{
+		Service: &ops.Service{BarmanConfigPath: e.BarmanConf, Version: "bench"},
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	return api.Handler(), e
+}
+
+func benchServe(b *testing.B, h http.Handler, method, target, body string, want int) {
+	b.Helper()
+	serve := func() *httptest.ResponseRecorder {
+		var r *http.Request
+		if body != "" {
+			r = httptest.NewRequest(method, target, strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+		} else {
+			r = httptest.NewRequest(method, target, nil)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := serve(); w.Code != want { // also warms the caches and the index
+		b.Fatalf("%s %s: %d %s", method, target, w.Code, w.Body)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if w := serve(); w.Code != want {
+			b.Fatalf("%s %s: %d %s", method, target, w.Code, w.Body)
+		}
+	}
+}
+
+func BenchmarkHandlerGet(b *testing.B) {
+	h, e := benchHandler(b, 10000)
+	b.Run("plain", func(b *testing.B) { benchServe(b, h, "GET", "/servers/db1/operations/"+e.SampleID, "", 200) })
+	b.Run("detail", func(b *testing.B) {
+		benchServe(b, h, "GET", "/servers/db1/operations/"+e.SampleID+"?detail=true", "", 200)
+	})
+}
+
+func BenchmarkHandlerList(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		h, _ := benchHandler(b, n)
+		b.Run(fmt.Sprintf("ops=%d/plain", n), func(b *testing.B) { benchServe(b, h, "GET", "/servers/db1/operations", "", 200) })
+		b.Run(fmt.Sprintf("ops=%d/detail", n), func(b *testing.B) { benchServe(b, h, "GET", "/servers/db1/operations?detail=true", "", 200) })
+	}
+}
+
+// BenchmarkHandlerCreate records recoveries (fsynced, on the real disk) with
+// no runner.
+func BenchmarkHandlerCreate(b *testing.B) {
+	h, _ := benchHandler(b, 1000)
+	body := `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh -p 22 postgres@db1-new", "destination_directory": "/var/lib/postgresql/restore"}`
+	benchServe(b, h, "POST", "/servers/db1/operations", body, 202)
+}
