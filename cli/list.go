@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -150,11 +154,7 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 
 func (p *printer) operations(list []*ops.Operation) error {
 	if p.format == formatJSON {
-		items := make([]operationJSON, len(list))
-		for i, op := range list {
-			items[i] = toJSON(op, p.now, false)
-		}
-		return p.json(map[string]any{"operations": items})
+		return p.operationsJSON(list)
 	}
 	rows := make([][]string, len(list))
 	for i, op := range list {
@@ -169,4 +169,88 @@ func (p *printer) operations(list []*ops.Operation) error {
 		return err
 	}
 	return p.table([]string{"ID", "SCOPE", "TYPE", "STATUS", "STARTED", "DURATION"}, rows)
+}
+
+// operationsJSON writes {"operations": [...]} exactly as p.json does,
+// without reflection and one item at a time.
+func (p *printer) operationsJSON(list []*ops.Operation) error {
+	if len(list) == 0 {
+		return p.json(map[string]any{"operations": []operationJSON{}})
+	}
+	bw := bufio.NewWriterSize(p.w, 64<<10)
+	b := make([]byte, 0, 1024)
+	bw.WriteString("{\n  \"operations\": [\n")
+	for i, op := range list {
+		j := toJSON(op, p.now, false)
+		b = append(b[:0], "    {\n      \"id\": "...)
+		b = appendStr(b, j.ID)
+		b = append(b, ",\n      \"server\": "...)
+		b = appendStrPtr(b, j.Server)
+		b = append(b, ",\n      \"type\": "...)
+		b = appendStr(b, string(j.Type))
+		b = append(b, ",\n      \"status\": "...)
+		b = appendStr(b, j.Status)
+		b = append(b, ",\n      \"phase\": "...)
+		b = appendStr(b, j.Phase)
+		b = append(b, ",\n      \"start_time\": "...)
+		b = appendStrPtr(b, j.StartTime)
+		b = append(b, ",\n      \"end_time\": "...)
+		b = appendStrPtr(b, j.EndTime)
+		b = append(b, ",\n      \"duration_seconds\": "...)
+		if j.DurationSeconds == nil {
+			b = append(b, "null"...)
+		} else {
+			b = appendFloat(b, *j.DurationSeconds)
+		}
+		b = append(b, ",\n      \"exit_code\": "...)
+		if j.ExitCode == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64(*j.ExitCode), 10)
+		}
+		if j.Reason != "" {
+			b = append(b, ",\n      \"reason\": "...)
+			b = appendStr(b, j.Reason)
+		}
+		b = append(b, "\n    }"...)
+		if i < len(list)-1 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+		bw.Write(b)
+	}
+	bw.WriteString("  ]\n}\n")
+	return bw.Flush()
+}
+
+func appendStrPtr(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return appendStr(b, *s)
+}
+
+// appendStr quotes s as an Encoder with SetEscapeHTML(false) does.
+func appendStr(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s)
+			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendFloat formats f as encoding/json does.
+func appendFloat(b []byte, f float64) []byte {
+	if a := math.Abs(f); a == 0 || (a >= 1e-6 && a < 1e21) {
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
+	}
+	data, _ := json.Marshal(f)
+	return append(b, data...)
 }

@@ -188,9 +188,9 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 				}
 			}
 			who := identityOf(r)
-			s.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.code,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000, "client", who.Client,
-				"identity", who.Name, "scheme", s.scheme(r), "request_id", id)
+			s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.code),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("client", who.Client),
+				slog.String("identity", who.Name), slog.String("scheme", s.scheme(r)), slog.String("request_id", id))
 		}()
 		if r, ok = s.authenticate(rec, r); ok {
 			next.ServeHTTP(rec, r)
@@ -308,6 +308,17 @@ func detailOf(op *ops.Operation, withOutput bool) *detail {
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	server := r.PathValue("name")
 	withDetail := wantDetail(r)
+	if !withDetail {
+		body, err := s.Service.ListMemo(server, func(list []*ops.Operation) []byte { return appendList(nil, list) })
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+		return
+	}
 	list, skipped, err := s.Service.List(server, ops.ListOptions{Status: withDetail})
 	if err != nil {
 		s.fail(w, r, err)
@@ -455,4 +466,34 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// appendList writes {"operations": [{"id": ..., "type": ...}, ...]} as
+// json.Marshal does.
+func appendList(b []byte, list []*ops.Operation) []byte {
+	b = append(b, `{"operations":[`...)
+	for i, op := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, op.ID)
+		b = append(b, `,"type":`...)
+		b = appendJSONString(b, string(op.Type))
+		b = append(b, '}')
+	}
+	return append(b, "]}\n"...)
+}
+
+// appendJSONString quotes s as json.Marshal does.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

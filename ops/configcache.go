@@ -18,13 +18,27 @@ type configCache struct {
 	cfg    *BarmanConfig
 	stamps map[string]fileStamp // file or directory -> stamp ({} when absent)
 	readAt time.Time
+	// checked is when the stamps were last found unchanged.
+	checked time.Time
 }
+
+// configRecheck is how long a configuration found unchanged is trusted
+// without looking again.
+const configRecheck = time.Second
 
 func (c *configCache) get(path string) (*BarmanConfig, error) {
 	c.mu.Lock()
-	cfg, stamps, readAt, samePath := c.cfg, c.stamps, c.readAt, c.path == path
+	cfg, stamps, readAt, samePath, checked := c.cfg, c.stamps, c.readAt, c.path == path, c.checked
 	c.mu.Unlock()
+	if cfg != nil && samePath && !checked.IsZero() && time.Since(checked) < configRecheck {
+		return cfg, nil
+	}
 	if cfg != nil && samePath && unchanged(stamps, readAt) {
+		c.mu.Lock()
+		if c.cfg == cfg {
+			c.checked = time.Now()
+		}
+		c.mu.Unlock()
 		return cfg, nil
 	}
 	// Stamp first, then read: a change in between makes the stamps stale,

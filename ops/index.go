@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -76,6 +76,13 @@ type indexEntry struct {
 	// Output identifies the output file a Final entry was read from: a
 	// changed directory may hold a replaced file under the same name.
 	Output fileStamp
+	// start and end are StartTime and EndTime parsed, once.
+	start, end time.Time
+}
+
+func (e *indexEntry) parseTimes() {
+	e.start = parseTimeFast(e.StartTime)
+	e.end = parseTimeFast(e.EndTime)
 }
 
 // fileStamp identifies one version of a file.
@@ -101,6 +108,31 @@ type scopeIndex struct {
 	jobs, outputs dirStamp
 	racy          bool
 	entries       []indexEntry // sorted by ID
+
+	memoOnce sync.Once
+	memo     []byte
+}
+
+// Memo returns encode's answer for the scope's current listing, computed
+// once per state of the scope (the index): the listing's IDs and types are
+// settled while the index is fresh.
+func (s *Store) Memo(server string, encode func([]*Operation) []byte) ([]byte, error) {
+	ix, err := s.snapshot(server)
+	if err != nil {
+		return nil, err
+	}
+	if ix.racy {
+		ops, _, err := s.List(server, ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return encode(ops), nil
+	}
+	ix.memoOnce.Do(func() {
+		ops, _, _ := s.List(server, ListOptions{})
+		ix.memo = encode(ops)
+	})
+	return ix.memo, nil
 }
 
 func (ix *scopeIndex) fresh(jobs, outputs dirStamp) bool {
@@ -224,6 +256,7 @@ func (s *Store) rebuild(server string, old *scopeIndex, jobs, outputs dirStamp) 
 				e = s.indexJob(server, id) // its output went away
 			}
 		}
+		e.parseTimes()
 		ix.entries = append(ix.entries, e)
 	}
 	sort.Slice(ix.entries, func(i, j int) bool { return ix.entries[i].ID < ix.entries[j].ID })
@@ -271,10 +304,9 @@ func (s *Store) indexOutput(server string, e *indexEntry) {
 	}
 }
 
-func (e *indexEntry) operation(server string) *Operation {
-	op := &Operation{ID: e.ID, Server: server, Type: e.Type, Status: e.Status, Phase: e.Phase, ExitCode: e.ExitCode, Reason: e.Reason}
-	op.StartTime, _ = time.ParseInLocation(TimeLayout, e.StartTime, time.Local)
-	op.EndTime, _ = time.ParseInLocation(TimeLayout, e.EndTime, time.Local)
+func (e *indexEntry) operation(server string, op *Operation) *Operation {
+	*op = Operation{ID: e.ID, Server: server, Type: e.Type, Status: e.Status, Phase: e.Phase, ExitCode: e.ExitCode, Reason: e.Reason,
+		StartTime: e.start, EndTime: e.end}
 	return op
 }
 
@@ -310,13 +342,13 @@ func readIndex(path string) (*scopeIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
-	if !sc.Scan() {
+	text := string(data) // one allocation; every field is a substring of it
+	line, rest, _ := strings.Cut(text, "\n")
+	if line == "" {
 		return nil, errors.New("empty index")
 	}
-	head := strings.Split(sc.Text(), "\t")
-	if len(head) != 8 || head[0] != indexVersion {
+	var head [8]string
+	if splitTabs(line, head[:]) != 8 || head[0] != indexVersion {
 		return nil, errors.New("not an index of this version")
 	}
 	ix := &scopeIndex{}
@@ -331,25 +363,90 @@ func readIndex(path string) (*scopeIndex, error) {
 	ix.jobs = dirStamp{MtimeNs: num(head[1]), Ino: uint64(num(head[2])), Exists: head[3] == "true"}
 	ix.outputs = dirStamp{MtimeNs: num(head[4]), Ino: uint64(num(head[5])), Exists: head[6] == "true"}
 	ix.racy = head[7] != "0"
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) != 14 {
+	n := strings.Count(rest, "\n")
+	ix.entries = make([]indexEntry, 0, n)
+	exits := make([]int, 0, n)
+	var f [14]string
+	for rest != "" {
+		line, rest, _ = strings.Cut(rest, "\n")
+		if splitTabs(line, f[:]) != 14 {
 			return nil, errors.New("damaged index line")
 		}
 		e := indexEntry{
-			ID: f[0], Type: Type(fieldUnescaper.Replace(f[1])), StartTime: fieldUnescaper.Replace(f[2]),
+			ID: f[0], Type: Type(unescapeField(f[1])), StartTime: unescapeField(f[2]),
 			Ours: f[3] == "true", Final: f[4] == "true", Status: Status(f[5]), Phase: Phase(f[6]),
-			EndTime: fieldUnescaper.Replace(f[7]), Reason: fieldUnescaper.Replace(f[9]), Skip: fieldUnescaper.Replace(f[10]),
+			EndTime: unescapeField(f[7]), Reason: unescapeField(f[9]), Skip: unescapeField(f[10]),
 		}
 		e.Output = fileStamp{Ino: uint64(num(f[11])), Size: num(f[12]), MtimeNs: num(f[13])}
 		if f[8] != "" {
-			n := int(num(f[8]))
-			e.ExitCode = &n
+			exits = append(exits, int(num(f[8])))
+			e.ExitCode = &exits[len(exits)-1]
 		}
+		e.start = parseTimeFast(e.StartTime)
+		e.end = parseTimeFast(e.EndTime)
 		ix.entries = append(ix.entries, e)
 	}
-	if perr != nil || sc.Err() != nil {
+	if perr != nil {
 		return nil, errors.New("damaged index")
 	}
 	return ix, nil
+}
+
+// splitTabs splits s at tabs into f and returns how many fields s has.
+func splitTabs(s string, f []string) int {
+	n := 0
+	for {
+		field, more, found := strings.Cut(s, "\t")
+		if n < len(f) {
+			f[n] = field
+		}
+		n++
+		if !found {
+			return n
+		}
+		s = more
+	}
+}
+
+func unescapeField(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	return fieldUnescaper.Replace(s)
+}
+
+// parseTimeFast reads TimeLayout ("2006-01-02T15:04:05.000000") in local
+// time, as time.ParseInLocation does for well-formed values.
+func parseTimeFast(s string) time.Time {
+	if len(s) != len(TimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' {
+		t, _ := time.ParseInLocation(TimeLayout, s, time.Local)
+		return t
+	}
+	d := func(i, j int) (int, bool) {
+		v := 0
+		for ; i < j; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := d(0, 4)
+	mo, ok2 := d(5, 7)
+	dd, ok3 := d(8, 10)
+	h, ok4 := d(11, 13)
+	mi, ok5 := d(14, 16)
+	se, ok6 := d(17, 19)
+	us, ok7 := d(20, 26)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || dd < 1 || dd > 31 || h > 23 || mi > 59 || se > 59 {
+		t, _ := time.ParseInLocation(TimeLayout, s, time.Local)
+		return t
+	}
+	t := time.Date(y, time.Month(mo), dd, h, mi, se, us*1000, time.Local)
+	if t.Day() != dd { // 31 April and such: what ParseInLocation refuses
+		return time.Time{}
+	}
+	return t
 }

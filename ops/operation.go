@@ -113,7 +113,19 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // ValidName reports whether s is safe as a server, model or operation name.
 func ValidName(s string) bool {
-	return namePattern.MatchString(s) && !strings.Contains(s, "..")
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return !strings.Contains(s, "..")
 }
 
 // configKeyPattern keeps config_update from writing anything but a plain

@@ -308,3 +308,16 @@ func (s *Service) Prune(scopes []string, cutoff time.Time, dryRun bool) (map[str
 	}
 	return pruned, nil
 }
+
+// ListMemo is List for callers that only need IDs and types, with encode's
+// answer kept while the scope does not change.
+func (s *Service) ListMemo(server string, encode func([]*Operation) []byte) ([]byte, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkScope(cfg, server); err != nil {
+		return nil, err
+	}
+	return s.Store(cfg).Memo(server, encode)
+}

@@ -469,6 +469,7 @@ func (s *Store) List(server string, opts ListOptions) (ops []*Operation, skipped
 	}
 	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
 	ops = make([]*Operation, 0, len(ix.entries))
+	slab := make([]Operation, len(ix.entries))
 	for i := range ix.entries {
 		e := &ix.entries[i]
 		if e.Skip != "" {
@@ -476,7 +477,7 @@ func (s *Store) List(server string, opts ListOptions) (ops []*Operation, skipped
 			continue
 		}
 		if !opts.Status || e.Final {
-			ops = append(ops, e.operation(server))
+			ops = append(ops, e.operation(server, &slab[i]))
 			continue
 		}
 		op, err := s.Get(server, e.ID)
