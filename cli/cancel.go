@@ -22,19 +22,11 @@ func (st *appState) cancelCommand() *cli.Command {
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError("cancel takes one operation ID (see pg-backup-api list)")
-			}
 			p, err := newPrinter(c)
 			if err != nil {
 				return err
 			}
-			id := c.Args().First()
-			eng, err := st.engine(c)
-			if err != nil {
-				return err
-			}
-			server, err := st.locate(c, eng, id)
+			eng, server, id, err := st.target(c, "cancel")
 			if err != nil {
 				return err
 			}
@@ -56,7 +48,15 @@ func (st *appState) cancelCommand() *cli.Command {
 	}
 }
 
-// endedByUs reports whether an operation was stopped by a cancel or timeout.
-func endedByUs(op *ops.Operation) bool {
-	return op.Phase == ops.PhaseCancelled || op.Phase == ops.PhaseTimeout
+// failedExit is the exit of a command that waited for an operation that
+// ended FAILED: 7 when a cancel or timeout stopped it, 4 otherwise; nil when
+// it did not fail.
+func failedExit(op *ops.Operation) error {
+	switch {
+	case op.Status != ops.StatusFailed:
+		return nil
+	case op.Phase == ops.PhaseCancelled || op.Phase == ops.PhaseTimeout:
+		return cli.Exit("", ExitStopped)
+	}
+	return cli.Exit("", ExitFailed)
 }

@@ -216,7 +216,7 @@ func (st *appState) create(c *cli.Context, server string, payload *ops.Object) e
 	}
 	if !c.Bool("wait") {
 		if p.format == formatJSON {
-			return p.json(map[string]any{"operation_id": id, "server": nullable(server)})
+			return p.json(map[string]any{"operation_id": id, "server": nullableString(server)})
 		}
 		fmt.Fprintln(p.w, id)
 		return nil
@@ -229,13 +229,6 @@ func (st *appState) create(c *cli.Context, server string, payload *ops.Object) e
 		return fail(err)
 	}
 	return st.reportEnd(c, p, op)
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // waitFor polls until the operation ends. A queued operation with no active
@@ -279,19 +272,13 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 	} else {
 		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", op.ID, op.Status, humanDuration(op.Duration(time.Now())))
 	}
-	if op.Status == ops.StatusFailed {
-		if p.format != formatJSON {
-			fmt.Fprint(c.App.ErrWriter, indent(lastLines(ops.MaskSecrets(op.Output), 20)))
-			if op.Reason != "" {
-				fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", op.Reason)
-			}
+	if op.Status == ops.StatusFailed && p.format != formatJSON {
+		fmt.Fprint(c.App.ErrWriter, indent(lastLines(ops.MaskSecrets(op.Output), 20)))
+		if op.Reason != "" {
+			fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", op.Reason)
 		}
-		if endedByUs(op) {
-			return cli.Exit("", ExitStopped)
-		}
-		return cli.Exit("", ExitFailed)
 	}
-	return nil
+	return failedExit(op)
 }
 
 func lastLines(s string, n int) string {

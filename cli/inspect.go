@@ -62,13 +62,7 @@ func (st *appState) inspectCommand() *cli.Command {
 				return fail(err)
 			}
 			fmt.Fprintf(c.App.ErrWriter, "operation %s %s (%s)\n", end.ID, end.Status, end.Phase)
-			if end.Status == ops.StatusFailed {
-				if endedByUs(end) {
-					return cli.Exit("", ExitStopped)
-				}
-				return cli.Exit("", ExitFailed)
-			}
-			return nil
+			return failedExit(end)
 		},
 	}
 }

@@ -18,6 +18,20 @@ func scopeFlags() []cli.Flag {
 	}
 }
 
+// target reads the one operation ID a command takes and finds its scope.
+func (st *appState) target(c *cli.Context, command string) (engine, string, string, error) {
+	if c.NArg() != 1 {
+		return nil, "", "", usageError("%s takes one operation ID (see pg-backup-api list)", command)
+	}
+	id := c.Args().First()
+	eng, err := st.engine(c)
+	if err != nil {
+		return nil, "", "", err
+	}
+	server, err := st.locate(c, eng, id)
+	return eng, server, id, err
+}
+
 // locate finds which scope an operation is in, from --server/--instance or
 // by looking in every scope.
 func (st *appState) locate(c *cli.Context, eng engine, id string) (string, error) {
@@ -45,19 +59,11 @@ func (st *appState) waitCommand() *cli.Command {
 			"in a script nothing is printed until the end.",
 		Flags: append(scopeFlags(), outputFlag()),
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError("wait takes one operation ID (see pg-backup-api list)")
-			}
 			p, err := newPrinter(c)
 			if err != nil {
 				return err
 			}
-			id := c.Args().First()
-			eng, err := st.engine(c)
-			if err != nil {
-				return err
-			}
-			server, err := st.locate(c, eng, id)
+			eng, server, id, err := st.target(c, "wait")
 			if err != nil {
 				return err
 			}
@@ -78,15 +84,7 @@ func (st *appState) logsCommand() *cli.Command {
 		Flags: append(scopeFlags(),
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "stream the output as Barman writes it, until the operation ends"}),
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError("logs takes one operation ID (see pg-backup-api list)")
-			}
-			id := c.Args().First()
-			eng, err := st.engine(c)
-			if err != nil {
-				return err
-			}
-			server, err := st.locate(c, eng, id)
+			eng, server, id, err := st.target(c, "logs")
 			if err != nil {
 				return err
 			}
@@ -94,11 +92,8 @@ func (st *appState) logsCommand() *cli.Command {
 			if err != nil {
 				return fail(err)
 			}
-			if c.Bool("follow") && op.Status == ops.StatusFailed {
-				if endedByUs(op) {
-					return cli.Exit("", ExitStopped)
-				}
-				return cli.Exit("", ExitFailed)
+			if c.Bool("follow") {
+				return failedExit(op)
 			}
 			return nil
 		},

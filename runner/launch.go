@@ -4,6 +4,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -52,8 +53,11 @@ const LockFD = 3
 // When the lock is taken, the active runner will see the new operation: it
 // looks for more work after it lets go of the lock.
 func (l *Launcher) Kick(store *ops.Store, server, barmanConfig string) error {
-	if err := store.EnsureScope(server); err != nil {
-		return err
+	// Kick comes after the job file is recorded, so the scope exists; only
+	// our state directory may be missing (a scope the reference created).
+	// Mkdir, not MkdirAll: a missing barman_home must never be created.
+	if err := os.Mkdir(store.StateDir(server), ops.DirMode); err != nil && !errors.Is(err, os.ErrExist) {
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot prepare the runner lock: %v", err)
 	}
 	slots := l.Parallel
 	if slots < 1 {
