@@ -27,7 +27,7 @@ func documentedPayload(t testing.TB, marker string) string {
 	}
 	doc, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("the documented API is missing: %v (the shared/ tree must sit beside the repository)", err)
+		t.Fatalf("the documented API is missing: %v (it lives in testdata/reference)", err)
 	}
 	lines := strings.SplitAfter(string(doc), "\n")
 	for i, l := range lines {

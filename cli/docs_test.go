@@ -236,12 +236,12 @@ func TestManPage(t *testing.T) {
 // and returns the barman.conf path, rewritten to point there.
 func docsFixture(t *testing.T, store bool) string {
 	t.Helper()
-	shared, err := filepath.Abs(filepath.Join(docsRepoRoot, "..", "shared", "fixtures"))
+	shared, err := filepath.Abs(filepath.Join(docsRepoRoot, "testdata", "fixtures"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(shared); err != nil {
-		t.Fatalf("shared fixture missing: %v (the shared/ tree must sit beside the repository, at ../shared from its root)", err)
+		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
 	}
 	dir := t.TempDir()
 	home := filepath.Join(dir, "barman_home")

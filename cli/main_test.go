@@ -23,9 +23,9 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
-// sharedDir is the project's read-only shared tree, ../shared from the
-// repository root; CI clones it beside the repository.
-const sharedDir = "../../shared"
+// sharedDir is the repository's testdata/ tree (copies of the recorded fixtures), relative to the
+// package directory.
+const sharedDir = "../testdata"
 
 // Build stamps of the binary built for the tests, checked by `version`.
 const (
@@ -117,7 +117,7 @@ type env struct {
 }
 
 // fixture returns the absolute path of a shared fixture, failing the test
-// when the shared tree is not where CI puts it.
+// when it is missing.
 func fixture(t testing.TB, elem ...string) string {
 	t.Helper()
 	p, err := filepath.Abs(filepath.Join(append([]string{sharedDir, "fixtures"}, elem...)...))
@@ -125,7 +125,7 @@ func fixture(t testing.TB, elem ...string) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared fixture missing: %v (the shared/ tree must sit beside the repository, at ../shared from its root)", err)
+		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
 	}
 	return p
 }

@@ -23,9 +23,9 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/runner"
 )
 
-// sharedFixtures is the project's read-only fixture tree: shared/ beside
-// the repository, as CI clones it.
-const sharedFixtures = "../../shared/fixtures"
+// sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
+// (package tests run from the package directory).
+const sharedFixtures = "../testdata/fixtures"
 
 // srv is the fixture's one Barman server; srvOps its operations path.
 const (
@@ -66,7 +66,7 @@ func newEnv(t *testing.T, c envConfig) *env {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(src); err != nil {
-		t.Fatalf("shared fixtures missing: %v (shared/ must sit beside the repository)", err)
+		t.Fatalf("shared fixtures missing: %v (they live in testdata/fixtures)", err)
 	}
 	fake, err := filepath.Abs(filepath.Join("..", "testdata", "fake-barman"))
 	if err != nil {

@@ -49,14 +49,14 @@ const (
 }`
 )
 
-const referenceDoc = "../../shared/reference/operations-api.txt"
+const referenceDoc = "../testdata/reference/operations-api.txt"
 
 // TestExamplesAreTheDocumentedOnes keeps the payloads above identical to the
 // documentation's.
 func TestExamplesAreTheDocumentedOnes(t *testing.T) {
 	doc, err := os.ReadFile(referenceDoc)
 	if err != nil {
-		t.Fatalf("reference documentation is missing (shared/ must be beside the repository): %v", err)
+		t.Fatalf("reference documentation is missing (it lives in testdata/reference): %v", err)
 	}
 	for name, payload := range map[string]string{"config_update": exampleConfigUpdate, "recovery": exampleRecovery, "config_switch": exampleConfigSwitch} {
 		if !strings.Contains(string(doc), payload+"\n") {

@@ -23,8 +23,8 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
-// fixturesDir is where CI puts the shared fixtures: shared/ beside the repo.
-const fixturesDir = "../../shared/fixtures"
+// fixturesDir is the repository's copy of the recorded fixtures.
+const fixturesDir = "../testdata/fixtures"
 
 // Fixture operations stored by the Python pg-backup-api 2.2.
 var (
@@ -60,7 +60,7 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	if fi, err := os.Stat(fixturesDir); err != nil || !fi.IsDir() {
 		abs, _ := filepath.Abs(fixturesDir)
-		t.Fatalf("fixtures are missing: %s (%v); the tests expect shared/fixtures beside the repository, as CI clones it", abs, err)
+		t.Fatalf("fixtures are missing: %s (%v); they live in testdata/fixtures", abs, err)
 	}
 	fake, err := filepath.Abs("../testdata/fake-barman")
 	if err != nil {

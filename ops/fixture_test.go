@@ -13,12 +13,12 @@ import (
 	"time"
 )
 
-// sharedFixtures is the project's read-only fixture tree, ../shared/fixtures
-// from the repository root.
-const sharedFixtures = "../../shared/fixtures"
+// sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
+// (package tests run from the package directory).
+const sharedFixtures = "../testdata/fixtures"
 
 // fixturePath returns the absolute path of a shared fixture and fails the
-// test when the shared tree is not where CI puts it.
+// test when it is missing.
 func fixturePath(t testing.TB, elem ...string) string {
 	t.Helper()
 	p, err := filepath.Abs(filepath.Join(append([]string{sharedFixtures}, elem...)...))
@@ -26,7 +26,7 @@ func fixturePath(t testing.TB, elem ...string) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared fixture missing: %v (the shared/ tree must sit beside the repository, at ../shared from its root)", err)
+		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
 	}
 	return p
 }

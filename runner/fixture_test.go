@@ -16,9 +16,9 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
-// sharedFixtures is the project's read-only fixture tree, ../shared/fixtures
-// from the repository root.
-const sharedFixtures = "../../shared/fixtures"
+// sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
+// (package tests run from the package directory).
+const sharedFixtures = "../testdata/fixtures"
 
 var (
 	testTmp   string // removed after all tests
@@ -90,7 +90,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(src); err != nil {
-		t.Fatalf("shared fixture missing: %v (the shared/ tree must sit beside the repository, at ../shared from its root)", err)
+		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
 	}
 	tmp := t.TempDir()
 	e := &env{Conf: filepath.Join(tmp, "etc", "barman.conf"), Home: filepath.Join(tmp, "home"), ArgvLog: filepath.Join(tmp, "argv.log")}

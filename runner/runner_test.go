@@ -18,7 +18,7 @@ func TestBarmanArgs(t *testing.T) {
 	refJob := func(name string) string {
 		data, err := os.ReadFile(filepath.Join(sharedFixtures, "pg-backup-api-2.2", "barman_home", name))
 		if err != nil {
-			t.Fatalf("shared fixture missing: %v", err)
+			t.Fatalf("fixture missing: %v", err)
 		}
 		return string(data)
 	}
@@ -352,7 +352,7 @@ func TestRunnerNeverRunsForeignOrFinishedOperations(t *testing.T) {
 	// implementation and not finished.
 	ref, err := os.ReadFile(filepath.Join(sharedFixtures, "pg-backup-api-2.2", "barman_home", "db_server_two", "jobs", "20261125T080500.json"))
 	if err != nil {
-		t.Fatalf("shared fixture missing: %v", err)
+		t.Fatalf("fixture missing: %v", err)
 	}
 	if err := e.Store.EnsureScope(srv); err != nil {
 		t.Fatal(err)
