@@ -11,6 +11,14 @@ DATE        ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS     := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
 export SANDBOX_DIR
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+# Tests go through internal/testreport: plain go test output, a closing
+# "N passed, N failed, N skipped" line, and with NO_SKIPS=1 (CI sets it) a
+# failure when any test was skipped, because a skip means a tool was missing.
+NO_SKIPS    ?= $(if $(CI),1,)
+TESTREPORT  := $(GO) run ./internal/testreport $(if $(NO_SKIPS),-no-skips,)
 
 .PHONY: all build lint test fuzz-smoke e2e check sandbox sandbox-stop clean
 
@@ -26,7 +34,7 @@ lint:
 	$(GO) vet -tags e2e ./e2e/
 
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -json -race -count=1 ./... | $(TESTREPORT)
 
 # End-to-end: brings the sandbox up (installing Barman, PostgreSQL, sshd and
 # rsync with apt-get when missing; needs root) and runs the e2e suite on it.
