@@ -238,12 +238,11 @@ func warnSkipped(c *cli.Context, skipped []ops.Skipped) {
 
 func jsonDecoder(r io.Reader) *json.Decoder { return json.NewDecoder(io.LimitReader(r, 1<<20)) }
 
-// maskedJSON is v as JSON with passwords masked; masking keeps JSON valid,
-// as it never touches quotes or backslashes.
+// maskedJSON is v as JSON with passwords masked, still the same JSON.
 func maskedJSON(v any) json.RawMessage {
 	data, err := ops.EncodePython(v)
 	if err != nil {
 		return nil
 	}
-	return json.RawMessage(ops.MaskSecrets(string(data)))
+	return json.RawMessage(ops.MaskJSON(data))
 }

@@ -298,7 +298,7 @@ func detailOf(op *ops.Operation, withOutput bool) *detail {
 		d.Output = &out
 		if p := op.Payload(); p != nil {
 			if data, err := ops.EncodePython(p); err == nil {
-				d.Payload = json.RawMessage(ops.MaskSecrets(string(data)))
+				d.Payload = json.RawMessage(ops.MaskJSON(data))
 			}
 		}
 	}

@@ -1,20 +1,15 @@
 package ops
 
-import "regexp"
-
-// Secrets that show up in Barman settings and output: libpq conninfo
-// "password=..." (bare or quoted) and URIs "postgresql://user:secret@host".
-var (
-	conninfoPassword = regexp.MustCompile(`(?i)\b(password\s*=\s*)('(?:[^'"\\\n]|\\.)*'|'?[^\s'",\\]+)`)
-	uriPassword      = regexp.MustCompile(`(?i)\b(postgres(?:ql)?://[^:/@\s'"]*:)([^@\s'"]+)(@)`)
-)
+import "github.com/pg-backup-api/pg-backup-api/internal/pgmask"
 
 // Masked replaces what MaskSecrets hides.
-const Masked = "****"
+const Masked = pgmask.Masked
 
-// MaskSecrets hides passwords in text shown to people or logged. Job files
-// keep the real values: Barman needs them.
-func MaskSecrets(s string) string {
-	s = conninfoPassword.ReplaceAllString(s, "${1}"+Masked)
-	return uriPassword.ReplaceAllString(s, "${1}"+Masked+"${3}")
-}
+// MaskSecrets hides passwords in text shown to people or logged (libpq's
+// rules: see internal/pgmask). Job files keep the real values: Barman needs
+// them.
+func MaskSecrets(s string) string { return pgmask.Text(s) }
+
+// MaskJSON hides passwords in a JSON document shown to people, keeping it
+// the same JSON otherwise.
+func MaskJSON(data []byte) []byte { return pgmask.JSON(data) }
