@@ -338,12 +338,9 @@ func (r *Runner) storedOutput(id string) string {
 	if dropped == 0 {
 		return out
 	}
-	return fmt.Sprintf("%s%d bytes of Barman's output were dropped; its last %d bytes follow]\n%s",
-		truncatedPrefix, dropped, len(out), out)
+	return fmt.Sprintf("[pg-backup-api: output truncated: the first %d bytes of Barman's output were dropped; its last %d bytes follow]\n%s",
+		dropped, len(out), out)
 }
-
-// truncatedPrefix starts the line that heads an output cut to its tail.
-const truncatedPrefix = "[pg-backup-api: output truncated: the first "
 
 // readTail returns the last max bytes of a file, less any partial UTF-8
 // character at the cut, and how many bytes it left out.
