@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -39,8 +40,23 @@ type Runner struct {
 }
 
 // maxOutput caps the output kept in an output file; the tail is kept, since
-// Barman's verdict comes last.
-const maxOutput = 8 << 20
+// Barman's verdict comes last. A variable only so that tests can use a
+// small cap.
+var maxOutput int64 = 8 << 20
+
+// Test seams: each is called at a moment of the runner's work that a test
+// must act in deterministically (a race it must win or lose on purpose). All
+// are no-ops outside tests.
+var (
+	// beforeClaim runs between finding a queued operation and claiming it.
+	beforeClaim = func(server, id string) {}
+	// beforeUnlock runs after the queue was found empty, just before the
+	// runner lets go of its scope lock.
+	beforeUnlock = func(server string) {}
+	// barmanStarted runs once Barman's process has started, before its
+	// time limit starts counting.
+	barmanStarted = func(pid int) {}
+)
 
 // MarkerEnv is set in Barman's environment to the operation it runs for;
 // every process Barman starts inherits it, so stragglers of a lost or
@@ -73,6 +89,7 @@ func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 		}
 		// Let go, then look once more: an operation recorded while we held
 		// the lock was not given a runner of its own.
+		beforeUnlock(r.Server)
 		if err := ops.Unlock(lock); err != nil {
 			return err
 		}
@@ -121,7 +138,7 @@ func (r *Runner) finalizeLost() error {
 		}
 		killed := killMarked(r.marker(id))
 		err = r.Store.Finish(r.Server, op.ID, ops.Result{
-			Success: false, ExitCode: -1, Output: op.Output, Reason: ops.LostReason, EndReason: ops.PhaseLost,
+			Success: false, ExitCode: -1, Output: r.storedOutput(op.ID), Reason: ops.LostReason, EndReason: ops.PhaseLost,
 		})
 		if err != nil {
 			return err
@@ -169,6 +186,7 @@ func (e *stopped) Error() string { return e.reason }
 
 // execute runs Barman for one operation and records the result.
 func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
+	beforeClaim(r.Server, op.ID)
 	claim, err := r.Store.Claim(r.Server, op.ID)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
@@ -197,7 +215,7 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 			res.ExitCode, err = r.runBarman(ctx, op, argv)
 		}
 	}
-	out := readTail(r.Store.LogPath(r.Server, op.ID), maxOutput)
+	out := r.storedOutput(op.ID)
 	if err != nil {
 		res.Reason = err.Error()
 		var st *stopped
@@ -244,6 +262,7 @@ func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	barmanStarted(cmd.Process.Pid)
 
 	var deadline <-chan time.Time
 	if limit := r.Timeouts[op.Type]; limit > 0 {
@@ -312,21 +331,42 @@ func exitCode(err error) (int, error) {
 	return -1, err
 }
 
-func readTail(path string, max int64) string {
+// storedOutput is what an output file keeps of an operation's log: all of
+// it, or, past maxOutput, its tail under a line that says what was dropped.
+func (r *Runner) storedOutput(id string) string {
+	out, dropped := readTail(r.Store.LogPath(r.Server, id), maxOutput)
+	if dropped == 0 {
+		return out
+	}
+	return fmt.Sprintf("[pg-backup-api: output truncated: the first %d bytes of Barman's output were dropped; its last %d bytes follow]\n%s",
+		dropped, len(out), out)
+}
+
+// readTail returns the last max bytes of a file, less any partial UTF-8
+// character at the cut, and how many bytes it left out.
+func readTail(path string, max int64) (string, int64) {
 	f, err := os.Open(path)
 	if err != nil {
-		return ""
+		return "", 0
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return ""
+		return "", 0
 	}
+	var skip int64
 	if fi.Size() > max {
-		f.Seek(fi.Size()-max, io.SeekStart)
+		skip = fi.Size() - max
+		f.Seek(skip, io.SeekStart)
 	}
 	data, _ := io.ReadAll(f)
-	return string(data)
+	if skip > 0 {
+		for i := 0; i < utf8.UTFMax-1 && len(data) > 0 && !utf8.RuneStart(data[0]); i++ {
+			data = data[1:]
+			skip++
+		}
+	}
+	return string(data), skip
 }
 
 // BarmanArgs returns the argv that runs op, as the reference implementation's
