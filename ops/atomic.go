@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // File and directory modes of the store: operations carry connection strings
@@ -125,4 +126,29 @@ func WriteFileAtomicNoSync(dir, name string, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// MkdirAllDurable is os.MkdirAll whose new directories survive a power cut:
+// each directory it creates is fsynced into its parent, as a file's name is
+// after a rename. Directories that already exist cost one stat.
+func MkdirAllDurable(path string, perm os.FileMode) error {
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.IsDir() {
+			return &os.PathError{Op: "mkdir", Path: path, Err: syscall.ENOTDIR}
+		}
+		return nil
+	}
+	parent := filepath.Dir(path)
+	if parent != path {
+		if err := MkdirAllDurable(parent, perm); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(path, perm); err != nil {
+		if os.IsExist(err) {
+			return nil // made by another process meanwhile; it syncs it
+		}
+		return err
+	}
+	return syncDir(parent)
 }

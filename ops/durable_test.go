@@ -221,3 +221,40 @@ func TestStoreFailedFsyncRecordsNothing(t *testing.T) {
 		t.Errorf("jobs/ holds %v after a failed fsync; want nothing", entries)
 	}
 }
+
+// TestNewScopeDirectoriesAreDurable: the directories a first operation of a
+// scope creates are each fsynced into their parent, or a power cut could
+// take a whole new scope, acknowledged operations and all.
+func TestNewScopeDirectoriesAreDurable(t *testing.T) {
+	st := durableStore(t)
+	log := recordSyncs(t, nil)
+	if err := st.EnsureScope("db_server_two"); err != nil {
+		t.Fatal(err)
+	}
+	events := log.snapshot()
+	for _, dir := range []string{
+		st.ScopeDir("db_server_two"),
+		filepath.Join(st.ScopeDir("db_server_two"), "jobs"),
+		filepath.Join(st.ScopeDir("db_server_two"), "output"),
+		st.StateDir("db_server_two"),
+	} {
+		parent, name := filepath.Dir(dir), filepath.Base(dir)
+		found := false
+		for _, ev := range events {
+			if ev.dir && ev.path == parent && slices.Contains(ev.entries, name) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s was created but %s was not fsynced holding it; fsyncs: %+v", dir, parent, events)
+		}
+	}
+	// A second call finds them all and syncs nothing.
+	before := len(log.snapshot())
+	if err := st.EnsureScope("db_server_two"); err != nil {
+		t.Fatal(err)
+	}
+	if after := len(log.snapshot()); after != before {
+		t.Errorf("EnsureScope on existing directories fsynced %d times; want none", after-before)
+	}
+}

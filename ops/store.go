@@ -96,7 +96,7 @@ func (s *Store) EnsureScope(server string) error {
 	}
 	for _, d := range []string{"jobs", "output", StateDirName} {
 		p := filepath.Join(s.ScopeDir(server), d)
-		if err := os.MkdirAll(p, DirMode); err != nil {
+		if err := MkdirAllDurable(p, DirMode); err != nil {
 			return Errorf(EUNAVAILABLE, "cannot create %s: %v", p, err)
 		}
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
@@ -539,7 +539,7 @@ func (s *Store) Finish(server, id string, res Result) error {
 		return err
 	}
 	dir := filepath.Join(s.ScopeDir(server), "output")
-	if err := os.MkdirAll(dir, DirMode); err != nil {
+	if err := MkdirAllDurable(dir, DirMode); err != nil {
 		return err
 	}
 	return WriteFileAtomic(dir, id+".json", data)
