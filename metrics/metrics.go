@@ -81,7 +81,8 @@ type ServerCatalog struct {
 	// LastBackupSize is the size in bytes of that backup.
 	LastBackupSize int64
 	// RecoveryWindowStart is the earliest point the server can be recovered
-	// to (the begin time of its oldest DONE backup); zero when unknown.
+	// to: the end time of its oldest DONE backup, since a backup is
+	// consistent only once replayed to its end. Zero when unknown.
 	RecoveryWindowStart time.Time
 }
 
