@@ -1,0 +1,765 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const secret = "s3cret-shared"
+
+func exitCode(n int) *int { return &n }
+
+func testOp(id, status string) Operation {
+	return Operation{
+		ID: id, Server: "pg", Type: "recovery", Status: status, Phase: strings.ToLower(status),
+		Start:    time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC),
+		End:      time.Date(2025, 3, 1, 11, 30, 0, 0, time.UTC),
+		ExitCode: exitCode(0), RequestedBy: "token:ops",
+		Output: "Starting remote restore\nconninfo host=db password=hunter2 user=x\nRestore done\n",
+	}
+}
+
+func mustEvent(t *testing.T, op Operation) Event {
+	t.Helper()
+	ev, err := NewEvent(op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func newOutbox(t *testing.T) *Outbox {
+	t.Helper()
+	o, err := OpenOutbox(filepath.Join(t.TempDir(), "outbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// receiver is a webhook endpoint on loopback that checks signatures and
+// answers with the codes it is given, then 200.
+type receiver struct {
+	t        *testing.T
+	srv      *httptest.Server
+	mu       sync.Mutex
+	fail     []int          // codes to answer before succeeding
+	accepted map[string]int // idempotency key -> accepted deliveries
+	bodies   map[string][]byte
+	requests atomic.Int32
+	// intercept, when set, answers a request instead of serve when it
+	// returns true.
+	intercept func(http.ResponseWriter, *http.Request) bool
+}
+
+func newReceiver(t *testing.T, fail ...int) *receiver {
+	return newReceiverIntercept(t, nil, fail...)
+}
+
+func newReceiverIntercept(t *testing.T, intercept func(http.ResponseWriter, *http.Request) bool, fail ...int) *receiver {
+	r := &receiver{t: t, fail: fail, accepted: map[string]int{}, bodies: map[string][]byte{}, intercept: intercept}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.intercept != nil && r.intercept(w, req) {
+			return
+		}
+		r.serve(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	r.requests.Add(1)
+	body, _ := io.ReadAll(req.Body)
+	if req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/json" {
+		http.Error(w, "want a JSON POST", http.StatusBadRequest)
+		return
+	}
+	if !Verify(secret, body, req.Header.Get(HeaderSignature)) {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	key := req.Header.Get(HeaderIdempotency)
+	if key == "" || req.Header.Get(HeaderDelivery) != key {
+		http.Error(w, "no idempotency key", http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.fail) > 0 {
+		code := r.fail[0]
+		r.fail = r.fail[1:]
+		http.Error(w, "try later", code)
+		return
+	}
+	r.accepted[key]++
+	r.bodies[key] = body
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (r *receiver) count(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.accepted[key]
+}
+
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func dispatcher(o *Outbox, cfg Config, log io.Writer) *Dispatcher {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	return &Dispatcher{
+		Outbox: o, Config: cfg, Log: slog.New(slog.NewJSONHandler(log, nil)),
+		PollInterval: 20 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
+	}
+}
+
+func webhookConfig(url string) Config {
+	return Config{Webhooks: []Webhook{{URL: url, Secret: secret}}}
+}
+
+// runUntil runs d until cond holds or 10 s pass.
+func runUntil(t *testing.T, d *Dispatcher, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatal("condition not reached within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("Run returned %v, want context.Canceled", err)
+	}
+}
+
+func TestEventDocument(t *testing.T) {
+	ev := mustEvent(t, testOp("20250301T100000", "FAILED"))
+	body, err := ev.Body()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"schema_version": 1.0, "event": "failed", "operation_id": "20250301T100000", "scope": "server", "server": "pg",
+		"type": "recovery", "status": "FAILED", "phase": "failed", "start_time": "2025-03-01T10:00:00Z",
+		"end_time": "2025-03-01T11:30:00Z", "exit_code": 0.0, "requested_by": "token:ops",
+		"idempotency_key": Key("pg", "20250301T100000", "FAILED"), "output_truncated": false,
+	}
+	for k, v := range want {
+		if doc[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, doc[k], v)
+		}
+	}
+	excerpt := doc["output_excerpt"].(string)
+	if strings.Contains(excerpt, "hunter2") || !strings.Contains(excerpt, "password=****") || !strings.HasSuffix(excerpt, "Restore done") {
+		t.Errorf("excerpt not masked or not the tail: %q", excerpt)
+	}
+
+	inst := testOp("x1", "DONE")
+	inst.Server, inst.ExitCode, inst.Start = "", nil, time.Time{}
+	ev = mustEvent(t, inst)
+	body, _ = ev.Body()
+	if !bytes.Contains(body, []byte(`"scope":"instance"`)) || bytes.Contains(body, []byte(`"server"`)) ||
+		!bytes.Contains(body, []byte(`"exit_code":null`)) || !bytes.Contains(body, []byte(`"start_time":null`)) {
+		t.Errorf("instance event misencoded: %s", body)
+	}
+
+	for _, status := range []string{"IN_PROGRESS", ""} {
+		if _, err := NewEvent(testOp("x", status)); err == nil || !strings.Contains(err.Error(), "only DONE and FAILED") {
+			t.Errorf("status %q: err = %v, want a refusal", status, err)
+		}
+	}
+	if Key("pg", "1", "DONE") == Key("", "1", "DONE") || Key("pg", "1", "DONE") == Key("pg", "1", "FAILED") ||
+		Key("a", "bc", "DONE") == Key("ab", "c", "DONE") {
+		t.Error("distinct operation ends share an idempotency key")
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	var lines []string
+	for i := range 100 {
+		lines = append(lines, fmt.Sprintf("line %d", i))
+	}
+	got, cut := Excerpt(strings.Join(lines, "\n")+"\n", 3, 0)
+	if got != "line 97\nline 98\nline 99" || !cut {
+		t.Errorf("last 3 lines = %q, %v", got, cut)
+	}
+	got, cut = Excerpt("a\nb", 3, 0)
+	if got != "a\nb" || cut {
+		t.Errorf("short output = %q, %v; want it whole and not cut", got, cut)
+	}
+	got, cut = Excerpt(strings.Repeat("é", 100), 20, 51)
+	if !cut || len(got) > 51 || !strings.HasSuffix(got, "é") || strings.ContainsRune(got, '\uFFFD') {
+		t.Errorf("byte cap broke a character or did not cut: %q (%d bytes)", got, len(got))
+	}
+	// A password whose keyword would be cut away by the line limit is
+	// still masked: masking comes first.
+	got, _ = Excerpt("password='a\nb c' tail\nnext", 1, 0)
+	if strings.Contains(got, "b c") {
+		t.Errorf("cutting before masking leaked a password: %q", got)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	cfg := Config{
+		Webhooks: []Webhook{{URL: "https://hooks.example/x", Secret: "k"}},
+		Commands: []Command{{Argv: []string{"/bin/cat"}, Events: []string{"FAILED "}}},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+	if w := cfg.Webhooks[0]; len(w.Events) != 2 || w.Timeout.Duration != DefaultWebhookTimeout {
+		t.Errorf("defaults not filled: %+v", w)
+	}
+	if c := cfg.Commands[0]; len(c.Events) != 1 || c.Events[0] != "failed" || c.Timeout.Duration != DefaultCommandTimeout {
+		t.Errorf("command events/timeout not normalised: %+v", c)
+	}
+
+	bad := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Webhooks: []Webhook{{Secret: "k"}}}, "notify.webhooks[0].url: is empty"},
+		{Config{Webhooks: []Webhook{{URL: "ftp://x/y", Secret: "k"}}}, "must start with https:// or http://"},
+		{Config{Webhooks: []Webhook{{URL: "https:///path", Secret: "k"}}}, "has no host"},
+		{Config{Webhooks: []Webhook{{URL: "https://h/x"}}}, "notify.webhooks[0].secret is empty"},
+		{Config{Webhooks: []Webhook{{URL: "https://h/x", Secret: "k", Events: []string{"started"}}}}, `"started" is not an event`},
+		{Config{Webhooks: []Webhook{{URL: "https://h/x", Secret: "k", Timeout: Duration{-time.Second}}}}, "timeout: -1s is negative"},
+		{Config{Webhooks: []Webhook{{URL: "https://h/x", Secret: "k", Timeout: Duration{2 * time.Hour}}}}, "longer than an hour"},
+		{Config{Webhooks: []Webhook{{URL: "https://h/x", Secret: "k"}, {URL: "https://h/x", Secret: "j"}}}, "notify.webhooks[1].url repeats notify.webhooks[0].url"},
+		{Config{Commands: []Command{{}}}, "notify.commands[0].argv is empty"},
+		{Config{Commands: []Command{{Argv: []string{"mail", "-s", "x"}}}}, `argv[0] "mail" is not an absolute path`},
+		{Config{Commands: []Command{{Argv: []string{"/bin/true"}}, {Argv: []string{"/bin/true"}}}}, "notify.commands[1].argv repeats"},
+	}
+	for _, c := range bad {
+		err := c.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v, want it to say %q", c.cfg, err, c.want)
+		}
+	}
+	// Secrets in a URL never reach an error message.
+	err := (&Config{Webhooks: []Webhook{{URL: "ftp://user:pw@h/x?token=abc", Secret: "k"}}}).Validate()
+	if err == nil || strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), "abc") {
+		t.Errorf("error leaks URL credentials: %v", err)
+	}
+	var d Duration
+	if err := d.UnmarshalText([]byte("10 seconds")); err == nil || !strings.Contains(err.Error(), "not a duration") {
+		t.Errorf("bad duration: err = %v", err)
+	}
+}
+
+func TestEnqueueIsIdempotentAndDurable(t *testing.T) {
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "DONE"))
+	if ok, err := o.Enqueue(ev); !ok || err != nil {
+		t.Fatalf("first enqueue = %v, %v", ok, err)
+	}
+	if ok, err := o.Enqueue(ev); ok || err != nil {
+		t.Fatalf("second enqueue = %v, %v; want a no-op", ok, err)
+	}
+	// Another process (a new Outbox on the same directory) sees it.
+	o2, err := OpenOutbox(o.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs, errs := o2.Pending()
+	if len(errs) != 0 || len(envs) != 1 || envs[0].Key != ev.IdempotencyKey || envs[0].Name != "done" {
+		t.Fatalf("pending = %+v, %v", envs, errs)
+	}
+	want, _ := ev.Body()
+	if !bytes.Equal(envs[0].Event, want) {
+		t.Errorf("stored body differs from the event:\n%s\n%s", envs[0].Event, want)
+	}
+	entries, _ := os.ReadDir(filepath.Join(o.Dir(), pendingDir))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+	if fi, _ := os.Stat(filepath.Join(o.Dir(), pendingDir, ev.IdempotencyKey+".json")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("outbox file mode %v, want 0600: events carry Barman's output", fi.Mode().Perm())
+	}
+	// Once delivered, enqueueing it again does not start a second round.
+	if err := o.Finish(ev.IdempotencyKey); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := o.Enqueue(ev); ok || err != nil {
+		t.Fatalf("enqueue after delivery = %v, %v; want a no-op", ok, err)
+	}
+	if envs, _ := o.Pending(); len(envs) != 0 {
+		t.Errorf("delivered event pending again: %+v", envs)
+	}
+	if _, err := o.Enqueue(Event{OperationID: "x"}); err == nil || !strings.Contains(err.Error(), "idempotency key") {
+		t.Errorf("event without key: err = %v", err)
+	}
+}
+
+func TestPendingSetsAsideCorruptFiles(t *testing.T) {
+	o := newOutbox(t)
+	key := Key("pg", "1", "DONE")
+	path := filepath.Join(o.Dir(), pendingDir, key+".json")
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	envs, errs := o.Pending()
+	if len(envs) != 0 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "unreadable") {
+		t.Fatalf("pending = %v, %v", envs, errs)
+	}
+	if _, err := os.Stat(path + ".bad"); err != nil {
+		t.Errorf("corrupt file not set aside: %v", err)
+	}
+	if _, errs := o.Pending(); len(errs) != 0 {
+		t.Errorf("corrupt file reported again: %v", errs)
+	}
+}
+
+func TestWebhookSignatureVerifiable(t *testing.T) {
+	var got struct {
+		body []byte
+		hdr  http.Header
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.body, _ = io.ReadAll(r.Body)
+		got.hdr = r.Header.Clone()
+	}))
+	defer srv.Close()
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "DONE"))
+	o.Enqueue(ev)
+	d := dispatcher(o, webhookConfig(srv.URL+"/hook"), io.Discard)
+	d.DeliverPending(context.Background())
+
+	sig := got.hdr.Get(HeaderSignature)
+	if !strings.HasPrefix(sig, "sha256=") || len(sig) != len("sha256=")+64 {
+		t.Fatalf("signature header = %q", sig)
+	}
+	if !Verify(secret, got.body, sig) {
+		t.Error("receiver cannot verify the signature with the shared secret")
+	}
+	if Verify("other", got.body, sig) || Verify(secret, append(got.body, ' '), sig) {
+		t.Error("signature verifies with a wrong secret or a changed body")
+	}
+	if got.hdr.Get("Content-Type") != "application/json" || got.hdr.Get(HeaderIdempotency) != ev.IdempotencyKey ||
+		got.hdr.Get(HeaderDelivery) != ev.IdempotencyKey || got.hdr.Get(HeaderEvent) != "done" {
+		t.Errorf("headers = %v", got.hdr)
+	}
+	var doc Event
+	if err := json.Unmarshal(got.body, &doc); err != nil || doc.OperationID != "1" {
+		t.Errorf("body = %s (%v)", got.body, err)
+	}
+}
+
+func TestRetriesUntilAcceptedExactlyOnce(t *testing.T) {
+	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusServiceUnavailable)
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "FAILED"))
+	o.Enqueue(ev)
+	var log logBuf
+	d := dispatcher(o, webhookConfig(rcv.srv.URL), &log)
+	runUntil(t, d, func() bool { envs, _ := o.Pending(); return rcv.count(ev.IdempotencyKey) > 0 && len(envs) == 0 })
+	// A dispatcher running on must send nothing more.
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	d.Run(ctx)
+	if n := rcv.count(ev.IdempotencyKey); n != 1 {
+		t.Fatalf("receiver accepted %d deliveries, want exactly 1", n)
+	}
+	if n := rcv.requests.Load(); n != 3 {
+		t.Errorf("receiver got %d requests, want 3 (two failures, one success)", n)
+	}
+	if envs, _ := o.Pending(); len(envs) != 0 {
+		t.Errorf("event still pending after delivery: %+v", envs)
+	}
+	if _, err := os.Stat(filepath.Join(o.Dir(), deliveredDir, ev.IdempotencyKey+".json")); err != nil {
+		t.Errorf("delivered event not remembered: %v", err)
+	}
+	logs := log.String()
+	for _, want := range []string{`"msg":"notify: delivery failed"`, `"attempt":1`, `"attempt":2`, `500 Internal Server Error`, `"msg":"notify: delivered"`, `"attempt":3`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %s:\n%s", want, logs)
+		}
+	}
+}
+
+func TestRestartDeliversPendingAndNeverResendsAcknowledged(t *testing.T) {
+	o := newOutbox(t)
+	a := mustEvent(t, testOp("a", "DONE"))
+	b := mustEvent(t, testOp("b", "DONE"))
+	o.Enqueue(a)
+	time.Sleep(time.Millisecond) // b enqueued after a
+	o.Enqueue(b)
+
+	// The first dispatcher delivers a; b's receiver hangs until the
+	// dispatcher is stopped, as when serve is killed mid-delivery.
+	var first atomic.Bool
+	hang := make(chan struct{})
+	defer close(hang)
+	rcv := newReceiverIntercept(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get(HeaderIdempotency) != b.IdempotencyKey || first.Swap(true) {
+			return false
+		}
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+		return true
+	})
+	d1 := dispatcher(o, webhookConfig(rcv.srv.URL), io.Discard)
+	runUntil(t, d1, func() bool { return rcv.count(a.IdempotencyKey) == 1 && first.Load() })
+
+	// The stop came mid-pass: a's 2xx is on disk, b's delivery is not.
+	id := webhookID(rcv.srv.URL)
+	acked := map[string]bool{}
+	envs, _ := o.Pending()
+	for _, env := range envs {
+		acked[env.Key] = env.Targets[id].finished()
+	}
+	if len(envs) == 2 && (!acked[a.IdempotencyKey] || acked[b.IdempotencyKey]) || len(envs) == 1 && envs[0].Key != b.IdempotencyKey {
+		t.Fatalf("after the stop, acknowledged = %v; want a acknowledged (or finished) and b not", acked)
+	}
+
+	// A crash right after a 2xx was recorded but before the event was
+	// finished: the acknowledgement is on disk, so it is not sent again.
+	c := mustEvent(t, testOp("c", "DONE"))
+	o.Enqueue(c)
+	if _, err := o.Update(c.IdempotencyKey, id, func(s *TargetState) { now := time.Now(); s.Acked = &now }); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new dispatcher on a new Outbox value over the same directory, as a
+	// restarted serve would have.
+	o2, err := OpenOutbox(o.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2 := dispatcher(o2, webhookConfig(rcv.srv.URL), io.Discard)
+	runUntil(t, d2, func() bool {
+		envs, _ := o2.Pending()
+		return rcv.count(b.IdempotencyKey) == 1 && len(envs) == 0
+	})
+	if n := rcv.count(a.IdempotencyKey); n != 1 {
+		t.Errorf("acknowledged event a accepted %d times, want 1", n)
+	}
+	if n := rcv.count(c.IdempotencyKey); n != 0 {
+		t.Errorf("event c, acknowledged before the crash, was sent again (%d)", n)
+	}
+	if n := rcv.count(b.IdempotencyKey); n != 1 {
+		t.Errorf("pending event b accepted %d times, want 1", n)
+	}
+	// The runner enqueueing a again later (it crashed and retried) is a
+	// no-op.
+	if ok, _ := o2.Enqueue(a); ok {
+		t.Error("re-enqueue of a delivered event was accepted")
+	}
+}
+
+func TestEventsEnqueuedByAnotherProcessArePickedUp(t *testing.T) {
+	rcv := newReceiver(t)
+	o := newOutbox(t)
+	d := dispatcher(o, webhookConfig(rcv.srv.URL), io.Discard)
+	d.PollInterval = 50 * time.Millisecond
+	runner, _ := OpenOutbox(o.Dir()) // the runner's own handle
+	ev := mustEvent(t, testOp("late", "DONE"))
+	go func() {
+		time.Sleep(80 * time.Millisecond)
+		runner.Enqueue(ev)
+	}()
+	runUntil(t, d, func() bool { return rcv.count(ev.IdempotencyKey) == 1 })
+}
+
+func TestNotifyKicksRunBeforeThePoll(t *testing.T) {
+	rcv := newReceiver(t)
+	o := newOutbox(t)
+	d := dispatcher(o, webhookConfig(rcv.srv.URL), io.Discard)
+	d.PollInterval = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond) // Run is now waiting for its hour
+	ev := mustEvent(t, testOp("kick", "DONE"))
+	o.Enqueue(ev)
+	d.Notify()
+	deadline := time.Now().Add(5 * time.Second)
+	for rcv.count(ev.IdempotencyKey) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Notify did not wake Run")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+func TestEventsFilter(t *testing.T) {
+	onlyFailed := newReceiver(t)
+	both := newReceiver(t)
+	o := newOutbox(t)
+	done := mustEvent(t, testOp("1", "DONE"))
+	failed := mustEvent(t, testOp("2", "FAILED"))
+	o.Enqueue(done)
+	o.Enqueue(failed)
+	cfg := Config{Webhooks: []Webhook{
+		{URL: onlyFailed.srv.URL, Secret: secret, Events: []string{"failed"}},
+		{URL: both.srv.URL, Secret: secret},
+	}}
+	d := dispatcher(o, cfg, io.Discard)
+	d.DeliverPending(context.Background())
+	if onlyFailed.count(done.IdempotencyKey) != 0 || onlyFailed.count(failed.IdempotencyKey) != 1 {
+		t.Errorf("failed-only receiver got done=%d failed=%d", onlyFailed.count(done.IdempotencyKey), onlyFailed.count(failed.IdempotencyKey))
+	}
+	if both.count(done.IdempotencyKey) != 1 || both.count(failed.IdempotencyKey) != 1 {
+		t.Errorf("receiver of both got done=%d failed=%d", both.count(done.IdempotencyKey), both.count(failed.IdempotencyKey))
+	}
+	if envs, _ := o.Pending(); len(envs) != 0 {
+		t.Errorf("events left pending: %d", len(envs))
+	}
+}
+
+func TestWebhookTimeoutIsRetried(t *testing.T) {
+	hang := make(chan struct{})
+	defer close(hang)
+	var slow atomic.Bool
+	slow.Store(true)
+	rcv := newReceiverIntercept(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if !slow.Swap(false) {
+			return false
+		}
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+		return true
+	})
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "DONE"))
+	o.Enqueue(ev)
+	cfg := Config{Webhooks: []Webhook{{URL: rcv.srv.URL, Secret: secret, Timeout: Duration{200 * time.Millisecond}}}}
+	var log logBuf
+	d := dispatcher(o, cfg, &log)
+	start := time.Now()
+	d.DeliverPending(context.Background())
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("an attempt took %s despite a 200ms timeout", took)
+	}
+	if !strings.Contains(log.String(), "no answer within 200ms") {
+		t.Errorf("timeout not logged:\n%s", log.String())
+	}
+	runUntil(t, d, func() bool { return rcv.count(ev.IdempotencyKey) == 1 })
+}
+
+func TestUnreachableReceiverBacksOffAndGivesUp(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "DONE"))
+	o.Enqueue(ev)
+	var log logBuf
+	d := dispatcher(o, webhookConfig(url), &log)
+	now := time.Now()
+	d.now = func() time.Time { return now }
+	d.init()
+	next := d.DeliverPending(context.Background())
+	if next.IsZero() || !next.After(now) {
+		t.Fatalf("no retry scheduled after a network error: %v", next)
+	}
+	// Due later: a pass now does not try again.
+	d.DeliverPending(context.Background())
+	envs, _ := o.Pending()
+	if st := envs[0].Targets[webhookID(url)]; st == nil || st.Attempts != 1 || !strings.Contains(st.LastError, "cannot reach") {
+		t.Fatalf("state after one failure = %+v", st)
+	}
+	// Past GiveUpAfter from the first attempt, the next failure abandons it.
+	now = now.Add(d.GiveUpAfter + time.Minute)
+	d.DeliverPending(context.Background())
+	if envs, _ := o.Pending(); len(envs) != 0 {
+		t.Fatalf("abandoned event still pending")
+	}
+	if !strings.Contains(log.String(), "delivery abandoned") {
+		t.Errorf("abandon not logged:\n%s", log.String())
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	d := &Dispatcher{MinBackoff: time.Second, MaxBackoff: time.Minute}
+	d.init()
+	for attempt, lim := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 4: 8 * time.Second, 30: time.Minute} {
+		for range 50 {
+			w := d.backoff(attempt)
+			if w < lim/2 || w > lim {
+				t.Fatalf("backoff(%d) = %s, want within [%s, %s]", attempt, w, lim/2, lim)
+			}
+		}
+	}
+}
+
+func TestCommandGetsJSONOnStdin(t *testing.T) {
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "got.json")
+	envFile := filepath.Join(dir, "env")
+	script := writeScript(t, dir, "hook.sh", fmt.Sprintf("#!/bin/sh\ncat > %s\necho \"$PG_BACKUP_API_EVENT $PG_BACKUP_API_IDEMPOTENCY_KEY $1\" > %s\n", outFile, envFile))
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "FAILED"))
+	o.Enqueue(ev)
+	// The argument would run a command if a shell read it.
+	d := dispatcher(o, Config{Commands: []Command{{Argv: []string{script, "; touch " + filepath.Join(dir, "pwned")}}}}, io.Discard)
+	d.DeliverPending(context.Background())
+	got, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ev.Body()
+	if !bytes.Equal(got, want) {
+		t.Errorf("stdin = %s\nwant %s", got, want)
+	}
+	env, _ := os.ReadFile(envFile)
+	if string(env) != "failed "+ev.IdempotencyKey+" ; touch "+filepath.Join(dir, "pwned")+"\n" {
+		t.Errorf("environment/argv = %q", env)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+		t.Error("an argument was run by a shell")
+	}
+	if envs, _ := o.Pending(); len(envs) != 0 {
+		t.Errorf("event pending after exit 0")
+	}
+}
+
+func TestCommandFailureAndTimeoutAreRetried(t *testing.T) {
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "n")
+	// Fails with output on the first run, hangs on the second, succeeds on
+	// the third.
+	script := writeScript(t, dir, "flaky.sh", fmt.Sprintf(`#!/bin/sh
+cat >/dev/null
+n=$(cat %[1]s 2>/dev/null || echo 0); n=$((n+1)); echo $n > %[1]s
+case $n in
+1) echo "mail: relay refused password=topsecret" >&2; exit 3;;
+2) sleep 30;;
+esac
+exit 0
+`, counter))
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "FAILED"))
+	o.Enqueue(ev)
+	var log logBuf
+	d := dispatcher(o, Config{Commands: []Command{{Argv: []string{script}, Timeout: Duration{300 * time.Millisecond}}}}, &log)
+	start := time.Now()
+	runUntil(t, d, func() bool { envs, _ := o.Pending(); return len(envs) == 0 })
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s: the hanging run was not killed at its timeout", took)
+	}
+	n, _ := os.ReadFile(counter)
+	if strings.TrimSpace(string(n)) != "3" {
+		t.Errorf("command ran %s times, want 3", n)
+	}
+	logs := log.String()
+	for _, want := range []string{"exit status 3", "relay refused", "did not finish within 300ms and was killed", `"msg":"notify: delivered"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "topsecret") {
+		t.Error("a password in the command's output reached the log")
+	}
+}
+
+func TestOneDispatcherPerOutbox(t *testing.T) {
+	rcv := newReceiver(t)
+	o := newOutbox(t)
+	d1 := dispatcher(o, webhookConfig(rcv.srv.URL), io.Discard)
+	ctx1, stop1 := context.WithCancel(context.Background())
+	done1 := make(chan error, 1)
+	go func() { done1 <- d1.Run(ctx1) }()
+	time.Sleep(50 * time.Millisecond)
+
+	var log logBuf
+	d2 := dispatcher(o, webhookConfig(rcv.srv.URL), &log)
+	ctx2, stop2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() { done2 <- d2.Run(ctx2) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(log.String(), "another dispatcher") {
+		if time.Now().After(deadline) {
+			t.Fatal("second dispatcher did not wait for the first")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// When the first stops, the second takes over and delivers.
+	stop1()
+	<-done1
+	ev := mustEvent(t, testOp("1", "DONE"))
+	o.Enqueue(ev)
+	for rcv.count(ev.IdempotencyKey) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("second dispatcher never took over")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop2()
+	<-done2
+}
+
+func TestPrune(t *testing.T) {
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "DONE"))
+	o.Enqueue(ev)
+	o.Finish(ev.IdempotencyKey)
+	path := filepath.Join(o.Dir(), deliveredDir, ev.IdempotencyKey+".json")
+	o.Prune(time.Hour)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal("a fresh delivered event was pruned")
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(path, old, old)
+	o.Prune(time.Hour)
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("an old delivered event was kept")
+	}
+}
+
+func writeScript(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
