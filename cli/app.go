@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"strings"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
@@ -57,17 +58,8 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			"the same operations over the documented HTTP API.\n\n" + exitCodesHelp,
 		EnableBashCompletion: true,
 		Flags: []cli.Flag{
-			&cli.StringFlag{
-				Name:    "config",
-				Usage:   "our configuration `FILE` (TOML)",
-				EnvVars: []string{EnvConfig},
-				Value:   DefaultConfigPath,
-			},
-			&cli.StringFlag{
-				Name:    "barman-config",
-				Usage:   "Barman's configuration `FILE` (default: barman_config from the config file, else " + ops.DefaultBarmanConfig + ")",
-				EnvVars: []string{EnvBarmanConfig},
-			},
+			configFlag(),
+			barmanConfigFlag(),
 			// NO_COLOR is read by newPrinter, not as this flag's variable:
 			// it counts when set to anything (no-color.org), and urfave/cli
 			// would refuse every command for NO_COLOR=yes, not a boolean.
@@ -85,7 +77,6 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 				EnvVars: []string{EnvBarmanCommand},
 			},
 		},
-		Before: st.load,
 		Commands: []*cli.Command{
 			st.createCommand(),
 			st.listCommand(),
@@ -114,10 +105,84 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	app.Flags = append(app.Flags, remoteFlags()...)
+	app.Flags = append(app.Flags, outputFlag())
+	addGlobalFlags(app.Commands, "")
+	loadFirst(st, app.Commands)
 	return app
 }
 
-// load resolves the global settings once, before any command runs.
+// globalFlagsOf says which global flags each command takes as its own
+// (by command path), so that they may follow its name, as people type
+// them: `pg-backup-api list --url URL`. -o is each command's own already.
+func globalFlagsOf(path string) []cli.Flag {
+	switch path {
+	case "create", "create recovery", "create config-switch", "create config-update",
+		"list", "inspect", "cancel", "wait", "logs":
+		return storeFlags()
+	case "prune", "serve":
+		// prune refuses --url and --remote itself (it removes local files);
+		// serve is the server.
+		return []cli.Flag{configFlag(), barmanConfigFlag()}
+	case "status":
+		// status has its own --url: the server to check.
+		return []cli.Flag{configFlag()}
+	}
+	return nil
+}
+
+func addGlobalFlags(commands []*cli.Command, parent string) {
+	for _, cmd := range commands {
+		path := strings.TrimPrefix(parent+" "+cmd.Name, " ")
+		cmd.Flags = append(cmd.Flags, globalFlagsOf(path)...)
+		addGlobalFlags(cmd.Subcommands, path)
+	}
+}
+
+// configFlag and barmanConfigFlag are global flags that the commands using
+// them take too, so they can be typed before or after the command name.
+func configFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "config",
+		Usage:   "our configuration `FILE` (TOML)",
+		EnvVars: []string{EnvConfig},
+		Value:   DefaultConfigPath,
+	}
+}
+
+func barmanConfigFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "barman-config",
+		Usage:   "Barman's configuration `FILE` (default: barman_config from the config file, else " + ops.DefaultBarmanConfig + ")",
+		EnvVars: []string{EnvBarmanConfig},
+	}
+}
+
+// storeFlags are the global flags of a command that reads the local store
+// or, with --url or --remote, a server's.
+func storeFlags() []cli.Flag {
+	return append([]cli.Flag{configFlag(), barmanConfigFlag()}, remoteFlags()...)
+}
+
+// loadFirst makes every command resolve the settings before its action.
+// It cannot be the app's Before: that runs before the command's own flags
+// are parsed, and --config may come after the command name.
+func loadFirst(st *appState, commands []*cli.Command) {
+	for _, cmd := range commands {
+		if action := cmd.Action; action != nil {
+			cmd.Action = func(c *cli.Context) error {
+				if err := st.load(c); err != nil {
+					return err
+				}
+				return action(c)
+			}
+		}
+		loadFirst(st, cmd.Subcommands)
+	}
+}
+
+// load resolves the global settings before a command runs. c is the
+// command's context: a flag the command takes is read from it, any other
+// from the application's.
 func (st *appState) load(c *cli.Context) error {
 	path := c.String("config")
 	file, err := LoadFileConfig(path, c.IsSet("config"))

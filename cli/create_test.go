@@ -449,7 +449,6 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 		{"config-update changes file an object", []string{"create", "config-update", "--changes-file", payloads + "/changes-object.json"}, "", cli.ExitUsage, "array"},
 		{"config-update changes smuggling a key", []string{"create", "config-update", "--changes", okChanges + `, "note": "smuggled"`}, "", cli.ExitUsage, "not a valid JSON array"},
 		{"config-update changes smuggling a type", []string{"create", "config-update", "--changes", okChanges + `, "type": "recovery"`}, "", cli.ExitUsage, "not a valid JSON array"},
-		{"config-update changes empty", []string{"create", "config-update", "--changes", `[]`}, "", cli.ExitUsage, "must not be empty"},
 		{"config-update too many changes", []string{"create", "config-update", "--changes", manyChanges}, "", cli.ExitUsage, "at most 1000"},
 		{"config-update change not an object", []string{"create", "config-update", "--changes", `["archiver=on"]`}, "", cli.ExitUsage, "must be an object"},
 		{"config-update change without scope", []string{"create", "config-update", "--changes", `[{"server_name": "a", "archiver": "on"}]`}, "", cli.ExitUsage, `"scope"`},

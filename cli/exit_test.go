@@ -3,6 +3,8 @@ package cli_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,7 +47,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "create --wait, DONE", args: []string{"create", "config-update", "--changes", changes, "--wait"}, binary: true, wantCode: cli.ExitOK, wantMsg: []string{"DONE"}},
 
 		{
-			name: "damaged job file", args: []string{"inspect", "20261125T100000"}, wantCode: cli.ExitError, wantMsg: []string{"damaged job file"},
+			// Not an error either: it reads FAILED and says which file is damaged.
+			name: "damaged job file", args: []string{"inspect", "20261125T100000"}, wantCode: cli.ExitOK, wantOut: "Status:    FAILED\n",
 			setup: func(t *testing.T, e *env) []string {
 				writeFile(t, e.Home, "jobs/20261125T100000.json", `{"type": "config_update", "changes": [`, 0o644)
 				return nil
@@ -108,6 +111,25 @@ func TestExitCodes(t *testing.T) {
 				return nil
 			},
 		},
+		{
+			// As create says it: a mistyped barman_home must not read as an
+			// empty store, or a cron job alerting on FAILED falls silent.
+			name: "barman_home missing, list", args: []string{"list"}, wantCode: cli.ExitUnavailable, wantMsg: []string{"barman_home", "does not exist"},
+			setup: moveHome,
+		},
+		{name: "barman_home missing, inspect", args: []string{"inspect", "20261125T080805"}, wantCode: cli.ExitUnavailable, wantMsg: []string{"barman_home", "does not exist"}, setup: moveHome},
+		{
+			// An answer the API never gives is a fault, not a state to act on.
+			name: "server answers an unexpected status", wantCode: cli.ExitError, wantMsg: []string{"teapot"},
+			setup: func(t *testing.T, e *env) []string {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.WriteHeader(http.StatusTeapot)
+					w.Write([]byte(`{"error": "I am a teapot"}`))
+				}))
+				t.Cleanup(srv.Close)
+				return []string{"--url", srv.URL, "inspect", "-s", "db_server_two", "20261125T080805"}
+			},
+		},
 		{name: "status of nothing", args: []string{"status", "--url", "http://127.0.0.1:1"}, wantCode: cli.ExitUnavailable, wantMsg: []string{"no answer"}},
 
 		{name: "cancel an ended operation", args: []string{"cancel", "20261125T080805"}, wantCode: cli.ExitConflict, wantMsg: []string{"20261125T080805", "already ended DONE"}},
@@ -155,6 +177,9 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stdout does not contain %q:\n%s", tt.wantOut, r.Stdout)
 			}
 			if tt.name == "damaged output file" && !regexp.MustCompile(`\nReason: +the output file \S+ is damaged`).MatchString(r.Stdout) {
+				t.Errorf("inspect must show why the operation reads FAILED:\n%s", r.Stdout)
+			}
+			if tt.name == "damaged job file" && !regexp.MustCompile(`\nReason: +the job file \S+ is damaged`).MatchString(r.Stdout) {
 				t.Errorf("inspect must show why the operation reads FAILED:\n%s", r.Stdout)
 			}
 			if tt.wantCode == cli.ExitOK && r.Msg != "" && !tt.binary {
@@ -240,4 +265,12 @@ func TestExitCodeOfForeignErrors(t *testing.T) {
 	if code, msg := cli.ExitCode(nil); code != cli.ExitOK || msg != "" {
 		t.Errorf("nil: want 0 and no message, got %d %q", code, msg)
 	}
+}
+
+// moveHome makes e's barman_home disappear, as a typo in barman.conf would.
+func moveHome(t *testing.T, e *env) []string {
+	if err := os.Rename(e.Home, e.Home+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	return nil
 }

@@ -32,19 +32,19 @@ _pg_backup_api_sub() {
 # _pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 _pg_backup_api_valued() {
     case "$1:$2" in
-    ':--config'|':--barman-config'|':--barman-command'|':--url'|':--remote'|':-r'|':--token'|':--ca-cert'|':--client-cert'|':--client-key') return 0 ;;
-    'create:--payload'|'create:-p'|'create:--server'|'create:-s'|'create:--output'|'create:-o') return 0 ;;
-    'create recovery:--server'|'create recovery:-s'|'create recovery:--backup-id'|'create recovery:-b'|'create recovery:--remote-ssh-command'|'create recovery:--destination-directory'|'create recovery:-d'|'create recovery:--output'|'create recovery:-o') return 0 ;;
-    'create config-switch:--server'|'create config-switch:-s'|'create config-switch:--model-name'|'create config-switch:-m'|'create config-switch:--output'|'create config-switch:-o') return 0 ;;
-    'create config-update:--changes'|'create config-update:-c'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--output'|'create config-update:-o') return 0 ;;
-    'list:--server'|'list:-s'|'list:--type'|'list:-t'|'list:--status'|'list:--since'|'list:--limit'|'list:-n'|'list:--output'|'list:-o') return 0 ;;
-    'inspect:--server'|'inspect:-s'|'inspect:--output'|'inspect:-o') return 0 ;;
-    'cancel:--server'|'cancel:-s'|'cancel:--output'|'cancel:-o') return 0 ;;
-    'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o') return 0 ;;
-    'logs:--server'|'logs:-s') return 0 ;;
-    'prune:--older-than'|'prune:--server'|'prune:-s'|'prune:--output'|'prune:-o') return 0 ;;
-    'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes') return 0 ;;
-    'status:--port'|'status:--url'|'status:--timeout') return 0 ;;
+    ':--config'|':--barman-config'|':--barman-command'|':--url'|':--remote'|':-r'|':--token'|':--ca-cert'|':--client-cert'|':--client-key'|':--output'|':-o') return 0 ;;
+    'create:--payload'|'create:-p'|'create:--server'|'create:-s'|'create:--output'|'create:-o'|'create:--config'|'create:--barman-config'|'create:--url'|'create:--remote'|'create:-r'|'create:--token'|'create:--ca-cert'|'create:--client-cert'|'create:--client-key') return 0 ;;
+    'create recovery:--server'|'create recovery:-s'|'create recovery:--backup-id'|'create recovery:-b'|'create recovery:--remote-ssh-command'|'create recovery:--destination-directory'|'create recovery:-d'|'create recovery:--output'|'create recovery:-o'|'create recovery:--config'|'create recovery:--barman-config'|'create recovery:--url'|'create recovery:--remote'|'create recovery:-r'|'create recovery:--token'|'create recovery:--ca-cert'|'create recovery:--client-cert'|'create recovery:--client-key') return 0 ;;
+    'create config-switch:--server'|'create config-switch:-s'|'create config-switch:--model-name'|'create config-switch:-m'|'create config-switch:--output'|'create config-switch:-o'|'create config-switch:--config'|'create config-switch:--barman-config'|'create config-switch:--url'|'create config-switch:--remote'|'create config-switch:-r'|'create config-switch:--token'|'create config-switch:--ca-cert'|'create config-switch:--client-cert'|'create config-switch:--client-key') return 0 ;;
+    'create config-update:--changes'|'create config-update:-c'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--output'|'create config-update:-o'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--url'|'create config-update:--remote'|'create config-update:-r'|'create config-update:--token'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key') return 0 ;;
+    'list:--server'|'list:-s'|'list:--type'|'list:-t'|'list:--status'|'list:--since'|'list:--limit'|'list:-n'|'list:--output'|'list:-o'|'list:--config'|'list:--barman-config'|'list:--url'|'list:--remote'|'list:-r'|'list:--token'|'list:--ca-cert'|'list:--client-cert'|'list:--client-key') return 0 ;;
+    'inspect:--server'|'inspect:-s'|'inspect:--output'|'inspect:-o'|'inspect:--config'|'inspect:--barman-config'|'inspect:--url'|'inspect:--remote'|'inspect:-r'|'inspect:--token'|'inspect:--ca-cert'|'inspect:--client-cert'|'inspect:--client-key') return 0 ;;
+    'cancel:--server'|'cancel:-s'|'cancel:--output'|'cancel:-o'|'cancel:--config'|'cancel:--barman-config'|'cancel:--url'|'cancel:--remote'|'cancel:-r'|'cancel:--token'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key') return 0 ;;
+    'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o'|'wait:--config'|'wait:--barman-config'|'wait:--url'|'wait:--remote'|'wait:-r'|'wait:--token'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key') return 0 ;;
+    'logs:--server'|'logs:-s'|'logs:--config'|'logs:--barman-config'|'logs:--url'|'logs:--remote'|'logs:-r'|'logs:--token'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key') return 0 ;;
+    'prune:--older-than'|'prune:--server'|'prune:-s'|'prune:--output'|'prune:-o'|'prune:--config'|'prune:--barman-config') return 0 ;;
+    'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes'|'serve:--config'|'serve:--barman-config') return 0 ;;
+    'status:--port'|'status:--url'|'status:--timeout'|'status:--config') return 0 ;;
     'version:--output'|'version:-o') return 0 ;;
     esac
     return 1
@@ -57,48 +57,48 @@ _pg_backup_api_spec() {
     case $1 in
     '')
         cmds='create list ls inspect show cancel wait logs prune serve status token version help h'
-        opts='--config --barman-config --no-color --require-barman-user --barman-command --url --remote --token --ca-cert --client-cert --client-key --help --version'
+        opts='--config --barman-config --no-color --require-barman-user --barman-command --url --remote --token --ca-cert --client-cert --client-key --output --help --version'
         ;;
     'create')
         cmds='recovery config-switch config-update'
-        opts='--payload --server --wait --output --help'
+        opts='--payload --server --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create recovery')
-        opts='--server --backup-id --remote-ssh-command --destination-directory --wait --output --help'
+        opts='--server --backup-id --remote-ssh-command --destination-directory --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create config-switch')
-        opts='--server --model-name --reset --wait --output --help'
+        opts='--server --model-name --reset --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create config-update')
-        opts='--changes --changes-file --wait --output --help'
+        opts='--changes --changes-file --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'list')
-        opts='--server --instance --all --type --status --since --limit --output --help'
+        opts='--server --instance --all --type --status --since --limit --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'inspect')
-        opts='--server --instance --follow --output --help'
+        opts='--server --instance --follow --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         args=operations
         ;;
     'cancel')
-        opts='--server --instance --wait --output --help'
+        opts='--server --instance --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         args=operations
         ;;
     'wait')
-        opts='--server --instance --output --help'
+        opts='--server --instance --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         args=operations
         ;;
     'logs')
-        opts='--server --instance --follow --help'
+        opts='--server --instance --follow --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         args=operations
         ;;
     'prune')
-        opts='--older-than --dry-run --server --instance --output --help'
+        opts='--older-than --dry-run --server --instance --output --config --barman-config --help'
         ;;
     'serve')
-        opts='--listen --port --max-body-bytes --insecure --help'
+        opts='--listen --port --max-body-bytes --insecure --config --barman-config --help'
         ;;
     'status')
-        opts='--port --url --timeout --help'
+        opts='--port --url --timeout --config --help'
         ;;
     'token')
         cmds='create'
@@ -120,12 +120,12 @@ _pg_backup_api_spec() {
 # _pg_backup_api_value PATH OPTION: completes the value of OPTION into COMPREPLY.
 _pg_backup_api_value() {
     case "$1:$2" in
-    ':--config'|':--barman-config'|':--ca-cert'|':--client-cert'|':--client-key'|'create:--payload'|'create:-p'|'create config-update:--changes-file'|'create config-update:-f')
+    ':--config'|':--barman-config'|':--ca-cert'|':--client-cert'|':--client-key'|'create:--payload'|'create:-p'|'create:--config'|'create:--barman-config'|'create:--ca-cert'|'create:--client-cert'|'create:--client-key'|'create recovery:--config'|'create recovery:--barman-config'|'create recovery:--ca-cert'|'create recovery:--client-cert'|'create recovery:--client-key'|'create config-switch:--config'|'create config-switch:--barman-config'|'create config-switch:--ca-cert'|'create config-switch:--client-cert'|'create config-switch:--client-key'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key'|'list:--config'|'list:--barman-config'|'list:--ca-cert'|'list:--client-cert'|'list:--client-key'|'inspect:--config'|'inspect:--barman-config'|'inspect:--ca-cert'|'inspect:--client-cert'|'inspect:--client-key'|'cancel:--config'|'cancel:--barman-config'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key'|'wait:--config'|'wait:--barman-config'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key'|'logs:--config'|'logs:--barman-config'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key'|'prune:--config'|'prune:--barman-config'|'serve:--config'|'serve:--barman-config'|'status:--config')
         _pg_backup_api_files ;;
+    ':--output'|':-o'|'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'cancel:--output'|'cancel:-o'|'wait:--output'|'wait:-o'|'prune:--output'|'prune:-o'|'version:--output'|'version:-o')
+        _pg_backup_api_words 'table plain json' ;;
     'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'cancel:--server'|'cancel:-s'|'wait:--server'|'wait:-s'|'logs:--server'|'logs:-s'|'prune:--server'|'prune:-s')
         _pg_backup_api_dynamic servers ;;
-    'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'cancel:--output'|'cancel:-o'|'wait:--output'|'wait:-o'|'prune:--output'|'prune:-o'|'version:--output'|'version:-o')
-        _pg_backup_api_words 'table plain json' ;;
     'create config-switch:--model-name'|'create config-switch:-m')
         _pg_backup_api_dynamic models ;;
     esac
@@ -164,7 +164,7 @@ _pg_backup_api() {
             [[ $w == = ]] && continue
             if [[ -z $path ]]; then
                 case $valued in
-                --config|--barman-config|--barman-command|--url|--remote|-r|--token|--ca-cert|--client-cert|--client-key) globals+=("$valued" "$w") ;;
+                --config|--barman-config|--barman-command|--url|--remote|-r|--token|--ca-cert|--client-cert|--client-key|--output|-o) globals+=("$valued" "$w") ;;
                 esac
             fi
             valued=

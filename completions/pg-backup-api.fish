@@ -47,7 +47,7 @@ end
 # __pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 function __pg_backup_api_valued -a cmdpath opt
     switch "$cmdpath:$opt"
-        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'logs:--server' 'logs:-s' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'status:--port' 'status:--url' 'status:--timeout' 'version:--output' 'version:-o'
+        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' ':--output' ':-o' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create:--config' 'create:--barman-config' 'create:--url' 'create:--remote' 'create:-r' 'create:--token' 'create:--ca-cert' 'create:--client-cert' 'create:--client-key' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create recovery:--config' 'create recovery:--barman-config' 'create recovery:--url' 'create recovery:--remote' 'create recovery:-r' 'create recovery:--token' 'create recovery:--ca-cert' 'create recovery:--client-cert' 'create recovery:--client-key' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-switch:--config' 'create config-switch:--barman-config' 'create config-switch:--url' 'create config-switch:--remote' 'create config-switch:-r' 'create config-switch:--token' 'create config-switch:--ca-cert' 'create config-switch:--client-cert' 'create config-switch:--client-key' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'create config-update:--config' 'create config-update:--barman-config' 'create config-update:--url' 'create config-update:--remote' 'create config-update:-r' 'create config-update:--token' 'create config-update:--ca-cert' 'create config-update:--client-cert' 'create config-update:--client-key' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'list:--config' 'list:--barman-config' 'list:--url' 'list:--remote' 'list:-r' 'list:--token' 'list:--ca-cert' 'list:--client-cert' 'list:--client-key' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'inspect:--config' 'inspect:--barman-config' 'inspect:--url' 'inspect:--remote' 'inspect:-r' 'inspect:--token' 'inspect:--ca-cert' 'inspect:--client-cert' 'inspect:--client-key' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'cancel:--config' 'cancel:--barman-config' 'cancel:--url' 'cancel:--remote' 'cancel:-r' 'cancel:--token' 'cancel:--ca-cert' 'cancel:--client-cert' 'cancel:--client-key' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'wait:--config' 'wait:--barman-config' 'wait:--url' 'wait:--remote' 'wait:-r' 'wait:--token' 'wait:--ca-cert' 'wait:--client-cert' 'wait:--client-key' 'logs:--server' 'logs:-s' 'logs:--config' 'logs:--barman-config' 'logs:--url' 'logs:--remote' 'logs:-r' 'logs:--token' 'logs:--ca-cert' 'logs:--client-cert' 'logs:--client-key' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'prune:--config' 'prune:--barman-config' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'serve:--config' 'serve:--barman-config' 'status:--port' 'status:--url' 'status:--timeout' 'status:--config' 'version:--output' 'version:-o'
             return 0
     end
     return 1
@@ -97,9 +97,9 @@ function __pg_backup_api_dynamic -a kind
             continue
         end
         switch $tok
-            case '--config' '--barman-config' '--barman-command' '--url' '--remote' '-r' '--token' '--ca-cert' '--client-cert' '--client-key'
+            case '--config' '--barman-config' '--barman-command' '--url' '--remote' '-r' '--token' '--ca-cert' '--client-cert' '--client-key' '--output' '-o'
                 set valued $tok
-            case '--config=*' '--barman-config=*' '--barman-command=*' '--url=*' '--remote=*' '--token=*' '--ca-cert=*' '--client-cert=*' '--client-key=*'
+            case '--config=*' '--barman-config=*' '--barman-command=*' '--url=*' '--remote=*' '--token=*' '--ca-cert=*' '--client-cert=*' '--client-key=*' '--output=*'
                 set -a globals $tok
             case '-*'
                 continue
@@ -139,6 +139,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -l token -x -d 'bearer TOKE
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l client-key -r -F -d 'client key FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -s v -l version -d 'print the version'
 
@@ -150,6 +151,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s p -l payload -r -F
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'server NAME for server operations (recovery, config_switch)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s h -l help -d 'show help'
 
 # create recovery
@@ -159,6 +168,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l remote-ss
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s d -l destination-directory -x -d 'absolute DIR on the target host to restore into'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s h -l help -d 'show help'
 
 # create config-switch
@@ -167,6 +184,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s m -l
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l reset -d 'remove the server\'s active model'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s h -l help -d 'show help'
 
 # create config-update
@@ -174,6 +199,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s c -l
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s f -l changes-file -r -F -d 'read the changes from FILE, or - for standard input'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s h -l help -d 'show help'
 
 # list
@@ -185,6 +218,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l status -x -d 'only o
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l since -x -d 'only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s n -l limit -x -d 'at most N operations, the newest'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s h -l help -d 'show help'
 
 # inspect
@@ -192,6 +233,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s s -l server -x -a
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l instance -d 'look in instance operations only'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s f -l follow -d 'then stream Barman\'s output until the operation ends (like logs -f)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -a '(__pg_backup_api_dynamic operations)'
 
@@ -200,6 +249,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s s -l server -x -a 
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s w -l wait -d 'wait until the operation has ended'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -a '(__pg_backup_api_dynamic operations)'
 
@@ -207,6 +264,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -a '(__pg_backup_api_
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -a '(__pg_backup_api_dynamic operations)'
 
@@ -214,6 +279,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -a '(__pg_backup_api_dy
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s f -l follow -d 'stream the output as Barman writes it, until the operation ends'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -a '(__pg_backup_api_dynamic operations)'
 
@@ -223,6 +296,8 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -l dry-run -d 'list wh
 complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'only the operations of server NAME'
 complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -l instance -d 'only instance operations'
 complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s h -l help -d 'show help'
 
 # serve
@@ -230,12 +305,15 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s l -l listen -x -d '
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l port -x -d 'listen on 127.0.0.1:N, as the reference implementation\'s --port'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l max-body-bytes -x -d 'largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l insecure -d 'allow listening on a non-loopback address with no authentication (tokens or client_ca) configured'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s h -l help -d 'show help'
 
 # status
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l port -x -d 'check http://127.0.0.1:N'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l url -x -d 'check the server at URL (default http://127.0.0.1:7480)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l timeout -x -d 'give up after DURATION'
+complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l config -r -F -d 'our configuration FILE (TOML)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -s h -l help -d 'show help'
 
 # token

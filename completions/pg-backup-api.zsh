@@ -56,6 +56,7 @@ _pg-backup-api() {
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(- *)'{-h,--help}'[show help]' \
     '(- *)'{-v,--version}'[print the version]' \
     '(-)1: :_pg-backup-api_commands' \
@@ -64,7 +65,7 @@ _pg-backup-api() {
   args)
     local -a _pg_backup_api_globals
     local o
-    for o in --config --barman-config --barman-command --url --remote --token --ca-cert --client-cert --client-key; do
+    for o in --config --barman-config --barman-command --url --remote --token --ca-cert --client-cert --client-key --output; do
       (( ${+opt_args[$o]} )) && _pg_backup_api_globals+=($o ${opt_args[$o]})
     done
     curcontext=${curcontext%:*:*}:pg-backup-api-$words[1]:
@@ -105,6 +106,14 @@ _pg-backup-api_create() {
     '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch)]'':NAME:_pg-backup-api_servers' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
     '(-)1:: :_pg-backup-api_create_commands' \
     '(-)*:: :->args' && ret=0
@@ -129,6 +138,14 @@ _pg-backup-api_create_recovery() {
     '(--destination-directory -d)'{-d+,--destination-directory=}'[absolute DIR on the target host to restore into]'':DIR: ' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
 
@@ -139,6 +156,14 @@ _pg-backup-api_create_config-switch() {
     '(--reset)'--reset'[remove the server'\''s active model]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
 
@@ -148,6 +173,14 @@ _pg-backup-api_create_config-update() {
     '(--changes-file -f)'{-f+,--changes-file=}'[read the changes from FILE, or - for standard input]'':FILE:_files' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
 
@@ -161,6 +194,14 @@ _pg-backup-api_list() {
     '(--since)'--since='[only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)]'':AGE: ' \
     '(--limit -n)'{-n+,--limit=}'[at most N operations, the newest]'':N: ' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
 
@@ -170,6 +211,14 @@ _pg-backup-api_inspect() {
     '(--instance)'--instance'[look in instance operations only]' \
     '(--follow -f)'{-f,--follow}'[then stream Barman'\''s output until the operation ends (like logs -f)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
     '1: :_pg-backup-api_operations'
 }
@@ -180,6 +229,14 @@ _pg-backup-api_cancel() {
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--wait -w)'{-w,--wait}'[wait until the operation has ended]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
     '1: :_pg-backup-api_operations'
 }
@@ -189,6 +246,14 @@ _pg-backup-api_wait() {
     '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
     '1: :_pg-backup-api_operations'
 }
@@ -198,6 +263,14 @@ _pg-backup-api_logs() {
     '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--follow -f)'{-f,--follow}'[stream the output as Barman writes it, until the operation ends]' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
     '1: :_pg-backup-api_operations'
 }
@@ -209,6 +282,8 @@ _pg-backup-api_prune() {
     '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[only instance operations]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
 
@@ -218,6 +293,8 @@ _pg-backup-api_serve() {
     '(--port)'--port='[listen on 127.0.0.1:N, as the reference implementation'\''s --port]'':N: ' \
     '(--max-body-bytes)'--max-body-bytes='[largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)]'':BYTES: ' \
     '(--insecure)'--insecure'[allow listening on a non-loopback address with no authentication (tokens or client_ca) configured]' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
 
@@ -226,6 +303,7 @@ _pg-backup-api_status() {
     '(--port)'--port='[check http://127.0.0.1:N]'':N: ' \
     '(--url)'--url='[check the server at URL (default http://127.0.0.1:7480)]'':URL: ' \
     '(--timeout)'--timeout='[give up after DURATION]'':DURATION: ' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
 

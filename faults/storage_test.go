@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -325,14 +326,24 @@ func TestDamagedStoreFilesAreSkippedAndReported(t *testing.T) {
 			}
 		}
 		for _, d := range damaged {
-			// One damaged operation answers an error, quickly.
+			// One damaged operation answers quickly: FAILED with why (a
+			// dangling symlink is no file at all: 404), never a 500.
 			id := strings.TrimSuffix(d.name, ".json")
 			if !idPattern.MatchString(id) {
 				continue
 			}
 			code, hdr, body := httpDo(t, "GET", s.base+path+"/"+id, "")
-			if code < 400 || hdr.Get("Content-Type") != "application/json" {
-				t.Errorf("GET %s/%s: %d %s", path, id, code, body)
+			want := http.StatusOK
+			if d.kind == "dangling symlink" {
+				want = http.StatusNotFound
+			}
+			if code != want || hdr.Get("Content-Type") != "application/json" {
+				t.Errorf("GET %s/%s: %d %s, want %d", path, id, code, body, want)
+			}
+			if want == http.StatusOK {
+				if v := getDetail(t, s.base+path+"/"+id); v.Status != "FAILED" || !strings.Contains(v.Reason, "is damaged") {
+					t.Errorf("GET %s/%s?detail=true: %+v, want FAILED naming the damage", path, id, v)
+				}
 			}
 		}
 	}

@@ -31,7 +31,7 @@ type Auth struct {
 	// subjects (the certificate's full subject, as in "CN=ops,O=Example",
 	// or just its common name).
 	AllowedSubjects []string
-	// OpenStatus leaves GET /status open to all, for load balancers.
+	// OpenStatus leaves GET and HEAD /status open to all, for load balancers.
 	OpenStatus bool
 	// TrustedProxies are the addresses whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed.
@@ -96,7 +96,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 		id.Name = "token:" + name
 	}
 	r = withIdentity(r, id)
-	if !a.Enabled() || id.Name != "" || (a.OpenStatus && r.Method == http.MethodGet && r.URL.Path == "/status") {
+	if !a.Enabled() || id.Name != "" || (a.OpenStatus && (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/status") {
 		return r, true
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="pg-backup-api"`)

@@ -159,6 +159,8 @@ func TestAuthTokens(t *testing.T) {
 		{"status/closed", &httpd.Auth{Tokens: tokens, OpenStatus: false}, authRequest{method: "GET", path: "/status"}, 401, challenge, "", "anonymous"},
 		{"status/closed_with_token", &httpd.Auth{Tokens: tokens, OpenStatus: false}, authRequest{method: "GET", path: "/status", authz: bearer(ciSecret)}, 200, "", "", "token:ci"},
 		{"status/open_opens_only_status", &httpd.Auth{Tokens: tokens, OpenStatus: true}, authRequest{method: "GET", path: "/operations"}, 401, challenge, "", "anonymous"},
+		{"status/open_head", &httpd.Auth{Tokens: tokens, OpenStatus: true}, authRequest{method: "HEAD", path: "/status"}, 200, "", "", "anonymous"},
+		{"status/closed_head", &httpd.Auth{Tokens: tokens, OpenStatus: false}, authRequest{method: "HEAD", path: "/status"}, 401, challenge, "", "anonymous"},
 		{"status/open_opens_only_get", &httpd.Auth{Tokens: tokens, OpenStatus: true}, authRequest{method: "POST", path: "/status", body: validUpdate}, 401, challenge, "", "anonymous"},
 		{"status/open_opens_only_that_path", &httpd.Auth{Tokens: tokens, OpenStatus: true}, authRequest{method: "GET", path: "/status/"}, 401, challenge, "", "anonymous"},
 		{"status/open_not_diagnose", &httpd.Auth{Tokens: tokens, OpenStatus: true}, authRequest{method: "GET", path: "/diagnose"}, 401, challenge, "", "anonymous"},

@@ -452,17 +452,14 @@ func TestProcess(t *testing.T) {
 					t.Errorf("the corrupt file %s is listed", bad)
 				}
 			}
-			code, hdr, body = httpDo(t, client, "GET", srv.base+scope.path+"/"+bad, "")
-			var eb struct {
-				Error     string `json:"error"`
-				RequestID string `json:"request_id"`
+			// By ID it reads FAILED with the reason, never 500.
+			code, _, body = httpDo(t, client, "GET", srv.base+scope.path+"/"+bad+"?detail=true", "")
+			var op struct {
+				Status, Reason string
 			}
-			json.Unmarshal(body, &eb)
-			if code != 500 || eb.Error == "" || eb.RequestID == "" || eb.RequestID != hdr.Get("X-Request-Id") {
-				t.Errorf("GET of the corrupt operation: %d %s (X-Request-Id %s)", code, body, hdr.Get("X-Request-Id"))
-			}
-			if !strings.Contains(srv.log(), eb.RequestID) {
-				t.Errorf("the server log does not name request %s", eb.RequestID)
+			json.Unmarshal(body, &op)
+			if code != 200 || op.Status != "FAILED" || !strings.Contains(op.Reason, "is damaged") {
+				t.Errorf("GET of the corrupt operation: %d %s, want 200, FAILED and the reason", code, body)
 			}
 		}
 	})

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,8 +98,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(probe, r)
 	switch probe.code {
 	case http.StatusMethodNotAllowed:
-		allow := probe.header.Get("Allow")
+		allow := probe.header.Get("Allow") + ", OPTIONS"
 		w.Header().Set("Allow", allow)
+		if r.Method == http.MethodOptions {
+			// As the reference (Flask) answers: the methods, no body.
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		writeError(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
 	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		// The mux cleans paths such as //operations with a redirect.
@@ -251,8 +257,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, code, msg)
 }
 
+// statusBody is the reference's answer to GET /status byte for byte: a JSON
+// string and no newline. Clients compare the body with it.
+const statusBody = `"OK"`
+
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, "OK")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(statusBody)))
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, statusBody)
 }
 
 // wantDetail reports whether the caller asked for our extension fields.
@@ -384,9 +397,8 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 	server := r.PathValue("name")
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mediaType != "application/json" {
-		writeError(w, r, http.StatusBadRequest, fmt.Sprintf("content-type must be application/json, got %q", r.Header.Get("Content-Type")))
+	if !isJSON(r.Header.Get("Content-Type")) {
+		writeError(w, r, http.StatusBadRequest, fmt.Sprintf("content-type must be application/json (or application/<type>+json), got %q", r.Header.Get("Content-Type")))
 		return
 	}
 	body, err := readBody(w, r, s.MaxBodyBytes)
@@ -415,6 +427,22 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)
 	writeJSON(w, http.StatusAccepted, map[string]string{"operation_id": id})
+}
+
+// isJSON reports whether a Content-Type announces JSON the way the
+// reference (Flask's is_json) reads it: application/json, or any
+// application/<type>+json such as application/vnd.api+json, whatever the
+// parameters.
+func isJSON(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+		return false
+	}
+	if mediaType == "application/json" {
+		return true
+	}
+	sub, ok := strings.CutPrefix(mediaType, "application/")
+	return ok && len(sub) > len("+json") && strings.HasSuffix(sub, "+json")
 }
 
 // requester names who asked, for the operation's audit trail.

@@ -152,6 +152,11 @@ func (s *Store) snapshot(server string) (*scopeIndex, error) {
 	if err != nil {
 		return nil, Errorf(EUNAVAILABLE, "cannot list operations in %s: %v", outDir, err)
 	}
+	if !jobs.Exists {
+		if err := s.CheckHome(); err != nil {
+			return nil, err
+		}
+	}
 
 	s.mu.Lock()
 	cached := s.indexes[server]

@@ -298,9 +298,8 @@ func validateConfigUpdate(req *Request) error {
 	if !ok {
 		return Errorf(EINVALID, `config_update: "changes" must be an array, got %s`, TypeName(raw))
 	}
-	if len(changes) == 0 {
-		return Errorf(EINVALID, `config_update: "changes" must not be empty`)
-	}
+	// An empty array is accepted, as the reference accepts it: Barman is
+	// run, changes nothing and exits 0.
 	const maxChanges = 1000
 	if len(changes) > maxChanges {
 		return Errorf(EINVALID, `config_update: "changes" has %d entries; at most %d are accepted`, len(changes), maxChanges)

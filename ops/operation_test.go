@@ -129,7 +129,7 @@ func TestValidate(t *testing.T) {
 
 		// config_update.
 		{"config_update without changes", "", `{"type": "config_update"}`, EINVALID, `config_update needs "changes"`, ""},
-		{"config_update empty changes", "", `{"type": "config_update", "changes": []}`, EINVALID, `"changes" must not be empty`, ""},
+		{"config_update empty changes", "", `{"type": "config_update", "changes": []}`, "", "", ConfigUpdate}, // as the reference: Barman does nothing
 		{"config_update changes object", "", `{"type": "config_update", "changes": {"scope": "server"}}`, EINVALID, `"changes" must be an array, got an object`, ""},
 		{"config_update changes string", "", `{"type": "config_update", "changes": "[]"}`, EINVALID, `"changes" must be an array, got a string`, ""},
 		{"config_update changes null", "", `{"type": "config_update", "changes": null}`, EINVALID, `"changes" must be an array, got null`, ""},

@@ -53,6 +53,7 @@ func (s *Service) Store(cfg *BarmanConfig) *Store {
 	st, ok := s.stores[cfg.BarmanHome]
 	if !ok {
 		st = NewStore(cfg.BarmanHome)
+		st.ConfigPath = cfg.Path
 		s.stores[cfg.BarmanHome] = st
 	}
 	return st
@@ -67,8 +68,8 @@ func (s *Service) Create(server string, payload *Object, who Requester) (string,
 	}
 	// Without barman_home there is no catalog to check a backup against
 	// nor a store to record in: say that, not "backup not found".
-	if _, err := os.Stat(cfg.BarmanHome); err != nil {
-		return "", Errorf(EUNAVAILABLE, "barman_home %s (from %s) is not usable: %v", cfg.BarmanHome, cfg.Path, err)
+	if err := s.Store(cfg).CheckHome(); err != nil {
+		return "", err
 	}
 	req, err := Validate(cfg, server, payload)
 	if err != nil {
@@ -155,9 +156,15 @@ func (s *Service) ListAll(opts ListOptions) ([]*Operation, []Skipped, error) {
 		return nil, nil, err
 	}
 	store := s.Store(cfg)
+	scopes := store.Scopes(cfg.ServerNames())
+	if len(scopes) == 0 {
+		if err := store.CheckHome(); err != nil {
+			return nil, nil, err
+		}
+	}
 	var all []*Operation
 	var skipped []Skipped
-	for _, scope := range store.Scopes(cfg.ServerNames()) {
+	for _, scope := range scopes {
 		ops, sk, err := store.List(scope, opts)
 		if err != nil {
 			return nil, nil, err
@@ -292,6 +299,9 @@ func (s *Service) Prune(scopes []string, cutoff time.Time, dryRun bool) (map[str
 	store := s.Store(cfg)
 	if scopes == nil {
 		scopes = store.Scopes(cfg.ServerNames())
+	}
+	if err := store.CheckHome(); err != nil {
+		return nil, err
 	}
 	pruned := map[string][]string{}
 	for _, scope := range scopes {

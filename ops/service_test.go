@@ -2,10 +2,13 @@ package ops
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 )
 
 // recordingLauncher remembers each Kick.
@@ -180,10 +183,12 @@ func TestServiceReads(t *testing.T) {
 	_, err = svc.Find("20261125T080805")
 	wantError(t, err, EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); pass --server to choose")
 
-	// A damaged file in one scope is an error of Find, not a miss.
+	// A damaged file in one scope is found, and reads FAILED with why.
 	writeFile(t, filepath.Join(env.Home, "jobs", "20261125T000000.json"), `{`)
-	_, err = svc.Find("20261125T000000")
-	wantError(t, err, EINTERNAL, "damaged job file")
+	op, err = svc.Find("20261125T000000")
+	if err != nil || op.Status != StatusFailed || !strings.Contains(op.Reason, "job file "+filepath.Join(env.Home, "jobs", "20261125T000000.json")+" is damaged") {
+		t.Errorf("Find(damaged) = %+v, %v; want FAILED with a reason naming the file", op, err)
+	}
 
 	// ListAll passes the skipped files of every scope on.
 	writeFile(t, filepath.Join(env.Home, "db_server_two", "jobs", "junk.json"), `[]`)
@@ -199,4 +204,61 @@ func TestServiceReads(t *testing.T) {
 	if want := []string{"20261125T000000.json", "junk.json"}; !reflect.DeepEqual(paths, want) {
 		t.Errorf("skipped = %q, want %q", paths, want)
 	}
+}
+
+// TestServiceMissingHome: a barman_home that does not exist is an error of
+// every read, never an empty answer; one without jobs/ yet (a fresh
+// install) reads empty.
+func TestServiceMissingHome(t *testing.T) {
+	env := newBarmanEnv(t, "barman-3.17").withStore(t)
+	svc := &Service{BarmanConfigPath: env.Conf}
+	// Warm every cache first: the loss must be seen all the same.
+	if _, _, err := svc.ListAll(ListOptions{Status: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Get("db_server_two", "20261125T080805"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(env.Home, env.Home+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"barman_home " + env.Home + " (from " + env.Conf + ") does not exist", "check barman_home"}
+	reads := map[string]func() error{
+		"List":     func() error { _, _, err := svc.List("", ListOptions{}); return err },
+		"List srv": func() error { _, _, err := svc.List("db_server_two", ListOptions{Status: true}); return err },
+		"ListAll":  func() error { _, _, err := svc.ListAll(ListOptions{}); return err },
+		"ListMemo": func() error { _, err := svc.ListMemo("", func([]*Operation) []byte { return nil }); return err },
+		"Get":      func() error { _, err := svc.Get("db_server_two", "20261125T080805"); return err },
+		"Find":     func() error { _, err := svc.Find("20261125T080805"); return err },
+		"Cancel":   func() error { _, err := svc.Cancel("db_server_two", "20261125T080805", Requester{}); return err },
+		"Prune":    func() error { _, err := svc.Prune(nil, time.Now(), true); return err },
+		"Create": func() error {
+			p, _ := DecodeObject([]byte(`{"type": "config_update", "changes": []}`), DecodeOptions{})
+			_, err := svc.Create("", p, Requester{})
+			return err
+		},
+	}
+	for name, read := range reads {
+		t.Run(name, func(t *testing.T) { wantError(t, read(), EUNAVAILABLE, want...) })
+	}
+	if _, err := os.Stat(env.Home); err == nil {
+		t.Errorf("a read created the missing barman_home")
+	}
+
+	// A fresh install: barman_home, no jobs/ anywhere.
+	if err := os.Mkdir(env.Home, DirMode); err != nil {
+		t.Fatal(err)
+	}
+	svc = &Service{BarmanConfigPath: env.Conf}
+	if list, _, err := svc.ListAll(ListOptions{Status: true}); err != nil || len(list) != 0 {
+		t.Errorf("ListAll on a fresh install = %v, %v; want empty", list, err)
+	}
+	if list, _, err := svc.List("db_server_two", ListOptions{Status: true}); err != nil || len(list) != 0 {
+		t.Errorf("List on a fresh install = %v, %v; want empty", list, err)
+	}
+	_, err := svc.Get("", "20261125T080447")
+	wantError(t, err, ENOTFOUND)
+	_, err = svc.Find("20261125T080447")
+	wantError(t, err, ENOTFOUND)
+
 }

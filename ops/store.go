@@ -25,6 +25,8 @@ import (
 // directory, <scope>/.pg-backup-api/, which the reference never reads.
 type Store struct {
 	Home string
+	// ConfigPath is the Barman configuration that named Home, for messages.
+	ConfigPath string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
@@ -271,24 +273,73 @@ func (s *Store) Get(server, id string) (*Operation, error) {
 
 // read reads one operation from its files.
 func (s *Store) read(server, id string) (*Operation, error) {
-	job, err := ReadJSONFile(s.JobPath(server, id))
+	path := s.JobPath(server, id)
+	data, err := readStoreFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, Errorf(ENOTFOUND, "operation %s does not exist %s", id, s.scopeName(server))
+			return nil, s.notFound(server, id)
 		}
 		if os.IsPermission(err) {
 			return nil, Errorf(EUNAVAILABLE, "cannot read operation %s: %v", id, err)
 		}
-		return nil, Errorf(EINTERNAL, "operation %s has a damaged job file: %v", id, err)
+		return damagedJob(server, id, path, err), nil
+	}
+	job, err := DecodeObject(data, DecodeOptions{})
+	if err != nil {
+		return damagedJob(server, id, path, err), nil
 	}
 	op := operationFromJob(server, id, job)
 	if op.Type == "" {
-		return nil, Errorf(EINTERNAL, "operation %s: its job file has no operation_type; it is not an operation file", id)
+		return damagedJob(server, id, path, errors.New("it has no operation_type; it is not an operation file")), nil
 	}
 	if err := s.fillStatus(op); err != nil {
 		return nil, err
 	}
 	return op, nil
+}
+
+// notFound is the answer for an operation whose job file is not there:
+// not found, unless the whole store is missing.
+func (s *Store) notFound(server, id string) error {
+	if err := s.CheckHome(); err != nil {
+		return err
+	}
+	return Errorf(ENOTFOUND, "operation %s does not exist %s", id, s.scopeName(server))
+}
+
+// CheckHome fails when barman_home is missing or unusable. Reads call it
+// only when they find nothing, so that a mistyped barman_home is reported
+// instead of passing for an empty store (a monitor that alerts on failed
+// operations would otherwise fall silent), at no cost to reads that find
+// something. A barman_home without jobs/ yet is a fresh install: fine.
+func (s *Store) CheckHome() error {
+	fi, err := os.Stat(s.Home)
+	if err == nil && fi.IsDir() {
+		return nil
+	}
+	from := ""
+	if s.ConfigPath != "" {
+		from = " (from " + s.ConfigPath + ")"
+	}
+	var why string
+	switch {
+	case err == nil:
+		why = "is not a directory"
+	case errors.Is(err, fs.ErrNotExist):
+		why = "does not exist"
+	default:
+		why = fmt.Sprintf("cannot be read: %v", err)
+	}
+	return Errorf(EUNAVAILABLE, "barman_home %s%s %s, so no operation can be read or stored; check barman_home in the [barman] section of that file, the Barman configuration given with --barman-config or PG_BACKUP_API_BARMAN_CONF, and that the directory is mounted and readable by this user", s.Home, from, why)
+}
+
+// damagedJob is an operation whose job file cannot be read as one. It reads
+// FAILED with the reason, as an operation with a damaged output file does,
+// so that whoever asks for it by ID learns what is wrong instead of getting
+// a server error, and no runner ever picks it up.
+func damagedJob(server, id, path string, err error) *Operation {
+	return &Operation{ID: id, Server: server, Status: StatusFailed, Phase: PhaseFailed,
+		Reason: fmt.Sprintf("the job file %s is damaged (%v); so what was requested is unknown; move the file away once inspected", path, err)}
 }
 
 func (s *Store) scopeName(server string) string {

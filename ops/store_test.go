@@ -218,8 +218,10 @@ func TestStoreListSkipsBadFiles(t *testing.T) {
 		})
 	}
 
-	_, err := st.Get("", "20261125T090000")
-	wantError(t, err, EINTERNAL, "operation 20261125T090000 has a damaged job file")
+	// A damaged job file by ID: FAILED with the reason, never an error.
+	if op, err := st.Get("", "20261125T090000"); err != nil || op.Status != StatusFailed || op.Phase != PhaseFailed || !strings.Contains(op.Reason, "is damaged") {
+		t.Errorf("Get(damaged job) = %+v, %v; want FAILED with a reason naming the damage", op, err)
+	}
 	// A damaged output file: it ended, but how is unknown, so never DONE.
 	if op, err := st.Get("", "20261125T090006"); err != nil || op.Status != StatusFailed || !strings.Contains(op.Reason, "is damaged") {
 		t.Errorf("Get(damaged output) = %+v, %v; want FAILED with a reason naming the damage", op, err)
@@ -234,7 +236,7 @@ func TestStoreListSkipsBadFiles(t *testing.T) {
 		t.Errorf("List(pg) = %v, %v, %v; want empty", list, skipped, err)
 	}
 	writeFile(t, filepath.Join(home, "broken", "jobs"), "file")
-	_, _, err = st.List("broken", ListOptions{})
+	_, _, err := st.List("broken", ListOptions{})
 	wantError(t, err, EUNAVAILABLE, "cannot list operations in "+filepath.Join(home, "broken", "jobs"))
 }
 
