@@ -27,10 +27,21 @@ type configCache struct {
 const configRecheck = time.Second
 
 func (c *configCache) get(path string) (*BarmanConfig, error) {
+	return c.load(path, false)
+}
+
+// fresh is get without trusting a recent check: the stamps are looked at
+// now. Creating an operation needs it: a config_update that just ended DONE
+// may have added the model the next request names.
+func (c *configCache) fresh(path string) (*BarmanConfig, error) {
+	return c.load(path, true)
+}
+
+func (c *configCache) load(path string, recheck bool) (*BarmanConfig, error) {
 	c.mu.Lock()
 	cfg, stamps, readAt, samePath, checked := c.cfg, c.stamps, c.readAt, c.path == path, c.checked
 	c.mu.Unlock()
-	if cfg != nil && samePath && !checked.IsZero() && time.Since(checked) < configRecheck {
+	if !recheck && cfg != nil && samePath && !checked.IsZero() && time.Since(checked) < configRecheck {
 		return cfg, nil
 	}
 	if cfg != nil && samePath && unchanged(stamps, readAt) {

@@ -62,7 +62,7 @@ func (s *Service) Store(cfg *BarmanConfig) *Store {
 // Create validates payload for the scope of server ("" for the instance),
 // records it and makes sure a runner will pick it up.
 func (s *Service) Create(server string, payload *Object, who Requester) (string, error) {
-	cfg, err := s.Config()
+	cfg, err := s.config.fresh(s.BarmanConfigPath)
 	if err != nil {
 		return "", err
 	}

@@ -260,5 +260,36 @@ func TestServiceMissingHome(t *testing.T) {
 	wantError(t, err, ENOTFOUND)
 	_, err = svc.Find("20261125T080447")
 	wantError(t, err, ENOTFOUND)
+}
 
+// TestServiceCreateSeesNewModelAtOnce: a config_update that just ended may
+// have written the model the next request names into .barman.auto.conf;
+// Create must not answer from a configuration checked under a second ago.
+func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
+	env := newBarmanEnv(t, "barman-3.17").withStore(t)
+	// Old enough that the cache trusts the files between checks.
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(filepath.Dir(env.Conf), func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
+	svc := &Service{BarmanConfigPath: env.Conf, Version: "test"}
+	for i := 0; i < 2; i++ { // the second read marks the configuration checked
+		if _, err := svc.Config(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, _ := svc.Config()
+	server, err := cfg.Server("db_server_two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auto := filepath.Join(cfg.BarmanHome, ".barman.auto.conf")
+	writeFile(t, auto, readFileOrEmpty(auto)+"\n[e2e-new-model]\nmodel = on\ncluster = "+server.Cluster+"\n")
+	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "model_name": "e2e-new-model"}`), Requester{Name: "test"})
+	if err != nil || id == "" {
+		t.Fatalf("config_switch to a model added just now: id %q, err %v", id, err)
+	}
+}
+
+func readFileOrEmpty(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
 }
