@@ -469,3 +469,51 @@ func TestBarmanConfigLookups(t *testing.T) {
 	_, err = empty.Server("pg")
 	wantError(t, err, ENOTFOUND, `server "pg" is not in /x.conf (known: none)`)
 }
+
+// TestLoadBarmanConfigActiveModel: the model named in
+// <backup_directory>/.active-model.auto overrides the server's options when
+// it exists and shares the server's cluster, as Barman's _apply_models does.
+func TestLoadBarmanConfigActiveModel(t *testing.T) {
+	conf, home, _ := confCase{main: mainConf + `[pg]
+cluster = c
+conninfo = host=server
+description = 'server'
+[other]
+cluster = c
+conninfo = host=other
+[lost]
+conninfo = host=lost
+[m]
+model = true
+cluster = c
+conninfo = "host=model"
+description = None
+[wrong]
+model = on
+cluster = elsewhere
+conninfo = host=wrong
+`}.write(t)
+	writeFile(t, filepath.Join(home, "pg", activeModelFile), "  m\n")
+	writeFile(t, filepath.Join(home, "other", activeModelFile), "wrong")
+	writeFile(t, filepath.Join(home, "lost", activeModelFile), "gone\n")
+	cfg, err := LoadBarmanConfig(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := cfg.Servers["pg"]
+	if pg.ActiveModel != "m" || !reflect.DeepEqual(pg.Values, map[string]string{"conninfo": "host=model", "description": "server"}) || pg.Problem != "" {
+		t.Errorf("pg = %+v; want model m applied over conninfo only", pg)
+	}
+	other := cfg.Servers["other"]
+	if other.ActiveModel != "" || other.Values["conninfo"] != "host=other" || !strings.Contains(other.Problem, `cluster "elsewhere"`) {
+		t.Errorf("other = %+v; want the model of another cluster not applied, and said", other)
+	}
+	lost := cfg.Servers["lost"]
+	if lost.ActiveModel != "" || !strings.Contains(lost.Problem, `model "gone"`) || !strings.Contains(lost.Problem, "does not exist") {
+		t.Errorf("lost = %+v; want the missing model reported", lost)
+	}
+	want := []string{filepath.Join(home, "pg", activeModelFile), filepath.Join(home, "other", activeModelFile), filepath.Join(home, "lost", activeModelFile)}
+	if !reflect.DeepEqual(cfg.ActiveModelFiles, want) {
+		t.Errorf("ActiveModelFiles = %q, want %q", cfg.ActiveModelFiles, want)
+	}
+}
