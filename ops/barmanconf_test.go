@@ -60,7 +60,9 @@ func TestLoadBarmanConfigFixtures(t *testing.T) {
 			}
 			gotServers := map[string]BarmanServer{}
 			for name, s := range cfg.Servers {
-				gotServers[name] = *s
+				c := *s
+				c.Values = nil
+				gotServers[name] = c
 			}
 			for name, s := range tc.servers {
 				s.BackupDirectory = filepath.Join(env.Home, s.BackupDirectory)
@@ -71,7 +73,9 @@ func TestLoadBarmanConfigFixtures(t *testing.T) {
 			}
 			gotModels := map[string]BarmanModel{}
 			for name, m := range cfg.Models {
-				gotModels[name] = *m
+				c := *m
+				c.Values = nil
+				gotModels[name] = c
 			}
 			if !reflect.DeepEqual(gotModels, tc.models) {
 				t.Errorf("Models = %+v, want %+v", gotModels, tc.models)
@@ -94,7 +98,7 @@ func TestLoadBarmanConfigAutoConf(t *testing.T) {
 	env := newBarmanEnv(t, "barman-3.17")
 	auto := filepath.Join(env.Home, ".barman.auto.conf")
 	writeFile(t, auto, `[db_server_two]
-backup_directory = /srv/backups/%(name)s
+backup_directory = /srv/backups/db_server_two
 cluster = renamed
 
 [new-server]
@@ -127,7 +131,7 @@ cluster = renamed
 			t.Errorf("Server(%s): %v", name, err)
 			continue
 		}
-		if *s != w {
+		if s.Name != w.Name || s.Cluster != w.Cluster || s.BackupDirectory != w.BackupDirectory {
 			t.Errorf("Server(%s) = %+v, want %+v", name, *s, w)
 		}
 	}
@@ -195,22 +199,37 @@ func TestLoadBarmanConfigSynthetic(t *testing.T) {
 			servers: map[string]srv{"pg": {"pg", "@HOME@/pg"}},
 		},
 		{
-			name:    "name and barman_home interpolation",
-			conf:    confCase{main: mainConf + "[pg]\nbackup_directory = %(barman_home)s/custom/%(name)s\ncluster = c-%(name)s\n"},
-			servers: map[string]srv{"pg": {"c-pg", "@HOME@/custom/pg"}},
+			name:    "interpolation from the section and from the file's [DEFAULT]; quotes stripped after it",
+			conf:    confCase{main: "[DEFAULT]\nroot = /r\n" + mainConf + "[pg]\nsub = custom\nbackup_directory = \"%(root)s/%(sub)s\"\ncluster = 'c-%(sub)s'\n"},
+			servers: map[string]srv{"pg": {"c-custom", "/r/custom"}},
 		},
 		{
-			name:    "double percent is a literal percent",
-			conf:    confCase{main: mainConf + "[pg]\nbackup_directory = /b/100%%/%(name)s\n"},
-			servers: map[string]srv{"pg": {"pg", "/b/100%/pg"}},
-		},
-		{
-			name: "DEFAULT applies to every section",
-			conf: confCase{main: "[DEFAULT]\nbackup_directory = /dflt/%(name)s\ncluster = shared\n" + mainConf + "[a]\n[b]\ncluster = own\n"},
+			name: "a [DEFAULT] value reaches every section of its file",
+			conf: confCase{main: "[DEFAULT]\ncluster = shared\n" + mainConf + "[a]\nbackup_directory = /dflt/a\n[b]\ncluster = own\nbackup_directory = /dflt/b\n"},
 			servers: map[string]srv{
 				"a": {"shared", "/dflt/a"},
 				"b": {"own", "/dflt/b"},
 			},
+		},
+		{
+			name:    "a [DEFAULT] of barman.conf does not reach barman.d",
+			conf:    confCase{main: "[DEFAULT]\ncluster = shared\n" + mainConf, extra: map[string]string{"pg.conf": "[pg]\nconninfo = x\n"}},
+			servers: map[string]srv{"pg": {"pg", "@HOME@/pg"}},
+		},
+		{
+			name:    "a section or key given twice merges, the later winning",
+			conf:    confCase{main: mainConf + "[pg]\ncluster = a\nbackup_directory = /one\n[other]\n[pg]\ncluster = b\n"},
+			servers: map[string]srv{"pg": {"b", "/one"}, "other": {"other", "@HOME@/other"}},
+		},
+		{
+			name:    "None and empty: no cluster; a blank line inside a continued value",
+			conf:    confCase{main: mainConf + "[pg]\ncluster = None\nconninfo = host=a\n\n  user=b\n[q]\ncluster =\n"},
+			servers: map[string]srv{"pg": {"", "@HOME@/pg"}, "q": {"", "@HOME@/q"}},
+		},
+		{
+			name:    "a directory named *.conf and hidden files in barman.d are skipped",
+			conf:    confCase{main: mainConf, extra: map[string]string{"dir.conf/inner": "x", ".hidden.conf": "garbage", "pg.conf": "[pg]\n"}},
+			servers: map[string]srv{"pg": {"pg", "@HOME@/pg"}},
 		},
 		{
 			name: "keys are case-insensitive; continuation lines are read",
@@ -220,7 +239,7 @@ func TestLoadBarmanConfigSynthetic(t *testing.T) {
 			},
 		},
 		{
-			name: "model flag spellings; a model without cluster is skipped",
+			name: "model flag spellings",
 			conf: confCase{main: mainConf + `[pg]
 [m1]
 model = true
@@ -236,8 +255,6 @@ model = 1
 cluster = pg
 [not-model]
 model = false
-[broken-model]
-model = true
 `},
 			servers: map[string]srv{"pg": {"pg", "@HOME@/pg"}, "not-model": {"not-model", "@HOME@/not-model"}},
 			models:  map[string]string{"m1": "pg", "m2": "pg", "m3": "pg", "m4": "pg"},
@@ -315,20 +332,23 @@ model = true
 	}
 }
 
+// Barman expands "~" in configuration_files_directory but not in
+// barman_home, so neither do we.
 func TestLoadBarmanConfigHomeTilde(t *testing.T) {
 	fake := t.TempDir()
 	t.Setenv("HOME", fake)
+	writeFile(t, filepath.Join(fake, "d", "pg.conf"), "[pg]\n")
 	conf := filepath.Join(t.TempDir(), "barman.conf")
-	writeFile(t, conf, "[barman]\nbarman_home = ~/bh\n[pg]\n")
+	writeFile(t, conf, "[barman]\nbarman_home = ~/bh\nconfiguration_files_directory = ~/d\n")
 	cfg, err := LoadBarmanConfig(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.Join(fake, "bh"); cfg.BarmanHome != want {
-		t.Errorf("BarmanHome = %q, want %q", cfg.BarmanHome, want)
+	if cfg.BarmanHome != "~/bh" {
+		t.Errorf("BarmanHome = %q, want ~/bh as written", cfg.BarmanHome)
 	}
-	if want := filepath.Join(fake, "bh", "pg"); cfg.Servers["pg"].BackupDirectory != want {
-		t.Errorf("backup directory = %q, want %q", cfg.Servers["pg"].BackupDirectory, want)
+	if s, err := cfg.Server("pg"); err != nil || s.BackupDirectory != "~/bh/pg" {
+		t.Errorf("Server(pg) = %+v, %v; want backup directory ~/bh/pg from %s", s, err, filepath.Join(fake, "d"))
 	}
 }
 
@@ -343,21 +363,29 @@ func TestLoadBarmanConfigErrors(t *testing.T) {
 		{"no [barman] section", confCase{main: "[pg]\nconninfo = x\n"}, []string{"@CONF@ has no [barman] section"}},
 		{"no barman_home", confCase{main: "[barman]\nbarman_user = barman\n"}, []string{"@CONF@: [barman] has no barman_home"}},
 		{"empty barman_home", confCase{main: "[barman]\nbarman_home =\n"}, []string{"has no barman_home"}},
-		{"duplicate section in barman.conf", confCase{main: mainConf + "[pg]\n[pg]\n"}, []string{"@CONF@:5:", "section [pg] appears twice"}},
-		{"duplicate section in barman.d", confCase{main: mainConf, extra: map[string]string{"pg.conf": "[pg]\na = 1\n[pg]\n"}},
-			[]string{"@DIR@/pg.conf:3:", "section [pg] appears twice"}},
-		{"duplicate key", confCase{main: mainConf + "[pg]\ncluster = a\ncluster = b\n"}, []string{"@CONF@:6:", `key "cluster" appears twice in [pg]`}},
 		{"key outside section", confCase{main: "barman_home = /x\n" + mainConf}, []string{"@CONF@:1:", "comes before any [section] header"}},
 		{"key outside section in barman.d", confCase{main: mainConf, extra: map[string]string{"x.conf": "cluster = a\n"}},
 			[]string{"@DIR@/x.conf:1:", "comes before any [section]"}},
 		{"bad interpolation in a server", confCase{main: mainConf + "[pg]\nbackup_directory = /x/%(name\n"},
-			[]string{"@CONF@:5:", "[pg] backup_directory", "bad interpolation syntax"}},
+			[]string{"@CONF@:5:", "[pg] backup_directory", "bad interpolation reference"}},
 		{"bad interpolation in barman.d", confCase{main: mainConf, extra: map[string]string{"pg.conf": "[pg]\n\ncluster = 5%\n"}},
 			[]string{"@DIR@/pg.conf:3:", "[pg] cluster", "'%' must be followed"}},
 		{"interpolation loop", confCase{main: mainConf + "[pg]\nbackup_directory = %(a)s\na = %(b)s\nb = %(a)s\n"},
 			[]string{"@CONF@:5:", "nested more than 10 deep"}},
-		{"bad interpolation in DEFAULT names the DEFAULT line", confCase{main: "[DEFAULT]\ncluster = %(nope)s\n" + mainConf + "[pg]\n"},
-			[]string{"@CONF@:2:", "[pg] cluster", "%(nope)s, which is not set"}},
+		{"bad interpolation in DEFAULT names the DEFAULT line", confCase{main: mainConf + "[pg]\n[DEFAULT]\ncluster = %(nope)s\n"},
+			[]string{"@CONF@:6:", "cluster refers to %(nope)s, which is not set"}},
+		{"a name reference is not set for Barman section reading", confCase{main: mainConf + "[pg]\nbackup_directory = /b/%(name)s\n"},
+			[]string{"@CONF@:5:", "[pg] backup_directory refers to %(name)s"}},
+		{"a barman_home reference is not set in a server section", confCase{main: mainConf + "[pg]\nbackup_directory = %(barman_home)s/x\n"},
+			[]string{"@CONF@:5:", "[pg] backup_directory refers to %(barman_home)s"}},
+		{"a double percent leaves a lone percent when files merge", confCase{main: mainConf + "[pg]\ndescription = 100%%\n"},
+			[]string{"@CONF@:5:", "lone '%'"}},
+		{"a model without cluster", confCase{main: mainConf + "[m]\nmodel = true\n"}, []string{"model [m] has no cluster"}},
+		{"a quoted model flag", confCase{main: mainConf + "[m]\nmodel = \"true\"\ncluster = c\n"}, []string{"@CONF@:5:", "not a boolean"}},
+		{"backup_directory None", confCase{main: mainConf + "[pg]\nbackup_directory = None\n"}, []string{"@CONF@:5:", "backup_directory is empty or None"}},
+		{"a server named all", confCase{main: mainConf + "[all]\n"}, []string{"[all] is reserved"}},
+		{"barman.d changes [barman]", confCase{main: mainConf, extra: map[string]string{"x.conf": "[barman]\nlog_level = DEBUG\n"}},
+			[]string{"@DIR@/x.conf changes the [barman] section"}},
 		{"unset reference", confCase{main: mainConf + "[pg]\ncluster = %(nothing)s\n"},
 			[]string{"@CONF@:5:", "%(nothing)s, which is not set"}},
 		{"bad interpolation in barman_home", confCase{main: "[barman]\nbarman_home = /x/%(oops)s\n"},
@@ -367,12 +395,7 @@ func TestLoadBarmanConfigErrors(t *testing.T) {
 		{"bad interpolation in a model", confCase{main: mainConf + "[m]\nmodel = %(x\n"},
 			[]string{"@CONF@:5:", "[m] model"}},
 		{"syntax error in .barman.auto.conf", confCase{main: mainConf, auto: "[pg]\noops\n"},
-			[]string{"@HOME@/.barman.auto.conf:2:", "expected \"key = value\""}},
-		{"unreadable *.conf in barman.d", confCase{main: mainConf, extra: map[string]string{"dir.conf/inner": "x"}},
-			[]string{"cannot read Barman configuration file", "@DIR@/dir.conf"}},
-		// .barman.auto.conf is a directory: a read error, not "absent".
-		{".barman.auto.conf that is not a file", confCase{main: mainConf, extra: map[string]string{"../home/.barman.auto.conf/x": ""}},
-			[]string{"cannot read Barman configuration file", "@HOME@/.barman.auto.conf"}},
+			[]string{"@HOME@/.barman.auto.conf:2:", "is neither a [section] header"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -445,4 +468,52 @@ func TestBarmanConfigLookups(t *testing.T) {
 	empty := &BarmanConfig{Path: "/x.conf"}
 	_, err = empty.Server("pg")
 	wantError(t, err, ENOTFOUND, `server "pg" is not in /x.conf (known: none)`)
+}
+
+// TestLoadBarmanConfigActiveModel: the model named in
+// <backup_directory>/.active-model.auto overrides the server's options when
+// it exists and shares the server's cluster, as Barman's _apply_models does.
+func TestLoadBarmanConfigActiveModel(t *testing.T) {
+	conf, home, _ := confCase{main: mainConf + `[pg]
+cluster = c
+conninfo = host=server
+description = 'server'
+[other]
+cluster = c
+conninfo = host=other
+[lost]
+conninfo = host=lost
+[m]
+model = true
+cluster = c
+conninfo = "host=model"
+description = None
+[wrong]
+model = on
+cluster = elsewhere
+conninfo = host=wrong
+`}.write(t)
+	writeFile(t, filepath.Join(home, "pg", activeModelFile), "  m\n")
+	writeFile(t, filepath.Join(home, "other", activeModelFile), "wrong")
+	writeFile(t, filepath.Join(home, "lost", activeModelFile), "gone\n")
+	cfg, err := LoadBarmanConfig(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := cfg.Servers["pg"]
+	if pg.ActiveModel != "m" || !reflect.DeepEqual(pg.Values, map[string]string{"conninfo": "host=model", "description": "server"}) || pg.Problem != "" {
+		t.Errorf("pg = %+v; want model m applied over conninfo only", pg)
+	}
+	other := cfg.Servers["other"]
+	if other.ActiveModel != "" || other.Values["conninfo"] != "host=other" || !strings.Contains(other.Problem, `cluster "elsewhere"`) {
+		t.Errorf("other = %+v; want the model of another cluster not applied, and said", other)
+	}
+	lost := cfg.Servers["lost"]
+	if lost.ActiveModel != "" || !strings.Contains(lost.Problem, `model "gone"`) || !strings.Contains(lost.Problem, "does not exist") {
+		t.Errorf("lost = %+v; want the missing model reported", lost)
+	}
+	want := []string{filepath.Join(home, "pg", activeModelFile), filepath.Join(home, "other", activeModelFile), filepath.Join(home, "lost", activeModelFile)}
+	if !reflect.DeepEqual(cfg.ActiveModelFiles, want) {
+		t.Errorf("ActiveModelFiles = %q, want %q", cfg.ActiveModelFiles, want)
+	}
 }

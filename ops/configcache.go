@@ -69,6 +69,7 @@ func (c *configCache) load(path string, recheck bool) (*BarmanConfig, error) {
 func watched(cfg *BarmanConfig) []string {
 	paths := append([]string{}, cfg.Files...)
 	paths = append(paths, filepath.Join(cfg.BarmanHome, barmanAutoConf))
+	paths = append(paths, cfg.ActiveModelFiles...)
 	if cfg.IncludeDir != "" {
 		paths = append(paths, cfg.IncludeDir)
 	}

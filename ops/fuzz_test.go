@@ -269,7 +269,7 @@ func FuzzLoadBarmanConfig(f *testing.F) {
 			t.Fatalf("configuration %+v", cfg)
 		}
 		for name, s := range cfg.Servers {
-			if s.Name != name || s.Cluster == "" || s.BackupDirectory == "" || name == "barman" {
+			if s.Name != name || s.BackupDirectory == "" || name == "barman" {
 				t.Fatalf("server %q: %+v", name, s)
 			}
 			if _, isModel := cfg.Models[name]; isModel {

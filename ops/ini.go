@@ -1,204 +1,264 @@
 package ops
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
-// iniFile is a parsed INI document with Python configparser semantics, the
-// reader Barman itself uses: keys are case-insensitive, "=" or ":" separate a
-// key from its value, whole-line "#" and ";" comments, indented lines continue
-// the previous value, and a [DEFAULT] section supplies every other section.
+// iniDoc is one file read the way Python's configparser.ConfigParser
+// (strict=False, the defaults otherwise) reads it, which is what Barman uses:
+// keys are lower-cased, "=" or ":" separate a key from its value, a line whose
+// stripped text starts with "#" or ";" is a comment, a line indented deeper
+// than its option line continues the value (blank lines inside are kept,
+// trailing ones dropped), a section or key given twice merges with the later
+// one winning, and [DEFAULT] is kept apart from the sections.
 //
 // We parse by hand rather than through a general INI library because the
 // libraries differ from configparser exactly where Barman configurations rely
-// on it (continuation lines, "%(name)s" interpolation, DEFAULT lookup).
-type iniFile struct {
-	sections map[string]map[string]string
+// on it.
+type iniDoc struct {
+	file     string
+	sections map[string]*iniSection
 	order    []string
-	// where records the "file:line" that set each section+"\x00"+key, so
-	// interpolation errors can point at the line to fix.
-	where map[string]string
+	defaults *iniSection
+}
+
+type iniSection struct {
+	values map[string]string
+	keys   []string       // first-set order, as configparser's dicts keep it
+	line   map[string]int // the line that last set each key
+}
+
+func newIniSection() *iniSection {
+	return &iniSection{values: map[string]string{}, line: map[string]int{}}
+}
+
+func (s *iniSection) set(key, value string, line int) {
+	if _, ok := s.values[key]; !ok {
+		s.keys = append(s.keys, key)
+	}
+	s.values[key] = value
+	s.line[key] = line
 }
 
 const iniDefaultSection = "DEFAULT"
 
-func newIniFile() *iniFile {
-	return &iniFile{sections: map[string]map[string]string{}, where: map[string]string{}}
+// pyStrip is Python's str.strip(): Unicode whitespace plus the separator
+// controls Python also counts as whitespace.
+func pyStrip(s string) string {
+	return strings.TrimFunc(s, isPySpace)
 }
 
-// parse merges one file into f, the way configparser.read() does: a later
-// file overrides keys of an earlier one; a section or key repeated within one
-// file is an error.
-func (f *iniFile) parse(data []byte, filename string) error {
-	seenSections := map[string]bool{}
-	seenKeys := map[string]bool{}
-	var section map[string]string
-	var sectionName, lastKey string
-	lastIndent := -1
+func isPySpace(r rune) bool {
+	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
+}
 
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	lineNo := 0
-	for sc.Scan() {
-		lineNo++
-		raw := strings.TrimRight(sc.Text(), "\r")
-		if lineNo == 1 {
-			raw = strings.TrimPrefix(raw, "\ufeff")
+// splitPyLines splits like Python's text mode with universal newlines:
+// "\n", "\r\n" and a lone "\r" all end a line.
+func splitPyLines(data string) []string {
+	data = strings.ReplaceAll(data, "\r\n", "\n")
+	data = strings.ReplaceAll(data, "\r", "\n")
+	lines := strings.Split(data, "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// parseIni reads one file. Like configparser it refuses a line before any
+// section header at once, and otherwise reports the first line that is
+// neither a section header, an option nor a continuation.
+func parseIni(data []byte, file string) (*iniDoc, error) {
+	doc := &iniDoc{file: file, sections: map[string]*iniSection{}, defaults: newIniSection()}
+	if strings.ContainsRune(string(data), 0) {
+		return nil, fmt.Errorf("%s: NUL byte in configuration; Barman cannot read it either", file)
+	}
+	type pending struct {
+		sect  *iniSection
+		key   string
+		parts []string
+	}
+	var cur *iniSection
+	var opt *pending
+	var all []*pending
+	var firstBad error
+	indentLevel := 0
+	flush := func() {
+		if opt != nil {
+			all = append(all, opt)
 		}
-		if strings.ContainsRune(raw, 0) {
-			return fmt.Errorf("%s:%d: NUL byte in configuration", filename, lineNo)
-		}
-		trimmed := strings.TrimSpace(raw)
-		indent := len(raw) - len(strings.TrimLeft(raw, " \t"))
-		if trimmed == "" {
-			lastKey = ""
+		opt = nil
+	}
+	for i, line := range splitPyLines(string(data)) {
+		lineNo := i + 1
+		stripped := pyStrip(line)
+		if strings.HasPrefix(stripped, "#") || strings.HasPrefix(stripped, ";") {
+			// A comment neither ends a value nor adds a line to it.
 			continue
 		}
-		if strings.HasPrefix(trimmed, "#") || strings.HasPrefix(trimmed, ";") {
+		if stripped == "" {
+			if opt != nil {
+				opt.parts = append(opt.parts, "")
+			}
 			continue
 		}
-		if lastKey != "" && indent > lastIndent && section != nil {
-			section[lastKey] = section[lastKey] + "\n" + trimmed
+		indent := len(line) - len(strings.TrimLeftFunc(line, isPySpace))
+		if cur != nil && opt != nil && indent > indentLevel {
+			opt.parts = append(opt.parts, stripped)
 			continue
 		}
-		if strings.HasPrefix(trimmed, "[") {
-			end := strings.Index(trimmed, "]")
-			if end < 0 {
-				return fmt.Errorf("%s:%d: section header %q has no closing ']'", filename, lineNo, trimmed)
+		indentLevel = indent
+		if name, ok := sectionHeader(stripped); ok {
+			flush()
+			switch {
+			case name == iniDefaultSection:
+				cur = doc.defaults
+			case doc.sections[name] != nil:
+				cur = doc.sections[name]
+			default:
+				cur = newIniSection()
+				doc.sections[name] = cur
+				doc.order = append(doc.order, name)
 			}
-			sectionName = trimmed[1:end]
-			if sectionName == "" {
-				return fmt.Errorf("%s:%d: empty section name", filename, lineNo)
-			}
-			if seenSections[sectionName] {
-				return fmt.Errorf("%s:%d: section [%s] appears twice in this file", filename, lineNo, sectionName)
-			}
-			seenSections[sectionName] = true
-			if _, ok := f.sections[sectionName]; !ok {
-				f.sections[sectionName] = map[string]string{}
-				if sectionName != iniDefaultSection {
-					f.order = append(f.order, sectionName)
-				}
-			}
-			section = f.sections[sectionName]
-			lastKey = ""
 			continue
 		}
-		if section == nil {
-			return fmt.Errorf("%s:%d: %q comes before any [section] header", filename, lineNo, trimmed)
+		if cur == nil {
+			return nil, fmt.Errorf("%s:%d: %q comes before any [section] header", file, lineNo, stripped)
 		}
-		sep := strings.IndexAny(trimmed, "=:")
-		if sep <= 0 {
-			return fmt.Errorf("%s:%d: expected \"key = value\" in [%s], got %q", filename, lineNo, sectionName, trimmed)
+		sep := strings.IndexAny(stripped, "=:")
+		if sep < 0 || pyStrip(stripped[:sep]) == "" {
+			// configparser keeps reading and raises at the end; we report
+			// the first such line.
+			if firstBad == nil {
+				firstBad = fmt.Errorf("%s:%d: %q is neither a [section] header, a \"key = value\" option nor an indented continuation", file, lineNo, stripped)
+			}
+			flush()
+			continue
 		}
-		key := strings.ToLower(strings.TrimSpace(trimmed[:sep]))
-		if seenKeys[sectionName+"\x00"+key] {
-			return fmt.Errorf("%s:%d: key %q appears twice in [%s]", filename, lineNo, key, sectionName)
-		}
-		seenKeys[sectionName+"\x00"+key] = true
-		section[key] = strings.TrimSpace(trimmed[sep+1:])
-		f.where[sectionName+"\x00"+key] = fmt.Sprintf("%s:%d", filename, lineNo)
-		lastKey, lastIndent = key, indent
+		flush()
+		key := strings.ToLower(strings.TrimRightFunc(stripped[:sep], isPySpace))
+		opt = &pending{sect: cur, key: key, parts: []string{pyStrip(stripped[sep+1:])}}
+		cur.set(key, "", lineNo)
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", filename, err)
+	flush()
+	if firstBad != nil {
+		return nil, firstBad
 	}
-	return nil
+	// A later assignment of the same key replaced the earlier one; only the
+	// last pending value of each key counts, which is the last in "all".
+	for _, p := range all {
+		p.sect.values[p.key] = strings.TrimRightFunc(strings.Join(p.parts, "\n"), isPySpace)
+	}
+	return doc, nil
 }
 
-// has reports whether section exists (DEFAULT does not count).
-func (f *iniFile) has(section string) bool {
-	_, ok := f.sections[section]
-	return ok && section != iniDefaultSection
-}
-
-// raw returns the uninterpolated value of key in section, falling back to
-// DEFAULT, as configparser does.
-func (f *iniFile) raw(section, key string) (string, bool) {
-	if v, ok := f.sections[section][key]; ok {
-		return v, true
+// sectionHeader matches configparser's SECTCRE, r"\[(?P<header>.+)\]" applied
+// with re.match: anchored at the start only, greedy up to the last "]".
+func sectionHeader(s string) (string, bool) {
+	if !strings.HasPrefix(s, "[") {
+		return "", false
 	}
-	v, ok := f.sections[iniDefaultSection][key]
-	return v, ok
+	end := strings.LastIndex(s, "]")
+	if end < 2 {
+		return "", false
+	}
+	name := s[1:end]
+	if strings.ContainsAny(name, "\n") {
+		return "", false
+	}
+	return name, true
 }
 
-// get returns the interpolated value of key in section. vars are extra values
-// that "%(name)s" references may use when the section does not define them
-// (Barman passes the server's name this way).
-func (f *iniFile) get(section, key string, vars map[string]string) (string, bool, error) {
-	v, ok := f.raw(section, key)
-	if !ok {
-		if dv, ok := vars[key]; ok {
-			v = dv
-		} else {
-			return "", false, nil
+// location is "file:line" of key in section of doc, or just the file.
+func (doc *iniDoc) location(section, key string) string {
+	s := doc.sections[section]
+	if section == iniDefaultSection {
+		s = doc.defaults
+	}
+	if s != nil {
+		if n, ok := s.line[key]; ok {
+			return fmt.Sprintf("%s:%d", doc.file, n)
 		}
 	}
-	out, err := f.interpolate(section, key, v, vars, 1)
-	if err != nil {
-		if loc := f.location(section, key); loc != "" {
-			err = fmt.Errorf("%s: %w", loc, err)
-		}
+	if n, ok := doc.defaults.line[key]; ok {
+		return fmt.Sprintf("%s:%d", doc.file, n)
 	}
-	return out, true, err
-}
-
-// location returns the "file:line" that set key for section, following the
-// same DEFAULT fallback as raw, or "" when no file set it.
-func (f *iniFile) location(section, key string) string {
-	if _, ok := f.sections[section][key]; ok {
-		return f.where[section+"\x00"+key]
-	}
-	return f.where[iniDefaultSection+"\x00"+key]
+	return doc.file
 }
 
 // maxInterpolationDepth matches configparser's MAX_INTERPOLATION_DEPTH.
 const maxInterpolationDepth = 10
 
-func (f *iniFile) interpolate(section, key, value string, vars map[string]string, depth int) (string, error) {
-	if depth > maxInterpolationDepth {
-		return "", fmt.Errorf("[%s] %s: interpolation nested more than %d deep (a reference loop?)", section, key, maxInterpolationDepth)
-	}
-	if !strings.Contains(value, "%") {
-		return value, nil
-	}
+// interpolate expands value as configparser's BasicInterpolation does:
+// "%%" is "%", "%(name)s" is the value of name as lookup finds it (names are
+// lower-cased), anything else after "%" is an error.
+func interpolate(key, value string, lookup func(string) (string, bool)) (string, error) {
 	var b strings.Builder
-	for i := 0; i < len(value); i++ {
-		c := value[i]
-		if c != '%' {
-			b.WriteByte(c)
-			continue
-		}
-		if i+1 < len(value) && value[i+1] == '%' {
-			b.WriteByte('%')
-			i++
-			continue
-		}
-		if i+1 < len(value) && value[i+1] == '(' {
-			end := strings.Index(value[i:], ")s")
-			if end < 0 {
-				return "", fmt.Errorf("[%s] %s: bad interpolation syntax in %q", section, key, value)
-			}
-			ref := strings.ToLower(value[i+2 : i+end])
-			rv, ok := f.raw(section, ref)
-			if !ok {
-				rv, ok = vars[ref]
-			}
-			if !ok {
-				return "", fmt.Errorf("[%s] %s: %q refers to %%(%s)s, which is not set", section, key, value, ref)
-			}
-			sub, err := f.interpolate(section, ref, rv, vars, depth+1)
-			if err != nil {
-				return "", err
-			}
-			b.WriteString(sub)
-			i += end + 1
-			continue
-		}
-		return "", fmt.Errorf("[%s] %s: '%%' must be followed by '%%' or '(' in %q", section, key, value)
+	if err := interpolateSome(key, value, lookup, &b, 1); err != nil {
+		return "", err
 	}
 	return b.String(), nil
+}
+
+func interpolateSome(key, rest string, lookup func(string) (string, bool), b *strings.Builder, depth int) error {
+	if depth > maxInterpolationDepth {
+		return fmt.Errorf("%s: interpolation nested more than %d deep (a reference loop?)", key, maxInterpolationDepth)
+	}
+	for rest != "" {
+		p := strings.IndexByte(rest, '%')
+		if p < 0 {
+			b.WriteString(rest)
+			return nil
+		}
+		b.WriteString(rest[:p])
+		rest = rest[p:]
+		switch {
+		case strings.HasPrefix(rest, "%%"):
+			b.WriteByte('%')
+			rest = rest[2:]
+		case strings.HasPrefix(rest, "%("):
+			end := strings.IndexByte(rest, ')')
+			if end <= 2 || !strings.HasPrefix(rest[end:], ")s") {
+				return fmt.Errorf("%s: bad interpolation reference %q (write %%(name)s, or %%%% for a literal %%)", key, rest)
+			}
+			ref := strings.ToLower(rest[2:end])
+			rest = rest[end+2:]
+			v, ok := lookup(ref)
+			if !ok {
+				return fmt.Errorf("%s refers to %%(%s)s, which is not set in this section or [DEFAULT]", key, ref)
+			}
+			if strings.Contains(v, "%") {
+				if err := interpolateSome(key, v, lookup, b, depth+1); err != nil {
+					return err
+				}
+			} else {
+				b.WriteString(v)
+			}
+		default:
+			return fmt.Errorf("%s: '%%' must be followed by '%%' or '(' in %q (write %%%% for a literal %%)", key, rest)
+		}
+	}
+	return nil
+}
+
+// checkSettable is configparser's BasicInterpolation.before_set: a value
+// stored back into a parser may hold only "%%" and "%(name)s".
+func checkSettable(key, value string) error {
+	rest := strings.ReplaceAll(value, "%%", "")
+	for {
+		i := strings.Index(rest, "%(")
+		if i < 0 {
+			break
+		}
+		end := strings.IndexByte(rest[i:], ')')
+		if end <= 2 || !strings.HasPrefix(rest[i+end:], ")s") {
+			break
+		}
+		rest = rest[:i] + rest[i+end+2:]
+	}
+	if p := strings.IndexByte(rest, '%'); p >= 0 {
+		return fmt.Errorf("%s = %q keeps a lone '%%' after interpolation, which Barman 3.10+ refuses when it merges files (write %%%%%%%% for a literal %%)", key, value)
+	}
+	return nil
 }

@@ -293,3 +293,52 @@ func readFileOrEmpty(path string) string {
 	data, _ := os.ReadFile(path)
 	return string(data)
 }
+
+// TestServiceQuotedPaths: Barman strips one pair of quotes from
+// barman_home and configuration_files_directory, so a configuration that
+// quotes them must find the same store, servers and backups as one that
+// does not — for create, list and what serve uses (Service).
+func TestServiceQuotedPaths(t *testing.T) {
+	for _, q := range []string{`"`, `'`} {
+		env := newBarmanEnv(t, "barman-3.17").withStore(t)
+		data, err := os.ReadFile(env.Conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(data), "barman_home = "+env.Home, "barman_home = "+q+env.Home+q, 1)
+		text = strings.Replace(text, "configuration_files_directory = "+env.ConfDir, "configuration_files_directory = "+q+env.ConfDir+q, 1)
+		if text == string(data) || !strings.Contains(text, q+env.Home+q) || !strings.Contains(text, q+env.ConfDir+q) {
+			t.Fatalf("the fixture's barman.conf does not have the expected lines:\n%s", data)
+		}
+		unquoted := &Service{BarmanConfigPath: env.Conf, Version: "test"}
+		wantOps, _, err := unquoted.ListAll(ListOptions{})
+		if err != nil || len(wantOps) == 0 {
+			t.Fatalf("unquoted ListAll = %d operations, %v; the fixture should hold some", len(wantOps), err)
+		}
+		writeFile(t, env.Conf, text)
+
+		launcher := &recordingLauncher{}
+		svc := &Service{BarmanConfigPath: env.Conf, Version: "test", Launcher: launcher}
+		cfg, err := svc.Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.BarmanHome != env.Home || cfg.IncludeDir != env.ConfDir {
+			t.Errorf("quoted with %s: home %q, include dir %q; want %q, %q", q, cfg.BarmanHome, cfg.IncludeDir, env.Home, env.ConfDir)
+		}
+		gotOps, _, err := svc.ListAll(ListOptions{})
+		if err != nil || len(gotOps) != len(wantOps) {
+			t.Errorf("quoted with %s: ListAll = %d operations, %v; want %d", q, len(gotOps), err, len(wantOps))
+		}
+		id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), Requester{Name: "test"})
+		if err != nil {
+			t.Fatalf("quoted with %s: Create: %v", q, err)
+		}
+		if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.kicks, want) {
+			t.Errorf("quoted with %s: kicks = %q, want %q", q, launcher.kicks, want)
+		}
+		if _, err := unquoted.Get("db_server_two", id); err != nil {
+			t.Errorf("quoted with %s: the operation is not in the store under %s: %v", q, env.Home, err)
+		}
+	}
+}
