@@ -489,41 +489,27 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
-	// A credential that may create nothing learns nothing from validation.
-	if !s.authorize(w, r, 0) {
-		return
-	}
 	server := r.PathValue("name")
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mediaType != "application/json" {
-		writeError(w, r, http.StatusBadRequest, fmt.Sprintf("content-type must be application/json, got %q", r.Header.Get("Content-Type")))
-		return
-	}
-	body, err := readBody(w, r, s.MaxBodyBytes)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit))
-			return
-		}
-		writeError(w, r, http.StatusBadRequest, "cannot read request body: "+err.Error())
-		return
-	}
-	payload, err := ops.DecodeObject(body, ops.DecodeOptions{RejectDuplicateKeys: true})
-	if err != nil {
-		writeError(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
+	code, payload, msg := s.decodeCreate(w, r)
 	// The permission depends on the type, so it is checked once the body
-	// is decoded and before anything is validated or written.
-	typ, ok := payload.String("type")
-	if _, present := payload.Get("type"); !present && server != "" {
-		typ, ok = string(ops.Recovery), true // as validation reads it
+	// is decoded and before anything is validated or written. A body
+	// without a type we know needs one of the permissions that create
+	// something: a read-only credential learns nothing from validation.
+	var need Permission
+	if payload != nil {
+		typ, ok := payload.String("type")
+		if _, present := payload.Get("type"); !present && server != "" {
+			typ, ok = string(ops.Recovery), true // as validation reads it
+		}
+		if ok {
+			need = permissionFor(ops.Type(typ))
+		}
 	}
-	if !ok {
-		typ = ""
+	if !s.authorize(w, r, need) {
+		return
 	}
-	if !s.authorize(w, r, permissionFor(ops.Type(typ))) {
+	if code != 0 {
+		writeError(w, r, code, msg)
 		return
 	}
 	id, err := s.Service.Create(server, payload, requester(r))
@@ -537,6 +523,28 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)
 	writeJSON(w, http.StatusAccepted, map[string]string{"operation_id": id})
+}
+
+// decodeCreate reads a create request's JSON body, or says what is wrong
+// with it (a status and a message).
+func (s *Server) decodeCreate(w http.ResponseWriter, r *http.Request) (int, *ops.Object, string) {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		return http.StatusBadRequest, nil, fmt.Sprintf("content-type must be application/json, got %q", r.Header.Get("Content-Type"))
+	}
+	body, err := readBody(w, r, s.MaxBodyBytes)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return http.StatusRequestEntityTooLarge, nil, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)
+		}
+		return http.StatusBadRequest, nil, "cannot read request body: " + err.Error()
+	}
+	payload, err := ops.DecodeObject(body, ops.DecodeOptions{RejectDuplicateKeys: true})
+	if err != nil {
+		return http.StatusBadRequest, nil, err.Error()
+	}
+	return 0, payload, ""
 }
 
 // requester names who asked, for the operation's audit trail.
