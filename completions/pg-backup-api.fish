@@ -47,7 +47,7 @@ end
 # __pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 function __pg_backup_api_valued -a cmdpath opt
     switch "$cmdpath:$opt"
-        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'logs:--server' 'logs:-s' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'status:--port' 'status:--url' 'status:--timeout' 'version:--output' 'version:-o'
+        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'logs:--server' 'logs:-s' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'status:--port' 'status:--url' 'status:--timeout' 'token create:--permissions' 'version:--output' 'version:-o'
             return 0
     end
     return 1
@@ -229,7 +229,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s h -l help -d 'show 
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s l -l listen -x -d 'ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l port -x -d 'listen on 127.0.0.1:N, as the reference implementation\'s --port'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l max-body-bytes -x -d 'largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l insecure -d 'allow listening on a non-loopback address with no authentication (tokens or client_ca) configured'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l insecure -d 'allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, and accept bearer tokens over plain HTTP from clients not on loopback'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s h -l help -d 'show help'
 
 # status
@@ -243,6 +243,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'token'" -a 'create' -d 'print 
 complete -c pg-backup-api -n "__pg_backup_api_at 'token'" -s h -l help -d 'show help'
 
 # token create
+complete -c pg-backup-api -n "__pg_backup_api_at 'token create'" -l permissions -x -d 'what the token may do: a comma-separated LIST of read, recover, configure, admin'
 complete -c pg-backup-api -n "__pg_backup_api_at 'token create'" -s h -l help -d 'show help'
 
 # version
