@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -445,5 +446,30 @@ func TestSlowReaderIsCutOff(t *testing.T) {
 	got, _ := io.ReadAll(bufio.NewReader(conns[0]))
 	if len(got) >= len(full) {
 		t.Errorf("the stalled client received %d bytes, the whole answer (%d); the deadline did not cut it", len(got), len(full))
+	}
+}
+
+// TestOpenAPIDocumentsRefusals: every operation documents the 401, 403 and
+// 431 the middleware may answer, and the permission it needs.
+func TestOpenAPIDocumentsRefusals(t *testing.T) {
+	doc, _ := parseOpenAPI(t)
+	for path, item := range doc.Paths {
+		for method, data := range item {
+			var op struct {
+				Responses  map[string]any `json:"responses"`
+				Permission string         `json:"x-permission"`
+			}
+			if err := json.Unmarshal(data, &op); err != nil || op.Responses == nil {
+				continue
+			}
+			for _, code := range []string{"401", "403", "431"} {
+				if _, ok := op.Responses[code]; !ok {
+					t.Errorf("%s %s does not document %s", method, path, code)
+				}
+			}
+			if op.Permission == "" {
+				t.Errorf("%s %s does not say which permission it needs (x-permission)", method, path)
+			}
+		}
 	}
 }
