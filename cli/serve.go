@@ -34,7 +34,12 @@ func (st *appState) serveCommand() *cli.Command {
 			"GET|POST /servers/{name}/operations, GET /servers/{name}/operations/{id}, GET /openapi.json. " +
 			"Add ?detail=true to a GET for type, phase, times, exit code and Barman's output.\n\n" +
 			"SIGTERM or SIGINT stops accepting requests and finishes those in flight; running operations go on, " +
-			"since their runners are separate processes. One access-log line per request goes to standard error.",
+			"since their runners are separate processes. One access-log line per request goes to standard error.\n\n" +
+			"Each bearer token ([[serve.tokens]]) and client certificate (serve.allowed_subjects, serve.allowed_common_names, " +
+			"[[serve.client_subjects]]) holds permissions: read (GET, HEAD), recover (recovery, cancel), configure " +
+			"(config_switch, config_update), admin (all); entries without a permissions list may do everything. " +
+			"With no credentials configured, only requests whose Host is a loopback name or in serve.allowed_hosts are answered. " +
+			"Bearer tokens over plain HTTP from clients not on loopback are refused unless a trusted proxy says https, or --insecure.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on (default: serve.listen from the config file, else " + DefaultListen + ")"},
 			&cli.IntFlag{Name: "port", Usage: "listen on 127.0.0.1:`N`, as the reference implementation's --port"},
