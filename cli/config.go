@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -78,9 +79,23 @@ type ServeConfig struct {
 	// ClientCA asks clients for certificates signed by this CA (mutual
 	// TLS); a verified certificate is a credential.
 	ClientCA string `toml:"client_ca"`
-	// AllowedSubjects limits client certificates to these subjects (a full
-	// subject such as "CN=ops,O=Example", or a common name).
+	// AllowedSubjects limits client certificates to these whole subject
+	// DNs ("CN=ops,O=Example", RFC 4514); never compared with a common
+	// name alone. Entries may do everything.
 	AllowedSubjects []string `toml:"allowed_subjects"`
+	// AllowedCommonNames lets in certificates by their common name alone
+	// (a certificate with exactly one CN). Entries may do everything.
+	AllowedCommonNames []string `toml:"allowed_common_names"`
+	// ClientSubjects are allowed certificates with their permissions.
+	ClientSubjects []ClientSubjectConfig `toml:"client_subjects"`
+	// AllowedHosts are Host names answered, besides loopback ones, when no
+	// credentials are configured (against DNS rebinding).
+	AllowedHosts []string `toml:"allowed_hosts"`
+	// Timeouts of the HTTP server; see README "Security".
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	ReadTimeout       Duration `toml:"read_timeout"`
+	WriteTimeout      Duration `toml:"write_timeout"`
+	IdleTimeout       Duration `toml:"idle_timeout"`
 	// OpenStatus leaves GET /status open without credentials (default true).
 	OpenStatus *bool `toml:"open_status"`
 	// TrustedProxies are addresses or CIDR ranges whose X-Forwarded-For and
@@ -98,13 +113,26 @@ type ServeConfig struct {
 type TokenConfig struct {
 	Name   string `toml:"name"`
 	SHA256 string `toml:"sha256"`
+	// Permissions are what the token may do (read, recover, configure,
+	// admin); absent means everything, as before permissions existed.
+	Permissions []string `toml:"permissions"`
+}
+
+// ClientSubjectConfig is one [[serve.client_subjects]] entry: a whole
+// subject DN or a common name, and what a certificate with it may do.
+type ClientSubjectConfig struct {
+	Subject     string   `toml:"subject"`
+	CommonName  string   `toml:"common_name"`
+	Permissions []string `toml:"permissions"`
 }
 
 // knownKeys lists every key of the config file, for error messages.
 var knownKeys = []string{
 	"barman_config", "barman_command", "serve.listen", "serve.max_body_bytes",
-	"serve.tls_cert", "serve.tls_key", "serve.client_ca", "serve.allowed_subjects", "serve.open_status",
-	"serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256",
+	"serve.tls_cert", "serve.tls_key", "serve.client_ca", "serve.allowed_subjects", "serve.allowed_common_names",
+	"serve.client_subjects.subject", "serve.client_subjects.common_name", "serve.client_subjects.permissions",
+	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",
+	"serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout",
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 }
@@ -136,6 +164,9 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 			return nil, fmt.Errorf("%s: serve.tokens[%d] needs a name and the 64 hex digits of sha256 (pg-backup-api token create NAME prints both)", path, i)
 		}
 	}
+	if err := checkServeAccess(cfg.Serve); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
 	if (cfg.Serve.TLSCert == "") != (cfg.Serve.TLSKey == "") {
 		return nil, fmt.Errorf("%s: serve.tls_cert and serve.tls_key go together", path)
 	}
@@ -151,4 +182,46 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)
 	}
 	return &cfg, nil
+}
+
+// checkServeAccess refuses permissions, subjects and host names that
+// would not mean what they seem to.
+func checkServeAccess(sc ServeConfig) error {
+	for i, t := range sc.Tokens {
+		if t.Permissions != nil {
+			if _, err := httpd.ParsePermissions(t.Permissions); err != nil {
+				return fmt.Errorf("serve.tokens[%d] (%q) permissions: %v", i, t.Name, err)
+			}
+		}
+	}
+	for _, s := range sc.AllowedSubjects {
+		if _, err := httpd.CanonicalDN(s); err != nil {
+			return fmt.Errorf("serve.allowed_subjects: %v; entries are whole subjects such as \"CN=dba,O=Example\" "+
+				"(to let in a certificate by its common name alone, list the name in serve.allowed_common_names)", err)
+		}
+	}
+	for _, cn := range sc.AllowedCommonNames {
+		if strings.TrimSpace(cn) == "" {
+			return fmt.Errorf("serve.allowed_common_names has an empty name")
+		}
+	}
+	for i, cs := range sc.ClientSubjects {
+		if (cs.Subject == "") == (cs.CommonName == "") {
+			return fmt.Errorf("serve.client_subjects[%d] needs exactly one of subject (a whole DN) and common_name", i)
+		}
+		if cs.Subject != "" {
+			if _, err := httpd.CanonicalDN(cs.Subject); err != nil {
+				return fmt.Errorf("serve.client_subjects[%d].subject: %v", i, err)
+			}
+		}
+		if _, err := httpd.ParsePermissions(cs.Permissions); err != nil {
+			return fmt.Errorf("serve.client_subjects[%d] permissions: %v", i, err)
+		}
+	}
+	for _, h := range sc.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/@ \t") {
+			return fmt.Errorf("serve.allowed_hosts: %q is not a host name (give the name alone, e.g. \"barman.example.org\")", h)
+		}
+	}
+	return nil
 }

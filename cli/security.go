@@ -19,27 +19,59 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// serveAuth turns the [serve] settings into the API's access rules.
-func serveAuth(sc ServeConfig) (*httpd.Auth, error) {
-	a := &httpd.Auth{ClientCertificates: sc.ClientCA != "", AllowedSubjects: sc.AllowedSubjects, OpenStatus: true}
+// serveAuth turns the [serve] settings into the API's access rules, and
+// says what the credentials without a permissions list may do.
+func serveAuth(sc ServeConfig) (*httpd.Auth, []string, error) {
+	a := &httpd.Auth{ClientCertificates: sc.ClientCA != "", AllowedSubjects: sc.AllowedSubjects,
+		AllowedCommonNames: sc.AllowedCommonNames, OpenStatus: true}
 	if sc.OpenStatus != nil {
 		a.OpenStatus = *sc.OpenStatus
 	}
+	var warnings []string
 	for _, t := range sc.Tokens {
-		a.Tokens = append(a.Tokens, httpd.Token{Name: t.Name, SHA256: strings.ToLower(t.SHA256)})
+		tok := httpd.Token{Name: t.Name, SHA256: strings.ToLower(t.SHA256)}
+		if t.Permissions == nil {
+			warnings = append(warnings, fmt.Sprintf("token %q has no permissions list, so it may do everything (read, recover, configure); "+
+				"add permissions = [...] to its [[serve.tokens]] entry to narrow it", t.Name))
+		} else {
+			p, err := httpd.ParsePermissions(t.Permissions)
+			if err != nil {
+				return nil, nil, fmt.Errorf("serve.tokens %q: %v", t.Name, err)
+			}
+			tok.Permissions = p
+		}
+		a.Tokens = append(a.Tokens, tok)
+	}
+	for _, cs := range sc.ClientSubjects {
+		p, err := httpd.ParsePermissions(cs.Permissions)
+		if err != nil {
+			return nil, nil, fmt.Errorf("serve.client_subjects: %v", err)
+		}
+		a.ClientSubjects = append(a.ClientSubjects, httpd.ClientSubject{Subject: cs.Subject, CommonName: cs.CommonName, Permissions: p})
+	}
+	if sc.ClientCA != "" {
+		for _, s := range sc.AllowedSubjects {
+			warnings = append(warnings, fmt.Sprintf("certificate subject %q (serve.allowed_subjects) may do everything; list it in [[serve.client_subjects]] with permissions to narrow it", s))
+		}
+		for _, cn := range sc.AllowedCommonNames {
+			warnings = append(warnings, fmt.Sprintf("certificates with common name %q (serve.allowed_common_names) may do everything; list it in [[serve.client_subjects]] with permissions to narrow it", cn))
+		}
+		if len(sc.AllowedSubjects)+len(sc.AllowedCommonNames)+len(sc.ClientSubjects) == 0 {
+			warnings = append(warnings, fmt.Sprintf("every certificate signed by %s may do everything; list subjects in [[serve.client_subjects]] with permissions to narrow it", sc.ClientCA))
+		}
 	}
 	for _, p := range sc.TrustedProxies {
 		prefix, err := netip.ParsePrefix(p)
 		if err != nil {
 			addr, aerr := netip.ParseAddr(p)
 			if aerr != nil {
-				return nil, fmt.Errorf("serve.trusted_proxies: %q is neither an address nor a CIDR range", p)
+				return nil, nil, fmt.Errorf("serve.trusted_proxies: %q is neither an address nor a CIDR range", p)
 			}
 			prefix = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
 		}
 		a.TrustedProxies = append(a.TrustedProxies, prefix)
 	}
-	return a, nil
+	return a, warnings, nil
 }
 
 // serveTLS returns the TLS configuration, or nil to serve plain HTTP.
@@ -115,9 +147,14 @@ func (st *appState) tokenCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "create",
 			Usage:     "print a new token once, and the lines that make serve accept it",
-			UsageText: "pg-backup-api token create NAME",
+			UsageText: "pg-backup-api token create NAME [--permissions read,recover]",
 			Description: "The token is printed once and stored nowhere; the config file keeps only its SHA-256. " +
-				"Revoke it by removing its [[serve.tokens]] entry and restarting serve.",
+				"Revoke it by removing its [[serve.tokens]] entry and restarting serve.\n\n" +
+				"Permissions: read (every GET and HEAD), recover (recovery operations, cancel), " +
+				"configure (config_switch, config_update), admin (everything). A request outside them gets 403.",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "permissions", Value: "admin", Usage: "what the token may do: a comma-separated `LIST` of " + httpd.PermissionNames},
+			},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 || strings.TrimSpace(c.Args().First()) == "" {
 					return usageError("token create takes one NAME, e.g. pg-backup-api token create ci")
@@ -128,14 +165,22 @@ func (st *appState) tokenCommand() *cli.Command {
 				if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 					return usageError("token name %q has control characters or is not UTF-8", name)
 				}
+				perms, err := httpd.ParsePermissions(strings.Split(c.String("permissions"), ","))
+				if err != nil {
+					return usageError("--permissions %q: %v", c.String("permissions"), err)
+				}
 				var raw [32]byte
 				if _, err := rand.Read(raw[:]); err != nil {
 					return fail(err)
 				}
 				secret := "pgba_" + base64.RawURLEncoding.EncodeToString(raw[:])
 				fmt.Fprintf(c.App.Writer, "%s\n", secret)
-				fmt.Fprintf(c.App.ErrWriter, "Add to %s and restart serve; the token above is shown only now:\n\n[[serve.tokens]]\nname = %q\nsha256 = %q\n\nClients send: Authorization: Bearer <token>\n",
-					DefaultConfigPath, name, httpd.HashToken(secret))
+				quoted := make([]string, 0, 4)
+				for _, n := range perms.Names() {
+					quoted = append(quoted, strconv.Quote(n))
+				}
+				fmt.Fprintf(c.App.ErrWriter, "Add to %s and restart serve; the token above is shown only now:\n\n[[serve.tokens]]\nname = %q\nsha256 = %q\npermissions = [%s]\n\nClients send: Authorization: Bearer <token>\n",
+					DefaultConfigPath, name, httpd.HashToken(secret), strings.Join(quoted, ", "))
 				return nil
 			},
 		}},

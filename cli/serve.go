@@ -34,12 +34,18 @@ func (st *appState) serveCommand() *cli.Command {
 			"GET|POST /servers/{name}/operations, GET /servers/{name}/operations/{id}, GET /openapi.json. " +
 			"Add ?detail=true to a GET for type, phase, times, exit code and Barman's output.\n\n" +
 			"SIGTERM or SIGINT stops accepting requests and finishes those in flight; running operations go on, " +
-			"since their runners are separate processes. One access-log line per request goes to standard error.",
+			"since their runners are separate processes. One access-log line per request goes to standard error.\n\n" +
+			"Each bearer token ([[serve.tokens]]) and client certificate (serve.allowed_subjects, serve.allowed_common_names, " +
+			"[[serve.client_subjects]]) holds permissions: read (GET, HEAD), recover (recovery, cancel), configure " +
+			"(config_switch, config_update), admin (all); entries without a permissions list may do everything. " +
+			"With no credentials configured, only requests whose Host is a loopback name or in serve.allowed_hosts are answered. " +
+			"Bearer tokens over plain HTTP from clients not on loopback are refused unless a trusted proxy says https, or --insecure.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on (default: serve.listen from the config file, else " + DefaultListen + ")"},
 			&cli.IntFlag{Name: "port", Usage: "listen on 127.0.0.1:`N`, as the reference implementation's --port"},
 			&cli.Int64Flag{Name: "max-body-bytes", Usage: "largest accepted request body in `BYTES` (default: serve.max_body_bytes, else 1 MiB)"},
-			&cli.BoolFlag{Name: "insecure", Usage: "allow listening on a non-loopback address with no authentication (tokens or client_ca) configured"},
+			&cli.BoolFlag{Name: "insecure", Usage: "allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, " +
+				"and accept bearer tokens over plain HTTP from clients not on loopback"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.IsSet("listen") && c.IsSet("port") {
@@ -76,10 +82,11 @@ func (st *appState) serveCommand() *cli.Command {
 				return err
 			}
 			sc := st.settings.file.Serve
-			auth, err := serveAuth(sc)
+			auth, warnings, err := serveAuth(sc)
 			if err != nil {
 				return usageError("%v", err)
 			}
+			auth.InsecureHTTP = c.Bool("insecure")
 			if !auth.Enabled() && !isLoopback(addr) && !c.Bool("insecure") {
 				return usageError("refusing to listen on %s with no authentication: anyone who reaches it could restore over your databases. "+
 					"Configure [[serve.tokens]] (pg-backup-api token create NAME) or serve.client_ca, listen on 127.0.0.1 behind a proxy, "+
@@ -89,7 +96,19 @@ func (st *appState) serveCommand() *cli.Command {
 			if err != nil {
 				return usageError("%v", err)
 			}
-			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, BarmanCommand: st.settings.barmanCommand, Auth: auth}
+			if len(auth.Tokens) > 0 && tlsConfig == nil && !isLoopback(addr) {
+				if c.Bool("insecure") {
+					warnings = append(warnings, fmt.Sprintf("bearer tokens sent to %s travel over plain HTTP and --insecure accepts them from any client", addr))
+				} else {
+					warnings = append(warnings, fmt.Sprintf("serving plain HTTP on %s: bearer tokens from clients not on loopback are refused unless a proxy in serve.trusted_proxies "+
+						"says X-Forwarded-Proto: https; configure serve.tls_cert and serve.tls_key to accept them directly", addr))
+				}
+			}
+			for _, w := range warnings {
+				log.Warn(w)
+			}
+			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, BarmanCommand: st.settings.barmanCommand, Auth: auth,
+				AllowedHosts: sc.AllowedHosts, WriteTimeout: durationOr(sc.WriteTimeout, httpd.DefaultWriteTimeout)}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return cli.Exit(fmt.Sprintf("pg-backup-api: cannot listen on %s: %v", addr, err), ExitUnavailable)
@@ -97,14 +116,7 @@ func (st *appState) serveCommand() *cli.Command {
 			if tlsConfig != nil {
 				ln = tls.NewListener(ln, tlsConfig)
 			}
-			srv := &http.Server{
-				Handler:           api.Handler(),
-				ReadHeaderTimeout: 10 * time.Second,
-				ReadTimeout:       60 * time.Second,
-				IdleTimeout:       120 * time.Second,
-				MaxHeaderBytes:    64 << 10,
-				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-			}
+			srv := newHTTPServer(api.Handler(), sc, log)
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			go st.sweepLoop(ctx, log)
@@ -129,6 +141,36 @@ func (st *appState) serveCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// Defaults of the HTTP server's timeouts (serve.*_timeout).
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = 60 * time.Second
+	defaultIdleTimeout       = 120 * time.Second
+)
+
+// newHTTPServer is the HTTP server of serve. Its write deadline is set per
+// request by the handler (serve.write_timeout), so that GET /diagnose may
+// wait for Barman longer. Its header limit is above the handler's, which
+// answers too-large headers in JSON; only beyond this one does net/http
+// answer 431 in text itself.
+func newHTTPServer(h http.Handler, sc ServeConfig, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: durationOr(sc.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		ReadTimeout:       durationOr(sc.ReadTimeout, defaultReadTimeout),
+		IdleTimeout:       durationOr(sc.IdleTimeout, defaultIdleTimeout),
+		MaxHeaderBytes:    httpd.HardMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+func durationOr(d Duration, def time.Duration) time.Duration {
+	if d.Duration > 0 {
+		return d.Duration
+	}
+	return def
 }
 
 func (st *appState) sweepLoop(ctx context.Context, log *slog.Logger) {

@@ -498,7 +498,7 @@ func listenOn(host string) func(port int) []string {
 	return func(port int) []string { return []string{"--listen", net.JoinHostPort(host, strconv.Itoa(port))} }
 }
 
-var tokenSnippet = regexp.MustCompile(`(?s)\[\[serve\.tokens\]\]\nname = "((?:[^"\\]|\\.)*)"\nsha256 = "([0-9a-f]{64})"\n`)
+var tokenSnippet = regexp.MustCompile(`(?s)\[\[serve\.tokens\]\]\nname = "((?:[^"\\]|\\.)*)"\nsha256 = "([0-9a-f]{64})"\npermissions = \[([a-z", ]*)\]\n`)
 
 // TestTokenCreate: token create prints the secret alone on standard output
 // and the config lines on standard error; those lines make serve accept it.
@@ -615,6 +615,14 @@ func TestServeConfigValidation(t *testing.T) {
 		{"client_ca_not_pem", "[serve]\n" + tlsPair + fmt.Sprintf("client_ca = %q\n", notPEM), []string{"serve.client_ca"}},
 		{"trusted_proxy_not_an_address", "[serve]\ntrusted_proxies = [\"proxy.example\"]\n", []string{"serve.trusted_proxies", "proxy.example"}},
 		{"open_status_not_bool", "[serve]\nopen_status = \"no\"\n", []string{"open_status"}},
+		// A bare common name is no longer a subject (defect 2).
+		{"allowed_subject_not_a_dn", "[serve]\n" + tlsPair + fmt.Sprintf("client_ca = %q\nallowed_subjects = [\"dba\"]\n", ca.certFile), []string{"serve.allowed_subjects", "allowed_common_names"}},
+		{"client_subject_without_permissions", "[serve]\n" + tlsPair + fmt.Sprintf("client_ca = %q\n[[serve.client_subjects]]\nsubject = \"CN=dba\"\n", ca.certFile), []string{"serve.client_subjects[0]", "permissions"}},
+		{"client_subject_both", "[[serve.client_subjects]]\nsubject = \"CN=dba\"\ncommon_name = \"dba\"\npermissions = [\"read\"]\n", []string{"serve.client_subjects[0]", "exactly one"}},
+		{"token_unknown_permission", "[[serve.tokens]]\nname = \"ci\"\nsha256 = \"" + good + "\"\npermissions = [\"write\"]\n", []string{"serve.tokens[0]", "write", "read, recover, configure, admin"}},
+		{"token_empty_permissions", "[[serve.tokens]]\nname = \"ci\"\nsha256 = \"" + good + "\"\npermissions = []\n", []string{"serve.tokens[0]", "empty"}},
+		{"allowed_host_url", "[serve]\nallowed_hosts = [\"http://barman\"]\n", []string{"serve.allowed_hosts"}},
+		{"write_timeout_not_a_duration", "[serve]\nwrite_timeout = \"soon\"\n", []string{"write_timeout"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

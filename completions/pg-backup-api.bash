@@ -45,6 +45,7 @@ _pg_backup_api_valued() {
     'prune:--older-than'|'prune:--server'|'prune:-s'|'prune:--output'|'prune:-o'|'prune:--config'|'prune:--barman-config') return 0 ;;
     'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes'|'serve:--config'|'serve:--barman-config') return 0 ;;
     'status:--port'|'status:--url'|'status:--timeout'|'status:--config') return 0 ;;
+    'token create:--permissions') return 0 ;;
     'version:--output'|'version:-o') return 0 ;;
     esac
     return 1
@@ -105,7 +106,7 @@ _pg_backup_api_spec() {
         opts='--help'
         ;;
     'token create')
-        opts='--help'
+        opts='--permissions --help'
         ;;
     'version')
         opts='--output --help'

@@ -292,7 +292,7 @@ _pg-backup-api_serve() {
     '(--listen -l)'{-l+,--listen=}'[ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)]'':ADDR: ' \
     '(--port)'--port='[listen on 127.0.0.1:N, as the reference implementation'\''s --port]'':N: ' \
     '(--max-body-bytes)'--max-body-bytes='[largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)]'':BYTES: ' \
-    '(--insecure)'--insecure'[allow listening on a non-loopback address with no authentication (tokens or client_ca) configured]' \
+    '(--insecure)'--insecure'[allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, and accept bearer tokens over plain HTTP from clients not on loopback]' \
     '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
@@ -335,6 +335,7 @@ _pg-backup-api_token() {
 
 _pg-backup-api_token_create() {
   _arguments -s -S \
+    '(--permissions)'--permissions='[what the token may do: a comma-separated LIST of read, recover, configure, admin]'':LIST: ' \
     '(- *)'{-h,--help}'[show help]'
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/x509/pkix"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -18,6 +18,18 @@ import (
 type Token struct {
 	Name   string
 	SHA256 string // hex
+	// Permissions are what the token may do; zero means everything, as
+	// tokens configured before permissions existed.
+	Permissions Permission
+}
+
+// ClientSubject is one allowed client certificate with its permissions:
+// either Subject, a whole subject DN (RFC 4514, "CN=dba,O=Example"), or
+// CommonName, matched against the certificate's only CN.
+type ClientSubject struct {
+	Subject     string
+	CommonName  string
+	Permissions Permission // zero: everything
 }
 
 // Auth says who may use the API. Its zero value lets everyone in, which
@@ -27,20 +39,76 @@ type Auth struct {
 	// ClientCertificates is true when TLS asks for client certificates
 	// (client_ca): a verified certificate is a credential.
 	ClientCertificates bool
-	// AllowedSubjects, when not empty, limits client certificates to these
-	// subjects (the certificate's full subject, as in "CN=ops,O=Example",
-	// or just its common name).
-	AllowedSubjects []string
+	// AllowedSubjects, AllowedCommonNames and ClientSubjects, when any is
+	// not empty, limit client certificates to these. An AllowedSubjects
+	// entry is a whole subject DN ("CN=ops,O=Example"), compared with the
+	// certificate's whole subject after RFC 4514 normalisation, never with
+	// its common name alone; AllowedCommonNames entries are compared with
+	// the certificate's common name. Both allow everything.
+	AllowedSubjects    []string
+	AllowedCommonNames []string
+	ClientSubjects     []ClientSubject
 	// OpenStatus leaves GET and HEAD /status open to all, for load balancers.
 	OpenStatus bool
 	// TrustedProxies are the addresses whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed.
 	TrustedProxies []netip.Prefix
+	// InsecureHTTP accepts bearer tokens over plain HTTP from clients that
+	// are not on loopback (serve --insecure).
+	InsecureHTTP bool
 }
 
 // Enabled reports whether any credential is required.
 func (a *Auth) Enabled() bool {
 	return a != nil && (len(a.Tokens) > 0 || a.ClientCertificates)
+}
+
+// certRules are the client-certificate rules in canonical form.
+type certRules struct {
+	restricted bool
+	subjects   map[string]Permission // canonical DN -> permissions
+	cns        map[string]Permission
+}
+
+// compileCertRules normalises the subjects once. An entry that is not a DN
+// matches nothing; serve refuses such a configuration before it starts.
+func (a *Auth) compileCertRules() (certRules, []error) {
+	r := certRules{subjects: map[string]Permission{}, cns: map[string]Permission{}}
+	if a == nil {
+		return r, nil
+	}
+	var errs []error
+	add := func(m map[string]Permission, key string, p Permission) {
+		if old, ok := m[key]; ok {
+			p = old.effective() | p.effective()
+		}
+		m[key] = p
+	}
+	for _, s := range a.AllowedSubjects {
+		dn, err := CanonicalDN(s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		add(r.subjects, dn, 0)
+	}
+	for _, cn := range a.AllowedCommonNames {
+		add(r.cns, cn, 0)
+	}
+	for _, cs := range a.ClientSubjects {
+		if cs.Subject != "" {
+			dn, err := CanonicalDN(cs.Subject)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			add(r.subjects, dn, cs.Permissions)
+		} else if cs.CommonName != "" {
+			add(r.cns, cs.CommonName, cs.Permissions)
+		}
+	}
+	r.restricted = len(a.AllowedSubjects)+len(a.AllowedCommonNames)+len(a.ClientSubjects) > 0
+	return r, errs
 }
 
 // HashToken returns the hex SHA-256 of a token secret, as the config keeps it.
@@ -53,6 +121,7 @@ func HashToken(secret string) string {
 type identity struct {
 	Name   string // "token:NAME", "cert:SUBJECT" or "anonymous"
 	Client string // the client address, through trusted proxies
+	Perms  Permission
 }
 
 const identityKey ctxKey = 1
@@ -73,35 +142,113 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	if a == nil {
 		a = &Auth{}
 	}
+	if !a.Enabled() {
+		// Without credentials the loopback address is the only guard, and
+		// a browser page can reach it through DNS rebinding under a name
+		// of its own: answer only to the names we are known by.
+		r = withIdentity(r, identity{Client: id.Client, Perms: PermAdmin})
+		if !s.hostAllowed(r.Host) {
+			writeError(w, r, http.StatusForbidden, fmt.Sprintf("Host %q is not a loopback name or address: with no credentials configured this server answers only to those "+
+				"and to serve.allowed_hosts; add the name clients use to serve.allowed_hosts, or configure [[serve.tokens]] or serve.client_ca", r.Host))
+			return r, false
+		}
+		return r, true
+	}
 	if cert := verifiedCertificate(r); cert != nil {
-		subject := cert.String()
-		if len(a.AllowedSubjects) > 0 && !subjectAllowed(a.AllowedSubjects, cert) {
+		subject := SubjectDN(cert)
+		perms, ok := s.certPermissions(cert, subject)
+		if !ok {
 			r = withIdentity(r, identity{Name: "cert:" + subject, Client: id.Client})
 			writeError(w, r, http.StatusForbidden, fmt.Sprintf("client certificate %q is not among the allowed subjects", subject))
 			return r, false
 		}
-		id.Name = "cert:" + subject
+		id.Name, id.Perms = "cert:"+subject, perms
 	}
 	// With no tokens configured the header is not ours to judge: a proxy
 	// that does its own (Basic) authentication in front passes it on.
 	if header := r.Header.Get("Authorization"); header != "" && len(a.Tokens) > 0 {
+		if !a.InsecureHTTP && s.scheme(r) != "https" && !isLoopbackAddr(id.Client) {
+			r = withIdentity(r, id)
+			writeError(w, r, http.StatusForbidden, "a bearer token was sent over plain HTTP from a client that is not on loopback, so it crossed the network unencrypted: "+
+				"it is refused (consider it exposed and replace it). Configure serve.tls_cert and serve.tls_key, or a TLS proxy listed in serve.trusted_proxies "+
+				"that sends X-Forwarded-Proto: https, or start serve with --insecure")
+			return r, false
+		}
 		scheme, secret, _ := strings.Cut(header, " ")
-		name, ok := a.tokenName(strings.TrimSpace(secret))
+		tok, ok := a.token(strings.TrimSpace(secret))
 		if !strings.EqualFold(scheme, "Bearer") || !ok {
 			r = withIdentity(r, id)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pg-backup-api", error="invalid_token"`)
 			writeError(w, r, http.StatusUnauthorized, "the bearer token is not valid")
 			return r, false
 		}
-		id.Name = "token:" + name
+		id.Name, id.Perms = "token:"+tok.Name, tok.Permissions
 	}
-	r = withIdentity(r, id)
-	if !a.Enabled() || id.Name != "" || (a.OpenStatus && (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/status") {
+	if id.Name == "" && a.OpenStatus && (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/status" {
+		r = withIdentity(r, identity{Client: id.Client, Perms: PermRead})
 		return r, true
 	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="pg-backup-api"`)
-	writeError(w, r, http.StatusUnauthorized, "credentials required: send Authorization: Bearer <token> or a client certificate")
-	return r, false
+	r = withIdentity(r, id)
+	if id.Name == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pg-backup-api"`)
+		writeError(w, r, http.StatusUnauthorized, "credentials required: send Authorization: Bearer <token> or a client certificate")
+		return r, false
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r, s.authorize(w, r, PermRead)
+	}
+	return r, true
+}
+
+// certPermissions says whether a verified certificate is a credential and
+// what it may do: its whole subject against the subject rules, its one
+// common name against the common-name rules.
+func (s *Server) certPermissions(cert *x509.Certificate, subject string) (Permission, bool) {
+	if !s.certs.restricted {
+		return 0, true
+	}
+	if p, ok := s.certs.subjects[subject]; ok {
+		return p, true
+	}
+	// Only a certificate with exactly one CN has "a" common name.
+	if cns := commonNames(cert); len(cns) == 1 {
+		if p, ok := s.certs.cns[cns[0]]; ok {
+			return p, true
+		}
+	}
+	return 0, false
+}
+
+// hostAllowed reports whether a Host header names us: a loopback name or
+// address with any port, or one of AllowedHosts.
+func (s *Server) hostAllowed(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")), ".")
+	if host == "" {
+		return false
+	}
+	if host == "localhost" || isLoopbackAddr(host) {
+		return true
+	}
+	for _, allowed := range s.AllowedHosts {
+		a := strings.ToLower(allowed)
+		if h, _, err := net.SplitHostPort(a); err == nil {
+			a = h
+		}
+		a = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(a, "["), "]"), ".")
+		if a == host {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopbackAddr(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func withIdentity(r *http.Request, id identity) *http.Request {
@@ -110,40 +257,29 @@ func withIdentity(r *http.Request, id identity) *http.Request {
 
 // tokenName compares the secret's hash with every configured one in
 // constant time, so timing tells nothing about which, if any, matched.
-func (a *Auth) tokenName(secret string) (string, bool) {
+func (a *Auth) token(secret string) (Token, bool) {
 	if a == nil || secret == "" {
-		return "", false
+		return Token{}, false
 	}
 	sum := sha256.Sum256([]byte(secret))
-	found := ""
+	var found Token
 	for _, t := range a.Tokens {
 		want, err := hex.DecodeString(t.SHA256)
 		if err != nil || len(want) != len(sum) {
 			continue
 		}
 		if subtle.ConstantTimeCompare(sum[:], want) == 1 {
-			found = t.Name
+			found = t
 		}
 	}
-	return found, found != ""
+	return found, found.Name != ""
 }
 
-func verifiedCertificate(r *http.Request) *pkix.Name {
+func verifiedCertificate(r *http.Request) *x509.Certificate {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
 		return nil
 	}
-	subject := r.TLS.VerifiedChains[0][0].Subject
-	return &subject
-}
-
-func subjectAllowed(allowed []string, subject *pkix.Name) bool {
-	full := subject.String()
-	for _, a := range allowed {
-		if a == full || a == subject.CommonName || a == "CN="+subject.CommonName {
-			return true
-		}
-	}
-	return false
+	return r.TLS.VerifiedChains[0][0]
 }
 
 // clientAddress is the peer's address, or, when the peer is a trusted

@@ -179,6 +179,13 @@ func TestAuthTokens(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			// These requests come over plain HTTP from 192.0.2.1, as through
+			// serve --insecure; TestPlainHTTPTokens covers the refusal.
+			if tc.auth != nil {
+				insecure := *tc.auth
+				insecure.InsecureHTTP = true
+				tc.auth = &insecure
+			}
 			h, logBuf, launcher := authServer(t, e, tc.auth)
 			before := e.snapshot(t)
 			w := doAuth(t, h, tc.rq)
@@ -257,7 +264,7 @@ func TestTrustedProxies(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			auth := &httpd.Auth{Tokens: []httpd.Token{{Name: "ci", SHA256: httpd.HashToken(ciSecret)}}, TrustedProxies: tc.trusted}
+			auth := &httpd.Auth{Tokens: []httpd.Token{{Name: "ci", SHA256: httpd.HashToken(ciSecret)}}, TrustedProxies: tc.trusted, InsecureHTTP: true}
 			h, logBuf, _ := authServer(t, e, auth)
 			w := doAuth(t, h, authRequest{method: "POST", path: "/operations", body: validUpdate, authz: bearer(ciSecret),
 				remote: tc.remote, xff: tc.xff, xfp: tc.xfp})
@@ -281,7 +288,7 @@ func TestTrustedProxies(t *testing.T) {
 func TestAuthRefusalsLogClient(t *testing.T) {
 	e := newEnv(t)
 	auth := &httpd.Auth{Tokens: []httpd.Token{{Name: "ci", SHA256: httpd.HashToken(ciSecret)}},
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, InsecureHTTP: true}
 	h, logBuf, _ := authServer(t, e, auth)
 	w := doAuth(t, h, authRequest{method: "POST", path: "/operations", body: validUpdate, authz: bearer("pgba_guess"),
 		remote: "127.0.0.1:1", xff: []string{"203.0.113.9"}})
@@ -362,26 +369,54 @@ func TestAuthClientCertificates(t *testing.T) {
 	intruder := clientCert(t, ca, pkix.Name{CommonName: "intruder"})
 	foreign := clientCert(t, otherCA, pkix.Name{CommonName: "ops", Organization: []string{"Example"}})
 
-	allowed := []string{"CN=ops,O=Example", "dba"}
+	// A certificate whose common name is literally another subject's DN.
+	lookalike := clientCert(t, ca, pkix.Name{CommonName: "CN=dba,O=Example", Organization: []string{"Other"}})
+	dbaExample := clientCert(t, ca, pkix.Name{CommonName: "dba", Organization: []string{"Example"}})
+	comma := clientCert(t, ca, pkix.Name{CommonName: "a,b", Organization: []string{"Example"}})
+
+	allowed := []string{"CN=ops,O=Example"}
+	type rules struct {
+		subjects []string
+		cns      []string
+		client   []httpd.ClientSubject
+	}
+	std := rules{subjects: allowed, cns: []string{"dba"}}
 	cases := []struct {
-		name    string
-		allowed []string
-		cert    *certKey
-		token   string
-		want    int    // 0: the TLS handshake must fail
-		wantBy  string // requested_by of the created operation
+		name   string
+		rules  rules
+		cert   *certKey
+		token  string
+		want   int    // 0: the TLS handshake must fail
+		wantBy string // requested_by of the created operation
 	}{
-		{"full_subject_allowed", allowed, opsExample, "", 202, "http:cert:CN=ops,O=Example"},
-		{"common_name_allowed", allowed, dba, "", 202, "http:cert:CN=dba,O=Elsewhere"},
-		{"same_cn_other_subject", allowed, opsPlain, "", 403, ""},
-		{"subject_not_allowed", allowed, intruder, "", 403, ""},
-		{"prefix_is_not_a_match", []string{"CN=op", "op", "CN=ops,O=Ex"}, opsExample, "", 403, ""},
-		{"subject_not_allowed_even_with_token", allowed, intruder, ciSecret, 403, ""},
-		{"any_subject_when_no_list", nil, intruder, "", 202, "http:cert:CN=intruder"},
-		{"other_ca", allowed, foreign, "", 0, ""},
-		{"other_ca_with_token", allowed, foreign, ciSecret, 0, ""},
-		{"token_without_certificate", allowed, nil, ciSecret, 202, "http:token:ci"},
-		{"nothing", allowed, nil, "", 401, ""},
+		{"full_subject_allowed", std, opsExample, "", 202, "http:cert:CN=ops,O=Example"},
+		{"common_name_allowed", std, dba, "", 202, "http:cert:CN=dba,O=Elsewhere"},
+		{"same_cn_other_subject", std, opsPlain, "", 403, ""},
+		{"subject_not_allowed", std, intruder, "", 403, ""},
+		{"prefix_is_not_a_match", rules{subjects: []string{"CN=op", "CN=ops,O=Ex"}, cns: []string{"op"}}, opsExample, "", 403, ""},
+		{"subject_not_allowed_even_with_token", std, intruder, ciSecret, 403, ""},
+		{"any_subject_when_no_list", rules{}, intruder, "", 202, "http:cert:CN=intruder"},
+		{"other_ca", std, foreign, "", 0, ""},
+		{"other_ca_with_token", std, foreign, ciSecret, 0, ""},
+		{"token_without_certificate", std, nil, ciSecret, 202, "http:token:ci"},
+		{"nothing", std, nil, "", 401, ""},
+		// Defect 2: a subject entry is compared with the whole subject
+		// only, never with the common name.
+		{"cn_that_spells_an_allowed_dn", rules{subjects: []string{"CN=dba,O=Example"}}, lookalike, "", 403, ""},
+		{"cn_that_spells_an_allowed_dn/the_real_one", rules{subjects: []string{"CN=dba,O=Example"}}, dbaExample, "", 202, "http:cert:CN=dba,O=Example"},
+		{"bare_name_in_subjects_is_not_a_cn", rules{subjects: []string{"dba"}}, dba, "", 403, ""},
+		{"cn_prefix_in_subjects_is_not_a_cn", rules{subjects: []string{"CN=dba"}}, dba, "", 403, ""},
+		{"normalised_type_case_and_spaces", rules{subjects: []string{" cn = ops ,  o=Example "}}, opsExample, "", 202, "http:cert:CN=ops,O=Example"},
+		{"oid_types", rules{subjects: []string{"2.5.4.3=ops,2.5.4.10=Example"}}, opsExample, "", 202, "http:cert:CN=ops,O=Example"},
+		{"order_is_the_certificate's", rules{subjects: []string{"O=Example,CN=ops"}}, opsExample, "", 403, ""},
+		{"escaped_comma", rules{subjects: []string{`CN=a\,b,O=Example`}}, comma, "", 202, `http:cert:CN=a\,b,O=Example`},
+		{"hex_escaped_comma", rules{subjects: []string{`CN=a\2cb,O=Example`}}, comma, "", 202, `http:cert:CN=a\,b,O=Example`},
+		{"unescaped_comma_is_two_rdns", rules{subjects: []string{`CN=a,b,O=Example`}}, comma, "", 403, ""},
+		// Permissions: config_update needs configure.
+		{"subject_with_configure", rules{client: []httpd.ClientSubject{{Subject: "CN=ops,O=Example", Permissions: httpd.PermConfigure}}}, opsExample, "", 202, "http:cert:CN=ops,O=Example"},
+		{"subject_read_only", rules{client: []httpd.ClientSubject{{Subject: "CN=ops,O=Example", Permissions: httpd.PermRead}}}, opsExample, "", 403, ""},
+		{"subject_recover_only", rules{client: []httpd.ClientSubject{{Subject: "CN=ops,O=Example", Permissions: httpd.PermRecover | httpd.PermRead}}}, opsExample, "", 403, ""},
+		{"common_name_with_admin", rules{client: []httpd.ClientSubject{{CommonName: "dba", Permissions: httpd.PermAdmin}}}, dba, "", 202, "http:cert:CN=dba,O=Elsewhere"},
 	}
 	e := newEnv(t)
 	pool := x509.NewCertPool()
@@ -390,7 +425,7 @@ func TestAuthClientCertificates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := e.apiServer(t)
 			s.Auth = &httpd.Auth{Tokens: []httpd.Token{{Name: "ci", SHA256: httpd.HashToken(ciSecret)}},
-				ClientCertificates: true, AllowedSubjects: tc.allowed}
+				ClientCertificates: true, AllowedSubjects: tc.rules.subjects, AllowedCommonNames: tc.rules.cns, ClientSubjects: tc.rules.client}
 			srv := httptest.NewUnstartedServer(s.Handler())
 			srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.tlsCert()}, ClientCAs: pool,
 				ClientAuth: tls.VerifyClientCertIfGiven, MinVersion: tls.VersionTLS12}

@@ -28,8 +28,9 @@ func benchHandler(b *testing.B, n int) (http.Handler, *storegen.Env) {
 		b.Fatal(err)
 	}
 	api := &httpd.Server{
-		Service: &ops.Service{BarmanConfigPath: e.BarmanConf, Version: "bench"},
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AllowedHosts: testHosts,
+		Service:      &ops.Service{BarmanConfigPath: e.BarmanConf, Version: "bench"},
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	return api.Handler(), e
 }

@@ -150,11 +150,16 @@ func (l *recordingLauncher) Kicks() []kick {
 	return append([]kick(nil), l.kicks...)
 }
 
+// testHosts are the Host names the tests' servers answer without
+// credentials besides loopback ones: httptest.NewRequest's default.
+var testHosts = []string{"example.com"}
+
 // apiServer builds the HTTP API over e with a launcher that records kicks.
 func (e *env) apiServer(t testing.TB) (*httpd.Server, *recordingLauncher) {
 	t.Helper()
 	l := &recordingLauncher{}
 	return &httpd.Server{
+		AllowedHosts:  testHosts,
 		Service:       &ops.Service{BarmanConfigPath: e.ConfPath, Launcher: l, Version: "test"},
 		BarmanCommand: e.FakeBarman,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),

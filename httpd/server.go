@@ -3,6 +3,7 @@
 package httpd
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,6 +19,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -36,9 +38,36 @@ type Server struct {
 	BarmanCommand string
 	// Auth says who may use the API; nil lets everyone in.
 	Auth *Auth
+	// AllowedHosts are the Host names, besides loopback ones, answered
+	// when no credentials are configured (serve.allowed_hosts).
+	AllowedHosts []string
+	// WriteTimeout bounds how long one response may take to write, so a
+	// client that stops reading holds a connection and its memory only
+	// this long; 0 means DefaultWriteTimeout, negative none.
+	WriteTimeout time.Duration
+	// MaxHeaderBytes limits the request line and headers; larger requests
+	// get a JSON 431. 0 means DefaultMaxHeaderBytes. net/http's own limit
+	// (http.Server.MaxHeaderBytes) must be above it, or net/http answers
+	// in text first: HardMaxHeaderBytes is such a limit.
+	MaxHeaderBytes int
+	// DiagnoseCacheFor is how long one `barman diagnose` answer serves
+	// GET /diagnose; 0 means DefaultDiagnoseCacheFor.
+	DiagnoseCacheFor time.Duration
 
-	mux *http.ServeMux
+	mux   *http.ServeMux
+	certs certRules
+	diag  diagnoseCache
 }
+
+// Defaults of the Server's limits.
+const (
+	DefaultWriteTimeout     = 2 * time.Minute
+	DefaultMaxHeaderBytes   = 64 << 10
+	HardMaxHeaderBytes      = 256 << 10
+	DefaultDiagnoseCacheFor = 5 * time.Second
+	// diagnoseTimeout bounds one `barman diagnose` run.
+	diagnoseTimeout = 2 * time.Minute
+)
 
 // Route is one endpoint; the list is the single source for the mux and for
 // the test that keeps the OpenAPI document honest.
@@ -72,6 +101,20 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.MaxBodyBytes == 0 {
 		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if s.WriteTimeout == 0 {
+		s.WriteTimeout = DefaultWriteTimeout
+	}
+	if s.MaxHeaderBytes == 0 {
+		s.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if s.DiagnoseCacheFor == 0 {
+		s.DiagnoseCacheFor = DefaultDiagnoseCacheFor
+	}
+	var errs []error
+	s.certs, errs = s.Auth.compileCertRules()
+	for _, err := range errs {
+		s.Log.Error("client-certificate rule ignored: it matches nothing", "error", err)
 	}
 	s.mux = http.NewServeMux()
 	for _, rt := range Routes {
@@ -168,6 +211,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.code == 0 {
 		s.code = http.StatusOK
@@ -178,8 +224,15 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) withLogging(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if s.WriteTimeout > 0 {
+			// Per request rather than http.Server.WriteTimeout, so that
+			// GET /diagnose can wait for Barman longer. Not every writer
+			// supports deadlines (httptest's recorder does not).
+			http.NewResponseController(w).SetWriteDeadline(start.Add(s.WriteTimeout))
+		}
 		id := newRequestID()
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		audit := &audit{}
+		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), requestIDKey, id), auditKey, audit))
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		var ok bool
@@ -194,14 +247,50 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 				}
 			}
 			who := identityOf(r)
-			s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.code),
+			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.code),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("client", who.Client),
-				slog.String("identity", who.Name), slog.String("scheme", s.scheme(r)), slog.String("request_id", id))
+				slog.String("identity", who.Name), slog.String("scheme", s.scheme(r)), slog.String("request_id", id)}
+			if audit.permission != "" {
+				attrs = append(attrs, slog.String("permission", audit.permission))
+				if audit.denied {
+					attrs = append(attrs, slog.String("denied", audit.permission))
+				}
+			}
+			s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		}()
+		if size := headerSize(r); size > s.MaxHeaderBytes {
+			writeError(rec, r, http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("the request line and headers are %d bytes, more than the %d this server accepts", size, s.MaxHeaderBytes))
+			return
+		}
 		if r, ok = s.authenticate(rec, r); ok {
 			next.ServeHTTP(rec, r)
 		}
 	})
+}
+
+// audit is what the access log records about a request's permission check.
+type audit struct {
+	permission string // the permission the request needed
+	denied     bool   // the credential lacked it
+}
+
+const auditKey ctxKey = 2
+
+func auditOf(r *http.Request) *audit {
+	a, _ := r.Context().Value(auditKey).(*audit)
+	return a
+}
+
+// headerSize counts the request line and headers as net/http's own limit
+// does, roughly: names, values and separators.
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // writeJSON writes v with the given status.
@@ -340,14 +429,28 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	for _, sk := range skipped {
 		s.Log.Warn("skipped a file in the store", "request_id", requestID(r), "path", sk.Path, "error", sk.Err)
 	}
-	items := make([]listItem, len(list))
+	// One operation at a time into a small buffer: a client that stops
+	// reading holds the buffer, not the whole encoded list.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(`{"operations":[`)
 	for i, op := range list {
-		items[i] = listItem{ID: op.ID, Type: op.Type}
-		if withDetail {
-			items[i].detail = detailOf(op, false)
+		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, detail: detailOf(op, false)})
+		if err != nil {
+			s.Log.Error("cannot encode an operation", "request_id", requestID(r), "operation_id", op.ID, "error", err)
+			return
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if _, err := bw.Write(data); err != nil {
+			// The client went away or stopped reading past the deadline.
+			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"operations": items})
+	bw.WriteString("]}\n")
+	bw.Flush()
 }
 
 type operationStatus struct {
@@ -385,6 +488,9 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 
 // cancelOperation is our extension: stop a queued or running operation.
 func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r, PermRecover) {
+		return
+	}
 	op, err := s.Service.Cancel(r.PathValue("name"), r.PathValue("id"), requester(r))
 	if err != nil {
 		s.fail(w, r, err)
@@ -397,23 +503,26 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 	server := r.PathValue("name")
-	if !isJSON(r.Header.Get("Content-Type")) {
-		writeError(w, r, http.StatusBadRequest, fmt.Sprintf("content-type must be application/json (or application/<type>+json), got %q", r.Header.Get("Content-Type")))
-		return
-	}
-	body, err := readBody(w, r, s.MaxBodyBytes)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit))
-			return
+	code, payload, msg := s.decodeCreate(w, r)
+	// The permission depends on the type, so it is checked once the body
+	// is decoded and before anything is validated or written. A body
+	// without a type we know needs one of the permissions that create
+	// something: a read-only credential learns nothing from validation.
+	var need Permission
+	if payload != nil {
+		typ, ok := payload.String("type")
+		if _, present := payload.Get("type"); !present && server != "" {
+			typ, ok = string(ops.Recovery), true // as validation reads it
 		}
-		writeError(w, r, http.StatusBadRequest, "cannot read request body: "+err.Error())
+		if ok {
+			need = permissionFor(ops.Type(typ))
+		}
+	}
+	if !s.authorize(w, r, need) {
 		return
 	}
-	payload, err := ops.DecodeObject(body, ops.DecodeOptions{RejectDuplicateKeys: true})
-	if err != nil {
-		writeError(w, r, http.StatusBadRequest, err.Error())
+	if code != 0 {
+		writeError(w, r, code, msg)
 		return
 	}
 	id, err := s.Service.Create(server, payload, requester(r))
@@ -445,6 +554,27 @@ func isJSON(contentType string) bool {
 	return ok && len(sub) > len("+json") && strings.HasSuffix(sub, "+json")
 }
 
+// decodeCreate reads a create request's JSON body, or says what is wrong
+// with it (a status and a message).
+func (s *Server) decodeCreate(w http.ResponseWriter, r *http.Request) (int, *ops.Object, string) {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return http.StatusBadRequest, nil, fmt.Sprintf("content-type must be application/json (or application/<type>+json), got %q", r.Header.Get("Content-Type"))
+	}
+	body, err := readBody(w, r, s.MaxBodyBytes)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return http.StatusRequestEntityTooLarge, nil, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)
+		}
+		return http.StatusBadRequest, nil, "cannot read request body: " + err.Error()
+	}
+	payload, err := ops.DecodeObject(body, ops.DecodeOptions{RejectDuplicateKeys: true})
+	if err != nil {
+		return http.StatusBadRequest, nil, err.Error()
+	}
+	return 0, payload, ""
+}
+
 // requester names who asked, for the operation's audit trail.
 func requester(r *http.Request) ops.Requester {
 	who := identityOf(r)
@@ -457,35 +587,110 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return io.ReadAll(body)
 }
 
-// diagnose answers Barman's own `barman diagnose` JSON.
+// diagnose answers Barman's own `barman diagnose` JSON. Concurrent
+// requests share one run and its answer serves for DiagnoseCacheFor; HEAD
+// runs nothing and answers with the status of the last run (200 if none).
 func (s *Server) diagnose(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		code := http.StatusOK
+		if last := s.diag.lastResult(); last != nil {
+			code = last.code
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		return
+	}
 	cfg, err := s.Service.Config()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	// Waiting for Barman may take longer than a response may take to write.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(diagnoseTimeout + s.WriteTimeout))
+	res, err := s.diag.get(r.Context(), s.DiagnoseCacheFor, func() *diagnoseResult { return s.runDiagnose(cfg.Path) })
+	if err != nil {
+		writeError(w, r, http.StatusServiceUnavailable, "gave up waiting for barman diagnose: "+err.Error())
+		return
+	}
+	if res.code != http.StatusOK {
+		writeError(w, r, res.code, res.msg)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(res.body)
+}
+
+func (s *Server) runDiagnose(configPath string) *diagnoseResult {
 	argv := strings.Fields(s.BarmanCommand)
 	if len(argv) == 0 {
 		argv = []string{"barman"}
 	}
-	argv = append(argv, "-c", cfg.Path, "diagnose")
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	argv = append(argv, "-c", configPath, "diagnose")
+	// Not the request's context: other requests wait for this run too.
+	ctx, cancel := context.WithTimeout(context.Background(), diagnoseTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		writeError(w, r, http.StatusServiceUnavailable, fmt.Sprintf("cannot run %s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(lastLine(stderr.String()))))
-		return
+	switch {
+	case err != nil:
+		return &diagnoseResult{code: http.StatusServiceUnavailable, msg: fmt.Sprintf("cannot run %s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(lastLine(stderr.String())))}
+	case !json.Valid(out):
+		return &diagnoseResult{code: http.StatusServiceUnavailable, msg: "barman diagnose did not print JSON"}
 	}
-	if !json.Valid(out) {
-		writeError(w, r, http.StatusServiceUnavailable, "barman diagnose did not print JSON")
-		return
+	return &diagnoseResult{code: http.StatusOK, body: out}
+}
+
+// diagnoseResult is one run's answer.
+type diagnoseResult struct {
+	code int
+	body []byte
+	msg  string
+	at   time.Time
+}
+
+// diagnoseCache shares one `barman diagnose` among concurrent requests and
+// keeps its answer for a while, so requests cannot start Barman at will.
+type diagnoseCache struct {
+	mu      sync.Mutex
+	running chan struct{} // closed when the run in flight ends
+	last    *diagnoseResult
+}
+
+func (c *diagnoseCache) lastResult() *diagnoseResult {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+func (c *diagnoseCache) get(ctx context.Context, fresh time.Duration, run func() *diagnoseResult) (*diagnoseResult, error) {
+	c.mu.Lock()
+	if c.last != nil && time.Since(c.last.at) < fresh {
+		defer c.mu.Unlock()
+		return c.last, nil
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	w.Write(out)
+	if c.running == nil {
+		done := make(chan struct{})
+		c.running = done
+		go func() {
+			res := run()
+			res.at = time.Now()
+			c.mu.Lock()
+			c.last, c.running = res, nil
+			c.mu.Unlock()
+			close(done)
+		}()
+	}
+	done := c.running
+	c.mu.Unlock()
+	select {
+	case <-done:
+		return c.lastResult(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func lastLine(s string) string {

@@ -424,7 +424,7 @@ func TestRequestIDs(t *testing.T) {
 // TestPanicIsJSON500: a panic in a handler answers 500 JSON with the
 // request ID, and the server goes on.
 func TestPanicIsJSON500(t *testing.T) {
-	s := &httpd.Server{Log: slog.New(slog.NewTextHandler(io.Discard, nil))} // no Service: handlers panic
+	s := &httpd.Server{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AllowedHosts: testHosts} // no Service: handlers panic
 	h := s.Handler()
 	for range 2 {
 		w := get(t, h, "/operations")
@@ -442,6 +442,7 @@ func TestBarmanConfigUnavailable(t *testing.T) {
 	dir := t.TempDir()
 	l := &recordingLauncher{}
 	s := &httpd.Server{
+		AllowedHosts:  testHosts,
 		Service:       &ops.Service{BarmanConfigPath: filepath.Join(dir, "missing.conf"), Launcher: l},
 		BarmanCommand: filepath.Join(dir, "no-barman"),
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -538,8 +539,9 @@ func TestRunnerNotStarted(t *testing.T) {
 	e := newEnv(t)
 	l := &failingLauncher{}
 	s := &httpd.Server{
-		Service: &ops.Service{BarmanConfigPath: e.ConfPath, Launcher: l},
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AllowedHosts: testHosts,
+		Service:      &ops.Service{BarmanConfigPath: e.ConfPath, Launcher: l},
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	h := s.Handler()
 	id := created(t, postJSON(t, h, srvOps, validRecovery), srvOps)

@@ -1,0 +1,125 @@
+package httpd
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+// Permission is a set of things a credential may do.
+type Permission uint8
+
+// The permissions a credential can hold. The zero Permission, as a Token or
+// ClientSubject built before permissions existed has, means every one.
+const (
+	// PermRead allows every GET and HEAD.
+	PermRead Permission = 1 << iota
+	// PermRecover allows recovery operations and cancelling operations.
+	PermRecover
+	// PermConfigure allows config_switch and config_update operations.
+	PermConfigure
+	// PermAdmin allows everything.
+	PermAdmin
+)
+
+var permNames = []struct {
+	p    Permission
+	name string
+}{{PermRead, "read"}, {PermRecover, "recover"}, {PermConfigure, "configure"}, {PermAdmin, "admin"}}
+
+// PermissionNames lists the valid names, for messages and documentation.
+const PermissionNames = "read, recover, configure, admin"
+
+// ParsePermissions reads names such as ["read", "recover"]. An empty list is
+// an error: a credential that may do nothing is a mistake.
+func ParsePermissions(names []string) (Permission, error) {
+	if len(names) == 0 {
+		return 0, fmt.Errorf("the permissions list is empty; give one or more of %s", PermissionNames)
+	}
+	var p Permission
+	for _, n := range names {
+		found := false
+		for _, pn := range permNames {
+			if strings.EqualFold(strings.TrimSpace(n), pn.name) {
+				p |= pn.p
+				found = true
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("unknown permission %q (known: %s)", n, PermissionNames)
+		}
+	}
+	return p, nil
+}
+
+// String is the comma-separated names, "read,recover".
+func (p Permission) String() string {
+	if p == 0 {
+		return "admin"
+	}
+	var names []string
+	for _, pn := range permNames {
+		if p&pn.p != 0 {
+			names = append(names, pn.name)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// Names are the permissions as a list of names.
+func (p Permission) Names() []string { return strings.Split(p.String(), ",") }
+
+// effective is what p allows: the zero value is every permission.
+func (p Permission) effective() Permission {
+	if p == 0 || p&PermAdmin != 0 {
+		return PermRead | PermRecover | PermConfigure | PermAdmin
+	}
+	return p
+}
+
+// Allows reports whether p includes need (admin includes everything).
+func (p Permission) Allows(need Permission) bool {
+	return p.effective()&need == need
+}
+
+// permissionFor is what creating an operation of this type needs. A type
+// we do not know needs recover or configure; validation then refuses it.
+func permissionFor(t ops.Type) Permission {
+	switch t {
+	case ops.Recovery:
+		return PermRecover
+	case ops.ConfigSwitch, ops.ConfigUpdate:
+		return PermConfigure
+	}
+	return 0
+}
+
+// authorize checks that the request's credential holds need and answers
+// 403 naming the missing permission when it does not. need 0 asks for any
+// one of recover and configure.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, need Permission) bool {
+	who := identityOf(r)
+	a := auditOf(r)
+	ok := false
+	name := need.String()
+	if need == 0 {
+		name = "recover or configure"
+		ok = who.Perms.Allows(PermRecover) || who.Perms.Allows(PermConfigure)
+	} else {
+		ok = who.Perms.Allows(need)
+	}
+	if a != nil {
+		a.permission = name
+	}
+	if ok {
+		return true
+	}
+	if a != nil {
+		a.denied = true
+	}
+	writeError(w, r, http.StatusForbidden, fmt.Sprintf("%s lacks the %s permission for %s %s (it has: %s); grant it in the configuration (permissions = [...])",
+		who.Name, name, r.Method, r.URL.Path, who.Perms.String()))
+	return false
+}
