@@ -9,8 +9,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
+	"github.com/pg-backup-api/pg-backup-api/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -28,7 +30,7 @@ func (st *appState) runCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "timeout", Usage: "`TYPE=DURATION` limit for one operation type (default: the config file's runner.*_timeout)"},
 		},
 		Action: func(c *cli.Context) error {
-			cfg, err := ops.LoadBarmanConfig(st.settings.barmanConfig)
+			cfg, err := barman.LoadConfig(st.settings.barmanConfig)
 			if err != nil {
 				return fail(err)
 			}
@@ -61,12 +63,12 @@ func (st *appState) runCommand() *cli.Command {
 				timeouts[ops.Type(name)] = d
 			}
 			r := &runner.Runner{
-				Store:         ops.NewStore(cfg.BarmanHome),
-				Server:        server,
-				BarmanCommand: st.settings.barmanCommand,
-				BarmanConfig:  cfg.Path,
-				Timeouts:      timeouts,
-				Log:           c.App.ErrWriter,
+				Store:        store.New(cfg.BarmanHome),
+				Server:       server,
+				Barman:       barman.NewCommand(st.settings.barmanCommand),
+				BarmanConfig: cfg.Path,
+				Timeouts:     timeouts,
+				Log:          c.App.ErrWriter,
 			}
 			if err := r.Run(ctx, lock); err != nil {
 				return fail(fmt.Errorf("runner for %s: %w", scopeLabel(server), err))

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/urfave/cli/v2"
 )
@@ -89,7 +90,7 @@ func (st *appState) serveCommand() *cli.Command {
 			if err != nil {
 				return usageError("%v", err)
 			}
-			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, BarmanCommand: st.settings.barmanCommand, Auth: auth}
+			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, Diagnose: barman.NewCommand(st.settings.barmanCommand).Diagnose, Auth: auth}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return cli.Exit(fmt.Sprintf("pg-backup-api: cannot listen on %s: %v", addr, err), ExitUnavailable)

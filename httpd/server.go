@@ -13,13 +13,13 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"os/exec"
 	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -32,8 +32,9 @@ type Server struct {
 	Log     *slog.Logger
 	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// BarmanCommand runs `barman diagnose` for GET /diagnose.
-	BarmanCommand string
+	// Diagnose runs `barman diagnose` with the given configuration for GET
+	// /diagnose and returns its JSON.
+	Diagnose func(ctx context.Context, barmanConfig string) ([]byte, error)
 	// Auth says who may use the API; nil lets everyone in.
 	Auth *Auth
 
@@ -310,7 +311,7 @@ func detailOf(op *ops.Operation, withOutput bool) *detail {
 		out := ops.MaskSecrets(op.Output)
 		d.Output = &out
 		if p := op.Payload(); p != nil {
-			if data, err := ops.EncodePython(p); err == nil {
+			if data, err := pyjson.EncodePython(p); err == nil {
 				d.Payload = json.RawMessage(ops.MaskJSON(data))
 			}
 		}
@@ -411,7 +412,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, "cannot read request body: "+err.Error())
 		return
 	}
-	payload, err := ops.DecodeObject(body, ops.DecodeOptions{RejectDuplicateKeys: true})
+	payload, err := pyjson.DecodeObject(body, pyjson.DecodeOptions{RejectDuplicateKeys: true})
 	if err != nil {
 		writeError(w, r, http.StatusBadRequest, err.Error())
 		return
@@ -464,36 +465,14 @@ func (s *Server) diagnose(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	argv := strings.Fields(s.BarmanCommand)
-	if len(argv) == 0 {
-		argv = []string{"barman"}
-	}
-	argv = append(argv, "-c", cfg.Path, "diagnose")
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := s.Diagnose(r.Context(), cfg.Path)
 	if err != nil {
-		writeError(w, r, http.StatusServiceUnavailable, fmt.Sprintf("cannot run %s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(lastLine(stderr.String()))))
-		return
-	}
-	if !json.Valid(out) {
-		writeError(w, r, http.StatusServiceUnavailable, "barman diagnose did not print JSON")
+		writeError(w, r, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(out)
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
 
 // appendList writes {"operations": [{"id": ..., "type": ...}, ...]} as

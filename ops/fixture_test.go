@@ -1,4 +1,4 @@
-package ops
+package ops_test
 
 import (
 	"bytes"
@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
@@ -161,9 +164,9 @@ func treeSnapshot(t testing.TB, dir string) string {
 }
 
 // mustDecode decodes a JSON object or fails the test.
-func mustDecode(t testing.TB, s string) *Object {
+func mustDecode(t testing.TB, s string) *pyjson.Object {
 	t.Helper()
-	o, err := DecodeObject([]byte(s), DecodeOptions{RejectDuplicateKeys: true})
+	o, err := pyjson.DecodeObject([]byte(s), pyjson.DecodeOptions{RejectDuplicateKeys: true})
 	if err != nil {
 		t.Fatalf("decoding %s: %v", s, err)
 	}
@@ -172,7 +175,7 @@ func mustDecode(t testing.TB, s string) *Object {
 
 // fixedClock returns a clock stuck at the given local time.
 func fixedClock(s string) func() time.Time {
-	tm, err := time.ParseInLocation(TimeLayout, s, time.Local)
+	tm, err := time.ParseInLocation(ops.TimeLayout, s, time.Local)
 	if err != nil {
 		panic(err)
 	}
@@ -185,7 +188,7 @@ func wantError(t testing.TB, err error, code string, parts ...string) {
 	if err == nil {
 		t.Fatalf("got no error, want %s error containing %q", code, parts)
 	}
-	if got := ErrorCode(err); got != code {
+	if got := ops.ErrorCode(err); got != code {
 		t.Errorf("error code = %q, want %q (error: %v)", got, code, err)
 	}
 	for _, p := range parts {
