@@ -333,7 +333,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		w.Write(body)
 		return
 	}
-	list, skipped, err := s.Service.List(server, ops.ListOptions{Status: withDetail})
+	list, skipped, err := s.Service.List(server, ops.ListOptions{Status: true})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -343,10 +343,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]listItem, len(list))
 	for i, op := range list {
-		items[i] = listItem{ID: op.ID, Type: op.Type}
-		if withDetail {
-			items[i].detail = detailOf(op, false)
-		}
+		items[i] = listItem{ID: op.ID, Type: op.Type, detail: detailOf(op, false)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"operations": items})
 }

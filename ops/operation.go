@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,9 @@ const (
 
 // Types lists every operation type.
 var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate}
+
+// Known reports whether t is one of Types.
+func (t Type) Known() bool { return slices.Contains(Types, t) }
 
 // ServerScoped reports whether operations of type t belong to one server
 // (/servers/NAME/operations) rather than to the Barman instance (/operations).
@@ -167,7 +171,7 @@ func Validate(cfg *BarmanConfig, catalog Catalog, server string, payload *pyjson
 	}
 
 	switch {
-	case t != Recovery && t != ConfigSwitch && t != ConfigUpdate:
+	case !t.Known():
 		return nil, Errorf(EINVALID, "unknown operation type %q: expected one of %s", t, typeList())
 	case t.ServerScoped() && server == "":
 		return nil, Errorf(EINVALID, "%s is a server operation: send it to a server's operations (/servers/NAME/operations, or --server NAME)", t)

@@ -30,24 +30,6 @@ type Launcher struct {
 	Timeouts map[ops.Type]time.Duration
 }
 
-// RunnerArgs are the arguments after the binary's global flags that start a
-// runner with the launcher's settings.
-func (l *Launcher) RunnerArgs(server string) []string {
-	args := []string{"run", "--lock-fd", fmt.Sprint(LockFD)}
-	for _, t := range ops.Types {
-		if d := l.Timeouts[t]; d > 0 {
-			args = append(args, "--timeout", string(t)+"="+d.String())
-		}
-	}
-	if server != "" {
-		args = append(args, "--server", server)
-	}
-	return args
-}
-
-// LockFD is the descriptor on which a runner inherits its scope lock.
-const LockFD = 3
-
 // Kick starts a runner for the scope unless one is active. The scope lock is
 // taken here and handed to the runner as an inherited descriptor, so there is
 // no moment between start-up and work when another runner could also start.
@@ -96,12 +78,8 @@ func (l *Launcher) kickSlot(st *store.Store, server, barmanConfig string, slot i
 			return false, err
 		}
 	}
-	args := []string{"--barman-config", barmanConfig}
-	if l.BarmanCommand != "" {
-		args = append(args, "--barman-command", l.BarmanCommand)
-	}
-	args = append(args, l.RunnerArgs(server)...)
-	cmd := exec.Command(exe, args...)
+	inv := Invocation{BarmanConfig: barmanConfig, BarmanCommand: l.BarmanCommand, Server: server, LockFD: LockFD, Timeouts: l.Timeouts}
+	cmd := exec.Command(exe, inv.Argv()...)
 	cmd.ExtraFiles = []*os.File{lock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	errLog, err := os.OpenFile(filepath.Join(st.StateDir(server), "runner.err"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, store.FileMode)
