@@ -2,17 +2,12 @@ package barman
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -96,22 +91,6 @@ func newBarmanEnv(t testing.TB, name string) *barmanEnv {
 	return env
 }
 
-// withStore adds the reference implementation's operation store to the
-// environment's barman_home.
-func (env *barmanEnv) withStore(t testing.TB) *barmanEnv {
-	t.Helper()
-	copyTree(t, fixturePath(t, "pg-backup-api-2.2", "barman_home"), env.Home, nil)
-	return env
-}
-
-// newStoreCopy returns a copy of the reference store alone.
-func newStoreCopy(t testing.TB) string {
-	t.Helper()
-	home := filepath.Join(t.TempDir(), "home")
-	copyTree(t, fixturePath(t, "pg-backup-api-2.2", "barman_home"), home, nil)
-	return home
-}
-
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -131,57 +110,6 @@ func readFile(t testing.TB, path string) string {
 	return string(data)
 }
 
-// treeSnapshot describes every entry under dir: path, type, mode and
-// content, so two snapshots differ when anything was written.
-func treeSnapshot(t testing.TB, dir string) string {
-	t.Helper()
-	var lines []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		line := fmt.Sprintf("%s %v", rel, fi.Mode())
-		if fi.Mode().IsRegular() {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %q", data)
-		}
-		lines = append(lines, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
-}
-
-// mustDecode decodes a JSON object or fails the test.
-func mustDecode(t testing.TB, s string) *pyjson.Object {
-	t.Helper()
-	o, err := pyjson.DecodeObject([]byte(s), pyjson.DecodeOptions{RejectDuplicateKeys: true})
-	if err != nil {
-		t.Fatalf("decoding %s: %v", s, err)
-	}
-	return o
-}
-
-// fixedClock returns a clock stuck at the given local time.
-func fixedClock(s string) func() time.Time {
-	tm, err := time.ParseInLocation(ops.TimeLayout, s, time.Local)
-	if err != nil {
-		panic(err)
-	}
-	return func() time.Time { return tm }
-}
-
 // wantError checks err's code and that its message contains every part.
 func wantError(t testing.TB, err error, code string, parts ...string) {
 	t.Helper()
@@ -197,6 +125,3 @@ func wantError(t testing.TB, err error, code string, parts ...string) {
 		}
 	}
 }
-
-// jsonValid reports whether data is one valid JSON document.
-func jsonValid(data []byte) bool { return json.Valid(data) }

@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -104,14 +102,6 @@ func (env *barmanEnv) withStore(t testing.TB) *barmanEnv {
 	return env
 }
 
-// newStoreCopy returns a copy of the reference store alone.
-func newStoreCopy(t testing.TB) string {
-	t.Helper()
-	home := filepath.Join(t.TempDir(), "home")
-	copyTree(t, fixturePath(t, "pg-backup-api-2.2", "barman_home"), home, nil)
-	return home
-}
-
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -120,15 +110,6 @@ func writeFile(t testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func readFile(t testing.TB, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }
 
 // treeSnapshot describes every entry under dir: path, type, mode and
@@ -173,15 +154,6 @@ func mustDecode(t testing.TB, s string) *pyjson.Object {
 	return o
 }
 
-// fixedClock returns a clock stuck at the given local time.
-func fixedClock(s string) func() time.Time {
-	tm, err := time.ParseInLocation(ops.TimeLayout, s, time.Local)
-	if err != nil {
-		panic(err)
-	}
-	return func() time.Time { return tm }
-}
-
 // wantError checks err's code and that its message contains every part.
 func wantError(t testing.TB, err error, code string, parts ...string) {
 	t.Helper()
@@ -197,6 +169,3 @@ func wantError(t testing.TB, err error, code string, parts ...string) {
 		}
 	}
 }
-
-// jsonValid reports whether data is one valid JSON document.
-func jsonValid(data []byte) bool { return json.Valid(data) }

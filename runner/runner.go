@@ -319,6 +319,7 @@ func exitCode(err error) (int, error) {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			//lint:ignore ST1005 Barman is a name, and the message is recorded as the operation's reason
 			return -1, fmt.Errorf("Barman was killed by signal %s", ws.Signal())
 		}
 		return ee.ExitCode(), nil

@@ -1,13 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -64,46 +61,6 @@ func copyTree(t testing.TB, src, dst string, rewrite func([]byte) []byte) {
 	}
 }
 
-// barmanEnv is a writable copy of a Barman fixture.
-type barmanEnv struct {
-	Conf    string // barman.conf
-	ConfDir string // its configuration_files_directory
-	Home    string // barman_home, holding the backup catalog
-}
-
-// newBarmanEnv copies fixtures/<name>/etc and barman_home into a temporary
-// directory and points the configuration at the copies.
-func newBarmanEnv(t testing.TB, name string) *barmanEnv {
-	t.Helper()
-	src := fixturePath(t, name)
-	tmp := t.TempDir()
-	env := &barmanEnv{
-		Conf:    filepath.Join(tmp, "etc", "barman.conf"),
-		ConfDir: filepath.Join(tmp, "etc", "barman.d"),
-		Home:    filepath.Join(tmp, "home"),
-	}
-	rewrite := func(data []byte) []byte {
-		data = bytes.ReplaceAll(data, []byte("/etc/barman.d"), []byte(env.ConfDir))
-		return bytes.ReplaceAll(data, []byte("/var/lib/barman"), []byte(env.Home))
-	}
-	copyTree(t, filepath.Join(src, "etc"), filepath.Join(tmp, "etc"), rewrite)
-	copyTree(t, filepath.Join(src, "barman_home"), env.Home, nil)
-	for _, p := range []string{env.Conf, env.ConfDir, env.Home} {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("fixture %s is not laid out as expected: %v", name, err)
-		}
-	}
-	return env
-}
-
-// withStore adds the reference implementation's operation store to the
-// environment's barman_home.
-func (env *barmanEnv) withStore(t testing.TB) *barmanEnv {
-	t.Helper()
-	copyTree(t, fixturePath(t, "pg-backup-api-2.2", "barman_home"), env.Home, nil)
-	return env
-}
-
 // newStoreCopy returns a copy of the reference store alone.
 func newStoreCopy(t testing.TB) string {
 	t.Helper()
@@ -129,38 +86,6 @@ func readFile(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
-}
-
-// treeSnapshot describes every entry under dir: path, type, mode and
-// content, so two snapshots differ when anything was written.
-func treeSnapshot(t testing.TB, dir string) string {
-	t.Helper()
-	var lines []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		line := fmt.Sprintf("%s %v", rel, fi.Mode())
-		if fi.Mode().IsRegular() {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %q", data)
-		}
-		lines = append(lines, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
 }
 
 // mustDecode decodes a JSON object or fails the test.
