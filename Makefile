@@ -86,4 +86,4 @@ bench: bench-go
 	bench/run
 
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./ops/ ./httpd/
+	$(GO) test -run '^$$' -bench . -benchmem ./ops/ ./store/ ./httpd/

@@ -9,8 +9,10 @@ import (
 	"os/user"
 	"strings"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
+	"github.com/pg-backup-api/pg-backup-api/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -209,14 +211,15 @@ func (st *appState) load(c *cli.Context) error {
 // service returns the engine, wired to a launcher that starts runners.
 func (st *appState) service() *ops.Service {
 	return &ops.Service{
-		BarmanConfigPath: st.settings.barmanConfig,
-		Version:          st.build.Version,
+		Barman:    barman.NewReader(st.settings.barmanConfig),
+		OpenStore: store.Open,
+		Version:   st.build.Version,
 		Launcher: &runner.Launcher{
 			BarmanCommand: st.settings.barmanCommand,
 			Parallel:      st.settings.file.Runner.Parallel,
 			Timeouts:      st.settings.file.Runner.timeouts(),
 		},
-		BarmanVersion: runner.BarmanVersion(st.settings.barmanCommand),
+		BarmanVersion: barman.NewCommand(st.settings.barmanCommand).Version,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // TestCreateIDsUniqueAcrossProcesses: many processes creating at once, most
@@ -132,16 +133,16 @@ func TestCreateIDsUniqueAcrossProcesses(t *testing.T) {
 	// follows the order in which processes claimed the name, which may
 	// differ from the microseconds of start_time; across seconds it must
 	// not.
-	store := ops.NewStore(e.Home)
+	st := store.New(e.Home)
 	sort.Strings(files)
 	var prev time.Time
 	inversions := 0
 	for _, id := range files {
-		op, err := store.Get("", id)
+		op, err := st.Get("", id)
 		if err != nil {
 			t.Fatalf("operation %s: %v", id, err)
 		}
-		if base := op.StartTime.Format(ops.IDLayout); !strings.HasPrefix(id, base) {
+		if base := op.StartTime.Format(store.IDLayout); !strings.HasPrefix(id, base) {
 			t.Errorf("ID %s does not carry its start time %s", id, op.StartTime.Format(ops.TimeLayout))
 		}
 		if op.StartTime.Before(prev) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -47,7 +48,7 @@ func (st *appState) createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			payload, err := ops.DecodeObject(data, ops.DecodeOptions{RejectDuplicateKeys: true})
+			payload, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{RejectDuplicateKeys: true})
 			if err != nil {
 				return usageError("payload %s: %v", c.String("payload"), err)
 			}
@@ -67,7 +68,7 @@ func (st *appState) createCommand() *cli.Command {
 					outputFlag(),
 				},
 				Action: func(c *cli.Context) error {
-					p := ops.NewObject()
+					p := pyjson.NewObject()
 					p.Set("type", string(ops.Recovery))
 					p.Set("backup_id", c.String("backup-id"))
 					p.Set("remote_ssh_command", c.String("remote-ssh-command"))
@@ -87,7 +88,7 @@ func (st *appState) createCommand() *cli.Command {
 					outputFlag(),
 				},
 				Action: func(c *cli.Context) error {
-					p := ops.NewObject()
+					p := pyjson.NewObject()
 					p.Set("type", string(ops.ConfigSwitch))
 					switch {
 					case c.IsSet("model-name") && c.Bool("reset"):
@@ -139,7 +140,7 @@ func (st *appState) createCommand() *cli.Command {
 					// Decode through an object so the array keeps its
 					// objects' key order and is checked like a payload.
 					wrapped := append(append([]byte(`{"type": "config_update", "changes": `), data...), '}')
-					p, err := ops.DecodeObject(wrapped, ops.DecodeOptions{RejectDuplicateKeys: true})
+					p, err := pyjson.DecodeObject(wrapped, pyjson.DecodeOptions{RejectDuplicateKeys: true})
 					if err != nil {
 						return usageError("changes are not a valid JSON array: %v", strings.TrimPrefix(err.Error(), "body "))
 					}
@@ -194,7 +195,7 @@ func readInput(stdin io.Reader, name string) ([]byte, error) {
 }
 
 // create is the one path every create command ends in.
-func (st *appState) create(c *cli.Context, server string, payload *ops.Object) error {
+func (st *appState) create(c *cli.Context, server string, payload *pyjson.Object) error {
 	p, err := newPrinter(c)
 	if err != nil {
 		return err

@@ -81,7 +81,8 @@ func TestCreateWait(t *testing.T) {
 	t.Parallel()
 	const changes = `[{"scope":"server","server_name":"db_server_two","archiver":"off"}]`
 	const changesArg = `[{"scope": "server", "server_name": "db_server_two", "archiver": "off"}]`
-	recoveryArgv := []string{"recover", "db_server_two", "latest", "/var/lib/pgdata", "--remote-ssh-command", "ssh postgres@db_server_two.my.org"}
+	// Barman restores the backup "latest" named when the operation was created.
+	recoveryArgv := []string{"recover", "db_server_two", "20261125T080758", "/var/lib/pgdata", "--remote-ssh-command", "ssh postgres@db_server_two.my.org"}
 	tests := []struct {
 		name      string
 		args      []string

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -365,7 +367,7 @@ func (st *appState) completeCommand() *cli.Command {
 
 // completions lists what kind names, sorted, or nothing on any error.
 func (st *appState) completions(kind string) []string {
-	svc := &ops.Service{BarmanConfigPath: st.settings.barmanConfig}
+	svc := &ops.Service{Barman: barman.NewReader(st.settings.barmanConfig), OpenStore: store.Open}
 	cfg, err := svc.Config()
 	if err != nil {
 		return nil
@@ -1175,7 +1177,7 @@ func manPage(name string, m *docCommand) string {
 		{"<barman_home>/<server>/jobs/", "Operations of Barman server <server> (`recovery`, `config_switch`)."},
 		{"<barman_home>/output/, <barman_home>/<server>/output/", "One `<ID>.json` output file for each finished operation: " +
 			"`success`, `end_time`, Barman's `output` and `exit_code`."},
-		{"<barman_home>/" + ops.StateDirName + "/, <barman_home>/<server>/" + ops.StateDirName + "/",
+		{"<barman_home>/" + store.StateDirName + "/, <barman_home>/<server>/" + store.StateDirName + "/",
 			"The runner's state: its lock, and `<ID>.log` with Barman's output while it runs."},
 	}
 	for _, f := range files {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -9,7 +10,7 @@ import (
 // ops.Service, or a `serve` instance over HTTP (--url, --remote). Both give
 // the same operations, so every command renders them the same way.
 type engine interface {
-	Create(server string, payload *ops.Object) (string, error)
+	Create(server string, payload *pyjson.Object) (string, error)
 	Get(server, id string) (*ops.Operation, error)
 	List(server string) ([]*ops.Operation, []ops.Skipped, error)
 	ListAll() ([]*ops.Operation, []ops.Skipped, error)
@@ -36,7 +37,7 @@ type localEngine struct {
 	checked bool
 }
 
-func (l *localEngine) Create(server string, payload *ops.Object) (string, error) {
+func (l *localEngine) Create(server string, payload *pyjson.Object) (string, error) {
 	if cfg, err := l.svc.Config(); err == nil && !l.checked {
 		l.checked = true
 		if err := l.st.checkBarmanUser(l.c, cfg.BarmanUser); err != nil {
@@ -63,7 +64,5 @@ func (l *localEngine) Cancel(server, id string) (*ops.Operation, error) {
 }
 
 func (l *localEngine) Nudge(server string) {
-	if cfg, err := l.svc.Config(); err == nil && l.svc.Launcher != nil {
-		l.svc.Launcher.Kick(l.svc.Store(cfg), server, cfg.Path)
-	}
+	l.svc.Kick(server)
 }

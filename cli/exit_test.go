@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
-	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // exitCodes is every exit status documented in cli/exit.go.
@@ -207,7 +207,7 @@ func takeEveryID(t *testing.T, e *env) []string {
 	for attempt := 0; attempt < 5; attempt++ {
 		target := time.Now().Truncate(time.Second).Add(3 * time.Second)
 		for s := 0; s < 2; s++ {
-			base := target.Add(time.Duration(s) * time.Second).Format(ops.IDLayout)
+			base := target.Add(time.Duration(s) * time.Second).Format(store.IDLayout)
 			for seq := 0; seq <= 9999; seq++ {
 				id := base
 				if seq > 0 {
@@ -222,7 +222,7 @@ func takeEveryID(t *testing.T, e *env) []string {
 			time.Sleep(wait + 10*time.Millisecond)
 			return nil
 		}
-		t.Logf("taking the IDs of %s took too long; trying a later second", target.Format(ops.IDLayout))
+		t.Logf("taking the IDs of %s took too long; trying a later second", target.Format(store.IDLayout))
 	}
 	t.Fatalf("could not take every ID of a second before it began")
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // Tests of the commands that follow an operation to its end: wait, logs -f,
@@ -122,7 +123,7 @@ func eventually(t *testing.T, timeout time.Duration, cond func() bool, describe 
 // would.
 func opState(t testing.TB, e *env, server, id string) *ops.Operation {
 	t.Helper()
-	op, err := ops.NewStore(e.Home).Get(server, id)
+	op, err := store.New(e.Home).Get(server, id)
 	if err != nil {
 		t.Fatalf("reading operation %s: %v", id, err)
 	}
@@ -144,17 +145,17 @@ func waitPhase(t *testing.T, e *env, server, id string, phase ops.Phase) {
 // ends. It waits for a runner that is finishing to let go.
 func holdRunnerLock(t *testing.T, e *env, server string) {
 	t.Helper()
-	store := ops.NewStore(e.Home)
-	if err := os.MkdirAll(store.StateDir(server), 0o755); err != nil {
+	st := store.New(e.Home)
+	if err := os.MkdirAll(st.StateDir(server), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(store.RunnerLockPath(server), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(st.RunnerLockPath(server), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
 	eventually(t, 15*time.Second, func() bool {
-		ok, err := ops.TryLock(f)
+		ok, err := store.TryLock(f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -95,7 +95,7 @@ func listFilter(c *cli.Context, now time.Time) (func(*ops.Operation) bool, error
 	types := map[ops.Type]bool{}
 	for _, t := range c.StringSlice("type") {
 		t = strings.ReplaceAll(strings.ToLower(t), "-", "_")
-		if !knownType(t) {
+		if !ops.Type(t).Known() {
 			return nil, usageError("--type %q: use recovery, config_switch or config_update", t)
 		}
 		types[ops.Type(t)] = true

@@ -21,6 +21,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // sharedDir is the repository's testdata/ tree (copies of the recorded fixtures), relative to the
@@ -285,14 +286,14 @@ func (e *env) waitIdle(t testing.TB, timeout time.Duration) {
 	for {
 		busy := ""
 		for _, dir := range e.scopeDirs() {
-			if locked, _ := ops.IsLocked(filepath.Join(dir, ops.StateDirName, "runner.lock")); locked {
+			if locked, _ := store.IsLocked(filepath.Join(dir, store.StateDirName, "runner.lock")); locked {
 				busy = "a runner is active in " + dir
 			}
 		}
 		if busy == "" {
-			store := ops.NewStore(e.Home)
+			st := store.New(e.Home)
 			for _, scope := range []string{"", "db_server_two"} {
-				list, _, _ := store.List(scope, ops.ListOptions{Status: true})
+				list, _, _ := st.List(scope, ops.ListOptions{Status: true})
 				for _, op := range list {
 					if op.Status == ops.StatusInProgress && op.Phase != ops.PhaseForeign {
 						busy = fmt.Sprintf("operation %s is %s", op.ID, op.Phase)

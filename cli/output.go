@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -216,11 +217,11 @@ func toJSON(op *ops.Operation, now time.Time, detail bool) operationJSON {
 }
 
 // payloadOf is the request as the caller sent it.
-func payloadOf(op *ops.Operation) *ops.Object {
+func payloadOf(op *ops.Operation) *pyjson.Object {
 	if p := op.Payload(); p != nil {
 		return p
 	}
-	return ops.NewObject()
+	return pyjson.NewObject()
 }
 
 func scopeLabel(server string) string {
@@ -240,7 +241,7 @@ func jsonDecoder(r io.Reader) *json.Decoder { return json.NewDecoder(io.LimitRea
 
 // maskedJSON is v as JSON with passwords masked, still the same JSON.
 func maskedJSON(v any) json.RawMessage {
-	data, err := ops.EncodePython(v)
+	data, err := pyjson.EncodePython(v)
 	if err != nil {
 		return nil
 	}

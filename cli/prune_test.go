@@ -15,6 +15,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 	"golang.org/x/sys/unix"
 )
 
@@ -225,10 +226,10 @@ func TestPruneKeepsUnfinished(t *testing.T) {
 		time.Sleep(time.Until(op.StartTime.Add(1100 * time.Millisecond)))
 	}
 
-	store := ops.NewStore(e.Home)
+	st := store.New(e.Home)
 	var dirs []string
 	for _, scope := range []string{"", "db_server_two"} {
-		dirs = append(dirs, filepath.Join(store.ScopeDir(scope), "jobs"), filepath.Join(store.ScopeDir(scope), "output"))
+		dirs = append(dirs, filepath.Join(st.ScopeDir(scope), "jobs"), filepath.Join(st.ScopeDir(scope), "output"))
 	}
 	watch := watchDeletions(t, dirs...)
 	before := storeFiles(t, e)
@@ -243,7 +244,7 @@ func TestPruneKeepsUnfinished(t *testing.T) {
 	if d, wantDiff := diffSnapshots(before, storeFiles(t, e)), removedFiles(e, want); d != wantDiff {
 		t.Errorf("prune changed the store by:\n%s\nwant:\n%s", d, wantDiff)
 	}
-	for _, p := range []string{store.JobPath("", queued), store.JobPath("db_server_two", running)} {
+	for _, p := range []string{st.JobPath("", queued), st.JobPath("db_server_two", running)} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("prune removed an unfinished operation's job: %v", err)
 		}
@@ -267,8 +268,8 @@ func TestPruneKeepsUnfinished(t *testing.T) {
 		if it.Server != nil {
 			server = *it.Server
 		}
-		job, okJob := at[store.JobPath(server, it.ID)]
-		out, okOut := at[store.OutputPath(server, it.ID)]
+		job, okJob := at[st.JobPath(server, it.ID)]
+		out, okOut := at[st.OutputPath(server, it.ID)]
 		if !okJob || !okOut || job > out {
 			t.Errorf("%s: job file deleted at %d (%v), output file at %d (%v); want the job first\n%s",
 				it, job, okJob, out, okOut, strings.Join(order, "\n"))
@@ -356,11 +357,11 @@ func TestServeRetention(t *testing.T) {
 	config := writeFile(t, e.Root, "serve.toml", "[serve]\nretention = \"1m\"\n", 0o644)
 	srv := startServe(t, e, config)
 
-	store := ops.NewStore(e.Home)
+	st := store.New(e.Home)
 	remaining := func() []string {
 		var left []string
 		for _, op := range fixtureOps {
-			for _, p := range []string{store.JobPath(op.Server, op.ID), store.OutputPath(op.Server, op.ID)} {
+			for _, p := range []string{st.JobPath(op.Server, op.ID), st.OutputPath(op.Server, op.ID)} {
 				if _, err := os.Stat(p); err == nil {
 					left = append(left, p)
 				}

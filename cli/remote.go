@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -226,15 +227,15 @@ func (ro *remoteOperation) operation(server string) *ops.Operation {
 		op.Output = *ro.Output
 	}
 	if len(ro.Payload) > 0 {
-		if p, err := ops.DecodeObject(ro.Payload, ops.DecodeOptions{}); err == nil {
+		if p, err := pyjson.DecodeObject(ro.Payload, pyjson.DecodeOptions{}); err == nil {
 			op.Job = p
 		}
 	}
 	return op
 }
 
-func (r *remoteEngine) Create(server string, payload *ops.Object) (string, error) {
-	body, err := ops.EncodePython(payload)
+func (r *remoteEngine) Create(server string, payload *pyjson.Object) (string, error) {
+	body, err := pyjson.EncodePython(payload)
 	if err != nil {
 		return "", err
 	}

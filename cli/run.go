@@ -2,85 +2,51 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"os"
+	"errors"
+	"flag"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
-	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
 	"github.com/urfave/cli/v2"
 )
 
 // runCommand is the runner process that create and serve start in the
 // background. Operators may run it by hand to work through a scope's queue.
+// Its flags are the runner's process contract and belong to the runner
+// package (runner.Invocation): the arguments are handed over unparsed.
 func (st *appState) runCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "run",
-		Usage:     "work through the queued operations of one scope (started in the background by create and serve)",
-		UsageText: "pg-backup-api run [--server NAME]",
-		Hidden:    true,
-		Flags: []cli.Flag{
-			serverFlag("the scope: server `NAME`; without it, the instance scope"),
-			&cli.IntFlag{Name: "lock-fd", Usage: "inherited `FD` holding the scope's runner lock", Value: -1},
-			&cli.StringSliceFlag{Name: "timeout", Usage: "`TYPE=DURATION` limit for one operation type (default: the config file's runner.*_timeout)"},
-		},
+		Name:            "run",
+		Usage:           "work through the queued operations of one scope (started in the background by create and serve)",
+		UsageText:       "pg-backup-api run [--server NAME]",
+		Hidden:          true,
+		SkipFlagParsing: true,
 		Action: func(c *cli.Context) error {
-			cfg, err := ops.LoadBarmanConfig(st.settings.barmanConfig)
+			inv, err := runner.ParseRunArgs(c.Args().Slice(), runner.Invocation{
+				BarmanConfig:  st.settings.barmanConfig,
+				BarmanCommand: st.settings.barmanCommand,
+				Timeouts:      st.settings.file.Runner.timeouts(),
+			})
+			if errors.Is(err, flag.ErrHelp) {
+				runner.PrintRunUsage(c.App.Writer)
+				return nil
+			}
 			if err != nil {
-				return fail(err)
+				return usageError("%v", err)
 			}
-			server := c.String("server")
-			if server != "" && !ops.ValidName(server) {
-				return usageError("invalid server name %q", server)
+			lock, err := inv.Lock()
+			if err != nil {
+				return usageError("%v", err)
 			}
-			var lock *os.File
-			if fd := c.Int("lock-fd"); fd >= 0 {
-				// Barman must not inherit the lock: if it outlived us, the
-				// scope would look busy with nobody working on it.
-				syscall.CloseOnExec(fd)
-				lock = os.NewFile(uintptr(fd), "runner.lock")
-				if lock == nil {
-					return usageError("--lock-fd %d is not an open descriptor", fd)
-				}
+			if lock != nil {
 				defer lock.Close()
 			}
 			// SIGTERM stops the current Barman and records the operation
 			// as FAILED rather than leaving it lost.
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			timeouts := st.settings.file.Runner.timeouts()
-			for _, spec := range c.StringSlice("timeout") {
-				name, value, _ := strings.Cut(spec, "=")
-				d, err := time.ParseDuration(value)
-				if err != nil || d < 0 || !knownType(name) {
-					return usageError("--timeout %q: want TYPE=DURATION with TYPE one of recovery, config_switch, config_update", spec)
-				}
-				timeouts[ops.Type(name)] = d
-			}
-			r := &runner.Runner{
-				Store:         ops.NewStore(cfg.BarmanHome),
-				Server:        server,
-				BarmanCommand: st.settings.barmanCommand,
-				BarmanConfig:  cfg.Path,
-				Timeouts:      timeouts,
-				Log:           c.App.ErrWriter,
-			}
-			if err := r.Run(ctx, lock); err != nil {
-				return fail(fmt.Errorf("runner for %s: %w", scopeLabel(server), err))
-			}
-			return nil
+			return fail(runner.Main(ctx, inv, lock, c.App.ErrWriter))
 		},
 	}
-}
-
-func knownType(name string) bool {
-	for _, t := range ops.Types {
-		if string(t) == name {
-			return true
-		}
-	}
-	return false
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/urfave/cli/v2"
 )
@@ -107,7 +108,7 @@ func (st *appState) serveCommand() *cli.Command {
 			for _, w := range warnings {
 				log.Warn(w)
 			}
-			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, BarmanCommand: st.settings.barmanCommand, Auth: auth,
+			api := &httpd.Server{Service: svc, Log: log, MaxBodyBytes: maxBody, Diagnose: barman.NewCommand(st.settings.barmanCommand).Diagnose, Auth: auth,
 				AllowedHosts: sc.AllowedHosts, WriteTimeout: durationOr(sc.WriteTimeout, httpd.DefaultWriteTimeout)}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {

@@ -19,8 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
@@ -238,7 +241,7 @@ func configUpdateBody(value string) string {
 }
 
 // store opens e's operation store as the binary does.
-func (e *env) store() *ops.Store { return ops.NewStore(e.Home) }
+func (e *env) store() *store.Store { return store.New(e.Home) }
 
 // get reads one operation or fails the test.
 func (e *env) get(t *testing.T, server, id string) *ops.Operation {
@@ -254,15 +257,15 @@ func (e *env) get(t *testing.T, server, id string) *ops.Operation {
 // starting a runner.
 func (e *env) createDirect(t *testing.T, server, payload string) string {
 	t.Helper()
-	cfg, err := ops.LoadBarmanConfig(e.Conf)
+	cfg, err := barman.LoadConfig(e.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := ops.DecodeObject([]byte(payload), ops.DecodeOptions{RejectDuplicateKeys: true})
+	obj, err := pyjson.DecodeObject([]byte(payload), pyjson.DecodeOptions{RejectDuplicateKeys: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := ops.Validate(cfg, server, obj)
+	req, err := ops.Validate(cfg, barman.Catalog{}, server, obj)
 	if err != nil {
 		t.Fatalf("Validate(%s): %v", payload, err)
 	}
@@ -755,7 +758,7 @@ func checkJobsComplete(t *testing.T, dir string) []string {
 			t.Errorf("%s holds %s, which is not a complete job file", dir, ent.Name())
 			continue
 		}
-		obj, err := ops.ReadJSONFile(filepath.Join(dir, ent.Name()))
+		obj, err := store.ReadJSONFile(filepath.Join(dir, ent.Name()))
 		if err != nil {
 			t.Errorf("partial job file: %v", err)
 			continue

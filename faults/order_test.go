@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // watchQueue samples GET listURL?detail=true every 50 ms until every
@@ -214,7 +215,7 @@ func TestQueuedOperationsSurviveRestartOfEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		if ok, err := ops.TryLock(f); !ok || err != nil {
+		if ok, err := store.TryLock(f); !ok || err != nil {
 			t.Fatalf("TryLock(%s) = %v, %v", f.Name(), ok, err)
 		}
 		locks = append(locks, f)

@@ -17,18 +17,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // outputFile reads an operation's output file; nil while there is none.
-func (e *env) outputFile(t *testing.T, server, id string) *ops.Object {
+func (e *env) outputFile(t *testing.T, server, id string) *pyjson.Object {
 	t.Helper()
 	path := e.store().OutputPath(server, id)
 	if !fileExists(path) {
 		return nil
 	}
-	obj, err := ops.ReadJSONFile(path)
+	obj, err := store.ReadJSONFile(path)
 	if err != nil {
 		t.Fatalf("output file of %s: %v", id, err)
 	}
@@ -36,9 +39,9 @@ func (e *env) outputFile(t *testing.T, server, id string) *ops.Object {
 }
 
 // endReason is pg_backup_api.end_reason of an output file.
-func endReason(out *ops.Object) string {
+func endReason(out *pyjson.Object) string {
 	ext, _ := out.Get("pg_backup_api")
-	if o, ok := ext.(*ops.Object); ok {
+	if o, ok := ext.(*pyjson.Object); ok {
 		s, _ := o.String("end_reason")
 		return s
 	}
@@ -50,7 +53,7 @@ func endReason(out *ops.Object) string {
 func apiOver(t *testing.T, e *env) *httptest.Server {
 	t.Helper()
 	api := &httpd.Server{
-		Service: &ops.Service{BarmanConfigPath: e.Conf, Version: "test"},
+		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Open, Version: "test"},
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ts := httptest.NewServer(api.Handler())
@@ -391,7 +394,7 @@ func TestRunnerNeverRunsFinishedOrClaimedOperations(t *testing.T) {
 			body = configUpdateBody("finished")
 		}
 		finished := e.createDirect(t, server, body)
-		if err := st.Finish(server, finished, ops.Result{Success: true, Output: "earlier\n"}); err != nil {
+		if err := st.End(server, finished, nil, ops.Result{Success: true, Output: "earlier\n"}); err != nil {
 			t.Fatal(err)
 		}
 		claimedBody := recoveryBody("/srv/restore/claimed")

@@ -16,9 +16,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 func benchHandler(b *testing.B, n int) (http.Handler, *storegen.Env) {
@@ -29,7 +31,7 @@ func benchHandler(b *testing.B, n int) (http.Handler, *storegen.Env) {
 	}
 	api := &httpd.Server{
 		AllowedHosts: testHosts,
-		Service:      &ops.Service{BarmanConfigPath: e.BarmanConf, Version: "bench"},
+		Service:      &ops.Service{Barman: barman.NewReader(e.BarmanConf), OpenStore: store.Open, Version: "bench"},
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	return api.Handler(), e

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -131,7 +132,7 @@ func TestDocumentedExamples(t *testing.T) {
 // checkJobFile checks a job file against the request body it records.
 func checkJobFile(t *testing.T, path, body, wantType string, notBefore time.Time) {
 	t.Helper()
-	payload, err := ops.DecodeObject([]byte(body), ops.DecodeOptions{})
+	payload, err := pyjson.DecodeObject([]byte(body), pyjson.DecodeOptions{})
 	if err != nil {
 		t.Fatalf("payload: %v", err)
 	}

@@ -19,8 +19,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // fixturesDir is the repository's copy of the recorded fixtures.
@@ -137,10 +140,10 @@ type recordingLauncher struct {
 	kicks []kick
 }
 
-func (l *recordingLauncher) Kick(store *ops.Store, server, barmanConfig string) error {
+func (l *recordingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.kicks = append(l.kicks, kick{server, barmanConfig})
+	l.kicks = append(l.kicks, kick{server, cfg.Path})
 	return nil
 }
 
@@ -159,10 +162,10 @@ func (e *env) apiServer(t testing.TB) (*httpd.Server, *recordingLauncher) {
 	t.Helper()
 	l := &recordingLauncher{}
 	return &httpd.Server{
-		AllowedHosts:  testHosts,
-		Service:       &ops.Service{BarmanConfigPath: e.ConfPath, Launcher: l, Version: "test"},
-		BarmanCommand: e.FakeBarman,
-		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AllowedHosts: testHosts,
+		Service:      &ops.Service{Barman: barman.NewReader(e.ConfPath), OpenStore: store.Open, Launcher: l, Version: "test"},
+		Diagnose:     barman.NewCommand(e.FakeBarman).Diagnose,
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, l
 }
 
@@ -396,13 +399,13 @@ func opStatus(t testing.TB, w *httptest.ResponseRecorder, id string) string {
 }
 
 // readJob reads a job file keeping its key order.
-func readJob(t testing.TB, path string) *ops.Object {
+func readJob(t testing.TB, path string) *pyjson.Object {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("job file: %v", err)
 	}
-	obj, err := ops.DecodeObject(data, ops.DecodeOptions{RejectDuplicateKeys: true})
+	obj, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{RejectDuplicateKeys: true})
 	if err != nil {
 		t.Fatalf("job file %s: %v", path, err)
 	}
@@ -411,7 +414,7 @@ func readJob(t testing.TB, path string) *ops.Object {
 
 func encode(t testing.TB, v any) string {
 	t.Helper()
-	data, err := ops.EncodePython(v)
+	data, err := pyjson.EncodePython(v)
 	if err != nil {
 		t.Fatal(err)
 	}

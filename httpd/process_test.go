@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // binPath is the pg-backup-api binary TestMain builds for the tests that run
@@ -406,7 +407,7 @@ func TestProcess(t *testing.T) {
 
 		d := getDetail(t, client, srv.base+srvOps+"/"+ids[0])
 		if d.ExitCode == nil || *d.ExitCode != 0 || d.Phase != "done" ||
-			!strings.Contains(d.Output, "Starting remote restore for server db_server_two using backup latest") {
+			!strings.Contains(d.Output, "Starting remote restore for server db_server_two using backup 20261125T080758") {
 			t.Errorf("detail of a finished recovery: %+v", d)
 		}
 
@@ -416,7 +417,7 @@ func TestProcess(t *testing.T) {
 			if call == "" {
 				continue
 			}
-			want := fmt.Sprintf("-c\n%s\nrecover\ndb_server_two\nlatest\n/var/lib/pgdata\n--remote-ssh-command\nssh postgres@db_server_two.my.org\n", e.ConfPath)
+			want := fmt.Sprintf("-c\n%s\nrecover\ndb_server_two\n20261125T080758\n/var/lib/pgdata\n--remote-ssh-command\nssh postgres@db_server_two.my.org\n", e.ConfPath)
 			if call != want {
 				t.Errorf("barman was run with\n%s\nwant\n%s", call, want)
 			}
@@ -582,11 +583,11 @@ func TestProcessGracefulShutdown(t *testing.T) {
 		t.Errorf("fake Barman (pid %d) is gone right after serve exited", pid)
 	}
 
-	store := ops.NewStore(e.Home)
+	st := store.New(e.Home)
 	var op *ops.Operation
 	waitFor(t, 20*time.Second, "the operation to finish after serve exited", func() bool {
 		var err error
-		op, err = store.Get("db_server_two", id)
+		op, err = st.Get("db_server_two", id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,9 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // hostRequest is a request to h with this Host header.
@@ -395,7 +397,7 @@ func TestSlowReaderIsCutOff(t *testing.T) {
 	}
 	logBuf := &syncBuffer{}
 	api := &httpd.Server{
-		Service:      &ops.Service{BarmanConfigPath: gen.BarmanConf, Version: "test"},
+		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Open, Version: "test"},
 		Log:          slog.New(slog.NewTextHandler(logBuf, nil)),
 		WriteTimeout: time.Second,
 	}

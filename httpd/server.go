@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"os/exec"
 	"path"
 	"runtime/debug"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -34,8 +34,9 @@ type Server struct {
 	Log     *slog.Logger
 	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// BarmanCommand runs `barman diagnose` for GET /diagnose.
-	BarmanCommand string
+	// Diagnose runs `barman diagnose` with the given configuration for GET
+	// /diagnose and returns its JSON.
+	Diagnose func(ctx context.Context, barmanConfig string) ([]byte, error)
 	// Auth says who may use the API; nil lets everyone in.
 	Auth *Auth
 	// AllowedHosts are the Host names, besides loopback ones, answered
@@ -399,7 +400,7 @@ func detailOf(op *ops.Operation, withOutput bool) *detail {
 		out := ops.MaskSecrets(op.Output)
 		d.Output = &out
 		if p := op.Payload(); p != nil {
-			if data, err := ops.EncodePython(p); err == nil {
+			if data, err := pyjson.EncodePython(p); err == nil {
 				d.Payload = json.RawMessage(ops.MaskJSON(data))
 			}
 		}
@@ -421,7 +422,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		w.Write(body)
 		return
 	}
-	list, skipped, err := s.Service.List(server, ops.ListOptions{Status: withDetail})
+	list, skipped, err := s.Service.List(server, ops.ListOptions{Status: true})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -556,7 +557,7 @@ func isJSON(contentType string) bool {
 
 // decodeCreate reads a create request's JSON body, or says what is wrong
 // with it (a status and a message).
-func (s *Server) decodeCreate(w http.ResponseWriter, r *http.Request) (int, *ops.Object, string) {
+func (s *Server) decodeCreate(w http.ResponseWriter, r *http.Request) (int, *pyjson.Object, string) {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return http.StatusBadRequest, nil, fmt.Sprintf("content-type must be application/json (or application/<type>+json), got %q", r.Header.Get("Content-Type"))
 	}
@@ -568,7 +569,7 @@ func (s *Server) decodeCreate(w http.ResponseWriter, r *http.Request) (int, *ops
 		}
 		return http.StatusBadRequest, nil, "cannot read request body: " + err.Error()
 	}
-	payload, err := ops.DecodeObject(body, ops.DecodeOptions{RejectDuplicateKeys: true})
+	payload, err := pyjson.DecodeObject(body, pyjson.DecodeOptions{RejectDuplicateKeys: true})
 	if err != nil {
 		return http.StatusBadRequest, nil, err.Error()
 	}
@@ -622,23 +623,12 @@ func (s *Server) diagnose(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) runDiagnose(configPath string) *diagnoseResult {
-	argv := strings.Fields(s.BarmanCommand)
-	if len(argv) == 0 {
-		argv = []string{"barman"}
-	}
-	argv = append(argv, "-c", configPath, "diagnose")
 	// Not the request's context: other requests wait for this run too.
 	ctx, cancel := context.WithTimeout(context.Background(), diagnoseTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	switch {
-	case err != nil:
-		return &diagnoseResult{code: http.StatusServiceUnavailable, msg: fmt.Sprintf("cannot run %s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(lastLine(stderr.String())))}
-	case !json.Valid(out):
-		return &diagnoseResult{code: http.StatusServiceUnavailable, msg: "barman diagnose did not print JSON"}
+	out, err := s.Diagnose(ctx, configPath)
+	if err != nil {
+		return &diagnoseResult{code: http.StatusServiceUnavailable, msg: err.Error()}
 	}
 	return &diagnoseResult{code: http.StatusOK, body: out}
 }
@@ -691,14 +681,6 @@ func (c *diagnoseCache) get(ctx context.Context, fresh time.Duration, run func()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
 
 // appendList writes {"operations": [{"id": ..., "type": ...}, ...]} as

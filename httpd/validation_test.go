@@ -15,8 +15,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 const (
@@ -442,10 +444,10 @@ func TestBarmanConfigUnavailable(t *testing.T) {
 	dir := t.TempDir()
 	l := &recordingLauncher{}
 	s := &httpd.Server{
-		AllowedHosts:  testHosts,
-		Service:       &ops.Service{BarmanConfigPath: filepath.Join(dir, "missing.conf"), Launcher: l},
-		BarmanCommand: filepath.Join(dir, "no-barman"),
-		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AllowedHosts: testHosts,
+		Service:      &ops.Service{Barman: barman.NewReader(filepath.Join(dir, "missing.conf")), OpenStore: store.Open, Launcher: l},
+		Diagnose:     barman.NewCommand(filepath.Join(dir, "no-barman")).Diagnose,
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	h := s.Handler()
 	for _, rq := range []request{
@@ -499,7 +501,7 @@ func TestStatusAndDiagnose(t *testing.T) {
 	} {
 		t.Run("diagnose/"+tc.name, func(t *testing.T) {
 			s, _ := e.apiServer(t)
-			s.BarmanCommand = tc.command
+			s.Diagnose = barman.NewCommand(tc.command).Diagnose
 			w := get(t, s.Handler(), "/diagnose")
 			if tc.want != http.StatusOK {
 				wantError(t, w, tc.want)
@@ -528,8 +530,8 @@ func TestStatusAndDiagnose(t *testing.T) {
 // failingLauncher cannot start runners.
 type failingLauncher struct{ recordingLauncher }
 
-func (l *failingLauncher) Kick(store *ops.Store, server, barmanConfig string) error {
-	l.recordingLauncher.Kick(store, server, barmanConfig)
+func (l *failingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
+	l.recordingLauncher.Kick(cfg, server)
 	return os.ErrPermission
 }
 
@@ -540,7 +542,7 @@ func TestRunnerNotStarted(t *testing.T) {
 	l := &failingLauncher{}
 	s := &httpd.Server{
 		AllowedHosts: testHosts,
-		Service:      &ops.Service{BarmanConfigPath: e.ConfPath, Launcher: l},
+		Service:      &ops.Service{Barman: barman.NewReader(e.ConfPath), OpenStore: store.Open, Launcher: l},
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	h := s.Handler()

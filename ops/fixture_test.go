@@ -1,8 +1,7 @@
-package ops
+package ops_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,7 +9,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
@@ -101,14 +102,6 @@ func (env *barmanEnv) withStore(t testing.TB) *barmanEnv {
 	return env
 }
 
-// newStoreCopy returns a copy of the reference store alone.
-func newStoreCopy(t testing.TB) string {
-	t.Helper()
-	home := filepath.Join(t.TempDir(), "home")
-	copyTree(t, fixturePath(t, "pg-backup-api-2.2", "barman_home"), home, nil)
-	return home
-}
-
 func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -117,15 +110,6 @@ func writeFile(t testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func readFile(t testing.TB, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }
 
 // treeSnapshot describes every entry under dir: path, type, mode and
@@ -161,22 +145,13 @@ func treeSnapshot(t testing.TB, dir string) string {
 }
 
 // mustDecode decodes a JSON object or fails the test.
-func mustDecode(t testing.TB, s string) *Object {
+func mustDecode(t testing.TB, s string) *pyjson.Object {
 	t.Helper()
-	o, err := DecodeObject([]byte(s), DecodeOptions{RejectDuplicateKeys: true})
+	o, err := pyjson.DecodeObject([]byte(s), pyjson.DecodeOptions{RejectDuplicateKeys: true})
 	if err != nil {
 		t.Fatalf("decoding %s: %v", s, err)
 	}
 	return o
-}
-
-// fixedClock returns a clock stuck at the given local time.
-func fixedClock(s string) func() time.Time {
-	tm, err := time.ParseInLocation(TimeLayout, s, time.Local)
-	if err != nil {
-		panic(err)
-	}
-	return func() time.Time { return tm }
 }
 
 // wantError checks err's code and that its message contains every part.
@@ -185,7 +160,7 @@ func wantError(t testing.TB, err error, code string, parts ...string) {
 	if err == nil {
 		t.Fatalf("got no error, want %s error containing %q", code, parts)
 	}
-	if got := ErrorCode(err); got != code {
+	if got := ops.ErrorCode(err); got != code {
 		t.Errorf("error code = %q, want %q (error: %v)", got, code, err)
 	}
 	for _, p := range parts {
@@ -194,6 +169,3 @@ func wantError(t testing.TB, err error, code string, parts ...string) {
 		}
 	}
 }
-
-// jsonValid reports whether data is one valid JSON document.
-func jsonValid(data []byte) bool { return json.Valid(data) }

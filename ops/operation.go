@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 )
 
 // Type is the kind of an operation, as the API and the job files spell it.
@@ -21,6 +24,9 @@ const (
 
 // Types lists every operation type.
 var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate}
+
+// Known reports whether t is one of Types.
+func (t Type) Known() bool { return slices.Contains(Types, t) }
 
 // ServerScoped reports whether operations of type t belong to one server
 // (/servers/NAME/operations) rather than to the Barman instance (/operations).
@@ -54,17 +60,17 @@ const (
 // Keys we add to the job and output files. The first five are the reference
 // implementation's; the rest are our extensions, which it ignores.
 const (
-	keyType          = "type"
-	keyOperationType = "operation_type"
-	keyStartTime     = "start_time"
-	keySuccess       = "success"
-	keyEndTime       = "end_time"
-	keyOutput        = "output"
-	keyExitCode      = "exit_code"
-	keyExtension     = "pg_backup_api"
+	KeyType          = "type"
+	KeyOperationType = "operation_type"
+	KeyStartTime     = "start_time"
+	KeySuccess       = "success"
+	KeyEndTime       = "end_time"
+	KeyOutput        = "output"
+	KeyExitCode      = "exit_code"
+	KeyExtension     = "pg_backup_api"
 )
 
-var reservedKeys = []string{keyOperationType, keyStartTime, keySuccess, keyEndTime, keyOutput, keyExitCode, keyExtension}
+var reservedKeys = []string{KeyOperationType, KeyStartTime, KeySuccess, KeyEndTime, KeyOutput, KeyExitCode, KeyExtension}
 
 // TimeLayout is Python's "%Y-%m-%dT%H:%M:%S.%f", the reference's time format
 // (local time, no zone).
@@ -74,9 +80,10 @@ const TimeLayout = "2006-01-02T15:04:05.000000"
 type Request struct {
 	Server  string // "" for the instance scope
 	Type    Type
-	Payload *Object // the body as received
+	Payload *pyjson.Object // the body as received
 	// BackupID is the backup a recovery's backup_id resolved to when it was
-	// validated; Barman is still given backup_id as the caller wrote it.
+	// validated. It is recorded, and Barman is given it rather than
+	// backup_id: "latest" may name a newer backup by the time Barman runs.
 	BackupID string
 }
 
@@ -91,8 +98,8 @@ type Operation struct {
 	EndTime   time.Time
 	ExitCode  *int
 	Output    string
-	Reason    string  // why an operation failed without Barman saying so
-	Job       *Object // the job file, or the output file once finished
+	Reason    string         // why an operation failed without Barman saying so
+	Job       *pyjson.Object // the job file, or the output file once finished
 }
 
 // Duration is how long the operation ran, or has been running.
@@ -107,11 +114,10 @@ func (op *Operation) Duration(now time.Time) time.Duration {
 	return end.Sub(op.StartTime)
 }
 
-// namePattern is what we accept as a server, model or operation name before
-// it becomes part of a file path or an INI section header.
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// ValidName reports whether s is safe as a server, model or operation name.
+// ValidName reports whether s is safe as a server, model or operation name,
+// before it becomes part of a file path or an INI section header: a letter
+// or digit, then up to 127 letters, digits, '.', '_' or '-', and never "..".
+// It is the one definition of a valid name; every door checks names here.
 func ValidName(s string) bool {
 	if len(s) == 0 || len(s) > 128 {
 		return false
@@ -135,7 +141,7 @@ var configKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 // Validate checks payload as a request for the scope of server ("" for the
 // instance) against Barman's configuration and backup catalog. It is the one
 // validation path for every door: CLI and HTTP alike.
-func Validate(cfg *BarmanConfig, server string, payload *Object) (*Request, error) {
+func Validate(cfg *BarmanConfig, catalog Catalog, server string, payload *pyjson.Object) (*Request, error) {
 	if server != "" {
 		if !ValidName(server) {
 			return nil, Errorf(ENOTFOUND, "server %q is not in %s: not a valid server name (known: %s)", server, cfg.Path, cfg.serverList())
@@ -151,7 +157,7 @@ func Validate(cfg *BarmanConfig, server string, payload *Object) (*Request, erro
 	}
 
 	var t Type
-	switch raw, ok := payload.Get(keyType); {
+	switch raw, ok := payload.Get(KeyType); {
 	case !ok && server != "":
 		t = Recovery // as the reference does
 	case !ok:
@@ -159,13 +165,13 @@ func Validate(cfg *BarmanConfig, server string, payload *Object) (*Request, erro
 	default:
 		s, isString := raw.(string)
 		if !isString {
-			return nil, Errorf(EINVALID, `"type" must be a string, got %s`, TypeName(raw))
+			return nil, Errorf(EINVALID, `"type" must be a string, got %s`, pyjson.TypeName(raw))
 		}
 		t = Type(s)
 	}
 
 	switch {
-	case t != Recovery && t != ConfigSwitch && t != ConfigUpdate:
+	case !t.Known():
 		return nil, Errorf(EINVALID, "unknown operation type %q: expected one of %s", t, typeList())
 	case t.ServerScoped() && server == "":
 		return nil, Errorf(EINVALID, "%s is a server operation: send it to a server's operations (/servers/NAME/operations, or --server NAME)", t)
@@ -177,7 +183,7 @@ func Validate(cfg *BarmanConfig, server string, payload *Object) (*Request, erro
 	var err error
 	switch t {
 	case Recovery:
-		err = validateRecovery(cfg, req)
+		err = validateRecovery(cfg, catalog, req)
 	case ConfigSwitch:
 		err = validateConfigSwitch(cfg, req)
 	case ConfigUpdate:
@@ -199,14 +205,14 @@ func typeList() string {
 
 // requiredString returns payload[key] if it is a non-empty string with no
 // control characters.
-func requiredString(payload *Object, op Type, key string) (string, error) {
+func requiredString(payload *pyjson.Object, op Type, key string) (string, error) {
 	raw, ok := payload.Get(key)
 	if !ok {
 		return "", Errorf(EINVALID, "%s needs %q", op, key)
 	}
 	s, ok := raw.(string)
 	if !ok {
-		return "", Errorf(EINVALID, "%s: %q must be a string, got %s", op, key, TypeName(raw))
+		return "", Errorf(EINVALID, "%s: %q must be a string, got %s", op, key, pyjson.TypeName(raw))
 	}
 	if strings.TrimSpace(s) == "" {
 		return "", Errorf(EINVALID, "%s: %q must not be empty", op, key)
@@ -227,7 +233,7 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // value would be recorded, then fail to start Barman every time.
 const maxArgBytes = 32*4096 - 1
 
-func validateRecovery(cfg *BarmanConfig, req *Request) error {
+func validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
 	backupID, err := requiredString(req.Payload, Recovery, "backup_id")
 	if err != nil {
 		return err
@@ -246,7 +252,7 @@ func validateRecovery(cfg *BarmanConfig, req *Request) error {
 	if err != nil {
 		return err
 	}
-	backup, err := ResolveBackup(server, backupID)
+	backup, err := catalog.ResolveBackup(server, backupID)
 	if err != nil {
 		return err
 	}
@@ -296,7 +302,7 @@ func validateConfigUpdate(req *Request) error {
 	}
 	changes, ok := raw.([]any)
 	if !ok {
-		return Errorf(EINVALID, `config_update: "changes" must be an array, got %s`, TypeName(raw))
+		return Errorf(EINVALID, `config_update: "changes" must be an array, got %s`, pyjson.TypeName(raw))
 	}
 	// An empty array is accepted, as the reference accepts it: Barman is
 	// run, changes nothing and exits 0.
@@ -305,22 +311,22 @@ func validateConfigUpdate(req *Request) error {
 		return Errorf(EINVALID, `config_update: "changes" has %d entries; at most %d are accepted`, len(changes), maxChanges)
 	}
 	for i, c := range changes {
-		change, ok := c.(*Object)
+		change, ok := c.(*pyjson.Object)
 		if !ok {
-			return Errorf(EINVALID, "config_update: changes[%d] must be an object, got %s", i, TypeName(c))
+			return Errorf(EINVALID, "config_update: changes[%d] must be an object, got %s", i, pyjson.TypeName(c))
 		}
 		if err := validateChange(i, change); err != nil {
 			return err
 		}
 	}
 	// The changes reach Barman as one argument.
-	if arg, err := EncodePython(changes); err == nil && len(arg) > maxArgBytes {
+	if arg, err := pyjson.EncodePython(changes); err == nil && len(arg) > maxArgBytes {
 		return Errorf(EINVALID, `config_update: "changes" is %d bytes long as Barman's argument; one argument of Barman's command line can be at most %d`, len(arg), maxArgBytes)
 	}
 	return nil
 }
 
-func validateChange(i int, change *Object) error {
+func validateChange(i int, change *pyjson.Object) error {
 	where := fmt.Sprintf("config_update: changes[%d]", i)
 	rawScope, ok := change.Get("scope")
 	if !ok {
@@ -342,7 +348,7 @@ func validateChange(i int, change *Object) error {
 	}
 	name, ok := rawName.(string)
 	if !ok {
-		return Errorf(EINVALID, "%s: %q must be a string, got %s", where, nameKey, TypeName(rawName))
+		return Errorf(EINVALID, "%s: %q must be a string, got %s", where, nameKey, pyjson.TypeName(rawName))
 	}
 	if !ValidName(name) || name == "barman" {
 		return Errorf(EINVALID, "%s: %q is not a valid %s name: use letters, digits, '.', '_' and '-'", where, name, scope)
@@ -363,7 +369,7 @@ func validateChange(i int, change *Object) error {
 			}
 		case bool, json.Number:
 		default:
-			return Errorf(EINVALID, "%s: the value of %q must be a string, number or boolean, got %s", where, k, TypeName(v))
+			return Errorf(EINVALID, "%s: the value of %q must be a string, number or boolean, got %s", where, k, pyjson.TypeName(v))
 		}
 		settings++
 	}
@@ -382,5 +388,5 @@ func describeValue(v any) string {
 	case json.Number:
 		return v.String()
 	}
-	return TypeName(v)
+	return pyjson.TypeName(v)
 }

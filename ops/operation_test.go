@@ -1,4 +1,4 @@
-package ops
+package ops_test
 
 import (
 	"os"
@@ -7,17 +7,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // validateEnv is the barman-3.17 fixture plus a FAILED backup newer than the
 // DONE one, and a model of another cluster.
-func validateEnv(t *testing.T) (*barmanEnv, *BarmanConfig) {
+func validateEnv(t *testing.T) (*barmanEnv, *ops.BarmanConfig) {
 	t.Helper()
 	env := newBarmanEnv(t, "barman-3.17")
 	writeFile(t, filepath.Join(env.Home, "db_server_two", "meta", "20261125T090000-backup.info"),
 		"backup_name=None\nstatus=FAILED\nserver_name=db_server_two\n")
 	writeFile(t, filepath.Join(env.ConfDir, "other-model.conf"), "[other-model]\nmodel = true\ncluster = other\n")
-	cfg, err := LoadBarmanConfig(env.Conf)
+	cfg, err := barman.LoadConfig(env.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,135 +45,135 @@ func TestValidate(t *testing.T) {
 		name    string
 		server  string
 		payload string
-		code    string // "" when the payload is valid
-		msg     string // a part of the error message, or for a valid recovery the resolved backup ID
-		typ     Type   // for valid payloads
+		code    string   // "" when the payload is valid
+		msg     string   // a part of the error message, or for a valid recovery the resolved backup ID
+		typ     ops.Type // for valid payloads
 	}{
 		// Valid requests, the documented ones first.
-		{"documented recovery", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db_server_two.my.org", "destination_directory": "/var/lib/pgdata"}`, "", goodDone, Recovery},
-		{"documented config_switch", srv2, `{"type": "config_switch", "model_name": "my-model"}`, "", "", ConfigSwitch},
-		{"documented config_switch reset", srv2, `{"type": "config_switch", "reset": true}`, "", "", ConfigSwitch},
+		{"documented recovery", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db_server_two.my.org", "destination_directory": "/var/lib/pgdata"}`, "", goodDone, ops.Recovery},
+		{"documented config_switch", srv2, `{"type": "config_switch", "model_name": "my-model"}`, "", "", ops.ConfigSwitch},
+		{"documented config_switch reset", srv2, `{"type": "config_switch", "reset": true}`, "", "", ops.ConfigSwitch},
 		{"documented config_update", "", `{
 		  "type": "config_update",
 		  "changes": [
 		    {"scope": "server", "server_name": "my-server-a", "archiver": "on", "streaming_archiver": "off"},
 		    {"scope": "server", "server_name": "my-other-server-b", "conninfo": "some_conn_info", "streaming_conninfo": "some_streaming_conninfo", "streaming_archiver": "on"},
 		    {"scope": "model", "model_name": "some-model", "streaming_conninfo": "some_streaming_conn_info"}
-		  ]}`, "", "", ConfigUpdate},
-		{"server POST without type is a recovery", srv2, `{"backup_id": "last", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "", goodDone, Recovery},
-		{"recovery by backup ID", srv2, `{"type": "recovery", "backup_id": "` + goodDone + `", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "", goodDone, Recovery},
-		{"recovery of oldest", srv2, `{"type": "recovery", "backup_id": "oldest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "", goodDone, Recovery},
-		{"recovery of first", srv2, `{"type": "recovery", "backup_id": "first", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "", goodDone, Recovery},
-		{"recovery with extra keys", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "note": {"a": [1]}}`, "", goodDone, Recovery},
-		{"config_update numbers and booleans", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "minimum_redundancy": 2, "archiver": true, "x_y_9": 1.5}]}`, "", "", ConfigUpdate},
+		  ]}`, "", "", ops.ConfigUpdate},
+		{"server POST without type is a recovery", srv2, `{"backup_id": "last", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "", goodDone, ops.Recovery},
+		{"recovery by backup ID", srv2, `{"type": "recovery", "backup_id": "` + goodDone + `", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "", goodDone, ops.Recovery},
+		{"recovery of oldest", srv2, `{"type": "recovery", "backup_id": "oldest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "", goodDone, ops.Recovery},
+		{"recovery of first", srv2, `{"type": "recovery", "backup_id": "first", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "", goodDone, ops.Recovery},
+		{"recovery with extra keys", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "note": {"a": [1]}}`, "", goodDone, ops.Recovery},
+		{"config_update numbers and booleans", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "minimum_redundancy": 2, "archiver": true, "x_y_9": 1.5}]}`, "", "", ops.ConfigUpdate},
 
 		// Scope and type.
-		{"unknown server", "db2", `{"type": "config_switch", "reset": true}`, ENOTFOUND, `server "db2" is not in`, ""},
-		{"model posted as server", "my-model", `{"type": "config_switch", "reset": true}`, ENOTFOUND, `"my-model" is a model, not a server`, ""},
-		{"server name with a path", "../etc", `{"type": "config_switch", "reset": true}`, ENOTFOUND, `server "../etc" is not in`, ""},
-		{"server name with a slash", "a/b", `{"type": "config_switch", "reset": true}`, ENOTFOUND, `not a valid server name`, ""},
-		{"instance POST without type", "", `{"changes": []}`, EINVALID, `"type" is required`, ""},
-		{"type not a string", srv2, `{"type": 1}`, EINVALID, `"type" must be a string, got a number`, ""},
-		{"type null", "", `{"type": null}`, EINVALID, `"type" must be a string, got null`, ""},
-		{"unknown type", srv2, `{"type": "backup"}`, EINVALID, `unknown operation type "backup": expected one of recovery, config_switch, config_update`, ""},
-		{"unknown type at instance", "", `{"type": "delete"}`, EINVALID, `unknown operation type "delete"`, ""},
-		{"empty type", srv2, `{"type": ""}`, EINVALID, `unknown operation type ""`, ""},
-		{"type case matters", srv2, `{"type": "Recovery"}`, EINVALID, `unknown operation type "Recovery"`, ""},
-		{"recovery to the instance", "", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID, "recovery is a server operation", ""},
-		{"config_switch to the instance", "", `{"type": "config_switch", "reset": true}`, EINVALID, "config_switch is a server operation", ""},
-		{"config_update to a server", srv2, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`, EINVALID, `config_update is an instance operation: send it to /operations, not to server "db_server_two"`, ""},
+		{"unknown server", "db2", `{"type": "config_switch", "reset": true}`, ops.ENOTFOUND, `server "db2" is not in`, ""},
+		{"model posted as server", "my-model", `{"type": "config_switch", "reset": true}`, ops.ENOTFOUND, `"my-model" is a model, not a server`, ""},
+		{"server name with a path", "../etc", `{"type": "config_switch", "reset": true}`, ops.ENOTFOUND, `server "../etc" is not in`, ""},
+		{"server name with a slash", "a/b", `{"type": "config_switch", "reset": true}`, ops.ENOTFOUND, `not a valid server name`, ""},
+		{"instance POST without type", "", `{"changes": []}`, ops.EINVALID, `"type" is required`, ""},
+		{"type not a string", srv2, `{"type": 1}`, ops.EINVALID, `"type" must be a string, got a number`, ""},
+		{"type null", "", `{"type": null}`, ops.EINVALID, `"type" must be a string, got null`, ""},
+		{"unknown type", srv2, `{"type": "backup"}`, ops.EINVALID, `unknown operation type "backup": expected one of recovery, config_switch, config_update`, ""},
+		{"unknown type at instance", "", `{"type": "delete"}`, ops.EINVALID, `unknown operation type "delete"`, ""},
+		{"empty type", srv2, `{"type": ""}`, ops.EINVALID, `unknown operation type ""`, ""},
+		{"type case matters", srv2, `{"type": "Recovery"}`, ops.EINVALID, `unknown operation type "Recovery"`, ""},
+		{"recovery to the instance", "", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, "recovery is a server operation", ""},
+		{"config_switch to the instance", "", `{"type": "config_switch", "reset": true}`, ops.EINVALID, "config_switch is a server operation", ""},
+		{"config_update to a server", srv2, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`, ops.EINVALID, `config_update is an instance operation: send it to /operations, not to server "db_server_two"`, ""},
 
 		// Reserved keys.
-		{"reserved operation_type", srv2, `{"type": "config_switch", "reset": true, "operation_type": "recovery"}`, EINVALID, `key "operation_type" is reserved`, ""},
-		{"reserved start_time", srv2, `{"type": "config_switch", "reset": true, "start_time": "x"}`, EINVALID, `key "start_time" is reserved`, ""},
-		{"reserved success", "", `{"type": "config_update", "success": true}`, EINVALID, `key "success" is reserved`, ""},
-		{"reserved end_time", srv2, `{"type": "config_switch", "reset": true, "end_time": "x"}`, EINVALID, `key "end_time" is reserved`, ""},
-		{"reserved output", srv2, `{"type": "config_switch", "reset": true, "output": ""}`, EINVALID, `key "output" is reserved`, ""},
-		{"reserved exit_code", srv2, `{"type": "config_switch", "reset": true, "exit_code": 0}`, EINVALID, `key "exit_code" is reserved`, ""},
-		{"reserved pg_backup_api", srv2, `{"type": "config_switch", "reset": true, "pg_backup_api": {}}`, EINVALID, `key "pg_backup_api" is reserved`, ""},
+		{"reserved operation_type", srv2, `{"type": "config_switch", "reset": true, "operation_type": "recovery"}`, ops.EINVALID, `key "operation_type" is reserved`, ""},
+		{"reserved start_time", srv2, `{"type": "config_switch", "reset": true, "start_time": "x"}`, ops.EINVALID, `key "start_time" is reserved`, ""},
+		{"reserved success", "", `{"type": "config_update", "success": true}`, ops.EINVALID, `key "success" is reserved`, ""},
+		{"reserved end_time", srv2, `{"type": "config_switch", "reset": true, "end_time": "x"}`, ops.EINVALID, `key "end_time" is reserved`, ""},
+		{"reserved output", srv2, `{"type": "config_switch", "reset": true, "output": ""}`, ops.EINVALID, `key "output" is reserved`, ""},
+		{"reserved exit_code", srv2, `{"type": "config_switch", "reset": true, "exit_code": 0}`, ops.EINVALID, `key "exit_code" is reserved`, ""},
+		{"reserved pg_backup_api", srv2, `{"type": "config_switch", "reset": true, "pg_backup_api": {}}`, ops.EINVALID, `key "pg_backup_api" is reserved`, ""},
 
 		// recovery.
-		{"recovery without backup_id", srv2, `{"type": "recovery", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID, `recovery needs "backup_id"`, ""},
-		{"recovery without remote_ssh_command", srv2, `{"type": "recovery", "backup_id": "latest", "destination_directory": "/d"}`, EINVALID, `recovery needs "remote_ssh_command"`, ""},
-		{"recovery without destination_directory", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x"}`, EINVALID, `recovery needs "destination_directory"`, ""},
-		{"recovery with nothing", srv2, `{"type": "recovery"}`, EINVALID, `recovery needs "backup_id"`, ""},
-		{"backup_id a number", srv2, `{"type": "recovery", "backup_id": 20261125, "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID, `recovery: "backup_id" must be a string, got a number`, ""},
-		{"remote_ssh_command null", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": null, "destination_directory": "/d"}`, EINVALID, `"remote_ssh_command" must be a string, got null`, ""},
-		{"remote_ssh_command an array", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": ["ssh", "x"], "destination_directory": "/d"}`, EINVALID, `"remote_ssh_command" must be a string, got an array`, ""},
-		{"destination_directory an object", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": {}}`, EINVALID, `"destination_directory" must be a string, got an object`, ""},
-		{"destination_directory a boolean", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": true}`, EINVALID, `got a boolean`, ""},
-		{"empty backup_id", srv2, `{"type": "recovery", "backup_id": "", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID, `"backup_id" must not be empty`, ""},
-		{"blank remote_ssh_command", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "   ", "destination_directory": "/d"}`, EINVALID, `"remote_ssh_command" must not be empty`, ""},
-		{"relative destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "var/lib/pgdata"}`, EINVALID, `destination_directory "var/lib/pgdata" must be an absolute path`, ""},
-		{"dot destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "./pgdata"}`, EINVALID, "must be an absolute path", ""},
-		{"tilde destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "~/pgdata"}`, EINVALID, "must be an absolute path", ""},
-		{"newline in destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d\nx"}`, EINVALID, `"destination_directory" contains a control character ('\n' at byte 2)`, ""},
-		{"tab in remote_ssh_command", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh\tx", "destination_directory": "/d"}`, EINVALID, `"remote_ssh_command" contains a control character`, ""},
-		{"DEL in backup_id", srv2, `{"type": "recovery", "backup_id": "lat\u007fest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID, `"backup_id" contains a control character`, ""},
-		{"NUL in destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d\u0000"}`, EINVALID, `contains a control character`, ""},
-		{"unknown backup", srv2, `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ENOTFOUND, `backup "20990101T000000" does not exist for server "db_server_two" (backups: 20261125T080758 DONE, 20261125T090000 FAILED)`, ""},
-		{"unknown backup name", srv2, `{"type": "recovery", "backup_id": "nightly", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ENOTFOUND, `backup "nightly" does not exist`, ""},
-		{"FAILED backup by ID", srv2, `{"type": "recovery", "backup_id": "` + badID + `", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID, `backup 20261125T090000 of server "db_server_two" has status FAILED; only a DONE backup can be recovered`, ""},
-		{"FAILED backup by last-failed", srv2, `{"type": "recovery", "backup_id": "last-failed", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID, "has status FAILED", ""},
+		{"recovery without backup_id", srv2, `{"type": "recovery", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, `recovery needs "backup_id"`, ""},
+		{"recovery without remote_ssh_command", srv2, `{"type": "recovery", "backup_id": "latest", "destination_directory": "/d"}`, ops.EINVALID, `recovery needs "remote_ssh_command"`, ""},
+		{"recovery without destination_directory", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x"}`, ops.EINVALID, `recovery needs "destination_directory"`, ""},
+		{"recovery with nothing", srv2, `{"type": "recovery"}`, ops.EINVALID, `recovery needs "backup_id"`, ""},
+		{"backup_id a number", srv2, `{"type": "recovery", "backup_id": 20261125, "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, `recovery: "backup_id" must be a string, got a number`, ""},
+		{"remote_ssh_command null", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": null, "destination_directory": "/d"}`, ops.EINVALID, `"remote_ssh_command" must be a string, got null`, ""},
+		{"remote_ssh_command an array", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": ["ssh", "x"], "destination_directory": "/d"}`, ops.EINVALID, `"remote_ssh_command" must be a string, got an array`, ""},
+		{"destination_directory an object", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": {}}`, ops.EINVALID, `"destination_directory" must be a string, got an object`, ""},
+		{"destination_directory a boolean", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": true}`, ops.EINVALID, `got a boolean`, ""},
+		{"empty backup_id", srv2, `{"type": "recovery", "backup_id": "", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, `"backup_id" must not be empty`, ""},
+		{"blank remote_ssh_command", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "   ", "destination_directory": "/d"}`, ops.EINVALID, `"remote_ssh_command" must not be empty`, ""},
+		{"relative destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "var/lib/pgdata"}`, ops.EINVALID, `destination_directory "var/lib/pgdata" must be an absolute path`, ""},
+		{"dot destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "./pgdata"}`, ops.EINVALID, "must be an absolute path", ""},
+		{"tilde destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "~/pgdata"}`, ops.EINVALID, "must be an absolute path", ""},
+		{"newline in destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d\nx"}`, ops.EINVALID, `"destination_directory" contains a control character ('\n' at byte 2)`, ""},
+		{"tab in remote_ssh_command", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh\tx", "destination_directory": "/d"}`, ops.EINVALID, `"remote_ssh_command" contains a control character`, ""},
+		{"DEL in backup_id", srv2, `{"type": "recovery", "backup_id": "lat\u007fest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, `"backup_id" contains a control character`, ""},
+		{"NUL in destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d\u0000"}`, ops.EINVALID, `contains a control character`, ""},
+		{"unknown backup", srv2, `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.ENOTFOUND, `backup "20990101T000000" does not exist for server "db_server_two" (backups: 20261125T080758 DONE, 20261125T090000 FAILED)`, ""},
+		{"unknown backup name", srv2, `{"type": "recovery", "backup_id": "nightly", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.ENOTFOUND, `backup "nightly" does not exist`, ""},
+		{"FAILED backup by ID", srv2, `{"type": "recovery", "backup_id": "` + badID + `", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, `backup 20261125T090000 of server "db_server_two" has status FAILED; only a DONE backup can be recovered`, ""},
+		{"FAILED backup by last-failed", srv2, `{"type": "recovery", "backup_id": "last-failed", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, "has status FAILED", ""},
 
 		// config_switch.
-		{"config_switch with neither", srv2, `{"type": "config_switch"}`, EINVALID, `config_switch needs "model_name" (a model to apply) or "reset": true`, ""},
-		{"config_switch with both", srv2, `{"type": "config_switch", "model_name": "my-model", "reset": true}`, EINVALID, `either "model_name" or "reset": true, not both`, ""},
-		{"config_switch reset false", srv2, `{"type": "config_switch", "reset": false}`, EINVALID, `"reset" must be true when given (got false)`, ""},
-		{"config_switch reset string", srv2, `{"type": "config_switch", "reset": "true"}`, EINVALID, `(got "true")`, ""},
-		{"config_switch reset number", srv2, `{"type": "config_switch", "reset": 1}`, EINVALID, `(got 1)`, ""},
-		{"config_switch reset null", srv2, `{"type": "config_switch", "reset": null}`, EINVALID, `(got null)`, ""},
-		{"config_switch reset object", srv2, `{"type": "config_switch", "reset": {}}`, EINVALID, `(got an object)`, ""},
-		{"config_switch model_name number", srv2, `{"type": "config_switch", "model_name": 3}`, EINVALID, `config_switch: "model_name" must be a string, got a number`, ""},
-		{"config_switch model_name null", srv2, `{"type": "config_switch", "model_name": null}`, EINVALID, `"model_name" must be a string, got null`, ""},
-		{"config_switch model_name empty", srv2, `{"type": "config_switch", "model_name": ""}`, EINVALID, `"model_name" must not be empty`, ""},
-		{"config_switch model_name newline", srv2, `{"type": "config_switch", "model_name": "my-model\n"}`, EINVALID, `contains a control character`, ""},
-		{"config_switch unknown model", srv2, `{"type": "config_switch", "model_name": "no-such-model"}`, ENOTFOUND, `model "no-such-model" is not in`, ""},
-		{"config_switch server as model", srv2, `{"type": "config_switch", "model_name": "db_server_two"}`, ENOTFOUND, `model "db_server_two" is not in`, ""},
-		{"config_switch model of another cluster", srv2, `{"type": "config_switch", "model_name": "other-model"}`, EINVALID, `model "other-model" belongs to cluster "other", but server "db_server_two" is in cluster "db_server_two"`, ""},
+		{"config_switch with neither", srv2, `{"type": "config_switch"}`, ops.EINVALID, `config_switch needs "model_name" (a model to apply) or "reset": true`, ""},
+		{"config_switch with both", srv2, `{"type": "config_switch", "model_name": "my-model", "reset": true}`, ops.EINVALID, `either "model_name" or "reset": true, not both`, ""},
+		{"config_switch reset false", srv2, `{"type": "config_switch", "reset": false}`, ops.EINVALID, `"reset" must be true when given (got false)`, ""},
+		{"config_switch reset string", srv2, `{"type": "config_switch", "reset": "true"}`, ops.EINVALID, `(got "true")`, ""},
+		{"config_switch reset number", srv2, `{"type": "config_switch", "reset": 1}`, ops.EINVALID, `(got 1)`, ""},
+		{"config_switch reset null", srv2, `{"type": "config_switch", "reset": null}`, ops.EINVALID, `(got null)`, ""},
+		{"config_switch reset object", srv2, `{"type": "config_switch", "reset": {}}`, ops.EINVALID, `(got an object)`, ""},
+		{"config_switch model_name number", srv2, `{"type": "config_switch", "model_name": 3}`, ops.EINVALID, `config_switch: "model_name" must be a string, got a number`, ""},
+		{"config_switch model_name null", srv2, `{"type": "config_switch", "model_name": null}`, ops.EINVALID, `"model_name" must be a string, got null`, ""},
+		{"config_switch model_name empty", srv2, `{"type": "config_switch", "model_name": ""}`, ops.EINVALID, `"model_name" must not be empty`, ""},
+		{"config_switch model_name newline", srv2, `{"type": "config_switch", "model_name": "my-model\n"}`, ops.EINVALID, `contains a control character`, ""},
+		{"config_switch unknown model", srv2, `{"type": "config_switch", "model_name": "no-such-model"}`, ops.ENOTFOUND, `model "no-such-model" is not in`, ""},
+		{"config_switch server as model", srv2, `{"type": "config_switch", "model_name": "db_server_two"}`, ops.ENOTFOUND, `model "db_server_two" is not in`, ""},
+		{"config_switch model of another cluster", srv2, `{"type": "config_switch", "model_name": "other-model"}`, ops.EINVALID, `model "other-model" belongs to cluster "other", but server "db_server_two" is in cluster "db_server_two"`, ""},
 
 		// config_update.
-		{"config_update without changes", "", `{"type": "config_update"}`, EINVALID, `config_update needs "changes"`, ""},
-		{"config_update empty changes", "", `{"type": "config_update", "changes": []}`, "", "", ConfigUpdate}, // as the reference: Barman does nothing
-		{"config_update changes object", "", `{"type": "config_update", "changes": {"scope": "server"}}`, EINVALID, `"changes" must be an array, got an object`, ""},
-		{"config_update changes string", "", `{"type": "config_update", "changes": "[]"}`, EINVALID, `"changes" must be an array, got a string`, ""},
-		{"config_update changes null", "", `{"type": "config_update", "changes": null}`, EINVALID, `"changes" must be an array, got null`, ""},
-		{"config_update too many changes", "", manyChanges, EINVALID, `"changes" has 1001 entries; at most 1000 are accepted`, ""},
-		{"config_update change not an object", "", `{"type": "config_update", "changes": [1]}`, EINVALID, `changes[0] must be an object, got a number`, ""},
-		{"config_update change an array", "", `{"type": "config_update", "changes": [[]]}`, EINVALID, `changes[0] must be an object, got an array`, ""},
-		{"config_update no scope", "", `{"type": "config_update", "changes": [{"server_name": "s", "archiver": "on"}]}`, EINVALID, `changes[0] needs "scope": "server" or "model"`, ""},
-		{"config_update bad scope", "", `{"type": "config_update", "changes": [{"scope": "instance", "server_name": "s", "archiver": "on"}]}`, EINVALID, `"scope" must be "server" or "model", got "instance"`, ""},
-		{"config_update scope not a string", "", `{"type": "config_update", "changes": [{"scope": 1, "archiver": "on"}]}`, EINVALID, `"scope" must be "server" or "model", got 1`, ""},
-		{"config_update scope case", "", `{"type": "config_update", "changes": [{"scope": "Server", "server_name": "s", "archiver": "on"}]}`, EINVALID, `got "Server"`, ""},
-		{"config_update missing server_name", "", `{"type": "config_update", "changes": [{"scope": "server", "archiver": "on"}]}`, EINVALID, `changes[0] has scope "server" and so needs "server_name"`, ""},
-		{"config_update missing model_name", "", `{"type": "config_update", "changes": [{"scope": "model", "server_name": "s", "archiver": "on"}]}`, EINVALID, `has scope "model" and so needs "model_name"`, ""},
-		{"config_update server_name not a string", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": 7, "archiver": "on"}]}`, EINVALID, `"server_name" must be a string, got a number`, ""},
-		{"config_update server_name path", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "../x", "archiver": "on"}]}`, EINVALID, `"../x" is not a valid server name`, ""},
-		{"config_update server_name with bracket", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "a]\n[b", "archiver": "on"}]}`, EINVALID, `is not a valid server name`, ""},
-		{"config_update server_name barman", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "barman", "barman_home": "/tmp"}]}`, EINVALID, `"barman" is not a valid server name`, ""},
-		{"config_update model_name empty", "", `{"type": "config_update", "changes": [{"scope": "model", "model_name": "", "archiver": "on"}]}`, EINVALID, `"" is not a valid model name`, ""},
-		{"config_update key with newline", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver\nconninfo": "on"}]}`, EINVALID, `"archiver\nconninfo" is not a Barman option name`, ""},
-		{"config_update key upper-case", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "Archiver": "on"}]}`, EINVALID, `"Archiver" is not a Barman option name`, ""},
-		{"config_update key with dash", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "streaming-archiver": "on"}]}`, EINVALID, `is not a Barman option name`, ""},
-		{"config_update key with space", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "a b": "on"}]}`, EINVALID, `is not a Barman option name`, ""},
-		{"config_update key with equals", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "a=b": "on"}]}`, EINVALID, `is not a Barman option name`, ""},
-		{"config_update key starting with a digit", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "1a": "on"}]}`, EINVALID, `is not a Barman option name`, ""},
-		{"config_update key too long", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "` + longKey + `": "on"}]}`, EINVALID, `is not a Barman option name`, ""},
-		{"config_update empty key", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "": "on"}]}`, EINVALID, `"" is not a Barman option name`, ""},
-		{"config_update value with newline", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "conninfo": "host=a\n[evil]"}]}`, EINVALID, `the value of "conninfo" contains a control character`, ""},
-		{"config_update value with CR", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "conninfo": "host=a\r"}]}`, EINVALID, `contains a control character`, ""},
-		{"config_update object value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": {"on": true}}]}`, EINVALID, `the value of "archiver" must be a string, number or boolean, got an object`, ""},
-		{"config_update array value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": ["on"]}]}`, EINVALID, `got an array`, ""},
-		{"config_update null value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": null}]}`, EINVALID, `got null`, ""},
-		{"config_update no options", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s"}]}`, EINVALID, `changes[0] changes no option`, ""},
-		{"config_update second change bad", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}, {"scope": "model", "model_name": "m"}]}`, EINVALID, `changes[1] changes no option`, ""},
+		{"config_update without changes", "", `{"type": "config_update"}`, ops.EINVALID, `config_update needs "changes"`, ""},
+		{"config_update empty changes", "", `{"type": "config_update", "changes": []}`, "", "", ops.ConfigUpdate}, // as the reference: Barman does nothing
+		{"config_update changes object", "", `{"type": "config_update", "changes": {"scope": "server"}}`, ops.EINVALID, `"changes" must be an array, got an object`, ""},
+		{"config_update changes string", "", `{"type": "config_update", "changes": "[]"}`, ops.EINVALID, `"changes" must be an array, got a string`, ""},
+		{"config_update changes null", "", `{"type": "config_update", "changes": null}`, ops.EINVALID, `"changes" must be an array, got null`, ""},
+		{"config_update too many changes", "", manyChanges, ops.EINVALID, `"changes" has 1001 entries; at most 1000 are accepted`, ""},
+		{"config_update change not an object", "", `{"type": "config_update", "changes": [1]}`, ops.EINVALID, `changes[0] must be an object, got a number`, ""},
+		{"config_update change an array", "", `{"type": "config_update", "changes": [[]]}`, ops.EINVALID, `changes[0] must be an object, got an array`, ""},
+		{"config_update no scope", "", `{"type": "config_update", "changes": [{"server_name": "s", "archiver": "on"}]}`, ops.EINVALID, `changes[0] needs "scope": "server" or "model"`, ""},
+		{"config_update bad scope", "", `{"type": "config_update", "changes": [{"scope": "instance", "server_name": "s", "archiver": "on"}]}`, ops.EINVALID, `"scope" must be "server" or "model", got "instance"`, ""},
+		{"config_update scope not a string", "", `{"type": "config_update", "changes": [{"scope": 1, "archiver": "on"}]}`, ops.EINVALID, `"scope" must be "server" or "model", got 1`, ""},
+		{"config_update scope case", "", `{"type": "config_update", "changes": [{"scope": "Server", "server_name": "s", "archiver": "on"}]}`, ops.EINVALID, `got "Server"`, ""},
+		{"config_update missing server_name", "", `{"type": "config_update", "changes": [{"scope": "server", "archiver": "on"}]}`, ops.EINVALID, `changes[0] has scope "server" and so needs "server_name"`, ""},
+		{"config_update missing model_name", "", `{"type": "config_update", "changes": [{"scope": "model", "server_name": "s", "archiver": "on"}]}`, ops.EINVALID, `has scope "model" and so needs "model_name"`, ""},
+		{"config_update server_name not a string", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": 7, "archiver": "on"}]}`, ops.EINVALID, `"server_name" must be a string, got a number`, ""},
+		{"config_update server_name path", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "../x", "archiver": "on"}]}`, ops.EINVALID, `"../x" is not a valid server name`, ""},
+		{"config_update server_name with bracket", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "a]\n[b", "archiver": "on"}]}`, ops.EINVALID, `is not a valid server name`, ""},
+		{"config_update server_name barman", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "barman", "barman_home": "/tmp"}]}`, ops.EINVALID, `"barman" is not a valid server name`, ""},
+		{"config_update model_name empty", "", `{"type": "config_update", "changes": [{"scope": "model", "model_name": "", "archiver": "on"}]}`, ops.EINVALID, `"" is not a valid model name`, ""},
+		{"config_update key with newline", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver\nconninfo": "on"}]}`, ops.EINVALID, `"archiver\nconninfo" is not a Barman option name`, ""},
+		{"config_update key upper-case", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "Archiver": "on"}]}`, ops.EINVALID, `"Archiver" is not a Barman option name`, ""},
+		{"config_update key with dash", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "streaming-archiver": "on"}]}`, ops.EINVALID, `is not a Barman option name`, ""},
+		{"config_update key with space", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "a b": "on"}]}`, ops.EINVALID, `is not a Barman option name`, ""},
+		{"config_update key with equals", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "a=b": "on"}]}`, ops.EINVALID, `is not a Barman option name`, ""},
+		{"config_update key starting with a digit", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "1a": "on"}]}`, ops.EINVALID, `is not a Barman option name`, ""},
+		{"config_update key too long", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "` + longKey + `": "on"}]}`, ops.EINVALID, `is not a Barman option name`, ""},
+		{"config_update empty key", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "": "on"}]}`, ops.EINVALID, `"" is not a Barman option name`, ""},
+		{"config_update value with newline", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "conninfo": "host=a\n[evil]"}]}`, ops.EINVALID, `the value of "conninfo" contains a control character`, ""},
+		{"config_update value with CR", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "conninfo": "host=a\r"}]}`, ops.EINVALID, `contains a control character`, ""},
+		{"config_update object value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": {"on": true}}]}`, ops.EINVALID, `the value of "archiver" must be a string, number or boolean, got an object`, ""},
+		{"config_update array value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": ["on"]}]}`, ops.EINVALID, `got an array`, ""},
+		{"config_update null value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": null}]}`, ops.EINVALID, `got null`, ""},
+		{"config_update no options", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s"}]}`, ops.EINVALID, `changes[0] changes no option`, ""},
+		{"config_update second change bad", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}, {"scope": "model", "model_name": "m"}]}`, ops.EINVALID, `changes[1] changes no option`, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			payload := mustDecode(t, tc.payload)
-			before, _ := EncodePython(payload)
-			req, err := Validate(cfg, tc.server, payload)
-			if after, _ := EncodePython(payload); string(after) != string(before) {
+			before, _ := pyjson.EncodePython(payload)
+			req, err := ops.Validate(cfg, barman.Catalog{}, tc.server, payload)
+			if after, _ := pyjson.EncodePython(payload); string(after) != string(before) {
 				t.Errorf("Validate changed the payload:\n%s\n%s", before, after)
 			}
 			if tc.code != "" {
@@ -179,7 +184,7 @@ func TestValidate(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("Validate: %v (code %s)", err, ErrorCode(err))
+				t.Fatalf("Validate: %v (code %s)", err, ops.ErrorCode(err))
 			}
 			if req.Type != tc.typ || req.Server != tc.server || req.Payload != payload {
 				t.Errorf("request = %+v, want type %s server %q and the payload", req, tc.typ, tc.server)
@@ -195,12 +200,12 @@ func TestValidate(t *testing.T) {
 // implementation accepted (its job files without the keys it added).
 func TestValidateFixturePayloads(t *testing.T) {
 	env := newBarmanEnv(t, "barman-3.17")
-	cfg, err := LoadBarmanConfig(env.Conf)
+	cfg, err := barman.LoadConfig(env.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// We refuse up front what Barman would have refused later.
-	wantCode := map[string]string{"20261125T080915": ENOTFOUND} // model no-such-model
+	wantCode := map[string]string{"20261125T080915": ops.ENOTFOUND} // model no-such-model
 	root := fixturePath(t, "pg-backup-api-2.2", "barman_home")
 	var seen []string
 	for _, scope := range []string{"", srv2} {
@@ -211,14 +216,14 @@ func TestValidateFixturePayloads(t *testing.T) {
 		for _, f := range files {
 			id := strings.TrimSuffix(filepath.Base(f), ".json")
 			seen = append(seen, id)
-			job, err := ReadJSONFile(f)
+			job, err := store.ReadJSONFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			job.Delete(keyOperationType)
-			job.Delete(keyStartTime)
-			_, err = Validate(cfg, scope, job)
-			if got := ErrorCode(err); got != wantCode[id] {
+			job.Delete(ops.KeyOperationType)
+			job.Delete(ops.KeyStartTime)
+			_, err = ops.Validate(cfg, barman.Catalog{}, scope, job)
+			if got := ops.ErrorCode(err); got != wantCode[id] {
 				t.Errorf("%s: Validate error %v (code %q), want code %q", id, err, got, wantCode[id])
 			}
 		}
@@ -258,14 +263,14 @@ func TestValidName(t *testing.T) {
 		{"a]", false},
 	}
 	for _, tc := range tests {
-		if got := ValidName(tc.s); got != tc.want {
+		if got := ops.ValidName(tc.s); got != tc.want {
 			t.Errorf("ValidName(%q) = %v, want %v", tc.s, got, tc.want)
 		}
 	}
 }
 
 func TestTypeServerScoped(t *testing.T) {
-	want := map[Type]bool{Recovery: true, ConfigSwitch: true, ConfigUpdate: false, "other": false}
+	want := map[ops.Type]bool{ops.Recovery: true, ops.ConfigSwitch: true, ops.ConfigUpdate: false, "other": false}
 	for typ, w := range want {
 		if got := typ.ServerScoped(); got != w {
 			t.Errorf("%s.ServerScoped() = %v, want %v", typ, got, w)
@@ -278,12 +283,12 @@ func TestOperationDuration(t *testing.T) {
 	now := start.Add(90 * time.Second)
 	tests := []struct {
 		name string
-		op   Operation
+		op   ops.Operation
 		want time.Duration
 	}{
-		{"no start", Operation{}, 0},
-		{"running", Operation{StartTime: start}, 90 * time.Second},
-		{"finished", Operation{StartTime: start, EndTime: start.Add(5 * time.Second)}, 5 * time.Second},
+		{"no start", ops.Operation{}, 0},
+		{"running", ops.Operation{StartTime: start}, 90 * time.Second},
+		{"finished", ops.Operation{StartTime: start, EndTime: start.Add(5 * time.Second)}, 5 * time.Second},
 	}
 	for _, tc := range tests {
 		if got := tc.op.Duration(now); got != tc.want {
@@ -298,15 +303,15 @@ func TestErrorCodeAndMessage(t *testing.T) {
 		code, msg string
 	}{
 		{nil, "", ""},
-		{Errorf(ENOTFOUND, "x %d", 1), ENOTFOUND, "x 1"},
-		{os.ErrNotExist, EINTERNAL, "file does not exist"},
-		{wrapErr{Errorf(ECONFLICT, "inner")}, ECONFLICT, "outer: inner"},
+		{ops.Errorf(ops.ENOTFOUND, "x %d", 1), ops.ENOTFOUND, "x 1"},
+		{os.ErrNotExist, ops.EINTERNAL, "file does not exist"},
+		{wrapErr{ops.Errorf(ops.ECONFLICT, "inner")}, ops.ECONFLICT, "outer: inner"},
 	}
 	for _, tc := range tests {
-		if got := ErrorCode(tc.err); got != tc.code {
+		if got := ops.ErrorCode(tc.err); got != tc.code {
 			t.Errorf("ErrorCode(%v) = %q, want %q", tc.err, got, tc.code)
 		}
-		if got := ErrorMessage(tc.err); got != tc.msg {
+		if got := ops.ErrorMessage(tc.err); got != tc.msg {
 			t.Errorf("ErrorMessage(%v) = %q, want %q", tc.err, got, tc.msg)
 		}
 	}

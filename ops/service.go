@@ -1,24 +1,31 @@
+// Package ops is the domain of pg-backup-api: operations (types, statuses,
+// phases), the error codes every door maps, the validation of requests, and
+// the Service that the CLI and the HTTP API share. It declares the ports it
+// needs (ports.go) and imports none of the adapters that implement them:
+// store (the files under barman_home), barman (Barman's configuration,
+// catalog and command) and runner (runner processes). The command line wires
+// them together.
 package ops
 
 import (
-	"errors"
-	"os"
 	"sync"
 	"time"
-)
 
-// Launcher starts a runner for a scope unless one is already active. The
-// runner package provides the real one.
-type Launcher interface {
-	Kick(store *Store, server string, barmanConfig string) error
-}
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+)
 
 // Service is the operation engine that the CLI and the HTTP server share:
 // validation, the store and the runner, behind one set of methods.
 type Service struct {
-	BarmanConfigPath string
-	Launcher         Launcher
-	Version          string
+	// Barman reads Barman's configuration and backup catalog.
+	Barman Barman
+	// OpenStore returns the store under cfg's barman_home; the Service
+	// keeps one per barman_home.
+	OpenStore func(cfg *BarmanConfig) Store
+	// Launcher starts runners; nil leaves queued operations to a later
+	// sweep or an operator's `pg-backup-api run`.
+	Launcher Launcher
+	Version  string
 	// BarmanVersion reports the installed Barman's version (nil: unknown).
 	// It is asked once and the answer kept for the life of the Service.
 	BarmanVersion func() (Version, error)
@@ -27,8 +34,7 @@ type Service struct {
 	version     *Version
 
 	mu     sync.Mutex
-	stores map[string]*Store
-	config configCache
+	stores map[string]Store
 }
 
 // Requester says who asked for an operation, for the audit trail.
@@ -40,20 +46,19 @@ type Requester struct {
 // Config reads Barman's configuration afresh, so edits and config-switch
 // results are seen without a restart.
 func (s *Service) Config() (*BarmanConfig, error) {
-	return s.config.get(s.BarmanConfigPath)
+	return s.Barman.Config()
 }
 
-// Store returns the store under cfg's barman_home.
-func (s *Service) Store(cfg *BarmanConfig) *Store {
+// store returns the store under cfg's barman_home.
+func (s *Service) store(cfg *BarmanConfig) Store {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stores == nil {
-		s.stores = map[string]*Store{}
+		s.stores = map[string]Store{}
 	}
 	st, ok := s.stores[cfg.BarmanHome]
 	if !ok {
-		st = NewStore(cfg.BarmanHome)
-		st.ConfigPath = cfg.Path
+		st = s.OpenStore(cfg)
 		s.stores[cfg.BarmanHome] = st
 	}
 	return st
@@ -61,17 +66,17 @@ func (s *Service) Store(cfg *BarmanConfig) *Store {
 
 // Create validates payload for the scope of server ("" for the instance),
 // records it and makes sure a runner will pick it up.
-func (s *Service) Create(server string, payload *Object, who Requester) (string, error) {
-	cfg, err := s.config.fresh(s.BarmanConfigPath)
+func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (string, error) {
+	cfg, err := s.Barman.FreshConfig()
 	if err != nil {
 		return "", err
 	}
 	// Without barman_home there is no catalog to check a backup against
 	// nor a store to record in: say that, not "backup not found".
-	if err := s.Store(cfg).CheckHome(); err != nil {
+	if err := s.store(cfg).CheckHome(); err != nil {
 		return "", err
 	}
-	req, err := Validate(cfg, server, payload)
+	req, err := Validate(cfg, s.Barman, server, payload)
 	if err != nil {
 		return "", err
 	}
@@ -80,7 +85,7 @@ func (s *Service) Create(server string, payload *Object, who Requester) (string,
 			return "", err
 		}
 	}
-	store := s.Store(cfg)
+	store := s.store(cfg)
 	id, err := store.Create(req, Extension{
 		Version:      s.Version,
 		BarmanConfig: cfg.Path,
@@ -91,7 +96,7 @@ func (s *Service) Create(server string, payload *Object, who Requester) (string,
 		return "", err
 	}
 	if s.Launcher != nil {
-		if err := s.Launcher.Kick(store, server, cfg.Path); err != nil {
+		if err := s.Launcher.Kick(cfg, server); err != nil {
 			return id, Errorf(EUNAVAILABLE, "operation %s is recorded but its runner could not be started: %v (it starts with the next request or `pg-backup-api serve`)", id, err)
 		}
 	}
@@ -133,7 +138,7 @@ func (s *Service) Get(server, id string) (*Operation, error) {
 	if err := s.checkScope(cfg, server); err != nil {
 		return nil, err
 	}
-	return s.Store(cfg).Get(server, id)
+	return s.store(cfg).Get(server, id)
 }
 
 // List returns the operations of one scope, oldest first.
@@ -145,7 +150,7 @@ func (s *Service) List(server string, opts ListOptions) ([]*Operation, []Skipped
 	if err := s.checkScope(cfg, server); err != nil {
 		return nil, nil, err
 	}
-	return s.Store(cfg).List(server, opts)
+	return s.store(cfg).List(server, opts)
 }
 
 // ListAll returns the operations of every scope: the instance and each
@@ -155,7 +160,7 @@ func (s *Service) ListAll(opts ListOptions) ([]*Operation, []Skipped, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	store := s.Store(cfg)
+	store := s.store(cfg)
 	scopes := store.Scopes(cfg.ServerNames())
 	if len(scopes) == 0 {
 		if err := store.CheckHome(); err != nil {
@@ -181,7 +186,7 @@ func (s *Service) Find(id string) (*Operation, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := s.Store(cfg)
+	store := s.store(cfg)
 	var found []*Operation
 	for _, scope := range append([]string{""}, cfg.ServerNames()...) {
 		op, err := store.Get(scope, id)
@@ -207,6 +212,20 @@ func (s *Service) Find(id string) (*Operation, error) {
 	return nil, Errorf(EINVALID, "operation %s exists in several scopes (%s); pass --server to choose", id, listOrNone(scopes))
 }
 
+// Kick makes sure a runner works through a scope's queue, starting one
+// unless one is active. Callers that record operations some other way, or
+// that wait on one, use it to nudge the runner.
+func (s *Service) Kick(server string) error {
+	if s.Launcher == nil {
+		return nil
+	}
+	cfg, err := s.Config()
+	if err != nil {
+		return err
+	}
+	return s.Launcher.Kick(cfg, server)
+}
+
 // Sweep starts a runner for every scope that has work and no active runner:
 // operations queued while no runner could start, or whose runner died. serve
 // calls it at start-up and then periodically, so queued operations survive
@@ -219,14 +238,14 @@ func (s *Service) Sweep() error {
 	if err != nil {
 		return err
 	}
-	store := s.Store(cfg)
+	store := s.store(cfg)
 	for _, scope := range store.Scopes(cfg.ServerNames()) {
 		work, err := store.HasWork(scope)
 		if err != nil {
 			return err
 		}
 		if work {
-			if err := s.Launcher.Kick(store, scope, cfg.Path); err != nil {
+			if err := s.Launcher.Kick(cfg, scope); err != nil {
 				return err
 			}
 		}
@@ -245,7 +264,7 @@ func (s *Service) Cancel(server, id string, who Requester) (*Operation, error) {
 	if err := s.checkScope(cfg, server); err != nil {
 		return nil, err
 	}
-	store := s.Store(cfg)
+	store := s.store(cfg)
 	op, err := store.Get(server, id)
 	if err != nil {
 		return nil, err
@@ -260,31 +279,8 @@ func (s *Service) Cancel(server, id string, who Requester) (*Operation, error) {
 	if name == "" {
 		name = "unknown"
 	}
-	// The request goes first, so a runner that claims the operation from
-	// now on sees it before starting Barman.
-	if err := WriteFileAtomic(store.StateDir(server), id+".cancel", []byte(name+"\n")); err != nil {
-		return nil, Errorf(EUNAVAILABLE, "cannot record the cancel request: %v", err)
-	}
-	claim, err := store.Claim(server, id)
-	switch {
-	case err == nil:
-		// Queued: it is ours now, and it ends here.
-		if _, statErr := os.Stat(store.OutputPath(server, id)); statErr == nil {
-			store.Release(server, id, claim)
-		} else {
-			err = store.Finish(server, id, Result{
-				Success: false, ExitCode: -1, Reason: "cancelled by " + name + " before it started",
-				EndReason: PhaseCancelled,
-			})
-			store.Release(server, id, claim)
-			if err != nil {
-				return nil, Errorf(EUNAVAILABLE, "cannot record the cancellation of %s: %v", id, err)
-			}
-		}
-	case errors.Is(err, os.ErrExist):
-		// Running: its runner polls for the request and stops Barman.
-	default:
-		return nil, Errorf(EUNAVAILABLE, "cannot cancel operation %s: %v", id, err)
+	if err := store.RequestCancel(server, id, name); err != nil {
+		return nil, err
 	}
 	return store.Get(server, id)
 }
@@ -296,7 +292,7 @@ func (s *Service) Prune(scopes []string, cutoff time.Time, dryRun bool) (map[str
 	if err != nil {
 		return nil, err
 	}
-	store := s.Store(cfg)
+	store := s.store(cfg)
 	if scopes == nil {
 		scopes = store.Scopes(cfg.ServerNames())
 	}
@@ -329,5 +325,5 @@ func (s *Service) ListMemo(server string, encode func([]*Operation) []byte) ([]b
 	if err := s.checkScope(cfg, server); err != nil {
 		return nil, err
 	}
-	return s.Store(cfg).Memo(server, encode)
+	return s.store(cfg).Memo(server, encode)
 }

@@ -1,4 +1,4 @@
-package ops
+package ops_test
 
 import (
 	"errors"
@@ -9,6 +9,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // recordingLauncher remembers each Kick.
@@ -17,8 +22,8 @@ type recordingLauncher struct {
 	err   error
 }
 
-func (l *recordingLauncher) Kick(store *Store, server, barmanConfig string) error {
-	l.kicks = append(l.kicks, store.Home+"|"+server+"|"+barmanConfig)
+func (l *recordingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
+	l.kicks = append(l.kicks, cfg.BarmanHome+"|"+server+"|"+cfg.Path)
 	return l.err
 }
 
@@ -28,29 +33,29 @@ func (l *recordingLauncher) Kick(store *Store, server, barmanConfig string) erro
 func TestServiceBadInputWritesNothing(t *testing.T) {
 	env := newBarmanEnv(t, "barman-3.17").withStore(t)
 	root := filepath.Dir(env.Home)
-	svc := &Service{BarmanConfigPath: env.Conf, Version: "test"}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
 	tests := []struct {
 		name, server, payload, code string
 	}{
-		{"unknown server", "db2", `{"type": "config_switch", "reset": true}`, ENOTFOUND},
-		{"invalid server name", "../x", `{"type": "config_switch", "reset": true}`, ENOTFOUND},
-		{"new server scope", "pg", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ENOTFOUND},
-		{"unknown type", "", `{"type": "backup"}`, EINVALID},
-		{"recovery at instance level", "", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, EINVALID},
-		{"recovery missing a key", "db_server_two", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x"}`, EINVALID},
-		{"recovery of an unknown backup", "db_server_two", `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ENOTFOUND},
-		{"recovery to a relative path", "db_server_two", `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "d"}`, EINVALID},
-		{"config_switch with both", "db_server_two", `{"type": "config_switch", "model_name": "my-model", "reset": true}`, EINVALID},
-		{"config_switch unknown model", "db_server_two", `{"type": "config_switch", "model_name": "nope"}`, ENOTFOUND},
-		{"config_update without changes", "", `{"type": "config_update"}`, EINVALID},
-		{"config_update with a newline", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "conninfo": "a\n[b]"}]}`, EINVALID},
-		{"config_update to a server", "db_server_two", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`, EINVALID},
-		{"reserved key", "db_server_two", `{"type": "config_switch", "reset": true, "start_time": "x"}`, EINVALID},
+		{"unknown server", "db2", `{"type": "config_switch", "reset": true}`, ops.ENOTFOUND},
+		{"invalid server name", "../x", `{"type": "config_switch", "reset": true}`, ops.ENOTFOUND},
+		{"new server scope", "pg", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.ENOTFOUND},
+		{"unknown type", "", `{"type": "backup"}`, ops.EINVALID},
+		{"recovery at instance level", "", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID},
+		{"recovery missing a key", "db_server_two", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x"}`, ops.EINVALID},
+		{"recovery of an unknown backup", "db_server_two", `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.ENOTFOUND},
+		{"recovery to a relative path", "db_server_two", `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "d"}`, ops.EINVALID},
+		{"config_switch with both", "db_server_two", `{"type": "config_switch", "model_name": "my-model", "reset": true}`, ops.EINVALID},
+		{"config_switch unknown model", "db_server_two", `{"type": "config_switch", "model_name": "nope"}`, ops.ENOTFOUND},
+		{"config_update without changes", "", `{"type": "config_update"}`, ops.EINVALID},
+		{"config_update with a newline", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "conninfo": "a\n[b]"}]}`, ops.EINVALID},
+		{"config_update to a server", "db_server_two", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`, ops.EINVALID},
+		{"reserved key", "db_server_two", `{"type": "config_switch", "reset": true, "start_time": "x"}`, ops.EINVALID},
 	}
 	before := treeSnapshot(t, root)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := svc.Create(tc.server, mustDecode(t, tc.payload), Requester{Name: "test"})
+			id, err := svc.Create(tc.server, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
@@ -62,7 +67,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 	}
 
 	// The same service does write for a valid request: the snapshot sees it.
-	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "reset": true}`), Requester{Name: "test"})
+	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "reset": true}`), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +79,8 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 func TestServiceCreate(t *testing.T) {
 	env := newBarmanEnv(t, "barman-3.17")
 	launcher := &recordingLauncher{}
-	svc := &Service{BarmanConfigPath: env.Conf, Version: "9.9.9", Launcher: launcher}
-	who := Requester{Name: "token:ci", Client: "10.0.0.1:5555"}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "9.9.9", Launcher: launcher}
+	who := ops.Requester{Name: "token:ci", Client: "10.0.0.1:5555"}
 
 	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
 	if err != nil {
@@ -89,19 +94,19 @@ func TestServiceCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ext, _ := op.Job.Get("pg_backup_api")
-	got, _ := EncodePython(ext)
+	got, _ := pyjson.EncodePython(ext)
 	want := `{"version": "9.9.9", "barman_config": "` + env.Conf + `", "requested_by": "token:ci", "client": "10.0.0.1:5555", "resolved_backup_id": "20261125T080758"}`
 	if string(got) != want {
 		t.Errorf("pg_backup_api = %s, want %s", got, want)
 	}
-	if op.Status != StatusInProgress || op.Phase != PhaseQueued || op.Type != Recovery {
+	if op.Status != ops.StatusInProgress || op.Phase != ops.PhaseQueued || op.Type != ops.Recovery {
 		t.Errorf("op = %+v", op)
 	}
 
 	// A launcher that fails: the operation is recorded all the same.
 	launcher.err = errors.New("fork failed")
 	id2, err := svc.Create("", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`), who)
-	wantError(t, err, EUNAVAILABLE, "operation "+id2+" is recorded but its runner could not be started: fork failed")
+	wantError(t, err, ops.EUNAVAILABLE, "operation "+id2+" is recorded but its runner could not be started: fork failed")
 	if id2 == "" {
 		t.Fatal("no ID returned with the launcher error")
 	}
@@ -111,29 +116,39 @@ func TestServiceCreate(t *testing.T) {
 	if len(launcher.kicks) != 2 || launcher.kicks[1] != env.Home+"||"+env.Conf {
 		t.Errorf("kicks = %q", launcher.kicks)
 	}
-	if svc.Store(&BarmanConfig{BarmanHome: env.Home}) != svc.Store(&BarmanConfig{BarmanHome: env.Home}) {
-		t.Error("Store is not kept per barman_home")
+	opened := 0
+	counting := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: func(cfg *ops.BarmanConfig) ops.Store {
+		opened++
+		return store.Open(cfg)
+	}}
+	for range 3 {
+		if _, _, err := counting.List("", ops.ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if opened != 1 {
+		t.Errorf("the store was opened %d times for one barman_home, want once: it is kept per barman_home", opened)
 	}
 
 	// A configuration that cannot be read stops everything.
-	bad := &Service{BarmanConfigPath: filepath.Join(t.TempDir(), "missing.conf")}
+	bad := &ops.Service{Barman: barman.NewReader(filepath.Join(t.TempDir(), "missing.conf")), OpenStore: store.Open}
 	_, err = bad.Create("", mustDecode(t, `{"type": "config_update"}`), who)
-	wantError(t, err, EUNAVAILABLE, "cannot read Barman configuration")
+	wantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration")
 	_, err = bad.Get("", "20261125T080447")
-	wantError(t, err, EUNAVAILABLE)
-	_, _, err = bad.List("", ListOptions{})
-	wantError(t, err, EUNAVAILABLE)
-	_, _, err = bad.ListAll(ListOptions{})
-	wantError(t, err, EUNAVAILABLE)
+	wantError(t, err, ops.EUNAVAILABLE)
+	_, _, err = bad.List("", ops.ListOptions{})
+	wantError(t, err, ops.EUNAVAILABLE)
+	_, _, err = bad.ListAll(ops.ListOptions{})
+	wantError(t, err, ops.EUNAVAILABLE)
 	_, err = bad.Find("20261125T080447")
-	wantError(t, err, EUNAVAILABLE)
+	wantError(t, err, ops.EUNAVAILABLE)
 }
 
 func TestServiceReads(t *testing.T) {
 	env := newBarmanEnv(t, "barman-3.17").withStore(t)
-	svc := &Service{BarmanConfigPath: env.Conf}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open}
 
-	all, skipped, err := svc.ListAll(ListOptions{Status: true})
+	all, skipped, err := svc.ListAll(ops.ListOptions{Status: true})
 	if err != nil || len(skipped) != 0 {
 		t.Fatalf("ListAll: %v %v", skipped, err)
 	}
@@ -150,49 +165,49 @@ func TestServiceReads(t *testing.T) {
 		t.Errorf("ListAll = %q, want %q", got, want)
 	}
 
-	ops, _, err := svc.List("db_server_two", ListOptions{})
-	if err != nil || len(ops) != 5 {
-		t.Errorf("List(db_server_two) = %d ops, %v", len(ops), err)
+	list, _, err := svc.List("db_server_two", ops.ListOptions{})
+	if err != nil || len(list) != 5 {
+		t.Errorf("List(db_server_two) = %d ops, %v", len(list), err)
 	}
 	for _, tc := range []struct{ server, want string }{
 		{"db2", `server "db2" is not in ` + env.Conf + ` (known: db_server_two)`},
 		{"../x", `server "../x" is not in`},
 		{"my-model", `"my-model" is a model, not a server`},
 	} {
-		_, _, err := svc.List(tc.server, ListOptions{})
-		wantError(t, err, ENOTFOUND, tc.want)
+		_, _, err := svc.List(tc.server, ops.ListOptions{})
+		wantError(t, err, ops.ENOTFOUND, tc.want)
 		_, err = svc.Get(tc.server, "20261125T080500")
-		wantError(t, err, ENOTFOUND, tc.want)
+		wantError(t, err, ops.ENOTFOUND, tc.want)
 	}
 
 	op, err := svc.Find("20261125T080805")
-	if err != nil || op.Server != "db_server_two" || op.Type != Recovery {
+	if err != nil || op.Server != "db_server_two" || op.Type != ops.Recovery {
 		t.Errorf("Find = %+v, %v", op, err)
 	}
 	op, err = svc.Find("20261125T080447")
-	if err != nil || op.Server != "" || op.Type != ConfigUpdate {
+	if err != nil || op.Server != "" || op.Type != ops.ConfigUpdate {
 		t.Errorf("Find = %+v, %v", op, err)
 	}
 	_, err = svc.Find("20990101T000000")
-	wantError(t, err, ENOTFOUND, "operation 20990101T000000 does not exist in any scope of "+env.Conf)
+	wantError(t, err, ops.ENOTFOUND, "operation 20990101T000000 does not exist in any scope of "+env.Conf)
 	_, err = svc.Find("../jobs/20261125T080447")
-	wantError(t, err, ENOTFOUND)
+	wantError(t, err, ops.ENOTFOUND)
 
 	// The same ID in two scopes is ambiguous.
 	writeFile(t, filepath.Join(env.Home, "jobs", "20261125T080805.json"), `{"type": "config_update", "operation_type": "config_update"}`)
 	_, err = svc.Find("20261125T080805")
-	wantError(t, err, EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); pass --server to choose")
+	wantError(t, err, ops.EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); pass --server to choose")
 
 	// A damaged file in one scope is found, and reads FAILED with why.
 	writeFile(t, filepath.Join(env.Home, "jobs", "20261125T000000.json"), `{`)
 	op, err = svc.Find("20261125T000000")
-	if err != nil || op.Status != StatusFailed || !strings.Contains(op.Reason, "job file "+filepath.Join(env.Home, "jobs", "20261125T000000.json")+" is damaged") {
+	if err != nil || op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "job file "+filepath.Join(env.Home, "jobs", "20261125T000000.json")+" is damaged") {
 		t.Errorf("Find(damaged) = %+v, %v; want FAILED with a reason naming the file", op, err)
 	}
 
 	// ListAll passes the skipped files of every scope on.
 	writeFile(t, filepath.Join(env.Home, "db_server_two", "jobs", "junk.json"), `[]`)
-	_, skipped, err = svc.ListAll(ListOptions{})
+	_, skipped, err = svc.ListAll(ops.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,9 +226,9 @@ func TestServiceReads(t *testing.T) {
 // install) reads empty.
 func TestServiceMissingHome(t *testing.T) {
 	env := newBarmanEnv(t, "barman-3.17").withStore(t)
-	svc := &Service{BarmanConfigPath: env.Conf}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open}
 	// Warm every cache first: the loss must be seen all the same.
-	if _, _, err := svc.ListAll(ListOptions{Status: true}); err != nil {
+	if _, _, err := svc.ListAll(ops.ListOptions{Status: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Get("db_server_two", "20261125T080805"); err != nil {
@@ -224,42 +239,42 @@ func TestServiceMissingHome(t *testing.T) {
 	}
 	want := []string{"barman_home " + env.Home + " (from " + env.Conf + ") does not exist", "check barman_home"}
 	reads := map[string]func() error{
-		"List":     func() error { _, _, err := svc.List("", ListOptions{}); return err },
-		"List srv": func() error { _, _, err := svc.List("db_server_two", ListOptions{Status: true}); return err },
-		"ListAll":  func() error { _, _, err := svc.ListAll(ListOptions{}); return err },
-		"ListMemo": func() error { _, err := svc.ListMemo("", func([]*Operation) []byte { return nil }); return err },
+		"List":     func() error { _, _, err := svc.List("", ops.ListOptions{}); return err },
+		"List srv": func() error { _, _, err := svc.List("db_server_two", ops.ListOptions{Status: true}); return err },
+		"ListAll":  func() error { _, _, err := svc.ListAll(ops.ListOptions{}); return err },
+		"ListMemo": func() error { _, err := svc.ListMemo("", func([]*ops.Operation) []byte { return nil }); return err },
 		"Get":      func() error { _, err := svc.Get("db_server_two", "20261125T080805"); return err },
 		"Find":     func() error { _, err := svc.Find("20261125T080805"); return err },
-		"Cancel":   func() error { _, err := svc.Cancel("db_server_two", "20261125T080805", Requester{}); return err },
+		"Cancel":   func() error { _, err := svc.Cancel("db_server_two", "20261125T080805", ops.Requester{}); return err },
 		"Prune":    func() error { _, err := svc.Prune(nil, time.Now(), true); return err },
 		"Create": func() error {
-			p, _ := DecodeObject([]byte(`{"type": "config_update", "changes": []}`), DecodeOptions{})
-			_, err := svc.Create("", p, Requester{})
+			p, _ := pyjson.DecodeObject([]byte(`{"type": "config_update", "changes": []}`), pyjson.DecodeOptions{})
+			_, err := svc.Create("", p, ops.Requester{})
 			return err
 		},
 	}
 	for name, read := range reads {
-		t.Run(name, func(t *testing.T) { wantError(t, read(), EUNAVAILABLE, want...) })
+		t.Run(name, func(t *testing.T) { wantError(t, read(), ops.EUNAVAILABLE, want...) })
 	}
 	if _, err := os.Stat(env.Home); err == nil {
 		t.Errorf("a read created the missing barman_home")
 	}
 
 	// A fresh install: barman_home, no jobs/ anywhere.
-	if err := os.Mkdir(env.Home, DirMode); err != nil {
+	if err := os.Mkdir(env.Home, store.DirMode); err != nil {
 		t.Fatal(err)
 	}
-	svc = &Service{BarmanConfigPath: env.Conf}
-	if list, _, err := svc.ListAll(ListOptions{Status: true}); err != nil || len(list) != 0 {
+	svc = &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open}
+	if list, _, err := svc.ListAll(ops.ListOptions{Status: true}); err != nil || len(list) != 0 {
 		t.Errorf("ListAll on a fresh install = %v, %v; want empty", list, err)
 	}
-	if list, _, err := svc.List("db_server_two", ListOptions{Status: true}); err != nil || len(list) != 0 {
+	if list, _, err := svc.List("db_server_two", ops.ListOptions{Status: true}); err != nil || len(list) != 0 {
 		t.Errorf("List on a fresh install = %v, %v; want empty", list, err)
 	}
 	_, err := svc.Get("", "20261125T080447")
-	wantError(t, err, ENOTFOUND)
+	wantError(t, err, ops.ENOTFOUND)
 	_, err = svc.Find("20261125T080447")
-	wantError(t, err, ENOTFOUND)
+	wantError(t, err, ops.ENOTFOUND)
 }
 
 // TestServiceCreateSeesNewModelAtOnce: a config_update that just ended may
@@ -270,7 +285,7 @@ func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
 	// Old enough that the cache trusts the files between checks.
 	old := time.Now().Add(-time.Hour)
 	filepath.Walk(filepath.Dir(env.Conf), func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
-	svc := &Service{BarmanConfigPath: env.Conf, Version: "test"}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
 	for i := 0; i < 2; i++ { // the second read marks the configuration checked
 		if _, err := svc.Config(); err != nil {
 			t.Fatal(err)
@@ -283,7 +298,7 @@ func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
 	}
 	auto := filepath.Join(cfg.BarmanHome, ".barman.auto.conf")
 	writeFile(t, auto, readFileOrEmpty(auto)+"\n[e2e-new-model]\nmodel = on\ncluster = "+server.Cluster+"\n")
-	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "model_name": "e2e-new-model"}`), Requester{Name: "test"})
+	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "model_name": "e2e-new-model"}`), ops.Requester{Name: "test"})
 	if err != nil || id == "" {
 		t.Fatalf("config_switch to a model added just now: id %q, err %v", id, err)
 	}
@@ -310,15 +325,15 @@ func TestServiceQuotedPaths(t *testing.T) {
 		if text == string(data) || !strings.Contains(text, q+env.Home+q) || !strings.Contains(text, q+env.ConfDir+q) {
 			t.Fatalf("the fixture's barman.conf does not have the expected lines:\n%s", data)
 		}
-		unquoted := &Service{BarmanConfigPath: env.Conf, Version: "test"}
-		wantOps, _, err := unquoted.ListAll(ListOptions{})
+		unquoted := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+		wantOps, _, err := unquoted.ListAll(ops.ListOptions{})
 		if err != nil || len(wantOps) == 0 {
 			t.Fatalf("unquoted ListAll = %d operations, %v; the fixture should hold some", len(wantOps), err)
 		}
 		writeFile(t, env.Conf, text)
 
 		launcher := &recordingLauncher{}
-		svc := &Service{BarmanConfigPath: env.Conf, Version: "test", Launcher: launcher}
+		svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test", Launcher: launcher}
 		cfg, err := svc.Config()
 		if err != nil {
 			t.Fatal(err)
@@ -326,11 +341,11 @@ func TestServiceQuotedPaths(t *testing.T) {
 		if cfg.BarmanHome != env.Home || cfg.IncludeDir != env.ConfDir {
 			t.Errorf("quoted with %s: home %q, include dir %q; want %q, %q", q, cfg.BarmanHome, cfg.IncludeDir, env.Home, env.ConfDir)
 		}
-		gotOps, _, err := svc.ListAll(ListOptions{})
+		gotOps, _, err := svc.ListAll(ops.ListOptions{})
 		if err != nil || len(gotOps) != len(wantOps) {
 			t.Errorf("quoted with %s: ListAll = %d operations, %v; want %d", q, len(gotOps), err, len(wantOps))
 		}
-		id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), Requester{Name: "test"})
+		id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), ops.Requester{Name: "test"})
 		if err != nil {
 			t.Fatalf("quoted with %s: Create: %v", q, err)
 		}

@@ -2,8 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 // Version is a Barman release number such as 3.4.0.
@@ -20,37 +18,6 @@ func (v Version) Less(w Version) bool {
 		return v.Minor < w.Minor
 	}
 	return v.Patch < w.Patch
-}
-
-// ParseBarmanVersion reads the first line `barman -v` prints, for example
-// "3.4.0 Barman by EnterpriseDB (www.enterprisedb.com)".
-func ParseBarmanVersion(out string) (Version, error) {
-	line := strings.TrimSpace(out)
-	if i := strings.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	word := strings.Fields(line + " ")
-	if len(word) == 0 {
-		return Version{}, fmt.Errorf("barman -v printed nothing")
-	}
-	parts := strings.SplitN(word[0], ".", 3)
-	var nums [3]int
-	for i, p := range parts {
-		// Keep the leading digits: "0a1" in a pre-release is still 0.
-		end := 0
-		for end < len(p) && p[end] >= '0' && p[end] <= '9' {
-			end++
-		}
-		n, err := strconv.Atoi(p[:end])
-		if err != nil {
-			return Version{}, fmt.Errorf("barman -v printed %q, not a version", line)
-		}
-		nums[i] = n
-	}
-	if len(parts) < 2 {
-		return Version{}, fmt.Errorf("barman -v printed %q, not a version", line)
-	}
-	return Version{nums[0], nums[1], nums[2]}, nil
 }
 
 // ModelsVersion is the Barman release that added models, config-switch and

@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
@@ -79,7 +82,7 @@ type env struct {
 	Conf    string
 	Home    string
 	Cfg     *ops.BarmanConfig
-	Store   *ops.Store
+	Store   *store.Store
 	ArgvLog string // FAKE_BARMAN_ARGV_LOG
 }
 
@@ -116,13 +119,13 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatalf("copying fixture: %v", err)
 	}
-	if e.Cfg, err = ops.LoadBarmanConfig(e.Conf); err != nil {
+	if e.Cfg, err = barman.LoadConfig(e.Conf); err != nil {
 		t.Fatal(err)
 	}
 	if e.Cfg.BarmanHome != e.Home {
 		t.Fatalf("barman_home = %q, want %q", e.Cfg.BarmanHome, e.Home)
 	}
-	e.Store = ops.NewStore(e.Home)
+	e.Store = store.New(e.Home)
 	t.Setenv("FAKE_BARMAN_ARGV_LOG", e.ArgvLog)
 	return e
 }
@@ -131,11 +134,11 @@ func newEnv(t *testing.T) *env {
 // created at the given clock time ("15:04:05" on a fixed day).
 func (e *env) create(t *testing.T, server, payload, clock string) string {
 	t.Helper()
-	obj, err := ops.DecodeObject([]byte(payload), ops.DecodeOptions{RejectDuplicateKeys: true})
+	obj, err := pyjson.DecodeObject([]byte(payload), pyjson.DecodeOptions{RejectDuplicateKeys: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := ops.Validate(e.Cfg, server, obj)
+	req, err := ops.Validate(e.Cfg, barman.Catalog{}, server, obj)
 	if err != nil {
 		t.Fatalf("Validate(%s): %v", payload, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // Launcher starts runner processes: `pg-backup-api run` in a session of its
@@ -29,34 +30,17 @@ type Launcher struct {
 	Timeouts map[ops.Type]time.Duration
 }
 
-// RunnerArgs are the arguments after the binary's global flags that start a
-// runner with the launcher's settings.
-func (l *Launcher) RunnerArgs(server string) []string {
-	args := []string{"run", "--lock-fd", fmt.Sprint(LockFD)}
-	for _, t := range ops.Types {
-		if d := l.Timeouts[t]; d > 0 {
-			args = append(args, "--timeout", string(t)+"="+d.String())
-		}
-	}
-	if server != "" {
-		args = append(args, "--server", server)
-	}
-	return args
-}
-
-// LockFD is the descriptor on which a runner inherits its scope lock.
-const LockFD = 3
-
 // Kick starts a runner for the scope unless one is active. The scope lock is
 // taken here and handed to the runner as an inherited descriptor, so there is
 // no moment between start-up and work when another runner could also start.
 // When the lock is taken, the active runner will see the new operation: it
 // looks for more work after it lets go of the lock.
-func (l *Launcher) Kick(store *ops.Store, server, barmanConfig string) error {
+func (l *Launcher) Kick(cfg *ops.BarmanConfig, server string) error {
+	st := store.New(cfg.BarmanHome)
 	// Kick comes after the job file is recorded, so the scope exists; only
 	// our state directory may be missing (a scope the reference created).
 	// Mkdir, not MkdirAll: a missing barman_home must never be created.
-	if err := os.Mkdir(store.StateDir(server), ops.DirMode); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := os.Mkdir(st.StateDir(server), store.DirMode); err != nil && !errors.Is(err, os.ErrExist) {
 		return ops.Errorf(ops.EUNAVAILABLE, "cannot prepare the runner lock: %v", err)
 	}
 	slots := l.Parallel
@@ -64,7 +48,7 @@ func (l *Launcher) Kick(store *ops.Store, server, barmanConfig string) error {
 		slots = 1
 	}
 	for slot := 0; slot < slots; slot++ {
-		started, err := l.kickSlot(store, server, barmanConfig, slot)
+		started, err := l.kickSlot(st, server, cfg.Path, slot)
 		if err != nil || started {
 			return err
 		}
@@ -73,13 +57,13 @@ func (l *Launcher) Kick(store *ops.Store, server, barmanConfig string) error {
 }
 
 // kickSlot starts a runner holding one slot's lock, unless another holds it.
-func (l *Launcher) kickSlot(store *ops.Store, server, barmanConfig string, slot int) (bool, error) {
-	lock, err := os.OpenFile(store.RunnerSlotLockPath(server, slot), os.O_RDWR|os.O_CREATE, ops.FileMode)
+func (l *Launcher) kickSlot(st *store.Store, server, barmanConfig string, slot int) (bool, error) {
+	lock, err := os.OpenFile(st.RunnerSlotLockPath(server, slot), os.O_RDWR|os.O_CREATE, store.FileMode)
 	if err != nil {
 		return false, err
 	}
 	defer lock.Close()
-	ok, err := ops.TryLock(lock)
+	ok, err := store.TryLock(lock)
 	if err != nil {
 		return false, fmt.Errorf("locking %s: %w", lock.Name(), err)
 	}
@@ -90,25 +74,21 @@ func (l *Launcher) kickSlot(store *ops.Store, server, barmanConfig string, slot 
 	exe := l.Executable
 	if exe == "" {
 		if exe, err = os.Executable(); err != nil {
-			ops.Unlock(lock)
+			store.Unlock(lock)
 			return false, err
 		}
 	}
-	args := []string{"--barman-config", barmanConfig}
-	if l.BarmanCommand != "" {
-		args = append(args, "--barman-command", l.BarmanCommand)
-	}
-	args = append(args, l.RunnerArgs(server)...)
-	cmd := exec.Command(exe, args...)
+	inv := Invocation{BarmanConfig: barmanConfig, BarmanCommand: l.BarmanCommand, Server: server, LockFD: LockFD, Timeouts: l.Timeouts}
+	cmd := exec.Command(exe, inv.Argv()...)
 	cmd.ExtraFiles = []*os.File{lock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	errLog, err := os.OpenFile(filepath.Join(store.StateDir(server), "runner.err"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, ops.FileMode)
+	errLog, err := os.OpenFile(filepath.Join(st.StateDir(server), "runner.err"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, store.FileMode)
 	if err == nil {
 		defer errLog.Close()
 		cmd.Stderr = errLog
 	}
 	if err := cmd.Start(); err != nil {
-		ops.Unlock(lock)
+		store.Unlock(lock)
 		return false, fmt.Errorf("starting runner %s: %w", exe, err)
 	}
 	// The child shares the lock's open file description; closing our

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // runnerErr returns what the launched runners wrote to their stderr.
@@ -34,7 +36,7 @@ func TestLauncherKick(t *testing.T) {
 			}
 			id := e.create(t, server, payload, "08:00:00")
 			l := &Launcher{Executable: bin, BarmanCommand: fake}
-			if err := l.Kick(e.Store, server, e.Conf); err != nil {
+			if err := l.Kick(e.Cfg, server); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, "the operation to finish", 20*time.Second, func() bool {
@@ -50,7 +52,7 @@ func TestLauncherKick(t *testing.T) {
 			}
 			// The runner lets go of the scope once its queue is empty.
 			waitFor(t, "the runner lock to be released", 10*time.Second, func() bool {
-				locked, err := ops.IsLocked(e.Store.RunnerLockPath(server))
+				locked, err := store.IsLocked(e.Store.RunnerLockPath(server))
 				return err == nil && !locked
 			})
 		})
@@ -66,13 +68,13 @@ func TestLauncherKickWhileRunnerActive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.Close()
-	if ok, err := ops.TryLock(lock); !ok || err != nil {
+	if ok, err := store.TryLock(lock); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	// The executable does not exist: had Kick tried to start it, it would
 	// have failed.
 	l := &Launcher{Executable: filepath.Join(t.TempDir(), "missing"), BarmanCommand: fakeBarman(t)}
-	if err := l.Kick(e.Store, srv, e.Conf); err != nil {
+	if err := l.Kick(e.Cfg, srv); err != nil {
 		t.Fatalf("Kick with an active runner: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(e.Store.StateDir(srv), "runner.err")); !os.IsNotExist(err) {
@@ -85,17 +87,17 @@ func TestLauncherKickWhileRunnerActive(t *testing.T) {
 	// Without the active runner the same Kick fails, and leaves the lock
 	// free for the next try.
 	lock.Close()
-	err = l.Kick(e.Store, srv, e.Conf)
+	err = l.Kick(e.Cfg, srv)
 	if err == nil || !strings.Contains(err.Error(), "starting runner "+l.Executable) {
 		t.Fatalf("Kick with a missing executable = %v", err)
 	}
-	if locked, _ := ops.IsLocked(e.Store.RunnerLockPath(srv)); locked {
+	if locked, _ := store.IsLocked(e.Store.RunnerLockPath(srv)); locked {
 		t.Error("a failed Kick left the scope locked")
 	}
 
 	// A home that is not usable is reported, not created.
-	missing := ops.NewStore(filepath.Join(t.TempDir(), "no-home"))
-	if err := l.Kick(missing, srv, e.Conf); ops.ErrorCode(err) != ops.EUNAVAILABLE {
+	missing := &ops.BarmanConfig{Path: e.Conf, BarmanHome: filepath.Join(t.TempDir(), "no-home")}
+	if err := l.Kick(missing, srv); ops.ErrorCode(err) != ops.EUNAVAILABLE {
 		t.Errorf("Kick on a missing barman_home = %v, want %s", err, ops.EUNAVAILABLE)
 	}
 }
@@ -112,7 +114,7 @@ func TestRunnerKilled(t *testing.T) {
 	id := e.create(t, srv, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "08:00:00")
 
 	l := &Launcher{Executable: bin, BarmanCommand: fakeBarman(t)}
-	if err := l.Kick(e.Store, srv, e.Conf); err != nil {
+	if err := l.Kick(e.Cfg, srv); err != nil {
 		t.Fatal(err)
 	}
 	var barmanPid int
@@ -151,7 +153,7 @@ func TestRunnerKilled(t *testing.T) {
 	t.Setenv("FAKE_BARMAN_SLEEP", "0")
 	t.Setenv("FAKE_BARMAN_PIDFILE", "")
 	next := e.create(t, srv, `{"type": "config_switch", "reset": true}`, "08:00:01")
-	r := &Runner{Store: e.Store, Server: srv, BarmanCommand: fakeBarman(t), BarmanConfig: e.Conf}
+	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf}
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}

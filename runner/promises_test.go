@@ -13,7 +13,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // These tests each pin one promise of the runner that no other test would
@@ -87,7 +89,7 @@ func TestRunnerKillsBarmanThatIgnoresSIGTERM(t *testing.T) {
 				started <- time.Now()
 			})
 			r := &Runner{
-				Store: e.Store, Server: srv, BarmanCommand: fakeBarman(t), BarmanConfig: e.Conf,
+				Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf,
 				KillGrace: grace, CancelPoll: 20 * time.Millisecond, Log: &syncBuffer{},
 			}
 			if tc.limit > 0 {
@@ -167,7 +169,7 @@ func TestRunnerSkipsOperationFinishedBeforeItsClaim(t *testing.T) {
 		if op := e.get(t, srv, id); op.Phase != ops.PhaseQueued {
 			t.Errorf("about to claim %s, which reads %s; want queued (the listing just saw it so)", id, op.Phase)
 		}
-		if err := e.Store.Finish(srv, id, ops.Result{Success: true, Output: "finished elsewhere\n"}); err != nil {
+		if err := e.Store.End(srv, id, nil, ops.Result{Success: true, Output: "finished elsewhere\n"}); err != nil {
 			t.Error(err)
 		}
 	})
@@ -208,11 +210,11 @@ func TestRunnerRunsOperationCreatedAsItLetsGo(t *testing.T) {
 		// would fail; it must find the lock held and leave the operation
 		// to this runner.
 		late = e.create(t, srv, `{"type": "config_switch", "model_name": "my-model"}`, "08:00:05")
-		if locked, err := ops.IsLocked(e.Store.RunnerLockPath(srv)); !locked || err != nil {
+		if locked, err := store.IsLocked(e.Store.RunnerLockPath(srv)); !locked || err != nil {
 			t.Errorf("the scope lock is not held just before the runner lets go (%v, %v)", locked, err)
 		}
 		l := &Launcher{Executable: filepath.Join(t.TempDir(), "no-such-runner")}
-		if err := l.Kick(e.Store, srv, e.Conf); err != nil {
+		if err := l.Kick(e.Cfg, srv); err != nil {
 			t.Errorf("Kick while the runner holds the lock: %v", err)
 		}
 	})

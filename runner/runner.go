@@ -13,16 +13,17 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // Runner works through the queue of one scope.
 type Runner struct {
-	Store  *ops.Store
+	Store  *store.Store
 	Server string // "" for the instance scope
-	// BarmanCommand is the program (and leading arguments, split on spaces;
-	// no shell is involved) that runs Barman.
-	BarmanCommand string
+	// Barman runs Barman.
+	Barman barman.Command
 	// BarmanConfig is passed to Barman with -c when a job does not say which
 	// configuration it was validated against.
 	BarmanConfig string
@@ -71,12 +72,12 @@ func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 		if err := r.Store.EnsureScope(r.Server); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(r.Store.RunnerLockPath(r.Server), os.O_RDWR|os.O_CREATE, ops.FileMode)
+		f, err := os.OpenFile(r.Store.RunnerLockPath(r.Server), os.O_RDWR|os.O_CREATE, store.FileMode)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		ok, err := ops.TryLock(f)
+		ok, err := store.TryLock(f)
 		if err != nil || !ok {
 			return err
 		}
@@ -84,20 +85,20 @@ func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 	}
 	for {
 		if err := r.drain(ctx); err != nil {
-			ops.Unlock(lock)
+			store.Unlock(lock)
 			return err
 		}
 		// Let go, then look once more: an operation recorded while we held
 		// the lock was not given a runner of its own.
 		beforeUnlock(r.Server)
-		if err := ops.Unlock(lock); err != nil {
+		if err := store.Unlock(lock); err != nil {
 			return err
 		}
 		next, err := r.next()
 		if err != nil || next == nil {
 			return err
 		}
-		ok, err := ops.TryLock(lock)
+		ok, err := store.TryLock(lock)
 		if err != nil || !ok {
 			return err
 		}
@@ -137,14 +138,12 @@ func (r *Runner) finalizeLost() error {
 			continue
 		}
 		killed := killMarked(r.marker(id))
-		err = r.Store.Finish(r.Server, op.ID, ops.Result{
+		err = r.Store.End(r.Server, op.ID, nil, ops.Result{
 			Success: false, ExitCode: -1, Output: r.storedOutput(op.ID), Reason: ops.LostReason, EndReason: ops.PhaseLost,
 		})
 		if err != nil {
 			return err
 		}
-		os.Remove(r.Store.LogPath(r.Server, op.ID))
-		os.Remove(r.Store.CancelPath(r.Server, op.ID))
 		r.logf("operation %s: runner lost; recorded as FAILED (killed %d leftover processes)", op.ID, killed)
 	}
 	return nil
@@ -210,7 +209,7 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 			conf = r.BarmanConfig
 		}
 		var argv []string
-		if argv, err = BarmanArgs(r.BarmanCommand, conf, op); err == nil {
+		if argv, err = r.Barman.Args(conf, op); err == nil {
 			r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
 			res.ExitCode, err = r.runBarman(ctx, op, argv)
 		}
@@ -229,13 +228,9 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	}
 	res.Output = out
 	res.Success = err == nil && res.ExitCode == 0
-	if err := r.Store.Finish(r.Server, op.ID, res); err != nil {
-		claim.Close()
+	if err := r.Store.End(r.Server, op.ID, claim, res); err != nil {
 		return fmt.Errorf("recording the result of operation %s: %w", op.ID, err)
 	}
-	// Only now, with the result durable, does the operation stop looking
-	// claimed.
-	r.Store.Release(r.Server, op.ID, claim)
 	return nil
 }
 
@@ -324,6 +319,7 @@ func exitCode(err error) (int, error) {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			//lint:ignore ST1005 Barman is a name, and the message is recorded as the operation's reason
 			return -1, fmt.Errorf("Barman was killed by signal %s", ws.Signal())
 		}
 		return ee.ExitCode(), nil
@@ -367,36 +363,4 @@ func readTail(path string, max int64) (string, int64) {
 		}
 	}
 	return string(data), skip
-}
-
-// BarmanArgs returns the argv that runs op, as the reference implementation's
-// command table says, plus -c so Barman reads the configuration we validated
-// against.
-func BarmanArgs(barmanCommand, barmanConfig string, op *ops.Operation) ([]string, error) {
-	argv := strings.Fields(barmanCommand)
-	if len(argv) == 0 {
-		argv = []string{"barman"}
-	}
-	if barmanConfig != "" {
-		argv = append(argv, "-c", barmanConfig)
-	}
-	str := func(key string) string { s, _ := op.Job.String(key); return s }
-	switch op.Type {
-	case ops.Recovery:
-		return append(argv, "recover", op.Server, str("backup_id"), str("destination_directory"),
-			"--remote-ssh-command", str("remote_ssh_command")), nil
-	case ops.ConfigSwitch:
-		if reset, _ := op.Job.Get("reset"); reset == true {
-			return append(argv, "config-switch", op.Server, "--reset"), nil
-		}
-		return append(argv, "config-switch", op.Server, str("model_name")), nil
-	case ops.ConfigUpdate:
-		changes, _ := op.Job.Get("changes")
-		arg, err := ops.EncodePython(changes)
-		if err != nil {
-			return nil, err
-		}
-		return append(argv, "config-update", string(arg)), nil
-	}
-	return nil, fmt.Errorf("operation %s has unknown type %q", op.ID, op.Type)
 }

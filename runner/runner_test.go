@@ -11,114 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
-
-func TestBarmanArgs(t *testing.T) {
-	refJob := func(name string) string {
-		data, err := os.ReadFile(filepath.Join(sharedFixtures, "pg-backup-api-2.2", "barman_home", name))
-		if err != nil {
-			t.Fatalf("fixture missing: %v", err)
-		}
-		return string(data)
-	}
-	tests := []struct {
-		name    string
-		command string
-		config  string
-		server  string
-		typ     ops.Type
-		job     string
-		want    []string
-		wantErr string
-	}{
-		{
-			name: "recovery", command: "barman", config: "/etc/barman.conf", server: "db_server_two", typ: ops.Recovery,
-			job:  `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh -p 2222 -o BatchMode=yes postgres@127.0.0.1", "destination_directory": "/var/lib/postgresql/restore"}`,
-			want: []string{"barman", "-c", "/etc/barman.conf", "recover", "db_server_two", "latest", "/var/lib/postgresql/restore", "--remote-ssh-command", "ssh -p 2222 -o BatchMode=yes postgres@127.0.0.1"},
-		},
-		{
-			name: "recovery from the reference's job file, no -c without a config", command: "", config: "", server: "db_server_two", typ: ops.Recovery,
-			job:  refJob("db_server_two/jobs/20261125T080916.json"),
-			want: []string{"barman", "recover", "db_server_two", "latest", "/var/lib/postgresql/restore-failed", "--remote-ssh-command", "ssh -p 2299 -o BatchMode=yes -o ConnectTimeout=3 postgres@127.0.0.1"},
-		},
-		{
-			name: "config_switch to a model", command: "barman", config: "/c", server: "db_server_two", typ: ops.ConfigSwitch,
-			job:  `{"type": "config_switch", "model_name": "my-model"}`,
-			want: []string{"barman", "-c", "/c", "config-switch", "db_server_two", "my-model"},
-		},
-		{
-			name: "config_switch reset", command: "barman", config: "/c", server: "db_server_two", typ: ops.ConfigSwitch,
-			job:  `{"type": "config_switch", "reset": true}`,
-			want: []string{"barman", "-c", "/c", "config-switch", "db_server_two", "--reset"},
-		},
-		{
-			name: "config_update: one JSON argument in Python's style", command: "barman", config: "/c", typ: ops.ConfigUpdate,
-			job:  refJob("jobs/20261125T080447.json"),
-			want: []string{"barman", "-c", "/c", "config-update", `[{"scope": "server", "server_name": "db_server_two", "archiver": "off"}]`},
-		},
-		{
-			name: "config_update keeps order, numbers and escapes", command: "barman", config: "/c", typ: ops.ConfigUpdate,
-			job: `{"type": "config_update", "changes": [{"scope": "model", "model_name": "m", "description": "caf\u00e9 \"x\"", "minimum_redundancy": 2, "archiver": true},` +
-				` {"scope": "server", "server_name": "s", "conninfo": "host=a user=b"}]}`,
-			want: []string{"barman", "-c", "/c", "config-update",
-				`[{"scope": "model", "model_name": "m", "description": "caf\u00e9 \"x\"", "minimum_redundancy": 2, "archiver": true}, {"scope": "server", "server_name": "s", "conninfo": "host=a user=b"}]`},
-		},
-		{
-			name: "a command with leading arguments", command: "sudo -u barman barman", config: "/etc/barman.conf", server: "pg", typ: ops.ConfigSwitch,
-			job:  `{"type": "config_switch", "reset": true}`,
-			want: []string{"sudo", "-u", "barman", "barman", "-c", "/etc/barman.conf", "config-switch", "pg", "--reset"},
-		},
-		{
-			name: "extra spaces in the command", command: "  /opt/barman/bin/barman \t --quiet  ", config: "/c", server: "pg", typ: ops.ConfigSwitch,
-			job:  `{"type": "config_switch", "model_name": "m"}`,
-			want: []string{"/opt/barman/bin/barman", "--quiet", "-c", "/c", "config-switch", "pg", "m"},
-		},
-		{
-			name: "a blank command means barman", command: "   ", config: "/c", server: "pg", typ: ops.ConfigSwitch,
-			job:  `{"type": "config_switch", "model_name": "m"}`,
-			want: []string{"barman", "-c", "/c", "config-switch", "pg", "m"},
-		},
-		{
-			name: "the finished job (an output file) gives the same command", command: "barman", config: "/c", server: "db_server_two", typ: ops.ConfigSwitch,
-			job:  refJob("db_server_two/output/20261125T080918.json"),
-			want: []string{"barman", "-c", "/c", "config-switch", "db_server_two", "--reset"},
-		},
-		{
-			name: "unknown type", command: "barman", config: "/c", server: "pg", typ: "backup",
-			job:     `{"type": "backup"}`,
-			wantErr: `operation 20261125T080000 has unknown type "backup"`,
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			job, err := ops.DecodeObject([]byte(tc.job), ops.DecodeOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			op := &ops.Operation{ID: "20261125T080000", Server: tc.server, Type: tc.typ, Job: job}
-			got, err := BarmanArgs(tc.command, tc.config, op)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("BarmanArgs = %q, %v; want error %q", got, err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("BarmanArgs =\n %q\nwant\n %q", got, tc.want)
-			}
-		})
-	}
-}
 
 // run runs a runner for the scope to the end and fails on error.
 func (e *env) run(t *testing.T, server, command string) string {
 	t.Helper()
 	var log syncBuffer
-	r := &Runner{Store: e.Store, Server: server, BarmanCommand: command, BarmanConfig: e.Conf, Log: &log}
+	r := &Runner{Store: e.Store, Server: server, Barman: barman.NewCommand(command), BarmanConfig: e.Conf, Log: &log}
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatalf("Run: %v\nlog:\n%s", err, log.String())
 	}
@@ -138,8 +40,35 @@ func (e *env) assertIdle(t *testing.T, server string) {
 			t.Errorf("left in %s: %s", e.Store.StateDir(server), en.Name())
 		}
 	}
-	if locked, err := ops.IsLocked(e.Store.RunnerLockPath(server)); locked || err != nil {
+	if locked, err := store.IsLocked(e.Store.RunnerLockPath(server)); locked || err != nil {
 		t.Errorf("runner lock still held (%v, %v)", locked, err)
+	}
+}
+
+// TestRecoveryRunsTheBackupResolvedAtCreation: a backup taken between
+// accepting a recovery of "latest" and running it must not change what is
+// restored; Barman gets the backup recorded at creation.
+func TestRecoveryRunsTheBackupResolvedAtCreation(t *testing.T) {
+	e := newEnv(t)
+	const srv, recorded, newer = "db_server_two", "20261125T080758", "20261126T010203"
+	id := e.create(t, srv, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "08:00:00")
+	if got := e.get(t, srv, id).ResolvedBackupID(); got != recorded {
+		t.Fatalf("recorded resolved_backup_id = %q, want %q", got, recorded)
+	}
+	info := filepath.Join(e.Cfg.Servers[srv].BackupDirectory, "meta", newer+"-backup.info")
+	if err := os.WriteFile(info, []byte("backup_id="+newer+"\nstatus=DONE\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := barman.ResolveBackup(e.Cfg.Servers[srv], "latest"); err != nil || b.ID != newer {
+		t.Fatalf("latest now names %q (%v), want the new backup %s", b.ID, err, newer)
+	}
+	e.run(t, srv, fakeBarman(t))
+	want := [][]string{{"-c", e.Conf, "recover", srv, recorded, "/d", "--remote-ssh-command", "ssh x"}}
+	if got := e.calls(t); !reflect.DeepEqual(got, want) {
+		t.Errorf("barman calls =\n %q\nwant\n %q", got, want)
+	}
+	if op := e.get(t, srv, id); op.Status != ops.StatusDone || !strings.Contains(op.Output, "using backup "+recorded+"\n") {
+		t.Errorf("operation %s: %s, output %q; want DONE restoring %s", id, op.Status, op.Output, recorded)
 	}
 }
 
@@ -160,8 +89,8 @@ func TestRunnerRunsQueueOldestFirst(t *testing.T) {
 	want := [][]string{
 		{"-c", e.Conf, "config-switch", srv, "my-model"},
 		{"-c", e.Conf, "config-switch", srv, "--reset"},
-		{"-c", e.Conf, "recover", srv, "latest", "/c", "--remote-ssh-command", "ssh -p 22 postgres@h"},
-		{"-c", e.Conf, "recover", srv, "oldest", "/d", "--remote-ssh-command", "ssh x"},
+		{"-c", e.Conf, "recover", srv, "20261125T080758", "/c", "--remote-ssh-command", "ssh -p 22 postgres@h"},
+		{"-c", e.Conf, "recover", srv, "20261125T080758", "/d", "--remote-ssh-command", "ssh x"},
 	}
 	if got := e.calls(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("barman calls =\n %q\nwant\n %q", got, want)
@@ -169,8 +98,8 @@ func TestRunnerRunsQueueOldestFirst(t *testing.T) {
 	outputs := map[string]string{
 		idA: "Applying model 'my-model' to server 'db_server_two'\n",
 		idB: "Resetting the active model for the server db_server_two\n",
-		idC: "Starting remote restore for server db_server_two using backup latest\nDestination directory: /c\nRemote command: ssh -p 22 postgres@h\n",
-		idD: "Starting remote restore for server db_server_two using backup oldest\nDestination directory: /d\nRemote command: ssh x\n",
+		idC: "Starting remote restore for server db_server_two using backup 20261125T080758\nDestination directory: /c\nRemote command: ssh -p 22 postgres@h\n",
+		idD: "Starting remote restore for server db_server_two using backup 20261125T080758\nDestination directory: /d\nRemote command: ssh x\n",
 	}
 	for id, out := range outputs {
 		op := e.get(t, srv, id)
@@ -327,7 +256,7 @@ func TestRunnerUsesTheJobsBarmanConfig(t *testing.T) {
 	}
 	writeJob("20261125T080001", `{"version": "old"}`)
 	var log syncBuffer
-	r := &Runner{Store: e.Store, Server: srv, BarmanCommand: fakeBarman(t), BarmanConfig: "/runner/barman.conf", Log: &log}
+	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: "/runner/barman.conf", Log: &log}
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +291,7 @@ func TestRunnerNeverRunsForeignOrFinishedOperations(t *testing.T) {
 	}
 	// One of ours that is already finished.
 	done := e.create(t, srv, `{"type": "config_switch", "model_name": "my-model"}`, "08:00:00")
-	if err := e.Store.Finish(srv, done, ops.Result{Success: true, Output: "earlier\n"}); err != nil {
+	if err := e.Store.End(srv, done, nil, ops.Result{Success: true, Output: "earlier\n"}); err != nil {
 		t.Fatal(err)
 	}
 	queued := e.create(t, srv, `{"type": "config_switch", "reset": true}`, "08:10:00")
@@ -427,13 +356,13 @@ func TestRunnerLockHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.Close()
-	if ok, err := ops.TryLock(lock); !ok || err != nil {
+	if ok, err := store.TryLock(lock); !ok || err != nil {
 		t.Fatalf("TryLock = %v, %v", ok, err)
 	}
 	// Barman would take 30 s: Run must not even start it.
 	t.Setenv("FAKE_BARMAN_SLEEP", "30")
 	start := time.Now()
-	r := &Runner{Store: e.Store, Server: srv, BarmanCommand: fakeBarman(t), BarmanConfig: e.Conf}
+	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf}
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatalf("Run with the lock held elsewhere: %v", err)
 	}
@@ -446,7 +375,7 @@ func TestRunnerLockHeld(t *testing.T) {
 	if op := e.get(t, srv, id); op.Phase != ops.PhaseQueued {
 		t.Errorf("operation is %s, want still queued", op.Phase)
 	}
-	if locked, _ := ops.IsLocked(e.Store.RunnerLockPath(srv)); !locked {
+	if locked, _ := store.IsLocked(e.Store.RunnerLockPath(srv)); !locked {
 		t.Error("Run released a lock it did not hold")
 	}
 
@@ -458,7 +387,7 @@ func TestRunnerLockHeld(t *testing.T) {
 	if op := e.get(t, srv, id); op.Status != ops.StatusDone {
 		t.Errorf("operation is %s after Run with the lock, want DONE", op.Status)
 	}
-	if locked, _ := ops.IsLocked(e.Store.RunnerLockPath(srv)); locked {
+	if locked, _ := store.IsLocked(e.Store.RunnerLockPath(srv)); locked {
 		t.Error("the lock is still held after Run returned")
 	}
 }
@@ -474,7 +403,7 @@ func TestRunnerContextCancel(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := &Runner{Store: e.Store, Server: srv, BarmanCommand: fakeBarman(t), BarmanConfig: e.Conf, Log: &syncBuffer{}}
+	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf, Log: &syncBuffer{}}
 	errc := make(chan error, 1)
 	go func() { errc <- r.Run(ctx, nil) }()
 
@@ -489,7 +418,7 @@ func TestRunnerContextCancel(t *testing.T) {
 	}
 	// A second runner for the scope returns at once and runs nothing.
 	second := time.Now()
-	r2 := &Runner{Store: e.Store, Server: srv, BarmanCommand: fakeBarman(t), BarmanConfig: e.Conf}
+	r2 := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf}
 	if err := r2.Run(context.Background(), nil); err != nil {
 		t.Errorf("second Run: %v", err)
 	}
@@ -541,7 +470,7 @@ func TestRunnerBarmanKilledBySignal(t *testing.T) {
 	t.Setenv("FAKE_BARMAN_SLEEP", "30")
 	t.Setenv("FAKE_BARMAN_PIDFILE", pidFile)
 	id := e.create(t, srv, `{"type": "config_switch", "reset": true}`, "08:00:00")
-	r := &Runner{Store: e.Store, Server: srv, BarmanCommand: fakeBarman(t), BarmanConfig: e.Conf}
+	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf}
 	errc := make(chan error, 1)
 	go func() { errc <- r.Run(context.Background(), nil) }()
 	var pid int

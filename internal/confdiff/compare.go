@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/barman"
 )
 
 // Reading is what one side resolved from a configuration; both readers are
@@ -43,7 +43,7 @@ var compared = []string{"conninfo", "description"}
 
 // Ours reads c with ops.LoadBarmanConfig.
 func Ours(c *Config, f Features) Reading {
-	cfg, err := ops.LoadBarmanConfig(c.Main)
+	cfg, err := barman.LoadConfig(c.Main)
 	if err != nil {
 		return Reading{Refused: true, Why: err.Error()}
 	}

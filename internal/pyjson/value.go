@@ -1,4 +1,8 @@
-package ops
+// Package pyjson decodes JSON objects keeping their key order and encodes
+// them byte for byte as Python's json.dumps does (ensure_ascii, ", " and
+// ": "), so that job files written here and by the reference implementation
+// read the same to both.
+package pyjson
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package ops
+package barman
 
 import (
 	"os"
@@ -7,40 +7,42 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 func TestLoadBarmanConfigFixtures(t *testing.T) {
 	tests := []struct {
 		fixture string
 		files   []string // relative to ConfDir, after barman.conf
-		servers map[string]BarmanServer
-		models  map[string]BarmanModel
+		servers map[string]ops.BarmanServer
+		models  map[string]ops.BarmanModel
 	}{
 		{
 			fixture: "barman-3.17",
 			files:   []string{"db_server_two.conf", "my-model.conf"},
-			servers: map[string]BarmanServer{
+			servers: map[string]ops.BarmanServer{
 				"db_server_two": {Name: "db_server_two", Cluster: "db_server_two", BackupDirectory: "db_server_two"},
 			},
-			models: map[string]BarmanModel{
+			models: map[string]ops.BarmanModel{
 				"my-model": {Name: "my-model", Cluster: "db_server_two"},
 			},
 		},
 		{
 			fixture: "barman-3.4",
 			files:   []string{"pg.conf"},
-			servers: map[string]BarmanServer{
+			servers: map[string]ops.BarmanServer{
 				"pg": {Name: "pg", Cluster: "pg", BackupDirectory: "pg"},
 			},
-			models: map[string]BarmanModel{},
+			models: map[string]ops.BarmanModel{},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {
 			env := newBarmanEnv(t, tc.fixture)
-			cfg, err := LoadBarmanConfig(env.Conf)
+			cfg, err := LoadConfig(env.Conf)
 			if err != nil {
-				t.Fatalf("LoadBarmanConfig: %v", err)
+				t.Fatalf("LoadConfig: %v", err)
 			}
 			if cfg.Path != env.Conf {
 				t.Errorf("Path = %q, want %q", cfg.Path, env.Conf)
@@ -58,7 +60,7 @@ func TestLoadBarmanConfigFixtures(t *testing.T) {
 			if !reflect.DeepEqual(cfg.Files, wantFiles) {
 				t.Errorf("Files = %q, want %q", cfg.Files, wantFiles)
 			}
-			gotServers := map[string]BarmanServer{}
+			gotServers := map[string]ops.BarmanServer{}
 			for name, s := range cfg.Servers {
 				c := *s
 				c.Values = nil
@@ -71,7 +73,7 @@ func TestLoadBarmanConfigFixtures(t *testing.T) {
 			if !reflect.DeepEqual(gotServers, tc.servers) {
 				t.Errorf("Servers = %+v, want %+v", gotServers, tc.servers)
 			}
-			gotModels := map[string]BarmanModel{}
+			gotModels := map[string]ops.BarmanModel{}
 			for name, m := range cfg.Models {
 				c := *m
 				c.Values = nil
@@ -111,7 +113,7 @@ cluster = renamed
 [my-model]
 cluster = renamed
 `)
-	cfg, err := LoadBarmanConfig(env.Conf)
+	cfg, err := LoadConfig(env.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ cluster = renamed
 	if len(cfg.Files) != 4 {
 		t.Errorf("Files = %q, want barman.conf, 2 files of barman.d and the auto conf", cfg.Files)
 	}
-	want := map[string]BarmanServer{
+	want := map[string]ops.BarmanServer{
 		"db_server_two": {Name: "db_server_two", Cluster: "renamed", BackupDirectory: "/srv/backups/db_server_two"},
 		"new-server":    {Name: "new-server", Cluster: "new-server", BackupDirectory: filepath.Join(env.Home, "new-server")},
 	}
@@ -290,9 +292,9 @@ model = false
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			conf, home, _ := tc.conf.write(t)
-			cfg, err := LoadBarmanConfig(conf)
+			cfg, err := LoadConfig(conf)
 			if err != nil {
-				t.Fatalf("LoadBarmanConfig: %v", err)
+				t.Fatalf("LoadConfig: %v", err)
 			}
 			if cfg.BarmanHome != home {
 				t.Errorf("BarmanHome = %q, want %q", cfg.BarmanHome, home)
@@ -340,7 +342,7 @@ func TestLoadBarmanConfigHomeTilde(t *testing.T) {
 	writeFile(t, filepath.Join(fake, "d", "pg.conf"), "[pg]\n")
 	conf := filepath.Join(t.TempDir(), "barman.conf")
 	writeFile(t, conf, "[barman]\nbarman_home = ~/bh\nconfiguration_files_directory = ~/d\n")
-	cfg, err := LoadBarmanConfig(conf)
+	cfg, err := LoadConfig(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,29 +402,29 @@ func TestLoadBarmanConfigErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			conf, home, dir := tc.conf.write(t)
-			_, err := LoadBarmanConfig(conf)
+			_, err := LoadConfig(conf)
 			expand := strings.NewReplacer("@CONF@", conf, "@DIR@", dir, "@HOME@", home).Replace
 			parts := make([]string, len(tc.want))
 			for i, w := range tc.want {
 				parts[i] = expand(w)
 			}
-			wantError(t, err, EUNAVAILABLE, parts...)
+			wantError(t, err, ops.EUNAVAILABLE, parts...)
 		})
 	}
 }
 
 func TestLoadBarmanConfigMissingFile(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope", "barman.conf")
-	cfg, err := LoadBarmanConfig(missing)
+	cfg, err := LoadConfig(missing)
 	if cfg != nil {
 		t.Errorf("got a config for a missing file: %+v", cfg)
 	}
-	wantError(t, err, EUNAVAILABLE, "cannot read Barman configuration", missing, "no such file", "--barman-config", "PG_BACKUP_API_BARMAN_CONF")
+	wantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration", missing, "no such file", "--barman-config", "PG_BACKUP_API_BARMAN_CONF")
 }
 
 func TestBarmanConfigLookups(t *testing.T) {
 	env := newBarmanEnv(t, "barman-3.17")
-	cfg, err := LoadBarmanConfig(env.Conf)
+	cfg, err := LoadConfig(env.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,21 +455,21 @@ func TestBarmanConfigLookups(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, tc.lookup(), ENOTFOUND, tc.want)
+			wantError(t, tc.lookup(), ops.ENOTFOUND, tc.want)
 		})
 	}
 
 	// With no models or servers, the lists say so.
 	env34 := newBarmanEnv(t, "barman-3.4")
-	cfg34, err := LoadBarmanConfig(env34.Conf)
+	cfg34, err := LoadConfig(env34.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = cfg34.Model("my-model")
-	wantError(t, err, ENOTFOUND, "(known: none)")
-	empty := &BarmanConfig{Path: "/x.conf"}
+	wantError(t, err, ops.ENOTFOUND, "(known: none)")
+	empty := &ops.BarmanConfig{Path: "/x.conf"}
 	_, err = empty.Server("pg")
-	wantError(t, err, ENOTFOUND, `server "pg" is not in /x.conf (known: none)`)
+	wantError(t, err, ops.ENOTFOUND, `server "pg" is not in /x.conf (known: none)`)
 }
 
 // TestLoadBarmanConfigActiveModel: the model named in
@@ -496,7 +498,7 @@ conninfo = host=wrong
 	writeFile(t, filepath.Join(home, "pg", activeModelFile), "  m\n")
 	writeFile(t, filepath.Join(home, "other", activeModelFile), "wrong")
 	writeFile(t, filepath.Join(home, "lost", activeModelFile), "gone\n")
-	cfg, err := LoadBarmanConfig(conf)
+	cfg, err := LoadConfig(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,5 +517,15 @@ conninfo = host=wrong
 	want := []string{filepath.Join(home, "pg", activeModelFile), filepath.Join(home, "other", activeModelFile), filepath.Join(home, "lost", activeModelFile)}
 	if !reflect.DeepEqual(cfg.ActiveModelFiles, want) {
 		t.Errorf("ActiveModelFiles = %q, want %q", cfg.ActiveModelFiles, want)
+	}
+}
+
+func TestStripQuotes(t *testing.T) {
+	for in, want := range map[string]string{
+		`"/x"`: "/x", `'/x'`: "/x", `"/x'`: `"/x'`, `""`: "", `"`: `"`, `"a"b"`: `a"b`, "\"a\nb\"": "\"a\nb\"", `''x''`: `'x'`,
+	} {
+		if got := stripQuotes(in); got != want {
+			t.Errorf("stripQuotes(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

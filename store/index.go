@@ -1,4 +1,4 @@
-package ops
+package store
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/filestamp"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // A scope's index is what a listing needs of every operation, kept so that
@@ -25,14 +28,13 @@ import (
 // directory that has not changed holds the files the index describes.
 //
 // Directory times come from a coarse kernel clock: two changes within one
-// tick leave the same time. An index built less than racyWindow after the
+// tick leave the same time. An index built less than filestamp.RacyWindow after the
 // last change is therefore marked racy and checked again on next use, as git
 // does for its index.
 
 const (
 	indexFileName = "index"
 	indexVersion  = "pg-backup-api-index 2"
-	racyWindow    = 2 * time.Second
 )
 
 // dirStamp identifies one state of a directory.
@@ -63,19 +65,19 @@ func stampOf(path string) (dirStamp, error) {
 // indexEntry is one operation as a listing shows it.
 type indexEntry struct {
 	ID        string
-	Type      Type
+	Type      ops.Type
 	StartTime string // as written in the job file
 	Ours      bool
 	Final     bool // finished: the fields below are settled
-	Status    Status
-	Phase     Phase
+	Status    ops.Status
+	Phase     ops.Phase
 	EndTime   string
 	ExitCode  *int
 	Reason    string
 	Skip      string // not an operation: why (the entry is reported, not listed)
 	// Output identifies the output file a Final entry was read from: a
 	// changed directory may hold a replaced file under the same name.
-	Output fileStamp
+	Output filestamp.Stamp
 	// start and end are StartTime and EndTime parsed, once.
 	start, end time.Time
 }
@@ -83,25 +85,6 @@ type indexEntry struct {
 func (e *indexEntry) parseTimes() {
 	e.start = parseTimeFast(e.StartTime)
 	e.end = parseTimeFast(e.EndTime)
-}
-
-// fileStamp identifies one version of a file.
-type fileStamp struct {
-	Ino     uint64
-	Size    int64
-	MtimeNs int64
-}
-
-func fileStampOf(path string) (fileStamp, bool) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{}, false
-	}
-	st := fileStamp{Size: fi.Size(), MtimeNs: fi.ModTime().UnixNano()}
-	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-		st.Ino = sys.Ino
-	}
-	return st, true
 }
 
 type scopeIndex struct {
@@ -116,20 +99,20 @@ type scopeIndex struct {
 // Memo returns encode's answer for the scope's current listing, computed
 // once per state of the scope (the index): the listing's IDs and types are
 // settled while the index is fresh.
-func (s *Store) Memo(server string, encode func([]*Operation) []byte) ([]byte, error) {
+func (s *Store) Memo(server string, encode func([]*ops.Operation) []byte) ([]byte, error) {
 	ix, err := s.snapshot(server)
 	if err != nil {
 		return nil, err
 	}
 	if ix.racy {
-		ops, _, err := s.List(server, ListOptions{})
+		ops, _, err := s.List(server, ops.ListOptions{})
 		if err != nil {
 			return nil, err
 		}
 		return encode(ops), nil
 	}
 	ix.memoOnce.Do(func() {
-		ops, _, _ := s.List(server, ListOptions{})
+		ops, _, _ := s.List(server, ops.ListOptions{})
 		ix.memo = encode(ops)
 	})
 	return ix.memo, nil
@@ -146,11 +129,11 @@ func (s *Store) snapshot(server string) (*scopeIndex, error) {
 	outDir := filepath.Join(s.ScopeDir(server), "output")
 	jobs, err := stampOf(jobsDir)
 	if err != nil {
-		return nil, Errorf(EUNAVAILABLE, "cannot list operations in %s: %v", jobsDir, err)
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot list operations in %s: %v", jobsDir, err)
 	}
 	outputs, err := stampOf(outDir)
 	if err != nil {
-		return nil, Errorf(EUNAVAILABLE, "cannot list operations in %s: %v", outDir, err)
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot list operations in %s: %v", outDir, err)
 	}
 	if !jobs.Exists {
 		if err := s.CheckHome(); err != nil {
@@ -216,11 +199,11 @@ func (s *Store) rebuild(server string, old *scopeIndex, jobs, outputs dirStamp) 
 	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
 	jobNames, err := dirNames(jobsDir)
 	if err != nil {
-		return nil, Errorf(EUNAVAILABLE, "cannot list operations in %s: %v", jobsDir, err)
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot list operations in %s: %v", jobsDir, err)
 	}
 	outNames, err := dirNames(filepath.Join(s.ScopeDir(server), "output"))
 	if err != nil {
-		return nil, Errorf(EUNAVAILABLE, "cannot list operations: %v", err)
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot list operations: %v", err)
 	}
 	finished := make(map[string]bool, len(outNames))
 	for _, n := range outNames {
@@ -254,7 +237,7 @@ func (s *Store) rebuild(server string, old *scopeIndex, jobs, outputs dirStamp) 
 			case finished[id] && !e.Final:
 				s.indexOutput(server, &e)
 			case finished[id]:
-				if now, ok := fileStampOf(s.OutputPath(server, id)); !ok || now != e.Output {
+				if now, ok := filestamp.Of(s.OutputPath(server, id)); !ok || now != e.Output {
 					s.indexOutput(server, &e) // replaced since
 				}
 			case e.Final:
@@ -266,14 +249,14 @@ func (s *Store) rebuild(server string, old *scopeIndex, jobs, outputs dirStamp) 
 	}
 	sort.Slice(ix.entries, func(i, j int) bool { return ix.entries[i].ID < ix.entries[j].ID })
 	latest := max(jobs.MtimeNs, outputs.MtimeNs)
-	ix.racy = start.Sub(time.Unix(0, latest)) < racyWindow
+	ix.racy = start.Sub(time.Unix(0, latest)) < filestamp.RacyWindow
 	return ix, nil
 }
 
 // indexJob reads what a listing needs from a job file.
 func (s *Store) indexJob(server, id string) indexEntry {
 	e := indexEntry{ID: id}
-	if !ValidName(id) {
+	if !ops.ValidName(id) {
 		e.Skip = "not an operation ID"
 		return e
 	}
@@ -288,15 +271,15 @@ func (s *Store) indexJob(server, id string) indexEntry {
 		return e
 	}
 	e.Type = op.Type
-	e.StartTime, _ = job.String(keyStartTime)
+	e.StartTime, _ = job.String(ops.KeyStartTime)
 	e.Ours = op.Ours()
 	return e
 }
 
 // indexOutput settles an entry from its output file.
 func (s *Store) indexOutput(server string, e *indexEntry) {
-	op := &Operation{ID: e.ID, Server: server}
-	stamp, _ := fileStampOf(s.OutputPath(server, e.ID))
+	op := &ops.Operation{ID: e.ID, Server: server}
+	stamp, _ := filestamp.Of(s.OutputPath(server, e.ID))
 	done, err := s.readOutput(op)
 	if err != nil || !done {
 		e.Final = false
@@ -305,12 +288,12 @@ func (s *Store) indexOutput(server string, e *indexEntry) {
 	e.Final, e.Output = true, stamp
 	e.Status, e.Phase, e.Reason, e.ExitCode = op.Status, op.Phase, op.Reason, op.ExitCode
 	if !op.EndTime.IsZero() {
-		e.EndTime = op.EndTime.Format(TimeLayout)
+		e.EndTime = op.EndTime.Format(ops.TimeLayout)
 	}
 }
 
-func (e *indexEntry) operation(server string, op *Operation) *Operation {
-	*op = Operation{ID: e.ID, Server: server, Type: e.Type, Status: e.Status, Phase: e.Phase, ExitCode: e.ExitCode, Reason: e.Reason,
+func (e *indexEntry) operation(server string, op *ops.Operation) *ops.Operation {
+	*op = ops.Operation{ID: e.ID, Server: server, Type: e.Type, Status: e.Status, Phase: e.Phase, ExitCode: e.ExitCode, Reason: e.Reason,
 		StartTime: e.start, EndTime: e.end}
 	return op
 }
@@ -378,11 +361,11 @@ func readIndex(path string) (*scopeIndex, error) {
 			return nil, errors.New("damaged index line")
 		}
 		e := indexEntry{
-			ID: f[0], Type: Type(unescapeField(f[1])), StartTime: unescapeField(f[2]),
-			Ours: f[3] == "true", Final: f[4] == "true", Status: Status(f[5]), Phase: Phase(f[6]),
+			ID: f[0], Type: ops.Type(unescapeField(f[1])), StartTime: unescapeField(f[2]),
+			Ours: f[3] == "true", Final: f[4] == "true", Status: ops.Status(f[5]), Phase: ops.Phase(f[6]),
 			EndTime: unescapeField(f[7]), Reason: unescapeField(f[9]), Skip: unescapeField(f[10]),
 		}
-		e.Output = fileStamp{Ino: uint64(num(f[11])), Size: num(f[12]), MtimeNs: num(f[13])}
+		e.Output = filestamp.Stamp{Ino: uint64(num(f[11])), Size: num(f[12]), MtimeNs: num(f[13])}
 		if f[8] != "" {
 			exits = append(exits, int(num(f[8])))
 			e.ExitCode = &exits[len(exits)-1]
@@ -423,8 +406,8 @@ func unescapeField(s string) string {
 // parseTimeFast reads TimeLayout ("2006-01-02T15:04:05.000000") in local
 // time, as time.ParseInLocation does for well-formed values.
 func parseTimeFast(s string) time.Time {
-	if len(s) != len(TimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' {
-		t, _ := time.ParseInLocation(TimeLayout, s, time.Local)
+	if len(s) != len(ops.TimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' {
+		t, _ := time.ParseInLocation(ops.TimeLayout, s, time.Local)
 		return t
 	}
 	d := func(i, j int) (int, bool) {
@@ -446,7 +429,7 @@ func parseTimeFast(s string) time.Time {
 	se, ok6 := d(17, 19)
 	us, ok7 := d(20, 26)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || dd < 1 || dd > 31 || h > 23 || mi > 59 || se > 59 {
-		t, _ := time.ParseInLocation(TimeLayout, s, time.Local)
+		t, _ := time.ParseInLocation(ops.TimeLayout, s, time.Local)
 		return t
 	}
 	t := time.Date(y, time.Month(mo), dd, h, mi, se, us*1000, time.Local)

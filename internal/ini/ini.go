@@ -1,4 +1,7 @@
-package ops
+// Package ini reads INI files the way Python's configparser does, which is how
+// Barman reads its configuration: the same keys, continuations, DEFAULT
+// section and %(name)s interpolation, and the same errors.
+package ini
 
 import (
 	"fmt"
@@ -6,7 +9,7 @@ import (
 	"unicode"
 )
 
-// iniDoc is one file read the way Python's configparser.ConfigParser
+// Doc is one file read the way Python's configparser.ConfigParser
 // (strict=False, the defaults otherwise) reads it, which is what Barman uses:
 // keys are lower-cased, "=" or ":" separate a key from its value, a line whose
 // stripped text starts with "#" or ";" is a comment, a line indented deeper
@@ -17,36 +20,36 @@ import (
 // We parse by hand rather than through a general INI library because the
 // libraries differ from configparser exactly where Barman configurations rely
 // on it.
-type iniDoc struct {
+type Doc struct {
 	file     string
-	sections map[string]*iniSection
-	order    []string
-	defaults *iniSection
+	Sections map[string]*Section
+	Order    []string
+	Defaults *Section
 }
 
-type iniSection struct {
-	values map[string]string
-	keys   []string       // first-set order, as configparser's dicts keep it
+type Section struct {
+	Values map[string]string
+	Keys   []string       // first-set order, as configparser's dicts keep it
 	line   map[string]int // the line that last set each key
 }
 
-func newIniSection() *iniSection {
-	return &iniSection{values: map[string]string{}, line: map[string]int{}}
+func NewSection() *Section {
+	return &Section{Values: map[string]string{}, line: map[string]int{}}
 }
 
-func (s *iniSection) set(key, value string, line int) {
-	if _, ok := s.values[key]; !ok {
-		s.keys = append(s.keys, key)
+func (s *Section) Set(key, value string, line int) {
+	if _, ok := s.Values[key]; !ok {
+		s.Keys = append(s.Keys, key)
 	}
-	s.values[key] = value
+	s.Values[key] = value
 	s.line[key] = line
 }
 
-const iniDefaultSection = "DEFAULT"
+const DefaultSection = "DEFAULT"
 
-// pyStrip is Python's str.strip(): Unicode whitespace plus the separator
+// PyStrip is Python's str.strip(): Unicode whitespace plus the separator
 // controls Python also counts as whitespace.
-func pyStrip(s string) string {
+func PyStrip(s string) string {
 	return strings.TrimFunc(s, isPySpace)
 }
 
@@ -66,20 +69,20 @@ func splitPyLines(data string) []string {
 	return lines
 }
 
-// parseIni reads one file. Like configparser it refuses a line before any
+// Parse reads one file. Like configparser it refuses a line before any
 // section header at once, and otherwise reports the first line that is
 // neither a section header, an option nor a continuation.
-func parseIni(data []byte, file string) (*iniDoc, error) {
-	doc := &iniDoc{file: file, sections: map[string]*iniSection{}, defaults: newIniSection()}
+func Parse(data []byte, file string) (*Doc, error) {
+	doc := &Doc{file: file, Sections: map[string]*Section{}, Defaults: NewSection()}
 	if strings.ContainsRune(string(data), 0) {
 		return nil, fmt.Errorf("%s: NUL byte in configuration; Barman cannot read it either", file)
 	}
 	type pending struct {
-		sect  *iniSection
+		sect  *Section
 		key   string
 		parts []string
 	}
-	var cur *iniSection
+	var cur *Section
 	var opt *pending
 	var all []*pending
 	var firstBad error
@@ -92,7 +95,7 @@ func parseIni(data []byte, file string) (*iniDoc, error) {
 	}
 	for i, line := range splitPyLines(string(data)) {
 		lineNo := i + 1
-		stripped := pyStrip(line)
+		stripped := PyStrip(line)
 		if strings.HasPrefix(stripped, "#") || strings.HasPrefix(stripped, ";") {
 			// A comment neither ends a value nor adds a line to it.
 			continue
@@ -112,14 +115,14 @@ func parseIni(data []byte, file string) (*iniDoc, error) {
 		if name, ok := sectionHeader(stripped); ok {
 			flush()
 			switch {
-			case name == iniDefaultSection:
-				cur = doc.defaults
-			case doc.sections[name] != nil:
-				cur = doc.sections[name]
+			case name == DefaultSection:
+				cur = doc.Defaults
+			case doc.Sections[name] != nil:
+				cur = doc.Sections[name]
 			default:
-				cur = newIniSection()
-				doc.sections[name] = cur
-				doc.order = append(doc.order, name)
+				cur = NewSection()
+				doc.Sections[name] = cur
+				doc.Order = append(doc.Order, name)
 			}
 			continue
 		}
@@ -127,7 +130,7 @@ func parseIni(data []byte, file string) (*iniDoc, error) {
 			return nil, fmt.Errorf("%s:%d: %q comes before any [section] header", file, lineNo, stripped)
 		}
 		sep := strings.IndexAny(stripped, "=:")
-		if sep < 0 || pyStrip(stripped[:sep]) == "" {
+		if sep < 0 || PyStrip(stripped[:sep]) == "" {
 			// configparser keeps reading and raises at the end; we report
 			// the first such line.
 			if firstBad == nil {
@@ -138,8 +141,8 @@ func parseIni(data []byte, file string) (*iniDoc, error) {
 		}
 		flush()
 		key := strings.ToLower(strings.TrimRightFunc(stripped[:sep], isPySpace))
-		opt = &pending{sect: cur, key: key, parts: []string{pyStrip(stripped[sep+1:])}}
-		cur.set(key, "", lineNo)
+		opt = &pending{sect: cur, key: key, parts: []string{PyStrip(stripped[sep+1:])}}
+		cur.Set(key, "", lineNo)
 	}
 	flush()
 	if firstBad != nil {
@@ -148,7 +151,7 @@ func parseIni(data []byte, file string) (*iniDoc, error) {
 	// A later assignment of the same key replaced the earlier one; only the
 	// last pending value of each key counts, which is the last in "all".
 	for _, p := range all {
-		p.sect.values[p.key] = strings.TrimRightFunc(strings.Join(p.parts, "\n"), isPySpace)
+		p.sect.Values[p.key] = strings.TrimRightFunc(strings.Join(p.parts, "\n"), isPySpace)
 	}
 	return doc, nil
 }
@@ -171,17 +174,17 @@ func sectionHeader(s string) (string, bool) {
 }
 
 // location is "file:line" of key in section of doc, or just the file.
-func (doc *iniDoc) location(section, key string) string {
-	s := doc.sections[section]
-	if section == iniDefaultSection {
-		s = doc.defaults
+func (doc *Doc) Location(section, key string) string {
+	s := doc.Sections[section]
+	if section == DefaultSection {
+		s = doc.Defaults
 	}
 	if s != nil {
 		if n, ok := s.line[key]; ok {
 			return fmt.Sprintf("%s:%d", doc.file, n)
 		}
 	}
-	if n, ok := doc.defaults.line[key]; ok {
+	if n, ok := doc.Defaults.line[key]; ok {
 		return fmt.Sprintf("%s:%d", doc.file, n)
 	}
 	return doc.file
@@ -190,10 +193,10 @@ func (doc *iniDoc) location(section, key string) string {
 // maxInterpolationDepth matches configparser's MAX_INTERPOLATION_DEPTH.
 const maxInterpolationDepth = 10
 
-// interpolate expands value as configparser's BasicInterpolation does:
+// Interpolate expands value as configparser's BasicInterpolation does:
 // "%%" is "%", "%(name)s" is the value of name as lookup finds it (names are
 // lower-cased), anything else after "%" is an error.
-func interpolate(key, value string, lookup func(string) (string, bool)) (string, error) {
+func Interpolate(key, value string, lookup func(string) (string, bool)) (string, error) {
 	var b strings.Builder
 	if err := interpolateSome(key, value, lookup, &b, 1); err != nil {
 		return "", err
@@ -242,9 +245,9 @@ func interpolateSome(key, rest string, lookup func(string) (string, bool), b *st
 	return nil
 }
 
-// checkSettable is configparser's BasicInterpolation.before_set: a value
+// CheckSettable is configparser's BasicInterpolation.before_set: a value
 // stored back into a parser may hold only "%%" and "%(name)s".
-func checkSettable(key, value string) error {
+func CheckSettable(key, value string) error {
 	rest := strings.ReplaceAll(value, "%%", "")
 	for {
 		i := strings.Index(rest, "%(")

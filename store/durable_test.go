@@ -1,4 +1,4 @@
-package ops
+package store
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // A missing fsync loses nothing until the power goes, so these tests watch
@@ -121,7 +123,7 @@ func durableStore(t *testing.T) *Store {
 	if err := os.Mkdir(home, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	st := NewStore(home)
+	st := New(home)
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.Local)
 	st.Now = func() time.Time { return now }
 	return st
@@ -134,13 +136,13 @@ func TestStoreWritesAreDurable(t *testing.T) {
 	for _, server := range []string{"", "db_server_two"} {
 		t.Run("scope "+server, func(t *testing.T) {
 			st := durableStore(t)
-			typ, payload := ConfigUpdate, `{"type": "config_update", "changes": []}`
+			typ, payload := ops.ConfigUpdate, `{"type": "config_update", "changes": []}`
 			if server != "" {
-				typ, payload = ConfigSwitch, `{"type": "config_switch", "reset": true}`
+				typ, payload = ops.ConfigSwitch, `{"type": "config_switch", "reset": true}`
 			}
 			log := recordSyncs(t, nil)
 
-			id, err := st.Create(&Request{Server: server, Type: typ, Payload: mustDecode(t, payload)}, Extension{Version: "test"})
+			id, err := st.Create(&ops.Request{Server: server, Type: typ, Payload: mustDecode(t, payload)}, ops.Extension{Version: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,9 +150,9 @@ func TestStoreWritesAreDurable(t *testing.T) {
 
 			// Taken second: the link that publishes the job is retried under
 			// the next name, and that name is the one made durable.
-			other := NewStore(st.Home)
+			other := New(st.Home)
 			other.Now = st.Now
-			id2, err := other.Create(&Request{Server: server, Type: typ, Payload: mustDecode(t, payload)}, Extension{Version: "test"})
+			id2, err := other.Create(&ops.Request{Server: server, Type: typ, Payload: mustDecode(t, payload)}, ops.Extension{Version: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +161,7 @@ func TestStoreWritesAreDurable(t *testing.T) {
 			}
 			assertDurable(t, log.snapshot(), st.JobPath(server, id2))
 
-			if err := st.Finish(server, id, Result{Success: true, Output: "done\n"}); err != nil {
+			if err := st.End(server, id, nil, ops.Result{Success: true, Output: "done\n"}); err != nil {
 				t.Fatal(err)
 			}
 			assertDurable(t, log.snapshot(), st.OutputPath(server, id))
@@ -183,11 +185,11 @@ func TestStoreWritesAreDurable(t *testing.T) {
 func TestStorePruneIsDurable(t *testing.T) {
 	st := durableStore(t)
 	const server = "db_server_two"
-	id, err := st.Create(&Request{Server: server, Type: ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)}, Extension{Version: "test"})
+	id, err := st.Create(&ops.Request{Server: server, Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)}, ops.Extension{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Finish(server, id, Result{Success: true}); err != nil {
+	if err := st.End(server, id, nil, ops.Result{Success: true}); err != nil {
 		t.Fatal(err)
 	}
 	log := recordSyncs(t, nil)
@@ -211,8 +213,8 @@ func TestStoreFailedFsyncRecordsNothing(t *testing.T) {
 		}
 		return nil
 	})
-	_, err := st.Create(&Request{Type: ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update", "changes": []}`)}, Extension{Version: "test"})
-	wantError(t, err, EUNAVAILABLE, "input/output error (injected)")
+	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"})
+	wantError(t, err, ops.EUNAVAILABLE, "input/output error (injected)")
 	entries, err := os.ReadDir(filepath.Join(st.Home, "jobs"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package ops
+package barman
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 func TestListBackupsFixtures(t *testing.T) {
@@ -18,7 +20,7 @@ func TestListBackupsFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {
 			env := newBarmanEnv(t, tc.fixture)
-			cfg, err := LoadBarmanConfig(env.Conf)
+			cfg, err := LoadConfig(env.Conf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -30,7 +32,7 @@ func TestListBackupsFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []Backup{{ID: tc.id, Status: BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout)}}
+			want := []ops.Backup{{ID: tc.id, Status: ops.BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout)}}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("ListBackups = %+v, want %+v", got, want)
 			}
@@ -41,7 +43,7 @@ func TestListBackupsFixtures(t *testing.T) {
 				}
 			}
 			_, err = ResolveBackup(srv, "last-failed")
-			wantError(t, err, ENOTFOUND, `backup "last-failed" does not exist for server "`+tc.server+`"`, tc.id+" DONE")
+			wantError(t, err, ops.ENOTFOUND, `backup "last-failed" does not exist for server "`+tc.server+`"`, tc.id+" DONE")
 		})
 	}
 }
@@ -85,7 +87,7 @@ func TestResolveBackupSynthetic(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "base", "20260108T000000"), 0o755); err != nil { // no backup.info
 		t.Fatal(err)
 	}
-	srv := &BarmanServer{Name: "s", Cluster: "s", BackupDirectory: dir}
+	srv := &ops.BarmanServer{Name: "s", Cluster: "s", BackupDirectory: dir}
 
 	list, err := ListBackups(srv)
 	if err != nil {
@@ -128,7 +130,7 @@ func TestResolveBackupSynthetic(t *testing.T) {
 		t.Run(tc.ref, func(t *testing.T) {
 			b, err := ResolveBackup(srv, tc.ref)
 			if tc.wantID == "" {
-				wantError(t, err, ENOTFOUND, fmt.Sprintf("backup %q does not exist for server %q", tc.ref, "s"),
+				wantError(t, err, ops.ENOTFOUND, fmt.Sprintf("backup %q does not exist for server %q", tc.ref, "s"),
 					"20260101T000000 FAILED, 20260102T000000 DONE", "20260107T000000 STARTED")
 				return
 			}
@@ -146,7 +148,7 @@ func TestResolveBackupPrefersMetaOverBase(t *testing.T) {
 	dir := t.TempDir()
 	writeBackupInfo(t, dir, "base", "20260101T000000", "FAILED", "old")
 	writeBackupInfo(t, dir, "meta", "20260101T000000", "DONE", "new")
-	list, err := ListBackups(&BarmanServer{Name: "s", BackupDirectory: dir})
+	list, err := ListBackups(&ops.BarmanServer{Name: "s", BackupDirectory: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,14 +168,14 @@ func TestResolveBackupEmptyCatalog(t *testing.T) {
 					}
 				}
 			}
-			srv := &BarmanServer{Name: "pg", BackupDirectory: dir}
+			srv := &ops.BarmanServer{Name: "pg", BackupDirectory: dir}
 			list, err := ListBackups(srv)
 			if err != nil || len(list) != 0 {
 				t.Fatalf("ListBackups = %+v, %v; want empty", list, err)
 			}
 			for _, ref := range []string{"latest", "oldest", "last-failed", "20260101T000000"} {
 				_, err := ResolveBackup(srv, ref)
-				wantError(t, err, ENOTFOUND, fmt.Sprintf("backup %q does not exist for server \"pg\" (backups: none in the catalog)", ref))
+				wantError(t, err, ops.ENOTFOUND, fmt.Sprintf("backup %q does not exist for server \"pg\" (backups: none in the catalog)", ref))
 			}
 		})
 	}
@@ -184,8 +186,8 @@ func TestListBackupsUnreadableCatalog(t *testing.T) {
 	// meta is a file, not a directory: reading it must fail loudly, not
 	// look like an empty catalog.
 	writeFile(t, filepath.Join(dir, "meta"), "not a directory")
-	_, err := ListBackups(&BarmanServer{Name: "pg", BackupDirectory: dir})
-	wantError(t, err, EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
+	_, err := ListBackups(&ops.BarmanServer{Name: "pg", BackupDirectory: dir})
+	wantError(t, err, ops.EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
 
 	dir = t.TempDir()
 	// A backup.info that is a directory cannot be read.
@@ -196,8 +198,8 @@ func TestListBackupsUnreadableCatalog(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "base", "20260103T000000", "backup.info"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err = ListBackups(&BarmanServer{Name: "pg", BackupDirectory: dir})
-	wantError(t, err, EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
+	_, err = ListBackups(&ops.BarmanServer{Name: "pg", BackupDirectory: dir})
+	wantError(t, err, ops.EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
 }
 
 func TestParseBackupInfo(t *testing.T) {

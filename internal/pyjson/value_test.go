@@ -1,4 +1,4 @@
-package ops
+package pyjson
 
 import (
 	"encoding/json"
@@ -234,7 +234,7 @@ func TestEncodePython(t *testing.T) {
 			if string(got) != tc.want {
 				t.Errorf("EncodePython = %s, want %s", got, tc.want)
 			}
-			if !jsonValid(got) {
+			if !json.Valid(got) {
 				t.Errorf("output is not valid JSON: %s", got)
 			}
 		})
@@ -338,4 +338,17 @@ func TestTypeName(t *testing.T) {
 			t.Errorf("TypeName(%#v) = %q, want %q", tc.v, got, tc.want)
 		}
 	}
+}
+
+// fixturePath is elem under the repository's testdata/fixtures.
+func fixturePath(t testing.TB, elem ...string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join(append([]string{"../../testdata/fixtures"}, elem...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
+	}
+	return p
 }

@@ -1,4 +1,4 @@
-package ops
+package store
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // RunnerSlotLockPath names the lock of one runner slot of a scope. Slot 0 is
@@ -33,11 +35,11 @@ func (s *Store) PendingIDs(server string) ([]string, error) {
 	names := func(dir string) (map[string]bool, error) {
 		entries, err := os.ReadDir(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, Errorf(EUNAVAILABLE, "cannot list %s: %v", dir, err)
+			return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot list %s: %v", dir, err)
 		}
 		set := make(map[string]bool, len(entries))
 		for _, e := range entries {
-			if id, ok := strings.CutSuffix(e.Name(), ".json"); ok && ValidName(id) {
+			if id, ok := strings.CutSuffix(e.Name(), ".json"); ok && ops.ValidName(id) {
 				set[id] = true
 			}
 		}
@@ -83,12 +85,64 @@ func (s *Store) Claim(server, id string) (*os.File, error) {
 	return f, nil
 }
 
-// Release ends a claim once the operation's result is durable: the log goes,
-// then the lock.
+// Release lets go of an operation claimed and found already ended: the log
+// goes, then the lock.
 func (s *Store) Release(server, id string, claim *os.File) {
 	os.Remove(s.LogPath(server, id))
 	os.Remove(s.CancelPath(server, id))
 	claim.Close()
+}
+
+// End records res as an operation's result, then lets go of the operation:
+// the output file is durable before the log, the cancel request and the
+// claim go, so no reader ever sees the operation neither running nor ended.
+// claim is nil for an operation whose runner was lost (nobody holds its
+// log). When the result cannot be recorded, only the claim is let go: the
+// operation then reads lost, and the next runner records it so.
+func (s *Store) End(server, id string, claim *os.File, res ops.Result) error {
+	if err := s.finish(server, id, res); err != nil {
+		if claim != nil {
+			claim.Close()
+		}
+		return err
+	}
+	os.Remove(s.LogPath(server, id))
+	os.Remove(s.CancelPath(server, id))
+	if claim != nil {
+		claim.Close()
+	}
+	return nil
+}
+
+// RequestCancel records that by asked to cancel an operation. The request
+// is written first, so a runner that claims the operation from then on sees
+// it before starting Barman. A queued operation is claimed and ends here,
+// FAILED with phase cancelled; a running one is left to its runner, which
+// polls for the request and stops Barman.
+func (s *Store) RequestCancel(server, id, by string) error {
+	if err := WriteFileAtomic(s.StateDir(server), id+".cancel", []byte(by+"\n")); err != nil {
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot record the cancel request: %v", err)
+	}
+	claim, err := s.Claim(server, id)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return nil // running: its runner stops it
+	case err != nil:
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot cancel operation %s: %v", id, err)
+	}
+	if _, err := os.Stat(s.OutputPath(server, id)); err == nil {
+		// It ended while the request was written.
+		s.Release(server, id, claim)
+		return nil
+	}
+	err = s.End(server, id, claim, ops.Result{
+		Success: false, ExitCode: -1, Reason: "cancelled by " + by + " before it started",
+		EndReason: ops.PhaseCancelled,
+	})
+	if err != nil {
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot record the cancellation of %s: %v", id, err)
+	}
+	return nil
 }
 
 // CancelRequested returns who asked to cancel the operation, if anyone did.
@@ -116,7 +170,7 @@ func (s *Store) HasWork(server string) (bool, error) {
 		if err != nil {
 			continue
 		}
-		if op.Phase == PhaseQueued || op.Phase == PhaseLost {
+		if op.Phase == ops.PhaseQueued || op.Phase == ops.PhaseLost {
 			return true, nil
 		}
 	}
@@ -129,13 +183,13 @@ func (s *Store) HasWork(server string) (bool, error) {
 // goes first: an output file without its job is invisible, while a job file
 // of ours without its output would read queued and run again.
 func (s *Store) Prune(server string, cutoff time.Time, dryRun bool) ([]string, error) {
-	list, _, err := s.List(server, ListOptions{Status: true})
+	list, _, err := s.List(server, ops.ListOptions{Status: true})
 	if err != nil {
 		return nil, err
 	}
 	var pruned []string
 	for _, op := range list {
-		if op.Status == StatusInProgress {
+		if op.Status == ops.StatusInProgress {
 			continue
 		}
 		ended := op.EndTime
@@ -147,7 +201,7 @@ func (s *Store) Prune(server string, cutoff time.Time, dryRun bool) ([]string, e
 		}
 		if !dryRun {
 			if err := os.Remove(s.JobPath(server, op.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return pruned, Errorf(EUNAVAILABLE, "cannot remove operation %s: %v", op.ID, err)
+				return pruned, ops.Errorf(ops.EUNAVAILABLE, "cannot remove operation %s: %v", op.ID, err)
 			}
 			os.Remove(s.OutputPath(server, op.ID))
 			os.Remove(s.LogPath(server, op.ID))

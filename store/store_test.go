@@ -1,4 +1,4 @@
-package ops
+package store
 
 import (
 	"fmt"
@@ -11,11 +11,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 func localTime(t *testing.T, s string) time.Time {
 	t.Helper()
-	tm, err := time.ParseInLocation(TimeLayout, s, time.Local)
+	tm, err := time.ParseInLocation(ops.TimeLayout, s, time.Local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,11 +28,11 @@ func localTime(t *testing.T, s string) time.Time {
 // TestStoreFixture lists and inspects the store the reference wrote.
 func TestStoreFixture(t *testing.T) {
 	home := newStoreCopy(t)
-	st := NewStore(home)
+	st := New(home)
 	type want struct {
 		id, typ       string
-		status        Status
-		phase         Phase
+		status        ops.Status
+		phase         ops.Phase
 		start, end    string
 		outputPrefix  string
 		outputPartial string
@@ -39,21 +42,21 @@ func TestStoreFixture(t *testing.T) {
 		ops    []want
 	}{
 		{"", []want{
-			{"20261125T080447", "config_update", StatusDone, PhaseDone, "2026-11-25T08:04:47.530448", "2026-11-25T08:04:48.217414", "Changing value of option 'archiver' for section 'db_server_two'", ""},
-			{"20261125T080919", "config_update", StatusDone, PhaseDone, "2026-11-25T08:09:19.324345", "2026-11-25T08:09:19.882377", "Changing value of option 'archiver' for section 'no-such-server' from 'None' to 'on'", ""},
+			{"20261125T080447", "config_update", ops.StatusDone, ops.PhaseDone, "2026-11-25T08:04:47.530448", "2026-11-25T08:04:48.217414", "Changing value of option 'archiver' for section 'db_server_two'", ""},
+			{"20261125T080919", "config_update", ops.StatusDone, ops.PhaseDone, "2026-11-25T08:09:19.324345", "2026-11-25T08:09:19.882377", "Changing value of option 'archiver' for section 'no-such-server' from 'None' to 'on'", ""},
 		}},
 		{"db_server_two", []want{
-			{"20261125T080500", "config_switch", StatusDone, PhaseDone, "2026-11-25T08:05:00.474759", "2026-11-25T08:05:01.121805", "Applying model 'my-model' to server 'db_server_two'\n", ""},
-			{"20261125T080805", "recovery", StatusDone, PhaseDone, "2026-11-25T08:08:05.915895", "2026-11-25T08:08:14.068336", "Starting remote restore for server db_server_two using backup 20261125T080758\n", "Your PostgreSQL server has been successfully prepared for recovery!\n"},
-			{"20261125T080915", "config_switch", StatusFailed, PhaseFailed, "2026-11-25T08:09:15.681079", "2026-11-25T08:09:16.278206", "ERROR: Unknown model 'no-such-model'\n", ""},
-			{"20261125T080916", "recovery", StatusFailed, PhaseFailed, "2026-11-25T08:09:16.898446", "2026-11-25T08:09:17.463030", "ERROR: Unable to connect to the target host", ""},
-			{"20261125T080918", "config_switch", StatusDone, PhaseDone, "2026-11-25T08:09:18.111222", "2026-11-25T08:09:20.679206", "Resetting the active model for the server db_server_two\n", ""},
+			{"20261125T080500", "config_switch", ops.StatusDone, ops.PhaseDone, "2026-11-25T08:05:00.474759", "2026-11-25T08:05:01.121805", "Applying model 'my-model' to server 'db_server_two'\n", ""},
+			{"20261125T080805", "recovery", ops.StatusDone, ops.PhaseDone, "2026-11-25T08:08:05.915895", "2026-11-25T08:08:14.068336", "Starting remote restore for server db_server_two using backup 20261125T080758\n", "Your PostgreSQL server has been successfully prepared for recovery!\n"},
+			{"20261125T080915", "config_switch", ops.StatusFailed, ops.PhaseFailed, "2026-11-25T08:09:15.681079", "2026-11-25T08:09:16.278206", "ERROR: Unknown model 'no-such-model'\n", ""},
+			{"20261125T080916", "recovery", ops.StatusFailed, ops.PhaseFailed, "2026-11-25T08:09:16.898446", "2026-11-25T08:09:17.463030", "ERROR: Unable to connect to the target host", ""},
+			{"20261125T080918", "config_switch", ops.StatusDone, ops.PhaseDone, "2026-11-25T08:09:18.111222", "2026-11-25T08:09:20.679206", "Resetting the active model for the server db_server_two\n", ""},
 		}},
 	}
 	for _, sc := range scopes {
 		t.Run("scope "+sc.server, func(t *testing.T) {
 			// Without status: what the index knows, never Barman's output.
-			list, skipped, err := st.List(sc.server, ListOptions{})
+			list, skipped, err := st.List(sc.server, ops.ListOptions{})
 			if err != nil || len(skipped) != 0 {
 				t.Fatalf("List = %v skipped, %v", skipped, err)
 			}
@@ -71,7 +74,7 @@ func TestStoreFixture(t *testing.T) {
 				t.Errorf("List = %q, want %q", ids, wantIDs)
 			}
 
-			full, skipped, err := st.List(sc.server, ListOptions{Status: true})
+			full, skipped, err := st.List(sc.server, ops.ListOptions{Status: true})
 			if err != nil || len(skipped) != 0 || len(full) != len(sc.ops) {
 				t.Fatalf("List(Status) = %d ops, %v skipped, %v", len(full), skipped, err)
 			}
@@ -80,7 +83,7 @@ func TestStoreFixture(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Get(%s): %v", w.id, err)
 				}
-				for _, op := range []*Operation{got, full[i]} {
+				for _, op := range []*ops.Operation{got, full[i]} {
 					if op.ID != w.id || op.Server != sc.server || string(op.Type) != w.typ || op.Status != w.status || op.Phase != w.phase {
 						t.Errorf("%s = id %s server %q type %s status %s phase %s; want %+v", w.id, op.ID, op.Server, op.Type, op.Status, op.Phase, w)
 					}
@@ -106,14 +109,14 @@ func TestStoreFixture(t *testing.T) {
 	if got := st.Scopes([]string{"db_server_two", "pg", "missing"}); !reflect.DeepEqual(got, []string{"", "db_server_two"}) {
 		t.Errorf("Scopes = %q", got)
 	}
-	if got := NewStore(t.TempDir()).Scopes([]string{"db_server_two"}); len(got) != 0 {
+	if got := New(t.TempDir()).Scopes([]string{"db_server_two"}); len(got) != 0 {
 		t.Errorf("Scopes of an empty home = %q", got)
 	}
 }
 
 func TestStoreGetNotFound(t *testing.T) {
 	home := newStoreCopy(t)
-	st := NewStore(home)
+	st := New(home)
 	// Files an unchecked ID would reach: if Get used them, it would find
 	// an operation.
 	job := readFile(t, filepath.Join(home, "jobs", "20261125T080447.json"))
@@ -146,7 +149,7 @@ func TestStoreGetNotFound(t *testing.T) {
 			if op != nil {
 				t.Errorf("Get returned %+v", op)
 			}
-			wantError(t, err, ENOTFOUND, tc.want)
+			wantError(t, err, ops.ENOTFOUND, tc.want)
 		})
 	}
 }
@@ -155,7 +158,7 @@ func TestStoreGetNotFound(t *testing.T) {
 // reported, never fatal, and that the operations around them still list.
 func TestStoreListSkipsBadFiles(t *testing.T) {
 	home := newStoreCopy(t)
-	st := NewStore(home)
+	st := New(home)
 	jobs := filepath.Join(home, "jobs")
 	writeFile(t, filepath.Join(jobs, "20261125T090000.json"), `{"type": "config_update", "chan`)
 	writeFile(t, filepath.Join(jobs, "20261125T090001.json"), `{"hello": "world"}`)
@@ -184,7 +187,7 @@ func TestStoreListSkipsBadFiles(t *testing.T) {
 	}
 	for _, status := range []bool{false, true} {
 		t.Run(fmt.Sprintf("status=%v", status), func(t *testing.T) {
-			list, skipped, err := st.List("", ListOptions{Status: status})
+			list, skipped, err := st.List("", ops.ListOptions{Status: status})
 			if err != nil {
 				t.Fatalf("List failed as a whole: %v", err)
 			}
@@ -219,57 +222,57 @@ func TestStoreListSkipsBadFiles(t *testing.T) {
 	}
 
 	// A damaged job file by ID: FAILED with the reason, never an error.
-	if op, err := st.Get("", "20261125T090000"); err != nil || op.Status != StatusFailed || op.Phase != PhaseFailed || !strings.Contains(op.Reason, "is damaged") {
+	if op, err := st.Get("", "20261125T090000"); err != nil || op.Status != ops.StatusFailed || op.Phase != ops.PhaseFailed || !strings.Contains(op.Reason, "is damaged") {
 		t.Errorf("Get(damaged job) = %+v, %v; want FAILED with a reason naming the damage", op, err)
 	}
 	// A damaged output file: it ended, but how is unknown, so never DONE.
-	if op, err := st.Get("", "20261125T090006"); err != nil || op.Status != StatusFailed || !strings.Contains(op.Reason, "is damaged") {
+	if op, err := st.Get("", "20261125T090006"); err != nil || op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "is damaged") {
 		t.Errorf("Get(damaged output) = %+v, %v; want FAILED with a reason naming the damage", op, err)
 	}
-	if op, err := st.Get("", "20261125T090007"); err != nil || op.Status != StatusInProgress || op.Phase != PhaseForeign {
+	if op, err := st.Get("", "20261125T090007"); err != nil || op.Status != ops.StatusInProgress || op.Phase != ops.PhaseForeign {
 		t.Errorf("Get(type-only job) = %+v, %v; want IN_PROGRESS foreign", op, err)
 	}
 
 	// A scope without jobs/ is empty; a jobs/ that is not a directory is
 	// an error.
-	if list, skipped, err := st.List("pg", ListOptions{}); len(list) != 0 || len(skipped) != 0 || err != nil {
+	if list, skipped, err := st.List("pg", ops.ListOptions{}); len(list) != 0 || len(skipped) != 0 || err != nil {
 		t.Errorf("List(pg) = %v, %v, %v; want empty", list, skipped, err)
 	}
 	writeFile(t, filepath.Join(home, "broken", "jobs"), "file")
-	_, _, err := st.List("broken", ListOptions{})
-	wantError(t, err, EUNAVAILABLE, "cannot list operations in "+filepath.Join(home, "broken", "jobs"))
+	_, _, err := st.List("broken", ops.ListOptions{})
+	wantError(t, err, ops.EUNAVAILABLE, "cannot list operations in "+filepath.Join(home, "broken", "jobs"))
 }
 
 func TestStoreCreate(t *testing.T) {
-	ext := Extension{Version: "1.2.3", BarmanConfig: "/etc/barman.conf", RequestedBy: "cli:root", Client: "127.0.0.1"}
+	ext := ops.Extension{Version: "1.2.3", BarmanConfig: "/etc/barman.conf", RequestedBy: "cli:root", Client: "127.0.0.1"}
 	tests := []struct {
 		name    string
 		server  string
-		typ     Type
+		typ     ops.Type
 		payload string
 		backup  string
-		ext     Extension
+		ext     ops.Extension
 		now     string
 		wantID  string
 		want    string
 	}{
 		{
-			name: "config_switch", server: "db_server_two", typ: ConfigSwitch,
+			name: "config_switch", server: "db_server_two", typ: ops.ConfigSwitch,
 			payload: `{"type": "config_switch", "model_name": "my-model"}`,
 			ext:     ext, now: "2026-11-25T08:05:00.474759", wantID: "20261125T080500",
 			want: `{"type": "config_switch", "model_name": "my-model", "operation_type": "config_switch", "start_time": "2026-11-25T08:05:00.474759", ` +
 				`"pg_backup_api": {"version": "1.2.3", "barman_config": "/etc/barman.conf", "requested_by": "cli:root", "client": "127.0.0.1"}}`,
 		},
 		{
-			name: "recovery without type, resolved backup recorded", server: "db_server_two", typ: Recovery,
+			name: "recovery without type, resolved backup recorded", server: "db_server_two", typ: ops.Recovery,
 			payload: `{"backup_id": "latest", "remote_ssh_command": "ssh -p 2222 postgres@h", "destination_directory": "/var/lib/postgresql/restore"}`,
 			backup:  "20261125T080758",
-			ext:     Extension{Version: "dev", BarmanConfig: "/b.conf"}, now: "2026-11-25T08:08:05.000000", wantID: "20261125T080805",
+			ext:     ops.Extension{Version: "dev", BarmanConfig: "/b.conf"}, now: "2026-11-25T08:08:05.000000", wantID: "20261125T080805",
 			want: `{"backup_id": "latest", "remote_ssh_command": "ssh -p 2222 postgres@h", "destination_directory": "/var/lib/postgresql/restore", "operation_type": "recovery", ` +
 				`"start_time": "2026-11-25T08:08:05.000000", "pg_backup_api": {"version": "dev", "barman_config": "/b.conf", "resolved_backup_id": "20261125T080758"}}`,
 		},
 		{
-			name: "config_update at instance level, non-ASCII kept escaped", server: "", typ: ConfigUpdate,
+			name: "config_update at instance level, non-ASCII kept escaped", server: "", typ: ops.ConfigUpdate,
 			payload: `{"changes": [{"scope": "server", "server_name": "s", "description": "caf\u00e9"}], "type": "config_update"}`,
 			ext:     ext, now: "2026-01-02T03:04:05.000001", wantID: "20260102T030405",
 			want: `{"changes": [{"scope": "server", "server_name": "s", "description": "caf\u00e9"}], "type": "config_update", "operation_type": "config_update", ` +
@@ -282,19 +285,19 @@ func TestStoreCreate(t *testing.T) {
 			if err := os.Mkdir(home, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			st := NewStore(home)
+			st := New(home)
 			now := localTime(t, tc.now).Add(123 * time.Nanosecond) // %f truncates to microseconds
 			st.Now = func() time.Time { return now }
 			payload := mustDecode(t, tc.payload)
-			before, _ := EncodePython(payload)
-			id, err := st.Create(&Request{Server: tc.server, Type: tc.typ, Payload: payload, BackupID: tc.backup}, tc.ext)
+			before, _ := pyjson.EncodePython(payload)
+			id, err := st.Create(&ops.Request{Server: tc.server, Type: tc.typ, Payload: payload, BackupID: tc.backup}, tc.ext)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if id != tc.wantID {
 				t.Errorf("id = %q, want %q", id, tc.wantID)
 			}
-			if after, _ := EncodePython(payload); string(after) != string(before) {
+			if after, _ := pyjson.EncodePython(payload); string(after) != string(before) {
 				t.Errorf("Create changed the request's payload: %s", after)
 			}
 			path := st.JobPath(tc.server, id)
@@ -332,7 +335,7 @@ func TestStoreCreate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if op.Status != StatusInProgress || op.Phase != PhaseQueued || op.Type != tc.typ || !op.Ours() ||
+			if op.Status != ops.StatusInProgress || op.Phase != ops.PhaseQueued || op.Type != tc.typ || !op.Ours() ||
 				op.BarmanConfigPath() != tc.ext.BarmanConfig || !op.StartTime.Equal(localTime(t, tc.now)) {
 				t.Errorf("Get = %+v (ours %v, config %q)", op, op.Ours(), op.BarmanConfigPath())
 			}
@@ -342,51 +345,51 @@ func TestStoreCreate(t *testing.T) {
 
 func TestStoreCreateNeedsHome(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "missing")
-	st := NewStore(home)
-	_, err := st.Create(&Request{Type: ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}, Extension{})
-	wantError(t, err, EUNAVAILABLE, "barman_home "+home+" is not usable")
+	st := New(home)
+	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}, ops.Extension{})
+	wantError(t, err, ops.EUNAVAILABLE, "barman_home "+home+" is not usable")
 	if _, err := os.Stat(home); !os.IsNotExist(err) {
 		t.Errorf("Create made barman_home: %v", err)
 	}
 
 	home = t.TempDir()
 	writeFile(t, filepath.Join(home, "db_server_two", "output"), "a file in the way")
-	_, err = NewStore(home).Create(&Request{Server: "db_server_two", Type: ConfigSwitch, Payload: mustDecode(t, `{"reset": true}`)}, Extension{})
-	wantError(t, err, EUNAVAILABLE, filepath.Join(home, "db_server_two", "output"))
+	_, err = New(home).Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"reset": true}`)}, ops.Extension{})
+	wantError(t, err, ops.EUNAVAILABLE, filepath.Join(home, "db_server_two", "output"))
 }
 
 var idPattern = regexp.MustCompile(`^\d{8}T\d{6}(-\d{4})?$`)
 
 func TestStoreCreateSameSecond(t *testing.T) {
 	home := t.TempDir()
-	st := NewStore(home)
+	st := New(home)
 	st.Now = fixedClock("2026-11-25T08:05:00.100000")
-	req := func() *Request {
-		return &Request{Type: ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}
+	req := func() *ops.Request {
+		return &ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}
 	}
 	var ids []string
 	for i := 0; i < 3; i++ {
-		id, err := st.Create(req(), Extension{})
+		id, err := st.Create(req(), ops.Extension{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
 	}
 	// Another process (its own Store) in the same second.
-	other := NewStore(home)
+	other := New(home)
 	other.Now = st.Now
-	id, err := other.Create(req(), Extension{})
+	id, err := other.Create(req(), ops.Extension{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids = append(ids, id)
 	// The first process again, then the next second.
-	if id, err = st.Create(req(), Extension{}); err != nil {
+	if id, err = st.Create(req(), ops.Extension{}); err != nil {
 		t.Fatal(err)
 	}
 	ids = append(ids, id)
 	st.Now = fixedClock("2026-11-25T08:05:01.000000")
-	if id, err = st.Create(req(), Extension{}); err != nil {
+	if id, err = st.Create(req(), ops.Extension{}); err != nil {
 		t.Fatal(err)
 	}
 	ids = append(ids, id)
@@ -396,7 +399,7 @@ func TestStoreCreateSameSecond(t *testing.T) {
 		t.Errorf("ids = %q, want %q", ids, want)
 	}
 	for _, id := range ids {
-		if !idPattern.MatchString(id) || !ValidName(id) {
+		if !idPattern.MatchString(id) || !ops.ValidName(id) {
 			t.Errorf("id %q has the wrong form", id)
 		}
 	}
@@ -406,7 +409,7 @@ func TestStoreCreateSameSecond(t *testing.T) {
 	if !reflect.DeepEqual(sorted, ids) {
 		t.Errorf("ids do not sort by time: %q", sorted)
 	}
-	list, _, err := st.List("", ListOptions{})
+	list, _, err := st.List("", ops.ListOptions{})
 	if err != nil || len(list) != len(ids) {
 		t.Errorf("List = %d ops, %v; want %d", len(list), err, len(ids))
 	}
@@ -414,9 +417,9 @@ func TestStoreCreateSameSecond(t *testing.T) {
 	// A second already taken by the reference implementation.
 	home2 := t.TempDir()
 	writeFile(t, filepath.Join(home2, "jobs", "20261125T080500.json"), `{"type": "config_update", "operation_type": "config_update"}`)
-	st2 := NewStore(home2)
+	st2 := New(home2)
 	st2.Now = fixedClock("2026-11-25T08:05:00.999999")
-	if id, err := st2.Create(req(), Extension{}); err != nil || id != "20261125T080500-0001" {
+	if id, err := st2.Create(req(), ops.Extension{}); err != nil || id != "20261125T080500-0001" {
 		t.Errorf("Create over a reference ID = %q, %v; want the -0001 suffix", id, err)
 	}
 }
@@ -433,10 +436,10 @@ func TestStoreCreateSecondExhausted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st := NewStore(home)
+	st := New(home)
 	st.Now = fixedClock("2026-11-25T08:05:00.000000")
-	_, err := st.Create(&Request{Type: ConfigUpdate, Payload: NewObject()}, Extension{})
-	wantError(t, err, ECONFLICT, "more than 10000 operations were created in second 20261125T080500; retry")
+	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: pyjson.NewObject()}, ops.Extension{})
+	wantError(t, err, ops.ECONFLICT, "more than 10000 operations were created in second 20261125T080500; retry")
 	entries, err := os.ReadDir(jobs)
 	if err != nil {
 		t.Fatal(err)
@@ -460,7 +463,7 @@ func TestStoreCreateConcurrent(t *testing.T) {
 	}
 	results := make(chan result, stores*goroutines*each)
 	for s := 0; s < stores; s++ {
-		st := NewStore(home)
+		st := New(home)
 		st.Now = clock
 		for g := 0; g < goroutines; g++ {
 			wg.Add(1)
@@ -468,10 +471,10 @@ func TestStoreCreateConcurrent(t *testing.T) {
 				defer wg.Done()
 				for i := 0; i < each; i++ {
 					tag := fmt.Sprintf("%d-%d-%d", s, g, i)
-					payload := NewObject()
+					payload := pyjson.NewObject()
 					payload.Set("type", "config_update")
 					payload.Set("tag", tag)
-					id, err := st.Create(&Request{Type: ConfigUpdate, Payload: payload}, Extension{Version: "t"})
+					id, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: payload}, ops.Extension{Version: "t"})
 					results <- result{id, tag, err}
 				}
 			}()
@@ -496,7 +499,7 @@ func TestStoreCreateConcurrent(t *testing.T) {
 	if len(byID) != stores*goroutines*each {
 		t.Fatalf("%d distinct IDs, want %d", len(byID), stores*goroutines*each)
 	}
-	st := NewStore(home)
+	st := New(home)
 	for id, tag := range byID {
 		op, err := st.Get("", id)
 		if err != nil {
@@ -521,20 +524,20 @@ func TestStoreCreateConcurrent(t *testing.T) {
 // payloads: no reader may ever see a partial file.
 func TestStoreWritesAreAtomic(t *testing.T) {
 	home := t.TempDir()
-	st := NewStore(home)
+	st := New(home)
 	big := strings.Repeat("0123456789abcdef", 4<<10) // 64 KiB per file, many pages
 	create := func() string {
-		payload := NewObject()
+		payload := pyjson.NewObject()
 		payload.Set("type", "config_update")
 		payload.Set("blob", big)
-		id, err := st.Create(&Request{Type: ConfigUpdate, Payload: payload}, Extension{})
+		id, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: payload}, ops.Extension{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return id
 	}
 	create() // so that readers find files from the start
-	const readers, ops, rewrites = 2, 5, 6
+	const readers, nOps, rewrites = 2, 5, 6
 	done := make(chan struct{})
 	var mu sync.Mutex
 	var files int
@@ -573,7 +576,7 @@ func TestStoreWritesAreAtomic(t *testing.T) {
 					}
 				}
 				if pass%32 == 0 {
-					if _, skipped, err := st.List("", ListOptions{Status: true}); err != nil || len(skipped) != 0 {
+					if _, skipped, err := st.List("", ops.ListOptions{Status: true}); err != nil || len(skipped) != 0 {
 						errs = append(errs, fmt.Sprintf("List: %v %v", skipped, err))
 					}
 				}
@@ -584,11 +587,11 @@ func TestStoreWritesAreAtomic(t *testing.T) {
 			}
 		}()
 	}
-	for i := 0; i < ops; i++ {
+	for i := 0; i < nOps; i++ {
 		id := create()
 		// Each Finish after the first replaces an existing output file.
 		for j := 0; j < rewrites; j++ {
-			if err := st.Finish("", id, Result{Success: j%2 == 1, Output: big}); err != nil {
+			if err := st.End("", id, nil, ops.Result{Success: j%2 == 1, Output: big}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -601,13 +604,13 @@ func TestStoreWritesAreAtomic(t *testing.T) {
 	if files < 100 {
 		t.Errorf("the readers read only %d files; the test proved little", files)
 	}
-	list, _, err := st.List("", ListOptions{Status: true})
-	if err != nil || len(list) != ops+1 {
+	list, _, err := st.List("", ops.ListOptions{Status: true})
+	if err != nil || len(list) != nOps+1 {
 		t.Fatalf("List = %d, %v", len(list), err)
 	}
 	for _, op := range list[1:] {
 		full, err := st.Get("", op.ID)
-		if err != nil || op.Status != StatusDone || full.Status != StatusDone || len(full.Output) != len(big) {
+		if err != nil || op.Status != ops.StatusDone || full.Status != ops.StatusDone || len(full.Output) != len(big) {
 			t.Errorf("%s: listed %s, read %v (%v)", op.ID, op.Status, full, err)
 		}
 	}
@@ -618,47 +621,47 @@ func TestStoreFinish(t *testing.T) {
 	tests := []struct {
 		name     string
 		foreign  bool
-		res      Result
+		res      ops.Result
 		clock    string // Store.Now, used when res.EndTime is zero
-		status   Status
-		phase    Phase
+		status   ops.Status
+		phase    ops.Phase
 		tail     string // what Finish appends to the job file
 		extAfter string // the pg_backup_api object afterwards
 	}{
 		{
 			name:   "success",
-			res:    Result{Success: true, ExitCode: 0, Output: "Applying model 'my-model'\nd\u00e9j\u00e0 vu\n", EndTime: end},
-			status: StatusDone, phase: PhaseDone,
+			res:    ops.Result{Success: true, ExitCode: 0, Output: "Applying model 'my-model'\nd\u00e9j\u00e0 vu\n", EndTime: end},
+			status: ops.StatusDone, phase: ops.PhaseDone,
 			tail:     `, "success": true, "end_time": "2026-11-25T08:05:01.121805", "output": "Applying model 'my-model'\nd\u00e9j\u00e0 vu\n", "exit_code": 0}`,
 			extAfter: `{"version": "v", "barman_config": "/b.conf"}`,
 		},
 		{
 			name:   "failure with the end time from the clock",
-			res:    Result{Success: false, ExitCode: 2, Output: "ERROR: x\n"},
+			res:    ops.Result{Success: false, ExitCode: 2, Output: "ERROR: x\n"},
 			clock:  "2026-11-25T09:00:00.000007",
-			status: StatusFailed, phase: PhaseFailed,
+			status: ops.StatusFailed, phase: ops.PhaseFailed,
 			tail:     `, "success": false, "end_time": "2026-11-25T09:00:00.000007", "output": "ERROR: x\n", "exit_code": 2}`,
 			extAfter: `{"version": "v", "barman_config": "/b.conf"}`,
 		},
 		{
 			name:   "stopped by us",
-			res:    Result{ExitCode: -1, Output: "", Reason: "stopped: context canceled", EndTime: end},
-			status: StatusFailed, phase: PhaseFailed,
+			res:    ops.Result{ExitCode: -1, Output: "", Reason: "stopped: context canceled", EndTime: end},
+			status: ops.StatusFailed, phase: ops.PhaseFailed,
 			tail:     `, "success": false, "end_time": "2026-11-25T08:05:01.121805", "output": "", "exit_code": -1}`,
 			extAfter: `{"version": "v", "barman_config": "/b.conf", "reason": "stopped: context canceled"}`,
 		},
 		{
 			name:   "lost",
-			res:    Result{ExitCode: -1, Output: "half\n", Reason: LostReason, EndTime: end},
-			status: StatusFailed, phase: PhaseLost,
+			res:    ops.Result{ExitCode: -1, Output: "half\n", Reason: ops.LostReason, EndTime: end},
+			status: ops.StatusFailed, phase: ops.PhaseLost,
 			tail:     `, "success": false, "end_time": "2026-11-25T08:05:01.121805", "output": "half\n", "exit_code": -1}`,
-			extAfter: `{"version": "v", "barman_config": "/b.conf", "reason": "` + LostReason + `"}`,
+			extAfter: `{"version": "v", "barman_config": "/b.conf", "reason": "` + ops.LostReason + `"}`,
 		},
 		{
 			name:    "foreign job finished with a reason",
 			foreign: true,
-			res:     Result{ExitCode: -1, Reason: "gave up", EndTime: end},
-			status:  StatusFailed, phase: PhaseFailed,
+			res:     ops.Result{ExitCode: -1, Reason: "gave up", EndTime: end},
+			status:  ops.StatusFailed, phase: ops.PhaseFailed,
 			tail:     `, "success": false, "end_time": "2026-11-25T08:05:01.121805", "output": "", "exit_code": -1, "pg_backup_api": {"reason": "gave up"}}`,
 			extAfter: `{"reason": "gave up"}`,
 		},
@@ -666,7 +669,7 @@ func TestStoreFinish(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			st := NewStore(home)
+			st := New(home)
 			st.Now = fixedClock("2026-11-25T08:05:00.474759")
 			var id string
 			if tc.foreign {
@@ -674,8 +677,8 @@ func TestStoreFinish(t *testing.T) {
 				writeFile(t, st.JobPath("db_server_two", id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T08:05:00.474759"}`)
 			} else {
 				var err error
-				id, err = st.Create(&Request{Server: "db_server_two", Type: ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)},
-					Extension{Version: "v", BarmanConfig: "/b.conf"})
+				id, err = st.Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)},
+					ops.Extension{Version: "v", BarmanConfig: "/b.conf"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -684,7 +687,7 @@ func TestStoreFinish(t *testing.T) {
 			if tc.clock != "" {
 				st.Now = fixedClock(tc.clock)
 			}
-			if err := st.Finish("db_server_two", id, tc.res); err != nil {
+			if err := st.End("db_server_two", id, nil, tc.res); err != nil {
 				t.Fatal(err)
 			}
 			out := readFile(t, st.OutputPath("db_server_two", id))
@@ -718,14 +721,14 @@ func TestStoreFinish(t *testing.T) {
 				t.Errorf("EndTime = %v, want %v", op.EndTime, wantEnd)
 			}
 			ext, _ := op.Job.Get("pg_backup_api")
-			if got, _ := EncodePython(ext); string(got) != tc.extAfter {
+			if got, _ := pyjson.EncodePython(ext); string(got) != tc.extAfter {
 				t.Errorf("pg_backup_api = %s, want %s", got, tc.extAfter)
 			}
 		})
 	}
 
-	st := NewStore(t.TempDir())
-	if err := st.Finish("", "20261125T080500", Result{}); err == nil {
+	st := New(t.TempDir())
+	if err := st.End("", "20261125T080500", nil, ops.Result{}); err == nil {
 		t.Error("Finish of an operation without a job file succeeded")
 	}
 	if _, err := os.Stat(st.OutputPath("", "20261125T080500")); !os.IsNotExist(err) {
@@ -737,18 +740,18 @@ func TestStoreFinish(t *testing.T) {
 // can see, by Get and by List alike.
 func TestStoreStatusPhases(t *testing.T) {
 	home := t.TempDir()
-	st := NewStore(home)
+	st := New(home)
 	st.Now = fixedClock("2026-11-25T08:05:00.000000")
 	const server = "db_server_two"
 	newOp := func(t *testing.T) string {
 		t.Helper()
-		id, err := st.Create(&Request{Server: server, Type: ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)}, Extension{Version: "v"})
+		id, err := st.Create(&ops.Request{Server: server, Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)}, ops.Extension{Version: "v"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return id
 	}
-	check := func(t *testing.T, id string, status Status, phase Phase, output, reason string) {
+	check := func(t *testing.T, id string, status ops.Status, phase ops.Phase, output, reason string) {
 		t.Helper()
 		op, err := st.Get(server, id)
 		if err != nil {
@@ -757,7 +760,7 @@ func TestStoreStatusPhases(t *testing.T) {
 		if op.Status != status || op.Phase != phase || op.Output != output || op.Reason != reason {
 			t.Errorf("Get = %s/%s output %q reason %q; want %s/%s output %q reason %q", op.Status, op.Phase, op.Output, op.Reason, status, phase, output, reason)
 		}
-		list, skipped, err := st.List(server, ListOptions{Status: true})
+		list, skipped, err := st.List(server, ops.ListOptions{Status: true})
 		if err != nil || len(skipped) != 0 {
 			t.Fatalf("List: %v %v", skipped, err)
 		}
@@ -786,9 +789,9 @@ func TestStoreStatusPhases(t *testing.T) {
 
 	t.Run("queued, running, lost", func(t *testing.T) {
 		id := newOp(t)
-		check(t, id, StatusInProgress, PhaseQueued, "", "")
+		check(t, id, ops.StatusInProgress, ops.PhaseQueued, "", "")
 		f := lockLog(t, id, "Barman says hi\n")
-		check(t, id, StatusInProgress, PhaseRunning, "Barman says hi\n", "")
+		check(t, id, ops.StatusInProgress, ops.PhaseRunning, "Barman says hi\n", "")
 		// A lock on another file does not count.
 		other, err := os.Create(filepath.Join(st.StateDir(server), "runner.lock"))
 		if err != nil {
@@ -801,53 +804,53 @@ func TestStoreStatusPhases(t *testing.T) {
 		if ok, err := TryLock(other); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
-		check(t, id, StatusFailed, PhaseLost, "Barman says hi\n", LostReason)
+		check(t, id, ops.StatusFailed, ops.PhaseLost, "Barman says hi\n", ops.LostReason)
 		// Locked again, it runs again; closed, the lock is gone.
 		if ok, err := TryLock(f); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
-		check(t, id, StatusInProgress, PhaseRunning, "Barman says hi\n", "")
+		check(t, id, ops.StatusInProgress, ops.PhaseRunning, "Barman says hi\n", "")
 		f.Close()
-		check(t, id, StatusFailed, PhaseLost, "Barman says hi\n", LostReason)
+		check(t, id, ops.StatusFailed, ops.PhaseLost, "Barman says hi\n", ops.LostReason)
 	})
 	t.Run("an empty lost log", func(t *testing.T) {
 		id := newOp(t)
 		writeFile(t, st.LogPath(server, id), "")
-		check(t, id, StatusFailed, PhaseLost, "", LostReason)
+		check(t, id, ops.StatusFailed, ops.PhaseLost, "", ops.LostReason)
 	})
 	t.Run("output wins over a log", func(t *testing.T) {
 		for _, success := range []bool{true, false} {
 			id := newOp(t)
 			lockLog(t, id, "still locked")
-			if err := st.Finish(server, id, Result{Success: success, Output: "final\n"}); err != nil {
+			if err := st.End(server, id, nil, ops.Result{Success: success, Output: "final\n"}); err != nil {
 				t.Fatal(err)
 			}
 			if success {
-				check(t, id, StatusDone, PhaseDone, "final\n", "")
+				check(t, id, ops.StatusDone, ops.PhaseDone, "final\n", "")
 			} else {
-				check(t, id, StatusFailed, PhaseFailed, "final\n", "")
+				check(t, id, ops.StatusFailed, ops.PhaseFailed, "final\n", "")
 			}
 		}
 	})
 	t.Run("output without a boolean success", func(t *testing.T) {
 		id := newOp(t)
 		writeFile(t, st.OutputPath(server, id), `{"success": "true", "output": "x"}`)
-		check(t, id, StatusFailed, PhaseFailed, "x", "")
+		check(t, id, ops.StatusFailed, ops.PhaseFailed, "x", "")
 	})
 	t.Run("foreign", func(t *testing.T) {
 		id := "20261125T070000"
 		writeFile(t, st.JobPath(server, id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T07:00:00.000000"}`)
-		check(t, id, StatusInProgress, PhaseForeign, "", "")
+		check(t, id, ops.StatusInProgress, ops.PhaseForeign, "", "")
 		// Not even an unlocked log makes it lost: it is not ours.
 		writeFile(t, st.LogPath(server, id), "x")
-		check(t, id, StatusInProgress, PhaseForeign, "", "")
+		check(t, id, ops.StatusInProgress, ops.PhaseForeign, "", "")
 		writeFile(t, st.OutputPath(server, id), `{"type": "config_switch", "success": true, "end_time": "2026-11-25T07:00:01.000000", "output": "ok\n"}`)
-		check(t, id, StatusDone, PhaseDone, "ok\n", "")
+		check(t, id, ops.StatusDone, ops.PhaseDone, "ok\n", "")
 	})
 }
 
 func TestStorePaths(t *testing.T) {
-	st := NewStore("/h")
+	st := New("/h")
 	tests := []struct{ got, want string }{
 		{st.ScopeDir(""), "/h"},
 		{st.ScopeDir("pg"), "/h/pg"},
@@ -864,7 +867,7 @@ func TestStorePaths(t *testing.T) {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
 	}
-	if NewStore("/h").Now == nil {
+	if New("/h").Now == nil {
 		t.Error("NewStore leaves Now nil")
 	}
 }

@@ -1,4 +1,4 @@
-package runner
+package barman
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -15,11 +16,11 @@ import (
 // terminating NUL: execve refuses a longer argument with E2BIG.
 const maxArgStrlen = 32 * 4096
 
-// FuzzBarmanArgs: every request that validation accepts becomes exactly the
+// FuzzArgs: every request that validation accepts becomes exactly the
 // argv of the reference's command table, with the caller's values passed
 // verbatim as single arguments that execve accepts (no NUL, not too long),
 // so Barman can always be started for an accepted operation.
-func FuzzBarmanArgs(f *testing.F) {
+func FuzzArgs(f *testing.F) {
 	dir := f.TempDir()
 	home := filepath.Join(dir, "home")
 	conf := filepath.Join(dir, "barman.conf")
@@ -35,7 +36,7 @@ func FuzzBarmanArgs(f *testing.F) {
 			f.Fatal(err)
 		}
 	}
-	cfg, err := ops.LoadBarmanConfig(conf)
+	cfg, err := LoadConfig(conf)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -58,19 +59,19 @@ func FuzzBarmanArgs(f *testing.F) {
 	f.Add([]byte(`{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "conninfo": "`+strings.Repeat("\u00e9", maxArgStrlen/6)+`"}]}`), "", uint8(0))
 	commands := []string{"barman", "/usr/bin/barman", "sudo -u barman barman", "  barman  --quiet "}
 	f.Fuzz(func(t *testing.T, data []byte, server string, which uint8) {
-		payload, err := ops.DecodeObject(data, ops.DecodeOptions{RejectDuplicateKeys: true})
+		payload, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{RejectDuplicateKeys: true})
 		if err != nil {
 			return
 		}
-		req, err := ops.Validate(cfg, server, payload)
+		req, err := ops.Validate(cfg, Catalog{}, server, payload)
 		if err != nil {
 			return
 		}
 		command := commands[int(which)%len(commands)]
 		op := &ops.Operation{ID: "20261125T093012", Server: server, Type: req.Type, Job: payload}
-		argv, err := BarmanArgs(command, conf, op)
+		argv, err := NewCommand(command).Args(conf, op)
 		if err != nil {
-			t.Fatalf("BarmanArgs of an accepted %s: %v", req.Type, err)
+			t.Fatalf("Args of an accepted %s: %v", req.Type, err)
 		}
 		prefix := append(strings.Fields(command), "-c", conf)
 		if !slices.Equal(argv[:min(len(prefix), len(argv))], prefix) {
@@ -89,15 +90,15 @@ func FuzzBarmanArgs(f *testing.F) {
 			}
 		case ops.ConfigUpdate:
 			changes, _ := payload.Get("changes")
-			enc, _ := ops.EncodePython(changes)
+			enc, _ := pyjson.EncodePython(changes)
 			want = []string{"config-update", string(enc)}
 			// Barman reads the argument back as the same JSON array.
-			back, err := ops.DecodeObject([]byte(`{"changes": `+rest[len(rest)-1]+`}`), ops.DecodeOptions{RejectDuplicateKeys: true})
+			back, err := pyjson.DecodeObject([]byte(`{"changes": `+rest[len(rest)-1]+`}`), pyjson.DecodeOptions{RejectDuplicateKeys: true})
 			if err != nil {
 				t.Fatalf("config-update argument %q is not JSON: %v", rest[len(rest)-1], err)
 			}
 			again, _ := back.Get("changes")
-			if enc2, _ := ops.EncodePython(again); !bytes.Equal(enc, enc2) {
+			if enc2, _ := pyjson.EncodePython(again); !bytes.Equal(enc, enc2) {
 				t.Fatalf("config-update argument reads back as %s, want %s", enc2, enc)
 			}
 		}

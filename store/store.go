@@ -1,4 +1,7 @@
-package ops
+// Package store keeps operations as files under Barman's barman_home, in the
+// reference implementation's layout: IDs, atomic and durable writes, locks,
+// claims, the per-scope index and the read caches. It implements ops.Store.
+package store
 
 import (
 	"encoding/json"
@@ -13,6 +16,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/filestamp"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // Store keeps operations under Barman's barman_home in the reference
@@ -40,17 +47,25 @@ type Store struct {
 }
 
 type finishedEntry struct {
-	op    Operation
-	stamp fileStamp
+	op    ops.Operation
+	stamp filestamp.Stamp
 }
 
 // maxFinishedCache bounds the finished-operation cache; it is emptied when
 // full, which costs re-reads, never wrong answers.
 const maxFinishedCache = 1024
 
-// NewStore returns the store kept under barmanHome.
-func NewStore(barmanHome string) *Store {
+// New returns the store kept under barmanHome.
+func New(barmanHome string) *Store {
 	return &Store{Home: barmanHome, Now: time.Now}
+}
+
+// Open returns the store under cfg's barman_home, naming cfg in its
+// messages (the Service's ops.Store).
+func Open(cfg *ops.BarmanConfig) ops.Store {
+	st := New(cfg.BarmanHome)
+	st.ConfigPath = cfg.Path
+	return st
 }
 
 // StateDirName is our hidden directory in each scope.
@@ -94,31 +109,22 @@ func (s *Store) RunnerLockPath(server string) string {
 // EnsureScope creates a scope's directories.
 func (s *Store) EnsureScope(server string) error {
 	if _, err := os.Stat(s.Home); err != nil {
-		return Errorf(EUNAVAILABLE, "barman_home %s is not usable: %v", s.Home, err)
+		return ops.Errorf(ops.EUNAVAILABLE, "barman_home %s is not usable: %v", s.Home, err)
 	}
 	for _, d := range []string{"jobs", "output", StateDirName} {
 		p := filepath.Join(s.ScopeDir(server), d)
 		if err := MkdirAllDurable(p, DirMode); err != nil {
-			return Errorf(EUNAVAILABLE, "cannot create %s: %v", p, err)
+			return ops.Errorf(ops.EUNAVAILABLE, "cannot create %s: %v", p, err)
 		}
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return Errorf(EUNAVAILABLE, "%s is not a directory; move it away so operations can be stored", p)
+			return ops.Errorf(ops.EUNAVAILABLE, "%s is not a directory; move it away so operations can be stored", p)
 		}
 	}
 	return nil
 }
 
-// Extension is what we record in a job file beside the reference's keys.
-type Extension struct {
-	Version      string `json:"version"`
-	BarmanConfig string `json:"barman_config"`
-	RequestedBy  string `json:"requested_by,omitempty"`
-	Client       string `json:"client,omitempty"`
-	BackupID     string `json:"resolved_backup_id,omitempty"`
-}
-
-func (e Extension) object() *Object {
-	o := NewObject()
+func extensionObject(e ops.Extension) *pyjson.Object {
+	o := pyjson.NewObject()
 	o.Set("version", e.Version)
 	o.Set("barman_config", e.BarmanConfig)
 	if e.RequestedBy != "" {
@@ -136,19 +142,19 @@ func (e Extension) object() *Object {
 // Create records req as a new operation and returns its ID. The ID is the
 // reference's timestamp; when another process took that second already, a
 // suffix "-NNNN" keeps it unique and still sorted by time.
-func (s *Store) Create(req *Request, ext Extension) (string, error) {
+func (s *Store) Create(req *ops.Request, ext ops.Extension) (string, error) {
 	if err := s.EnsureScope(req.Server); err != nil {
 		return "", err
 	}
 	now := s.Now()
 	job := req.Payload.Clone()
-	job.Set(keyOperationType, string(req.Type))
-	job.Set(keyStartTime, now.Format(TimeLayout))
+	job.Set(ops.KeyOperationType, string(req.Type))
+	job.Set(ops.KeyStartTime, now.Format(ops.TimeLayout))
 	ext.BackupID = req.BackupID
-	job.Set(keyExtension, ext.object())
-	data, err := EncodePython(job)
+	job.Set(ops.KeyExtension, extensionObject(ext))
+	data, err := pyjson.EncodePython(job)
 	if err != nil {
-		return "", Errorf(EINTERNAL, "encoding job: %v", err)
+		return "", ops.Errorf(ops.EINTERNAL, "encoding job: %v", err)
 	}
 
 	base := now.Format(IDLayout)
@@ -165,9 +171,9 @@ func (s *Store) Create(req *Request, ext Extension) (string, error) {
 	name, err = createFileAtomic(dir, name, data, next)
 	if err != nil {
 		if errors.Is(err, errExists) {
-			return "", Errorf(ECONFLICT, "more than %d operations were created in second %s; retry", maxIDSuffix+1, base)
+			return "", ops.Errorf(ops.ECONFLICT, "more than %d operations were created in second %s; retry", maxIDSuffix+1, base)
 		}
-		return "", Errorf(EUNAVAILABLE, "cannot record the operation in %s: %v", dir, err)
+		return "", ops.Errorf(ops.EUNAVAILABLE, "cannot record the operation in %s: %v", dir, err)
 	}
 	id := strings.TrimSuffix(name, ".json")
 	s.remember(base, seq)
@@ -201,12 +207,12 @@ func (s *Store) remember(base string, seq int) {
 
 // ReadJSONFile reads a store file. Files written by other tools are read
 // leniently (a repeated key keeps its last value, as Python's json does).
-func ReadJSONFile(path string) (*Object, error) {
+func ReadJSONFile(path string) (*pyjson.Object, error) {
 	data, err := readStoreFile(path)
 	if err != nil {
 		return nil, err
 	}
-	obj, err := DecodeObject(data, DecodeOptions{})
+	obj, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
@@ -239,12 +245,12 @@ func readStoreFile(path string) ([]byte, error) {
 }
 
 // Get returns one operation of a scope.
-func (s *Store) Get(server, id string) (*Operation, error) {
-	if !ValidName(id) {
-		return nil, Errorf(ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
+func (s *Store) Get(server, id string) (*ops.Operation, error) {
+	if !ops.ValidName(id) {
+		return nil, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
 	}
 	key := server + "/" + id
-	stamp, finished := fileStampOf(s.OutputPath(server, id))
+	stamp, finished := filestamp.Of(s.OutputPath(server, id))
 	if finished {
 		s.mu.Lock()
 		e, ok := s.finished[key]
@@ -260,7 +266,7 @@ func (s *Store) Get(server, id string) (*Operation, error) {
 	}
 	// Output files are written once; one rewritten within the racy window
 	// could keep its stamp, so only settled ones are kept.
-	if finished && op.Status != StatusInProgress && time.Since(time.Unix(0, stamp.MtimeNs)) > racyWindow {
+	if finished && op.Status != ops.StatusInProgress && time.Since(time.Unix(0, stamp.MtimeNs)) > filestamp.RacyWindow {
 		s.mu.Lock()
 		if s.finished == nil || len(s.finished) >= maxFinishedCache {
 			s.finished = map[string]finishedEntry{}
@@ -272,7 +278,7 @@ func (s *Store) Get(server, id string) (*Operation, error) {
 }
 
 // read reads one operation from its files.
-func (s *Store) read(server, id string) (*Operation, error) {
+func (s *Store) read(server, id string) (*ops.Operation, error) {
 	path := s.JobPath(server, id)
 	data, err := readStoreFile(path)
 	if err != nil {
@@ -280,11 +286,11 @@ func (s *Store) read(server, id string) (*Operation, error) {
 			return nil, s.notFound(server, id)
 		}
 		if os.IsPermission(err) {
-			return nil, Errorf(EUNAVAILABLE, "cannot read operation %s: %v", id, err)
+			return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot read operation %s: %v", id, err)
 		}
 		return damagedJob(server, id, path, err), nil
 	}
-	job, err := DecodeObject(data, DecodeOptions{})
+	job, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{})
 	if err != nil {
 		return damagedJob(server, id, path, err), nil
 	}
@@ -304,7 +310,7 @@ func (s *Store) notFound(server, id string) error {
 	if err := s.CheckHome(); err != nil {
 		return err
 	}
-	return Errorf(ENOTFOUND, "operation %s does not exist %s", id, s.scopeName(server))
+	return ops.Errorf(ops.ENOTFOUND, "operation %s does not exist %s", id, s.scopeName(server))
 }
 
 // CheckHome fails when barman_home is missing or unusable. Reads call it
@@ -330,15 +336,15 @@ func (s *Store) CheckHome() error {
 	default:
 		why = fmt.Sprintf("cannot be read: %v", err)
 	}
-	return Errorf(EUNAVAILABLE, "barman_home %s%s %s, so no operation can be read or stored; check barman_home in the [barman] section of that file, the Barman configuration given with --barman-config or PG_BACKUP_API_BARMAN_CONF, and that the directory is mounted and readable by this user", s.Home, from, why)
+	return ops.Errorf(ops.EUNAVAILABLE, "barman_home %s%s %s, so no operation can be read or stored; check barman_home in the [barman] section of that file, the Barman configuration given with --barman-config or PG_BACKUP_API_BARMAN_CONF, and that the directory is mounted and readable by this user", s.Home, from, why)
 }
 
 // damagedJob is an operation whose job file cannot be read as one. It reads
 // FAILED with the reason, as an operation with a damaged output file does,
 // so that whoever asks for it by ID learns what is wrong instead of getting
 // a server error, and no runner ever picks it up.
-func damagedJob(server, id, path string, err error) *Operation {
-	return &Operation{ID: id, Server: server, Status: StatusFailed, Phase: PhaseFailed,
+func damagedJob(server, id, path string, err error) *ops.Operation {
+	return &ops.Operation{ID: id, Server: server, Status: ops.StatusFailed, Phase: ops.PhaseFailed,
 		Reason: fmt.Sprintf("the job file %s is damaged (%v); so what was requested is unknown; move the file away once inspected", path, err)}
 }
 
@@ -349,77 +355,40 @@ func (s *Store) scopeName(server string) string {
 	return fmt.Sprintf("for server %q", server)
 }
 
-func operationFromJob(server, id string, job *Object) *Operation {
-	op := &Operation{ID: id, Server: server, Job: job}
-	if t, ok := job.String(keyOperationType); ok {
-		op.Type = Type(t)
-	} else if t, ok := job.String(keyType); ok {
-		op.Type = Type(t)
+func operationFromJob(server, id string, job *pyjson.Object) *ops.Operation {
+	op := &ops.Operation{ID: id, Server: server, Job: job}
+	if t, ok := job.String(ops.KeyOperationType); ok {
+		op.Type = ops.Type(t)
+	} else if t, ok := job.String(ops.KeyType); ok {
+		op.Type = ops.Type(t)
 	}
-	if st, ok := job.String(keyStartTime); ok {
-		op.StartTime, _ = time.ParseInLocation(TimeLayout, st, time.Local)
+	if st, ok := job.String(ops.KeyStartTime); ok {
+		op.StartTime, _ = time.ParseInLocation(ops.TimeLayout, st, time.Local)
 	}
 	return op
-}
-
-// Payload is the request as the caller sent it: the job (or output) file
-// less the keys the store adds. Nil when the operation came from a listing.
-func (op *Operation) Payload() *Object {
-	if op.Job == nil {
-		return nil
-	}
-	p := op.Job.Clone()
-	for _, k := range reservedKeys {
-		p.Delete(k)
-	}
-	return p
-}
-
-// Ours reports whether we registered the operation, and so may run it.
-func (op *Operation) Ours() bool {
-	if op.Job == nil {
-		return false
-	}
-	_, ok := op.Job.Get(keyExtension)
-	return ok
-}
-
-// BarmanConfigPath is the Barman configuration the operation was validated
-// against, which its runner passes to Barman.
-func (op *Operation) BarmanConfigPath() string {
-	if op.Job == nil {
-		return ""
-	}
-	if ext, ok := op.Job.Get(keyExtension); ok {
-		if o, ok := ext.(*Object); ok {
-			p, _ := o.String("barman_config")
-			return p
-		}
-	}
-	return ""
 }
 
 // fillStatus works out where op stands. The order of the checks matters: a
 // runner writes the output file before it lets go of the operation's log
 // lock and before it removes the log, so rechecking the output after seeing
 // no lock or no log is never fooled by a runner that just finished.
-func (s *Store) fillStatus(op *Operation) error {
+func (s *Store) fillStatus(op *ops.Operation) error {
 	done, err := s.readOutput(op)
 	if err != nil || done {
 		return err
 	}
 	if !op.Ours() {
-		op.Status, op.Phase = StatusInProgress, PhaseForeign
+		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseForeign
 		return nil
 	}
 	logPath := s.LogPath(op.Server, op.ID)
 	_, statErr := os.Stat(logPath)
 	locked, lockErr := IsLocked(logPath)
 	if lockErr != nil {
-		return Errorf(EUNAVAILABLE, "cannot check the runner of operation %s: %v", op.ID, lockErr)
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot check the runner of operation %s: %v", op.ID, lockErr)
 	}
 	if locked {
-		op.Status, op.Phase = StatusInProgress, PhaseRunning
+		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseRunning
 		if out, err := os.ReadFile(logPath); err == nil {
 			op.Output = string(out)
 		}
@@ -429,151 +398,121 @@ func (s *Store) fillStatus(op *Operation) error {
 		return err
 	}
 	if statErr != nil {
-		op.Status, op.Phase = StatusInProgress, PhaseQueued
+		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseQueued
 		return nil
 	}
-	op.Status, op.Phase = StatusFailed, PhaseLost
-	op.Reason = LostReason
+	op.Status, op.Phase = ops.StatusFailed, ops.PhaseLost
+	op.Reason = ops.LostReason
 	if out, err := os.ReadFile(logPath); err == nil {
 		op.Output = string(out)
 	}
 	return nil
 }
 
-// LostReason explains an operation whose runner died.
-const LostReason = "runner lost: the process running Barman for this operation died before recording a result; check Barman's log and the destination before retrying"
-
-func (s *Store) readOutput(op *Operation) (bool, error) {
+func (s *Store) readOutput(op *ops.Operation) (bool, error) {
 	path := s.OutputPath(op.Server, op.ID)
 	data, err := readStoreFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}
-		return false, Errorf(EUNAVAILABLE, "cannot read the result of operation %s: %v", op.ID, err)
+		return false, ops.Errorf(ops.EUNAVAILABLE, "cannot read the result of operation %s: %v", op.ID, err)
 	}
-	out, err := DecodeObject(data, DecodeOptions{})
+	out, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{})
 	if err != nil {
 		// It ended, but how is unreadable: never claim DONE for it.
-		op.Status, op.Phase = StatusFailed, PhaseFailed
+		op.Status, op.Phase = ops.StatusFailed, ops.PhaseFailed
 		op.Reason = fmt.Sprintf("the output file %s is damaged (%v); Barman's result is unknown", path, err)
 		return true, nil
 	}
 	op.Job = out
-	success, _ := out.Get(keySuccess)
+	success, _ := out.Get(ops.KeySuccess)
 	if b, _ := success.(bool); b {
-		op.Status, op.Phase = StatusDone, PhaseDone
+		op.Status, op.Phase = ops.StatusDone, ops.PhaseDone
 	} else {
-		op.Status, op.Phase = StatusFailed, PhaseFailed
+		op.Status, op.Phase = ops.StatusFailed, ops.PhaseFailed
 	}
-	if et, ok := out.String(keyEndTime); ok {
-		op.EndTime, _ = time.ParseInLocation(TimeLayout, et, time.Local)
+	if et, ok := out.String(ops.KeyEndTime); ok {
+		op.EndTime, _ = time.ParseInLocation(ops.TimeLayout, et, time.Local)
 	}
-	op.Output, _ = out.String(keyOutput)
-	if n, ok := out.Get(keyExitCode); ok {
+	op.Output, _ = out.String(ops.KeyOutput)
+	if n, ok := out.Get(ops.KeyExitCode); ok {
 		if num, ok := n.(json.Number); ok {
 			if v, err := strconv.Atoi(num.String()); err == nil {
 				op.ExitCode = &v
 			}
 		}
 	}
-	if ext, ok := out.Get(keyExtension); ok {
-		if o, ok := ext.(*Object); ok {
+	if ext, ok := out.Get(ops.KeyExtension); ok {
+		if o, ok := ext.(*pyjson.Object); ok {
 			op.Reason, _ = o.String("reason")
-			if end, _ := o.String("end_reason"); end != "" && op.Status == StatusFailed {
-				switch Phase(end) {
-				case PhaseLost, PhaseCancelled, PhaseTimeout:
-					op.Phase = Phase(end)
+			if end, _ := o.String("end_reason"); end != "" && op.Status == ops.StatusFailed {
+				switch ops.Phase(end) {
+				case ops.PhaseLost, ops.PhaseCancelled, ops.PhaseTimeout:
+					op.Phase = ops.Phase(end)
 				}
 			}
 		}
 	}
-	if op.Reason == LostReason {
-		op.Phase = PhaseLost
+	if op.Reason == ops.LostReason {
+		op.Phase = ops.PhaseLost
 	}
 	return true, nil
-}
-
-// Skipped is a file that a listing passed over, and why.
-type Skipped struct {
-	Path string
-	Err  error
-}
-
-func (sk Skipped) Error() string { return fmt.Sprintf("skipped %s: %v", sk.Path, sk.Err) }
-
-// ListOptions say how much a listing reads.
-type ListOptions struct {
-	// Status reads each operation's output and liveness too; without it only
-	// the job files are read (all the documented list needs).
-	Status bool
 }
 
 // List returns the operations of a scope, oldest first. Files that cannot be
 // read as operations are reported in skipped, never fatal. It reads the
 // scope's index (see index.go) and, for status, checks only the operations
 // that have not finished.
-func (s *Store) List(server string, opts ListOptions) (ops []*Operation, skipped []Skipped, err error) {
+func (s *Store) List(server string, opts ops.ListOptions) (list []*ops.Operation, skipped []ops.Skipped, err error) {
 	ix, err := s.snapshot(server)
 	if err != nil {
 		return nil, nil, err
 	}
 	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
-	ops = make([]*Operation, 0, len(ix.entries))
-	slab := make([]Operation, len(ix.entries))
+	list = make([]*ops.Operation, 0, len(ix.entries))
+	slab := make([]ops.Operation, len(ix.entries))
 	for i := range ix.entries {
 		e := &ix.entries[i]
 		if e.Skip != "" {
-			skipped = append(skipped, Skipped{filepath.Join(jobsDir, e.ID+".json"), errors.New(e.Skip)})
+			skipped = append(skipped, ops.Skipped{Path: filepath.Join(jobsDir, e.ID+".json"), Err: errors.New(e.Skip)})
 			continue
 		}
 		if !opts.Status || e.Final {
-			ops = append(ops, e.operation(server, &slab[i]))
+			list = append(list, e.operation(server, &slab[i]))
 			continue
 		}
 		op, err := s.Get(server, e.ID)
 		if err != nil {
-			if ErrorCode(err) == ENOTFOUND {
+			if ops.ErrorCode(err) == ops.ENOTFOUND {
 				continue // removed since the listing
 			}
-			skipped = append(skipped, Skipped{filepath.Join(jobsDir, e.ID+".json"), err})
+			skipped = append(skipped, ops.Skipped{Path: filepath.Join(jobsDir, e.ID+".json"), Err: err})
 			continue
 		}
-		ops = append(ops, op)
+		list = append(list, op)
 	}
-	return ops, skipped, nil
+	return list, skipped, nil
 }
 
-// Result is what a runner records when an operation ends.
-type Result struct {
-	Success  bool
-	ExitCode int // -1 when Barman did not exit by itself
-	Output   string
-	Reason   string // set when we, not Barman, ended the operation
-	// EndReason is PhaseLost, PhaseCancelled or PhaseTimeout when one of
-	// those ended the operation.
-	EndReason Phase
-	EndTime   time.Time
-}
-
-// Finish writes the output file of an operation: the job plus the result.
-func (s *Store) Finish(server, id string, res Result) error {
+// finish writes the output file of an operation: the job plus the result.
+func (s *Store) finish(server, id string, res ops.Result) error {
 	job, err := ReadJSONFile(s.JobPath(server, id))
 	if err != nil {
 		return fmt.Errorf("reading job %s: %w", id, err)
 	}
 	out := job.Clone()
-	out.Set(keySuccess, res.Success)
+	out.Set(ops.KeySuccess, res.Success)
 	if res.EndTime.IsZero() {
 		res.EndTime = s.Now()
 	}
-	out.Set(keyEndTime, res.EndTime.Format(TimeLayout))
-	out.Set(keyOutput, res.Output)
-	out.Set(keyExitCode, json.Number(strconv.Itoa(res.ExitCode)))
+	out.Set(ops.KeyEndTime, res.EndTime.Format(ops.TimeLayout))
+	out.Set(ops.KeyOutput, res.Output)
+	out.Set(ops.KeyExitCode, json.Number(strconv.Itoa(res.ExitCode)))
 	if res.Reason != "" || res.EndReason != "" {
-		ext := NewObject()
-		if e, ok := out.Get(keyExtension); ok {
-			if o, ok := e.(*Object); ok {
+		ext := pyjson.NewObject()
+		if e, ok := out.Get(ops.KeyExtension); ok {
+			if o, ok := e.(*pyjson.Object); ok {
 				ext = o.Clone()
 			}
 		}
@@ -583,9 +522,9 @@ func (s *Store) Finish(server, id string, res Result) error {
 		if res.EndReason != "" {
 			ext.Set("end_reason", string(res.EndReason))
 		}
-		out.Set(keyExtension, ext)
+		out.Set(ops.KeyExtension, ext)
 	}
-	data, err := EncodePython(out)
+	data, err := pyjson.EncodePython(out)
 	if err != nil {
 		return err
 	}

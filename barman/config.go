@@ -1,4 +1,4 @@
-package ops
+package barman
 
 import (
 	"errors"
@@ -9,50 +9,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/ini"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
-
-// DefaultBarmanConfig is where Barman and the reference implementation look
-// when nothing else is said.
-const DefaultBarmanConfig = "/etc/barman.conf"
-
-// BarmanConfig is what we need of Barman's configuration: where it keeps
-// things and which servers and models exist.
-type BarmanConfig struct {
-	Path       string   // the main configuration file
-	Files      []string // every file read, in the order Barman reads them
-	IncludeDir string   // configuration_files_directory, if set
-	BarmanHome string
-	BarmanUser string
-	Servers    map[string]*BarmanServer
-	Models     map[string]*BarmanModel
-	// ActiveModelFiles are the <backup_directory>/.active-model.auto files
-	// consulted, present or not; config-switch changes them.
-	ActiveModelFiles []string
-}
-
-// BarmanServer is one server section, as Barman resolves it.
-type BarmanServer struct {
-	Name            string
-	Cluster         string // "" when the configuration sets cluster to None or empty
-	BackupDirectory string
-	// ActiveModel is the model named in <backup_directory>/.active-model.auto
-	// and applied to Values, or "" when none is applied.
-	ActiveModel string
-	// Values holds the options of trackedOptions that are set, after the
-	// active model's overrides.
-	Values map[string]string
-	// Problem says why Barman would disable the server or not apply its
-	// active model (a model that does not exist or belongs to another
-	// cluster); "" when there is none.
-	Problem string
-}
-
-// BarmanModel is one model section (model = true).
-type BarmanModel struct {
-	Name    string
-	Cluster string
-	Values  map[string]string // the trackedOptions the model overrides
-}
 
 // trackedOptions are the plain string options whose resolved values we keep,
 // so that a model's overrides are visible and comparable with Barman's.
@@ -68,44 +28,44 @@ const (
 // within that file (its [DEFAULT] copied into each of its sections), and the
 // results stored section by section into one parser that has no [DEFAULT].
 type barmanParser struct {
-	sections map[string]*iniSection
-	order    []string
+	Sections map[string]*ini.Section
+	Order    []string
 	where    map[string]string // section\x00key -> "file:line" that set it
 }
 
-func (p *barmanParser) merge(doc *iniDoc) error {
-	for _, name := range doc.order {
-		src := doc.sections[name]
-		keys := append([]string{}, src.keys...)
-		for _, k := range doc.defaults.keys {
-			if _, ok := src.values[k]; !ok {
+func (p *barmanParser) merge(doc *ini.Doc) error {
+	for _, name := range doc.Order {
+		src := doc.Sections[name]
+		keys := append([]string{}, src.Keys...)
+		for _, k := range doc.Defaults.Keys {
+			if _, ok := src.Values[k]; !ok {
 				keys = append(keys, k)
 			}
 		}
 		lookup := func(k string) (string, bool) {
-			if v, ok := src.values[k]; ok {
+			if v, ok := src.Values[k]; ok {
 				return v, true
 			}
-			v, ok := doc.defaults.values[k]
+			v, ok := doc.Defaults.Values[k]
 			return v, ok
 		}
-		dst := p.sections[name]
+		dst := p.Sections[name]
 		if dst == nil {
-			dst = newIniSection()
-			p.sections[name] = dst
-			p.order = append(p.order, name)
+			dst = ini.NewSection()
+			p.Sections[name] = dst
+			p.Order = append(p.Order, name)
 		}
 		for _, k := range keys {
 			raw, _ := lookup(k)
-			v, err := interpolate(k, raw, lookup)
+			v, err := ini.Interpolate(k, raw, lookup)
 			if err == nil {
-				err = checkSettable(k, v)
+				err = ini.CheckSettable(k, v)
 			}
 			if err != nil {
-				return fmt.Errorf("%s: [%s] %v", doc.location(name, k), name, err)
+				return fmt.Errorf("%s: [%s] %v", doc.Location(name, k), name, err)
 			}
-			dst.set(k, v, 0)
-			p.where[name+"\x00"+k] = doc.location(name, k)
+			dst.Set(k, v, 0)
+			p.where[name+"\x00"+k] = doc.Location(name, k)
 		}
 	}
 	return nil
@@ -115,7 +75,7 @@ func (p *barmanParser) merge(doc *iniDoc) error {
 // (vars first, then the section), "None" read as unset, then one pair of
 // matching quotes stripped. set is false when the option is absent or None.
 func (p *barmanParser) get(section, key string, vars map[string]string) (value string, set bool, err error) {
-	sect := p.sections[section]
+	sect := p.Sections[section]
 	if sect == nil {
 		return "", false, nil
 	}
@@ -123,14 +83,14 @@ func (p *barmanParser) get(section, key string, vars map[string]string) (value s
 		if v, ok := vars[k]; ok {
 			return v, true
 		}
-		v, ok := sect.values[k]
+		v, ok := sect.Values[k]
 		return v, ok
 	}
 	raw, ok := lookup(key)
 	if !ok {
 		return "", false, nil
 	}
-	v, err := interpolate(key, raw, lookup)
+	v, err := ini.Interpolate(key, raw, lookup)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: [%s] %v", p.where[section+"\x00"+key], section, err)
 	}
@@ -143,11 +103,11 @@ func (p *barmanParser) get(section, key string, vars map[string]string) (value s
 // items interpolates every option of section, as configparser's items()
 // does when Barman validates a section; an unresolvable reference fails.
 func (p *barmanParser) items(section string) (map[string]string, error) {
-	sect := p.sections[section]
+	sect := p.Sections[section]
 	out := map[string]string{}
-	for _, k := range sect.keys {
-		v, err := interpolate(k, sect.values[k], func(r string) (string, bool) {
-			v, ok := sect.values[r]
+	for _, k := range sect.Keys {
+		v, err := ini.Interpolate(k, sect.Values[k], func(r string) (string, bool) {
+			v, ok := sect.Values[r]
 			return v, ok
 		})
 		if err != nil {
@@ -168,26 +128,26 @@ func stripQuotes(v string) string {
 }
 
 func invalid(format string, args ...any) error {
-	return Errorf(EUNAVAILABLE, "Barman configuration is not valid: "+format+"; Barman refuses it too, fix it there", args...)
+	return ops.Errorf(ops.EUNAVAILABLE, "Barman configuration is not valid: "+format+"; Barman refuses it too, fix it there", args...)
 }
 
-// LoadBarmanConfig reads path, then every *.conf in its
+// LoadConfig reads path, then every *.conf in its
 // configuration_files_directory in name order, then
 // <barman_home>/.barman.auto.conf, then each server's active model, the way
 // Barman 3.10 and later do.
-func LoadBarmanConfig(path string) (*BarmanConfig, error) {
-	p := &barmanParser{sections: map[string]*iniSection{}, where: map[string]string{}}
-	cfg := &BarmanConfig{Path: path, Servers: map[string]*BarmanServer{}, Models: map[string]*BarmanModel{}}
+func LoadConfig(path string) (*ops.BarmanConfig, error) {
+	p := &barmanParser{Sections: map[string]*ini.Section{}, where: map[string]string{}}
+	cfg := &ops.BarmanConfig{Path: path, Servers: map[string]*ops.BarmanServer{}, Models: map[string]*ops.BarmanModel{}}
 
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, Errorf(EUNAVAILABLE, "cannot read Barman configuration: %v (set --barman-config or PG_BACKUP_API_BARMAN_CONF to the barman.conf Barman uses)", err)
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot read Barman configuration: %v (set --barman-config or PG_BACKUP_API_BARMAN_CONF to the barman.conf Barman uses)", err)
 	}
-	if err := cfg.readInto(p, path, data); err != nil {
+	if err := readInto(cfg, p, path, data); err != nil {
 		return nil, err
 	}
-	if _, ok := p.sections["barman"]; !ok {
-		return nil, Errorf(EUNAVAILABLE, "%s has no [barman] section; is it Barman's configuration file?", path)
+	if _, ok := p.Sections["barman"]; !ok {
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "%s has no [barman] section; is it Barman's configuration file?", path)
 	}
 	global, err := p.items("barman")
 	if err != nil {
@@ -205,7 +165,7 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 		return nil, err
 	}
 	if !ok || home == "" {
-		return nil, Errorf(EUNAVAILABLE, "%s: [barman] has no barman_home; Barman needs it and so do we", path)
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "%s: [barman] has no barman_home; Barman needs it and so do we", path)
 	}
 	// Barman does not expand "~" in barman_home, so neither do we.
 	cfg.BarmanHome = filepath.Clean(home)
@@ -219,21 +179,21 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 			// Python's glob skips hidden files; Go's does not.
 			matches, err := filepath.Glob(filepath.Join(cfg.IncludeDir, "*.conf"))
 			if err != nil {
-				return nil, Errorf(EUNAVAILABLE, "%s: configuration_files_directory %q: %v", path, dir, err)
+				return nil, ops.Errorf(ops.EUNAVAILABLE, "%s: configuration_files_directory %q: %v", path, dir, err)
 			}
 			sort.Strings(matches)
 			for _, m := range matches {
 				if strings.HasPrefix(filepath.Base(m), ".") {
 					continue
 				}
-				if err := cfg.readExtra(p, m, global); err != nil {
+				if err := readExtra(cfg, p, m, global); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
 	// Barman builds this path from the unquoted barman_home as written.
-	if err := cfg.readExtra(p, home+"/"+barmanAutoConf, global); err != nil {
+	if err := readExtra(cfg, p, home+"/"+barmanAutoConf, global); err != nil {
 		return nil, err
 	}
 	if user, ok, err := barmanGet("barman_user"); err != nil {
@@ -251,8 +211,8 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 		lockDir = home
 	}
 
-	var servers []*BarmanServer
-	for _, name := range p.order {
+	var servers []*ops.BarmanServer
+	for _, name := range p.Order {
 		if name == "barman" {
 			continue
 		}
@@ -286,8 +246,8 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 			return nil, err
 		}
 		if isModel {
-			sect := p.sections[name]
-			if _, ok := sect.values["cluster"]; !ok {
+			sect := p.Sections[name]
+			if _, ok := sect.Values["cluster"]; !ok {
 				return nil, invalid("model [%s] has no cluster option, which Barman requires of a model", name)
 			}
 			cluster, _, err := get("cluster")
@@ -298,11 +258,11 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 			if err != nil {
 				return nil, err
 			}
-			cfg.Models[name] = &BarmanModel{Name: name, Cluster: cluster, Values: vals}
+			cfg.Models[name] = &ops.BarmanModel{Name: name, Cluster: cluster, Values: vals}
 			continue
 		}
-		s := &BarmanServer{Name: name}
-		if _, present := p.sections[name].values["cluster"]; !present {
+		s := &ops.BarmanServer{Name: name}
+		if _, present := p.Sections[name].Values["cluster"]; !present {
 			s.Cluster = name
 		} else if s.Cluster, _, err = get("cluster"); err != nil {
 			return nil, err
@@ -311,7 +271,7 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, present := p.sections[name].values["backup_directory"]; !present {
+		if _, present := p.Sections[name].Values["backup_directory"]; !present {
 			backupDir, ok = home+"/"+name, true
 		}
 		if !ok || backupDir == "" {
@@ -328,7 +288,7 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 		cfg.ActiveModelFiles = append(cfg.ActiveModelFiles, filepath.Join(backupDir, activeModelFile))
 	}
 	for i, s := range servers {
-		if err := cfg.applyActiveModel(s, cfg.ActiveModelFiles[i]); err != nil {
+		if err := applyActiveModel(cfg, s, cfg.ActiveModelFiles[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -338,12 +298,12 @@ func LoadBarmanConfig(path string) (*BarmanConfig, error) {
 // isModel is Barman's _is_model: the interpolated "model" option, quotes
 // and all, must be one of its boolean words.
 func (p *barmanParser) isModel(name string) (bool, error) {
-	raw, ok := p.sections[name].values["model"]
+	raw, ok := p.Sections[name].Values["model"]
 	if !ok {
 		return false, nil
 	}
-	v, err := interpolate("model", raw, func(r string) (string, bool) {
-		v, ok := p.sections[name].values[r]
+	v, err := ini.Interpolate("model", raw, func(r string) (string, bool) {
+		v, ok := p.Sections[name].Values[r]
 		return v, ok
 	})
 	if err != nil {
@@ -360,15 +320,15 @@ func (p *barmanParser) isModel(name string) (bool, error) {
 
 // applyActiveModel applies the model config-switch recorded for s, as
 // Barman's _apply_models does.
-func (cfg *BarmanConfig) applyActiveModel(s *BarmanServer, file string) error {
+func applyActiveModel(cfg *ops.BarmanConfig, s *ops.BarmanServer, file string) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		return Errorf(EUNAVAILABLE, "cannot read the active model of server %q: %v (Barman cannot either)", s.Name, err)
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot read the active model of server %q: %v (Barman cannot either)", s.Name, err)
 	}
-	name := pyStrip(string(data))
+	name := ini.PyStrip(string(data))
 	if name == "" {
 		return nil
 	}
@@ -389,8 +349,8 @@ func (cfg *BarmanConfig) applyActiveModel(s *BarmanServer, file string) error {
 }
 
 // readInto parses one file on its own and merges it into p.
-func (cfg *BarmanConfig) readInto(p *barmanParser, path string, data []byte) error {
-	doc, err := parseIni(data, path)
+func readInto(cfg *ops.BarmanConfig, p *barmanParser, path string, data []byte) error {
+	doc, err := ini.Parse(data, path)
 	if err != nil {
 		return invalid("%v", err)
 	}
@@ -404,7 +364,7 @@ func (cfg *BarmanConfig) readInto(p *barmanParser, path string, data []byte) err
 // readExtra reads a file of the configuration directory or the auto conf:
 // only a regular file (after symlinks) counts, and it may not change
 // [barman].
-func (cfg *BarmanConfig) readExtra(p *barmanParser, path string, global map[string]string) error {
+func readExtra(cfg *ops.BarmanConfig, p *barmanParser, path string, global map[string]string) error {
 	st, err := os.Stat(path)
 	if err != nil || !st.Mode().IsRegular() {
 		// Barman skips what is missing or not a file, with a warning.
@@ -412,9 +372,9 @@ func (cfg *BarmanConfig) readExtra(p *barmanParser, path string, global map[stri
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Errorf(EUNAVAILABLE, "cannot read Barman configuration file: %v", err)
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot read Barman configuration file: %v", err)
 	}
-	if err := cfg.readInto(p, path, data); err != nil {
+	if err := readInto(cfg, p, path, data); err != nil {
 		return err
 	}
 	now, err := p.items("barman")
@@ -425,46 +385,6 @@ func (cfg *BarmanConfig) readExtra(p *barmanParser, path string, global map[stri
 		return invalid("%s changes the [barman] section, which only the main configuration file may set", path)
 	}
 	return nil
-}
-
-// Server returns the named server or a not-found error listing the known ones.
-func (cfg *BarmanConfig) Server(name string) (*BarmanServer, error) {
-	if s, ok := cfg.Servers[name]; ok {
-		return s, nil
-	}
-	if _, ok := cfg.Models[name]; ok {
-		return nil, Errorf(ENOTFOUND, "%q is a model, not a server, in %s (servers: %s)", name, cfg.Path, cfg.serverList())
-	}
-	return nil, Errorf(ENOTFOUND, "server %q is not in %s (known: %s)", name, cfg.Path, cfg.serverList())
-}
-
-// Model returns the named model or a not-found error listing the known ones.
-func (cfg *BarmanConfig) Model(name string) (*BarmanModel, error) {
-	if m, ok := cfg.Models[name]; ok {
-		return m, nil
-	}
-	return nil, Errorf(ENOTFOUND, "model %q is not in %s (known: %s)", name, cfg.Path, listOrNone(sortedKeys(cfg.Models)))
-}
-
-// ServerNames returns the server names, sorted.
-func (cfg *BarmanConfig) ServerNames() []string { return sortedKeys(cfg.Servers) }
-
-func (cfg *BarmanConfig) serverList() string { return listOrNone(sortedKeys(cfg.Servers)) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func listOrNone(items []string) string {
-	if len(items) == 0 {
-		return "none"
-	}
-	return strings.Join(items, ", ")
 }
 
 func expandHome(p string) string {

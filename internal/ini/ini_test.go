@@ -1,4 +1,4 @@
-package ops
+package ini
 
 import (
 	"encoding/json"
@@ -39,7 +39,7 @@ func TestParseIniMatchesConfigparser(t *testing.T) {
 		if err := json.Unmarshal([]byte(tc.want), &want); err != nil {
 			t.Fatal(err)
 		}
-		doc, err := parseIni([]byte(tc.text), "/etc/x.conf")
+		doc, err := Parse([]byte(tc.text), "/etc/x.conf")
 		if _, refused := want["error"]; refused {
 			if err == nil {
 				t.Errorf("%q: accepted, configparser raises %s", tc.text, want["error"])
@@ -53,15 +53,15 @@ func TestParseIniMatchesConfigparser(t *testing.T) {
 			continue
 		}
 		got := map[string]any{}
-		for name, s := range doc.sections {
+		for name, s := range doc.Sections {
 			m := map[string]any{}
-			for k, v := range s.values {
+			for k, v := range s.Values {
 				m[k] = v
 			}
 			got[name] = m
 		}
 		d := map[string]any{}
-		for k, v := range doc.defaults.values {
+		for k, v := range doc.Defaults.Values {
 			d[k] = v
 		}
 		got["DEFAULT"] = d
@@ -77,7 +77,7 @@ func TestParseIniErrorLines(t *testing.T) {
 		"[s]\nk = v\n\njust words\n": "/c:4: ",
 		"[s]\nk = v\n= x\nbad\n":     "/c:3: ",
 	} {
-		_, err := parseIni([]byte(text), "/c")
+		_, err := Parse([]byte(text), "/c")
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("%q: error %v, want it to start with %q", text, err, want)
 		}
@@ -95,9 +95,9 @@ func TestInterpolate(t *testing.T) {
 		"%%(a)s":      "%(a)s",
 		"%(pct)s":     "50%",
 	} {
-		got, err := interpolate("k", in, lookup)
+		got, err := Interpolate("k", in, lookup)
 		if err != nil || got != want {
-			t.Errorf("interpolate(%q) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("Interpolate(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for in, want := range map[string]string{
@@ -106,24 +106,14 @@ func TestInterpolate(t *testing.T) {
 		"5%":       "must be followed",
 		"%(loop)s": "nested more than 10 deep",
 	} {
-		_, err := interpolate("k", in, lookup)
+		_, err := Interpolate("k", in, lookup)
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("interpolate(%q) error %v, want %q", in, err, want)
+			t.Errorf("Interpolate(%q) error %v, want %q", in, err, want)
 		}
 	}
 	for in, ok := range map[string]bool{"a": true, "%%": true, "%(x)s": true, "50%": false, "%(x": false} {
-		if err := checkSettable("k", in); (err == nil) != ok {
-			t.Errorf("checkSettable(%q) = %v, want ok=%v", in, err, ok)
-		}
-	}
-}
-
-func TestStripQuotes(t *testing.T) {
-	for in, want := range map[string]string{
-		`"/x"`: "/x", `'/x'`: "/x", `"/x'`: `"/x'`, `""`: "", `"`: `"`, `"a"b"`: `a"b`, "\"a\nb\"": "\"a\nb\"", `''x''`: `'x'`,
-	} {
-		if got := stripQuotes(in); got != want {
-			t.Errorf("stripQuotes(%q) = %q, want %q", in, got, want)
+		if err := CheckSettable("k", in); (err == nil) != ok {
+			t.Errorf("CheckSettable(%q) = %v, want ok=%v", in, err, ok)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package ops
+package barman
 
 import (
 	"bufio"
@@ -9,28 +9,16 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-)
 
-// Backup is one entry of a server's backup catalog.
-type Backup struct {
-	ID     string
-	Name   string // backup_name, when Barman was given one
-	Status string // DONE, FAILED, STARTED, ...
-	Path   string // the backup.info file it was read from
-}
-
-// Backup statuses that matter to us.
-const (
-	BackupDone   = "DONE"
-	BackupFailed = "FAILED"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // ListBackups reads a server's catalog from disk, oldest first, in both
 // layouts Barman has used: <backup_directory>/meta/<ID>-backup.info (3.13.2
 // and later) and <backup_directory>/base/<ID>/backup.info (earlier). It never
 // starts Barman. A missing catalog is an empty one.
-func ListBackups(server *BarmanServer) ([]Backup, error) {
-	byID := map[string]Backup{}
+func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
+	byID := map[string]ops.Backup{}
 	read := func(id, path string) error {
 		if _, seen := byID[id]; seen {
 			return nil
@@ -40,10 +28,10 @@ func ListBackups(server *BarmanServer) ([]Backup, error) {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
-			return Errorf(EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
+			return ops.Errorf(ops.EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
 		}
 		info := ParseBackupInfo(data)
-		b := Backup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path}
+		b := ops.Backup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path}
 		if b.Name == "None" {
 			b.Name = ""
 		}
@@ -54,7 +42,7 @@ func ListBackups(server *BarmanServer) ([]Backup, error) {
 	metaDir := filepath.Join(server.BackupDirectory, "meta")
 	entries, err := os.ReadDir(metaDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, Errorf(EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
 	}
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), "-backup.info")
@@ -68,7 +56,7 @@ func ListBackups(server *BarmanServer) ([]Backup, error) {
 	baseDir := filepath.Join(server.BackupDirectory, "base")
 	entries, err = os.ReadDir(baseDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, Errorf(EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
 	}
 	for _, e := range entries {
 		if !e.IsDir() {
@@ -79,7 +67,7 @@ func ListBackups(server *BarmanServer) ([]Backup, error) {
 		}
 	}
 
-	backups := make([]Backup, 0, len(byID))
+	backups := make([]ops.Backup, 0, len(byID))
 	for _, b := range byID {
 		backups = append(backups, b)
 	}
@@ -103,15 +91,23 @@ func ParseBackupInfo(data []byte) map[string]string {
 	return info
 }
 
+// Catalog reads servers' backup catalogs from disk (ops.Catalog).
+type Catalog struct{}
+
+// ResolveBackup is the package's ResolveBackup.
+func (Catalog) ResolveBackup(server *ops.BarmanServer, id string) (ops.Backup, error) {
+	return ResolveBackup(server, id)
+}
+
 // ResolveBackup finds the backup that id names for server: a backup ID, a
 // backup name, or one of Barman's shortcuts latest/last, oldest/first,
 // last-failed.
-func ResolveBackup(server *BarmanServer, id string) (Backup, error) {
+func ResolveBackup(server *ops.BarmanServer, id string) (ops.Backup, error) {
 	backups, err := ListBackups(server)
 	if err != nil {
-		return Backup{}, err
+		return ops.Backup{}, err
 	}
-	pick := func(status string, newest bool) (Backup, bool) {
+	pick := func(status string, newest bool) (ops.Backup, bool) {
 		for i := range backups {
 			b := backups[i]
 			if newest {
@@ -121,17 +117,17 @@ func ResolveBackup(server *BarmanServer, id string) (Backup, error) {
 				return b, true
 			}
 		}
-		return Backup{}, false
+		return ops.Backup{}, false
 	}
-	var b Backup
+	var b ops.Backup
 	var found bool
 	switch id {
 	case "latest", "last":
-		b, found = pick(BackupDone, true)
+		b, found = pick(ops.BackupDone, true)
 	case "oldest", "first":
-		b, found = pick(BackupDone, false)
+		b, found = pick(ops.BackupDone, false)
 	case "last-failed":
-		b, found = pick(BackupFailed, true)
+		b, found = pick(ops.BackupFailed, true)
 	default:
 		for _, c := range backups {
 			if c.ID == id || (c.Name != "" && c.Name == id) {
@@ -141,12 +137,12 @@ func ResolveBackup(server *BarmanServer, id string) (Backup, error) {
 		}
 	}
 	if !found {
-		return Backup{}, Errorf(ENOTFOUND, "backup %q does not exist for server %q (backups: %s)", id, server.Name, describeBackups(backups))
+		return ops.Backup{}, ops.Errorf(ops.ENOTFOUND, "backup %q does not exist for server %q (backups: %s)", id, server.Name, describeBackups(backups))
 	}
 	return b, nil
 }
 
-func describeBackups(backups []Backup) string {
+func describeBackups(backups []ops.Backup) string {
 	if len(backups) == 0 {
 		return "none in " + "the catalog"
 	}

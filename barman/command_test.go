@@ -1,0 +1,117 @@
+package barman
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+func TestArgs(t *testing.T) {
+	refJob := func(name string) string {
+		data, err := os.ReadFile(filepath.Join(sharedFixtures, "pg-backup-api-2.2", "barman_home", name))
+		if err != nil {
+			t.Fatalf("fixture missing: %v", err)
+		}
+		return string(data)
+	}
+	tests := []struct {
+		name    string
+		command string
+		config  string
+		server  string
+		typ     ops.Type
+		job     string
+		want    []string
+		wantErr string
+	}{
+		{
+			name: "recovery", command: "barman", config: "/etc/barman.conf", server: "db_server_two", typ: ops.Recovery,
+			job:  `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh -p 2222 -o BatchMode=yes postgres@127.0.0.1", "destination_directory": "/var/lib/postgresql/restore"}`,
+			want: []string{"barman", "-c", "/etc/barman.conf", "recover", "db_server_two", "latest", "/var/lib/postgresql/restore", "--remote-ssh-command", "ssh -p 2222 -o BatchMode=yes postgres@127.0.0.1"},
+		},
+		{
+			name: "recovery restores the backup resolved at creation, not what latest names now", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
+			job:  `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "operation_type": "recovery", "pg_backup_api": {"version": "1", "barman_config": "/c", "resolved_backup_id": "20261125T080758"}}`,
+			want: []string{"barman", "-c", "/c", "recover", "db_server_two", "20261125T080758", "/d", "--remote-ssh-command", "ssh x"},
+		},
+		{
+			name: "recovery from the reference's job file, no -c without a config", command: "", config: "", server: "db_server_two", typ: ops.Recovery,
+			job:  refJob("db_server_two/jobs/20261125T080916.json"),
+			want: []string{"barman", "recover", "db_server_two", "latest", "/var/lib/postgresql/restore-failed", "--remote-ssh-command", "ssh -p 2299 -o BatchMode=yes -o ConnectTimeout=3 postgres@127.0.0.1"},
+		},
+		{
+			name: "config_switch to a model", command: "barman", config: "/c", server: "db_server_two", typ: ops.ConfigSwitch,
+			job:  `{"type": "config_switch", "model_name": "my-model"}`,
+			want: []string{"barman", "-c", "/c", "config-switch", "db_server_two", "my-model"},
+		},
+		{
+			name: "config_switch reset", command: "barman", config: "/c", server: "db_server_two", typ: ops.ConfigSwitch,
+			job:  `{"type": "config_switch", "reset": true}`,
+			want: []string{"barman", "-c", "/c", "config-switch", "db_server_two", "--reset"},
+		},
+		{
+			name: "config_update: one JSON argument in Python's style", command: "barman", config: "/c", typ: ops.ConfigUpdate,
+			job:  refJob("jobs/20261125T080447.json"),
+			want: []string{"barman", "-c", "/c", "config-update", `[{"scope": "server", "server_name": "db_server_two", "archiver": "off"}]`},
+		},
+		{
+			name: "config_update keeps order, numbers and escapes", command: "barman", config: "/c", typ: ops.ConfigUpdate,
+			job: `{"type": "config_update", "changes": [{"scope": "model", "model_name": "m", "description": "caf\u00e9 \"x\"", "minimum_redundancy": 2, "archiver": true},` +
+				` {"scope": "server", "server_name": "s", "conninfo": "host=a user=b"}]}`,
+			want: []string{"barman", "-c", "/c", "config-update",
+				`[{"scope": "model", "model_name": "m", "description": "caf\u00e9 \"x\"", "minimum_redundancy": 2, "archiver": true}, {"scope": "server", "server_name": "s", "conninfo": "host=a user=b"}]`},
+		},
+		{
+			name: "a command with leading arguments", command: "sudo -u barman barman", config: "/etc/barman.conf", server: "pg", typ: ops.ConfigSwitch,
+			job:  `{"type": "config_switch", "reset": true}`,
+			want: []string{"sudo", "-u", "barman", "barman", "-c", "/etc/barman.conf", "config-switch", "pg", "--reset"},
+		},
+		{
+			name: "extra spaces in the command", command: "  /opt/barman/bin/barman \t --quiet  ", config: "/c", server: "pg", typ: ops.ConfigSwitch,
+			job:  `{"type": "config_switch", "model_name": "m"}`,
+			want: []string{"/opt/barman/bin/barman", "--quiet", "-c", "/c", "config-switch", "pg", "m"},
+		},
+		{
+			name: "a blank command means barman", command: "   ", config: "/c", server: "pg", typ: ops.ConfigSwitch,
+			job:  `{"type": "config_switch", "model_name": "m"}`,
+			want: []string{"barman", "-c", "/c", "config-switch", "pg", "m"},
+		},
+		{
+			name: "the finished job (an output file) gives the same command", command: "barman", config: "/c", server: "db_server_two", typ: ops.ConfigSwitch,
+			job:  refJob("db_server_two/output/20261125T080918.json"),
+			want: []string{"barman", "-c", "/c", "config-switch", "db_server_two", "--reset"},
+		},
+		{
+			name: "unknown type", command: "barman", config: "/c", server: "pg", typ: "backup",
+			job:     `{"type": "backup"}`,
+			wantErr: `operation 20261125T080000 has unknown type "backup"`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			job, err := pyjson.DecodeObject([]byte(tc.job), pyjson.DecodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := &ops.Operation{ID: "20261125T080000", Server: tc.server, Type: tc.typ, Job: job}
+			got, err := NewCommand(tc.command).Args(tc.config, op)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Args = %q, %v; want error %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Args =\n %q\nwant\n %q", got, tc.want)
+			}
+		})
+	}
+}

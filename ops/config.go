@@ -1,0 +1,103 @@
+package ops
+
+import (
+	"sort"
+	"strings"
+)
+
+// DefaultBarmanConfig is where Barman and the reference implementation look
+// when nothing else is said.
+const DefaultBarmanConfig = "/etc/barman.conf"
+
+// BarmanConfig is what we need of Barman's configuration: where it keeps
+// things and which servers and models exist.
+type BarmanConfig struct {
+	Path       string   // the main configuration file
+	Files      []string // every file read, in the order Barman reads them
+	IncludeDir string   // configuration_files_directory, if set
+	BarmanHome string
+	BarmanUser string
+	Servers    map[string]*BarmanServer
+	Models     map[string]*BarmanModel
+	// ActiveModelFiles are the <backup_directory>/.active-model.auto files
+	// consulted, present or not; config-switch changes them.
+	ActiveModelFiles []string
+}
+
+// BarmanServer is one server section, as Barman resolves it.
+type BarmanServer struct {
+	Name            string
+	Cluster         string // "" when the configuration sets cluster to None or empty
+	BackupDirectory string
+	// ActiveModel is the model named in <backup_directory>/.active-model.auto
+	// and applied to Values, or "" when none is applied.
+	ActiveModel string
+	// Values holds the options of trackedOptions that are set, after the
+	// active model's overrides.
+	Values map[string]string
+	// Problem says why Barman would disable the server or not apply its
+	// active model (a model that does not exist or belongs to another
+	// cluster); "" when there is none.
+	Problem string
+}
+
+// BarmanModel is one model section (model = true).
+type BarmanModel struct {
+	Name    string
+	Cluster string
+	Values  map[string]string // the trackedOptions the model overrides
+}
+
+// Backup is one entry of a server's backup catalog.
+type Backup struct {
+	ID     string
+	Name   string // backup_name, when Barman was given one
+	Status string // DONE, FAILED, STARTED, ...
+	Path   string // the backup.info file it was read from
+}
+
+// Backup statuses that matter to us.
+const (
+	BackupDone   = "DONE"
+	BackupFailed = "FAILED"
+)
+
+// Server returns the named server or a not-found error listing the known ones.
+func (cfg *BarmanConfig) Server(name string) (*BarmanServer, error) {
+	if s, ok := cfg.Servers[name]; ok {
+		return s, nil
+	}
+	if _, ok := cfg.Models[name]; ok {
+		return nil, Errorf(ENOTFOUND, "%q is a model, not a server, in %s (servers: %s)", name, cfg.Path, cfg.serverList())
+	}
+	return nil, Errorf(ENOTFOUND, "server %q is not in %s (known: %s)", name, cfg.Path, cfg.serverList())
+}
+
+// Model returns the named model or a not-found error listing the known ones.
+func (cfg *BarmanConfig) Model(name string) (*BarmanModel, error) {
+	if m, ok := cfg.Models[name]; ok {
+		return m, nil
+	}
+	return nil, Errorf(ENOTFOUND, "model %q is not in %s (known: %s)", name, cfg.Path, listOrNone(sortedKeys(cfg.Models)))
+}
+
+// ServerNames returns the server names, sorted.
+func (cfg *BarmanConfig) ServerNames() []string { return sortedKeys(cfg.Servers) }
+
+func (cfg *BarmanConfig) serverList() string { return listOrNone(sortedKeys(cfg.Servers)) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func listOrNone(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return strings.Join(items, ", ")
+}

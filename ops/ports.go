@@ -1,0 +1,64 @@
+package ops
+
+import "time"
+
+// The ports: what the domain needs from the world, declared here and
+// implemented by the adapters (store for the files under barman_home, barman
+// for Barman's configuration and catalog, runner for runner processes). ops
+// imports none of them; the command line hands the concrete values to the
+// Service.
+
+// Catalog finds backups in a server's backup catalog.
+type Catalog interface {
+	// ResolveBackup finds the backup that id names for server: a backup
+	// ID, a backup name, or one of Barman's shortcuts (latest, oldest, ...).
+	ResolveBackup(server *BarmanServer, id string) (Backup, error)
+}
+
+// Barman is Barman's side as the domain reads it: its configuration and its
+// backup catalog.
+type Barman interface {
+	Catalog
+	// Config returns Barman's configuration as it stands; edits and
+	// config-switch results are seen without a restart.
+	Config() (*BarmanConfig, error)
+	// FreshConfig is Config checked against the files now, never answered
+	// from a recent check: creating an operation needs it, since a
+	// config_update that just ended may have added the model it names.
+	FreshConfig() (*BarmanConfig, error)
+}
+
+// Store keeps the operations under one barman_home.
+type Store interface {
+	// CheckHome fails when barman_home is missing or unusable.
+	CheckHome() error
+	// Create records req as a new operation and returns its ID.
+	Create(req *Request, ext Extension) (string, error)
+	// Get returns one operation of a scope ("" is the instance scope).
+	Get(server, id string) (*Operation, error)
+	// List returns the operations of a scope, oldest first, and the files
+	// it passed over.
+	List(server string, opts ListOptions) ([]*Operation, []Skipped, error)
+	// Memo returns encode's answer for the scope's listing, computed once
+	// per state of the scope.
+	Memo(server string, encode func([]*Operation) []byte) ([]byte, error)
+	// Scopes returns the scopes that have operations stored: "" for the
+	// instance, then those of servers.
+	Scopes(servers []string) []string
+	// HasWork reports whether a scope has operations for a runner to run
+	// or to finalize.
+	HasWork(server string) (bool, error)
+	// RequestCancel records that by asked to cancel an operation. A queued
+	// one ends at once (FAILED, phase cancelled); a running one is left to
+	// its runner, which sees the request and stops Barman.
+	RequestCancel(server, id, by string) error
+	// Prune removes a scope's operations that finished before cutoff and
+	// returns their IDs.
+	Prune(server string, cutoff time.Time, dryRun bool) ([]string, error)
+}
+
+// Launcher starts a runner for a scope of cfg's barman_home unless one is
+// already active. The runner package provides the real one.
+type Launcher interface {
+	Kick(cfg *BarmanConfig, server string) error
+}

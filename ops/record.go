@@ -1,0 +1,101 @@
+package ops
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+)
+
+// Extension is what we record in a job file beside the reference's keys.
+type Extension struct {
+	Version      string `json:"version"`
+	BarmanConfig string `json:"barman_config"`
+	RequestedBy  string `json:"requested_by,omitempty"`
+	Client       string `json:"client,omitempty"`
+	BackupID     string `json:"resolved_backup_id,omitempty"`
+}
+
+// Payload is the request as the caller sent it: the job (or output) file
+// less the keys the store adds. Nil when the operation came from a listing.
+func (op *Operation) Payload() *pyjson.Object {
+	if op.Job == nil {
+		return nil
+	}
+	p := op.Job.Clone()
+	for _, k := range reservedKeys {
+		p.Delete(k)
+	}
+	return p
+}
+
+// Ours reports whether we registered the operation, and so may run it.
+func (op *Operation) Ours() bool {
+	if op.Job == nil {
+		return false
+	}
+	_, ok := op.Job.Get(KeyExtension)
+	return ok
+}
+
+// BarmanConfigPath is the Barman configuration the operation was validated
+// against, which its runner passes to Barman.
+func (op *Operation) BarmanConfigPath() string {
+	if op.Job == nil {
+		return ""
+	}
+	if ext, ok := op.Job.Get(KeyExtension); ok {
+		if o, ok := ext.(*pyjson.Object); ok {
+			p, _ := o.String("barman_config")
+			return p
+		}
+	}
+	return ""
+}
+
+// LostReason explains an operation whose runner died.
+const LostReason = "runner lost: the process running Barman for this operation died before recording a result; check Barman's log and the destination before retrying"
+
+// Skipped is a file that a listing passed over, and why.
+type Skipped struct {
+	Path string
+	Err  error
+}
+
+func (sk Skipped) Error() string { return fmt.Sprintf("skipped %s: %v", sk.Path, sk.Err) }
+
+// ListOptions say how much a listing reads.
+type ListOptions struct {
+	// Status reads each operation's output and liveness too; without it only
+	// the job files are read (all the documented list needs).
+	Status bool
+}
+
+// Result is what a runner records when an operation ends.
+type Result struct {
+	Success  bool
+	ExitCode int // -1 when Barman did not exit by itself
+	Output   string
+	Reason   string // set when we, not Barman, ended the operation
+	// EndReason is PhaseLost, PhaseCancelled or PhaseTimeout when one of
+	// those ended the operation.
+	EndReason Phase
+	EndTime   time.Time
+}
+
+// ResolvedBackupID is the backup a recovery's backup_id named when the
+// operation was created ("" when unknown, as for another implementation's
+// operations). Barman is given this ID, not backup_id: a shortcut such as
+// "latest" could name a newer backup by the time the operation runs.
+func (op *Operation) ResolvedBackupID() string {
+	if op.Job == nil {
+		return ""
+	}
+	if ext, ok := op.Job.Get(KeyExtension); ok {
+		if o, ok := ext.(*pyjson.Object); ok {
+			id, _ := o.String("resolved_backup_id")
+			return id
+		}
+	}
+	return ""
+}

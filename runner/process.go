@@ -1,0 +1,165 @@
+package runner
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
+)
+
+// Invocation is the runner process contract: Launcher writes it on the
+// command line of `pg-backup-api run` (Argv), the run subcommand reads it
+// back (ParseRunArgs) and hands it to Main. Nothing else knows the run
+// subcommand's flags.
+type Invocation struct {
+	// BarmanConfig and BarmanCommand travel as the binary's global
+	// --barman-config and --barman-command ("" leaves the default).
+	BarmanConfig  string
+	BarmanCommand string
+	Server        string // "" for the instance scope
+	// LockFD is the inherited descriptor holding the scope's runner lock;
+	// -1 when there is none (an operator running `run` by hand).
+	LockFD   int
+	Timeouts map[ops.Type]time.Duration
+}
+
+// LockFD is the descriptor on which a runner inherits its scope lock.
+const LockFD = 3
+
+// Argv returns the arguments after the binary's name that start the runner
+// inv describes: the global flags, then run and its flags.
+func (inv Invocation) Argv() []string {
+	args := []string{"--barman-config", inv.BarmanConfig}
+	if inv.BarmanCommand != "" {
+		args = append(args, "--barman-command", inv.BarmanCommand)
+	}
+	args = append(args, "run")
+	if inv.LockFD >= 0 {
+		args = append(args, "--lock-fd", strconv.Itoa(inv.LockFD))
+	}
+	for _, t := range ops.Types {
+		if d := inv.Timeouts[t]; d > 0 {
+			args = append(args, "--timeout", string(t)+"="+d.String())
+		}
+	}
+	if inv.Server != "" {
+		args = append(args, "--server", inv.Server)
+	}
+	return args
+}
+
+// runFlags declares the run subcommand's flags on fs, bound to inv.
+func runFlags(fs *flag.FlagSet, inv *Invocation, timeouts *[]string) {
+	fs.StringVar(&inv.Server, "server", inv.Server, "the scope: server `NAME`; without it, the instance scope")
+	fs.StringVar(&inv.Server, "s", inv.Server, "short for --server")
+	fs.IntVar(&inv.LockFD, "lock-fd", inv.LockFD, "inherited `FD` holding the scope's runner lock")
+	fs.Func("timeout", "`TYPE=DURATION` limit for one operation type (default: the config file's runner.*_timeout)", func(s string) error {
+		*timeouts = append(*timeouts, s)
+		return nil
+	})
+}
+
+// ParseRunArgs reads the run subcommand's arguments (those after "run") as
+// Argv writes them. inv holds what the global flags and the configuration
+// file say (BarmanConfig, BarmanCommand, default Timeouts); the flags
+// override it. Every error is the caller's mistake: a usage error. -h or
+// --help gives flag.ErrHelp.
+func ParseRunArgs(args []string, inv Invocation) (Invocation, error) {
+	inv.LockFD = -1
+	inv.Timeouts = maps.Clone(inv.Timeouts)
+	if inv.Timeouts == nil {
+		inv.Timeouts = map[ops.Type]time.Duration{}
+	}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var timeouts []string
+	runFlags(fs, &inv, &timeouts)
+	if err := fs.Parse(args); err != nil {
+		return inv, err
+	}
+	if fs.NArg() > 0 {
+		return inv, fmt.Errorf("run takes no arguments, got %q", fs.Args())
+	}
+	if inv.Server != "" && !ops.ValidName(inv.Server) {
+		return inv, fmt.Errorf("invalid server name %q", inv.Server)
+	}
+	for _, spec := range timeouts {
+		name, value, _ := strings.Cut(spec, "=")
+		d, err := time.ParseDuration(value)
+		if err != nil || d < 0 || !ops.Type(name).Known() {
+			return inv, fmt.Errorf("--timeout %q: want TYPE=DURATION with TYPE one of %s", spec, typeNames())
+		}
+		inv.Timeouts[ops.Type(name)] = d
+	}
+	return inv, nil
+}
+
+// PrintRunUsage writes the run subcommand's flags, for `run --help`.
+func PrintRunUsage(w io.Writer) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(w)
+	var inv Invocation
+	var timeouts []string
+	runFlags(fs, &inv, &timeouts)
+	fmt.Fprintln(w, "Usage: pg-backup-api run [--server NAME]")
+	fs.PrintDefaults()
+}
+
+func typeNames() string {
+	names := make([]string, len(ops.Types))
+	for i, t := range ops.Types {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Lock returns the inherited scope lock, or nil when inv has none. Barman
+// must not inherit it: if Barman outlived the runner, the scope would look
+// busy with nobody working on it.
+func (inv Invocation) Lock() (*os.File, error) {
+	if inv.LockFD < 0 {
+		return nil, nil
+	}
+	syscall.CloseOnExec(inv.LockFD)
+	lock := os.NewFile(uintptr(inv.LockFD), "runner.lock")
+	if lock == nil {
+		return nil, fmt.Errorf("--lock-fd %d is not an open descriptor", inv.LockFD)
+	}
+	return lock, nil
+}
+
+// Main is the runner process: it reads Barman's configuration, then works
+// through the scope's queue holding lock (nil: it takes the scope lock
+// itself, or returns at once when another runner holds it).
+func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) error {
+	cfg, err := barman.LoadConfig(inv.BarmanConfig)
+	if err != nil {
+		return err
+	}
+	r := &Runner{
+		Store:        store.New(cfg.BarmanHome),
+		Server:       inv.Server,
+		Barman:       barman.NewCommand(inv.BarmanCommand),
+		BarmanConfig: cfg.Path,
+		Timeouts:     inv.Timeouts,
+		Log:          log,
+	}
+	if err := r.Run(ctx, lock); err != nil {
+		scope := inv.Server
+		if scope == "" {
+			scope = "(instance)"
+		}
+		return fmt.Errorf("runner for %s: %w", scope, err)
+	}
+	return nil
+}
