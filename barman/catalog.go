@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -31,9 +33,13 @@ func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
 			return ops.Errorf(ops.EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
 		}
 		info := ParseBackupInfo(data)
-		b := ops.Backup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path}
+		b := ops.Backup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path,
+			BeginTime: parseInfoTime(info["begin_time"]), EndTime: parseInfoTime(info["end_time"])}
 		if b.Name == "None" {
 			b.Name = ""
+		}
+		if size, err := strconv.ParseInt(info["size"], 10, 64); err == nil && size > 0 {
+			b.Size = size
 		}
 		byID[id] = b
 		return nil
@@ -73,6 +79,20 @@ func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
 	}
 	sort.Slice(backups, func(i, j int) bool { return backups[i].ID < backups[j].ID })
 	return backups, nil
+}
+
+// backupInfoTimeLayouts are how backup.info writes times: Python's
+// str(datetime) with a zone, with or without microseconds.
+var backupInfoTimeLayouts = []string{"2006-01-02 15:04:05.999999-07:00", "2006-01-02 15:04:05-07:00"}
+
+// parseInfoTime reads a backup.info time; "None" and the unreadable are zero.
+func parseInfoTime(v string) time.Time {
+	for _, layout := range backupInfoTimeLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // ParseBackupInfo reads Barman's backup.info "key=value" lines. Values are

@@ -13,9 +13,13 @@ import (
 func TestListBackupsFixtures(t *testing.T) {
 	tests := []struct {
 		fixture, server, id, layout string
+		begin, end                  string // as backup.info writes them
+		size                        int64
 	}{
-		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-backup.info"},
-		{"barman-3.4", "pg", "20261125T080951", "base/20261125T080951/backup.info"},
+		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-backup.info",
+			"2026-11-25 08:07:58.142640+00:00", "2026-11-25 08:07:58.436364+00:00", 23232529},
+		{"barman-3.4", "pg", "20261125T080951", "base/20261125T080951/backup.info",
+			"2026-11-25 08:09:51.336701+00:00", "2026-11-25 08:09:51.612384+00:00", 23233183},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {
@@ -32,7 +36,11 @@ func TestListBackupsFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []ops.Backup{{ID: tc.id, Status: ops.BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout)}}
+			want := []ops.Backup{{ID: tc.id, Status: ops.BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout),
+				BeginTime: parseInfoTime(tc.begin), EndTime: parseInfoTime(tc.end), Size: tc.size}}
+			if want[0].BeginTime.IsZero() || want[0].EndTime.IsZero() || want[0].Size == 0 {
+				t.Fatalf("the expected times %q, %q or size %d do not parse", tc.begin, tc.end, tc.size)
+			}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("ListBackups = %+v, want %+v", got, want)
 			}
@@ -223,3 +231,4 @@ func TestParseBackupInfo(t *testing.T) {
 		}
 	}
 }
+

@@ -5,6 +5,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
-	"github.com/pg-backup-api/pg-backup-api/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -212,7 +212,7 @@ func (st *appState) load(c *cli.Context) error {
 func (st *appState) service() *ops.Service {
 	return &ops.Service{
 		Barman:    barman.NewReader(st.settings.barmanConfig),
-		OpenStore: store.Open,
+		OpenStore: st.openStore(slog.New(slog.NewTextHandler(os.Stderr, nil))),
 		Version:   st.build.Version,
 		Launcher: &runner.Launcher{
 			BarmanCommand: st.settings.barmanCommand,

@@ -11,6 +11,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
+	"github.com/pg-backup-api/pg-backup-api/notify"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -29,6 +31,9 @@ type FileConfig struct {
 	Runner        RunnerConfig `toml:"runner"`
 	// Remotes are serve instances on other Barman hosts, for --remote NAME.
 	Remotes map[string]RemoteConfig `toml:"remotes"`
+	// Notify says whom to tell when an operation ends ([[notify.webhooks]],
+	// [[notify.commands]]).
+	Notify notify.Config `toml:"notify"`
 }
 
 // RunnerConfig is the [runner] table: how operations are run.
@@ -98,6 +103,11 @@ type ServeConfig struct {
 	IdleTimeout       Duration `toml:"idle_timeout"`
 	// OpenStatus leaves GET /status open without credentials (default true).
 	OpenStatus *bool `toml:"open_status"`
+	// OpenMetrics leaves GET /metrics open without credentials (default
+	// false).
+	OpenMetrics bool `toml:"open_metrics"`
+	// LogFormat is "text" (default) or "json": one object per line.
+	LogFormat string `toml:"log_format"`
 	// TrustedProxies are addresses or CIDR ranges whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []string `toml:"trusted_proxies"`
@@ -132,9 +142,11 @@ var knownKeys = []string{
 	"serve.tls_cert", "serve.tls_key", "serve.client_ca", "serve.allowed_subjects", "serve.allowed_common_names",
 	"serve.client_subjects.subject", "serve.client_subjects.common_name", "serve.client_subjects.permissions",
 	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",
-	"serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
+	"serve.open_metrics", "serve.log_format", "serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout",
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
+	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
+	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",
 }
 
 // LoadFileConfig reads path. A missing file is an error only when required.
@@ -177,6 +189,12 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 		if _, err := parseAge(cfg.Serve.Retention); err != nil {
 			return nil, fmt.Errorf("%s: serve.retention %q: %v", path, cfg.Serve.Retention, err)
 		}
+	}
+	if _, err := jsonlog.ParseFormat(cfg.Serve.LogFormat); err != nil {
+		return nil, fmt.Errorf("%s: serve.log_format: %v", path, err)
+	}
+	if err := cfg.Notify.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	if cfg.Runner.Parallel < 0 {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)

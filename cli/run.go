@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"log/slog"
 	"os/signal"
 	"syscall"
 
@@ -27,6 +28,7 @@ func (st *appState) runCommand() *cli.Command {
 				BarmanConfig:  st.settings.barmanConfig,
 				BarmanCommand: st.settings.barmanCommand,
 				Timeouts:      st.settings.file.Runner.timeouts(),
+				OnEnd:         st.endHook(slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))),
 			})
 			if errors.Is(err, flag.ErrHelp) {
 				runner.PrintRunUsage(c.App.Writer)

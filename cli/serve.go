@@ -15,6 +15,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/urfave/cli/v2"
 )
 
@@ -45,6 +46,7 @@ func (st *appState) serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on (default: serve.listen from the config file, else " + DefaultListen + ")"},
 			&cli.IntFlag{Name: "port", Usage: "listen on 127.0.0.1:`N`, as the reference implementation's --port"},
 			&cli.Int64Flag{Name: "max-body-bytes", Usage: "largest accepted request body in `BYTES` (default: serve.max_body_bytes, else 1 MiB)"},
+			&cli.StringFlag{Name: "log-format", Usage: "`FORMAT` of the log on standard error: text or json, one object per line (default: serve.log_format, else text)"},
 			&cli.BoolFlag{Name: "insecure", Usage: "allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, " +
 				"and accept bearer tokens over plain HTTP from clients not on loopback"},
 		},
@@ -73,8 +75,16 @@ func (st *appState) serveCommand() *cli.Command {
 			if maxBody < 0 {
 				return usageError("max body size %d is negative", maxBody)
 			}
-			log := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
+			format := st.settings.file.Serve.LogFormat
+			if c.IsSet("log-format") {
+				format = c.String("log-format")
+			}
+			log, err := jsonlog.New(c.App.ErrWriter, format, slog.LevelInfo)
+			if err != nil {
+				return usageError("--log-format: %v", err)
+			}
 			svc := st.service()
+			svc.OpenStore = st.openStore(log)
 			bcfg, err := svc.Config()
 			if err != nil {
 				return fail(err)
@@ -88,6 +98,7 @@ func (st *appState) serveCommand() *cli.Command {
 				return usageError("%v", err)
 			}
 			auth.InsecureHTTP = c.Bool("insecure")
+			auth.OpenMetrics = sc.OpenMetrics
 			if !auth.Enabled() && !isLoopback(addr) && !c.Bool("insecure") {
 				return usageError("refusing to listen on %s with no authentication: anyone who reaches it could restore over your databases. "+
 					"Configure [[serve.tokens]] (pg-backup-api token create NAME) or serve.client_ca, listen on 127.0.0.1 behind a proxy, "+
@@ -120,6 +131,12 @@ func (st *appState) serveCommand() *cli.Command {
 			srv := newHTTPServer(api.Handler(), sc, log)
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
+			mon, err := st.startMonitoring(ctx, svc, log)
+			if err != nil {
+				return fail(err)
+			}
+			api.Metrics = mon.metrics.Handler()
+			api.ObserveRequest = mon.metrics.ObserveRequest
 			go st.sweepLoop(ctx, log)
 			log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "auth", auth.Enabled(),
 				"barman_config", st.settings.barmanConfig, "version", st.build.Version)

@@ -43,7 +43,7 @@ _pg_backup_api_valued() {
     'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o'|'wait:--config'|'wait:--barman-config'|'wait:--url'|'wait:--remote'|'wait:-r'|'wait:--token'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key') return 0 ;;
     'logs:--server'|'logs:-s'|'logs:--config'|'logs:--barman-config'|'logs:--url'|'logs:--remote'|'logs:-r'|'logs:--token'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key') return 0 ;;
     'prune:--older-than'|'prune:--server'|'prune:-s'|'prune:--output'|'prune:-o'|'prune:--config'|'prune:--barman-config') return 0 ;;
-    'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes'|'serve:--config'|'serve:--barman-config') return 0 ;;
+    'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes'|'serve:--log-format'|'serve:--config'|'serve:--barman-config') return 0 ;;
     'status:--port'|'status:--url'|'status:--timeout'|'status:--config') return 0 ;;
     'token create:--permissions') return 0 ;;
     'version:--output'|'version:-o') return 0 ;;
@@ -96,7 +96,7 @@ _pg_backup_api_spec() {
         opts='--older-than --dry-run --server --instance --output --config --barman-config --help'
         ;;
     'serve')
-        opts='--listen --port --max-body-bytes --insecure --config --barman-config --help'
+        opts='--listen --port --max-body-bytes --log-format --insecure --config --barman-config --help'
         ;;
     'status')
         opts='--port --url --timeout --config --help'

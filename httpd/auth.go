@@ -50,6 +50,9 @@ type Auth struct {
 	ClientSubjects     []ClientSubject
 	// OpenStatus leaves GET and HEAD /status open to all, for load balancers.
 	OpenStatus bool
+	// OpenMetrics leaves GET and HEAD /metrics open to all, for a
+	// Prometheus that sends no credentials.
+	OpenMetrics bool
 	// TrustedProxies are the addresses whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed.
 	TrustedProxies []netip.Prefix
@@ -184,7 +187,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 		}
 		id.Name, id.Perms = "token:"+tok.Name, tok.Permissions
 	}
-	if id.Name == "" && a.OpenStatus && (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/status" {
+	if id.Name == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		((a.OpenStatus && r.URL.Path == "/status") || (a.OpenMetrics && r.URL.Path == "/metrics")) {
 		r = withIdentity(r, identity{Client: id.Client, Perms: PermRead})
 		return r, true
 	}

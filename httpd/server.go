@@ -54,6 +54,12 @@ type Server struct {
 	// DiagnoseCacheFor is how long one `barman diagnose` answer serves
 	// GET /diagnose; 0 means DefaultDiagnoseCacheFor.
 	DiagnoseCacheFor time.Duration
+	// Metrics serves GET /metrics (Prometheus); nil answers 404.
+	Metrics http.Handler
+	// ObserveRequest, when set, is told of every request once answered, by
+	// route pattern ("GET /operations/{id}", "" when no route matched),
+	// never by raw path, so metrics labels stay bounded.
+	ObserveRequest func(route string, code int, d time.Duration)
 
 	mux   *http.ServeMux
 	certs certRules
@@ -90,8 +96,18 @@ var Routes = []Route{
 	{"POST", "/servers/{name}/operations", (*Server).createOperation},
 	{"GET", "/servers/{name}/operations/{id}", (*Server).getOperation},
 	{"GET", "/servers", (*Server).listServers},
+	{"GET", "/metrics", (*Server).metrics},
 	{"POST", "/operations/{id}/cancel", (*Server).cancelOperation},
 	{"POST", "/servers/{name}/operations/{id}/cancel", (*Server).cancelOperation},
+}
+
+// RoutePatterns are the route patterns ObserveRequest may be given.
+func RoutePatterns() []string {
+	patterns := make([]string, len(Routes))
+	for i, rt := range Routes {
+		patterns[i] = rt.Method + " " + rt.Pattern
+	}
+	return patterns
 }
 
 // Handler returns the API with its middleware: request IDs, access log,
@@ -132,6 +148,9 @@ func (s *Server) Handler() http.Handler {
 // route dispatches, answering in JSON where the mux would answer in text.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
+	if a := auditOf(r); a != nil {
+		a.route = strings.TrimSuffix(pattern, "/{$}")
+	}
 	// A path that needs cleaning gets the mux's redirect even when the clean
 	// path has a pattern; answer that one in JSON too.
 	if pattern != "" && (r.Method == http.MethodConnect || cleanPath(r.URL.EscapedPath()) == r.URL.EscapedPath()) {
@@ -258,6 +277,9 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 				}
 			}
 			s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			if s.ObserveRequest != nil {
+				s.ObserveRequest(audit.route, rec.code, time.Since(start))
+			}
 		}()
 		if size := headerSize(r); size > s.MaxHeaderBytes {
 			writeError(rec, r, http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("the request line and headers are %d bytes, more than the %d this server accepts", size, s.MaxHeaderBytes))
@@ -273,6 +295,7 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 type audit struct {
 	permission string // the permission the request needed
 	denied     bool   // the credential lacked it
+	route      string // the route pattern that answered, "" for none
 }
 
 const auditKey ctxKey = 2
@@ -478,6 +501,15 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 
 // listServers is our extension: the configured Barman servers, so a remote
 // client can list every scope.
+// metrics serves the Prometheus exposition (an extension).
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	if s.Metrics == nil {
+		writeError(w, r, http.StatusNotFound, "metrics are not served by this server")
+		return
+	}
+	s.Metrics.ServeHTTP(w, r)
+}
+
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.Service.Config()
 	if err != nil {

@@ -3,6 +3,7 @@ package ops
 import (
 	"sort"
 	"strings"
+	"time"
 )
 
 // DefaultBarmanConfig is where Barman and the reference implementation look
@@ -54,6 +55,10 @@ type Backup struct {
 	Name   string // backup_name, when Barman was given one
 	Status string // DONE, FAILED, STARTED, ...
 	Path   string // the backup.info file it was read from
+	// BeginTime and EndTime are when Barman started and finished taking
+	// it; zero when backup.info does not say (a backup still running).
+	BeginTime, EndTime time.Time
+	Size               int64 // bytes, as backup.info's size; 0 when unknown
 }
 
 // Backup statuses that matter to us.

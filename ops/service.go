@@ -117,6 +117,15 @@ func (s *Service) barmanVersion() *Version {
 	return s.version
 }
 
+// InstalledBarmanVersion is the installed Barman's version, asked once;
+// an error when it cannot be told.
+func (s *Service) InstalledBarmanVersion() (Version, error) {
+	if v := s.barmanVersion(); v != nil {
+		return *v, nil
+	}
+	return Version{}, Errorf(EUNAVAILABLE, "the installed Barman's version cannot be told")
+}
+
 // checkScope makes sure a server scope names a configured server.
 func (s *Service) checkScope(cfg *BarmanConfig, server string) error {
 	if server == "" {

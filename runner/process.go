@@ -31,6 +31,10 @@ type Invocation struct {
 	// -1 when there is none (an operator running `run` by hand).
 	LockFD   int
 	Timeouts map[ops.Type]time.Duration
+	// OnEnd is the store's end-of-operation hook (notifications). Not part
+	// of the command line: the run subcommand sets it from the config file
+	// it reads like every command.
+	OnEnd func(s *store.Store, server, id string)
 }
 
 // LockFD is the descriptor on which a runner inherits its scope lock.
@@ -146,8 +150,10 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) err
 	if err != nil {
 		return err
 	}
+	st := store.New(cfg.BarmanHome)
+	st.OnEnd = inv.OnEnd
 	r := &Runner{
-		Store:        store.New(cfg.BarmanHome),
+		Store:        st,
 		Server:       inv.Server,
 		Barman:       barman.NewCommand(inv.BarmanCommand),
 		BarmanConfig: cfg.Path,

@@ -111,6 +111,9 @@ func (s *Store) End(server, id string, claim *os.File, res ops.Result) error {
 	if claim != nil {
 		claim.Close()
 	}
+	if s.OnEnd != nil {
+		s.OnEnd(s, server, id)
+	}
 	return nil
 }
 

@@ -36,6 +36,10 @@ type Store struct {
 	ConfigPath string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// OnEnd, when set, is called after an operation's result is recorded
+	// (End), by whichever process recorded it: a runner or a serve that
+	// cancelled a queued operation. Notifications hang off it.
+	OnEnd func(s *Store, server, id string)
 
 	mu      sync.Mutex
 	lastID  string
