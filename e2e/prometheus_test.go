@@ -108,7 +108,7 @@ func TestPrometheusScrapesServe(t *testing.T) {
 		var gotDone, gotEnd float64
 		var lastErr error
 		for time.Now().Before(deadline) {
-			gotDone, lastErr = promQuery(promURL, `sum(pg_backup_api_operations{status="DONE"})`)
+			gotDone, lastErr = promQuery(promURL, `sum(pg_backup_api_operations{status="DONE"}) or vector(0)`)
 			if lastErr == nil {
 				gotEnd, lastErr = promQuery(promURL, fmt.Sprintf(`pg_backup_api_barman_last_backup_end_timestamp_seconds{server=%q}`, server))
 			}
