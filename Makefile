@@ -87,3 +87,5 @@ bench: bench-go
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./ops/ ./store/ ./httpd/
+	$(GO) test -run '^$$' -bench . -benchmem ./metrics/
+	$(GO) test -run '^$$' -bench MetricsScrape -benchmem ./cli/
