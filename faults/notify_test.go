@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -146,6 +147,11 @@ func TestMetricsCountWhatTheStoreHolds(t *testing.T) {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	promtool := exec.Command("promtool", "check", "metrics")
+	promtool.Stdin = strings.NewReader(body)
+	if out, err := promtool.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics on serve's /metrics: %v\n%s", err, out)
 	}
 	if strings.Contains(body, "pg_backup_api_operations_finished_total{") {
 		t.Errorf("operations that ended before serve started were counted as finished while it ran")
