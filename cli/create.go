@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -277,9 +278,9 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", op.ID, op.Status, humanDuration(op.Duration(time.Now())))
 	}
 	if op.Status == ops.StatusFailed && p.format != formatJSON {
-		fmt.Fprint(c.App.ErrWriter, indent(lastLines(ops.MaskSecrets(op.Output), 20)))
+		fmt.Fprint(c.App.ErrWriter, indent(lastLines(termsafe.For(c.App.ErrWriter, ops.MaskSecrets(op.Output)), 20)))
 		if op.Reason != "" {
-			fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", op.Reason)
+			fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", termsafe.For(c.App.ErrWriter, op.Reason))
 		}
 	}
 	return failedExit(op)
