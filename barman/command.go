@@ -44,6 +44,12 @@ func (c Command) base(config string) []string {
 // operation was validated against. A recovery restores the backup its
 // backup_id resolved to when it was created: a shortcut such as "latest"
 // may name a newer backup by now.
+//
+// Nothing from a payload may be read by Barman's argument parser as an
+// option: an option's value is joined to it ("--remote-ssh-command=VALUE",
+// so a value such as "-oProxyCommand=..." stays a value), and a positional
+// that starts with "-" is refused here as well as at validation, since a job
+// file may have been written by another implementation that let it through.
 func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 	argv := c.base(config)
 	str := func(key string) string { s, _ := op.Job.String(key); return s }
@@ -53,11 +59,20 @@ func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 		if backupID == "" {
 			backupID = str("backup_id")
 		}
+		if err := positionals(op, "server", op.Server, "backup_id", backupID, "destination_directory", str("destination_directory")); err != nil {
+			return nil, err
+		}
 		return append(argv, "recover", op.Server, backupID, str("destination_directory"),
-			"--remote-ssh-command", str("remote_ssh_command")), nil
+			"--remote-ssh-command="+str("remote_ssh_command")), nil
 	case ops.ConfigSwitch:
 		if reset, _ := op.Job.Get("reset"); reset == true {
+			if err := positionals(op, "server", op.Server); err != nil {
+				return nil, err
+			}
 			return append(argv, "config-switch", op.Server, "--reset"), nil
+		}
+		if err := positionals(op, "server", op.Server, "model_name", str("model_name")); err != nil {
+			return nil, err
 		}
 		return append(argv, "config-switch", op.Server, str("model_name")), nil
 	case ops.ConfigUpdate:
@@ -69,6 +84,17 @@ func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 		return append(argv, "config-update", string(arg)), nil
 	}
 	return nil, fmt.Errorf("operation %s has unknown type %q", op.ID, op.Type)
+}
+
+// positionals refuses, for op, any of the (name, value) pairs whose value is
+// empty or would read as an option.
+func positionals(op *ops.Operation, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if v := pairs[i+1]; v == "" || strings.HasPrefix(v, "-") {
+			return fmt.Errorf("operation %s: %s %q cannot be given to Barman as an argument: it is empty or starts with \"-\", which Barman would read as an option", op.ID, pairs[i], v)
+		}
+	}
+	return nil
 }
 
 // Version asks `barman -v` for the installed version.

@@ -32,17 +32,17 @@ func TestArgs(t *testing.T) {
 		{
 			name: "recovery", command: "barman", config: "/etc/barman.conf", server: "db_server_two", typ: ops.Recovery,
 			job:  `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh -p 2222 -o BatchMode=yes postgres@127.0.0.1", "destination_directory": "/var/lib/postgresql/restore"}`,
-			want: []string{"barman", "-c", "/etc/barman.conf", "recover", "db_server_two", "latest", "/var/lib/postgresql/restore", "--remote-ssh-command", "ssh -p 2222 -o BatchMode=yes postgres@127.0.0.1"},
+			want: []string{"barman", "-c", "/etc/barman.conf", "recover", "db_server_two", "latest", "/var/lib/postgresql/restore", "--remote-ssh-command=ssh -p 2222 -o BatchMode=yes postgres@127.0.0.1"},
 		},
 		{
 			name: "recovery restores the backup resolved at creation, not what latest names now", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
 			job:  `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "operation_type": "recovery", "pg_backup_api": {"version": "1", "barman_config": "/c", "resolved_backup_id": "20261125T080758"}}`,
-			want: []string{"barman", "-c", "/c", "recover", "db_server_two", "20261125T080758", "/d", "--remote-ssh-command", "ssh x"},
+			want: []string{"barman", "-c", "/c", "recover", "db_server_two", "20261125T080758", "/d", "--remote-ssh-command=ssh x"},
 		},
 		{
 			name: "recovery from the reference's job file, no -c without a config", command: "", config: "", server: "db_server_two", typ: ops.Recovery,
 			job:  refJob("db_server_two/jobs/20261125T080916.json"),
-			want: []string{"barman", "recover", "db_server_two", "latest", "/var/lib/postgresql/restore-failed", "--remote-ssh-command", "ssh -p 2299 -o BatchMode=yes -o ConnectTimeout=3 postgres@127.0.0.1"},
+			want: []string{"barman", "recover", "db_server_two", "latest", "/var/lib/postgresql/restore-failed", "--remote-ssh-command=ssh -p 2299 -o BatchMode=yes -o ConnectTimeout=3 postgres@127.0.0.1"},
 		},
 		{
 			name: "config_switch to a model", command: "barman", config: "/c", server: "db_server_two", typ: ops.ConfigSwitch,
@@ -85,6 +85,26 @@ func TestArgs(t *testing.T) {
 			name: "the finished job (an output file) gives the same command", command: "barman", config: "/c", server: "db_server_two", typ: ops.ConfigSwitch,
 			job:  refJob("db_server_two/output/20261125T080918.json"),
 			want: []string{"barman", "-c", "/c", "config-switch", "db_server_two", "--reset"},
+		},
+		{
+			name: "a dash-led ssh command stays the option's value", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
+			job:  `{"type": "recovery", "backup_id": "20261125T080758", "remote_ssh_command": "-oProxyCommand=touch /tmp/x", "destination_directory": "/d"}`,
+			want: []string{"barman", "-c", "/c", "recover", "db_server_two", "20261125T080758", "/d", "--remote-ssh-command=-oProxyCommand=touch /tmp/x"},
+		},
+		{
+			name: "a dash-led backup_id from another implementation's job is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
+			job:     `{"type": "recovery", "backup_id": "--help", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
+			wantErr: `backup_id "--help" cannot be given to Barman`,
+		},
+		{
+			name: "a dash-led destination is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
+			job:     `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "--get-wal"}`,
+			wantErr: `destination_directory "--get-wal" cannot be given to Barman`,
+		},
+		{
+			name: "a dash-led model name is refused", command: "barman", config: "/c", server: "pg", typ: ops.ConfigSwitch,
+			job:     `{"type": "config_switch", "model_name": "--reset"}`,
+			wantErr: `model_name "--reset" cannot be given to Barman`,
 		},
 		{
 			name: "unknown type", command: "barman", config: "/c", server: "pg", typ: "backup",

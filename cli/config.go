@@ -29,6 +29,8 @@ type FileConfig struct {
 	BarmanCommand string       `toml:"barman_command"`
 	Serve         ServeConfig  `toml:"serve"`
 	Runner        RunnerConfig `toml:"runner"`
+	// ConfigUpdate says which Barman options a config_update may set.
+	ConfigUpdate ConfigUpdateConfig `toml:"config_update"`
 	// Remotes are serve instances on other Barman hosts, for --remote NAME.
 	Remotes map[string]RemoteConfig `toml:"remotes"`
 	// Notify says whom to tell when an operation ends ([[notify.webhooks]],
@@ -45,6 +47,23 @@ type RunnerConfig struct {
 	RecoveryTimeout     Duration `toml:"recovery_timeout"`
 	ConfigSwitchTimeout Duration `toml:"config_switch_timeout"`
 	ConfigUpdateTimeout Duration `toml:"config_update_timeout"`
+}
+
+// ConfigUpdateConfig is the [config_update] table. By default a
+// config_update may not set the options of ops.DefaultDeniedConfigKeys,
+// which run commands or name paths Barman writes to.
+type ConfigUpdateConfig struct {
+	// AllowKeys are option names or patterns ("*" for any run of
+	// characters) lifted from the default deny list.
+	AllowKeys []string `toml:"allow_keys"`
+	// DenyKeys are refused besides the default list, whatever AllowKeys
+	// says.
+	DenyKeys []string `toml:"deny_keys"`
+}
+
+// policy is what the [config_update] table adds to validation.
+func (c ConfigUpdateConfig) policy() ops.Policy {
+	return ops.Policy{AllowConfigKeys: c.AllowKeys, DenyConfigKeys: c.DenyKeys}
 }
 
 // Duration reads a TOML string such as "90m" or "6h".
@@ -144,6 +163,7 @@ var knownKeys = []string{
 	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",
 	"serve.open_metrics", "serve.log_format", "serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout",
+	"config_update.allow_keys", "config_update.deny_keys",
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
 	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",
@@ -195,6 +215,12 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 	}
 	if err := cfg.Notify.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if err := ops.CheckKeyPatterns(cfg.ConfigUpdate.AllowKeys); err != nil {
+		return nil, fmt.Errorf("%s: config_update.allow_keys: %v", path, err)
+	}
+	if err := ops.CheckKeyPatterns(cfg.ConfigUpdate.DenyKeys); err != nil {
+		return nil, fmt.Errorf("%s: config_update.deny_keys: %v", path, err)
 	}
 	if cfg.Runner.Parallel < 0 {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -109,7 +110,10 @@ func (st *appState) createCommand() *cli.Command {
 				UsageText: "pg-backup-api create config-update (--changes JSON | --changes-file FILE|-) [--wait]",
 				Description: "The changes are a JSON array of objects, each with \"scope\" (\"server\" or \"model\"), " +
 					"\"server_name\" or \"model_name\", and the options to set, e.g.\n" +
-					`   [{"scope": "server", "server_name": "db1", "archiver": "on"}]`,
+					`   [{"scope": "server", "server_name": "db1", "archiver": "on"}]` + "\n" +
+					"Sections DEFAULT and barman (in any case) are refused, and so are options that make Barman run a " +
+					"command or use a path of the sender's choosing (" + strings.Join(ops.DefaultDeniedConfigKeys, ", ") +
+					") unless the configuration file's [config_update] allow_keys lists them; deny_keys refuses more.",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "changes", Aliases: []string{"c"}, Usage: "the changes as a JSON array"},
 					&cli.StringFlag{Name: "changes-file", Aliases: []string{"f"}, Usage: "read the changes from `FILE`, or - for standard input"},
@@ -274,9 +278,9 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", op.ID, op.Status, humanDuration(op.Duration(time.Now())))
 	}
 	if op.Status == ops.StatusFailed && p.format != formatJSON {
-		fmt.Fprint(c.App.ErrWriter, indent(lastLines(ops.MaskSecrets(op.Output), 20)))
+		fmt.Fprint(c.App.ErrWriter, indent(lastLines(termsafe.For(c.App.ErrWriter, ops.MaskSecrets(op.Output)), 20)))
 		if op.Reason != "" {
-			fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", op.Reason)
+			fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", termsafe.For(c.App.ErrWriter, op.Reason))
 		}
 	}
 	return failedExit(op)

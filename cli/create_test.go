@@ -82,7 +82,7 @@ func TestCreateWait(t *testing.T) {
 	const changes = `[{"scope":"server","server_name":"db_server_two","archiver":"off"}]`
 	const changesArg = `[{"scope": "server", "server_name": "db_server_two", "archiver": "off"}]`
 	// Barman restores the backup "latest" named when the operation was created.
-	recoveryArgv := []string{"recover", "db_server_two", "20261125T080758", "/var/lib/pgdata", "--remote-ssh-command", "ssh postgres@db_server_two.my.org"}
+	recoveryArgv := []string{"recover", "db_server_two", "20261125T080758", "/var/lib/pgdata", "--remote-ssh-command=ssh postgres@db_server_two.my.org"}
 	tests := []struct {
 		name      string
 		args      []string
@@ -102,7 +102,7 @@ func TestCreateWait(t *testing.T) {
 			name:     "recovery with short flags and a backup ID",
 			args:     []string{"create", "recovery", "-w", "-s", "db_server_two", "-b", "20261125T080758", "--remote-ssh-command", "ssh -p 2222 postgres@db2", "-d", "/srv/restore"},
 			server:   "db_server_two",
-			wantArgv: []string{"recover", "db_server_two", "20261125T080758", "/srv/restore", "--remote-ssh-command", "ssh -p 2222 postgres@db2"},
+			wantArgv: []string{"recover", "db_server_two", "20261125T080758", "/srv/restore", "--remote-ssh-command=ssh -p 2222 postgres@db2"},
 		},
 		{
 			name:     "config-switch --model-name",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -111,11 +112,11 @@ func (st *appState) follow(c *cli.Context, eng engine, server, id string, follow
 		}
 		out := ops.MaskSecrets(op.Output)
 		if strings.HasPrefix(out, printed) {
-			fmt.Fprint(c.App.Writer, out[len(printed):])
+			fmt.Fprint(c.App.Writer, termsafe.For(c.App.Writer, out[len(printed):]))
 		} else if len(out) > 0 {
 			// The output was cut to its tail when it was recorded: say so
 			// rather than print it twice.
-			fmt.Fprintf(c.App.Writer, "\n[pg-backup-api: output was truncated; its last part follows]\n%s", out)
+			fmt.Fprintf(c.App.Writer, "\n[pg-backup-api: output was truncated; its last part follows]\n%s", termsafe.For(c.App.Writer, out))
 		}
 		printed = out
 		if !follow || op.Status != ops.StatusInProgress {
@@ -152,7 +153,7 @@ func (pr *progress) update(op *ops.Operation) {
 	}
 	msg := fmt.Sprintf("%s %s %s", op.ID, op.Phase, humanDuration(time.Since(pr.start)))
 	if line != "" {
-		msg += " | " + ops.MaskSecrets(line)
+		msg += " | " + termsafe.Strip(ops.MaskSecrets(line)) // pr.on: a terminal
 	}
 	if len(msg) > 100 {
 		msg = msg[:97] + "..."

@@ -73,6 +73,16 @@ func TestHostileInputIsRefusedAndWritesNothing(t *testing.T) {
 		{name: "NUL in an option value", path: "/operations", body: hostileChange(`{"scope": "server", "server_name": "db_server_two", "archiver": "on\u0000\nconninfo = evil"}`), want: 400},
 		{name: "NUL in a server name", path: "/operations", body: hostileChange(`{"scope": "server", "server_name": "db_server_two\u0000", "archiver": "on"}`), want: 400},
 		{name: "NUL in model_name", path: srvOps, body: `{"type": "config_switch", "model_name": "my-model\u0000"}`, want: 400},
+		// Controls in extra keys and values, lone surrogates (issue 14, defect 4).
+		{name: "NUL in an extra key", path: srvOps, body: `{"type": "config_switch", "reset": true, "note\u0000": "x"}`, want: 400},
+		{name: "escape sequence in an extra value", path: srvOps, body: `{"type": "config_switch", "reset": true, "note": "\u001b]0;pwned\u0007"}`, want: 400},
+		{name: "lone surrogate in an extra value", path: srvOps, body: `{"type": "config_switch", "reset": true, "note": "\ud800"}`, want: 400},
+		{name: "lone surrogate in an option value", path: "/operations", body: hostileChange(`{"scope": "server", "server_name": "db_server_two", "description": "\udfff"}`), want: 400},
+		// Sections and options of config_update (defect 3), dash-led
+		// positionals (defect 9).
+		{name: "DEFAULT section", path: "/operations", body: hostileChange(`{"scope": "server", "server_name": "DEFAULT", "archiver": "on"}`), want: 400},
+		{name: "hook script", path: "/operations", body: hostileChange(`{"scope": "server", "server_name": "db_server_two", "post_backup_script": "touch /tmp/x"}`), want: 400},
+		{name: "dash-led backup_id", path: srvOps, body: hostileRecovery("backup_id", `"--help"`), want: 400},
 		// Invalid UTF-8.
 		{name: "invalid UTF-8 in a value", path: srvOps, body: hostileRecovery("backup_id", "\"lat\xffest\""), want: 400},
 		{name: "invalid UTF-8 in a key", path: srvOps, body: "{\"ty\xc3\x28pe\": \"recovery\"}", want: 400},

@@ -417,7 +417,7 @@ func TestProcess(t *testing.T) {
 			if call == "" {
 				continue
 			}
-			want := fmt.Sprintf("-c\n%s\nrecover\ndb_server_two\n20261125T080758\n/var/lib/pgdata\n--remote-ssh-command\nssh postgres@db_server_two.my.org\n", e.ConfPath)
+			want := fmt.Sprintf("-c\n%s\nrecover\ndb_server_two\n20261125T080758\n/var/lib/pgdata\n--remote-ssh-command=ssh postgres@db_server_two.my.org\n", e.ConfPath)
 			if call != want {
 				t.Errorf("barman was run with\n%s\nwant\n%s", call, want)
 			}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 )
@@ -138,10 +140,15 @@ func ValidName(s string) bool {
 // "key = value" line into Barman's configuration.
 var configKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-// Validate checks payload as a request for the scope of server ("" for the
-// instance) against Barman's configuration and backup catalog. It is the one
-// validation path for every door: CLI and HTTP alike.
+// Validate is Policy{}.Validate: validation with the default policy.
 func Validate(cfg *BarmanConfig, catalog Catalog, server string, payload *pyjson.Object) (*Request, error) {
+	return Policy{}.Validate(cfg, catalog, server, payload)
+}
+
+// Validate checks payload as a request for the scope of server ("" for the
+// instance) against Barman's configuration and backup catalog, and against
+// p. It is the one validation path for every door: CLI and HTTP alike.
+func (p Policy) Validate(cfg *BarmanConfig, catalog Catalog, server string, payload *pyjson.Object) (*Request, error) {
 	if server != "" {
 		if !ValidName(server) {
 			return nil, Errorf(ENOTFOUND, "server %q is not in %s: not a valid server name (known: %s)", server, cfg.Path, cfg.serverList())
@@ -154,6 +161,9 @@ func Validate(cfg *BarmanConfig, catalog Catalog, server string, payload *pyjson
 		if _, ok := payload.Get(k); ok {
 			return nil, Errorf(EINVALID, "key %q is reserved for the operation's record and cannot be sent", k)
 		}
+	}
+	if payload.Lossy() {
+		return nil, Errorf(EINVALID, `the payload has a lone UTF-16 surrogate escape (such as "\ud800"), which is not a character; send the text as UTF-8 or as a surrogate pair`)
 	}
 
 	var t Type
@@ -187,9 +197,14 @@ func Validate(cfg *BarmanConfig, catalog Catalog, server string, payload *pyjson
 	case ConfigSwitch:
 		err = validateConfigSwitch(cfg, req)
 	case ConfigUpdate:
-		err = validateConfigUpdate(req)
+		err = p.validateConfigUpdate(req)
 	}
 	if err != nil {
+		return nil, err
+	}
+	// After the type's own checks, whose messages are more precise about
+	// the values they know: this one catches the rest, extra keys included.
+	if err := checkControls(payload, ""); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -228,13 +243,69 @@ func requiredString(payload *pyjson.Object, op Type, key string) (string, error)
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
+// checkControls refuses control characters anywhere in a payload, extra keys
+// included, since every key and value is stored and shown: in a key none at
+// all (C0, DEL, C1); in a string value none but tab, line feed and carriage
+// return, which free text may hold. Values that reach Barman are held to
+// more (requiredString, validateChange). Terminal escape sequences start
+// with ESC or a C1 control, so none can be stored.
+func checkControls(v any, where string) error {
+	switch v := v.(type) {
+	case *pyjson.Object:
+		for _, k := range v.Keys() {
+			at := k
+			if where != "" {
+				at = where + "." + k
+			}
+			if i := strings.IndexFunc(k, unicode.IsControl); i >= 0 {
+				r, _ := utf8.DecodeRuneInString(k[i:])
+				return Errorf(EINVALID, "key %q contains a control character (%U at byte %d); keys never hold control characters", at, r, i)
+			}
+			child, _ := v.Get(k)
+			if err := checkControls(child, at); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if err := checkControls(e, fmt.Sprintf("%s[%d]", where, i)); err != nil {
+				return err
+			}
+		}
+	case string:
+		if i := strings.IndexFunc(v, isValueControl); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(v[i:])
+			return Errorf(EINVALID, "the value of %q contains a control character (%U at byte %d); only tab, line feed and carriage return are accepted in text", where, r, i)
+		}
+	}
+	return nil
+}
+
+func isValueControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+}
+
+// requiredPositional is requiredString for a value that reaches Barman as a
+// positional argument (a backup ID, a model name): one that starts with "-"
+// would be read by Barman's parser as an option, so it is refused.
+func requiredPositional(payload *pyjson.Object, op Type, key string) (string, error) {
+	s, err := requiredString(payload, op, key)
+	if err != nil {
+		return "", err
+	}
+	if strings.HasPrefix(s, "-") {
+		return "", Errorf(EINVALID, "%s: %q is %q, which starts with \"-\": Barman would read it as an option; no %s starts with \"-\"", op, key, s, strings.ReplaceAll(key, "_", " "))
+	}
+	return s, nil
+}
+
 // maxArgBytes is the longest single argument Linux passes to a program
 // (MAX_ARG_STRLEN: 32 pages of 4 KiB, less the terminating NUL). A longer
 // value would be recorded, then fail to start Barman every time.
 const maxArgBytes = 32*4096 - 1
 
 func validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
-	backupID, err := requiredString(req.Payload, Recovery, "backup_id")
+	backupID, err := requiredPositional(req.Payload, Recovery, "backup_id")
 	if err != nil {
 		return err
 	}
@@ -277,7 +348,7 @@ func validateConfigSwitch(cfg *BarmanConfig, req *Request) error {
 		}
 		return nil
 	}
-	name, err := requiredString(req.Payload, ConfigSwitch, "model_name")
+	name, err := requiredPositional(req.Payload, ConfigSwitch, "model_name")
 	if err != nil {
 		return err
 	}
@@ -295,7 +366,7 @@ func validateConfigSwitch(cfg *BarmanConfig, req *Request) error {
 	return nil
 }
 
-func validateConfigUpdate(req *Request) error {
+func (p Policy) validateConfigUpdate(req *Request) error {
 	raw, ok := req.Payload.Get("changes")
 	if !ok {
 		return Errorf(EINVALID, `config_update needs "changes": an array of objects, each with "scope" and "server_name" or "model_name"`)
@@ -315,7 +386,7 @@ func validateConfigUpdate(req *Request) error {
 		if !ok {
 			return Errorf(EINVALID, "config_update: changes[%d] must be an object, got %s", i, pyjson.TypeName(c))
 		}
-		if err := validateChange(i, change); err != nil {
+		if err := p.validateChange(i, change); err != nil {
 			return err
 		}
 	}
@@ -326,7 +397,7 @@ func validateConfigUpdate(req *Request) error {
 	return nil
 }
 
-func validateChange(i int, change *pyjson.Object) error {
+func (p Policy) validateChange(i int, change *pyjson.Object) error {
 	where := fmt.Sprintf("config_update: changes[%d]", i)
 	rawScope, ok := change.Get("scope")
 	if !ok {
@@ -350,8 +421,11 @@ func validateChange(i int, change *pyjson.Object) error {
 	if !ok {
 		return Errorf(EINVALID, "%s: %q must be a string, got %s", where, nameKey, pyjson.TypeName(rawName))
 	}
-	if !ValidName(name) || name == "barman" {
+	if !ValidName(name) {
 		return Errorf(EINVALID, "%s: %q is not a valid %s name: use letters, digits, '.', '_' and '-'", where, name, scope)
+	}
+	if reservedSection(name) {
+		return Errorf(EINVALID, "%s: %q is not a valid %s name: [DEFAULT] would change every server and [barman] Barman's global settings (refused in any case); name one server or model", where, name, scope)
 	}
 	settings := 0
 	for _, k := range change.Keys() {
@@ -360,6 +434,9 @@ func validateChange(i int, change *pyjson.Object) error {
 		}
 		if !configKeyPattern.MatchString(k) {
 			return Errorf(EINVALID, "%s: %q is not a Barman option name (lower-case letters, digits and '_')", where, k)
+		}
+		if err := p.checkConfigKey(where, k); err != nil {
+			return err
 		}
 		v, _ := change.Get(k)
 		switch v := v.(type) {

@@ -166,6 +166,42 @@ func TestValidate(t *testing.T) {
 		{"config_update array value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": ["on"]}]}`, ops.EINVALID, `got an array`, ""},
 		{"config_update null value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": null}]}`, ops.EINVALID, `got null`, ""},
 		{"config_update no options", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s"}]}`, ops.EINVALID, `changes[0] changes no option`, ""},
+		// Sections every server reads, and options that run commands or
+		// name paths (issue 14, defect 3).
+		{"config_update DEFAULT section", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "DEFAULT", "archiver": "on"}]}`, ops.EINVALID, `"DEFAULT" is not a valid server name: [DEFAULT] would change every server`, ""},
+		{"config_update default section lower-case", "", `{"type": "config_update", "changes": [{"scope": "model", "model_name": "default", "archiver": "on"}]}`, ops.EINVALID, `"default" is not a valid model name`, ""},
+		{"config_update Barman section mixed case", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "Barman", "archiver": "on"}]}`, ops.EINVALID, `"Barman" is not a valid server name`, ""},
+		{"config_update hook script", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "post_backup_script": "touch /tmp/pwned"}]}`, ops.EINVALID, `option "post_backup_script" may not be set by config_update: it makes Barman run a command or use a path of the sender's choosing (default deny list entry "*_script"); to allow it, add "post_backup_script" to [config_update] allow_keys`, ""},
+		{"config_update retry hook script", "", `{"type": "config_update", "changes": [{"scope": "model", "model_name": "m", "cluster": "c", "pre_archive_retry_script": "x"}]}`, ops.EINVALID, `option "pre_archive_retry_script" may not be set`, ""},
+		{"config_update ssh_command", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "ssh_command": "sh -c evil"}]}`, ops.EINVALID, `option "ssh_command" may not be set`, ""},
+		{"config_update primary_ssh_command", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "primary_ssh_command": "x"}]}`, ops.EINVALID, `option "primary_ssh_command" may not be set`, ""},
+		{"config_update encryption_passphrase_command", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "encryption_passphrase_command": "x"}]}`, ops.EINVALID, `option "encryption_passphrase_command" may not be set`, ""},
+		{"config_update custom_compression_filter", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "custom_compression_filter": "sh"}]}`, ops.EINVALID, `option "custom_compression_filter" may not be set`, ""},
+		{"config_update path_prefix", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "path_prefix": "/tmp/evil"}]}`, ops.EINVALID, `option "path_prefix" may not be set`, ""},
+		{"config_update backup_directory", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "backup_directory": "/etc"}]}`, ops.EINVALID, `option "backup_directory" may not be set`, ""},
+		{"config_update recovery_staging_path", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "recovery_staging_path": "/etc"}]}`, ops.EINVALID, `option "recovery_staging_path" may not be set`, ""},
+		{"config_update staging_path", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "staging_path": "/etc"}]}`, ops.EINVALID, `option "staging_path" may not be set`, ""},
+		{"config_update forbidden key after allowed ones", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}, {"scope": "server", "server_name": "t", "description": "x", "wals_directory": "/tmp"}]}`, ops.EINVALID, `changes[1]: option "wals_directory" may not be set`, ""},
+
+		// Dash-led positionals (defect 9).
+		{"backup_id that reads as an option", srv2, `{"type": "recovery", "backup_id": "--help", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, `recovery: "backup_id" is "--help", which starts with "-": Barman would read it as an option`, ""},
+		{"model_name that reads as an option", srv2, `{"type": "config_switch", "model_name": "--reset"}`, ops.EINVALID, `config_switch: "model_name" is "--reset", which starts with "-"`, ""},
+		{"dash-led remote_ssh_command is a value", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "-oProxyCommand=x", "destination_directory": "/d"}`, "", goodDone, ops.Recovery},
+
+		// Control characters and lone surrogates anywhere (defect 4).
+		{"NUL in an extra key", srv2, `{"type": "config_switch", "reset": true, "note\u0000": "x"}`, ops.EINVALID, `key "note\x00" contains a control character (U+0000 at byte 4)`, ""},
+		{"ESC in an extra key", "", `{"type": "config_update", "changes": [], "\u001b]0;x": 1}`, ops.EINVALID, `contains a control character (U+001B at byte 0)`, ""},
+		{"C1 in a nested extra key", srv2, `{"type": "config_switch", "reset": true, "note": {"a\u009bb": 1}}`, ops.EINVALID, `key "note.a\u009bb" contains a control character (U+009B`, ""},
+		{"NUL in an extra value", srv2, `{"type": "config_switch", "reset": true, "note": "a\u0000b"}`, ops.EINVALID, `the value of "note" contains a control character (U+0000 at byte 1)`, ""},
+		{"escape sequence in a nested extra value", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "note": {"a": ["ok", "\u001b]52;c;eA==\u0007"]}}`, ops.EINVALID, `the value of "note.a[1]" contains a control character (U+001B at byte 0)`, ""},
+		{"DEL in an extra value", srv2, `{"type": "config_switch", "reset": true, "note": "\u007f"}`, ops.EINVALID, `contains a control character (U+007F`, ""},
+		{"tab and line breaks in an extra value are text", srv2, `{"type": "config_switch", "reset": true, "note": "a\tb\r\nc"}`, "", "", ops.ConfigSwitch},
+		{"lone high surrogate", srv2, `{"type": "config_switch", "reset": true, "note": "\ud800"}`, ops.EINVALID, `lone UTF-16 surrogate`, ""},
+		{"lone low surrogate in a key", srv2, `{"type": "config_switch", "reset": true, "\udc00": 1}`, ops.EINVALID, `lone UTF-16 surrogate`, ""},
+		{"high surrogate then a letter", srv2, `{"type": "config_switch", "reset": true, "note": "\uD83Dx"}`, ops.EINVALID, `lone UTF-16 surrogate`, ""},
+		{"surrogate pair is a character", srv2, `{"type": "config_switch", "reset": true, "note": "\ud83d\ude00 \\ud800"}`, "", "", ops.ConfigSwitch},
+		{"U+FFFD itself is a character", srv2, `{"type": "config_switch", "reset": true, "note": "\ufffd"}`, "", "", ops.ConfigSwitch},
+
 		{"config_update second change bad", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}, {"scope": "model", "model_name": "m"}]}`, ops.EINVALID, `changes[1] changes no option`, ""},
 	}
 	for _, tc := range tests {
@@ -321,3 +357,53 @@ type wrapErr struct{ inner error }
 
 func (w wrapErr) Error() string { return "outer: " + w.inner.Error() }
 func (w wrapErr) Unwrap() error { return w.inner }
+
+// TestConfigUpdatePolicy checks [config_update] allow_keys and deny_keys
+// (issue 14, defect 3): allow_keys lifts entries of the default list,
+// deny_keys refuses more and wins over allow_keys.
+func TestConfigUpdatePolicy(t *testing.T) {
+	_, cfg := validateEnv(t)
+	change := func(key string) string {
+		return `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "` + key + `": "v"}]}`
+	}
+	tests := []struct {
+		name   string
+		policy ops.Policy
+		key    string
+		msg    string // "" when accepted
+	}{
+		{"default refuses a hook", ops.Policy{}, "post_backup_script", `to allow it, add "post_backup_script" to [config_update] allow_keys`},
+		{"default accepts a plain option", ops.Policy{}, "archiver", ""},
+		{"allowed by name", ops.Policy{AllowConfigKeys: []string{"post_backup_script"}}, "post_backup_script", ""},
+		{"allowed by pattern", ops.Policy{AllowConfigKeys: []string{"post_*"}}, "post_backup_script", ""},
+		{"allowing one hook leaves the others refused", ops.Policy{AllowConfigKeys: []string{"post_backup_script"}}, "pre_backup_script", `option "pre_backup_script" may not be set`},
+		{"deny_keys refuses more", ops.Policy{DenyConfigKeys: []string{"conninfo"}}, "conninfo", `[config_update] deny_keys refuses it ("conninfo")`},
+		{"deny_keys wins over allow_keys", ops.Policy{AllowConfigKeys: []string{"*"}, DenyConfigKeys: []string{"ssh_command"}}, "ssh_command", `deny_keys refuses it`},
+		{"allow everything", ops.Policy{AllowConfigKeys: []string{"*"}}, "ssh_command", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := tc.policy.Validate(cfg, barman.Catalog{}, "", mustDecode(t, change(tc.key)))
+			if tc.msg == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if req != nil {
+				t.Errorf("got a request %+v with the error", req)
+			}
+			wantError(t, err, ops.EINVALID, tc.msg)
+		})
+	}
+	for _, p := range []string{"post_backup_script", "*_script", "*"} {
+		if err := ops.CheckKeyPatterns([]string{p}); err != nil {
+			t.Errorf("CheckKeyPatterns(%q): %v", p, err)
+		}
+	}
+	for _, p := range []string{"", "Post", "a b", "x[", "-x", "a/b"} {
+		if err := ops.CheckKeyPatterns([]string{p}); err == nil {
+			t.Errorf("CheckKeyPatterns(%q) accepted it", p)
+		}
+	}
+}

@@ -26,6 +26,9 @@ type Service struct {
 	// sweep or an operator's `pg-backup-api run`.
 	Launcher Launcher
 	Version  string
+	// Policy is what pg-backup-api's configuration adds to validation
+	// (the options a config_update may set).
+	Policy Policy
 	// BarmanVersion reports the installed Barman's version (nil: unknown).
 	// It is asked once and the answer kept for the life of the Service.
 	BarmanVersion func() (Version, error)
@@ -76,7 +79,7 @@ func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (
 	if err := s.store(cfg).CheckHome(); err != nil {
 		return "", err
 	}
-	req, err := Validate(cfg, s.Barman, server, payload)
+	req, err := s.Policy.Validate(cfg, s.Barman, server, payload)
 	if err != nil {
 		return "", err
 	}

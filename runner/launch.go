@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -82,7 +81,14 @@ func (l *Launcher) kickSlot(st *store.Store, server, barmanConfig string, slot i
 	cmd := exec.Command(exe, inv.Argv()...)
 	cmd.ExtraFiles = []*os.File{lock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	errLog, err := os.OpenFile(filepath.Join(st.StateDir(server), "runner.err"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, store.FileMode)
+	// The runner masks and rotates what it writes (errLog); rotating here
+	// too bounds a file that runners that crash at start-up keep growing.
+	errPath := errLogPath(st, server)
+	if err := rotateIfFull(errPath, ErrLogMax); err != nil {
+		store.Unlock(lock)
+		return false, fmt.Errorf("rotating %s: %w", errPath, err)
+	}
+	errLog, err := os.OpenFile(errPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, store.FileMode)
 	if err == nil {
 		defer errLog.Close()
 		cmd.Stderr = errLog

@@ -148,9 +148,16 @@ func (inv Invocation) Lock() (*os.File, error) {
 func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) error {
 	cfg, err := barman.LoadConfig(inv.BarmanConfig)
 	if err != nil {
-		return err
+		return maskedError{err}
 	}
 	st := store.New(cfg.BarmanHome)
+	// A launched runner's standard error is the scope's runner.err: mask
+	// and rotate it. By hand, log goes where the operator said, masked.
+	if el := newErrLog(os.Stderr, errLogPath(st, inv.Server), ErrLogMax); el != nil && log == io.Writer(os.Stderr) {
+		log = el
+	} else {
+		log = maskWriter{log}
+	}
 	st.OnEnd = inv.OnEnd
 	r := &Runner{
 		Store:        st,
@@ -165,7 +172,7 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) err
 		if scope == "" {
 			scope = "(instance)"
 		}
-		return fmt.Errorf("runner for %s: %w", scope, err)
+		return maskedError{fmt.Errorf("runner for %s: %w", scope, err)}
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func TestRecoveryRunsTheBackupResolvedAtCreation(t *testing.T) {
 		t.Fatalf("latest now names %q (%v), want the new backup %s", b.ID, err, newer)
 	}
 	e.run(t, srv, fakeBarman(t))
-	want := [][]string{{"-c", e.Conf, "recover", srv, recorded, "/d", "--remote-ssh-command", "ssh x"}}
+	want := [][]string{{"-c", e.Conf, "recover", srv, recorded, "/d", "--remote-ssh-command=ssh x"}}
 	if got := e.calls(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("barman calls =\n %q\nwant\n %q", got, want)
 	}
@@ -89,8 +89,8 @@ func TestRunnerRunsQueueOldestFirst(t *testing.T) {
 	want := [][]string{
 		{"-c", e.Conf, "config-switch", srv, "my-model"},
 		{"-c", e.Conf, "config-switch", srv, "--reset"},
-		{"-c", e.Conf, "recover", srv, "20261125T080758", "/c", "--remote-ssh-command", "ssh -p 22 postgres@h"},
-		{"-c", e.Conf, "recover", srv, "20261125T080758", "/d", "--remote-ssh-command", "ssh x"},
+		{"-c", e.Conf, "recover", srv, "20261125T080758", "/c", "--remote-ssh-command=ssh -p 22 postgres@h"},
+		{"-c", e.Conf, "recover", srv, "20261125T080758", "/d", "--remote-ssh-command=ssh x"},
 	}
 	if got := e.calls(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("barman calls =\n %q\nwant\n %q", got, want)

@@ -22,7 +22,17 @@ import (
 type Object struct {
 	keys   []string
 	values map[string]any
+	// lossy is set on the object DecodeObject returns when the document
+	// held a lone UTF-16 surrogate escape ("\ud800"): it has no UTF-8 form,
+	// so the decoder put U+FFFD in its place.
+	lossy bool
 }
+
+// Lossy reports whether the document o was decoded from held a lone UTF-16
+// surrogate escape, which decoding replaced with U+FFFD. Python keeps such
+// a string as it is, so the two would read different values: a request that
+// is lossy must be refused, while a stored file is read as well as it can be.
+func (o *Object) Lossy() bool { return o.lossy }
 
 // NewObject returns an empty object.
 func NewObject() *Object { return &Object{values: map[string]any{}} }
@@ -60,7 +70,7 @@ func (o *Object) Delete(key string) {
 
 // Clone returns a shallow copy with its own key list.
 func (o *Object) Clone() *Object {
-	c := &Object{keys: append([]string(nil), o.keys...), values: make(map[string]any, len(o.values))}
+	c := &Object{keys: append([]string(nil), o.keys...), values: make(map[string]any, len(o.values)), lossy: o.lossy}
 	for k, v := range o.values {
 		c.values[k] = v
 	}
@@ -216,7 +226,62 @@ func DecodeObject(data []byte, opts DecodeOptions) (*Object, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("body has data after the JSON object")
 	}
+	obj.lossy = hasLoneSurrogate(data)
 	return obj, nil
+}
+
+// hasLoneSurrogate reports whether data, a valid JSON document, has a \u
+// escape of a UTF-16 surrogate that is not half of a high-low pair.
+func hasLoneSurrogate(data []byte) bool {
+	if !bytes.Contains(data, []byte(`\u`)) {
+		return false
+	}
+	inString := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString:
+			if i+1 < len(data) && data[i+1] == 'u' {
+				r := hex4(data, i+2)
+				switch {
+				case r >= 0xd800 && r < 0xdc00:
+					if next := i + 6; next+1 < len(data) && data[next] == '\\' && data[next+1] == 'u' {
+						if lo := hex4(data, next+2); lo >= 0xdc00 && lo < 0xe000 {
+							i = next + 5
+							continue
+						}
+					}
+					return true
+				case r >= 0xdc00 && r < 0xe000:
+					return true
+				}
+			}
+			i++ // the escaped character
+		}
+	}
+	return false
+}
+
+// hex4 reads the four hex digits at data[i:], or returns -1.
+func hex4(data []byte, i int) rune {
+	if i+4 > len(data) {
+		return -1
+	}
+	var r rune
+	for _, c := range data[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return r
 }
 
 func decodeObjectBody(dec *json.Decoder, opts DecodeOptions, depth int) (*Object, error) {

@@ -352,3 +352,41 @@ func fixturePath(t testing.TB, elem ...string) string {
 	}
 	return p
 }
+
+// TestDecodeObjectLossy: a lone surrogate escape has no UTF-8 form; the
+// decoder puts U+FFFD in its place and says so, so that requests can be
+// refused while stored files are still read (issue 14, defect 4).
+func TestDecodeObjectLossy(t *testing.T) {
+	tests := []struct {
+		doc   string
+		lossy bool
+	}{
+		{`{"a": "\ud800"}`, true},
+		{`{"a": "\uDBFF"}`, true},
+		{`{"a": "\udc00"}`, true},
+		{`{"\ud800": 1}`, true},
+		{`{"a": ["x", {"b": "\ud83d"}]}`, true},
+		{`{"a": "\ud83d\u0041"}`, true},
+		{`{"a": "\ud83dx\ude00"}`, true},
+		{`{"a": "\ude00\ud83d"}`, true},
+		{`{"a": "\ud83d\ude00"}`, false},
+		{`{"a": "\uD83D\uDE00"}`, false},
+		{`{"a": "\\ud800"}`, false},
+		{`{"a": "\\\ud800"}`, true},
+		{`{"a": "\ufffd"}`, false},
+		{`{"a": "\u00e9 \"\ud800\""}`, true},
+		{`{"a": "plain"}`, false},
+	}
+	for _, tc := range tests {
+		obj, err := DecodeObject([]byte(tc.doc), DecodeOptions{})
+		if err != nil {
+			t.Fatalf("DecodeObject(%s): %v", tc.doc, err)
+		}
+		if obj.Lossy() != tc.lossy {
+			t.Errorf("DecodeObject(%s).Lossy() = %t, want %t", tc.doc, obj.Lossy(), tc.lossy)
+		}
+		if obj.Clone().Lossy() != tc.lossy {
+			t.Errorf("Clone lost Lossy of %s", tc.doc)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+// Package termsafe makes text that comes from elsewhere -- Barman's output,
+// a payload someone sent -- safe to print on a terminal: such text may hold
+// escape sequences that move the cursor, clear the screen, set the window
+// title, write the clipboard (OSC 52) or make a link, so on a terminal they
+// are removed. Files, pipes and JSON output keep the bytes as they are.
+package termsafe
+
+import (
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mattn/go-isatty"
+)
+
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// For returns Strip when w is a terminal, and s unchanged otherwise.
+func For(w io.Writer, s string) string {
+	if IsTerminal(w) {
+		return Strip(s)
+	}
+	return s
+}
+
+const (
+	esc = 0x1b
+	bel = 0x07
+)
+
+// Strip removes from s every escape sequence (CSI, OSC, DCS, SOS, PM, APC,
+// and two- or three-byte ESC sequences, in their 7-bit and C1 forms) and
+// every other control character but tab and line feed; a carriage return
+// is kept only before a line feed, since alone it lets later text overwrite
+// the line. A sequence that is not terminated is removed to the end of s,
+// so a sequence cut in two by a streaming reader leaves no control behind.
+// Bytes that are not UTF-8 become U+FFFD: a terminal not in UTF-8 mode
+// would read a lone 0x9b as CSI.
+func Strip(s string) string {
+	if clean(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError)
+			i++
+		case r == esc:
+			i = skipEscape(s, i+1)
+		case r == 0x9b: // CSI
+			i = skipCSI(s, i+size)
+		case r == 0x90 || r == 0x98 || r == 0x9d || r == 0x9e || r == 0x9f: // DCS, SOS, OSC, PM, APC
+			i = skipString(s, i+size)
+		case r == '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				b.WriteByte('\r')
+			}
+			i++
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+			i += size
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			i += size
+		default:
+			b.WriteString(s[i : i+size])
+			i += size
+		}
+	}
+	return b.String()
+}
+
+// clean reports whether s needs no change: valid UTF-8 with no control
+// character but tab and line feed.
+func clean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f || c == 0xc2 {
+			return false // 0xc2 leads every C1 control
+		}
+	}
+	return utf8.ValidString(s)
+}
+
+// skipEscape returns where the sequence whose ESC ends before i ends.
+func skipEscape(s string, i int) int {
+	if i >= len(s) {
+		return i
+	}
+	switch s[i] {
+	case '[':
+		return skipCSI(s, i+1)
+	case ']', 'P', 'X', '^', '_':
+		return skipString(s, i+1)
+	}
+	// ESC, intermediate bytes (0x20-0x2f), then one final byte.
+	for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
+		i++
+	}
+	if i < len(s) && s[i] >= 0x30 && s[i] <= 0x7e {
+		i++
+	}
+	return i
+}
+
+// skipCSI returns the end of a control sequence whose introducer ends
+// before i: parameter and intermediate bytes, then a final byte.
+func skipCSI(s string, i int) int {
+	for i < len(s) {
+		c := s[i]
+		i++
+		if c >= 0x40 && c <= 0x7e {
+			return i
+		}
+		if c < 0x20 || c > 0x7e {
+			// Not a CSI byte: the sequence is broken; stop here and let
+			// the byte be judged on its own.
+			return i - 1
+		}
+	}
+	return i
+}
+
+// skipString returns the end of a control string (OSC and the like) whose
+// introducer ends before i: up to and including BEL, ESC \ or ST (U+009C).
+func skipString(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case s[i] == bel:
+			return i + 1
+		case s[i] == esc && i+1 < len(s) && s[i+1] == '\\':
+			return i + 2
+		case strings.HasPrefix(s[i:], "\u009c"):
+			return i + len("\u009c")
+		}
+		i++
+	}
+	return i
+}

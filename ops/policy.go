@@ -1,0 +1,87 @@
+package ops
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// DefaultDeniedConfigKeys are the Barman options a config_update may not set
+// unless the configuration allows them ([config_update] allow_keys). Each one
+// makes Barman run a command of the sender's choosing, or read programs from
+// or write into a directory of the sender's choosing, so whoever may send a
+// config_update could otherwise run commands as Barman's user. The list is
+// taken from ServerConfig.KEYS in Barman's barman/config.py (3.17): the hook
+// scripts (every pre_/post_ *_script and *_retry_script), the commands
+// (ssh_command, primary_ssh_command, encryption_passphrase_command, and the
+// deprecated custom_compression_filter and custom_decompression_filter, run
+// through a shell), path_prefix (where Barman finds the programs it runs),
+// and the directories and staging paths Barman writes to. The patterns
+// "*_script", "*_command" and "*_directory" also cover options of that kind
+// that a later Barman adds.
+var DefaultDeniedConfigKeys = []string{
+	"*_script",
+	"*_command",
+	"*_directory",
+	"custom_compression_filter",
+	"custom_decompression_filter",
+	"path_prefix",
+	"staging_path",
+	"local_staging_path",
+	"recovery_staging_path",
+}
+
+// Policy is what pg-backup-api's own configuration adds to validation.
+type Policy struct {
+	// AllowConfigKeys lifts entries of DefaultDeniedConfigKeys: an option
+	// matching one of these patterns may be set by a config_update unless
+	// DenyConfigKeys names it too ([config_update] allow_keys).
+	AllowConfigKeys []string
+	// DenyConfigKeys are refused besides the default list, whatever
+	// AllowConfigKeys says ([config_update] deny_keys).
+	DenyConfigKeys []string
+}
+
+// CheckKeyPatterns reports the first entry of patterns that is not an option
+// name, or a pattern of one with "*" standing for any run of characters.
+func CheckKeyPatterns(patterns []string) error {
+	for _, p := range patterns {
+		if !configKeyPattern.MatchString(strings.ReplaceAll(p, "*", "x")) {
+			return fmt.Errorf("%q is not a Barman option name nor a pattern of one (lower-case letters, digits, '_' and '*', e.g. \"post_backup_script\" or \"*_script\")", p)
+		}
+	}
+	return nil
+}
+
+func matchesAny(patterns []string, key string) (string, bool) {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, key); ok {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// checkConfigKey refuses an option a config_update may not set.
+func (p Policy) checkConfigKey(where, key string) error {
+	if pat, ok := matchesAny(p.DenyConfigKeys, key); ok {
+		return Errorf(EINVALID, "%s: option %q may not be set by config_update: [config_update] deny_keys refuses it (%q) in pg-backup-api's configuration file", where, key, pat)
+	}
+	pat, ok := matchesAny(DefaultDeniedConfigKeys, key)
+	if !ok {
+		return nil
+	}
+	if _, allowed := matchesAny(p.AllowConfigKeys, key); allowed {
+		return nil
+	}
+	return Errorf(EINVALID, "%s: option %q may not be set by config_update: it makes Barman run a command or use a path of the sender's choosing (default deny list entry %q); to allow it, add %q to [config_update] allow_keys in pg-backup-api's configuration file", where, key, pat, key)
+}
+
+// reservedSection reports whether name is one of configparser's and Barman's
+// own sections: [DEFAULT] reaches every server of its file and [barman] is
+// Barman's global configuration. configparser compares section names exactly,
+// but they are refused in any case so that nothing depends on that.
+func reservedSection(name string) bool {
+	return slices.ContainsFunc([]string{"DEFAULT", "barman"}, func(r string) bool { return strings.EqualFold(r, name) })
+}

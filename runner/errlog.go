@@ -1,0 +1,133 @@
+package runner
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pgmask"
+	"github.com/pg-backup-api/pg-backup-api/store"
+)
+
+// ErrLogMax is the size at which a scope's runner.err is rotated to
+// runner.err.1 (one old file is kept), so that the pair never holds much
+// more than twice this.
+const ErrLogMax = 1 << 20
+
+// ErrLogName is the runner's error log in a scope's state directory: the
+// standard error of every runner the Launcher starts for the scope.
+const ErrLogName = "runner.err"
+
+// errLogPath is the runner's error log of a scope.
+func errLogPath(st *store.Store, server string) string {
+	return filepath.Join(st.StateDir(server), ErrLogName)
+}
+
+// rotateIfFull renames path to path.1, replacing an older one, once path
+// has reached max bytes.
+func rotateIfFull(path string, max int64) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() < max {
+		if errors.Is(err, os.ErrNotExist) {
+			err = nil
+		}
+		return err
+	}
+	return os.Rename(path, path+".1")
+}
+
+// errLog is what a launched runner writes its messages through: passwords
+// masked (a message may quote Barman's command line, whose arguments carry
+// conninfo strings), and the file rotated at max bytes. The file is the
+// runner's standard error, so that whatever else lands there (a crash of
+// the runtime) goes to the same place; rotating moves descriptor fd to the
+// new file.
+type errLog struct {
+	mu   sync.Mutex
+	path string
+	max  int64
+	f    *os.File // the open log; its descriptor is fd
+	fd   int
+}
+
+// newErrLog returns an errLog writing through f, standard error, when f is
+// the file at path; otherwise nil (a runner started by hand writes to
+// wherever its operator put standard error).
+func newErrLog(f *os.File, path string, max int64) *errLog {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	pi, err := os.Stat(path)
+	if err != nil || !os.SameFile(fi, pi) {
+		return nil
+	}
+	return &errLog{path: path, max: max, f: f, fd: int(f.Fd())}
+}
+
+// Write masks p and appends it, one message per call. A message longer than
+// max is cut to max bytes.
+func (l *errLog) Write(p []byte) (int, error) {
+	msg := pgmask.Text(string(p))
+	if int64(len(msg)) > l.max {
+		const cut = "... [cut]\n"
+		msg = msg[:l.max-int64(len(cut))] + cut
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.rotate(int64(len(msg))); err != nil {
+		// Losing the rotation must not lose the message.
+		io.WriteString(l.f, "pg-backup-api: cannot rotate "+l.path+": "+err.Error()+"\n")
+	}
+	if _, err := io.WriteString(l.f, msg); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// rotate makes room for n more bytes. Runners of one scope (runner.parallel
+// > 1) share the file: one that finds the file at path is no longer its own
+// only follows the one that rotated it, rather than rotating again over the
+// old file.
+func (l *errLog) rotate(n int64) error {
+	fi, err := l.f.Stat()
+	if err != nil {
+		return err
+	}
+	pi, err := os.Stat(l.path)
+	moved := err != nil || !os.SameFile(fi, pi)
+	if !moved && (fi.Size() == 0 || fi.Size()+n <= l.max) {
+		return nil
+	}
+	if !moved {
+		if err := os.Rename(l.path, l.path+".1"); err != nil {
+			return err
+		}
+	}
+	nf, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, store.FileMode)
+	if err != nil {
+		return err
+	}
+	defer nf.Close()
+	return syscall.Dup3(int(nf.Fd()), l.fd, 0)
+}
+
+// maskWriter masks the passwords in each message written through it.
+type maskWriter struct{ w io.Writer }
+
+func (m maskWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(m.w, pgmask.Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// maskedError shows err with its passwords masked, and keeps it for
+// errors.As (the error code).
+type maskedError struct{ err error }
+
+func (e maskedError) Error() string { return pgmask.Text(e.err.Error()) }
+func (e maskedError) Unwrap() error { return e.err }

@@ -1,0 +1,127 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+// TestRunnerErrLogMaskedAndRotated: a launched runner's runner.err holds no
+// password from the command lines it logs, and a full one is rotated to
+// runner.err.1 rather than grown (issue 14, defect 10).
+func TestRunnerErrLogMaskedAndRotated(t *testing.T) {
+	bin := workerBinary(t)
+	e := newEnv(t)
+	errPath := filepath.Join(e.Store.StateDir(""), ErrLogName)
+	id := e.create(t, "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", `+
+		`"conninfo": "host=pg user=barman password=hunter2", "streaming_conninfo": "postgresql://barman:s3cr3t@pg/postgres"}]}`, "08:00:00")
+	if err := os.MkdirAll(filepath.Dir(errPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := bytes.Repeat([]byte("an old message of an earlier runner\n"), ErrLogMax/36+1)
+	if err := os.WriteFile(errPath, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := &Launcher{Executable: bin, BarmanCommand: fakeBarman(t)}
+	if err := l.Kick(e.Cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the operation to finish", 20*time.Second, func() bool {
+		op, err := e.Store.Get("", id)
+		return err == nil && op.Status != ops.StatusInProgress
+	})
+	waitFor(t, "the runner to log what it ran", 10*time.Second, func() bool {
+		data, _ := os.ReadFile(errPath)
+		return strings.Contains(string(data), "running")
+	})
+	data, err := os.ReadFile(errPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(data)
+	if len(log) > 2000 {
+		log = log[len(log)-2000:] // enough to show what went wrong
+	}
+	if !strings.Contains(log, "config-update") {
+		t.Fatalf("runner.err does not show the command line it ran:\n%s", log)
+	}
+	for _, secret := range []string{"hunter2", "s3cr3t"} {
+		if strings.Contains(string(data), secret) {
+			t.Errorf("runner.err shows the password %q:\n%s", secret, log)
+		}
+	}
+	if int64(len(data)) >= ErrLogMax {
+		t.Errorf("runner.err is %d bytes: the full one was not rotated", len(data))
+	}
+	if got, err := os.ReadFile(errPath + ".1"); err != nil || !bytes.Equal(got, old) {
+		t.Errorf("runner.err.1 does not hold the previous log (%d bytes, %v)", len(got), err)
+	}
+}
+
+// TestErrLogRotatesOneOldFile drives the writer itself, as two runners of
+// one scope (runner.parallel = 2) share it: the pair of files stays within
+// twice the limit, and one old file is kept.
+func TestErrLogRotatesOneOldFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ErrLogName)
+	open := func() *errLog {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		l := newErrLog(f, path, 200)
+		if l == nil {
+			t.Fatal("newErrLog did not recognise the file at its path")
+		}
+		return l
+	}
+	a, b := open(), open()
+	for i := 0; i < 100; i++ {
+		w := a
+		if i%3 == 0 {
+			w = b
+		}
+		fmt.Fprintf(w, "message %03d: running barman with password=hunter%03d\n", i, i)
+	}
+	fmt.Fprintf(a, "%s\n", strings.Repeat("x", 500))
+	cur, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, err := os.ReadFile(path + ".1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cur) > 200 || len(prev) > 200 {
+		t.Errorf("runner.err is %d bytes and runner.err.1 %d; the limit is 200", len(cur), len(prev))
+	}
+	if !strings.HasSuffix(string(cur), "... [cut]\n") {
+		t.Errorf("an over-long message was not cut: %q", cur)
+	}
+	if !strings.Contains(string(prev), "message 099") {
+		t.Errorf("runner.err.1 lacks the last messages before the long one: %q", prev)
+	}
+	if strings.Contains(string(cur)+string(prev), "hunter") {
+		t.Errorf("a password is in the log: %q %q", prev, cur)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("the directory holds %d files, want runner.err and runner.err.1", len(entries))
+	}
+	// Not the file at its path (an operator's terminal, say): no rotation.
+	other, err := os.CreateTemp(dir, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if newErrLog(other, path, 200) != nil {
+		t.Error("newErrLog took over a file that is not the log")
+	}
+}
