@@ -32,6 +32,8 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/
+	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags e2e ./e2e/
 
 test:
 	$(GO) test -json -race -count=1 ./... | $(TESTREPORT)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -362,7 +361,7 @@ func docsBuild(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("building the binary needs go on PATH: %v", err)
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, "pg-backup-api"), "github.com/pg-backup-api/pg-backup-api")

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -97,7 +96,8 @@ func testMain(m *testing.M) int {
 	binary = filepath.Join(tmp, "pg-backup-api")
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		fmt.Fprintf(os.Stderr, "cli tests: building pg-backup-api needs go on PATH: %v\n", err)
+		return 1
 	}
 	ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s -X main.date=%s", binVersion, binCommit, binDate)
 	build := exec.Command(goTool, "build", "-o", binary, "-ldflags", ldflags, "..")
