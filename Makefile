@@ -70,9 +70,10 @@ clean:
 .PHONY: docs release-check
 
 # The shell completions (completions/) and the man page (man/) are generated
-# from the command-line definition; cli/docs_test.go fails when they are stale.
+# from the command-line definition by internal/gendocs (also run by go generate
+# ./cli/); internal/gendocs/gendocs_test.go fails when they are stale.
 docs:
-	$(GO) run . gen-docs --dir .
+	$(GO) run ./internal/gendocs -dir .
 
 # Build a snapshot release with goreleaser (installed if missing), check the
 # tarball and the .deb, install the .deb, try it, and remove it (root, Debian).
