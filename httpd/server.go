@@ -294,45 +294,6 @@ func headerSize(r *http.Request) int {
 	return n
 }
 
-// writeJSON writes v with the given status.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		code, data = http.StatusInternalServerError, []byte(`{"error": "cannot encode response"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(append(data, '\n'))
-}
-
-type errorBody struct {
-	Error     string `json:"error"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
-	body := errorBody{Error: msg}
-	if code >= 500 {
-		body.RequestID = requestID(r)
-	}
-	writeJSON(w, code, body)
-}
-
-// statusFor maps an engine error code to an HTTP status.
-func statusFor(err error) int {
-	switch ops.ErrorCode(err) {
-	case ops.EINVALID:
-		return http.StatusBadRequest
-	case ops.ENOTFOUND:
-		return http.StatusNotFound
-	case ops.ECONFLICT:
-		return http.StatusConflict
-	case ops.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // fail answers with err. Faults of ours are logged with the request ID that
 // the body carries, and their details stay in the log.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -367,47 +328,6 @@ func wantDetail(r *http.Request) bool {
 	return false
 }
 
-type listItem struct {
-	ID   string   `json:"id"`
-	Type ops.Type `json:"type"`
-	*detail
-}
-
-// detail is our extension (?detail=true): what the documented shapes leave out.
-type detail struct {
-	Status    ops.Status `json:"status,omitempty"`
-	Phase     ops.Phase  `json:"phase"`
-	StartTime *string    `json:"start_time"`
-	EndTime   *string    `json:"end_time"`
-	ExitCode  *int       `json:"exit_code"`
-	Reason    string     `json:"reason,omitempty"`
-	// Payload is the request as sent (passwords masked), for one operation.
-	Payload json.RawMessage `json:"payload,omitempty"`
-	Output  *string         `json:"output,omitempty"`
-}
-
-func detailOf(op *ops.Operation, withOutput bool) *detail {
-	d := &detail{Status: op.Status, Phase: op.Phase, ExitCode: op.ExitCode, Reason: op.Reason}
-	if !op.StartTime.IsZero() {
-		t := op.StartTime.Format(time.RFC3339Nano)
-		d.StartTime = &t
-	}
-	if !op.EndTime.IsZero() {
-		t := op.EndTime.Format(time.RFC3339Nano)
-		d.EndTime = &t
-	}
-	if withOutput {
-		out := ops.MaskSecrets(op.Output)
-		d.Output = &out
-		if p := op.Payload(); p != nil {
-			if data, err := pyjson.EncodePython(p); err == nil {
-				d.Payload = json.RawMessage(ops.MaskJSON(data))
-			}
-		}
-	}
-	return d
-}
-
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	server := r.PathValue("name")
 	withDetail := wantDetail(r)
@@ -437,7 +357,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	bw.WriteString(`{"operations":[`)
 	for i, op := range list {
-		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, detail: detailOf(op, false)})
+		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, Detail: detailOf(op, false)})
 		if err != nil {
 			s.Log.Error("cannot encode an operation", "request_id", requestID(r), "operation_id", op.ID, "error", err)
 			return
@@ -454,13 +374,6 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	bw.Flush()
 }
 
-type operationStatus struct {
-	OperationID string     `json:"operation_id"`
-	Status      ops.Status `json:"status"`
-	Type        ops.Type   `json:"type,omitempty"`
-	*detail
-}
-
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	op, err := s.Service.Get(r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
@@ -470,8 +383,8 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	body := operationStatus{OperationID: op.ID, Status: op.Status}
 	if wantDetail(r) {
 		body.Type = op.Type
-		body.detail = detailOf(op, true)
-		body.detail.Status = ""
+		body.Detail = detailOf(op, true)
+		body.Detail.Status = ""
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -484,7 +397,7 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]string{"servers": cfg.ServerNames()})
+	writeJSON(w, http.StatusOK, serversResponse{Servers: cfg.ServerNames()})
 }
 
 // cancelOperation is our extension: stop a queued or running operation.
@@ -497,8 +410,8 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	body := operationStatus{OperationID: op.ID, Status: op.Status, Type: op.Type, detail: detailOf(op, false)}
-	body.detail.Status = ""
+	body := operationStatus{OperationID: op.ID, Status: op.Status, Type: op.Type, Detail: detailOf(op, false)}
+	body.Detail.Status = ""
 	writeJSON(w, http.StatusAccepted, body)
 }
 
@@ -536,7 +449,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 		s.Log.Warn("runner not started", "request_id", requestID(r), "operation_id", id, "error", err)
 	}
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)
-	writeJSON(w, http.StatusAccepted, map[string]string{"operation_id": id})
+	writeJSON(w, http.StatusAccepted, createResponse{OperationID: id})
 }
 
 // isJSON reports whether a Content-Type announces JSON the way the
@@ -681,34 +594,4 @@ func (c *diagnoseCache) get(ctx context.Context, fresh time.Duration, run func()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-// appendList writes {"operations": [{"id": ..., "type": ...}, ...]} as
-// json.Marshal does.
-func appendList(b []byte, list []*ops.Operation) []byte {
-	b = append(b, `{"operations":[`...)
-	for i, op := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"id":`...)
-		b = appendJSONString(b, op.ID)
-		b = append(b, `,"type":`...)
-		b = appendJSONString(b, string(op.Type))
-		b = append(b, '}')
-	}
-	return append(b, "]}\n"...)
-}
-
-// appendJSONString quotes s as json.Marshal does.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
