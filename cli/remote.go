@@ -74,4 +74,3 @@ func listOrNone(items []string) string {
 	}
 	return strings.Join(items, ", ")
 }
-
