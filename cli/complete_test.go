@@ -2,73 +2,27 @@ package cli
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // The repository root, relative to this package.
 const docsRepoRoot = ".."
 
-// docsFixture copies the shared Barman 3.17 configuration (and, when store
-// is true, the Python implementation's store) into a temporary directory
-// and returns the barman.conf path, rewritten to point there.
+// docsFixture copies the Barman 3.17 fixture (and, when store is true, the
+// Python implementation's store) and returns its barman.conf.
 func docsFixture(t *testing.T, store bool) string {
 	t.Helper()
-	shared, err := filepath.Abs(filepath.Join(docsRepoRoot, "testdata", "fixtures"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(shared); err != nil {
-		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
-	}
-	dir := t.TempDir()
-	home := filepath.Join(dir, "barman_home")
-	rewrite := strings.NewReplacer(
-		"/etc/barman.d", filepath.Join(dir, "etc", "barman.d"),
-		"/var/lib/barman", home,
-		"/var/log/barman", filepath.Join(dir, "log"),
-	)
-	docsCopyTree(t, filepath.Join(shared, "barman-3.17", "etc"), filepath.Join(dir, "etc"), func(b []byte) []byte {
-		return []byte(rewrite.Replace(string(b)))
-	})
-	docsCopyTree(t, filepath.Join(shared, "barman-3.17", "barman_home"), home, nil)
+	b := testenv.NewBarman(t, "barman-3.17")
 	if store {
-		docsCopyTree(t, filepath.Join(shared, "pg-backup-api-2.2", "barman_home"), home, nil)
+		b.WithStore(t)
 	}
-	return filepath.Join(dir, "etc", "barman.conf")
-}
-
-func docsCopyTree(t *testing.T, src, dst string, rewrite func([]byte) []byte) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if rewrite != nil {
-			data = rewrite(data)
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying fixture %s: %v", src, err)
-	}
+	return b.Conf
 }
 
 // docsEmptyConfig is an empty config file, so that no /etc/pg-backup-api.toml

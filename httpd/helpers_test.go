@@ -27,7 +27,6 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
-
 // Fixture operations stored by the Python pg-backup-api 2.2.
 var (
 	fixtureInstanceOps = map[string]string{
