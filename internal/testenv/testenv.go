@@ -1,7 +1,6 @@
 // Package testenv is the test set-up every package shares: writable copies
 // of the recorded Barman fixtures (testdata/fixtures) with barman.conf
-// pointed at the copies, the fake barman, and a real `serve` process waited
-// for until it answers /status. Only tests import it.
+// pointed at the copies, and the fake barman. Only tests import it.
 package testenv
 
 import (
