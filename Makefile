@@ -32,6 +32,8 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/
+	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags e2e ./e2e/
 
 test:
 	$(GO) test -json -race -count=1 ./... | $(TESTREPORT)
@@ -68,9 +70,10 @@ clean:
 .PHONY: docs release-check
 
 # The shell completions (completions/) and the man page (man/) are generated
-# from the command-line definition; cli/docs_test.go fails when they are stale.
+# from the command-line definition by internal/gendocs (also run by go generate
+# ./cli/); internal/gendocs/gendocs_test.go fails when they are stale.
 docs:
-	$(GO) run . gen-docs --dir .
+	$(GO) run ./internal/gendocs -dir .
 
 # Build a snapshot release with goreleaser (installed if missing), check the
 # tarball and the .deb, install the .deb, try it, and remove it (root, Debian).

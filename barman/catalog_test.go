@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -23,7 +25,7 @@ func TestListBackupsFixtures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {
-			env := newBarmanEnv(t, tc.fixture)
+			env := testenv.NewBarman(t, tc.fixture)
 			cfg, err := LoadConfig(env.Conf)
 			if err != nil {
 				t.Fatal(err)
@@ -224,11 +226,10 @@ func TestParseBackupInfo(t *testing.T) {
 		t.Errorf("ParseBackupInfo = %q, want %q", got, want)
 	}
 	// The real fixture file.
-	info := ParseBackupInfo([]byte(readFile(t, fixturePath(t, "barman-3.17", "barman_home", "db_server_two", "meta", "20261125T080758-backup.info"))))
+	info := ParseBackupInfo([]byte(readFile(t, testenv.Fixture(t, "barman-3.17", "barman_home", "db_server_two", "meta", "20261125T080758-backup.info"))))
 	for k, v := range map[string]string{"status": "DONE", "server_name": "db_server_two", "end_wal": "000000010000000000000005", "parent_backup_id": "None"} {
 		if info[k] != v {
 			t.Errorf("fixture backup.info: %s = %q, want %q", k, info[k], v)
 		}
 	}
 }
-

@@ -2,18 +2,18 @@ package barman
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 func TestArgs(t *testing.T) {
 	refJob := func(name string) string {
-		data, err := os.ReadFile(filepath.Join(sharedFixtures, "pg-backup-api-2.2", "barman_home", name))
+		data, err := os.ReadFile(testenv.Fixture(t, "pg-backup-api-2.2", "barman_home", name))
 		if err != nil {
 			t.Fatalf("fixture missing: %v", err)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -20,7 +22,7 @@ import (
 func FuzzLoadBarmanConfig(f *testing.F) {
 	dir := f.TempDir()
 	for _, name := range []string{"barman-3.17/etc/barman.conf", "barman-3.17/etc/barman.d/db_server_two.conf", "barman-3.17/etc/barman.d/my-model.conf"} {
-		data, err := os.ReadFile(fixturePath(f, name))
+		data, err := os.ReadFile(testenv.Fixture(f, name))
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -86,7 +88,7 @@ func FuzzLoadBarmanConfig(f *testing.F) {
 // into trimmed keys and values.
 func FuzzParseBackupInfo(f *testing.F) {
 	for _, name := range []string{"barman-3.17/barman_home/db_server_two/meta/20261125T080758-backup.info", "barman-3.4/barman_home/pg/base/20261125T080951/backup.info"} {
-		data, err := os.ReadFile(fixturePath(f, name))
+		data, err := os.ReadFile(testenv.Fixture(f, name))
 		if err != nil {
 			f.Fatal(err)
 		}

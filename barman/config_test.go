@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -39,7 +41,7 @@ func TestLoadBarmanConfigFixtures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {
-			env := newBarmanEnv(t, tc.fixture)
+			env := testenv.NewBarman(t, tc.fixture)
 			cfg, err := LoadConfig(env.Conf)
 			if err != nil {
 				t.Fatalf("LoadConfig: %v", err)
@@ -97,7 +99,7 @@ func TestLoadBarmanConfigFixtures(t *testing.T) {
 // TestLoadBarmanConfigAutoConf checks that .barman.auto.conf, which
 // config-update writes, is read last and wins.
 func TestLoadBarmanConfigAutoConf(t *testing.T) {
-	env := newBarmanEnv(t, "barman-3.17")
+	env := testenv.NewBarman(t, "barman-3.17")
 	auto := filepath.Join(env.Home, ".barman.auto.conf")
 	writeFile(t, auto, `[db_server_two]
 backup_directory = /srv/backups/db_server_two
@@ -423,7 +425,7 @@ func TestLoadBarmanConfigMissingFile(t *testing.T) {
 }
 
 func TestBarmanConfigLookups(t *testing.T) {
-	env := newBarmanEnv(t, "barman-3.17")
+	env := testenv.NewBarman(t, "barman-3.17")
 	cfg, err := LoadConfig(env.Conf)
 	if err != nil {
 		t.Fatal(err)
@@ -460,7 +462,7 @@ func TestBarmanConfigLookups(t *testing.T) {
 	}
 
 	// With no models or servers, the lists say so.
-	env34 := newBarmanEnv(t, "barman-3.4")
+	env34 := testenv.NewBarman(t, "barman-3.4")
 	cfg34, err := LoadConfig(env34.Conf)
 	if err != nil {
 		t.Fatal(err)

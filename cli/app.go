@@ -93,7 +93,6 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			st.runCommand(),
 			st.versionCommand(),
 			st.completeCommand(), // hidden: candidates for the shell completions
-			st.genDocsCommand(),  // hidden: make docs
 		},
 		// Without an action urfave/cli answers an unknown command with its
 		// help command's exit status 3, which we document as "not found".

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // fixtureOutput returns the "output" the reference recorded for an operation.
@@ -18,7 +19,7 @@ func fixtureOutput(t testing.TB, op fixtureOp) string {
 	var rec struct {
 		Output string `json:"output"`
 	}
-	data, err := os.ReadFile(fixture(t, "pg-backup-api-2.2", "barman_home", op.Server, "output", op.ID+".json"))
+	data, err := os.ReadFile(testenv.Fixture(t, "pg-backup-api-2.2", "barman_home", op.Server, "output", op.ID+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -97,7 +97,8 @@ func testMain(m *testing.M) int {
 	binary = filepath.Join(tmp, "pg-backup-api")
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		fmt.Fprintf(os.Stderr, "cli tests: building pg-backup-api needs go on PATH: %v\n", err)
+		return 1
 	}
 	ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s -X main.date=%s", binVersion, binCommit, binDate)
 	build := exec.Command(goTool, "build", "-o", binary, "-ldflags", ldflags, "..")
@@ -117,20 +118,6 @@ type env struct {
 	ArgvLog string // where fake-barman records its calls
 }
 
-// fixture returns the absolute path of a shared fixture, failing the test
-// when it is missing.
-func fixture(t testing.TB, elem ...string) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join(append([]string{sharedDir, "fixtures"}, elem...)...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
-	}
-	return p
-}
-
 // newEnv copies barman-3.17's configuration and catalog, and with withStore
 // the pg-backup-api-2.2 store, into a temporary directory. Runners that
 // subprocess creates leave behind are waited for before it is removed.
@@ -143,20 +130,16 @@ func newEnv(t *testing.T, withStore bool) *env {
 		Home:    filepath.Join(root, "home"),
 		ArgvLog: filepath.Join(root, "argv.log"),
 	}
-	copyTree(t, fixture(t, "barman-3.17", "etc"), filepath.Join(root, "etc"))
-	copyTree(t, fixture(t, "barman-3.17", "barman_home"), e.Home)
+	b := testenv.Layout(root).CopyConfig(t, "barman-3.17").CopyCatalog(t, "barman-3.17")
 	if withStore {
-		copyTree(t, fixture(t, "pg-backup-api-2.2", "barman_home"), e.Home)
+		b.WithStore(t)
+	}
+	if b.Conf != e.Conf || b.Home != e.Home {
+		t.Fatalf("testenv lays the fixture out as %s and %s, not %s and %s", b.Conf, b.Home, e.Conf, e.Home)
 	}
 	conf, err := os.ReadFile(e.Conf)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for old, repl := range map[string]string{"/etc/barman.d": filepath.Join(root, "etc", "barman.d"), "/var/lib/barman": e.Home} {
-		if !bytes.Contains(conf, []byte(old)) {
-			t.Fatalf("fixture barman.conf no longer mentions %s: update the test setup", old)
-		}
-		conf = bytes.ReplaceAll(conf, []byte(old), []byte(repl))
 	}
 	// The tests run as Barman's user, as operators are told to; the
 	// warning for any other user has tests of its own.
@@ -171,31 +154,6 @@ func newEnv(t *testing.T, withStore bool) *env {
 	// Registered after t.TempDir, so it runs before the directory goes.
 	t.Cleanup(func() { e.waitIdle(t, 60*time.Second) })
 	return e
-}
-
-func copyTree(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying fixture %s: %v", src, err)
-	}
 }
 
 // result is what one run of the command line produced.

@@ -329,18 +329,6 @@ func startServe(tmp string, b *barmanUT) (func(), error) {
 	return nil, fmt.Errorf("serve did not answer /status within 15s:\n%s", log)
 }
 
-// postJSON and getJSON talk to the first Barman's serve; the b.post and
-// b.get methods to a given one.
-func postJSON(t *testing.T, path string, body any) (int, map[string]any) {
-	t.Helper()
-	return postTo(t, apiURL, path, body)
-}
-
-func getJSON(t *testing.T, path string) (int, map[string]any) {
-	t.Helper()
-	return getFrom(t, apiURL, path)
-}
-
 func (b *barmanUT) post(t *testing.T, path string, body any) (int, map[string]any) {
 	t.Helper()
 	return postTo(t, b.url, path, body)
@@ -380,12 +368,6 @@ func decode(t *testing.T, r io.Reader) map[string]any {
 		t.Fatalf("response is not a JSON object: %v: %s", err, data)
 	}
 	return m
-}
-
-// waitEnd polls an operation of the first Barman's serve until it ends.
-func waitEnd(t *testing.T, server, id string) map[string]any {
-	t.Helper()
-	return barmans[0].waitEnd(t, "/servers/"+server+"/operations/"+id)
 }
 
 // waitEnd polls an operation (its URL path) until it is DONE or FAILED and

@@ -19,16 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
-
-// sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
-// (package tests run from the package directory).
-const sharedFixtures = "../testdata/fixtures"
 
 // srv is the fixture's one Barman server; srvOps its operations path.
 const (
@@ -64,73 +62,32 @@ type envConfig struct {
 // test fails it, since runners must exit once their queue is empty.
 func newEnv(t *testing.T, c envConfig) *env {
 	t.Helper()
-	src, err := filepath.Abs(filepath.Join(sharedFixtures, "barman-3.17"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(src); err != nil {
-		t.Fatalf("shared fixtures missing: %v (they live in testdata/fixtures)", err)
-	}
-	fake, err := filepath.Abs(filepath.Join("..", "testdata", "fake-barman"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(fake); err != nil || fi.Mode()&0o111 == 0 {
-		t.Fatalf("fake barman %s missing or not executable: %v", fake, err)
-	}
+	fake := testenv.FakeBarman(t)
 	dir := t.TempDir()
+	b := testenv.Layout(dir)
 	e := &env{
 		Dir:     dir,
-		Conf:    filepath.Join(dir, "etc", "barman.conf"),
-		ConfDir: filepath.Join(dir, "etc", "barman.d"),
-		Home:    filepath.Join(dir, "home"),
+		Conf:    b.Conf,
+		ConfDir: b.ConfDir,
+		Home:    b.Home,
 		Fake:    fake,
 		Barman:  fake,
 		ArgvLog: filepath.Join(dir, "barman-argv.log"),
 		TOML:    filepath.Join(dir, "pg-backup-api.toml"),
 	}
-	rewrite := func(data []byte) []byte {
-		data = bytes.ReplaceAll(data, []byte("/etc/barman.d"), []byte(e.ConfDir))
-		return bytes.ReplaceAll(data, []byte("/var/lib/barman"), []byte(e.Home))
-	}
-	copyTree(t, filepath.Join(src, "etc"), filepath.Join(dir, "etc"), rewrite)
+	b.CopyConfig(t, "barman-3.17")
 	if c.tmpfs != "" {
 		mountTmpfs(t, e.Home, c.tmpfs)
 	}
 	if !c.noHome {
-		copyTree(t, filepath.Join(src, "barman_home"), e.Home, nil)
+		b.CopyCatalog(t, "barman-3.17")
 		if c.reference {
-			copyTree(t, filepath.Join(sharedFixtures, "pg-backup-api-2.2", "barman_home"), e.Home, nil)
+			b.WithStore(t)
 		}
 	}
 	writeFile(t, e.TOML, "")
 	registerStrayKiller(t, e)
 	return e
-}
-
-func copyTree(t *testing.T, src, dst string, rewrite func([]byte) []byte) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if rewrite != nil {
-			data = rewrite(data)
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying fixtures %s: %v", src, err)
-	}
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -22,12 +22,10 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
-
-// fixturesDir is the repository's copy of the recorded fixtures.
-const fixturesDir = "../testdata/fixtures"
 
 // Fixture operations stored by the Python pg-backup-api 2.2.
 var (
@@ -61,71 +59,15 @@ type env struct {
 // pointing at the copies.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	if fi, err := os.Stat(fixturesDir); err != nil || !fi.IsDir() {
-		abs, _ := filepath.Abs(fixturesDir)
-		t.Fatalf("fixtures are missing: %s (%v); they live in testdata/fixtures", abs, err)
-	}
-	fake, err := filepath.Abs("../testdata/fake-barman")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(fake); err != nil {
-		t.Fatalf("fake barman is missing: %v", err)
-	}
-	dir := t.TempDir()
+	b := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	e := &env{
-		Dir:        dir,
-		ConfDir:    filepath.Join(dir, "etc", "barman.d"),
-		ConfPath:   filepath.Join(dir, "etc", "barman.conf"),
-		Home:       filepath.Join(dir, "barman_home"),
-		FakeBarman: fake,
-	}
-	copyTree(t, filepath.Join(fixturesDir, "barman-3.17", "etc"), filepath.Join(dir, "etc"))
-	copyTree(t, filepath.Join(fixturesDir, "barman-3.17", "barman_home"), e.Home)
-	copyTree(t, filepath.Join(fixturesDir, "pg-backup-api-2.2", "barman_home"), e.Home)
-
-	conf, err := os.ReadFile(e.ConfPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(conf)
-	for old, new := range map[string]string{"/etc/barman.d": e.ConfDir, "/var/lib/barman": e.Home} {
-		if !strings.Contains(s, old) {
-			t.Fatalf("fixture barman.conf does not mention %s; the fixtures changed", old)
-		}
-		s = strings.ReplaceAll(s, old, new)
-	}
-	if err := os.WriteFile(e.ConfPath, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
+		Dir:        b.Dir,
+		ConfDir:    b.ConfDir,
+		ConfPath:   b.Conf,
+		Home:       b.Home,
+		FakeBarman: testenv.FakeBarman(t),
 	}
 	return e
-}
-
-// copyTree copies src into dst (merging with what is there), leaving every
-// file and directory writable whatever the fixture's modes.
-func copyTree(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying fixtures %s: %v", src, err)
-	}
 }
 
 // kick is one call of the Launcher.

@@ -18,7 +18,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
@@ -317,45 +316,6 @@ func headerSize(r *http.Request) int {
 	return n
 }
 
-// writeJSON writes v with the given status.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		code, data = http.StatusInternalServerError, []byte(`{"error": "cannot encode response"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(append(data, '\n'))
-}
-
-type errorBody struct {
-	Error     string `json:"error"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
-	body := errorBody{Error: msg}
-	if code >= 500 {
-		body.RequestID = requestID(r)
-	}
-	writeJSON(w, code, body)
-}
-
-// statusFor maps an engine error code to an HTTP status.
-func statusFor(err error) int {
-	switch ops.ErrorCode(err) {
-	case ops.EINVALID:
-		return http.StatusBadRequest
-	case ops.ENOTFOUND:
-		return http.StatusNotFound
-	case ops.ECONFLICT:
-		return http.StatusConflict
-	case ops.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // fail answers with err. Faults of ours are logged with the request ID that
 // the body carries, and their details stay in the log.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -390,47 +350,6 @@ func wantDetail(r *http.Request) bool {
 	return false
 }
 
-type listItem struct {
-	ID   string   `json:"id"`
-	Type ops.Type `json:"type"`
-	*detail
-}
-
-// detail is our extension (?detail=true): what the documented shapes leave out.
-type detail struct {
-	Status    ops.Status `json:"status,omitempty"`
-	Phase     ops.Phase  `json:"phase"`
-	StartTime *string    `json:"start_time"`
-	EndTime   *string    `json:"end_time"`
-	ExitCode  *int       `json:"exit_code"`
-	Reason    string     `json:"reason,omitempty"`
-	// Payload is the request as sent (passwords masked), for one operation.
-	Payload json.RawMessage `json:"payload,omitempty"`
-	Output  *string         `json:"output,omitempty"`
-}
-
-func detailOf(op *ops.Operation, withOutput bool) *detail {
-	d := &detail{Status: op.Status, Phase: op.Phase, ExitCode: op.ExitCode, Reason: op.Reason}
-	if !op.StartTime.IsZero() {
-		t := op.StartTime.Format(time.RFC3339Nano)
-		d.StartTime = &t
-	}
-	if !op.EndTime.IsZero() {
-		t := op.EndTime.Format(time.RFC3339Nano)
-		d.EndTime = &t
-	}
-	if withOutput {
-		out := ops.MaskSecrets(op.Output)
-		d.Output = &out
-		if p := op.Payload(); p != nil {
-			if data, err := pyjson.EncodePython(p); err == nil {
-				d.Payload = json.RawMessage(ops.MaskJSON(data))
-			}
-		}
-	}
-	return d
-}
-
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	server := r.PathValue("name")
 	withDetail := wantDetail(r)
@@ -460,7 +379,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	bw.WriteString(`{"operations":[`)
 	for i, op := range list {
-		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, detail: detailOf(op, false)})
+		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, Detail: detailOf(op, false)})
 		if err != nil {
 			s.Log.Error("cannot encode an operation", "request_id", requestID(r), "operation_id", op.ID, "error", err)
 			return
@@ -477,13 +396,6 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	bw.Flush()
 }
 
-type operationStatus struct {
-	OperationID string     `json:"operation_id"`
-	Status      ops.Status `json:"status"`
-	Type        ops.Type   `json:"type,omitempty"`
-	*detail
-}
-
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	op, err := s.Service.Get(r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
@@ -493,8 +405,8 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	body := operationStatus{OperationID: op.ID, Status: op.Status}
 	if wantDetail(r) {
 		body.Type = op.Type
-		body.detail = detailOf(op, true)
-		body.detail.Status = ""
+		body.Detail = detailOf(op, true)
+		body.Detail.Status = ""
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -516,7 +428,7 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]string{"servers": cfg.ServerNames()})
+	writeJSON(w, http.StatusOK, serversResponse{Servers: cfg.ServerNames()})
 }
 
 // cancelOperation is our extension: stop a queued or running operation.
@@ -529,8 +441,8 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	body := operationStatus{OperationID: op.ID, Status: op.Status, Type: op.Type, detail: detailOf(op, false)}
-	body.detail.Status = ""
+	body := operationStatus{OperationID: op.ID, Status: op.Status, Type: op.Type, Detail: detailOf(op, false)}
+	body.Detail.Status = ""
 	writeJSON(w, http.StatusAccepted, body)
 }
 
@@ -568,7 +480,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 		s.Log.Warn("runner not started", "request_id", requestID(r), "operation_id", id, "error", err)
 	}
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)
-	writeJSON(w, http.StatusAccepted, map[string]string{"operation_id": id})
+	writeJSON(w, http.StatusAccepted, createResponse{OperationID: id})
 }
 
 // isJSON reports whether a Content-Type announces JSON the way the
@@ -618,129 +530,4 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	body := http.MaxBytesReader(w, r.Body, limit)
 	defer body.Close()
 	return io.ReadAll(body)
-}
-
-// diagnose answers Barman's own `barman diagnose` JSON. Concurrent
-// requests share one run and its answer serves for DiagnoseCacheFor; HEAD
-// runs nothing and answers with the status of the last run (200 if none).
-func (s *Server) diagnose(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodHead {
-		code := http.StatusOK
-		if last := s.diag.lastResult(); last != nil {
-			code = last.code
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		return
-	}
-	cfg, err := s.Service.Config()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// Waiting for Barman may take longer than a response may take to write.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(diagnoseTimeout + s.WriteTimeout))
-	res, err := s.diag.get(r.Context(), s.DiagnoseCacheFor, func() *diagnoseResult { return s.runDiagnose(cfg.Path) })
-	if err != nil {
-		writeError(w, r, http.StatusServiceUnavailable, "gave up waiting for barman diagnose: "+err.Error())
-		return
-	}
-	if res.code != http.StatusOK {
-		writeError(w, r, res.code, res.msg)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	w.Write(res.body)
-}
-
-func (s *Server) runDiagnose(configPath string) *diagnoseResult {
-	// Not the request's context: other requests wait for this run too.
-	ctx, cancel := context.WithTimeout(context.Background(), diagnoseTimeout)
-	defer cancel()
-	out, err := s.Diagnose(ctx, configPath)
-	if err != nil {
-		return &diagnoseResult{code: http.StatusServiceUnavailable, msg: err.Error()}
-	}
-	return &diagnoseResult{code: http.StatusOK, body: out}
-}
-
-// diagnoseResult is one run's answer.
-type diagnoseResult struct {
-	code int
-	body []byte
-	msg  string
-	at   time.Time
-}
-
-// diagnoseCache shares one `barman diagnose` among concurrent requests and
-// keeps its answer for a while, so requests cannot start Barman at will.
-type diagnoseCache struct {
-	mu      sync.Mutex
-	running chan struct{} // closed when the run in flight ends
-	last    *diagnoseResult
-}
-
-func (c *diagnoseCache) lastResult() *diagnoseResult {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.last
-}
-
-func (c *diagnoseCache) get(ctx context.Context, fresh time.Duration, run func() *diagnoseResult) (*diagnoseResult, error) {
-	c.mu.Lock()
-	if c.last != nil && time.Since(c.last.at) < fresh {
-		defer c.mu.Unlock()
-		return c.last, nil
-	}
-	if c.running == nil {
-		done := make(chan struct{})
-		c.running = done
-		go func() {
-			res := run()
-			res.at = time.Now()
-			c.mu.Lock()
-			c.last, c.running = res, nil
-			c.mu.Unlock()
-			close(done)
-		}()
-	}
-	done := c.running
-	c.mu.Unlock()
-	select {
-	case <-done:
-		return c.lastResult(), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// appendList writes {"operations": [{"id": ..., "type": ...}, ...]} as
-// json.Marshal does.
-func appendList(b []byte, list []*ops.Operation) []byte {
-	b = append(b, `{"operations":[`...)
-	for i, op := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"id":`...)
-		b = appendJSONString(b, op.ID)
-		b = append(b, `,"type":`...)
-		b = appendJSONString(b, string(op.Type))
-		b = append(b, '}')
-	}
-	return append(b, "]}\n"...)
-}
-
-// appendJSONString quotes s as json.Marshal does.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

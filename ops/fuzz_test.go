@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -38,7 +40,7 @@ var fuzzPayloads = []string{
 // refusal is an *Error saying invalid or not_found, and every accepted
 // request is one Barman can be started with.
 func FuzzDecodeAndValidate(f *testing.F) {
-	env := newBarmanEnv(f, "barman-3.17")
+	env := testenv.NewBarman(f, "barman-3.17")
 	cfg, err := barman.LoadConfig(env.Conf)
 	if err != nil {
 		f.Fatal(err)

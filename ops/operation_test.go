@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -16,9 +18,9 @@ import (
 
 // validateEnv is the barman-3.17 fixture plus a FAILED backup newer than the
 // DONE one, and a model of another cluster.
-func validateEnv(t *testing.T) (*barmanEnv, *ops.BarmanConfig) {
+func validateEnv(t *testing.T) (*testenv.Barman, *ops.BarmanConfig) {
 	t.Helper()
-	env := newBarmanEnv(t, "barman-3.17")
+	env := testenv.NewBarman(t, "barman-3.17")
 	writeFile(t, filepath.Join(env.Home, "db_server_two", "meta", "20261125T090000-backup.info"),
 		"backup_name=None\nstatus=FAILED\nserver_name=db_server_two\n")
 	writeFile(t, filepath.Join(env.ConfDir, "other-model.conf"), "[other-model]\nmodel = true\ncluster = other\n")
@@ -235,14 +237,14 @@ func TestValidate(t *testing.T) {
 // TestValidateFixturePayloads feeds back the bodies the reference
 // implementation accepted (its job files without the keys it added).
 func TestValidateFixturePayloads(t *testing.T) {
-	env := newBarmanEnv(t, "barman-3.17")
+	env := testenv.NewBarman(t, "barman-3.17")
 	cfg, err := barman.LoadConfig(env.Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// We refuse up front what Barman would have refused later.
 	wantCode := map[string]string{"20261125T080915": ops.ENOTFOUND} // model no-such-model
-	root := fixturePath(t, "pg-backup-api-2.2", "barman_home")
+	root := testenv.Fixture(t, "pg-backup-api-2.2", "barman_home")
 	var seen []string
 	for _, scope := range []string{"", srv2} {
 		files, err := filepath.Glob(filepath.Join(root, scope, "jobs", "*.json"))

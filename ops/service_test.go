@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -31,7 +33,7 @@ func (l *recordingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
 // service and checks that neither the store nor anything else under the
 // test's directory changed.
 func TestServiceBadInputWritesNothing(t *testing.T) {
-	env := newBarmanEnv(t, "barman-3.17").withStore(t)
+	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	root := filepath.Dir(env.Home)
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
 	tests := []struct {
@@ -77,7 +79,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 }
 
 func TestServiceCreate(t *testing.T) {
-	env := newBarmanEnv(t, "barman-3.17")
+	env := testenv.NewBarman(t, "barman-3.17")
 	launcher := &recordingLauncher{}
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "9.9.9", Launcher: launcher}
 	who := ops.Requester{Name: "token:ci", Client: "10.0.0.1:5555"}
@@ -145,7 +147,7 @@ func TestServiceCreate(t *testing.T) {
 }
 
 func TestServiceReads(t *testing.T) {
-	env := newBarmanEnv(t, "barman-3.17").withStore(t)
+	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open}
 
 	all, skipped, err := svc.ListAll(ops.ListOptions{Status: true})
@@ -225,7 +227,7 @@ func TestServiceReads(t *testing.T) {
 // every read, never an empty answer; one without jobs/ yet (a fresh
 // install) reads empty.
 func TestServiceMissingHome(t *testing.T) {
-	env := newBarmanEnv(t, "barman-3.17").withStore(t)
+	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open}
 	// Warm every cache first: the loss must be seen all the same.
 	if _, _, err := svc.ListAll(ops.ListOptions{Status: true}); err != nil {
@@ -281,7 +283,7 @@ func TestServiceMissingHome(t *testing.T) {
 // have written the model the next request names into .barman.auto.conf;
 // Create must not answer from a configuration checked under a second ago.
 func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
-	env := newBarmanEnv(t, "barman-3.17").withStore(t)
+	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	// Old enough that the cache trusts the files between checks.
 	old := time.Now().Add(-time.Hour)
 	filepath.Walk(filepath.Dir(env.Conf), func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
@@ -315,7 +317,7 @@ func readFileOrEmpty(path string) string {
 // does not — for create, list and what serve uses (Service).
 func TestServiceQuotedPaths(t *testing.T) {
 	for _, q := range []string{`"`, `'`} {
-		env := newBarmanEnv(t, "barman-3.17").withStore(t)
+		env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 		data, err := os.ReadFile(env.Conf)
 		if err != nil {
 			t.Fatal(err)

@@ -3,7 +3,6 @@ package runner
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +14,10 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
-
-// sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
-// (package tests run from the package directory).
-const sharedFixtures = "../testdata/fixtures"
 
 var (
 	testTmp   string // removed after all tests
@@ -64,17 +60,7 @@ func workerBinary(t *testing.T) string {
 }
 
 // fakeBarman is the repository's fake barman script.
-func fakeBarman(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "testdata", "fake-barman"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
-		t.Fatalf("fake barman %s missing or not executable: %v", p, err)
-	}
-	return p
-}
+func fakeBarman(t *testing.T) string { return testenv.FakeBarman(t) }
 
 // env is a writable copy of the barman-3.17 fixture: one server,
 // db_server_two, with a DONE backup, and a model my-model.
@@ -88,37 +74,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	src, err := filepath.Abs(filepath.Join(sharedFixtures, "barman-3.17"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(src); err != nil {
-		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
-	}
-	tmp := t.TempDir()
-	e := &env{Conf: filepath.Join(tmp, "etc", "barman.conf"), Home: filepath.Join(tmp, "home"), ArgvLog: filepath.Join(tmp, "argv.log")}
-	confDir := filepath.Join(tmp, "etc", "barman.d")
-	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		rel = strings.Replace(rel, "barman_home", "home", 1)
-		target := filepath.Join(tmp, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		data = bytes.ReplaceAll(data, []byte("/etc/barman.d"), []byte(confDir))
-		data = bytes.ReplaceAll(data, []byte("/var/lib/barman"), []byte(e.Home))
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying fixture: %v", err)
-	}
+	b := testenv.NewBarman(t, "barman-3.17")
+	e := &env{Conf: b.Conf, Home: b.Home, ArgvLog: filepath.Join(b.Dir, "argv.log")}
+	var err error
 	if e.Cfg, err = barman.LoadConfig(e.Conf); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -279,7 +280,7 @@ func TestRunnerNeverRunsForeignOrFinishedOperations(t *testing.T) {
 	const srv = "db_server_two"
 	// The reference's job without its output: registered by another
 	// implementation and not finished.
-	ref, err := os.ReadFile(filepath.Join(sharedFixtures, "pg-backup-api-2.2", "barman_home", "db_server_two", "jobs", "20261125T080500.json"))
+	ref, err := os.ReadFile(testenv.Fixture(t, "pg-backup-api-2.2", "barman_home", "db_server_two", "jobs", "20261125T080500.json"))
 	if err != nil {
 		t.Fatalf("fixture missing: %v", err)
 	}

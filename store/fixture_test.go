@@ -2,70 +2,23 @@ package store
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
-
-// sharedFixtures is the repository's copy of the recorded fixtures (testdata/fixtures)
-// (package tests run from the package directory).
-const sharedFixtures = "../testdata/fixtures"
-
-// fixturePath returns the absolute path of a shared fixture and fails the
-// test when it is missing.
-func fixturePath(t testing.TB, elem ...string) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join(append([]string{sharedFixtures}, elem...)...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
-	}
-	return p
-}
-
-// copyTree copies the files under src into dst (created as needed), giving
-// them modes a test may modify. rewrite, when not nil, edits each file.
-func copyTree(t testing.TB, src, dst string, rewrite func([]byte) []byte) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if rewrite != nil {
-			data = rewrite(data)
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying fixture %s: %v", src, err)
-	}
-}
 
 // newStoreCopy returns a copy of the reference store alone.
 func newStoreCopy(t testing.TB) string {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "home")
-	copyTree(t, fixturePath(t, "pg-backup-api-2.2", "barman_home"), home, nil)
+	testenv.CopyTree(t, testenv.Fixture(t, "pg-backup-api-2.2", "barman_home"), home, nil)
 	return home
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 )
 
@@ -46,7 +48,7 @@ func FuzzReadJSONFile(f *testing.F) {
 	}
 	for _, name := range []string{"pg-backup-api-2.2/barman_home/jobs/20261125T080447.json", "pg-backup-api-2.2/barman_home/output/20261125T080447.json",
 		"pg-backup-api-2.2/barman_home/db_server_two/output/20261125T080805.json"} {
-		if data, err := os.ReadFile(fixturePath(f, name)); err == nil {
+		if data, err := os.ReadFile(testenv.Fixture(f, name)); err == nil {
 			f.Add(data)
 			f.Add(data[:len(data)/2])
 		}

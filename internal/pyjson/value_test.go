@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 func TestDecodeObjectKeepsOrderAndValues(t *testing.T) {
@@ -252,7 +254,7 @@ func TestEncodePython(t *testing.T) {
 // TestFixtureJSONRoundTrip checks every file the reference implementation
 // wrote: decoding then encoding must give back the file byte for byte.
 func TestFixtureJSONRoundTrip(t *testing.T) {
-	root := fixturePath(t, "pg-backup-api-2.2")
+	root := testenv.Fixture(t, "pg-backup-api-2.2")
 	n := 0
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
@@ -338,19 +340,6 @@ func TestTypeName(t *testing.T) {
 			t.Errorf("TypeName(%#v) = %q, want %q", tc.v, got, tc.want)
 		}
 	}
-}
-
-// fixturePath is elem under the repository's testdata/fixtures.
-func fixturePath(t testing.TB, elem ...string) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join(append([]string{"../../testdata/fixtures"}, elem...)...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
-	}
-	return p
 }
 
 // TestDecodeObjectLossy: a lone surrogate escape has no UTF-8 form; the

@@ -33,7 +33,6 @@ type report struct {
 	passed, failed int
 	skipped        []string
 	failedPackages []string
-	unparsed       int
 }
 
 func main() {

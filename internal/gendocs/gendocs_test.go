@@ -1,32 +1,28 @@
-package cli
+package main
 
 import (
 	"bytes"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/BurntSushi/toml"
-	"github.com/urfave/cli/v2"
+	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+	urfave "github.com/urfave/cli/v2"
 )
 
 // The committed generated files, relative to this package.
-const docsRepoRoot = ".."
-
-func docsTestApp() *cli.App { return NewApp(BuildInfo{Version: "test"}, io.Discard, io.Discard) }
+const docsRepoRoot = "../.."
 
 // TestDocsUpToDate regenerates the completions and the man page and
 // compares them with the committed ones.
 func TestDocsUpToDate(t *testing.T) {
 	dir := t.TempDir()
-	written, err := writeDocs(docsTestApp(), dir)
+	written, err := writeDocs(newApp(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +72,7 @@ func docsQuoteShort(s string) string {
 
 // docsVisibleCommands returns the visible commands as their paths
 // ("create recovery") and every name they answer to.
-func docsVisibleCommands(commands []*cli.Command, parent string) map[string][]string {
+func docsVisibleCommands(commands []*urfave.Command, parent string) map[string][]string {
 	out := map[string][]string{}
 	for _, c := range commands {
 		if c.Hidden {
@@ -94,8 +90,8 @@ func docsVisibleCommands(commands []*cli.Command, parent string) map[string][]st
 // TestCompletionScripts checks the committed scripts: valid syntax, and
 // every command that is not hidden is there.
 func TestCompletionScripts(t *testing.T) {
-	files := generateDocs(docsTestApp())
-	commands := docsVisibleCommands(docsTestApp().Commands, "")
+	files := generateDocs(newApp())
+	commands := docsVisibleCommands(newApp().Commands, "")
 	if len(commands) < 8 {
 		t.Fatalf("found only %d visible commands: %v", len(commands), commands)
 	}
@@ -125,7 +121,7 @@ func TestCompletionScripts(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	if _, err := writeDocs(docsTestApp(), dir); err != nil {
+	if _, err := writeDocs(newApp(), dir); err != nil {
 		t.Fatal(err)
 	}
 	shells := []struct {
@@ -157,7 +153,7 @@ func TestCompletionScripts(t *testing.T) {
 // TestManPage checks that the man page documents every command and flag,
 // and renders without a warning.
 func TestManPage(t *testing.T) {
-	app := docsTestApp()
+	app := newApp()
 	page := generateDocs(app)[docManPage]
 	for _, section := range []string{"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "COMMANDS", "FILES", "ENVIRONMENT", "\"EXIT STATUS\"", "EXAMPLES"} {
 		if !strings.Contains(page, "\n.SH "+section+"\n") {
@@ -165,10 +161,10 @@ func TestManPage(t *testing.T) {
 		}
 	}
 	roff := func(s string) string { return strings.ReplaceAll(s, "-", `\-`) }
-	var walk func([]*cli.Command, []cli.Flag, string)
-	walk = func(commands []*cli.Command, flags []cli.Flag, parent string) {
+	var walk func([]*urfave.Command, []urfave.Flag, string)
+	walk = func(commands []*urfave.Command, flags []urfave.Flag, parent string) {
 		for _, f := range flags {
-			if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
+			if v, ok := f.(urfave.VisibleFlag); ok && !v.IsVisible() {
 				continue
 			}
 			if !strings.Contains(page, `\fB\-\-`+roff(f.Names()[0])+`\fR`) {
@@ -188,12 +184,12 @@ func TestManPage(t *testing.T) {
 		}
 	}
 	walk(app.Commands, app.Flags, "")
-	for _, env := range []string{EnvConfig, EnvBarmanConfig, EnvBarmanCommand, "NO_COLOR"} {
+	for _, env := range []string{cli.EnvConfig, cli.EnvBarmanConfig, cli.EnvBarmanCommand, "NO_COLOR"} {
 		if !strings.Contains(page, `\fB`+env+`\fR`) {
 			t.Errorf("man page ENVIRONMENT lacks %s", env)
 		}
 	}
-	for _, code := range []int{ExitOK, ExitError, ExitUsage, ExitNotFound, ExitFailed, ExitUnavailable, ExitConflict} {
+	for _, code := range []int{cli.ExitOK, cli.ExitError, cli.ExitUsage, cli.ExitNotFound, cli.ExitFailed, cli.ExitUnavailable, cli.ExitConflict} {
 		if !strings.Contains(page, "\n.B "+strconv.Itoa(code)+"\n") {
 			t.Errorf("man page EXIT STATUS lacks %d", code)
 		}
@@ -231,61 +227,15 @@ func TestManPage(t *testing.T) {
 	})
 }
 
-// docsFixture copies the shared Barman 3.17 configuration (and, when store
-// is true, the Python implementation's store) into a temporary directory
-// and returns the barman.conf path, rewritten to point there.
+// docsFixture copies the Barman 3.17 fixture (and, when store is true, the
+// Python implementation's store) and returns its barman.conf.
 func docsFixture(t *testing.T, store bool) string {
 	t.Helper()
-	shared, err := filepath.Abs(filepath.Join(docsRepoRoot, "testdata", "fixtures"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(shared); err != nil {
-		t.Fatalf("fixture missing: %v (the fixtures live in testdata/fixtures)", err)
-	}
-	dir := t.TempDir()
-	home := filepath.Join(dir, "barman_home")
-	rewrite := strings.NewReplacer(
-		"/etc/barman.d", filepath.Join(dir, "etc", "barman.d"),
-		"/var/lib/barman", home,
-		"/var/log/barman", filepath.Join(dir, "log"),
-	)
-	docsCopyTree(t, filepath.Join(shared, "barman-3.17", "etc"), filepath.Join(dir, "etc"), func(b []byte) []byte {
-		return []byte(rewrite.Replace(string(b)))
-	})
-	docsCopyTree(t, filepath.Join(shared, "barman-3.17", "barman_home"), home, nil)
+	b := testenv.NewBarman(t, "barman-3.17")
 	if store {
-		docsCopyTree(t, filepath.Join(shared, "pg-backup-api-2.2", "barman_home"), home, nil)
+		b.WithStore(t)
 	}
-	return filepath.Join(dir, "etc", "barman.conf")
-}
-
-func docsCopyTree(t *testing.T, src, dst string, rewrite func([]byte) []byte) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if rewrite != nil {
-			data = rewrite(data)
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying fixture %s: %v", src, err)
-	}
+	return b.Conf
 }
 
 // docsEmptyConfig is an empty config file, so that no /etc/pg-backup-api.toml
@@ -299,70 +249,12 @@ func docsEmptyConfig(t *testing.T) string {
 	return p
 }
 
-func docsRunComplete(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	app := NewApp(BuildInfo{Version: "test"}, &out, &errb)
-	code, msg := ExitCode(Run(app, append([]string{"pg-backup-api"}, args...)))
-	return code, out.String(), errb.String() + msg
-}
-
-func TestCompleteLists(t *testing.T) {
-	conf := docsFixture(t, true)
-	empty := docsEmptyConfig(t)
-	for _, tc := range []struct{ kind, want string }{
-		{"servers", "db_server_two\n"},
-		{"models", "my-model\n"},
-		{"operations", "20261125T080447\n20261125T080500\n20261125T080805\n20261125T080915\n20261125T080916\n20261125T080918\n20261125T080919\n"},
-	} {
-		code, out, errs := docsRunComplete(t, "--config", empty, "--barman-config", conf, "__complete", tc.kind)
-		if code != 0 || out != tc.want || errs != "" {
-			t.Errorf("__complete %s: exit %d, stdout %q, stderr %q; want exit 0, %q", tc.kind, code, out, errs, tc.want)
-		}
-	}
-}
-
-// TestCompleteNeverFails: completion must never print an error.
-func TestCompleteNeverFails(t *testing.T) {
-	conf := docsFixture(t, false)
-	empty := docsEmptyConfig(t)
-	missing := filepath.Join(t.TempDir(), "no-such-barman.conf")
-	notBarman := filepath.Join(t.TempDir(), "barman.conf")
-	if err := os.WriteFile(notBarman, []byte("[db1]\nconninfo = x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{
-		{"--barman-config", missing, "__complete", "servers"},
-		{"--barman-config", missing, "__complete", "models"},
-		{"--barman-config", missing, "__complete", "operations"},
-		{"--barman-config", notBarman, "__complete", "servers"},
-		{"--barman-config", conf, "__complete", "operations"}, // no store yet
-		{"--barman-config", conf, "__complete", "no-such-kind"},
-		{"--barman-config", conf, "__complete"},
-		{"--barman-config", conf, "__complete", "servers", "extra", "--flag"},
-	} {
-		code, out, errs := docsRunComplete(t, append([]string{"--config", empty}, args...)...)
-		if code != 0 || out != "" || errs != "" {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 0 and nothing", args, code, out, errs)
-		}
-	}
-	// The environment variable works as the flag does.
-	t.Setenv(EnvBarmanConfig, missing)
-	if code, out, errs := docsRunComplete(t, "--config", empty, "__complete", "servers"); code != 0 || out != "" || errs != "" {
-		t.Errorf("%s=%s: exit %d, stdout %q, stderr %q", EnvBarmanConfig, missing, code, out, errs)
-	}
-	t.Setenv(EnvBarmanConfig, conf)
-	if code, out, _ := docsRunComplete(t, "--config", empty, "__complete", "servers"); code != 0 || out != "db_server_two\n" {
-		t.Errorf("%s=%s: exit %d, stdout %q; want db_server_two", EnvBarmanConfig, conf, code, out)
-	}
-}
-
 // docsBuild builds the binary into dir and returns dir, for PATH.
 func docsBuild(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("building the binary needs go on PATH: %v", err)
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, "pg-backup-api"), "github.com/pg-backup-api/pg-backup-api")
@@ -390,7 +282,7 @@ func TestCompletionLive(t *testing.T) {
 		"HOME=" + home,
 		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
-		EnvConfig + "=" + empty,
+		cli.EnvConfig + "=" + empty,
 		"LC_ALL=C",
 	}
 
@@ -400,9 +292,9 @@ func TestCompletionLive(t *testing.T) {
 		// the last word is the one being completed.
 		quoted := make([]string, len(words))
 		for i, w := range words {
-			quoted[i] = bashQuote(w)
+			quoted[i] = shQuote(w)
 		}
-		prog := "source " + bashQuote(script) + "\n" +
+		prog := "source " + shQuote(script) + "\n" +
 			"COMP_WORDS=(" + strings.Join(quoted, " ") + ")\n" +
 			"COMP_CWORD=" + strconv.Itoa(len(words)-1) + "\n" +
 			"COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}\n" +
@@ -421,7 +313,7 @@ func TestCompletionLive(t *testing.T) {
 	contains := slices.Contains[[]string]
 
 	t.Run("bash", func(t *testing.T) {
-		withConf := []string{EnvBarmanConfig + "=" + conf}
+		withConf := []string{cli.EnvBarmanConfig + "=" + conf}
 		got := bash(t, withConf, "pg-backup-api", "create", "recovery", "--server", "")
 		if !contains(got, "db_server_two") {
 			t.Errorf("create recovery --server <TAB>: COMPREPLY %q lacks db_server_two", got)
@@ -446,7 +338,7 @@ func TestCompletionLive(t *testing.T) {
 			t.Errorf("--barman-config FILE list -s <TAB>: COMPREPLY %q lacks db_server_two", got)
 		}
 		// No configuration: nothing, and no error (bash fails the test on stderr).
-		if got := bash(t, []string{EnvBarmanConfig + "=" + missing}, "pg-backup-api", "create", "recovery", "--server", ""); len(got) != 0 {
+		if got := bash(t, []string{cli.EnvBarmanConfig + "=" + missing}, "pg-backup-api", "create", "recovery", "--server", ""); len(got) != 0 {
 			t.Errorf("with a missing barman.conf: COMPREPLY %q, want nothing", got)
 		}
 	})
@@ -458,82 +350,10 @@ func TestCompletionLive(t *testing.T) {
 		fishScript, _ := filepath.Abs(filepath.Join(docsRepoRoot, filepath.FromSlash(docFishCompletion)))
 		cmd := exec.Command("fish", "--no-config", "-c",
 			"source "+fishQuote(fishScript)+"; complete -C 'pg-backup-api create recovery --server '")
-		cmd.Env = append(append([]string{}, env...), EnvBarmanConfig+"="+conf)
+		cmd.Env = append(append([]string{}, env...), cli.EnvBarmanConfig+"="+conf)
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "db_server_two") {
 			t.Errorf("fish complete -C: %v\n%s", err, out)
 		}
 	})
-}
-
-// TestDocsPackagedConfig checks packaging/pg-backup-api.toml: it loads as it
-// is, shows every key of FileConfig commented out, and with those lines
-// uncommented it still loads and says the real defaults.
-func TestDocsPackagedConfig(t *testing.T) {
-	path := filepath.Join(docsRepoRoot, "packaging", "pg-backup-api.toml")
-	if _, err := LoadFileConfig(path, true); err != nil {
-		t.Fatalf("the packaged config does not load: %v", err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := docConfigKeys()
-	if len(keys) < 4 {
-		t.Fatalf("found only keys %v in FileConfig", keys)
-	}
-	uncommented := docsUncomment(string(data))
-	var values map[string]any
-	if _, err := toml.Decode(uncommented, &values); err != nil {
-		t.Fatalf("the packaged config with its values uncommented: %v\n%s", err, uncommented)
-	}
-	lookup := func(key string) (any, bool) {
-		var v any = values
-		for _, part := range strings.Split(key, ".") {
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil, false
-			}
-			if v, ok = m[part]; !ok {
-				return nil, false
-			}
-		}
-		return v, true
-	}
-	for _, k := range keys {
-		if _, ok := lookup(k); !ok {
-			t.Errorf("packaged config lacks a commented-out %s = <default>", k)
-		}
-	}
-	uncommentedPath := filepath.Join(t.TempDir(), "uncommented.toml")
-	if err := os.WriteFile(uncommentedPath, []byte(uncommented), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadFileConfig(uncommentedPath, true); err != nil {
-		t.Errorf("the packaged config with its values uncommented does not load: %v", err)
-	}
-	// The defaults the code applies when a key is not set.
-	defaults := map[string]any{
-		"barman_config":        "/etc/barman.conf",
-		"barman_command":       "barman",
-		"serve.listen":         DefaultListen,
-		"serve.max_body_bytes": int64(1 << 20),
-		"runner.parallel":      int64(1),
-	}
-	for k, want := range defaults {
-		if got, ok := lookup(k); ok && got != want {
-			t.Errorf("packaged config says %s = %#v; the default is %#v", k, got, want)
-		}
-	}
-}
-
-// docsUncomment turns "#key = value" lines into settings.
-func docsUncomment(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, "#") && len(l) > 1 && l[1] != ' ' && strings.Contains(l, " = ") {
-			lines[i] = l[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
 }

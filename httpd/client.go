@@ -1,0 +1,266 @@
+package httpd
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+// ClientConfig says how to reach a serve instance.
+type ClientConfig struct {
+	URL        string // http://HOST:PORT or https://HOST:PORT
+	Token      string // bearer token, if the server wants one
+	CACert     string // PEM file of the CA that signed the server's certificate
+	ClientCert string // PEM files for mutual TLS; both or neither
+	ClientKey  string
+}
+
+// Client is the API seen from the other side, for the CLI's remote mode. It
+// offers what ops.Service offers the local commands and returns ops errors,
+// their codes read back from the HTTP statuses through the same table the
+// server answers with, so a command exits the same way both ways.
+type Client struct {
+	base   string
+	token  string
+	client *http.Client
+}
+
+// NewClient checks cfg and loads its certificates. Its errors are EINVALID:
+// the configuration is wrong, nothing was sent.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, ops.Errorf(ops.EINVALID, "remote URL %q: want http://HOST:PORT or https://HOST:PORT", cfg.URL)
+	}
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CACert != "" {
+		pem, err := os.ReadFile(cfg.CACert)
+		if err != nil {
+			return nil, ops.Errorf(ops.EINVALID, "--ca-cert: %v", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, ops.Errorf(ops.EINVALID, "--ca-cert %s holds no PEM certificate", cfg.CACert)
+		}
+		tlsConfig.RootCAs = pool
+	}
+	if (cfg.ClientCert == "") != (cfg.ClientKey == "") {
+		return nil, ops.Errorf(ops.EINVALID, "--client-cert and --client-key go together")
+	}
+	if cfg.ClientCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.ClientCert, cfg.ClientKey)
+		if err != nil {
+			return nil, ops.Errorf(ops.EINVALID, "client certificate: %v", err)
+		}
+		tlsConfig.Certificates = []tls.Certificate{cert}
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = tlsConfig
+	return &Client{
+		base:   strings.TrimRight(cfg.URL, "/"),
+		token:  cfg.Token,
+		client: &http.Client{Transport: transport, Timeout: 60 * time.Second},
+	}, nil
+}
+
+func scopePath(server string) string {
+	if server == "" {
+		return "/operations"
+	}
+	return "/servers/" + url.PathEscape(server) + "/operations"
+}
+
+// do sends a request and decodes a JSON answer into out, turning error
+// answers into ops errors with the code their status means.
+func (c *Client) do(method, path string, body []byte, want int, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		return ops.Errorf(ops.EINVALID, "%v", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot reach %s: %v", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return ops.Errorf(ops.EUNAVAILABLE, "reading the answer of %s: %v", c.base, err)
+	}
+	if resp.StatusCode != want {
+		return c.answerError(resp, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return ops.Errorf(ops.EUNAVAILABLE, "%s answered %s with something that is not the API's JSON: %v", c.base, path, err)
+		}
+	}
+	return nil
+}
+
+// answerError is the ops error an error answer stands for.
+func (c *Client) answerError(resp *http.Response, data []byte) error {
+	var e errorBody
+	msg := strings.TrimSpace(string(data))
+	if json.Unmarshal(data, &e) == nil && e.Error != "" {
+		msg = e.Error
+		if e.RequestID != "" {
+			msg += " (request ID " + e.RequestID + ")"
+		}
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		msg = fmt.Sprintf("%s refused us (%s): %s; check --token or the client certificate", c.base, resp.Status, msg)
+	case resp.StatusCode >= 500:
+		msg = fmt.Sprintf("%s: %s", c.base, msg)
+	}
+	return ops.Errorf(codeFor(resp.StatusCode), "%s", msg)
+}
+
+// operation turns the ?detail=true fields back into an operation.
+func (d *Detail) operation(id, server string, typ ops.Type, status ops.Status) *ops.Operation {
+	op := &ops.Operation{ID: id, Server: server, Type: typ, Status: status}
+	if d == nil {
+		return op
+	}
+	op.Phase, op.ExitCode, op.Reason = d.Phase, d.ExitCode, d.Reason
+	if op.Status == "" {
+		op.Status = d.Status
+	}
+	parse := func(s *string) time.Time {
+		if s == nil {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339Nano, *s)
+		if err != nil {
+			return time.Time{}
+		}
+		return t.Local()
+	}
+	op.StartTime, op.EndTime = parse(d.StartTime), parse(d.EndTime)
+	if d.Output != nil {
+		op.Output = *d.Output
+	}
+	if len(d.Payload) > 0 {
+		if p, err := pyjson.DecodeObject(d.Payload, pyjson.DecodeOptions{}); err == nil {
+			op.Job = p
+		}
+	}
+	return op
+}
+
+// Create asks for an operation and returns its ID.
+func (c *Client) Create(server string, payload *pyjson.Object) (string, error) {
+	body, err := pyjson.EncodePython(payload)
+	if err != nil {
+		return "", err
+	}
+	var out createResponse
+	if err := c.do("POST", scopePath(server), body, http.StatusAccepted, &out); err != nil {
+		return "", err
+	}
+	return out.OperationID, nil
+}
+
+// Get returns one operation of a scope ("" for the instance), with its
+// output and payload.
+func (c *Client) Get(server, id string) (*ops.Operation, error) {
+	var out operationStatus
+	if err := c.do("GET", scopePath(server)+"/"+url.PathEscape(id)+"?detail=true", nil, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return out.Detail.operation(out.OperationID, server, out.Type, out.Status), nil
+}
+
+// List returns the operations of one scope. The server logs what it
+// skipped; the client sees none.
+func (c *Client) List(server string) ([]*ops.Operation, []ops.Skipped, error) {
+	var out listResponse
+	if err := c.do("GET", scopePath(server)+"?detail=true", nil, http.StatusOK, &out); err != nil {
+		return nil, nil, err
+	}
+	list := make([]*ops.Operation, len(out.Operations))
+	for i, item := range out.Operations {
+		list[i] = item.Detail.operation(item.ID, server, item.Type, "")
+	}
+	return list, nil, nil
+}
+
+func (c *Client) servers() ([]string, error) {
+	var out serversResponse
+	err := c.do("GET", "/servers", nil, http.StatusOK, &out)
+	return out.Servers, err
+}
+
+// ListAll returns the operations of the instance and of every server.
+func (c *Client) ListAll() ([]*ops.Operation, []ops.Skipped, error) {
+	servers, err := c.servers()
+	if err != nil {
+		return nil, nil, err
+	}
+	var all []*ops.Operation
+	for _, scope := range append([]string{""}, servers...) {
+		list, _, err := c.List(scope)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, list...)
+	}
+	return all, nil, nil
+}
+
+// Find looks an operation up in every scope; an ID in several is EINVALID.
+func (c *Client) Find(id string) (*ops.Operation, error) {
+	servers, err := c.servers()
+	if err != nil {
+		return nil, err
+	}
+	var found []*ops.Operation
+	for _, scope := range append([]string{""}, servers...) {
+		op, err := c.Get(scope, id)
+		if err == nil {
+			found = append(found, op)
+		} else if ops.ErrorCode(err) != ops.ENOTFOUND {
+			return nil, err
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, ops.Errorf(ops.ENOTFOUND, "operation %s does not exist in any scope of %s", id, c.base)
+	case 1:
+		return found[0], nil
+	}
+	return nil, ops.Errorf(ops.EINVALID, "operation %s exists in several scopes of %s; pass --server to choose", id, c.base)
+}
+
+// Cancel asks the server to stop a queued or running operation.
+func (c *Client) Cancel(server, id string) (*ops.Operation, error) {
+	var out operationStatus
+	if err := c.do("POST", scopePath(server)+"/"+url.PathEscape(id)+"/cancel", nil, http.StatusAccepted, &out); err != nil {
+		return nil, err
+	}
+	return out.Detail.operation(out.OperationID, server, out.Type, out.Status), nil
+}
+
+// Nudge does nothing: the server starts its own runners.
+func (c *Client) Nudge(string) {}
