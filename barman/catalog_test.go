@@ -251,4 +251,3 @@ func TestParseBackupInfo(t *testing.T) {
 		}
 	}
 }
-

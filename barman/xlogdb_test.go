@@ -82,7 +82,7 @@ func TestReadCatalogWALSize(t *testing.T) {
 			}
 			want := &ops.RecoveryWindow{
 				Earliest:  time.Date(2026, 1, 1, 0, 3, 30, 0, time.UTC), // the oldest DONE backup's end
-				Latest:    walTime(13).Add(250 * time.Millisecond),       // the newest segment, on timeline 2
+				Latest:    walTime(13).Add(250 * time.Millisecond),      // the newest segment, on timeline 2
 				LatestWAL: seg(2, 12),
 			}
 			if !sameWindow(cat.Window, want) {
