@@ -25,7 +25,9 @@ func (st *appState) catalogEngine(c *cli.Context) (catalogEngine, error) {
 	return &localEngine{st: st, c: c, svc: st.service()}, nil
 }
 
-func (l *localEngine) Backups(server string) (*ops.ServerCatalog, error) { return l.svc.Backups(server) }
+func (l *localEngine) Backups(server string) (*ops.ServerCatalog, error) {
+	return l.svc.Backups(server)
+}
 
 func (l *localEngine) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
 	return l.svc.Backup(server, id)
