@@ -1,7 +1,6 @@
 package barman
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io/fs"
@@ -10,75 +9,156 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/filestamp"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // ListBackups reads a server's catalog from disk, oldest first, in both
 // layouts Barman has used: <backup_directory>/meta/<ID>-backup.info (3.13.2
 // and later) and <backup_directory>/base/<ID>/backup.info (earlier). It never
-// starts Barman. A missing catalog is an empty one.
+// starts Barman. A missing catalog is an empty one. Each backup.info is
+// parsed again only when its stamp changed (infoCache), so listing hundreds
+// of backups costs a directory read and a stat per backup.
 func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
-	byID := map[string]ops.Backup{}
-	read := func(id, path string) error {
-		if _, seen := byID[id]; seen {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return ops.Errorf(ops.EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
-		}
-		info := ParseBackupInfo(data)
-		b := ops.Backup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path,
-			BeginTime: parseInfoTime(info["begin_time"]), EndTime: parseInfoTime(info["end_time"])}
-		if b.Name == "None" {
-			b.Name = ""
-		}
-		if size, err := strconv.ParseInt(info["size"], 10, 64); err == nil && size > 0 {
-			b.Size = size
-		}
-		byID[id] = b
-		return nil
+	type candidate struct{ id, path string }
+	var found []candidate
+	seen := map[string]bool{}
+	unreadable := func(err error) error {
+		return ops.Errorf(ops.EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
 	}
 
+	// meta/ first: when Barman has moved a backup there, its old base/
+	// file is stale.
 	metaDir := filepath.Join(server.BackupDirectory, "meta")
 	entries, err := os.ReadDir(metaDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
+		return nil, unreadable(err)
 	}
 	for _, e := range entries {
 		id, ok := strings.CutSuffix(e.Name(), "-backup.info")
-		if !ok || id == "" || e.IsDir() {
+		if !ok || id == "" || e.IsDir() || seen[id] {
 			continue
 		}
-		if err := read(id, filepath.Join(metaDir, e.Name())); err != nil {
-			return nil, err
-		}
+		seen[id] = true
+		found = append(found, candidate{id, filepath.Join(metaDir, e.Name())})
 	}
 	baseDir := filepath.Join(server.BackupDirectory, "base")
 	entries, err = os.ReadDir(baseDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot read backup catalog of server %q: %v", server.Name, err)
+		return nil, unreadable(err)
 	}
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || seen[e.Name()] {
 			continue
 		}
-		if err := read(e.Name(), filepath.Join(baseDir, e.Name(), "backup.info")); err != nil {
-			return nil, err
-		}
+		found = append(found, candidate{e.Name(), filepath.Join(baseDir, e.Name(), "backup.info")})
 	}
 
-	backups := make([]ops.Backup, 0, len(byID))
-	for _, b := range byID {
-		backups = append(backups, b)
+	backups := make([]ops.Backup, 0, len(found))
+	paths := make([]string, 0, len(found))
+	for _, c := range found {
+		b, ok, err := infos.read(c.id, c.path)
+		if err != nil {
+			return nil, unreadable(err)
+		}
+		if ok {
+			backups = append(backups, b)
+			paths = append(paths, c.path)
+		}
 	}
+	infos.keepOnly(server.BackupDirectory, paths)
 	sort.Slice(backups, func(i, j int) bool { return backups[i].ID < backups[j].ID })
 	return backups, nil
+}
+
+// backupFromInfo is the catalog entry a backup.info describes.
+func backupFromInfo(id, path string, info map[string]string) ops.Backup {
+	b := ops.Backup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path,
+		BeginTime: parseInfoTime(info["begin_time"]), EndTime: parseInfoTime(info["end_time"]),
+		BeginWAL: infoString(info["begin_wal"]), EndWAL: infoString(info["end_wal"])}
+	b.Name = infoString(b.Name)
+	if size, err := strconv.ParseInt(info["size"], 10, 64); err == nil && size > 0 {
+		b.Size = size
+	}
+	if tli, err := strconv.Atoi(info["timeline"]); err == nil && tli > 0 {
+		b.Timeline = tli
+	}
+	return b
+}
+
+// infoString is a backup.info string value; Python's None is "".
+func infoString(v string) string {
+	if v == "None" {
+		return ""
+	}
+	return v
+}
+
+// infoCache keeps the backups parsed from backup.info files while their
+// stamps stay the same. A file changed within filestamp.RacyWindow of its
+// reading is read again next time: its stamp may not move on the next
+// change (Barman rewrites backup.info as a backup goes from STARTED to
+// DONE).
+type infoCache struct {
+	mu    sync.Mutex
+	files map[string]cachedInfo // path -> entry
+}
+
+type cachedInfo struct {
+	stamp  filestamp.Stamp
+	readAt time.Time
+	backup ops.Backup
+}
+
+var infos = &infoCache{files: map[string]cachedInfo{}}
+
+// read returns the backup at path, and false when the file is not there.
+func (c *infoCache) read(id, path string) (ops.Backup, bool, error) {
+	stamp, ok := filestamp.Of(path)
+	if !ok {
+		return ops.Backup{}, false, nil
+	}
+	c.mu.Lock()
+	e, hit := c.files[path]
+	c.mu.Unlock()
+	if hit && e.stamp == stamp && e.readAt.Sub(time.Unix(0, stamp.MtimeNs)) >= filestamp.RacyWindow {
+		return e.backup, true, nil
+	}
+	readAt := time.Now()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return ops.Backup{}, false, nil
+		}
+		return ops.Backup{}, false, err
+	}
+	b := backupFromInfo(id, path, ParseBackupInfo(data))
+	// The stamp taken before reading: if the file changed in between, the
+	// stale stamp only costs a read next time.
+	c.mu.Lock()
+	c.files[path] = cachedInfo{stamp: stamp, readAt: readAt, backup: b}
+	c.mu.Unlock()
+	return b, true, nil
+}
+
+// keepOnly forgets the files under dir that a listing no longer found, so
+// deleted backups do not stay in memory.
+func (c *infoCache) keepOnly(dir string, paths []string) {
+	keep := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		keep[p] = true
+	}
+	prefix := filepath.Clean(dir) + string(filepath.Separator)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range c.files {
+		if strings.HasPrefix(p, prefix) && !keep[p] {
+			delete(c.files, p)
+		}
+	}
 }
 
 // backupInfoTimeLayouts are how backup.info writes times: Python's
@@ -98,15 +178,17 @@ func parseInfoTime(v string) time.Time {
 // ParseBackupInfo reads Barman's backup.info "key=value" lines. Values are
 // kept as written (Python reprs such as None stay "None").
 func ParseBackupInfo(data []byte) map[string]string {
-	info := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for sc.Scan() {
-		key, value, ok := strings.Cut(sc.Text(), "=")
+	info := make(map[string]string, 40)
+	// Line by line without a bufio.Scanner: its buffer would cost more
+	// than the file when hundreds of backups are read at once.
+	for len(data) > 0 {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
+		key, value, ok := bytes.Cut(line, []byte{'='})
 		if !ok {
 			continue
 		}
-		info[strings.TrimSpace(key)] = strings.TrimSpace(value)
+		info[string(bytes.TrimSpace(key))] = string(bytes.TrimSpace(value))
 	}
 	return info
 }
@@ -127,48 +209,5 @@ func ResolveBackup(server *ops.BarmanServer, id string) (ops.Backup, error) {
 	if err != nil {
 		return ops.Backup{}, err
 	}
-	pick := func(status string, newest bool) (ops.Backup, bool) {
-		for i := range backups {
-			b := backups[i]
-			if newest {
-				b = backups[len(backups)-1-i]
-			}
-			if b.Status == status {
-				return b, true
-			}
-		}
-		return ops.Backup{}, false
-	}
-	var b ops.Backup
-	var found bool
-	switch id {
-	case "latest", "last":
-		b, found = pick(ops.BackupDone, true)
-	case "oldest", "first":
-		b, found = pick(ops.BackupDone, false)
-	case "last-failed":
-		b, found = pick(ops.BackupFailed, true)
-	default:
-		for _, c := range backups {
-			if c.ID == id || (c.Name != "" && c.Name == id) {
-				b, found = c, true
-				break
-			}
-		}
-	}
-	if !found {
-		return ops.Backup{}, ops.Errorf(ops.ENOTFOUND, "backup %q does not exist for server %q (backups: %s)", id, server.Name, describeBackups(backups))
-	}
-	return b, nil
-}
-
-func describeBackups(backups []ops.Backup) string {
-	if len(backups) == 0 {
-		return "none in " + "the catalog"
-	}
-	parts := make([]string, 0, len(backups))
-	for _, b := range backups {
-		parts = append(parts, b.ID+" "+b.Status)
-	}
-	return strings.Join(parts, ", ")
+	return ops.FindBackup(server.Name, backups, id)
 }

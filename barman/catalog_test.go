@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
@@ -16,12 +17,13 @@ func TestListBackupsFixtures(t *testing.T) {
 	tests := []struct {
 		fixture, server, id, layout string
 		begin, end                  string // as backup.info writes them
+		wal                         string // begin_wal = end_wal
 		size                        int64
 	}{
 		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-backup.info",
-			"2026-11-25 08:07:58.142640+00:00", "2026-11-25 08:07:58.436364+00:00", 23232529},
+			"2026-11-25 08:07:58.142640+00:00", "2026-11-25 08:07:58.436364+00:00", "000000010000000000000005", 23232529},
 		{"barman-3.4", "pg", "20261125T080951", "base/20261125T080951/backup.info",
-			"2026-11-25 08:09:51.336701+00:00", "2026-11-25 08:09:51.612384+00:00", 23233183},
+			"2026-11-25 08:09:51.336701+00:00", "2026-11-25 08:09:51.612384+00:00", "000000010000000000000008", 23233183},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {
@@ -39,7 +41,7 @@ func TestListBackupsFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := []ops.Backup{{ID: tc.id, Status: ops.BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout),
-				BeginTime: parseInfoTime(tc.begin), EndTime: parseInfoTime(tc.end), Size: tc.size}}
+				BeginTime: parseInfoTime(tc.begin), EndTime: parseInfoTime(tc.end), BeginWAL: tc.wal, EndWAL: tc.wal, Timeline: 1, Size: tc.size}}
 			if want[0].BeginTime.IsZero() || want[0].EndTime.IsZero() || want[0].Size == 0 {
 				t.Fatalf("the expected times %q, %q or size %d do not parse", tc.begin, tc.end, tc.size)
 			}
@@ -54,6 +56,20 @@ func TestListBackupsFixtures(t *testing.T) {
 			}
 			_, err = ResolveBackup(srv, "last-failed")
 			wantError(t, err, ops.ENOTFOUND, `backup "last-failed" does not exist for server "`+tc.server+`"`, tc.id+" DONE")
+
+			// The recorded fixtures hold no WAL database: the catalog
+			// says so and the window is the one backup's end.
+			cat, err := ReadCatalog(srv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cat.Server != tc.server || cat.WALKnown || !reflect.DeepEqual(cat.Backups, want) {
+				t.Errorf("ReadCatalog = %+v, want server %s, WALKnown false, backups %+v", cat, tc.server, want)
+			}
+			wantWindow := &ops.RecoveryWindow{Earliest: want[0].EndTime, Latest: want[0].EndTime}
+			if !reflect.DeepEqual(cat.Window, wantWindow) {
+				t.Errorf("window = %+v, want %+v", cat.Window, wantWindow)
+			}
 		})
 	}
 }
@@ -140,8 +156,12 @@ func TestResolveBackupSynthetic(t *testing.T) {
 		t.Run(tc.ref, func(t *testing.T) {
 			b, err := ResolveBackup(srv, tc.ref)
 			if tc.wantID == "" {
+				// A few of the newest are named, not all of them.
 				wantError(t, err, ops.ENOTFOUND, fmt.Sprintf("backup %q does not exist for server %q", tc.ref, "s"),
-					"20260101T000000 FAILED, 20260102T000000 DONE", "20260107T000000 STARTED")
+					"(backups: 20260103T000000 FAILED, 20260104T000000 DONE", "20260107T000000 STARTED, and 2 older; `pg-backup-api backups --server s` lists them all)")
+				if strings.Contains(err.Error(), "20260101T000000") {
+					t.Errorf("error %q names the oldest backup; it should name only the 5 newest", err)
+				}
 				return
 			}
 			if err != nil {

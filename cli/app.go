@@ -83,6 +83,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			st.createCommand(),
 			st.listCommand(),
 			st.inspectCommand(),
+			st.backupsCommand(),
 			st.cancelCommand(),
 			st.waitCommand(),
 			st.logsCommand(),

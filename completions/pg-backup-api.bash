@@ -12,6 +12,7 @@ _pg_backup_api_sub() {
     ':create') echo 'create' ;;
     ':list'|':ls') echo 'list' ;;
     ':inspect'|':show') echo 'inspect' ;;
+    ':backups') echo 'backups' ;;
     ':cancel') echo 'cancel' ;;
     ':wait') echo 'wait' ;;
     ':logs') echo 'logs' ;;
@@ -24,6 +25,7 @@ _pg_backup_api_sub() {
     'create:recovery') echo 'create recovery' ;;
     'create:config-switch') echo 'create config-switch' ;;
     'create:config-update') echo 'create config-update' ;;
+    'backups:show') echo 'backups show' ;;
     'token:create') echo 'token create' ;;
     *) return 1 ;;
     esac
@@ -39,6 +41,8 @@ _pg_backup_api_valued() {
     'create config-update:--changes'|'create config-update:-c'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--output'|'create config-update:-o'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--url'|'create config-update:--remote'|'create config-update:-r'|'create config-update:--token'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key') return 0 ;;
     'list:--server'|'list:-s'|'list:--type'|'list:-t'|'list:--status'|'list:--since'|'list:--limit'|'list:-n'|'list:--output'|'list:-o'|'list:--config'|'list:--barman-config'|'list:--url'|'list:--remote'|'list:-r'|'list:--token'|'list:--ca-cert'|'list:--client-cert'|'list:--client-key') return 0 ;;
     'inspect:--server'|'inspect:-s'|'inspect:--output'|'inspect:-o'|'inspect:--config'|'inspect:--barman-config'|'inspect:--url'|'inspect:--remote'|'inspect:-r'|'inspect:--token'|'inspect:--ca-cert'|'inspect:--client-cert'|'inspect:--client-key') return 0 ;;
+    'backups:--server'|'backups:-s'|'backups:--output'|'backups:-o'|'backups:--config'|'backups:--barman-config'|'backups:--url'|'backups:--remote'|'backups:-r'|'backups:--token'|'backups:--ca-cert'|'backups:--client-cert'|'backups:--client-key') return 0 ;;
+    'backups show:--server'|'backups show:-s'|'backups show:--output'|'backups show:-o'|'backups show:--config'|'backups show:--barman-config'|'backups show:--url'|'backups show:--remote'|'backups show:-r'|'backups show:--token'|'backups show:--ca-cert'|'backups show:--client-cert'|'backups show:--client-key') return 0 ;;
     'cancel:--server'|'cancel:-s'|'cancel:--output'|'cancel:-o'|'cancel:--config'|'cancel:--barman-config'|'cancel:--url'|'cancel:--remote'|'cancel:-r'|'cancel:--token'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key') return 0 ;;
     'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o'|'wait:--config'|'wait:--barman-config'|'wait:--url'|'wait:--remote'|'wait:-r'|'wait:--token'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key') return 0 ;;
     'logs:--server'|'logs:-s'|'logs:--config'|'logs:--barman-config'|'logs:--url'|'logs:--remote'|'logs:-r'|'logs:--token'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key') return 0 ;;
@@ -57,7 +61,7 @@ _pg_backup_api_spec() {
     cmds= opts= args=
     case $1 in
     '')
-        cmds='create list ls inspect show cancel wait logs prune serve status token version help h'
+        cmds='create list ls inspect show backups cancel wait logs prune serve status token version help h'
         opts='--config --barman-config --no-color --require-barman-user --barman-command --url --remote --token --ca-cert --client-cert --client-key --output --help --version'
         ;;
     'create')
@@ -79,6 +83,13 @@ _pg_backup_api_spec() {
     'inspect')
         opts='--server --instance --follow --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         args=operations
+        ;;
+    'backups')
+        cmds='show'
+        opts='--server --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        ;;
+    'backups show')
+        opts='--server --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'cancel')
         opts='--server --instance --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
@@ -121,11 +132,11 @@ _pg_backup_api_spec() {
 # _pg_backup_api_value PATH OPTION: completes the value of OPTION into COMPREPLY.
 _pg_backup_api_value() {
     case "$1:$2" in
-    ':--config'|':--barman-config'|':--ca-cert'|':--client-cert'|':--client-key'|'create:--payload'|'create:-p'|'create:--config'|'create:--barman-config'|'create:--ca-cert'|'create:--client-cert'|'create:--client-key'|'create recovery:--config'|'create recovery:--barman-config'|'create recovery:--ca-cert'|'create recovery:--client-cert'|'create recovery:--client-key'|'create config-switch:--config'|'create config-switch:--barman-config'|'create config-switch:--ca-cert'|'create config-switch:--client-cert'|'create config-switch:--client-key'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key'|'list:--config'|'list:--barman-config'|'list:--ca-cert'|'list:--client-cert'|'list:--client-key'|'inspect:--config'|'inspect:--barman-config'|'inspect:--ca-cert'|'inspect:--client-cert'|'inspect:--client-key'|'cancel:--config'|'cancel:--barman-config'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key'|'wait:--config'|'wait:--barman-config'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key'|'logs:--config'|'logs:--barman-config'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key'|'prune:--config'|'prune:--barman-config'|'serve:--config'|'serve:--barman-config'|'status:--config')
+    ':--config'|':--barman-config'|':--ca-cert'|':--client-cert'|':--client-key'|'create:--payload'|'create:-p'|'create:--config'|'create:--barman-config'|'create:--ca-cert'|'create:--client-cert'|'create:--client-key'|'create recovery:--config'|'create recovery:--barman-config'|'create recovery:--ca-cert'|'create recovery:--client-cert'|'create recovery:--client-key'|'create config-switch:--config'|'create config-switch:--barman-config'|'create config-switch:--ca-cert'|'create config-switch:--client-cert'|'create config-switch:--client-key'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key'|'list:--config'|'list:--barman-config'|'list:--ca-cert'|'list:--client-cert'|'list:--client-key'|'inspect:--config'|'inspect:--barman-config'|'inspect:--ca-cert'|'inspect:--client-cert'|'inspect:--client-key'|'backups:--config'|'backups:--barman-config'|'backups:--ca-cert'|'backups:--client-cert'|'backups:--client-key'|'backups show:--config'|'backups show:--barman-config'|'backups show:--ca-cert'|'backups show:--client-cert'|'backups show:--client-key'|'cancel:--config'|'cancel:--barman-config'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key'|'wait:--config'|'wait:--barman-config'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key'|'logs:--config'|'logs:--barman-config'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key'|'prune:--config'|'prune:--barman-config'|'serve:--config'|'serve:--barman-config'|'status:--config')
         _pg_backup_api_files ;;
-    ':--output'|':-o'|'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'cancel:--output'|'cancel:-o'|'wait:--output'|'wait:-o'|'prune:--output'|'prune:-o'|'version:--output'|'version:-o')
+    ':--output'|':-o'|'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'backups:--output'|'backups:-o'|'backups show:--output'|'backups show:-o'|'cancel:--output'|'cancel:-o'|'wait:--output'|'wait:-o'|'prune:--output'|'prune:-o'|'version:--output'|'version:-o')
         _pg_backup_api_words 'table plain json' ;;
-    'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'cancel:--server'|'cancel:-s'|'wait:--server'|'wait:-s'|'logs:--server'|'logs:-s'|'prune:--server'|'prune:-s')
+    'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'backups:--server'|'backups:-s'|'backups show:--server'|'backups show:-s'|'cancel:--server'|'cancel:-s'|'wait:--server'|'wait:-s'|'logs:--server'|'logs:-s'|'prune:--server'|'prune:-s')
         _pg_backup_api_dynamic servers ;;
     'create config-switch:--model-name'|'create config-switch:-m')
         _pg_backup_api_dynamic models ;;

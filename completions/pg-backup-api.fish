@@ -13,6 +13,8 @@ function __pg_backup_api_sub -a cmdpath word
             echo 'list'
         case ':inspect' ':show'
             echo 'inspect'
+        case ':backups'
+            echo 'backups'
         case ':cancel'
             echo 'cancel'
         case ':wait'
@@ -37,6 +39,8 @@ function __pg_backup_api_sub -a cmdpath word
             echo 'create config-switch'
         case 'create:config-update'
             echo 'create config-update'
+        case 'backups:show'
+            echo 'backups show'
         case 'token:create'
             echo 'token create'
         case '*'
@@ -47,7 +51,7 @@ end
 # __pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 function __pg_backup_api_valued -a cmdpath opt
     switch "$cmdpath:$opt"
-        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' ':--output' ':-o' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create:--config' 'create:--barman-config' 'create:--url' 'create:--remote' 'create:-r' 'create:--token' 'create:--ca-cert' 'create:--client-cert' 'create:--client-key' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create recovery:--config' 'create recovery:--barman-config' 'create recovery:--url' 'create recovery:--remote' 'create recovery:-r' 'create recovery:--token' 'create recovery:--ca-cert' 'create recovery:--client-cert' 'create recovery:--client-key' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-switch:--config' 'create config-switch:--barman-config' 'create config-switch:--url' 'create config-switch:--remote' 'create config-switch:-r' 'create config-switch:--token' 'create config-switch:--ca-cert' 'create config-switch:--client-cert' 'create config-switch:--client-key' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'create config-update:--config' 'create config-update:--barman-config' 'create config-update:--url' 'create config-update:--remote' 'create config-update:-r' 'create config-update:--token' 'create config-update:--ca-cert' 'create config-update:--client-cert' 'create config-update:--client-key' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'list:--config' 'list:--barman-config' 'list:--url' 'list:--remote' 'list:-r' 'list:--token' 'list:--ca-cert' 'list:--client-cert' 'list:--client-key' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'inspect:--config' 'inspect:--barman-config' 'inspect:--url' 'inspect:--remote' 'inspect:-r' 'inspect:--token' 'inspect:--ca-cert' 'inspect:--client-cert' 'inspect:--client-key' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'cancel:--config' 'cancel:--barman-config' 'cancel:--url' 'cancel:--remote' 'cancel:-r' 'cancel:--token' 'cancel:--ca-cert' 'cancel:--client-cert' 'cancel:--client-key' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'wait:--config' 'wait:--barman-config' 'wait:--url' 'wait:--remote' 'wait:-r' 'wait:--token' 'wait:--ca-cert' 'wait:--client-cert' 'wait:--client-key' 'logs:--server' 'logs:-s' 'logs:--config' 'logs:--barman-config' 'logs:--url' 'logs:--remote' 'logs:-r' 'logs:--token' 'logs:--ca-cert' 'logs:--client-cert' 'logs:--client-key' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'prune:--config' 'prune:--barman-config' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'serve:--log-format' 'serve:--config' 'serve:--barman-config' 'status:--port' 'status:--url' 'status:--timeout' 'status:--config' 'token create:--permissions' 'version:--output' 'version:-o'
+        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' ':--output' ':-o' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create:--config' 'create:--barman-config' 'create:--url' 'create:--remote' 'create:-r' 'create:--token' 'create:--ca-cert' 'create:--client-cert' 'create:--client-key' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create recovery:--config' 'create recovery:--barman-config' 'create recovery:--url' 'create recovery:--remote' 'create recovery:-r' 'create recovery:--token' 'create recovery:--ca-cert' 'create recovery:--client-cert' 'create recovery:--client-key' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-switch:--config' 'create config-switch:--barman-config' 'create config-switch:--url' 'create config-switch:--remote' 'create config-switch:-r' 'create config-switch:--token' 'create config-switch:--ca-cert' 'create config-switch:--client-cert' 'create config-switch:--client-key' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'create config-update:--config' 'create config-update:--barman-config' 'create config-update:--url' 'create config-update:--remote' 'create config-update:-r' 'create config-update:--token' 'create config-update:--ca-cert' 'create config-update:--client-cert' 'create config-update:--client-key' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'list:--config' 'list:--barman-config' 'list:--url' 'list:--remote' 'list:-r' 'list:--token' 'list:--ca-cert' 'list:--client-cert' 'list:--client-key' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'inspect:--config' 'inspect:--barman-config' 'inspect:--url' 'inspect:--remote' 'inspect:-r' 'inspect:--token' 'inspect:--ca-cert' 'inspect:--client-cert' 'inspect:--client-key' 'backups:--server' 'backups:-s' 'backups:--output' 'backups:-o' 'backups:--config' 'backups:--barman-config' 'backups:--url' 'backups:--remote' 'backups:-r' 'backups:--token' 'backups:--ca-cert' 'backups:--client-cert' 'backups:--client-key' 'backups show:--server' 'backups show:-s' 'backups show:--output' 'backups show:-o' 'backups show:--config' 'backups show:--barman-config' 'backups show:--url' 'backups show:--remote' 'backups show:-r' 'backups show:--token' 'backups show:--ca-cert' 'backups show:--client-cert' 'backups show:--client-key' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'cancel:--config' 'cancel:--barman-config' 'cancel:--url' 'cancel:--remote' 'cancel:-r' 'cancel:--token' 'cancel:--ca-cert' 'cancel:--client-cert' 'cancel:--client-key' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'wait:--config' 'wait:--barman-config' 'wait:--url' 'wait:--remote' 'wait:-r' 'wait:--token' 'wait:--ca-cert' 'wait:--client-cert' 'wait:--client-key' 'logs:--server' 'logs:-s' 'logs:--config' 'logs:--barman-config' 'logs:--url' 'logs:--remote' 'logs:-r' 'logs:--token' 'logs:--ca-cert' 'logs:--client-cert' 'logs:--client-key' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'prune:--config' 'prune:--barman-config' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'serve:--log-format' 'serve:--config' 'serve:--barman-config' 'status:--port' 'status:--url' 'status:--timeout' 'status:--config' 'token create:--permissions' 'version:--output' 'version:-o'
             return 0
     end
     return 1
@@ -118,6 +122,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'list' -d 'list operatio
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'ls' -d 'list operations, newest first'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'inspect' -d 'show one operation: type, status, payload, times, exit code and Barman\'s output'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'show' -d 'show one operation: type, status, payload, times, exit code and Barman\'s output'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'backups' -d 'list a server\'s backups and its recovery window, from Barman\'s catalog'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'cancel' -d 'stop a queued or running operation; it ends FAILED (phase cancelled)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'wait' -d 'block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'logs' -d 'print Barman\'s output for an operation; -f follows it until the operation ends'
@@ -244,6 +249,33 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l client-key -r -F 
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s h -l help -d 'show help'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -a '(__pg_backup_api_dynamic operations)'
 
+# backups
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -a 'show' -d 'show one backup: by ID, by name, or latest, oldest, last-failed'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the Barman server NAME (required)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l client-key -r -F -d 'client key FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -s h -l help -d 'show help'
+
+# backups show
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the Barman server NAME (required)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l client-key -r -F -d 'client key FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s h -l help -d 'show help'
+
 # cancel
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l instance -d 'the operation is an instance operation'
@@ -331,4 +363,4 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'version'" -s h -l help -d 'sho
 
 # help
 complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -s h -l help -d 'show help'
-complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show cancel wait logs prune serve status token version help h'
+complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show backups cancel wait logs prune serve status token version help h'

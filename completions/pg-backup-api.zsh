@@ -26,6 +26,7 @@ _pg-backup-api_commands() {
     'ls:list operations, newest first'
     'inspect:show one operation: type, status, payload, times, exit code and Barman'\''s output'
     'show:show one operation: type, status, payload, times, exit code and Barman'\''s output'
+    'backups:list a server'\''s backups and its recovery window, from Barman'\''s catalog'
     'cancel:stop a queued or running operation; it ends FAILED (phase cancelled)'
     'wait:block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out'
     'logs:print Barman'\''s output for an operation; -f follows it until the operation ends'
@@ -73,6 +74,7 @@ _pg-backup-api() {
     create) _pg-backup-api_create && ret=0 ;;
     list|ls) _pg-backup-api_list && ret=0 ;;
     inspect|show) _pg-backup-api_inspect && ret=0 ;;
+    backups) _pg-backup-api_backups && ret=0 ;;
     cancel) _pg-backup-api_cancel && ret=0 ;;
     wait) _pg-backup-api_wait && ret=0 ;;
     logs) _pg-backup-api_logs && ret=0 ;;
@@ -221,6 +223,57 @@ _pg-backup-api_inspect() {
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
     '1: :_pg-backup-api_operations'
+}
+
+_pg-backup-api_backups_commands() {
+  local -a cmds
+  cmds=(
+    'show:show one backup: by ID, by name, or latest, oldest, last-failed'
+  )
+  _describe -t commands 'backups operation' cmds
+}
+
+_pg-backup-api_backups() {
+  local curcontext=$curcontext state state_descr line ret=1
+  typeset -A opt_args
+  _arguments -s -S -C \
+    '(--server -s)'{-s+,--server=}'[the Barman server NAME (required)]'':NAME:_pg-backup-api_servers' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
+    '(- *)'{-h,--help}'[show help]' \
+    '(-)1:: :_pg-backup-api_backups_commands' \
+    '(-)*:: :->args' && ret=0
+  case $state in
+  args)
+    curcontext=${curcontext%:*:*}:pg-backup-api-backups-$words[1]:
+    case $words[1] in
+    show) _pg-backup-api_backups_show && ret=0 ;;
+    esac
+    ;;
+  esac
+  return ret
+}
+
+_pg-backup-api_backups_show() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[the Barman server NAME (required)]'':NAME:_pg-backup-api_servers' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
+    '(- *)'{-h,--help}'[show help]'
 }
 
 _pg-backup-api_cancel() {

@@ -95,6 +95,8 @@ var Routes = []Route{
 	{"POST", "/servers/{name}/operations", (*Server).createOperation},
 	{"GET", "/servers/{name}/operations/{id}", (*Server).getOperation},
 	{"GET", "/servers", (*Server).listServers},
+	{"GET", "/servers/{name}/backups", (*Server).listBackups},
+	{"GET", "/servers/{name}/backups/{id}", (*Server).getBackup},
 	{"GET", "/metrics", (*Server).metrics},
 	{"POST", "/operations/{id}/cancel", (*Server).cancelOperation},
 	{"POST", "/servers/{name}/operations/{id}/cancel", (*Server).cancelOperation},

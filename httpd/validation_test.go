@@ -141,7 +141,7 @@ func TestValidation(t *testing.T) {
 		{"path/servers_post", request{"POST", "/servers", "", ""}, 405, nil, ""},
 		{"path/server", request{"GET", "/servers/db_server_two", "", ""}, 404, nil, ""},
 		{"path/too_deep", request{"GET", "/operations/20261125T080447/output", "", ""}, 404, nil, ""},
-		{"path/POST_unknown", request{"POST", "/servers/db_server_two/backups", validRecovery, json}, 404, nil, ""},
+		{"path/POST_unknown", request{"POST", "/servers/db_server_two/snapshots", validRecovery, json}, 404, nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,40 @@ type Backup struct {
 	// BeginTime and EndTime are when Barman started and finished taking
 	// it; zero when backup.info does not say (a backup still running).
 	BeginTime, EndTime time.Time
-	Size               int64 // bytes, as backup.info's size; 0 when unknown
+	// BeginWAL and EndWAL are the first and last WAL segments the backup
+	// needs; "" when backup.info does not say.
+	BeginWAL, EndWAL string
+	Timeline         int   // 0 when unknown
+	Size             int64 // bytes, as backup.info's size; 0 when unknown
+	// WALSize is the bytes of WAL archived after the backup up to the next
+	// one, as `barman list-backups` reports wal_size. Only a ServerCatalog
+	// whose WALKnown is true fills it.
+	WALSize int64
+}
+
+// ServerCatalog is a server's backup catalog as read from disk, with how
+// far the WAL archive reaches.
+type ServerCatalog struct {
+	Server  string
+	Backups []Backup // oldest first
+	// WALKnown says that Barman's WAL database (xlog.db) was read, so the
+	// backups' WALSize and the window's LatestWAL mean something.
+	WALKnown bool
+	// Window is the recovery window; nil when no backup is DONE.
+	Window *RecoveryWindow
+}
+
+// RecoveryWindow is the span of time a recovery can reach with the backups
+// and WAL on disk.
+type RecoveryWindow struct {
+	// Earliest is the end of the oldest DONE backup: Barman cannot recover
+	// to before a backup ended.
+	Earliest time.Time
+	// Latest is the time of the newest WAL segment archived (or the end of
+	// the newest DONE backup when no later WAL is known).
+	Latest time.Time
+	// LatestWAL names the newest WAL segment archived; "" when none is.
+	LatestWAL string
 }
 
 // Backup statuses that matter to us.

@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/urfave/cli/v2"
+)
+
+// catalogEngine reads backup catalogs: Barman's files on this host, or a
+// serve instance's GET /servers/{name}/backups (--url, --remote).
+type catalogEngine interface {
+	Backups(server string) (*ops.ServerCatalog, error)
+	Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error)
+}
+
+func (st *appState) catalogEngine(c *cli.Context) (catalogEngine, error) {
+	if r, err := st.remote(c); err != nil || r != nil {
+		return r, err
+	}
+	return &localEngine{st: st, c: c, svc: st.service()}, nil
+}
+
+func (l *localEngine) Backups(server string) (*ops.ServerCatalog, error) {
+	return l.svc.Backups(server)
+}
+
+func (l *localEngine) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
+	return l.svc.Backup(server, id)
+}
+
+func backupsPath(server string) string { return "/servers/" + url.PathEscape(server) + "/backups" }
+
+func (r *remoteEngine) Backups(server string) (*ops.ServerCatalog, error) {
+	var out ops.CatalogJSON
+	if err := r.do("GET", backupsPath(server), nil, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return out.FromJSON(), nil
+}
+
+func (r *remoteEngine) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
+	var out ops.BackupJSON
+	if err := r.do("GET", backupsPath(server)+"/"+url.PathEscape(id), nil, http.StatusOK, &out); err != nil {
+		return nil, ops.Backup{}, err
+	}
+	b, walKnown := out.FromJSON()
+	return &ops.ServerCatalog{Server: server, Backups: []ops.Backup{b}, WALKnown: walKnown}, b, nil
+}
+
+const backupsDescription = "Read from Barman's catalog on disk (the backup.info files, in both layouts Barman has used, and its " +
+	"WAL database wals/xlog.db) without starting Barman, or from a server with --url or --remote. " +
+	"Backups are listed newest first, as `barman list-backups` lists them. SIZE is backup.info's size; WAL SIZE is the WAL " +
+	"archived after the backup up to the next one, as `barman list-backups` reports it (\"-\" when the WAL database " +
+	"is not found). The recovery window runs from the end of the oldest DONE backup to the newest WAL segment archived: " +
+	"the earliest and latest points in time a recovery can reach."
+
+func (st *appState) backupsCommand() *cli.Command {
+	flags := func(server string) []cli.Flag {
+		return append([]cli.Flag{serverFlag(server), outputFlag()}, storeFlags()...)
+	}
+	return &cli.Command{
+		Name:        "backups",
+		Usage:       "list a server's backups and its recovery window, from Barman's catalog",
+		UsageText:   "pg-backup-api backups --server NAME [-o json]",
+		Description: backupsDescription,
+		Flags:       flags("the Barman server `NAME` (required)"),
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageError("backups takes no arguments (got %q); to show one backup use `backups show BACKUP --server NAME`", c.Args().First())
+			}
+			server, err := requireServer(c, "backups")
+			if err != nil {
+				return err
+			}
+			p, err := newPrinter(c)
+			if err != nil {
+				return err
+			}
+			eng, err := st.catalogEngine(c)
+			if err != nil {
+				return err
+			}
+			cat, err := eng.Backups(server)
+			if err != nil {
+				return fail(err)
+			}
+			return p.catalog(cat)
+		},
+		Subcommands: []*cli.Command{{
+			Name:      "show",
+			Usage:     "show one backup: by ID, by name, or latest, oldest, last-failed",
+			UsageText: "pg-backup-api backups show BACKUP --server NAME [-o json]",
+			Description: "BACKUP is a backup ID, a backup name, or one of Barman's shortcuts: latest or last (the newest DONE " +
+				"backup), oldest or first (the oldest DONE backup), last-failed — as a recovery's backup_id resolves it.",
+			Flags: flags("the Barman server `NAME` (required)"),
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 1 {
+					return usageError("backups show takes one backup ID, name or shortcut such as latest (see pg-backup-api backups --server NAME)")
+				}
+				server, err := requireServer(c, "backups show")
+				if err != nil {
+					return err
+				}
+				p, err := newPrinter(c)
+				if err != nil {
+					return err
+				}
+				eng, err := st.catalogEngine(c)
+				if err != nil {
+					return err
+				}
+				cat, b, err := eng.Backup(server, c.Args().First())
+				if err != nil {
+					return fail(err)
+				}
+				return p.backup(b, cat.WALKnown)
+			},
+		}},
+	}
+}
+
+func requireServer(c *cli.Context, command string) (string, error) {
+	server := c.String("server")
+	if server == "" {
+		return "", usageError("%s needs --server NAME: the Barman server whose catalog to read", command)
+	}
+	return server, nil
+}
+
+// catalog prints a server's backups, newest first, then its window.
+func (p *printer) catalog(cat *ops.ServerCatalog) error {
+	if p.format == formatJSON {
+		return p.json(cat.ToJSON())
+	}
+	if len(cat.Backups) == 0 && p.format == formatTable {
+		fmt.Fprintf(p.w, "no backups of server %s\n", cat.Server)
+		return nil
+	}
+	rows := make([][]string, 0, len(cat.Backups))
+	for i := len(cat.Backups) - 1; i >= 0; i-- {
+		b := cat.Backups[i]
+		rows = append(rows, []string{b.ID, dash(b.Name), p.backupStatus(b.Status), p.backupTime(b.BeginTime), p.backupTime(b.EndTime),
+			dash(b.BeginWAL), dash(b.EndWAL), p.count(b.Timeline), p.bytes(b.Size, b.Size > 0), p.bytes(b.WALSize, cat.WALKnown)})
+	}
+	if err := p.table([]string{"ID", "NAME", "STATUS", "BEGAN", "ENDED", "BEGIN WAL", "END WAL", "TLI", "SIZE", "WAL SIZE"}, rows); err != nil {
+		return err
+	}
+	// Plain output is the rows alone, for scripts; -o json has the window.
+	if p.format != formatTable {
+		return nil
+	}
+	fmt.Fprintln(p.w)
+	w := cat.Window
+	if w == nil {
+		_, err := fmt.Fprintln(p.w, "Recovery window: none (no DONE backup)")
+		return err
+	}
+	latest := "newest backup's end; no WAL database found"
+	if w.LatestWAL != "" {
+		latest = "WAL " + w.LatestWAL
+	} else if cat.WALKnown {
+		latest = "newest backup's end"
+	}
+	_, err := fmt.Fprintf(p.w, "Recovery window: %s to %s (%s)\n",
+		w.Earliest.Local().Format("2006-01-02 15:04:05 MST"), w.Latest.Local().Format("2006-01-02 15:04:05 MST"), latest)
+	return err
+}
+
+// backup prints one backup as "Key: value" lines.
+func (p *printer) backup(b ops.Backup, walKnown bool) error {
+	if p.format == formatJSON {
+		return p.json(b.ToJSON(walKnown))
+	}
+	rows := [][]string{
+		{"ID", b.ID},
+		{"Name", dash(b.Name)},
+		{"Status", p.backupStatus(b.Status)},
+		{"Began", p.when(b.BeginTime)},
+		{"Ended", p.when(b.EndTime)},
+		{"Begin WAL", dash(b.BeginWAL)},
+		{"End WAL", dash(b.EndWAL)},
+		{"Timeline", p.count(b.Timeline)},
+		{"Size", p.bytes(b.Size, b.Size > 0)},
+		{"WAL size", p.bytes(b.WALSize, walKnown)},
+	}
+	for _, r := range rows {
+		if _, err := fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (p *printer) count(n int) string {
+	if n <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(n)
+}
+
+// backupTime is a catalog time: absolute, since a backup is found by when
+// it ended; RFC 3339 when piped.
+func (p *printer) backupTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	if p.format == formatTable {
+		return t.Local().Format("2006-01-02 15:04:05")
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// bytes is a size: in bytes when piped, as Barman prints it on a terminal.
+func (p *printer) bytes(n int64, known bool) string {
+	if !known {
+		return "-"
+	}
+	if p.format != formatTable {
+		return strconv.FormatInt(n, 10)
+	}
+	return prettySize(n)
+}
+
+// prettySize prints bytes as Barman's pretty_size does: "0 B", "38.2 MiB".
+func prettySize(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f := float64(n)
+	for _, unit := range []string{"KiB", "MiB", "GiB", "TiB", "PiB"} {
+		f /= 1024
+		if f < 1024 || unit == "PiB" {
+			return fmt.Sprintf("%.1f %s", f, unit)
+		}
+	}
+	return ""
+}
+
+// backupStatus colours a backup's status on a terminal.
+func (p *printer) backupStatus(s string) string {
+	if !p.color {
+		return s
+	}
+	code := "33"
+	switch s {
+	case ops.BackupDone:
+		code = "32"
+	case ops.BackupFailed:
+		code = "31"
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
