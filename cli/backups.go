@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -31,25 +29,6 @@ func (l *localEngine) Backups(server string) (*ops.ServerCatalog, error) {
 
 func (l *localEngine) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
 	return l.svc.Backup(server, id)
-}
-
-func backupsPath(server string) string { return "/servers/" + url.PathEscape(server) + "/backups" }
-
-func (r *remoteEngine) Backups(server string) (*ops.ServerCatalog, error) {
-	var out ops.CatalogJSON
-	if err := r.do("GET", backupsPath(server), nil, http.StatusOK, &out); err != nil {
-		return nil, err
-	}
-	return out.FromJSON(), nil
-}
-
-func (r *remoteEngine) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
-	var out ops.BackupJSON
-	if err := r.do("GET", backupsPath(server)+"/"+url.PathEscape(id), nil, http.StatusOK, &out); err != nil {
-		return nil, ops.Backup{}, err
-	}
-	b, walKnown := out.FromJSON()
-	return &ops.ServerCatalog{Server: server, Backups: []ops.Backup{b}, WALKnown: walKnown}, b, nil
 }
 
 const backupsDescription = "Read from Barman's catalog on disk (the backup.info files, in both layouts Barman has used, and its " +

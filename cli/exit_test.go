@@ -200,12 +200,17 @@ func TestExitCodes(t *testing.T) {
 func takeEveryID(t *testing.T, e *env) []string {
 	t.Helper()
 	jobs := filepath.Join(e.Home, "jobs")
-	src := filepath.Join(e.Root, "taken.json")
-	if err := os.WriteFile(src, []byte(`{}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// Linking 20,000 names takes a second or more on a busy machine: the
+	// lead grows until the names are all taken before their second begins.
+	lead := 3 * time.Second
 	for attempt := 0; attempt < 5; attempt++ {
-		target := time.Now().Truncate(time.Second).Add(3 * time.Second)
+		// A file of its own for each attempt: a file has at most 65,000
+		// links on ext4.
+		src := filepath.Join(e.Root, fmt.Sprintf("taken-%d.json", attempt))
+		if err := os.WriteFile(src, []byte(`{}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		target := time.Now().Truncate(time.Second).Add(lead)
 		for s := 0; s < 2; s++ {
 			base := target.Add(time.Duration(s) * time.Second).Format(store.IDLayout)
 			for seq := 0; seq <= 9999; seq++ {
@@ -223,6 +228,7 @@ func takeEveryID(t *testing.T, e *env) []string {
 			return nil
 		}
 		t.Logf("taking the IDs of %s took too long; trying a later second", target.Format(store.IDLayout))
+		lead *= 2
 	}
 	t.Fatalf("could not take every ID of a second before it began")
 	return nil

@@ -264,3 +264,24 @@ func (c *Client) Cancel(server, id string) (*ops.Operation, error) {
 
 // Nudge does nothing: the server starts its own runners.
 func (c *Client) Nudge(string) {}
+
+func backupsPath(server string) string { return "/servers/" + url.PathEscape(server) + "/backups" }
+
+// Backups is GET /servers/{name}/backups.
+func (c *Client) Backups(server string) (*ops.ServerCatalog, error) {
+	var out ops.CatalogJSON
+	if err := c.do("GET", backupsPath(server), nil, http.StatusOK, &out); err != nil {
+		return nil, err
+	}
+	return out.FromJSON(), nil
+}
+
+// Backup is GET /servers/{name}/backups/{id}.
+func (c *Client) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
+	var out ops.BackupJSON
+	if err := c.do("GET", backupsPath(server)+"/"+url.PathEscape(id), nil, http.StatusOK, &out); err != nil {
+		return nil, ops.Backup{}, err
+	}
+	b, walKnown := out.FromJSON()
+	return &ops.ServerCatalog{Server: server, Backups: []ops.Backup{b}, WALKnown: walKnown}, b, nil
+}
