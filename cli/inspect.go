@@ -17,12 +17,10 @@ func (st *appState) inspectCommand() *cli.Command {
 		UsageText: "pg-backup-api inspect ID [--server NAME] [-o json]",
 		Description: "Without --server the ID is looked up in every scope. While Barman runs, the output shown is what " +
 			"it has printed so far.",
-		Flags: []cli.Flag{
-			serverFlag("look in server `NAME`'s operations only"),
-			&cli.BoolFlag{Name: "instance", Usage: "look in instance operations only"},
+		Flags: append(scopeFlags(),
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "then stream Barman's output until the operation ends (like logs -f)"},
 			outputFlag(),
-		},
+		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageError("inspect takes one operation ID (see pg-backup-api list)")

@@ -24,14 +24,6 @@ const (
 	formatJSON  = "json"  // for programs: documented shapes
 )
 
-func outputFlag() cli.Flag {
-	return &cli.StringFlag{
-		Name:    "output",
-		Aliases: []string{"o"},
-		Usage:   "output `FORMAT`: table, plain or json (default: table on a terminal, plain when piped)",
-	}
-}
-
 // printer renders results in the chosen format.
 type printer struct {
 	w      io.Writer
@@ -246,4 +238,26 @@ func maskedJSON(v any) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(ops.MaskJSON(data))
+}
+
+func nullableString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ") + "\n"
 }
