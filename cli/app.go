@@ -61,7 +61,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			configFlag(),
 			barmanConfigFlag(),
-			// NO_COLOR is read by newPrinter, not as this flag's variable:
+			// NO_COLOR is read once by newIOStreams, not as this flag's variable:
 			// it counts when set to anything (no-color.org), and urfave/cli
 			// would refuse every command for NO_COLOR=yes, not a boolean.
 			&cli.BoolFlag{
@@ -104,6 +104,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		// main decides how to exit, so tests can run the app in process.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	app.Metadata = map[string]any{ioKey: newIOStreams(stdout, stderr)}
 	app.Flags = append(app.Flags, remoteFlags()...)
 	app.Flags = append(app.Flags, outputFlag())
 	addGlobalFlags(app.Commands, "")

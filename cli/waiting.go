@@ -6,12 +6,9 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
-	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -87,9 +84,10 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", op.ID, op.Status, humanDuration(op.Duration(time.Now())))
 	}
 	if op.Status == ops.StatusFailed && p.format != formatJSON {
-		fmt.Fprint(c.App.ErrWriter, indent(lastLines(termsafe.For(c.App.ErrWriter, ops.MaskSecrets(op.Output)), 20)))
+		s := ioOf(c)
+		fmt.Fprint(s.errOut, indent(lastLines(s.safeErr(ops.MaskSecrets(op.Output)), 20)))
 		if op.Reason != "" {
-			fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", termsafe.For(c.App.ErrWriter, op.Reason))
+			fmt.Fprintf(s.errOut, "  reason: %s\n", s.safeErr(op.Reason))
 		}
 	}
 	return failedExit(op)
@@ -111,6 +109,7 @@ func failedExit(op *ops.Operation) error {
 // follow prints an operation's output, and with follow, what Barman adds
 // until the operation ends.
 func (st *appState) follow(c *cli.Context, eng engine, server, id string, follow bool) (*ops.Operation, error) {
+	s := ioOf(c)
 	printed := ""
 	for {
 		op, err := eng.Get(server, id)
@@ -119,11 +118,11 @@ func (st *appState) follow(c *cli.Context, eng engine, server, id string, follow
 		}
 		out := ops.MaskSecrets(op.Output)
 		if strings.HasPrefix(out, printed) {
-			fmt.Fprint(c.App.Writer, termsafe.For(c.App.Writer, out[len(printed):]))
+			fmt.Fprint(s.out, s.safeOut(out[len(printed):]))
 		} else if len(out) > 0 {
 			// The output was cut to its tail when it was recorded: say so
 			// rather than print it twice.
-			fmt.Fprintf(c.App.Writer, "\n[pg-backup-api: output was truncated; its last part follows]\n%s", termsafe.For(c.App.Writer, out))
+			fmt.Fprintf(s.out, "\n[pg-backup-api: output was truncated; its last part follows]\n%s", s.safeOut(out))
 		}
 		printed = out
 		if !follow || op.Status != ops.StatusInProgress {
@@ -134,42 +133,5 @@ func (st *appState) follow(c *cli.Context, eng engine, server, id string, follow
 			return op, nil
 		case <-time.After(250 * time.Millisecond):
 		}
-	}
-}
-
-// progress draws a one-line status on a terminal while waiting.
-type progress struct {
-	on    bool
-	w     *os.File
-	start time.Time
-}
-
-func newProgress(c *cli.Context, p *printer) *progress {
-	f, ok := c.App.ErrWriter.(*os.File)
-	on := ok && isatty.IsTerminal(f.Fd()) && p.format != formatJSON
-	return &progress{on: on, w: f, start: time.Now()}
-}
-
-func (pr *progress) update(op *ops.Operation) {
-	if !pr.on {
-		return
-	}
-	line := lastLines(op.Output, 1)
-	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
-		line = line[i+1:]
-	}
-	msg := fmt.Sprintf("%s %s %s", op.ID, op.Phase, humanDuration(time.Since(pr.start)))
-	if line != "" {
-		msg += " | " + termsafe.Strip(ops.MaskSecrets(line)) // pr.on: a terminal
-	}
-	if len(msg) > 100 {
-		msg = msg[:97] + "..."
-	}
-	fmt.Fprintf(pr.w, "\r\x1b[K%s", msg)
-}
-
-func (pr *progress) done() {
-	if pr.on {
-		fmt.Fprint(pr.w, "\r\x1b[K")
 	}
 }
