@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
-	"strings"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -62,7 +61,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			configFlag(),
 			barmanConfigFlag(),
-			// NO_COLOR is read by newPrinter, not as this flag's variable:
+			// NO_COLOR is read once by newIOStreams, not as this flag's variable:
 			// it counts when set to anything (no-color.org), and urfave/cli
 			// would refuse every command for NO_COLOR=yes, not a boolean.
 			&cli.BoolFlag{
@@ -106,63 +105,12 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		// main decides how to exit, so tests can run the app in process.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	app.Metadata = map[string]any{ioKey: newIOStreams(stdout, stderr)}
 	app.Flags = append(app.Flags, remoteFlags()...)
 	app.Flags = append(app.Flags, outputFlag())
 	addGlobalFlags(app.Commands, "")
 	loadFirst(st, app.Commands)
 	return app
-}
-
-// globalFlagsOf says which global flags each command takes as its own
-// (by command path), so that they may follow its name, as people type
-// them: `pg-backup-api list --url URL`. -o is each command's own already.
-func globalFlagsOf(path string) []cli.Flag {
-	switch path {
-	case "create", "create recovery", "create config-switch", "create config-update",
-		"list", "inspect", "cancel", "wait", "logs":
-		return storeFlags()
-	case "prune", "serve":
-		// prune refuses --url and --remote itself (it removes local files);
-		// serve is the server.
-		return []cli.Flag{configFlag(), barmanConfigFlag()}
-	case "status":
-		// status has its own --url: the server to check.
-		return []cli.Flag{configFlag()}
-	}
-	return nil
-}
-
-func addGlobalFlags(commands []*cli.Command, parent string) {
-	for _, cmd := range commands {
-		path := strings.TrimPrefix(parent+" "+cmd.Name, " ")
-		cmd.Flags = append(cmd.Flags, globalFlagsOf(path)...)
-		addGlobalFlags(cmd.Subcommands, path)
-	}
-}
-
-// configFlag and barmanConfigFlag are global flags that the commands using
-// them take too, so they can be typed before or after the command name.
-func configFlag() cli.Flag {
-	return &cli.StringFlag{
-		Name:    "config",
-		Usage:   "our configuration `FILE` (TOML)",
-		EnvVars: []string{EnvConfig},
-		Value:   DefaultConfigPath,
-	}
-}
-
-func barmanConfigFlag() cli.Flag {
-	return &cli.StringFlag{
-		Name:    "barman-config",
-		Usage:   "Barman's configuration `FILE` (default: barman_config from the config file, else " + ops.DefaultBarmanConfig + ")",
-		EnvVars: []string{EnvBarmanConfig},
-	}
-}
-
-// storeFlags are the global flags of a command that reads the local store
-// or, with --url or --remote, a server's.
-func storeFlags() []cli.Flag {
-	return append([]cli.Flag{configFlag(), barmanConfigFlag()}, remoteFlags()...)
 }
 
 // loadFirst makes every command resolve the settings before its action.
@@ -231,23 +179,4 @@ func cliRequester() ops.Requester {
 		name = u.Username
 	}
 	return ops.Requester{Name: "cli:" + name}
-}
-
-func (st *appState) versionCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print the version, commit and build date",
-		Flags: []cli.Flag{outputFlag()},
-		Action: func(c *cli.Context) error {
-			p, err := newPrinter(c)
-			if err != nil {
-				return err
-			}
-			if p.format == formatJSON {
-				return p.json(map[string]string{"version": st.build.Version, "commit": st.build.Commit, "date": st.build.Date})
-			}
-			fmt.Fprintf(p.w, "pg-backup-api %s (commit %s, built %s)\n", st.build.Version, st.build.Commit, st.build.Date)
-			return nil
-		},
-	}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 
-	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
 
@@ -15,12 +14,10 @@ func (st *appState) cancelCommand() *cli.Command {
 		Description: "A queued operation ends at once without running Barman. A running one has its Barman " +
 			"process group stopped by its runner (SIGTERM, then SIGKILL after 10 s) within a second. " +
 			"An operation that already ended cannot be cancelled (exit 6).",
-		Flags: []cli.Flag{
-			serverFlag("the operation belongs to server `NAME`"),
-			&cli.BoolFlag{Name: "instance", Usage: "the operation is an instance operation"},
+		Flags: append(scopeFlags(),
 			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait until the operation has ended"},
 			outputFlag(),
-		},
+		),
 		Action: func(c *cli.Context) error {
 			p, err := newPrinter(c)
 			if err != nil {
@@ -35,7 +32,7 @@ func (st *appState) cancelCommand() *cli.Command {
 				return fail(err)
 			}
 			if c.Bool("wait") {
-				if op, err = st.waitFor(c, eng, server, id); err != nil {
+				if op, err = st.waitFor(c, p, eng, server, id); err != nil {
 					return fail(err)
 				}
 			}
@@ -46,17 +43,4 @@ func (st *appState) cancelCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-// failedExit is the exit of a command that waited for an operation that
-// ended FAILED: 7 when a cancel or timeout stopped it, 4 otherwise; nil when
-// it did not fail.
-func failedExit(op *ops.Operation) error {
-	switch {
-	case op.Status != ops.StatusFailed:
-		return nil
-	case op.Phase == ops.PhaseCancelled || op.Phase == ops.PhaseTimeout:
-		return cli.Exit("", ExitStopped)
-	}
-	return cli.Exit("", ExitFailed)
 }

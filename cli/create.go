@@ -4,24 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
-	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
-
-func waitFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "block until the operation ends; exit 0 if DONE, 4 if FAILED"}
-}
-
-func serverFlag(usage string) cli.Flag {
-	return &cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: usage}
-}
 
 func (st *appState) createCommand() *cli.Command {
 	return &cli.Command{
@@ -172,32 +160,6 @@ func checkJSONArray(data []byte) error {
 	return nil
 }
 
-func readInput(stdin io.Reader, name string) ([]byte, error) {
-	const maxInput = 1 << 20
-	var r io.Reader
-	if name == "-" {
-		if stdin == nil {
-			stdin = os.Stdin
-		}
-		r = stdin
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, usageError("cannot read %v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-	if err != nil {
-		return nil, usageError("cannot read %s: %v", name, err)
-	}
-	if len(data) > maxInput {
-		return nil, usageError("%s is larger than %d bytes", name, maxInput)
-	}
-	return data, nil
-}
-
 // create is the one path every create command ends in.
 func (st *appState) create(c *cli.Context, server string, payload *pyjson.Object) error {
 	p, err := newPrinter(c)
@@ -229,74 +191,9 @@ func (st *appState) create(c *cli.Context, server string, payload *pyjson.Object
 	if p.format != formatJSON {
 		fmt.Fprintln(p.w, id)
 	}
-	op, err := st.waitFor(c, eng, server, id)
+	op, err := st.waitFor(c, p, eng, server, id)
 	if err != nil {
 		return fail(err)
 	}
 	return st.reportEnd(c, p, op)
-}
-
-// waitFor polls until the operation ends. A queued operation with no active
-// runner gets one, so waiting never hangs on a runner that failed to start.
-func (st *appState) waitFor(c *cli.Context, eng engine, server, id string) (*ops.Operation, error) {
-	const poll = 200 * time.Millisecond
-	lastKick := time.Now()
-	p, _ := newPrinter(c)
-	if p == nil {
-		p = &printer{format: formatPlain}
-	}
-	live := newProgress(c, p)
-	defer live.done()
-	for {
-		op, err := eng.Get(server, id)
-		if err != nil {
-			return nil, err
-		}
-		if op.Status != ops.StatusInProgress {
-			return op, nil
-		}
-		live.update(op)
-		if op.Phase == ops.PhaseQueued && time.Since(lastKick) > 5*time.Second {
-			eng.Nudge(server)
-			lastKick = time.Now()
-		}
-		select {
-		case <-c.Context.Done():
-			return nil, cli.Exit(fmt.Sprintf("pg-backup-api: stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, id), ExitError)
-		case <-time.After(poll):
-		}
-	}
-}
-
-// reportEnd prints a finished operation and sets the exit code from it.
-func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) error {
-	if p.format == formatJSON {
-		if err := p.json(toJSON(op, time.Now(), true)); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", op.ID, op.Status, humanDuration(op.Duration(time.Now())))
-	}
-	if op.Status == ops.StatusFailed && p.format != formatJSON {
-		fmt.Fprint(c.App.ErrWriter, indent(lastLines(termsafe.For(c.App.ErrWriter, ops.MaskSecrets(op.Output)), 20)))
-		if op.Reason != "" {
-			fmt.Fprintf(c.App.ErrWriter, "  reason: %s\n", termsafe.For(c.App.ErrWriter, op.Reason))
-		}
-	}
-	return failedExit(op)
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func indent(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "  " + strings.ReplaceAll(s, "\n", "\n  ") + "\n"
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -17,12 +16,10 @@ func (st *appState) inspectCommand() *cli.Command {
 		UsageText: "pg-backup-api inspect ID [--server NAME] [-o json]",
 		Description: "Without --server the ID is looked up in every scope. While Barman runs, the output shown is what " +
 			"it has printed so far.",
-		Flags: []cli.Flag{
-			serverFlag("look in server `NAME`'s operations only"),
-			&cli.BoolFlag{Name: "instance", Usage: "look in instance operations only"},
+		Flags: append(scopeFlags(),
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "then stream Barman's output until the operation ends (like logs -f)"},
 			outputFlag(),
-		},
+		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageError("inspect takes one operation ID (see pg-backup-api list)")
@@ -74,7 +71,7 @@ func (p *printer) operation(op *ops.Operation) error {
 	}
 	p.operationHeader(op)
 	fmt.Fprintln(p.w, "Output:")
-	out := strings.TrimRight(termsafe.For(p.w, ops.MaskSecrets(op.Output)), "\n")
+	out := strings.TrimRight(p.safe(ops.MaskSecrets(op.Output)), "\n")
 	if out == "" {
 		fmt.Fprintln(p.w, "  (none yet)")
 		return nil
@@ -96,21 +93,20 @@ func (p *printer) operationHeader(op *ops.Operation) {
 	}
 	// What a store file says is shown without its terminal controls; the
 	// status keeps its colour.
-	safe := func(s string) string { return termsafe.For(p.w, s) }
 	rows := [][]string{
-		{"ID", safe(op.ID)},
-		{"Scope", safe(scopeLabel(op.Server))},
-		{"Type", safe(string(op.Type))},
+		{"ID", p.safe(op.ID)},
+		{"Scope", p.safe(scopeLabel(op.Server))},
+		{"Type", p.safe(string(op.Type))},
 		{"Status", p.statusText(op)},
 		{"Phase", string(op.Phase)},
 		{"Started", p.when(op.StartTime)},
 		{"Ended", p.when(op.EndTime)},
 		{"Duration", duration},
 		{"Exit code", exit},
-		{"Payload", safe(string(payload))},
+		{"Payload", p.safe(string(payload))},
 	}
 	if op.Reason != "" {
-		rows = append(rows, []string{"Reason", safe(op.Reason)})
+		rows = append(rows, []string{"Reason", p.safe(op.Reason)})
 	}
 	for _, r := range rows {
 		fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1])

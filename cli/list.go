@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -132,24 +131,6 @@ func listFilter(c *cli.Context, now time.Time) (func(*ops.Operation) bool, error
 		}
 		return since.IsZero() || !op.StartTime.Before(since)
 	}, nil
-}
-
-// parseSince reads an age ("90m", "24h", "7d") or a local date or time.
-func parseSince(v string, now time.Time) (time.Time, error) {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
-			return now.AddDate(0, 0, -n), nil
-		}
-	}
-	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", time.RFC3339} {
-		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("want an age such as 90m, 24h or 7d, or a date such as 2026-11-25 or 2026-11-25T08:00")
 }
 
 func (p *printer) operations(list []*ops.Operation) error {

@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -24,33 +22,24 @@ const (
 	formatJSON  = "json"  // for programs: documented shapes
 )
 
-func outputFlag() cli.Flag {
-	return &cli.StringFlag{
-		Name:    "output",
-		Aliases: []string{"o"},
-		Usage:   "output `FORMAT`: table, plain or json (default: table on a terminal, plain when piped)",
-	}
-}
-
 // printer renders results in the chosen format.
 type printer struct {
 	w      io.Writer
+	tty    bool // w is a terminal
 	format string
 	color  bool
 	now    time.Time
 }
 
+// newPrinter is the command's one printer, on standard output as the
+// process's streams (ioOf) found it.
 func newPrinter(c *cli.Context) (*printer, error) {
-	w := c.App.Writer
-	p := &printer{w: w, now: time.Now()}
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = isatty.IsTerminal(f.Fd())
-	}
+	s := ioOf(c)
+	p := &printer{w: s.out, tty: s.outTTY, now: time.Now()}
 	switch f := c.String("output"); f {
 	case "":
 		p.format = formatPlain
-		if tty {
+		if p.tty {
 			p.format = formatTable
 		}
 	case formatTable, formatPlain, formatJSON:
@@ -58,10 +47,12 @@ func newPrinter(c *cli.Context) (*printer, error) {
 	default:
 		return nil, usageError("unknown output format %q: use table, plain or json", f)
 	}
-	noColor := os.Getenv("NO_COLOR") != "" || c.Bool("no-color")
-	p.color = tty && p.format == formatTable && !noColor
+	p.color = s.colorOut() && !c.Bool("no-color") && p.format == formatTable
 	return p, nil
 }
+
+// safe is text from elsewhere as it may be printed: see ioStreams.safeOut.
+func (p *printer) safe(text string) string { return safeFor(p.tty, text) }
 
 func (p *printer) json(v any) error {
 	enc := json.NewEncoder(p.w)
@@ -246,4 +237,26 @@ func maskedJSON(v any) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(ops.MaskJSON(data))
+}
+
+func nullableString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ") + "\n"
 }

@@ -87,24 +87,3 @@ func (st *appState) pruneCommand() *cli.Command {
 		},
 	}
 }
-
-func nullableString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-// parseAge reads "30d", "72h", "90m".
-func parseAge(v string) (time.Duration, error) {
-	var zero time.Time
-	since, err := parseSince(v, zero.Add(1<<62))
-	if err != nil {
-		return 0, fmt.Errorf("want an age such as 30d, 72h or 90m")
-	}
-	age := zero.Add(1 << 62).Sub(since)
-	if age <= 0 {
-		return 0, fmt.Errorf("want an age such as 30d, 72h or 90m")
-	}
-	return age, nil
-}

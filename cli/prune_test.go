@@ -370,16 +370,16 @@ func TestServeRetention(t *testing.T) {
 		return left
 	}
 	logged := regexp.MustCompile(`msg="retention: removed finished operations" scope=(\S+) count=(\d+) older_than=1m`)
-	eventually(t, 10*time.Second, func() bool { return len(remaining()) == 0 && len(logged.FindAllString(srv.stderr.String(), -1)) == 2 },
+	eventually(t, 10*time.Second, func() bool { return len(remaining()) == 0 && len(logged.FindAllString(srv.Log(), -1)) == 2 },
 		func() string {
-			return "retention left:\n" + strings.Join(remaining(), "\n") + "\nserve logged:\n" + srv.stderr.String()
+			return "retention left:\n" + strings.Join(remaining(), "\n") + "\nserve logged:\n" + srv.Log()
 		})
 	counts := map[string]string{}
-	for _, m := range logged.FindAllStringSubmatch(srv.stderr.String(), -1) {
+	for _, m := range logged.FindAllStringSubmatch(srv.Log(), -1) {
 		counts[strings.Trim(m[1], `"`)] = m[2]
 	}
 	if counts["(instance)"] != "2" || counts["db_server_two"] != "5" {
-		t.Errorf("retention logged counts %v, want 2 for (instance) and 5 for db_server_two:\n%s", counts, srv.stderr)
+		t.Errorf("retention logged counts %v, want 2 for (instance) and 5 for db_server_two:\n%s", counts, srv.Log())
 	}
 	if op := opState(t, e, "", recent); op.Status != ops.StatusDone {
 		t.Errorf("retention touched an operation that ended just now: %s", op.Status)

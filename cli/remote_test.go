@@ -5,74 +5,34 @@ import (
 	"encoding/hex"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // Remote mode: the CLI against a real `serve` on 127.0.0.1 prints what it
 // prints locally.
 
-// served is a running `pg-backup-api serve`.
-type served struct {
-	URL    string
-	stderr *lockedBuffer
-}
-
-var listeningLine = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
-
 // startServe runs serve over e's store on a free loopback port, with our
 // config file at config when it is not empty. It is stopped with SIGTERM at
 // the end of the test.
-func startServe(t *testing.T, e *env, config string, extraEnv ...string) *served {
+func startServe(t *testing.T, e *env, config string, extraEnv ...string) *testenv.Serve {
 	t.Helper()
 	var args []string
 	if config != "" {
 		args = append(args, "--config", config)
 	}
-	args = append(args, "--barman-config", e.Conf, "--barman-command", fakeBarman, "serve", "--listen", "127.0.0.1:0")
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(append(os.Environ(), "FAKE_BARMAN_ARGV_LOG="+e.ArgvLog), extraEnv...)
-	s := &served{stderr: &lockedBuffer{}}
-	cmd.Stdout, cmd.Stderr = s.stderr, s.stderr
-	cmd.WaitDelay = 10 * time.Second // even if a runner it started held its pipes
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Errorf("serve did not stop on SIGTERM:\n%s", s.stderr)
-		}
+	return testenv.StartServe(t, testenv.ServeOptions{
+		Binary:   binary,
+		Args:     append(args, "--barman-config", e.Conf, "--barman-command", fakeBarman, "serve"),
+		Env:      append(append(os.Environ(), "FAKE_BARMAN_ARGV_LOG="+e.ArgvLog), extraEnv...),
+		Graceful: true,
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if m := listeningLine.FindStringSubmatch(s.stderr.String()); m != nil {
-			s.URL = "http://" + m[1]
-			return s
-		}
-		select {
-		case <-done:
-			t.Fatalf("serve exited:\n%s", s.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve does not listen:\n%s", s.stderr)
-		}
-	}
 }
 
 // closedURL is the URL of a loopback port nobody listens on.

@@ -234,8 +234,8 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l client-key -r -F -d 
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s h -l help -d 'show help'
 
 # inspect
-complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'look in server NAME\'s operations only'
-complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l instance -d 'look in instance operations only'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s f -l follow -d 'then stream Barman\'s output until the operation ends (like logs -f)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l config -r -F -d 'our configuration FILE (TOML)'

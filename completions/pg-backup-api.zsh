@@ -209,8 +209,8 @@ _pg-backup-api_list() {
 
 _pg-backup-api_inspect() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[look in server NAME'\''s operations only]'':NAME:_pg-backup-api_servers' \
-    '(--instance)'--instance'[look in instance operations only]' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--instance)'--instance'[the operation is an instance operation]' \
     '(--follow -f)'{-f,--follow}'[then stream Barman'\''s output until the operation ends (like logs -f)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \

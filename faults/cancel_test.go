@@ -152,11 +152,11 @@ func TestCancelOverHTTP(t *testing.T) {
 	e := newEnv(t, envConfig{})
 	penv := e.procEnv("FAKE_BARMAN_SLEEP=30")
 	s := e.startServe(t, penv)
-	running := postCreate(t, s.base+srvOps, recoveryBody("/srv/restore/running"))
-	queued := postCreate(t, s.base+srvOps, recoveryBody("/srv/restore/queued"))
-	instance := postCreate(t, s.base+"/operations", configUpdateBody("cancel-me"))
+	running := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/running"))
+	queued := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/queued"))
+	instance := postCreate(t, s.URL+"/operations", configUpdateBody("cancel-me"))
 	waitFor(t, 10*time.Second, "Barman to run for both scopes", func() bool {
-		return getDetail(t, s.base+srvOps+"/"+running).Phase == "running" && getDetail(t, s.base+"/operations/"+instance).Phase == "running"
+		return getDetail(t, s.URL+srvOps+"/"+running).Phase == "running" && getDetail(t, s.URL+"/operations/"+instance).Phase == "running"
 	})
 
 	cancel := func(url, id string) opView {
@@ -168,24 +168,24 @@ func TestCancelOverHTTP(t *testing.T) {
 		}
 		return v
 	}
-	if v := cancel(s.base+srvOps, queued); v.Status != "FAILED" || v.Phase != "cancelled" {
+	if v := cancel(s.URL+srvOps, queued); v.Status != "FAILED" || v.Phase != "cancelled" {
 		t.Errorf("cancelling a queued operation answered %+v, want FAILED/cancelled at once", v)
 	}
-	cancel(s.base+srvOps, running)
-	cancel(s.base+"/operations", instance)
+	cancel(s.URL+srvOps, running)
+	cancel(s.URL+"/operations", instance)
 	waitFor(t, 3*time.Second, "both running operations to end cancelled", func() bool {
-		a, b := getDetail(t, s.base+srvOps+"/"+running), getDetail(t, s.base+"/operations/"+instance)
+		a, b := getDetail(t, s.URL+srvOps+"/"+running), getDetail(t, s.URL+"/operations/"+instance)
 		return a.Status == "FAILED" && a.Phase == "cancelled" && b.Status == "FAILED" && b.Phase == "cancelled"
 	})
 
 	for _, id := range []string{running, queued} {
-		code, hdr, body := httpDo(t, "POST", s.base+srvOps+"/"+id+"/cancel", "")
+		code, hdr, body := httpDo(t, "POST", s.URL+srvOps+"/"+id+"/cancel", "")
 		apiError(t, "cancelling an ended operation", code, hdr, body, 409)
 		if r := e.cli(t, penv, "cancel", id); r.code != 6 || !strings.Contains(r.stderr, "already ended") {
 			t.Errorf("CLI cancel of an ended operation: %s; want exit 6", r)
 		}
 	}
-	waitIdle(t, e, 10*time.Second, s.cmd.Process.Pid)
+	waitIdle(t, e, 10*time.Second, s.Cmd.Process.Pid)
 	if got := e.recoverDests(t); !slices.Equal(got, []string{"/srv/restore/running"}) {
 		t.Errorf("Barman recovered %q; the cancelled queued operation must never run", got)
 	}

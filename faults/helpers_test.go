@@ -294,85 +294,27 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 // ---- serve ----
 
 // serveProc is a running `pg-backup-api serve`.
-type serveProc struct {
-	cmd     *exec.Cmd
-	base    string // http://127.0.0.1:PORT
-	logPath string
-	done    chan struct{} // closed once it has exited
-	waitErr error         // how it exited, once done is closed
-}
+type serveProc = testenv.Serve
 
-func (p *serveProc) log() string {
-	data, _ := os.ReadFile(p.logPath)
-	return string(data)
-}
-
-func (p *serveProc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-var listeningAddr = regexp.MustCompile(`msg=listening addr=(\S+)`)
-
-// startServe starts serve for e on a port of the kernel's choosing and
-// waits until it answers GET /status.
+// startServe starts serve for e, with extra global args, on a port of the
+// kernel's choosing and waits until it answers GET /status.
 func (e *env) startServe(t *testing.T, penv []string, args ...string) *serveProc {
 	t.Helper()
 	n := 0
 	for fileExists(filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n))) {
 		n++
 	}
-	p := &serveProc{logPath: filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n)), done: make(chan struct{})}
-	logFile, err := os.Create(p.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	p.cmd = exec.Command(binPath, e.globalArgs(append(args, "serve", "--listen", "127.0.0.1:0")...)...)
-	p.cmd.Env = penv
-	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting serve: %v", err)
-	}
-	go func() { p.waitErr = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		if !p.exited() {
-			p.cmd.Process.Kill()
-			<-p.done
-		}
+	return testenv.StartServe(t, testenv.ServeOptions{
+		Binary:  binPath,
+		Args:    e.globalArgs(append(args, "serve")...),
+		Env:     penv,
+		LogPath: filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n)),
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) && !p.exited() {
-		if p.base == "" {
-			if m := listeningAddr.FindStringSubmatch(p.log()); m != nil {
-				p.base = "http://" + m[1]
-			}
-		}
-		if p.base != "" {
-			if resp, err := quickClient.Get(p.base + "/status"); err == nil {
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == 200 && strings.TrimSpace(string(body)) == `"OK"` {
-					return p
-				}
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("serve did not answer GET /status within 15 s; log:\n%s", p.log())
-	return nil
 }
 
 // ---- HTTP ----
 
-var (
-	client      = &http.Client{Timeout: 30 * time.Second}
-	quickClient = &http.Client{Timeout: 2 * time.Second}
-)
+var client = &http.Client{Timeout: 30 * time.Second}
 
 // httpDo sends one request; a body is sent as application/json.
 func httpDo(t *testing.T, method, url, body string) (int, http.Header, []byte) {

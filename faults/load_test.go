@@ -66,7 +66,7 @@ func TestLoadThousandCreatesAllDone(t *testing.T) {
 		if i%2 == 1 {
 			scope, path, body = srv, srvOps, recoveryBody(fmt.Sprintf("/srv/restore/http-%d", i))
 		}
-		req, _ := http.NewRequest("POST", s.base+path, strings.NewReader(body))
+		req, _ := http.NewRequest("POST", s.URL+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := hc.Do(req)
 		if err != nil {

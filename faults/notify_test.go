@@ -71,12 +71,12 @@ func TestNotificationOfAnEndWhileServeIsDown(t *testing.T) {
 	penv := e.procEnv("FAKE_BARMAN_SLEEP=2")
 
 	s := e.startServe(t, penv)
-	id := postCreate(t, s.base+srvOps, recoveryBody("/srv/restore/notify"))
+	id := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/notify"))
 	waitFor(t, 10*time.Second, "the operation to start running", func() bool {
 		return e.get(t, srv, id).Phase == ops.PhaseRunning
 	})
-	s.cmd.Process.Kill()
-	<-s.done
+	s.Cmd.Process.Kill()
+	<-s.Done()
 
 	waitFor(t, 30*time.Second, "the runner to record the end with serve down", func() bool {
 		return e.get(t, srv, id).Status == ops.StatusDone
@@ -105,8 +105,8 @@ func TestNotificationOfAnEndWhileServeIsDown(t *testing.T) {
 
 	// Nothing is sent twice: not by this serve, nor by the next one.
 	time.Sleep(2500 * time.Millisecond)
-	s2.cmd.Process.Kill()
-	<-s2.done
+	s2.Cmd.Process.Kill()
+	<-s2.Done()
 	e.startServe(t, penv)
 	time.Sleep(2500 * time.Millisecond)
 	_, seen, _ := rc.snapshot()
@@ -129,7 +129,7 @@ func TestMetricsCountWhatTheStoreHolds(t *testing.T) {
 	penv := e.procEnv()
 	s := e.startServe(t, penv)
 	metricsText := func() string {
-		code, _, body := httpDo(t, "GET", s.base+"/metrics", "")
+		code, _, body := httpDo(t, "GET", s.URL+"/metrics", "")
 		if code != 200 {
 			t.Fatalf("GET /metrics: %d %s", code, body)
 		}
@@ -157,7 +157,7 @@ func TestMetricsCountWhatTheStoreHolds(t *testing.T) {
 		t.Errorf("operations that ended before serve started were counted as finished while it ran")
 	}
 
-	id := postCreate(t, s.base+srvOps, recoveryBody("/srv/restore/metrics"))
+	id := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/metrics"))
 	waitFor(t, 15*time.Second, "the recovery to end", func() bool { return e.get(t, srv, id).Status == ops.StatusDone })
 	waitFor(t, 5*time.Second, "the finished counter", func() bool {
 		return strings.Contains(metricsText(), `pg_backup_api_operations_finished_total{scope="db_server_two",status="DONE",type="recovery"} 1`+"\n")

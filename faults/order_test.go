@@ -113,24 +113,24 @@ func TestOneRecoveryAtATimePerServerInIDOrder(t *testing.T) {
 	var ids, dests []string
 	for i := 1; i <= 5; i++ {
 		dest := fmt.Sprintf("/srv/restore/%d", i)
-		ids = append(ids, postCreate(t, s.base+srvOps, recoveryBody(dest)))
+		ids = append(ids, postCreate(t, s.URL+srvOps, recoveryBody(dest)))
 		dests = append(dests, dest)
 	}
 	if !slices.IsSorted(ids) {
 		t.Fatalf("IDs %q are not in creation order", ids)
 	}
 	last := ids[len(ids)-1]
-	if v := getDetail(t, s.base+srvOps+"/"+last); v.Status != "IN_PROGRESS" || v.Phase != "queued" {
+	if v := getDetail(t, s.URL+srvOps+"/"+last); v.Status != "IN_PROGRESS" || v.Phase != "queued" {
 		t.Errorf("the last operation over HTTP: %s/%s, want IN_PROGRESS/queued", v.Status, v.Phase)
 	}
-	if code, _, body := httpDo(t, "GET", s.base+srvOps+"/"+last, ""); code != 200 || !strings.Contains(string(body), `"status":"IN_PROGRESS"`) {
+	if code, _, body := httpDo(t, "GET", s.URL+srvOps+"/"+last, ""); code != 200 || !strings.Contains(string(body), `"status":"IN_PROGRESS"`) {
 		t.Errorf("GET %s: %d %s", last, code, body)
 	}
 	if v := e.inspectJSON(t, penv, last); v.Status != "IN_PROGRESS" || v.Phase != "queued" {
 		t.Errorf("the last operation in inspect -o json: %s/%s, want IN_PROGRESS/queued", v.Status, v.Phase)
 	}
 
-	if most := watchQueue(t, s.base+srvOps, ids, 1, 40*time.Second); most != 1 {
+	if most := watchQueue(t, s.URL+srvOps, ids, 1, 40*time.Second); most != 1 {
 		t.Errorf("never saw an operation running (at most %d at once)", most)
 	}
 	if got := e.recoverDests(t); !slices.Equal(got, dests) {
@@ -149,17 +149,17 @@ func TestOneConfigUpdateAtATimeInIDOrder(t *testing.T) {
 	var ids, values []string
 	for i := 1; i <= 4; i++ {
 		v := fmt.Sprintf("value-%d", i)
-		ids = append(ids, postCreate(t, s.base+"/operations", configUpdateBody(v)))
+		ids = append(ids, postCreate(t, s.URL+"/operations", configUpdateBody(v)))
 		values = append(values, v)
 	}
 	last := ids[len(ids)-1]
-	if v := getDetail(t, s.base+"/operations/"+last); v.Status != "IN_PROGRESS" || v.Phase != "queued" {
+	if v := getDetail(t, s.URL+"/operations/"+last); v.Status != "IN_PROGRESS" || v.Phase != "queued" {
 		t.Errorf("the last operation over HTTP: %s/%s, want IN_PROGRESS/queued", v.Status, v.Phase)
 	}
 	if v := e.inspectJSON(t, penv, last); v.Status != "IN_PROGRESS" || v.Phase != "queued" {
 		t.Errorf("the last operation in inspect -o json: %s/%s, want IN_PROGRESS/queued", v.Status, v.Phase)
 	}
-	if most := watchQueue(t, s.base+"/operations", ids, 1, 40*time.Second); most != 1 {
+	if most := watchQueue(t, s.URL+"/operations", ids, 1, 40*time.Second); most != 1 {
 		t.Errorf("never saw an operation running (at most %d at once)", most)
 	}
 	var got []string
@@ -187,9 +187,9 @@ func TestRunnerParallelTwoAtMost(t *testing.T) {
 	s := e.startServe(t, penv, "--config", conf)
 	var ids []string
 	for i := 1; i <= 5; i++ {
-		ids = append(ids, postCreate(t, s.base+srvOps, recoveryBody(fmt.Sprintf("/srv/restore/%d", i))))
+		ids = append(ids, postCreate(t, s.URL+srvOps, recoveryBody(fmt.Sprintf("/srv/restore/%d", i))))
 	}
-	if most := watchQueue(t, s.base+srvOps, ids, 2, 40*time.Second); most != 2 {
+	if most := watchQueue(t, s.URL+srvOps, ids, 2, 40*time.Second); most != 2 {
 		t.Errorf("at most %d operations ran at once with parallel = 2, want 2 at some point", most)
 	}
 	if got := e.recoverDests(t); len(got) != len(ids) {
@@ -224,12 +224,12 @@ func TestQueuedOperationsSurviveRestartOfEverything(t *testing.T) {
 
 	s := e.startServe(t, penv)
 	srvIDs := []string{
-		postCreate(t, s.base+srvOps, recoveryBody("/srv/restore/http-1")),
-		postCreate(t, s.base+srvOps, recoveryBody("/srv/restore/http-2")),
+		postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/http-1")),
+		postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/http-2")),
 	}
-	instIDs := []string{postCreate(t, s.base+"/operations", configUpdateBody("http"))}
-	s.cmd.Process.Kill()
-	<-s.done
+	instIDs := []string{postCreate(t, s.URL+"/operations", configUpdateBody("http"))}
+	s.Cmd.Process.Kill()
+	<-s.Done()
 	srvIDs = append(srvIDs, e.createRecovery(t, penv, "/srv/restore/cli-1"), e.createRecovery(t, penv, "/srv/restore/cli-2"))
 	instIDs = append(instIDs, e.mustCLI(t, penv, "create", "config-update", "--changes", `[{"scope": "server", "server_name": "db_server_two", "archiver": "cli"}]`))
 
@@ -274,12 +274,12 @@ func TestQueuedOperationsSurviveRestartOfEverything(t *testing.T) {
 		return true
 	})
 	for _, id := range srvIDs {
-		if v := getDetail(t, s2.base+srvOps+"/"+id); v.Status != "DONE" {
+		if v := getDetail(t, s2.URL+srvOps+"/"+id); v.Status != "DONE" {
 			t.Errorf("%s: %+v, want DONE", id, v)
 		}
 	}
 	for _, id := range instIDs {
-		if v := getDetail(t, s2.base+"/operations/"+id); v.Status != "DONE" {
+		if v := getDetail(t, s2.URL+"/operations/"+id); v.Status != "DONE" {
 			t.Errorf("%s: %+v, want DONE", id, v)
 		}
 	}

@@ -214,15 +214,15 @@ func TestServeKilledOperationsStillFinish(t *testing.T) {
 	s := e.startServe(t, penv)
 	var ids []string
 	for i := 1; i <= 3; i++ {
-		ids = append(ids, postCreate(t, s.base+srvOps, recoveryBody(fmt.Sprintf("/srv/restore/%d", i))))
+		ids = append(ids, postCreate(t, s.URL+srvOps, recoveryBody(fmt.Sprintf("/srv/restore/%d", i))))
 	}
 	waitFor(t, 10*time.Second, "the first operation to run", func() bool {
-		return getDetail(t, s.base+srvOps+"/"+ids[0]).Phase == "running"
+		return getDetail(t, s.URL+srvOps+"/"+ids[0]).Phase == "running"
 	})
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := s.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-s.done
+	<-s.Done()
 	for _, id := range ids[1:] {
 		if op := e.get(t, srv, id); op.Status != ops.StatusInProgress {
 			t.Fatalf("%s is %s right after serve died; the test needs queued operations", id, op.Status)
@@ -247,14 +247,14 @@ func TestServeKilledOperationsStillFinish(t *testing.T) {
 
 	s2 := e.startServe(t, penv)
 	listed := map[string]string{}
-	for _, v := range listDetail(t, s2.base+srvOps) {
+	for _, v := range listDetail(t, s2.URL+srvOps) {
 		listed[v.ID] = v.Status
 	}
 	for _, id := range ids {
 		if listed[id] != "DONE" {
 			t.Errorf("restarted serve lists %s as %q, want DONE", id, listed[id])
 		}
-		if v := getDetail(t, s2.base+srvOps+"/"+id); v.Status != "DONE" || v.ExitCode == nil || *v.ExitCode != 0 {
+		if v := getDetail(t, s2.URL+srvOps+"/"+id); v.Status != "DONE" || v.ExitCode == nil || *v.ExitCode != 0 {
 			t.Errorf("restarted serve: %s is %+v", id, v)
 		}
 	}
@@ -291,7 +291,7 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	started := filepath.Join(e.Dir, "diagnose.started")
 	penv := e.procEnv("SLOW_DIAGNOSE_STARTED="+started, "SLOW_DIAGNOSE_SLEEP=2")
 	s := e.startServe(t, penv)
-	host := strings.TrimPrefix(s.base, "http://")
+	host := strings.TrimPrefix(s.URL, "http://")
 
 	type answer struct {
 		code int
@@ -301,7 +301,7 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	}
 	diag := make(chan answer, 1)
 	go func() {
-		resp, err := client.Get(s.base + "/diagnose")
+		resp, err := client.Get(s.URL + "/diagnose")
 		if err != nil {
 			diag <- answer{err: err, at: time.Now()}
 			return
@@ -322,7 +322,7 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	waitFor(t, 10*time.Second, "GET /diagnose to be in flight", func() bool { return fileExists(started) })
 	time.Sleep(100 * time.Millisecond) // serve reads the POST's headers
 	sigterm := time.Now()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "serve to refuse new connections", func() bool {
@@ -333,8 +333,8 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 		c.Close()
 		return false
 	})
-	if s.exited() {
-		t.Fatalf("serve exited with two requests in flight; log:\n%s", s.log())
+	if s.Exited() {
+		t.Fatalf("serve exited with two requests in flight; log:\n%s", s.Log())
 	}
 
 	// The POST's body arrives after the SIGTERM: it is still served.
@@ -344,7 +344,7 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		t.Fatalf("the POST in flight got no answer: %v; log:\n%s", err, s.log())
+		t.Fatalf("the POST in flight got no answer: %v; log:\n%s", err, s.Log())
 	}
 	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -368,12 +368,12 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 		t.Fatal("GET /diagnose finished before the SIGTERM; the test proves nothing")
 	}
 	select {
-	case <-s.done:
+	case <-s.Done():
 	case <-time.After(10 * time.Second):
-		t.Fatalf("serve did not exit after its requests in flight; log:\n%s", s.log())
+		t.Fatalf("serve did not exit after its requests in flight; log:\n%s", s.Log())
 	}
-	if s.waitErr != nil {
-		t.Errorf("serve exited with %v after SIGTERM, want status 0; log:\n%s", s.waitErr, s.log())
+	if s.Err() != nil {
+		t.Errorf("serve exited with %v after SIGTERM, want status 0; log:\n%s", s.Err(), s.Log())
 	}
 	// The operation accepted while stopping runs in its own runner.
 	waitFor(t, 15*time.Second, "the operation accepted during shutdown to be DONE", func() bool {

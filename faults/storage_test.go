@@ -46,7 +46,7 @@ func refused(t *testing.T, e *env, s *serveProc, penv []string, attempts []attem
 		var msg, what string
 		if a.args == nil {
 			what = "POST " + a.path
-			code, hdr, body := httpDo(t, "POST", s.base+a.path, a.body)
+			code, hdr, body := httpDo(t, "POST", s.URL+a.path, a.body)
 			msg = apiError(t, what, code, hdr, body, 503)
 			var full map[string]any
 			if json.Unmarshal(body, &full) != nil || full["request_id"] == nil {
@@ -76,7 +76,7 @@ func accepted(t *testing.T, e *env, s *serveProc, penv []string, attempts []atte
 	var all []created
 	for _, a := range attempts {
 		if a.args == nil {
-			all = append(all, created{a.server, postCreate(t, s.base+a.path, a.body)})
+			all = append(all, created{a.server, postCreate(t, s.URL+a.path, a.body)})
 		} else {
 			all = append(all, created{a.server, e.mustCLI(t, penv, a.args...)})
 		}
@@ -115,7 +115,7 @@ func TestFullStoreRefusesCleanlyAndRecovers(t *testing.T) {
 	penv := e.procEnv()
 	s := e.startServe(t, penv)
 	accepted(t, e, s, penv, storeAttempts("before"))
-	waitIdle(t, e, 10*time.Second, s.cmd.Process.Pid)
+	waitIdle(t, e, 10*time.Second, s.Cmd.Process.Pid)
 	before := jobIDs(t, e)
 
 	filler := fill(t, e.Home)
@@ -127,7 +127,7 @@ func TestFullStoreRefusesCleanlyAndRecovers(t *testing.T) {
 		t.Errorf("temporary files left behind: %q", tmp)
 	}
 	// Reading still works.
-	if code, _, body := httpDo(t, "GET", s.base+srvOps+"?detail=true", ""); code != 200 {
+	if code, _, body := httpDo(t, "GET", s.URL+srvOps+"?detail=true", ""); code != 200 {
 		t.Errorf("GET %s on a full store: %d %s", srvOps, code, body)
 	}
 
@@ -146,7 +146,7 @@ func TestReadOnlyStoreRefusesThenRecovers(t *testing.T) {
 	penv := e.procEnv()
 	s := e.startServe(t, penv)
 	accepted(t, e, s, penv, storeAttempts("before"))
-	waitIdle(t, e, 10*time.Second, s.cmd.Process.Pid)
+	waitIdle(t, e, 10*time.Second, s.Cmd.Process.Pid)
 	before := jobIDs(t, e)
 
 	remount(t, e.Home, "4m", true)
@@ -154,7 +154,7 @@ func TestReadOnlyStoreRefusesThenRecovers(t *testing.T) {
 	if after := jobIDs(t, e); !slices.Equal(after, before) {
 		t.Errorf("job files changed on a read-only store:\nbefore %q\nafter  %q", before, after)
 	}
-	if code, _, body := httpDo(t, "GET", s.base+"/operations?detail=true", ""); code != 200 {
+	if code, _, body := httpDo(t, "GET", s.URL+"/operations?detail=true", ""); code != 200 {
 		t.Errorf("GET /operations on a read-only store: %d %s", code, body)
 	}
 
@@ -317,7 +317,7 @@ func TestDamagedStoreFilesAreSkippedAndReported(t *testing.T) {
 	s := e.startServe(t, penv)
 	for _, path := range []string{"/operations", srvOps} {
 		for _, q := range []string{"", "?detail=true"} {
-			code, _, body := httpDo(t, "GET", s.base+path+q, "")
+			code, _, body := httpDo(t, "GET", s.URL+path+q, "")
 			if code != 200 || !json.Valid(body) {
 				t.Errorf("GET %s%s: %d %s", path, q, code, body)
 			}
@@ -332,7 +332,7 @@ func TestDamagedStoreFilesAreSkippedAndReported(t *testing.T) {
 			if !idPattern.MatchString(id) {
 				continue
 			}
-			code, hdr, body := httpDo(t, "GET", s.base+path+"/"+id, "")
+			code, hdr, body := httpDo(t, "GET", s.URL+path+"/"+id, "")
 			want := http.StatusOK
 			if d.kind == "dangling symlink" {
 				want = http.StatusNotFound
@@ -341,17 +341,17 @@ func TestDamagedStoreFilesAreSkippedAndReported(t *testing.T) {
 				t.Errorf("GET %s/%s: %d %s, want %d", path, id, code, body, want)
 			}
 			if want == http.StatusOK {
-				if v := getDetail(t, s.base+path+"/"+id); v.Status != "FAILED" || !strings.Contains(v.Reason, "is damaged") {
+				if v := getDetail(t, s.URL+path+"/"+id); v.Status != "FAILED" || !strings.Contains(v.Reason, "is damaged") {
 					t.Errorf("GET %s/%s?detail=true: %+v, want FAILED naming the damage", path, id, v)
 				}
 			}
 		}
 	}
-	if v := getDetail(t, s.base+srvOps+"/20200101T000020"); v.Status != "FAILED" || !strings.Contains(v.Reason, "damaged") {
+	if v := getDetail(t, s.URL+srvOps+"/20200101T000020"); v.Status != "FAILED" || !strings.Contains(v.Reason, "damaged") {
 		t.Errorf("an operation whose output file is damaged: %+v, want FAILED naming the damage", v)
 	}
 	for _, p := range planted {
-		if !strings.Contains(s.log(), p) {
+		if !strings.Contains(s.Log(), p) {
 			t.Errorf("serve does not report %s", p)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -115,27 +115,7 @@ func (e *env) runCLI(t *testing.T, procEnv []string, args ...string) string {
 }
 
 // serveProc is a running `pg-backup-api serve`.
-type serveProc struct {
-	cmd     *exec.Cmd
-	base    string // http://127.0.0.1:PORT
-	logPath string
-	done    chan struct{} // closed when it has exited
-	waitErr error         // its exit, once done is closed
-}
-
-func (p *serveProc) log() string {
-	data, _ := os.ReadFile(p.logPath)
-	return string(data)
-}
-
-func (p *serveProc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+type serveProc = testenv.Serve
 
 // startServe starts serve over e on a free loopback port and waits until
 // GET /status answers. It is stopped, and every process started for e
@@ -145,61 +125,12 @@ func startServe(t *testing.T, e *env, procEnv []string) *serveProc {
 	needBinary(t)
 	// Registered first, so it runs after serve is stopped.
 	registerStrayKiller(t, e)
-	var lastLog string
-	for attempt := 0; attempt < 3; attempt++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-
-		p := &serveProc{base: "http://" + addr, logPath: filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", attempt)), done: make(chan struct{})}
-		logFile, err := os.Create(p.logPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.cmd = exec.Command(binPath, e.cliArgs("serve", "--listen", addr)...)
-		p.cmd.Env = procEnv
-		// Files, not pipes: the runners serve starts must not hold a pipe
-		// of ours open.
-		p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
-		if err := p.cmd.Start(); err != nil {
-			logFile.Close()
-			t.Fatalf("starting serve: %v", err)
-		}
-		logFile.Close()
-		go func() { p.waitErr = p.cmd.Wait(); close(p.done) }()
-		t.Cleanup(func() {
-			if !p.exited() {
-				p.cmd.Process.Kill()
-				<-p.done
-			}
-		})
-
-		client := &http.Client{Timeout: time.Second}
-		deadline := time.Now().Add(15 * time.Second)
-		for time.Now().Before(deadline) && !p.exited() {
-			resp, err := client.Get(p.base + "/status")
-			if err == nil {
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == 200 && strings.TrimSpace(string(body)) == `"OK"` {
-					return p
-				}
-			}
-			time.Sleep(25 * time.Millisecond)
-		}
-		if !p.exited() {
-			t.Fatalf("serve did not answer GET /status within 15s; log:\n%s", p.log())
-		}
-		lastLog = p.log()
-		if !strings.Contains(lastLog, "cannot listen") {
-			break // not a port race: give up
-		}
-	}
-	t.Fatalf("serve exited before answering; log:\n%s", lastLog)
-	return nil
+	return testenv.StartServe(t, testenv.ServeOptions{
+		Binary:  binPath,
+		Args:    e.cliArgs("serve"),
+		Env:     procEnv,
+		LogPath: filepath.Join(e.Dir, "serve.log"),
+	})
 }
 
 // registerStrayKiller makes sure no process started for e (runners, fake
@@ -337,7 +268,7 @@ func TestProcess(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, _ := http.NewRequest("POST", srv.base+srvOps, strings.NewReader(exampleRecovery))
+				req, _ := http.NewRequest("POST", srv.URL+srvOps, strings.NewReader(exampleRecovery))
 				req.Header.Set("content-type", "application/json")
 				resp, err := client.Do(req)
 				if err != nil {
@@ -389,7 +320,7 @@ func TestProcess(t *testing.T) {
 		}
 		waitFor(t, 60*time.Second, "all 50 operations to be DONE", func() bool {
 			for id := range pending {
-				code, _, body := httpDo(t, client, "GET", srv.base+srvOps+"/"+id, "")
+				code, _, body := httpDo(t, client, "GET", srv.URL+srvOps+"/"+id, "")
 				var st struct{ Status string }
 				json.Unmarshal(body, &st)
 				switch {
@@ -398,14 +329,14 @@ func TestProcess(t *testing.T) {
 				case st.Status == "DONE":
 					delete(pending, id)
 				case st.Status == "FAILED":
-					d := getDetail(t, client, srv.base+srvOps+"/"+id)
+					d := getDetail(t, client, srv.URL+srvOps+"/"+id)
 					t.Fatalf("operation %s FAILED: %+v\nrunner.err: %s", id, d, readFile(filepath.Join(e.Home, "db_server_two", ".pg-backup-api", "runner.err")))
 				}
 			}
 			return len(pending) == 0
 		})
 
-		d := getDetail(t, client, srv.base+srvOps+"/"+ids[0])
+		d := getDetail(t, client, srv.URL+srvOps+"/"+ids[0])
 		if d.ExitCode == nil || *d.ExitCode != 0 || d.Phase != "done" ||
 			!strings.Contains(d.Output, "Starting remote restore for server db_server_two using backup 20261125T080758") {
 			t.Errorf("detail of a finished recovery: %+v", d)
@@ -440,7 +371,7 @@ func TestProcess(t *testing.T) {
 			if err := os.WriteFile(e.jobPath(scope.server, bad), []byte(`{"operation_type": "reco`), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, hdr, body := httpDo(t, client, "GET", srv.base+scope.path, "")
+			code, hdr, body := httpDo(t, client, "GET", srv.URL+scope.path, "")
 			if code != 200 || hdr.Get("Content-Type") != "application/json" {
 				t.Fatalf("list with a corrupt job file: %d %s", code, body)
 			}
@@ -454,7 +385,7 @@ func TestProcess(t *testing.T) {
 				}
 			}
 			// By ID it reads FAILED with the reason, never 500.
-			code, _, body = httpDo(t, client, "GET", srv.base+scope.path+"/"+bad+"?detail=true", "")
+			code, _, body = httpDo(t, client, "GET", srv.URL+scope.path+"/"+bad+"?detail=true", "")
 			var op struct {
 				Status, Reason string
 			}
@@ -472,23 +403,23 @@ func TestProcess(t *testing.T) {
 		if !idPattern.MatchString(cliID) {
 			t.Fatalf("create printed %q, want an operation ID", out)
 		}
-		code, _, body := httpDo(t, client, "GET", srv.base+"/operations", "")
+		code, _, body := httpDo(t, client, "GET", srv.URL+"/operations", "")
 		if code != 200 || !bytes.Contains(body, []byte(`{"id":"`+cliID+`","type":"config_update"}`)) {
 			t.Errorf("HTTP list does not show the CLI's operation %s: %d %s", cliID, code, body)
 		}
 		waitFor(t, 30*time.Second, "the CLI's operation to be DONE over HTTP", func() bool {
-			return getDetail(t, client, srv.base+"/operations/"+cliID).Status == "DONE"
+			return getDetail(t, client, srv.URL+"/operations/"+cliID).Status == "DONE"
 		})
 
 		// Created over HTTP, seen by the CLI.
-		code, _, body = httpDo(t, client, "POST", srv.base+"/operations", exampleConfigUpdate)
+		code, _, body = httpDo(t, client, "POST", srv.URL+"/operations", exampleConfigUpdate)
 		var created struct {
 			OperationID string `json:"operation_id"`
 		}
 		if code != 202 || json.Unmarshal(body, &created) != nil {
 			t.Fatalf("POST: %d %s", code, body)
 		}
-		code, _, body = httpDo(t, client, "POST", srv.base+srvOps, exampleConfigSwitch)
+		code, _, body = httpDo(t, client, "POST", srv.URL+srvOps, exampleConfigSwitch)
 		var createdSwitch struct {
 			OperationID string `json:"operation_id"`
 		}
@@ -524,10 +455,10 @@ func TestProcess(t *testing.T) {
 			}
 		}
 		waitFor(t, 30*time.Second, "the config_update to be DONE", func() bool {
-			return getDetail(t, client, srv.base+"/operations/"+created.OperationID).Status == "DONE"
+			return getDetail(t, client, srv.URL+"/operations/"+created.OperationID).Status == "DONE"
 		})
 		waitFor(t, 30*time.Second, "the config_switch to be DONE", func() bool {
-			return getDetail(t, client, srv.base+srvOps+"/"+createdSwitch.OperationID).Status == "DONE"
+			return getDetail(t, client, srv.URL+srvOps+"/"+createdSwitch.OperationID).Status == "DONE"
 		})
 	})
 }
@@ -543,7 +474,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	srv := startServe(t, e, penv)
 	client := &http.Client{Timeout: 10 * time.Second}
 
-	code, _, body := httpDo(t, client, "POST", srv.base+srvOps, exampleRecovery)
+	code, _, body := httpDo(t, client, "POST", srv.URL+srvOps, exampleRecovery)
 	var created struct {
 		OperationID string `json:"operation_id"`
 	}
@@ -551,25 +482,25 @@ func TestProcessGracefulShutdown(t *testing.T) {
 		t.Fatalf("POST: %d %s", code, body)
 	}
 	id := created.OperationID
-	opURL := srv.base + srvOps + "/" + id
+	opURL := srv.URL + srvOps + "/" + id
 	waitFor(t, 15*time.Second, "Barman to be running for "+id, func() bool {
 		return getDetail(t, client, opURL).Phase == "running" && fileExists(pidFile)
 	})
 
 	start := time.Now()
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-srv.done:
+	case <-srv.Done():
 	case <-time.After(5 * time.Second):
-		t.Fatalf("serve did not exit within 5s of SIGTERM; log:\n%s", srv.log())
+		t.Fatalf("serve did not exit within 5s of SIGTERM; log:\n%s", srv.Log())
 	}
 	stopped := time.Since(start)
-	if srv.waitErr != nil {
-		t.Errorf("serve exited with %v after SIGTERM, want status 0; log:\n%s", srv.waitErr, srv.log())
+	if srv.Err() != nil {
+		t.Errorf("serve exited with %v after SIGTERM, want status 0; log:\n%s", srv.Err(), srv.Log())
 	}
-	if _, err := http.Get(srv.base + "/status"); err == nil {
+	if _, err := http.Get(srv.URL + "/status"); err == nil {
 		t.Error("serve still answers after it exited")
 	}
 

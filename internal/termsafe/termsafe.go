@@ -2,31 +2,15 @@
 // a payload someone sent -- safe to print on a terminal: such text may hold
 // escape sequences that move the cursor, clear the screen, set the window
 // title, write the clipboard (OSC 52) or make a link, so on a terminal they
-// are removed. Files, pipes and JSON output keep the bytes as they are.
+// are removed. Files, pipes and JSON output keep the bytes as they are:
+// whether a stream is a terminal is decided once per process by the
+// command line's iostreams (cli/iostreams.go), which calls Strip.
 package termsafe
 
 import (
-	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/mattn/go-isatty"
 )
-
-// IsTerminal reports whether w is a terminal.
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
-
-// For returns Strip when w is a terminal, and s unchanged otherwise.
-func For(w io.Writer, s string) string {
-	if IsTerminal(w) {
-		return Strip(s)
-	}
-	return s
-}
 
 const (
 	esc = 0x1b

@@ -1,7 +1,6 @@
 package termsafe
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -65,16 +64,4 @@ func FuzzStrip(f *testing.F) {
 			t.Fatalf("Strip is not idempotent on %q: %q then %q", s, out, again)
 		}
 	})
-}
-
-func TestForKeepsBytesOffATerminal(t *testing.T) {
-	f, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	s := "x\x1b]0;t\x07y"
-	if IsTerminal(f) || For(f, s) != s {
-		t.Errorf("a regular file is not a terminal: For must keep %q", s)
-	}
 }

@@ -1,6 +1,7 @@
 // Package testenv is the test set-up every package shares: writable copies
 // of the recorded Barman fixtures (testdata/fixtures) with barman.conf
-// pointed at the copies, and the fake barman. Only tests import it.
+// pointed at the copies, the fake barman, and a real `serve` started and
+// waited for (StartServe). Only tests import it.
 package testenv
 
 import (
