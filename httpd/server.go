@@ -356,7 +356,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	server := r.PathValue("name")
 	withDetail := wantDetail(r)
 	if !withDetail {
-		body, err := s.Service.ListMemo(server, func(list []*ops.Operation) []byte { return appendList(nil, list) })
+		body, err := s.Service.ListMemo(server, encodeList)
 		if err != nil {
 			s.fail(w, r, err)
 			return
