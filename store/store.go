@@ -191,14 +191,18 @@ func idWithSeq(base string, seq int) string {
 	return fmt.Sprintf("%s-%04d", base, seq)
 }
 
-// firstSeq starts past the IDs this process already took in the same second.
+// firstSeq starts past the IDs this process already took or is trying in
+// the same second, and reserves the one it returns, so that concurrent
+// creates of one process do not all race for the same name.
 func (s *Store) firstSeq(base string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	seq := 0
 	if s.lastID == base {
-		return s.lastSeq + 1
+		seq = s.lastSeq + 1
 	}
-	return 0
+	s.lastID, s.lastSeq = base, seq
+	return seq
 }
 
 func (s *Store) remember(base string, seq int) {
