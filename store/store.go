@@ -47,12 +47,14 @@ type Store struct {
 	indexes map[string]*scopeIndex
 	// finished keeps recently read finished operations, keyed by scope and
 	// ID, each valid while its output file is the one it was read from.
-	finished map[string]finishedEntry
+	finished map[string]*finishedEntry
 }
 
 type finishedEntry struct {
 	op    ops.Operation
 	stamp filestamp.Stamp
+	// memo holds GetMemo's encodings of op, by variant; set once each.
+	memo [2][]byte
 }
 
 // maxFinishedCache bounds the finished-operation cache; it is emptied when
@@ -254,8 +256,43 @@ func readStoreFile(path string) ([]byte, error) {
 
 // Get returns one operation of a scope.
 func (s *Store) Get(server, id string) (*ops.Operation, error) {
+	op, _, err := s.get(server, id)
+	return op, err
+}
+
+// GetMemo returns encode's answer for one operation. A finished operation
+// is encoded once and the bytes kept beside it in the finished cache, valid
+// while its output file is the one it was read from: serving it again costs
+// one stat.
+func (s *Store) GetMemo(server, id string, variant int, encode func(*ops.Operation) []byte) ([]byte, error) {
+	if variant < 0 || variant > 1 {
+		return nil, ops.Errorf(ops.EINTERNAL, "GetMemo: variant %d is not 0 or 1", variant)
+	}
+	op, e, err := s.get(server, id)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return encode(op), nil
+	}
+	s.mu.Lock()
+	data := e.memo[variant]
+	s.mu.Unlock()
+	if data != nil {
+		return data, nil
+	}
+	data = encode(op)
+	s.mu.Lock()
+	e.memo[variant] = data
+	s.mu.Unlock()
+	return data, nil
+}
+
+// get returns one operation, and its entry in the finished cache when it
+// is kept there.
+func (s *Store) get(server, id string) (*ops.Operation, *finishedEntry, error) {
 	if !ops.ValidName(id) {
-		return nil, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
+		return nil, nil, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
 	}
 	key := server + "/" + id
 	stamp, finished := filestamp.Of(s.OutputPath(server, id))
@@ -265,24 +302,26 @@ func (s *Store) Get(server, id string) (*ops.Operation, error) {
 		s.mu.Unlock()
 		if ok && e.stamp == stamp {
 			op := e.op
-			return &op, nil
+			return &op, e, nil
 		}
 	}
 	op, err := s.read(server, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Output files are written once; one rewritten within the racy window
 	// could keep its stamp, so only settled ones are kept.
 	if finished && op.Status != ops.StatusInProgress && time.Since(time.Unix(0, stamp.MtimeNs)) > filestamp.RacyWindow {
+		e := &finishedEntry{op: *op, stamp: stamp}
 		s.mu.Lock()
 		if s.finished == nil || len(s.finished) >= maxFinishedCache {
-			s.finished = map[string]finishedEntry{}
+			s.finished = map[string]*finishedEntry{}
 		}
-		s.finished[key] = finishedEntry{*op, stamp}
+		s.finished[key] = e
 		s.mu.Unlock()
+		return op, e, nil
 	}
-	return op, nil
+	return op, nil, nil
 }
 
 // read reads one operation from its files.
