@@ -362,9 +362,47 @@ func wantDetail(r *http.Request) bool {
 	return false
 }
 
+// listPage reads the list extension's paging parameters, ?limit=N (the N
+// newest) and ?before=ID (only older operations), or says what is wrong.
+func listPage(r *http.Request) (ops.ListOptions, string) {
+	var page ops.ListOptions
+	q := r.URL.Query()
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return page, fmt.Sprintf("limit %q: give a positive whole number of operations", v)
+		}
+		page.Limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		if !ops.ValidName(v) {
+			return page, fmt.Sprintf("before %q: give an operation ID, such as the first one of the page before", v)
+		}
+		page.Before = v
+	}
+	return page, ""
+}
+
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	server := r.PathValue("name")
 	withDetail := wantDetail(r)
+	page, bad := listPage(r)
+	if bad != "" {
+		writeError(w, r, http.StatusBadRequest, bad)
+		return
+	}
+	paged := page.Limit > 0 || page.Before != ""
+	if !withDetail && paged {
+		list, _, err := s.Service.List(server, page)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write(appendList(nil, list))
+		return
+	}
 	if !withDetail {
 		body, err := s.Service.ListMemo(server, func(list []*ops.Operation) []byte { return appendList(nil, list) })
 		if err != nil {
@@ -376,7 +414,8 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		w.Write(body)
 		return
 	}
-	list, skipped, err := s.Service.List(server, ops.ListOptions{Status: true})
+	page.Status = true
+	list, skipped, err := s.Service.List(server, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -517,10 +518,11 @@ func (s *Store) List(server string, opts ops.ListOptions) (list []*ops.Operation
 		return nil, nil, err
 	}
 	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
-	list = make([]*ops.Operation, 0, len(ix.entries))
-	slab := make([]ops.Operation, len(ix.entries))
-	for i := range ix.entries {
-		e := &ix.entries[i]
+	entries := pageOf(ix.entries, opts)
+	list = make([]*ops.Operation, 0, len(entries))
+	slab := make([]ops.Operation, len(entries))
+	for i := range entries {
+		e := &entries[i]
 		if e.Skip != "" {
 			skipped = append(skipped, ops.Skipped{Path: filepath.Join(jobsDir, e.ID+".json"), Err: errors.New(e.Skip)})
 			continue
@@ -540,6 +542,20 @@ func (s *Store) List(server string, opts ops.ListOptions) (list []*ops.Operation
 		list = append(list, op)
 	}
 	return list, skipped, nil
+}
+
+// pageOf is the part of entries (sorted by ID) that opts asks for: those
+// before opts.Before, then the last opts.Limit of them. Entries that are
+// not operations count toward the limit, so a page never grows unbounded
+// over a run of damaged files.
+func pageOf(entries []indexEntry, opts ops.ListOptions) []indexEntry {
+	if opts.Before != "" {
+		entries = entries[:sort.Search(len(entries), func(i int) bool { return entries[i].ID >= opts.Before })]
+	}
+	if opts.Limit > 0 && len(entries) > opts.Limit {
+		entries = entries[len(entries)-opts.Limit:]
+	}
+	return entries
 }
 
 // finish writes the output file of an operation: the job plus the result.
