@@ -14,6 +14,10 @@ type engine interface {
 	Get(server, id string) (*ops.Operation, error)
 	List(server string) ([]*ops.Operation, []ops.Skipped, error)
 	ListAll() ([]*ops.Operation, []ops.Skipped, error)
+	// ListPage and ListAllPage are List and ListAll cut to page's Limit and
+	// Before (per scope), at a cost that does not grow with the store.
+	ListPage(server string, page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error)
+	ListAllPage(page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error)
 	Find(id string) (*ops.Operation, error)
 	Cancel(server, id string) (*ops.Operation, error)
 	// Nudge makes sure a queued operation has a runner (local only).
@@ -55,6 +59,16 @@ func (l *localEngine) List(server string) ([]*ops.Operation, []ops.Skipped, erro
 
 func (l *localEngine) ListAll() ([]*ops.Operation, []ops.Skipped, error) {
 	return l.svc.ListAll(ops.ListOptions{Status: true})
+}
+
+func (l *localEngine) ListPage(server string, page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error) {
+	page.Status = true
+	return l.svc.List(server, page)
+}
+
+func (l *localEngine) ListAllPage(page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error) {
+	page.Status = true
+	return l.svc.ListAll(page)
 }
 
 func (l *localEngine) Find(id string) (*ops.Operation, error) { return l.svc.Find(id) }

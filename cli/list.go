@@ -30,6 +30,7 @@ func (st *appState) listCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "status", Usage: "only operations in `STATUS` (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)"},
 			&cli.StringFlag{Name: "since", Usage: "only operations started within `AGE` (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)"},
 			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Usage: "at most `N` operations, the newest"},
+			&cli.StringFlag{Name: "before", Usage: "only operations older than operation `ID` (the oldest one of the previous page, to walk a long list in pages with --limit)"},
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -49,6 +50,18 @@ func (st *appState) listCommand() *cli.Command {
 			if c.Args().Present() {
 				return usageError("list takes no arguments (got %q); to list one server use --server NAME", c.Args().First())
 			}
+			if n := c.Int("limit"); n < 0 {
+				return usageError("--limit %d: give a positive number", n)
+			}
+			page := ops.ListOptions{Before: c.String("before")}
+			if page.Before != "" && !ops.ValidName(page.Before) {
+				return usageError("--before %q: give an operation ID, such as the oldest one listed by the page before", page.Before)
+			}
+			// The store cuts the page unless a filter must see more than
+			// the newest N first.
+			if !c.IsSet("type") && !c.IsSet("status") && !c.IsSet("since") {
+				page.Limit = c.Int("limit")
+			}
 			eng, err := st.engine(c)
 			if err != nil {
 				return err
@@ -57,11 +70,11 @@ func (st *appState) listCommand() *cli.Command {
 			var skipped []ops.Skipped
 			switch {
 			case c.IsSet("server"):
-				list, skipped, err = eng.List(c.String("server"))
+				list, skipped, err = eng.ListPage(c.String("server"), page)
 			case c.Bool("instance"):
-				list, skipped, err = eng.List("")
+				list, skipped, err = eng.ListPage("", page)
 			default:
-				list, skipped, err = eng.ListAll()
+				list, skipped, err = eng.ListAllPage(page)
 			}
 			if err != nil {
 				return fail(err)
@@ -81,8 +94,6 @@ func (st *appState) listCommand() *cli.Command {
 			sort.SliceStable(list, func(i, j int) bool { return list[i].ID > list[j].ID })
 			if n := c.Int("limit"); n > 0 && len(list) > n {
 				list = list[:n]
-			} else if n < 0 {
-				return usageError("--limit %d: give a positive number", n)
 			}
 			return p.operations(list)
 		},

@@ -243,6 +243,8 @@ func TestListErrors(t *testing.T) {
 		{"server and all", []string{"list", "-a", "-s", "db_server_two"}, cli.ExitUsage, []string{"--all"}},
 		{"unknown output format", []string{"list", "-o", "yaml"}, cli.ExitUsage, []string{`"yaml"`, "json"}},
 		{"unknown flag", []string{"list", "--bogus"}, cli.ExitUsage, []string{"bogus"}},
+		{"before is not an ID", []string{"list", "--before", "../x"}, cli.ExitUsage, []string{"--before", "operation ID"}},
+		{"negative limit", []string{"list", "-n", "-3"}, cli.ExitUsage, []string{"--limit -3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,5 +317,51 @@ func TestListSkipsDamagedFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestListPagesWithBefore: --limit N --before ID walks the whole listing,
+// newest first, one page at a time, each operation once.
+func TestListPagesWithBefore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	var full struct {
+		Operations []listedOp `json:"operations"`
+	}
+	decodeJSON(t, e.run(t, "list", "-o", "json").Stdout, &full)
+	all := full.Operations
+	if len(all) < 3 {
+		t.Fatalf("the fixture lists %d operations; the test needs 3 or more", len(all))
+	}
+	var walked []string
+	before := ""
+	for range len(all) + 1 {
+		args := []string{"list", "-o", "json", "--limit", "2"}
+		if before != "" {
+			args = append(args, "--before", before)
+		}
+		var got struct {
+			Operations []listedOp `json:"operations"`
+		}
+		decodeJSON(t, e.run(t, args...).Stdout, &got)
+		page := got.Operations
+		if len(page) == 0 {
+			break
+		}
+		if len(page) > 2 {
+			t.Fatalf("a page of --limit 2 has %d operations", len(page))
+		}
+		for _, op := range page {
+			walked = append(walked, op.ID)
+		}
+		before = page[len(page)-1].ID
+	}
+	if len(walked) != len(all) {
+		t.Fatalf("pages gave %v, want %d operations", walked, len(all))
+	}
+	for i := range all {
+		if walked[i] != all[i].ID {
+			t.Fatalf("pages gave %v; the full list is %v", walked, all)
+		}
 	}
 }

@@ -195,6 +195,7 @@ _pg-backup-api_list() {
     '(--status)'--status='[only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)]'':STATUS: ' \
     '(--since)'--since='[only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)]'':AGE: ' \
     '(--limit -n)'{-n+,--limit=}'[at most N operations, the newest]'':N: ' \
+    '(--before)'--before='[only operations older than operation ID (the oldest one of the previous page, to walk a long list in pages with --limit)]'':ID: ' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \

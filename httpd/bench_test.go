@@ -85,3 +85,20 @@ func BenchmarkHandlerCreate(b *testing.B) {
 	body := `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh -p 22 postgres@db1-new", "destination_directory": "/var/lib/postgresql/restore"}`
 	benchServe(b, h, "POST", "/servers/db1/operations", body, 202)
 }
+
+// BenchmarkHandlerListPage is one page of 100 of the detailed list, the
+// newest and one half-way down 10,000: the same cost wherever it is.
+func BenchmarkHandlerListPage(b *testing.B) {
+	h, e := benchHandler(b, 10000)
+	b.Run("newest", func(b *testing.B) { benchServe(b, h, "GET", "/servers/db1/operations?limit=100&detail=true", "", 200) })
+	b.Run("deep", func(b *testing.B) {
+		benchServe(b, h, "GET", "/servers/db1/operations?limit=100&detail=true&before="+e.SampleID, "", 200)
+	})
+}
+
+// BenchmarkHandlerStatus is GET /status, the lightest route: what the
+// middleware (request ID, access log, authentication) costs.
+func BenchmarkHandlerStatus(b *testing.B) {
+	h, _ := benchHandler(b, 1)
+	benchServe(b, h, "GET", "/status", "", 200)
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -195,8 +196,20 @@ func (c *Client) Get(server, id string) (*ops.Operation, error) {
 // List returns the operations of one scope. The server logs what it
 // skipped; the client sees none.
 func (c *Client) List(server string) ([]*ops.Operation, []ops.Skipped, error) {
+	return c.ListPage(server, ops.ListOptions{})
+}
+
+// ListPage is List cut to page's Limit and Before (?limit=N&before=ID).
+func (c *Client) ListPage(server string, page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error) {
+	q := url.Values{"detail": {"true"}}
+	if page.Limit > 0 {
+		q.Set("limit", strconv.Itoa(page.Limit))
+	}
+	if page.Before != "" {
+		q.Set("before", page.Before)
+	}
 	var out listResponse
-	if err := c.do("GET", scopePath(server)+"?detail=true", nil, http.StatusOK, &out); err != nil {
+	if err := c.do("GET", scopePath(server)+"?"+q.Encode(), nil, http.StatusOK, &out); err != nil {
 		return nil, nil, err
 	}
 	list := make([]*ops.Operation, len(out.Operations))
@@ -214,13 +227,18 @@ func (c *Client) servers() ([]string, error) {
 
 // ListAll returns the operations of the instance and of every server.
 func (c *Client) ListAll() ([]*ops.Operation, []ops.Skipped, error) {
+	return c.ListAllPage(ops.ListOptions{})
+}
+
+// ListAllPage is ListAll with each scope cut to page.
+func (c *Client) ListAllPage(page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error) {
 	servers, err := c.servers()
 	if err != nil {
 		return nil, nil, err
 	}
 	var all []*ops.Operation
 	for _, scope := range append([]string{""}, servers...) {
-		list, _, err := c.List(scope)
+		list, _, err := c.ListPage(scope, page)
 		if err != nil {
 			return nil, nil, err
 		}

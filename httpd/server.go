@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
@@ -213,10 +214,21 @@ func requestID(r *http.Request) string {
 	return id
 }
 
+// Request IDs are a random per-process prefix and a counter: unique, and
+// far cheaper per request than reading random bytes each time.
+var (
+	requestIDPrefix = func() string {
+		var b [6]byte
+		rand.Read(b[:])
+		return hex.EncodeToString(b[:])
+	}()
+	requestIDCounter atomic.Uint64
+)
+
 func newRequestID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var b [len("0123456789ab") + 16]byte
+	n := copy(b[:], requestIDPrefix)
+	return string(strconv.AppendUint(b[:n], requestIDCounter.Add(1), 16))
 }
 
 // statusRecorder remembers the status code for the access log.
@@ -352,9 +364,47 @@ func wantDetail(r *http.Request) bool {
 	return false
 }
 
+// listPage reads the list extension's paging parameters, ?limit=N (the N
+// newest) and ?before=ID (only older operations), or says what is wrong.
+func listPage(r *http.Request) (ops.ListOptions, string) {
+	var page ops.ListOptions
+	q := r.URL.Query()
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return page, fmt.Sprintf("limit %q: give a positive whole number of operations", v)
+		}
+		page.Limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		if !ops.ValidName(v) {
+			return page, fmt.Sprintf("before %q: give an operation ID, such as the first one of the page before", v)
+		}
+		page.Before = v
+	}
+	return page, ""
+}
+
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	server := r.PathValue("name")
 	withDetail := wantDetail(r)
+	page, bad := listPage(r)
+	if bad != "" {
+		writeError(w, r, http.StatusBadRequest, bad)
+		return
+	}
+	paged := page.Limit > 0 || page.Before != ""
+	if !withDetail && paged {
+		list, _, err := s.Service.List(server, page)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write(encodeList(list))
+		return
+	}
 	if !withDetail {
 		body, err := s.Service.ListMemo(server, encodeList)
 		if err != nil {
@@ -366,7 +416,8 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		w.Write(body)
 		return
 	}
-	list, skipped, err := s.Service.List(server, ops.ListOptions{Status: true})
+	page.Status = true
+	list, skipped, err := s.Service.List(server, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -399,19 +450,41 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
-	op, err := s.Service.Get(r.PathValue("name"), r.PathValue("id"))
+	detail := wantDetail(r)
+	variant := 0
+	if detail {
+		variant = 1
+	}
+	// Finished operations never change: their answer is encoded once.
+	body, err := s.Service.GetMemo(r.PathValue("name"), r.PathValue("id"), variant, func(op *ops.Operation) []byte {
+		body := operationStatus{OperationID: op.ID, Status: op.Status}
+		if detail {
+			body.Type = op.Type
+			body.Detail = detailOf(op, true)
+			body.Detail.Status = ""
+		}
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil
+		}
+		return append(data, '\n')
+	})
+	if err == nil && body == nil {
+		err = ops.Errorf(ops.EINTERNAL, "cannot encode operation %s", r.PathValue("id"))
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	body := operationStatus{OperationID: op.ID, Status: op.Status}
-	if wantDetail(r) {
-		body.Type = op.Type
-		body.Detail = detailOf(op, true)
-		body.Detail.Status = ""
-	}
-	writeJSON(w, http.StatusOK, body)
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
+
+// jsonContentType is shared by the hot paths' headers, never modified.
+var jsonContentType = []string{"application/json"}
 
 // listServers is our extension: the configured Barman servers, so a remote
 // client can list every scope.

@@ -42,6 +42,11 @@ type Store interface {
 	// Memo returns encode's answer for the scope's listing, computed once
 	// per state of the scope.
 	Memo(server string, encode func([]*Operation) []byte) ([]byte, error)
+	// GetMemo returns encode's answer for one operation of a scope. Variant
+	// (0 or 1) tells two encodings apart. A finished operation's answer is
+	// kept while its output file is unchanged, as finished operations never
+	// change.
+	GetMemo(server, id string, variant int, encode func(*Operation) []byte) ([]byte, error)
 	// Scopes returns the scopes that have operations stored: "" for the
 	// instance, then those of servers.
 	Scopes(servers []string) []string

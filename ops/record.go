@@ -69,6 +69,13 @@ type ListOptions struct {
 	// Status reads each operation's output and liveness too; without it only
 	// the job files are read (all the documented list needs).
 	Status bool
+	// Limit, when positive, keeps only the Limit newest operations (of
+	// those before Before, when set): one page of a long listing, still
+	// oldest first. A page costs the same wherever it is in the listing.
+	Limit int
+	// Before, when set, keeps only operations whose ID sorts before it;
+	// the first ID of one page is the Before of the next, older page.
+	Before string
 }
 
 // Result is what a runner records when an operation ends.

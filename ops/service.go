@@ -327,6 +327,19 @@ func (s *Service) Prune(scopes []string, cutoff time.Time, dryRun bool) (map[str
 	return pruned, nil
 }
 
+// GetMemo is Get for callers that only need the operation encoded: a
+// finished one is encoded once (see Store.GetMemo).
+func (s *Service) GetMemo(server, id string, variant int, encode func(*Operation) []byte) ([]byte, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkScope(cfg, server); err != nil {
+		return nil, err
+	}
+	return s.store(cfg).GetMemo(server, id, variant, encode)
+}
+
 // ListMemo is List for callers that only need IDs and types, with encode's
 // answer kept while the scope does not change.
 func (s *Service) ListMemo(server string, encode func([]*Operation) []byte) ([]byte, error) {

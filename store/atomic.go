@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 )
 
@@ -80,7 +81,12 @@ func createFileAtomic(dir, name string, data []byte, next func() (string, bool))
 	for {
 		err := os.Link(tmp, filepath.Join(dir, name))
 		if err == nil {
-			return name, syncDir(dir)
+			if err := groupSyncDir(dir); err != nil {
+				// Not durable, so not acknowledged: nor may it run.
+				os.Remove(filepath.Join(dir, name))
+				return "", err
+			}
+			return name, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
 			return "", err
@@ -90,6 +96,71 @@ func createFileAtomic(dir, name string, data []byte, next func() (string, bool))
 			return "", errExists
 		}
 	}
+}
+
+// Group commit. A new record is durable once its own file is fsynced and,
+// after it got its name, its directory is fsynced. The file fsyncs are each
+// request's own, but one directory fsync covers every name linked before it
+// started, so concurrent creates of a scope share them, as a database's
+// commits share a log flush: while one directory fsync runs, the creates
+// that link meanwhile wait and then share the next one. None returns before
+// a directory fsync that started after its link has succeeded, so nothing is
+// acknowledged before it is durable; a lone create pays exactly what it did
+// before (one fsync of its file, one of the directory).
+
+// dirCommitter batches the directory fsyncs of one directory.
+type dirCommitter struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	started uint64 // directory fsyncs begun
+	done    uint64 // directory fsyncs finished (done <= started)
+	running bool
+	err     error // the outcome of fsync number done
+}
+
+var (
+	committersMu sync.Mutex
+	committers   = map[string]*dirCommitter{}
+)
+
+func committerOf(dir string) *dirCommitter {
+	committersMu.Lock()
+	defer committersMu.Unlock()
+	c := committers[dir]
+	if c == nil {
+		c = &dirCommitter{}
+		c.cond = sync.NewCond(&c.mu)
+		committers[dir] = c
+	}
+	return c
+}
+
+// groupSyncDir returns once a directory fsync that began after the call has
+// finished, with its error: the names linked in dir before the call are then
+// durable. Whoever finds no fsync running does the next one for everyone
+// waiting.
+func groupSyncDir(dir string) error {
+	c := committerOf(dir)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A running fsync may have begun before our link: only the next counts.
+	need := c.started + 1
+	for c.done < need {
+		if c.running {
+			c.cond.Wait()
+			continue
+		}
+		c.running = true
+		c.started++
+		n := c.started
+		c.mu.Unlock()
+		err := syncDir(dir)
+		c.mu.Lock()
+		c.running = false
+		c.done, c.err = n, err
+		c.cond.Broadcast()
+	}
+	return c.err
 }
 
 func syncDir(dir string) error {

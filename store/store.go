@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,12 +48,14 @@ type Store struct {
 	indexes map[string]*scopeIndex
 	// finished keeps recently read finished operations, keyed by scope and
 	// ID, each valid while its output file is the one it was read from.
-	finished map[string]finishedEntry
+	finished map[string]*finishedEntry
 }
 
 type finishedEntry struct {
 	op    ops.Operation
 	stamp filestamp.Stamp
+	// memo holds GetMemo's encodings of op, by variant; set once each.
+	memo [2][]byte
 }
 
 // maxFinishedCache bounds the finished-operation cache; it is emptied when
@@ -191,14 +194,18 @@ func idWithSeq(base string, seq int) string {
 	return fmt.Sprintf("%s-%04d", base, seq)
 }
 
-// firstSeq starts past the IDs this process already took in the same second.
+// firstSeq starts past the IDs this process already took or is trying in
+// the same second, and reserves the one it returns, so that concurrent
+// creates of one process do not all race for the same name.
 func (s *Store) firstSeq(base string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	seq := 0
 	if s.lastID == base {
-		return s.lastSeq + 1
+		seq = s.lastSeq + 1
 	}
-	return 0
+	s.lastID, s.lastSeq = base, seq
+	return seq
 }
 
 func (s *Store) remember(base string, seq int) {
@@ -250,8 +257,43 @@ func readStoreFile(path string) ([]byte, error) {
 
 // Get returns one operation of a scope.
 func (s *Store) Get(server, id string) (*ops.Operation, error) {
+	op, _, err := s.get(server, id)
+	return op, err
+}
+
+// GetMemo returns encode's answer for one operation. A finished operation
+// is encoded once and the bytes kept beside it in the finished cache, valid
+// while its output file is the one it was read from: serving it again costs
+// one stat.
+func (s *Store) GetMemo(server, id string, variant int, encode func(*ops.Operation) []byte) ([]byte, error) {
+	if variant < 0 || variant > 1 {
+		return nil, ops.Errorf(ops.EINTERNAL, "GetMemo: variant %d is not 0 or 1", variant)
+	}
+	op, e, err := s.get(server, id)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return encode(op), nil
+	}
+	s.mu.Lock()
+	data := e.memo[variant]
+	s.mu.Unlock()
+	if data != nil {
+		return data, nil
+	}
+	data = encode(op)
+	s.mu.Lock()
+	e.memo[variant] = data
+	s.mu.Unlock()
+	return data, nil
+}
+
+// get returns one operation, and its entry in the finished cache when it
+// is kept there.
+func (s *Store) get(server, id string) (*ops.Operation, *finishedEntry, error) {
 	if !ops.ValidName(id) {
-		return nil, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
+		return nil, nil, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
 	}
 	key := server + "/" + id
 	stamp, finished := filestamp.Of(s.OutputPath(server, id))
@@ -261,24 +303,26 @@ func (s *Store) Get(server, id string) (*ops.Operation, error) {
 		s.mu.Unlock()
 		if ok && e.stamp == stamp {
 			op := e.op
-			return &op, nil
+			return &op, e, nil
 		}
 	}
 	op, err := s.read(server, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Output files are written once; one rewritten within the racy window
 	// could keep its stamp, so only settled ones are kept.
 	if finished && op.Status != ops.StatusInProgress && time.Since(time.Unix(0, stamp.MtimeNs)) > filestamp.RacyWindow {
+		e := &finishedEntry{op: *op, stamp: stamp}
 		s.mu.Lock()
 		if s.finished == nil || len(s.finished) >= maxFinishedCache {
-			s.finished = map[string]finishedEntry{}
+			s.finished = map[string]*finishedEntry{}
 		}
-		s.finished[key] = finishedEntry{*op, stamp}
+		s.finished[key] = e
 		s.mu.Unlock()
+		return op, e, nil
 	}
-	return op, nil
+	return op, nil, nil
 }
 
 // read reads one operation from its files.
@@ -474,10 +518,11 @@ func (s *Store) List(server string, opts ops.ListOptions) (list []*ops.Operation
 		return nil, nil, err
 	}
 	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
-	list = make([]*ops.Operation, 0, len(ix.entries))
-	slab := make([]ops.Operation, len(ix.entries))
-	for i := range ix.entries {
-		e := &ix.entries[i]
+	entries := pageOf(ix.entries, opts)
+	list = make([]*ops.Operation, 0, len(entries))
+	slab := make([]ops.Operation, len(entries))
+	for i := range entries {
+		e := &entries[i]
 		if e.Skip != "" {
 			skipped = append(skipped, ops.Skipped{Path: filepath.Join(jobsDir, e.ID+".json"), Err: errors.New(e.Skip)})
 			continue
@@ -497,6 +542,20 @@ func (s *Store) List(server string, opts ops.ListOptions) (list []*ops.Operation
 		list = append(list, op)
 	}
 	return list, skipped, nil
+}
+
+// pageOf is the part of entries (sorted by ID) that opts asks for: those
+// before opts.Before, then the last opts.Limit of them. Entries that are
+// not operations count toward the limit, so a page never grows unbounded
+// over a run of damaged files.
+func pageOf(entries []indexEntry, opts ops.ListOptions) []indexEntry {
+	if opts.Before != "" {
+		entries = entries[:sort.Search(len(entries), func(i int) bool { return entries[i].ID >= opts.Before })]
+	}
+	if opts.Limit > 0 && len(entries) > opts.Limit {
+		entries = entries[len(entries)-opts.Limit:]
+	}
+	return entries
 }
 
 // finish writes the output file of an operation: the job plus the result.

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -869,5 +871,40 @@ func TestStorePaths(t *testing.T) {
 	}
 	if New("/h").Now == nil {
 		t.Error("NewStore leaves Now nil")
+	}
+}
+
+// TestListPages: Limit and Before cut the listing to the newest N before
+// an ID, so walking pages visits every operation once, in order.
+func TestListPages(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	ids, err := storegen.WriteOperations(home, 25, "/etc/barman.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := New(home)
+	var walked []string
+	before := ""
+	for range 10 {
+		page, _, err := st.List(storegen.Server, ops.ListOptions{Status: true, Limit: 10, Before: before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		var pageIDs []string
+		for _, op := range page {
+			pageIDs = append(pageIDs, op.ID)
+		}
+		walked = append(pageIDs, walked...)
+		before = page[0].ID
+	}
+	if !slices.Equal(walked, ids) {
+		t.Fatalf("pages walked %v, want %v", walked, ids)
+	}
+	page, _, err := st.List(storegen.Server, ops.ListOptions{Limit: 3, Before: ids[5]})
+	if err != nil || len(page) != 3 || page[0].ID != ids[2] || page[2].ID != ids[4] {
+		t.Fatalf("Limit 3 before %s = %v, %v; want %v", ids[5], page, err, ids[2:5])
 	}
 }

@@ -16,13 +16,17 @@ import (
 
 func main() {
 	dir := flag.String("dir", "", "`DIR` to create the environment in")
-	n := flag.Int("n", 1000, "number of operations of server db1")
+	n := flag.Int("n", 1000, "number of finished operations of server db1")
+	queued := flag.Int("queued", 0, "number of queued operations of server db1, after the finished ones")
 	flag.Parse()
-	if *dir == "" || *n < 1 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: genstore -dir DIR [-n N]")
+	if *dir == "" || *n < 1 || *queued < 0 || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: genstore -dir DIR [-n N] [-queued N]")
 		os.Exit(2)
 	}
 	e, err := storegen.Generate(*dir, *n)
+	if err == nil && *queued > 0 {
+		_, err = storegen.WriteQueued(e.Home, *n, *queued, e.BarmanConf)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genstore:", err)
 		os.Exit(1)

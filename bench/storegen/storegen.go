@@ -151,6 +151,29 @@ func WriteOperations(home string, n int, barmanConf string) ([]string, error) {
 	return ids, nil
 }
 
+// WriteQueued writes n queued operations of server db1 under home: job
+// files without output, IDs from ID(first) on, dated now so that a runner
+// takes them for new. bench/run drains them with a Barman that exits at
+// once.
+func WriteQueued(home string, first, n int, barmanConf string) ([]string, error) {
+	jobs := filepath.Join(home, Server, "jobs")
+	if err := os.MkdirAll(jobs, 0o700); err != nil {
+		return nil, err
+	}
+	ext := `"pg_backup_api": {"version": "1.0.0", "barman_config": ` + jsonString(barmanConf) + `, "requested_by": "http:ci", "client": "127.0.0.1:40000"}`
+	ids := make([]string, n)
+	for i := range n {
+		id := ID(first + i)
+		ids[i] = id
+		start := Epoch.Add(time.Duration(first+i) * time.Second)
+		job := fmt.Sprintf(`{"type": "config_switch", "model_name": "db1-failover", "operation_type": "config_switch", "start_time": "%s", %s}`, start.Format(timeLayout), ext)
+		if err := os.WriteFile(filepath.Join(jobs, id+".json"), []byte(job), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
