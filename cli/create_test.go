@@ -398,7 +398,7 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 	}{
 		// create itself
 		{"nothing to create", []string{"create"}, "", cli.ExitUsage, "say what to create"},
-		{"unknown operation", []string{"create", "backup"}, "", cli.ExitUsage, `unknown operation "backup"`},
+		{"unknown operation", []string{"create", "restore"}, "", cli.ExitUsage, `unknown operation "restore"`},
 		{"payload file missing", []string{"create", "--payload", payloads + "/missing.json"}, "", cli.ExitUsage, "missing.json"},
 		{"payload not JSON", []string{"create", "--payload", payloads + "/not-json.json"}, "", cli.ExitUsage, "not-json.json"},
 		{"payload empty", []string{"create", "--payload", "-"}, "", cli.ExitUsage, "empty"},
@@ -409,7 +409,7 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 		{"payload not UTF-8", []string{"create", "--payload", "-"}, "{\"type\": \"config_update\", \"changes\": [{\"scope\": \"server\", \"server_name\": \"a\", \"x\": \"\xff\"}]}", cli.ExitUsage, "UTF-8"},
 		{"payload over 1 MiB", []string{"create", "--payload", "-"}, `{"type": "config_update", "pad": "` + strings.Repeat("x", 1<<20) + `"}`, cli.ExitUsage, "larger than"},
 		{"payload with a reserved key", []string{"create", "--payload", "-"}, `{"type": "config_update", "changes": ` + okChanges + `, "start_time": "2020-01-01T00:00:00.000000"}`, cli.ExitUsage, "reserved"},
-		{"payload of unknown type", []string{"create", "--payload", "-", "-s", "db_server_two"}, `{"type": "backup"}`, cli.ExitUsage, `unknown operation type "backup"`},
+		{"payload of unknown type", []string{"create", "--payload", "-", "-s", "db_server_two"}, `{"type": "restore"}`, cli.ExitUsage, `unknown operation type "restore"`},
 		{"recovery payload without server", []string{"create", "--payload", payloads + "/recovery.json"}, "", cli.ExitUsage, "server operation"},
 		{"config_update payload for a server", []string{"create", "--payload", payloads + "/update.json", "--server", "db_server_two"}, "", cli.ExitUsage, "instance operation"},
 		{"recovery payload for an unknown server", []string{"create", "--payload", payloads + "/recovery.json", "--server", "db_server_nine"}, "", cli.ExitNotFound, "known: db_server_two"},

@@ -219,7 +219,7 @@ func TestTokenPermissions(t *testing.T) {
 		recovery  = rq{"POST", srvOps, validRecovery}
 		untyped   = rq{"POST", srvOps, recoveryNoType}
 		switchOp  = rq{"POST", srvOps, `{"type": "config_switch", "reset": true}`}
-		unknown   = rq{"POST", srvOps, `{"type": "backup"}`}
+		unknown   = rq{"POST", srvOps, `{"type": "restore"}`}
 		garbage   = rq{"POST", srvOps, `{not json`}
 		cancelOne = rq{"POST", srvOps + "/20991231T000000/cancel", ""}
 	)

@@ -119,8 +119,8 @@ func TestValidation(t *testing.T) {
 		{"op_id_not_valid", request{"GET", "/operations/bad%20id", "", ""}, 404, nil, ""},
 
 		// unknown type, wrong scope (the reference answers 500)
-		{"unknown_type/server", request{"POST", srvOps, `{"type": "backup"}`, json}, 400, []string{"backup", "recovery"}, ""},
-		{"unknown_type/instance", request{"POST", "/operations", `{"type": "backup"}`, json}, 400, []string{"backup"}, ""},
+		{"unknown_type/server", request{"POST", srvOps, `{"type": "restore"}`, json}, 400, []string{"restore", "recovery"}, ""},
+		{"unknown_type/instance", request{"POST", "/operations", `{"type": "restore"}`, json}, 400, []string{"restore"}, ""},
 		{"type_not_string", request{"POST", srvOps, `{"type": 1}`, json}, 400, []string{"type"}, ""},
 		{"recovery_to_instance", request{"POST", "/operations", validRecovery, json}, 400, []string{"server"}, ""},
 		{"config_switch_to_instance", request{"POST", "/operations", `{"type": "config_switch", "reset": true}`, json}, 400, []string{"server"}, ""},
