@@ -33,6 +33,8 @@ function __pg_backup_api_sub -a cmdpath word
             echo 'help'
         case 'create:recovery'
             echo 'create recovery'
+        case 'create:backup'
+            echo 'create backup'
         case 'create:config-switch'
             echo 'create config-switch'
         case 'create:config-update'
@@ -47,7 +49,7 @@ end
 # __pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 function __pg_backup_api_valued -a cmdpath opt
     switch "$cmdpath:$opt"
-        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' ':--output' ':-o' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create:--config' 'create:--barman-config' 'create:--url' 'create:--remote' 'create:-r' 'create:--token' 'create:--ca-cert' 'create:--client-cert' 'create:--client-key' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create recovery:--config' 'create recovery:--barman-config' 'create recovery:--url' 'create recovery:--remote' 'create recovery:-r' 'create recovery:--token' 'create recovery:--ca-cert' 'create recovery:--client-cert' 'create recovery:--client-key' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-switch:--config' 'create config-switch:--barman-config' 'create config-switch:--url' 'create config-switch:--remote' 'create config-switch:-r' 'create config-switch:--token' 'create config-switch:--ca-cert' 'create config-switch:--client-cert' 'create config-switch:--client-key' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'create config-update:--config' 'create config-update:--barman-config' 'create config-update:--url' 'create config-update:--remote' 'create config-update:-r' 'create config-update:--token' 'create config-update:--ca-cert' 'create config-update:--client-cert' 'create config-update:--client-key' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'list:--config' 'list:--barman-config' 'list:--url' 'list:--remote' 'list:-r' 'list:--token' 'list:--ca-cert' 'list:--client-cert' 'list:--client-key' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'inspect:--config' 'inspect:--barman-config' 'inspect:--url' 'inspect:--remote' 'inspect:-r' 'inspect:--token' 'inspect:--ca-cert' 'inspect:--client-cert' 'inspect:--client-key' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'cancel:--config' 'cancel:--barman-config' 'cancel:--url' 'cancel:--remote' 'cancel:-r' 'cancel:--token' 'cancel:--ca-cert' 'cancel:--client-cert' 'cancel:--client-key' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'wait:--config' 'wait:--barman-config' 'wait:--url' 'wait:--remote' 'wait:-r' 'wait:--token' 'wait:--ca-cert' 'wait:--client-cert' 'wait:--client-key' 'logs:--server' 'logs:-s' 'logs:--config' 'logs:--barman-config' 'logs:--url' 'logs:--remote' 'logs:-r' 'logs:--token' 'logs:--ca-cert' 'logs:--client-cert' 'logs:--client-key' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'prune:--config' 'prune:--barman-config' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'serve:--log-format' 'serve:--config' 'serve:--barman-config' 'status:--port' 'status:--url' 'status:--timeout' 'status:--config' 'token create:--permissions' 'version:--output' 'version:-o'
+        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' ':--output' ':-o' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create:--config' 'create:--barman-config' 'create:--url' 'create:--remote' 'create:-r' 'create:--token' 'create:--ca-cert' 'create:--client-cert' 'create:--client-key' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create recovery:--target-time' 'create recovery:--target-lsn' 'create recovery:--target-xid' 'create recovery:--target-name' 'create recovery:--target-tli' 'create recovery:--target-action' 'create recovery:--jobs' 'create recovery:-j' 'create recovery:--bwlimit' 'create recovery:--config' 'create recovery:--barman-config' 'create recovery:--url' 'create recovery:--remote' 'create recovery:-r' 'create recovery:--token' 'create recovery:--ca-cert' 'create recovery:--client-cert' 'create recovery:--client-key' 'create backup:--server' 'create backup:-s' 'create backup:--name' 'create backup:-n' 'create backup:--output' 'create backup:-o' 'create backup:--config' 'create backup:--barman-config' 'create backup:--url' 'create backup:--remote' 'create backup:-r' 'create backup:--token' 'create backup:--ca-cert' 'create backup:--client-cert' 'create backup:--client-key' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-switch:--config' 'create config-switch:--barman-config' 'create config-switch:--url' 'create config-switch:--remote' 'create config-switch:-r' 'create config-switch:--token' 'create config-switch:--ca-cert' 'create config-switch:--client-cert' 'create config-switch:--client-key' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'create config-update:--config' 'create config-update:--barman-config' 'create config-update:--url' 'create config-update:--remote' 'create config-update:-r' 'create config-update:--token' 'create config-update:--ca-cert' 'create config-update:--client-cert' 'create config-update:--client-key' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--output' 'list:-o' 'list:--config' 'list:--barman-config' 'list:--url' 'list:--remote' 'list:-r' 'list:--token' 'list:--ca-cert' 'list:--client-cert' 'list:--client-key' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'inspect:--config' 'inspect:--barman-config' 'inspect:--url' 'inspect:--remote' 'inspect:-r' 'inspect:--token' 'inspect:--ca-cert' 'inspect:--client-cert' 'inspect:--client-key' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'cancel:--config' 'cancel:--barman-config' 'cancel:--url' 'cancel:--remote' 'cancel:-r' 'cancel:--token' 'cancel:--ca-cert' 'cancel:--client-cert' 'cancel:--client-key' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'wait:--config' 'wait:--barman-config' 'wait:--url' 'wait:--remote' 'wait:-r' 'wait:--token' 'wait:--ca-cert' 'wait:--client-cert' 'wait:--client-key' 'logs:--server' 'logs:-s' 'logs:--config' 'logs:--barman-config' 'logs:--url' 'logs:--remote' 'logs:-r' 'logs:--token' 'logs:--ca-cert' 'logs:--client-cert' 'logs:--client-key' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'prune:--config' 'prune:--barman-config' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'serve:--log-format' 'serve:--config' 'serve:--barman-config' 'status:--port' 'status:--url' 'status:--timeout' 'status:--config' 'token create:--permissions' 'version:--output' 'version:-o'
             return 0
     end
     return 1
@@ -145,10 +147,11 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -s v -l version -d 'print t
 
 # create
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'recovery' -d 'restore a backup to a remote host with barman recover'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'backup' -d 'take a backup of a server now with barman backup (an extension)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'config-switch' -d 'apply a model to a server, or remove the active one, with barman config-switch'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'config-update' -d 'change server or model options with barman config-update'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s p -l payload -r -F -d 'documented JSON payload FILE, or - for standard input'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'server NAME for server operations (recovery, config_switch)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'server NAME for server operations (recovery, config_switch, backup)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l config -r -F -d 'our configuration FILE (TOML)'
@@ -163,11 +166,23 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s h -l help -d 'show
 
 # create recovery
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -d 'backup ID, or latest/last, oldest/first, last-failed'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -d 'backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l remote-ssh-command -x -d 'SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s d -l destination-directory -x -d 'absolute DIR on the target host to restore into'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-time -x -d 'recover to this TIME, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-lsn -x -d 'recover to this WAL location LSN (X/X, e.g. 0/3000060)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-xid -x -d 'recover to this transaction XID'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-name -x -d 'recover to this restore point NAME (pg_create_restore_point)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-immediate -d 'end recovery as soon as the backup is consistent'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-tli -x -d 'recover along timeline TLI: a number, current or latest'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-action -x -d 'what PostgreSQL does at the target: ACTION pause, shutdown or promote (needs a target)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l exclusive -d 'stop just before the target (needs --target-time, --target-lsn or --target-xid)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l standby-mode -d 'start the restored cluster as a standby'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l get-wal -d 'fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s j -l jobs -x -d 'copy with N parallel jobs (1-64)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l bwlimit -x -d 'limit the copy to KBPS kilobytes per second (0: no limit)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l config -r -F -d 'our configuration FILE (TOML)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
@@ -177,6 +192,22 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l ca-cert -
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s h -l help -d 'show help'
+
+# create backup
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s n -l name -x -d 'a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l immediate-checkpoint -d 'ask PostgreSQL for an immediate checkpoint rather than a spread one'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l config -r -F -d 'our configuration FILE (TOML)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l client-key -r -F -d 'client key FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s h -l help -d 'show help'
 
 # create config-switch
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
@@ -213,7 +244,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s h -l
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'only the operations of server NAME'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l instance -d 'only instance operations (config_update)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s a -l all -d 'every scope (the default)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s t -l type -x -d 'only operations of TYPE (recovery, config_switch, config_update; repeatable)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s t -l type -x -d 'only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l status -x -d 'only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l since -x -d 'only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s n -l limit -x -d 'at most N operations, the newest'
