@@ -196,6 +196,11 @@ func ParseBackupInfo(data []byte) map[string]string {
 // Catalog reads servers' backup catalogs from disk (ops.Catalog).
 type Catalog struct{}
 
+// ListBackups is the package's ListBackups (ops.BackupLister).
+func (Catalog) ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
+	return ListBackups(server)
+}
+
 // ResolveBackup is the package's ResolveBackup.
 func (Catalog) ResolveBackup(server *ops.BarmanServer, id string) (ops.Backup, error) {
 	return ResolveBackup(server, id)

@@ -50,6 +50,9 @@ func (c Command) base(config string) []string {
 // so a value such as "-oProxyCommand=..." stays a value), and a positional
 // that starts with "-" is refused here as well as at validation, since a job
 // file may have been written by another implementation that let it through.
+// A recovery's target and options (our extension) follow its arguments,
+// each joined to its value; a backup waits for its WAL (--wait), so that it
+// ends DONE or FAILED rather than WAITING_FOR_WALS.
 func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 	argv := c.base(config)
 	str := func(key string) string { s, _ := op.Job.String(key); return s }
@@ -62,8 +65,18 @@ func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 		if err := positionals(op, "server", op.Server, "backup_id", backupID, "destination_directory", str("destination_directory")); err != nil {
 			return nil, err
 		}
-		return append(argv, "recover", op.Server, backupID, str("destination_directory"),
-			"--remote-ssh-command="+str("remote_ssh_command")), nil
+		opts, err := ops.RecoveryArgs(op.Job)
+		if err != nil {
+			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+		}
+		argv = append(argv, "recover", op.Server, backupID, str("destination_directory"),
+			"--remote-ssh-command="+str("remote_ssh_command"))
+		return append(argv, opts...), nil
+	case ops.BackupOp:
+		if err := positionals(op, "server", op.Server); err != nil {
+			return nil, err
+		}
+		return append(argv, ops.BackupArgs(op.Server, op.Job)...), nil
 	case ops.ConfigSwitch:
 		if reset, _ := op.Job.Get("reset"); reset == true {
 			if err := positionals(op, "server", op.Server); err != nil {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
@@ -92,6 +93,50 @@ func TestArgs(t *testing.T) {
 			want: []string{"barman", "-c", "/c", "recover", "db_server_two", "20261125T080758", "/d", "--remote-ssh-command=-oProxyCommand=touch /tmp/x"},
 		},
 		{
+			name: "recovery with every target option, joined, in a fixed order", command: "barman", config: "/c", server: "pg", typ: ops.Recovery,
+			job: `{"type": "recovery", "bwlimit": 0, "jobs": 4, "get_wal": false, "standby_mode": true, "exclusive": true, "target_action": "promote", "target_tli": "latest",` +
+				` "target_lsn": "0/3000060", "backup_id": "b", "remote_ssh_command": "ssh x", "destination_directory": "/d", "note": "ignored"}`,
+			want: []string{"barman", "-c", "/c", "recover", "pg", "b", "/d", "--remote-ssh-command=ssh x",
+				"--target-lsn=0/3000060", "--target-tli=latest", "--target-action=promote", "--exclusive", "--standby-mode", "--no-get-wal", "--jobs=4", "--bwlimit=0"},
+		},
+		{
+			name: "recovery target_time in the local zone, xid as a string, get_wal true", command: "barman", config: "/c", server: "pg", typ: ops.Recovery,
+			job: `{"type": "recovery", "target_time": "2026-01-02T13:02:03.25Z", "get_wal": true, "target_tli": 2, "remote_ssh_command": "ssh x", "destination_directory": "/d",` +
+				` "pg_backup_api": {"version": "1", "barman_config": "/c", "resolved_backup_id": "20260101T000000"}}`,
+			want: []string{"barman", "-c", "/c", "recover", "pg", "20260101T000000", "/d", "--remote-ssh-command=ssh x",
+				"--target-time=" + time.Date(2026, 1, 2, 13, 2, 3, 250_000_000, time.UTC).Local().Format("2006-01-02 15:04:05.999999-07:00"), "--target-tli=2", "--get-wal"},
+		},
+		{
+			name: "recovery target_xid, target_name, target_immediate false", command: "barman", config: "/c", server: "pg", typ: ops.Recovery,
+			job:  `{"type": "recovery", "backup_id": "b", "target_xid": "742", "target_immediate": false, "standby_mode": false, "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
+			want: []string{"barman", "-c", "/c", "recover", "pg", "b", "/d", "--remote-ssh-command=ssh x", "--target-xid=742"},
+		},
+		{
+			name: "a dash-led target_name stays the option's value", command: "barman", config: "/c", server: "pg", typ: ops.Recovery,
+			job:  `{"type": "recovery", "backup_id": "b", "target_name": "--help", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
+			want: []string{"barman", "-c", "/c", "recover", "pg", "b", "/d", "--remote-ssh-command=ssh x", "--target-name=--help"},
+		},
+		{
+			name: "two targets in another implementation's job are refused", command: "barman", config: "/c", server: "pg", typ: ops.Recovery,
+			job:     `{"type": "recovery", "backup_id": "b", "target_xid": 7, "target_immediate": true, "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
+			wantErr: `"target_xid" and "target_immediate" are both recovery targets`,
+		},
+		{
+			name: "backup", command: "barman", config: "/c", server: "pg", typ: ops.BackupOp,
+			job:  `{"type": "backup"}`,
+			want: []string{"barman", "-c", "/c", "backup", "pg", "--wait"},
+		},
+		{
+			name: "backup with a name and an immediate checkpoint", command: "barman", config: "/c", server: "pg", typ: ops.BackupOp,
+			job:  `{"type": "backup", "backup_name": "-before migration", "immediate_checkpoint": true}`,
+			want: []string{"barman", "-c", "/c", "backup", "pg", "--name=-before migration", "--immediate-checkpoint", "--wait"},
+		},
+		{
+			name: "backup with immediate_checkpoint false leaves the server's setting", command: "barman", config: "/c", server: "pg", typ: ops.BackupOp,
+			job:  `{"type": "backup", "immediate_checkpoint": false}`,
+			want: []string{"barman", "-c", "/c", "backup", "pg", "--wait"},
+		},
+		{
 			name: "a dash-led backup_id from another implementation's job is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
 			job:     `{"type": "recovery", "backup_id": "--help", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
 			wantErr: `backup_id "--help" cannot be given to Barman`,
@@ -107,9 +152,9 @@ func TestArgs(t *testing.T) {
 			wantErr: `model_name "--reset" cannot be given to Barman`,
 		},
 		{
-			name: "unknown type", command: "barman", config: "/c", server: "pg", typ: "backup",
-			job:     `{"type": "backup"}`,
-			wantErr: `operation 20261125T080000 has unknown type "backup"`,
+			name: "unknown type", command: "barman", config: "/c", server: "pg", typ: "restore",
+			job:     `{"type": "restore"}`,
+			wantErr: `operation 20261125T080000 has unknown type "restore"`,
 		},
 	}
 	for _, tc := range tests {

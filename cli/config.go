@@ -47,6 +47,7 @@ type RunnerConfig struct {
 	RecoveryTimeout     Duration `toml:"recovery_timeout"`
 	ConfigSwitchTimeout Duration `toml:"config_switch_timeout"`
 	ConfigUpdateTimeout Duration `toml:"config_update_timeout"`
+	BackupTimeout       Duration `toml:"backup_timeout"`
 }
 
 // ConfigUpdateConfig is the [config_update] table. By default a
@@ -88,6 +89,7 @@ func (r RunnerConfig) timeouts() map[ops.Type]time.Duration {
 		ops.Recovery:     r.RecoveryTimeout.Duration,
 		ops.ConfigSwitch: r.ConfigSwitchTimeout.Duration,
 		ops.ConfigUpdate: r.ConfigUpdateTimeout.Duration,
+		ops.BackupOp:     r.BackupTimeout.Duration,
 	}
 }
 
@@ -162,7 +164,7 @@ var knownKeys = []string{
 	"serve.client_subjects.subject", "serve.client_subjects.common_name", "serve.client_subjects.permissions",
 	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",
 	"serve.open_metrics", "serve.log_format", "serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
-	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout",
+	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout", "runner.backup_timeout",
 	"config_update.allow_keys", "config_update.deny_keys",
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",

@@ -464,7 +464,7 @@ func TestListFilters(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"--type", "backup"}, `--type "backup"`},
+		{[]string{"--type", "restore"}, `--type "restore"`},
 		{[]string{"--type", ""}, `--type ""`},
 		{[]string{"--status", "weird"}, `--status "weird"`},
 		{[]string{"--status", "DONE", "--status", "finished"}, `--status "finished"`},

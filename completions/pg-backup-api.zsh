@@ -94,6 +94,7 @@ _pg-backup-api_create_commands() {
   local -a cmds
   cmds=(
     'recovery:restore a backup to a remote host with barman recover'
+    'backup:take a backup of a server now with barman backup (an extension)'
     'config-switch:apply a model to a server, or remove the active one, with barman config-switch'
     'config-update:change server or model options with barman config-update'
   )
@@ -105,7 +106,7 @@ _pg-backup-api_create() {
   typeset -A opt_args
   _arguments -s -S -C \
     '(--payload -p)'{-p+,--payload=}'[documented JSON payload FILE, or - for standard input]'':FILE:_files' \
-    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup)]'':NAME:_pg-backup-api_servers' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
@@ -124,6 +125,7 @@ _pg-backup-api_create() {
     curcontext=${curcontext%:*:*}:pg-backup-api-create-$words[1]:
     case $words[1] in
     recovery) _pg-backup-api_create_recovery && ret=0 ;;
+    backup) _pg-backup-api_create_backup && ret=0 ;;
     config-switch) _pg-backup-api_create_config-switch && ret=0 ;;
     config-update) _pg-backup-api_create_config-update && ret=0 ;;
     esac
@@ -135,9 +137,39 @@ _pg-backup-api_create() {
 _pg-backup-api_create_recovery() {
   _arguments -s -S \
     '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
-    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, or latest/last, oldest/first, last-failed]'':ID: ' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time]'':ID: ' \
     '(--remote-ssh-command)'--remote-ssh-command='[SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"]'':COMMAND: ' \
     '(--destination-directory -d)'{-d+,--destination-directory=}'[absolute DIR on the target host to restore into]'':DIR: ' \
+    '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--target-time)'--target-time='[recover to this TIME, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)]'':TIME: ' \
+    '(--target-lsn)'--target-lsn='[recover to this WAL location LSN (X/X, e.g. 0/3000060)]'':LSN: ' \
+    '(--target-xid)'--target-xid='[recover to this transaction XID]'':XID: ' \
+    '(--target-name)'--target-name='[recover to this restore point NAME (pg_create_restore_point)]'':NAME: ' \
+    '(--target-immediate)'--target-immediate'[end recovery as soon as the backup is consistent]' \
+    '(--target-tli)'--target-tli='[recover along timeline TLI: a number, current or latest]'':TLI: ' \
+    '(--target-action)'--target-action='[what PostgreSQL does at the target: ACTION pause, shutdown or promote (needs a target)]'':ACTION: ' \
+    '(--exclusive)'--exclusive'[stop just before the target (needs --target-time, --target-lsn or --target-xid)]' \
+    '(--standby-mode)'--standby-mode'[start the restored cluster as a standby]' \
+    '(--get-wal)'--get-wal'[fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)]' \
+    '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64)]'':N: ' \
+    '(--bwlimit)'--bwlimit='[limit the copy to KBPS kilobytes per second (0: no limit)]'':KBPS: ' \
+    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_create_backup() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--name -n)'{-n+,--name=}'[a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)]'':NAME: ' \
+    '(--immediate-checkpoint)'--immediate-checkpoint'[ask PostgreSQL for an immediate checkpoint rather than a spread one]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
@@ -191,7 +223,7 @@ _pg-backup-api_list() {
     '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[only instance operations (config_update)]' \
     '(--all -a)'{-a,--all}'[every scope (the default)]' \
-    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update; repeatable)]'':TYPE: ' \
+    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)]'':TYPE: ' \
     '(--status)'--status='[only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)]'':STATUS: ' \
     '(--since)'--since='[only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)]'':AGE: ' \
     '(--limit -n)'{-n+,--limit=}'[at most N operations, the newest]'':N: ' \

@@ -16,7 +16,8 @@ type Permission uint8
 const (
 	// PermRead allows every GET and HEAD.
 	PermRead Permission = 1 << iota
-	// PermRecover allows recovery operations and cancelling operations.
+	// PermRecover allows recovery and backup operations and cancelling
+	// operations.
 	PermRecover
 	// PermConfigure allows config_switch and config_update operations.
 	PermConfigure
@@ -88,7 +89,7 @@ func (p Permission) Allows(need Permission) bool {
 // we do not know needs recover or configure; validation then refuses it.
 func permissionFor(t ops.Type) Permission {
 	switch t {
-	case ops.Recovery:
+	case ops.Recovery, ops.BackupOp:
 		return PermRecover
 	case ops.ConfigSwitch, ops.ConfigUpdate:
 		return PermConfigure

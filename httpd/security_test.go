@@ -219,7 +219,8 @@ func TestTokenPermissions(t *testing.T) {
 		recovery  = rq{"POST", srvOps, validRecovery}
 		untyped   = rq{"POST", srvOps, recoveryNoType}
 		switchOp  = rq{"POST", srvOps, `{"type": "config_switch", "reset": true}`}
-		unknown   = rq{"POST", srvOps, `{"type": "backup"}`}
+		unknown   = rq{"POST", srvOps, `{"type": "restore"}`}
+		backupOp  = rq{"POST", srvOps, `{"type": "backup", "backup_name": "before-migration"}`}
 		garbage   = rq{"POST", srvOps, `{not json`}
 		cancelOne = rq{"POST", srvOps + "/20991231T000000/cancel", ""}
 	)
@@ -238,6 +239,10 @@ func TestTokenPermissions(t *testing.T) {
 		{readSecret, unknown, 403, "recover or configure"},
 		{readSecret, garbage, 403, "recover or configure"},
 		{readSecret, cancelOne, 403, "recover"},
+		{readSecret, backupOp, 403, "recover"},
+		{recoverSecret, backupOp, 202, ""},
+		{configSecret, backupOp, 403, "recover"},
+		{adminSecret, backupOp, 202, ""},
 		{recoverSecret, list, 403, "read"},
 		{recoverSecret, head, 403, "read"},
 		{recoverSecret, recovery, 202, ""},

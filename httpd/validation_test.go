@@ -119,13 +119,24 @@ func TestValidation(t *testing.T) {
 		{"op_id_not_valid", request{"GET", "/operations/bad%20id", "", ""}, 404, nil, ""},
 
 		// unknown type, wrong scope (the reference answers 500)
-		{"unknown_type/server", request{"POST", srvOps, `{"type": "backup"}`, json}, 400, []string{"backup", "recovery"}, ""},
-		{"unknown_type/instance", request{"POST", "/operations", `{"type": "backup"}`, json}, 400, []string{"backup"}, ""},
+		{"unknown_type/server", request{"POST", srvOps, `{"type": "restore"}`, json}, 400, []string{"restore", "recovery"}, ""},
+		{"unknown_type/instance", request{"POST", "/operations", `{"type": "restore"}`, json}, 400, []string{"restore"}, ""},
 		{"type_not_string", request{"POST", srvOps, `{"type": 1}`, json}, 400, []string{"type"}, ""},
 		{"recovery_to_instance", request{"POST", "/operations", validRecovery, json}, 400, []string{"server"}, ""},
 		{"config_switch_to_instance", request{"POST", "/operations", `{"type": "config_switch", "reset": true}`, json}, 400, []string{"server"}, ""},
 		{"config_update_to_server", request{"POST", srvOps, validUpdate, json}, 400, []string{"/operations"}, ""},
 		{"reserved_key", request{"POST", srvOps, `{"type": "config_switch", "reset": true, "start_time": "2020-01-01T00:00:00.000000"}`, json}, 400, []string{"start_time"}, ""},
+
+		// recovery targets and options, and backups (issue 15 extensions)
+		{"recovery_target_time_chooses_backup", request{"POST", srvOps, `{"remote_ssh_command": "ssh x", "destination_directory": "/d", "target_time": "2026-11-26T00:00:00Z"}`, json}, 202, nil, "recovery"},
+		{"recovery_two_targets", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_lsn": "0/1", "target_immediate": true}`, json}, 400, []string{`"target_lsn" and "target_immediate" are both recovery targets`}, ""},
+		{"recovery_target_action_alone", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_action": "promote"}`, json}, 400, []string{`"target_action"`}, ""},
+		{"recovery_target_time_future", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_time": "2099-01-01T00:00:00Z"}`, json}, 400, []string{`"target_time"`, "in the future"}, ""},
+		{"recovery_target_time_before_backup_end", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_time": "2026-11-25T08:00:00Z"}`, json}, 400, []string{"before backup 20261125T080758", "ended (2026-11-25T08:07:58.436364Z)"}, ""},
+		{"recovery_jobs_string", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "jobs": "4"}`, json}, 400, []string{`"jobs"`}, ""},
+		{"backup", request{"POST", srvOps, `{"type": "backup", "immediate_checkpoint": true}`, json}, 202, nil, "backup"},
+		{"backup_bad_name", request{"POST", srvOps, `{"type": "backup", "backup_name": "last"}`, json}, 400, []string{`"backup_name"`}, ""},
+		{"backup_to_instance", request{"POST", "/operations", `{"type": "backup"}`, json}, 400, []string{"server operation"}, ""},
 
 		// trailing slash, as the documentation's endpoint list writes them
 		{"slash/instance", request{"POST", "/operations/", validUpdate, json}, 202, nil, "config_update"},

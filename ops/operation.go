@@ -22,17 +22,34 @@ const (
 	Recovery     Type = "recovery"
 	ConfigSwitch Type = "config_switch"
 	ConfigUpdate Type = "config_update"
+	// BackupOp is our extension: `barman backup` on demand. The reference
+	// implementation refuses the type.
+	BackupOp Type = "backup"
 )
 
 // Types lists every operation type.
-var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate}
+var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate, BackupOp}
 
 // Known reports whether t is one of Types.
 func (t Type) Known() bool { return slices.Contains(Types, t) }
 
 // ServerScoped reports whether operations of type t belong to one server
 // (/servers/NAME/operations) rather than to the Barman instance (/operations).
-func (t Type) ServerScoped() bool { return t == Recovery || t == ConfigSwitch }
+func (t Type) ServerScoped() bool { return t == Recovery || t == ConfigSwitch || t == BackupOp }
+
+// LaneBackup is the lane of a scope's queue that backups run in: a backup
+// takes hours, and Barman lets a recovery or a config_switch run meanwhile,
+// so they do not wait behind it; backups still run one at a time.
+const LaneBackup = "backup"
+
+// Lane is the lane of its scope's queue an operation of type t runs in:
+// "" for the main one.
+func (t Type) Lane() string {
+	if t == BackupOp {
+		return LaneBackup
+	}
+	return ""
+}
 
 // Status is the documented state of an operation.
 type Status string
@@ -198,6 +215,8 @@ func (p Policy) Validate(cfg *BarmanConfig, catalog Catalog, server string, payl
 		err = validateConfigSwitch(cfg, req)
 	case ConfigUpdate:
 		err = p.validateConfigUpdate(req)
+	case BackupOp:
+		err = validateBackup(req)
 	}
 	if err != nil {
 		return nil, err
@@ -305,9 +324,25 @@ func requiredPositional(payload *pyjson.Object, op Type, key string) (string, er
 const maxArgBytes = 32*4096 - 1
 
 func validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
-	backupID, err := requiredPositional(req.Payload, Recovery, "backup_id")
+	// The options first: a target_time may choose the backup.
+	_, targetTime, err := recoveryOptions(req.Payload)
 	if err != nil {
 		return err
+	}
+	raw, hasID := req.Payload.Get("backup_id")
+	auto := !hasID || raw == AutoBackupID
+	var backupID string
+	switch {
+	case auto && targetTime.IsZero():
+		what := `"backup_id" is "auto"`
+		if !hasID {
+			what = `"backup_id" is missing`
+		}
+		return Errorf(EINVALID, `recovery needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, ...); %s, which chooses the backup only with a "target_time"`, what)
+	case !auto:
+		if backupID, err = requiredPositional(req.Payload, Recovery, "backup_id"); err != nil {
+			return err
+		}
 	}
 	if _, err := requiredString(req.Payload, Recovery, "remote_ssh_command"); err != nil {
 		return err
@@ -323,12 +358,31 @@ func validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
 	if err != nil {
 		return err
 	}
-	backup, err := catalog.ResolveBackup(server, backupID)
-	if err != nil {
-		return err
+	var backup Backup
+	if auto {
+		lister, ok := catalog.(BackupLister)
+		if !ok {
+			return Errorf(EUNAVAILABLE, `recovery: the backup catalog cannot be listed here, so "backup_id" cannot be chosen from "target_time"; name the backup`)
+		}
+		backups, err := lister.ListBackups(server)
+		if err != nil {
+			return err
+		}
+		if backup, err = chooseBackup(req.Server, backups, targetTime); err != nil {
+			return err
+		}
+	} else {
+		if backup, err = catalog.ResolveBackup(server, backupID); err != nil {
+			return err
+		}
+		if backup.Status != BackupDone {
+			return Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be recovered", backup.ID, req.Server, backup.Status)
+		}
 	}
-	if backup.Status != BackupDone {
-		return Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be recovered", backup.ID, req.Server, backup.Status)
+	if !targetTime.IsZero() {
+		if err := checkTargetTime(req.Server, targetTime, backup); err != nil {
+			return err
+		}
 	}
 	req.BackupID = backup.ID
 	return nil

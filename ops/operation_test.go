@@ -77,7 +77,7 @@ func TestValidate(t *testing.T) {
 		{"instance POST without type", "", `{"changes": []}`, ops.EINVALID, `"type" is required`, ""},
 		{"type not a string", srv2, `{"type": 1}`, ops.EINVALID, `"type" must be a string, got a number`, ""},
 		{"type null", "", `{"type": null}`, ops.EINVALID, `"type" must be a string, got null`, ""},
-		{"unknown type", srv2, `{"type": "backup"}`, ops.EINVALID, `unknown operation type "backup": expected one of recovery, config_switch, config_update`, ""},
+		{"unknown type", srv2, `{"type": "restore"}`, ops.EINVALID, `unknown operation type "restore": expected one of recovery, config_switch, config_update, backup`, ""},
 		{"unknown type at instance", "", `{"type": "delete"}`, ops.EINVALID, `unknown operation type "delete"`, ""},
 		{"empty type", srv2, `{"type": ""}`, ops.EINVALID, `unknown operation type ""`, ""},
 		{"type case matters", srv2, `{"type": "Recovery"}`, ops.EINVALID, `unknown operation type "Recovery"`, ""},

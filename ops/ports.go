@@ -15,6 +15,12 @@ type Catalog interface {
 	ResolveBackup(server *BarmanServer, id string) (Backup, error)
 }
 
+// BackupLister is a Catalog that lists a server's backups, oldest first, so
+// that a recovery target can choose one.
+type BackupLister interface {
+	ListBackups(server *BarmanServer) ([]Backup, error)
+}
+
 // Barman is Barman's side as the domain reads it: its configuration and its
 // backup catalog.
 type Barman interface {
@@ -66,4 +72,10 @@ type Store interface {
 // already active. The runner package provides the real one.
 type Launcher interface {
 	Kick(cfg *BarmanConfig, server string) error
+}
+
+// TypeLauncher is a Launcher that can start only the runner an operation of
+// type t needs (the one of its lane), as Create does for a new operation.
+type TypeLauncher interface {
+	KickFor(cfg *BarmanConfig, server string, t Type) error
 }

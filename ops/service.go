@@ -84,7 +84,7 @@ func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (
 		return "", err
 	}
 	if v := s.barmanVersion(); v != nil {
-		if err := checkBarmanSupports(req.Type, *v); err != nil {
+		if err := checkBarmanSupports(req, *v); err != nil {
 			return "", err
 		}
 	}
@@ -99,7 +99,11 @@ func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (
 		return "", err
 	}
 	if s.Launcher != nil {
-		if err := s.Launcher.Kick(cfg, server); err != nil {
+		kick := func() error { return s.Launcher.Kick(cfg, server) }
+		if tl, ok := s.Launcher.(TypeLauncher); ok {
+			kick = func() error { return tl.KickFor(cfg, server, req.Type) }
+		}
+		if err := kick(); err != nil {
 			return id, Errorf(EUNAVAILABLE, "operation %s is recorded but its runner could not be started: %v (it starts with the next request or `pg-backup-api serve`)", id, err)
 		}
 	}

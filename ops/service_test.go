@@ -42,7 +42,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 		{"unknown server", "db2", `{"type": "config_switch", "reset": true}`, ops.ENOTFOUND},
 		{"invalid server name", "../x", `{"type": "config_switch", "reset": true}`, ops.ENOTFOUND},
 		{"new server scope", "pg", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.ENOTFOUND},
-		{"unknown type", "", `{"type": "backup"}`, ops.EINVALID},
+		{"unknown type", "", `{"type": "restore"}`, ops.EINVALID},
 		{"recovery at instance level", "", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID},
 		{"recovery missing a key", "db_server_two", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x"}`, ops.EINVALID},
 		{"recovery of an unknown backup", "db_server_two", `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.ENOTFOUND},

@@ -29,12 +29,33 @@ type Launcher struct {
 	Timeouts map[ops.Type]time.Duration
 }
 
-// Kick starts a runner for the scope unless one is active. The scope lock is
-// taken here and handed to the runner as an inherited descriptor, so there is
-// no moment between start-up and work when another runner could also start.
-// When the lock is taken, the active runner will see the new operation: it
-// looks for more work after it lets go of the lock.
+// Kick starts a runner for each lane of the scope that has none: the main
+// lane's (unless one is active), and the backup lane's when backups are
+// waiting. The scope lock is taken here and handed to the runner as an
+// inherited descriptor, so there is no moment between start-up and work when
+// another runner could also start. When the lock is taken, the active runner
+// will see the new operation: it looks for more work after it lets go of the
+// lock.
 func (l *Launcher) Kick(cfg *ops.BarmanConfig, server string) error {
+	if err := l.KickLane(cfg, server, ""); err != nil {
+		return err
+	}
+	st := store.New(cfg.BarmanHome)
+	if work, err := st.HasLaneWork(server, ops.LaneBackup); err != nil || !work {
+		return err
+	}
+	return l.KickLane(cfg, server, ops.LaneBackup)
+}
+
+// KickFor starts the runner of the lane where an operation of type t runs,
+// unless one is active (ops.TypeLauncher): a new operation needs no other.
+func (l *Launcher) KickFor(cfg *ops.BarmanConfig, server string, t ops.Type) error {
+	return l.KickLane(cfg, server, t.Lane())
+}
+
+// KickLane starts a runner for one lane of the scope unless one is active:
+// the main lane has runner.parallel slots, another lane one.
+func (l *Launcher) KickLane(cfg *ops.BarmanConfig, server, lane string) error {
 	st := store.New(cfg.BarmanHome)
 	// Kick comes after the job file is recorded, so the scope exists; only
 	// our state directory may be missing (a scope the reference created).
@@ -42,12 +63,16 @@ func (l *Launcher) Kick(cfg *ops.BarmanConfig, server string) error {
 	if err := os.Mkdir(st.StateDir(server), store.DirMode); err != nil && !errors.Is(err, os.ErrExist) {
 		return ops.Errorf(ops.EUNAVAILABLE, "cannot prepare the runner lock: %v", err)
 	}
+	if lane != "" {
+		_, err := l.kickLock(st, server, cfg.Path, lane, st.RunnerLaneLockPath(server, lane))
+		return err
+	}
 	slots := l.Parallel
 	if slots < 1 {
 		slots = 1
 	}
 	for slot := 0; slot < slots; slot++ {
-		started, err := l.kickSlot(st, server, cfg.Path, slot)
+		started, err := l.kickLock(st, server, cfg.Path, "", st.RunnerSlotLockPath(server, slot))
 		if err != nil || started {
 			return err
 		}
@@ -55,9 +80,10 @@ func (l *Launcher) Kick(cfg *ops.BarmanConfig, server string) error {
 	return nil
 }
 
-// kickSlot starts a runner holding one slot's lock, unless another holds it.
-func (l *Launcher) kickSlot(st *store.Store, server, barmanConfig string, slot int) (bool, error) {
-	lock, err := os.OpenFile(st.RunnerSlotLockPath(server, slot), os.O_RDWR|os.O_CREATE, store.FileMode)
+// kickLock starts a runner of a lane holding one lock (a slot's, or a
+// lane's), unless another holds it.
+func (l *Launcher) kickLock(st *store.Store, server, barmanConfig, lane, lockPath string) (bool, error) {
+	lock, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, store.FileMode)
 	if err != nil {
 		return false, err
 	}
@@ -77,7 +103,7 @@ func (l *Launcher) kickSlot(st *store.Store, server, barmanConfig string, slot i
 			return false, err
 		}
 	}
-	inv := Invocation{BarmanConfig: barmanConfig, BarmanCommand: l.BarmanCommand, Server: server, LockFD: LockFD, Timeouts: l.Timeouts}
+	inv := Invocation{BarmanConfig: barmanConfig, BarmanCommand: l.BarmanCommand, Server: server, Lane: lane, LockFD: LockFD, Timeouts: l.Timeouts}
 	cmd := exec.Command(exe, inv.Argv()...)
 	cmd.ExtraFiles = []*os.File{lock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

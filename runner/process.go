@@ -27,6 +27,9 @@ type Invocation struct {
 	BarmanConfig  string
 	BarmanCommand string
 	Server        string // "" for the instance scope
+	// Lane is the lane of the scope's queue to work through ("" for the
+	// main one, ops.LaneBackup for backups).
+	Lane string
 	// LockFD is the inherited descriptor holding the scope's runner lock;
 	// -1 when there is none (an operator running `run` by hand).
 	LockFD   int
@@ -59,6 +62,9 @@ func (inv Invocation) Argv() []string {
 	if inv.Server != "" {
 		args = append(args, "--server", inv.Server)
 	}
+	if inv.Lane != "" {
+		args = append(args, "--lane", inv.Lane)
+	}
 	return args
 }
 
@@ -66,6 +72,7 @@ func (inv Invocation) Argv() []string {
 func runFlags(fs *flag.FlagSet, inv *Invocation, timeouts *[]string) {
 	fs.StringVar(&inv.Server, "server", inv.Server, "the scope: server `NAME`; without it, the instance scope")
 	fs.StringVar(&inv.Server, "s", inv.Server, "short for --server")
+	fs.StringVar(&inv.Lane, "lane", inv.Lane, "the lane of the scope's queue: `backup` runs its backups; without it, every other operation")
 	fs.IntVar(&inv.LockFD, "lock-fd", inv.LockFD, "inherited `FD` holding the scope's runner lock")
 	fs.Func("timeout", "`TYPE=DURATION` limit for one operation type (default: the config file's runner.*_timeout)", func(s string) error {
 		*timeouts = append(*timeouts, s)
@@ -97,6 +104,9 @@ func ParseRunArgs(args []string, inv Invocation) (Invocation, error) {
 	if inv.Server != "" && !ops.ValidName(inv.Server) {
 		return inv, fmt.Errorf("invalid server name %q", inv.Server)
 	}
+	if inv.Lane != "" && inv.Lane != ops.LaneBackup {
+		return inv, fmt.Errorf("--lane %q: the only lane besides the main one is %q", inv.Lane, ops.LaneBackup)
+	}
 	for _, spec := range timeouts {
 		name, value, _ := strings.Cut(spec, "=")
 		d, err := time.ParseDuration(value)
@@ -115,7 +125,7 @@ func PrintRunUsage(w io.Writer) {
 	var inv Invocation
 	var timeouts []string
 	runFlags(fs, &inv, &timeouts)
-	fmt.Fprintln(w, "Usage: pg-backup-api run [--server NAME]")
+	fmt.Fprintln(w, "Usage: pg-backup-api run [--server NAME] [--lane backup]")
 	fs.PrintDefaults()
 }
 
@@ -162,6 +172,7 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) err
 	r := &Runner{
 		Store:        st,
 		Server:       inv.Server,
+		Lane:         inv.Lane,
 		Barman:       barman.NewCommand(inv.BarmanCommand),
 		BarmanConfig: cfg.Path,
 		Timeouts:     inv.Timeouts,

@@ -20,6 +20,7 @@ func TestInvocationRoundTrip(t *testing.T) {
 		{BarmanConfig: "/c", BarmanCommand: "sudo -u barman barman", Server: "db_server_two", LockFD: 7,
 			Timeouts: map[ops.Type]time.Duration{ops.Recovery: 90 * time.Minute, ops.ConfigUpdate: 1500 * time.Millisecond}},
 		{BarmanConfig: "/c", Server: "pg.1", LockFD: -1, Timeouts: map[ops.Type]time.Duration{ops.ConfigSwitch: time.Second}},
+		{BarmanConfig: "/c", Server: "pg", Lane: ops.LaneBackup, LockFD: LockFD, Timeouts: map[ops.Type]time.Duration{ops.BackupOp: 6 * time.Hour}},
 	} {
 		argv := inv.Argv()
 		i := slices.Index(argv, "run")
@@ -54,7 +55,8 @@ func TestParseRunArgs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--timeout", "backup=1h"}, `--timeout "backup=1h": want TYPE=DURATION with TYPE one of recovery, config_switch, config_update`},
+		{[]string{"--timeout", "restore=1h"}, `--timeout "restore=1h": want TYPE=DURATION with TYPE one of recovery, config_switch, config_update, backup`},
+		{[]string{"--lane", "fast"}, `--lane "fast": the only lane besides the main one is "backup"`},
 		{[]string{"--timeout", "recovery=-1s"}, `--timeout "recovery=-1s"`},
 		{[]string{"--timeout", "recovery"}, `--timeout "recovery"`},
 		{[]string{"--server", "../x"}, `invalid server name "../x"`},

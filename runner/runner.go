@@ -22,6 +22,10 @@ import (
 type Runner struct {
 	Store  *store.Store
 	Server string // "" for the instance scope
+	// Lane is the lane of the scope's queue the runner works through: ""
+	// for the main one, or ops.LaneBackup. It runs that lane's operations
+	// only, holding that lane's lock.
+	Lane string
 	// Barman runs Barman.
 	Barman barman.Command
 	// BarmanConfig is passed to Barman with -c when a job does not say which
@@ -65,14 +69,14 @@ var (
 const MarkerEnv = "PG_BACKUP_API_OPERATION"
 
 // Run holds a scope lock (the inherited one, or one it takes; without it
-// another runner is active and Run returns at once), runs queued operations
-// oldest first, and returns when the queue is empty.
+// another runner is active and Run returns at once), runs the queued
+// operations of its lane oldest first, and returns when there are none.
 func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 	if lock == nil {
 		if err := r.Store.EnsureScope(r.Server); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(r.Store.RunnerLockPath(r.Server), os.O_RDWR|os.O_CREATE, store.FileMode)
+		f, err := os.OpenFile(r.Store.RunnerLaneLockPath(r.Server, r.Lane), os.O_RDWR|os.O_CREATE, store.FileMode)
 		if err != nil {
 			return err
 		}
@@ -105,8 +109,8 @@ func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 	}
 }
 
-// next returns the oldest queued operation of ours, if any. It reads
-// directory listings and then only the pending operations' files.
+// next returns the oldest queued operation of ours in our lane, if any. It
+// reads directory listings and then only the pending operations' files.
 func (r *Runner) next() (*ops.Operation, error) {
 	ids, err := r.Store.PendingIDs(r.Server)
 	if err != nil {
@@ -118,7 +122,7 @@ func (r *Runner) next() (*ops.Operation, error) {
 			r.logf("operation %s: %v; skipping", id, err)
 			continue
 		}
-		if op.Phase == ops.PhaseQueued {
+		if op.Phase == ops.PhaseQueued && op.Type.Lane() == r.Lane {
 			return op, nil
 		}
 	}
@@ -134,7 +138,7 @@ func (r *Runner) finalizeLost() error {
 	}
 	for _, id := range ids {
 		op, err := r.Store.Get(r.Server, id)
-		if err != nil || op.Phase != ops.PhaseLost {
+		if err != nil || op.Phase != ops.PhaseLost || op.Type.Lane() != r.Lane {
 			continue
 		}
 		killed := killMarked(r.marker(id))

@@ -23,6 +23,35 @@ func (s *Store) RunnerSlotLockPath(server string, slot int) string {
 	return filepath.Join(s.StateDir(server), fmt.Sprintf("runner-%d.lock", slot))
 }
 
+// RunnerLaneLockPath names the lock of a lane of a scope's queue: "" is the
+// main lane, whose slots RunnerSlotLockPath names; another lane has one
+// lock, runner-<lane>.lock, so its operations run one at a time, beside
+// those of the main lane.
+func (s *Store) RunnerLaneLockPath(server, lane string) string {
+	if lane == "" {
+		return s.RunnerLockPath(server)
+	}
+	return filepath.Join(s.StateDir(server), "runner-"+lane+".lock")
+}
+
+// HasLaneWork is HasWork for the operations of one lane.
+func (s *Store) HasLaneWork(server, lane string) (bool, error) {
+	ids, err := s.PendingIDs(server)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		op, err := s.Get(server, id)
+		if err != nil || op.Type.Lane() != lane {
+			continue
+		}
+		if op.Phase == ops.PhaseQueued || op.Phase == ops.PhaseLost {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // CancelPath names the file that asks the runner of an operation to stop it.
 func (s *Store) CancelPath(server, id string) string {
 	return filepath.Join(s.StateDir(server), id+".cancel")

@@ -287,6 +287,11 @@ func manPage(name string, m *docCommand) string {
 		{"The same, waiting for Barman to finish: exit status 0 on DONE, 4 on FAILED:",
 			`pg-backup-api create recovery -s db1 -b latest \
     --remote-ssh-command "ssh postgres@db1-new" -d /srv/pg --wait`},
+		{"Restore to a point in time, before the bad migration; the newest backup that ended before then is chosen:",
+			`pg-backup-api create recovery -s db1 --target-time 2026-01-02T14:02:00+01:00 \
+    --remote-ssh-command "ssh postgres@db1-new" -d /srv/pg --wait`},
+		{"Take a backup now, with a name, and wait for it:",
+			"pg-backup-api create backup --server db1 --name before-migration --wait"},
 		{"Apply a model to a server, or remove the active one (Barman 3.10 and later):",
 			"pg-backup-api create config-switch --server db1 \\\n    --model-name db1-failover\npg-backup-api create config-switch --server db1 --reset"},
 		{"Change options of servers or models (Barman 3.10 and later):",

@@ -1,0 +1,303 @@
+package ops_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
+)
+
+// The catalog of pitrEnv's db_server_two, oldest first: three DONE backups
+// with known end times and a FAILED one without.
+const (
+	pitrOld     = "20261120T100000" // ended 2026-11-20 10:05:00Z
+	pitrMid     = goodDone          // ended 2026-11-25 08:07:58.436364Z (the fixture's)
+	pitrFailed  = badID             // FAILED, no end time
+	pitrNewest  = "20261127T120000" // "nightly", ended 2026-11-27 12:10:00Z
+	pitrNowText = "2026-11-28T00:00:00Z"
+)
+
+func pitrEnv(t *testing.T) (*testenv.Barman, *ops.BarmanConfig) {
+	t.Helper()
+	env, cfg := validateEnv(t)
+	meta := filepath.Join(env.Home, srv2, "meta")
+	writeFile(t, filepath.Join(meta, pitrOld+"-backup.info"),
+		"backup_name=None\nstatus=DONE\nbegin_time=2026-11-20 10:00:00+00:00\nend_time=2026-11-20 10:05:00+00:00\n")
+	writeFile(t, filepath.Join(meta, pitrNewest+"-backup.info"),
+		"backup_name=nightly\nstatus=DONE\nbegin_time=2026-11-27 12:00:00+00:00\nend_time=2026-11-27 12:10:00+00:00\n")
+	now, _ := time.Parse(time.RFC3339, pitrNowText)
+	ops.SetNow(t, now)
+	return env, cfg
+}
+
+// recovery is a valid recovery payload of db_server_two with extra keys.
+func recovery(backupID string, extra string) string {
+	id := ""
+	if backupID != "" {
+		id = fmt.Sprintf(`"backup_id": %q, `, backupID)
+	}
+	if extra != "" {
+		extra = ", " + extra
+	}
+	return `{"type": "recovery", ` + id + `"remote_ssh_command": "ssh x", "destination_directory": "/d"` + extra + `}`
+}
+
+// TestValidateRecoveryTargets: every recovery option key, accepted and
+// refused, each refusal naming the key.
+func TestValidateRecoveryTargets(t *testing.T) {
+	_, cfg := pitrEnv(t)
+	long := strings.Repeat("n", 64)
+	tests := []struct {
+		name    string
+		payload string
+		code    string // "" when valid
+		msg     string // part of the error, or the resolved backup ID
+	}{
+		// Accepted.
+		{"target_time, backup chosen: newest ended before it", recovery("", `"target_time": "2026-11-26T00:00:00Z"`), "", pitrMid},
+		{"target_time with auto, at the very end of a backup", recovery("auto", `"target_time": "2026-11-27 12:10:00+00:00"`), "", pitrNewest},
+		{"target_time in another zone, chosen", recovery("", `"target_time": "2026-11-25T09:07:58.5+01:00"`), "", pitrMid},
+		{"target_time before the middle backup chooses the oldest", recovery("", `"target_time": "2026-11-22T00:00:00Z"`), "", pitrOld},
+		{"target_time with an explicit older backup", recovery(pitrOld, `"target_time": "2026-11-27T13:00:00Z"`), "", pitrOld},
+		{"target_time PostgreSQL style with short zone", recovery("latest", `"target_time": "2026-11-27 20:00:00.123+02"`), "", pitrNewest},
+		{"target_lsn", recovery("oldest", `"target_lsn": "0/3000060"`), "", pitrOld},
+		{"target_lsn upper case", recovery("latest", `"target_lsn": "1A/FF00AB"`), "", pitrNewest},
+		{"target_xid number", recovery("latest", `"target_xid": 742`), "", pitrNewest},
+		{"target_xid string", recovery("latest", `"target_xid": "742"`), "", pitrNewest},
+		{"target_name", recovery("latest", `"target_name": "before-migration", "exclusive": false`), "", pitrNewest},
+		{"target_name of 63 bytes", recovery("latest", `"target_name": "`+long[:63]+`"`), "", pitrNewest},
+		{"target_immediate", recovery(pitrOld, `"target_immediate": true, "target_action": "promote"`), "", pitrOld},
+		{"target_immediate false is no target", recovery("latest", `"target_immediate": false, "target_lsn": "0/1"`), "", pitrNewest},
+		{"target_tli alone", recovery("latest", `"target_tli": 2`), "", pitrNewest},
+		{"target_tli as a string", recovery("latest", `"target_tli": "3"`), "", pitrNewest},
+		{"target_tli current", recovery("latest", `"target_tli": "current", "target_xid": 9`), "", pitrNewest},
+		{"target_tli latest", recovery("latest", `"target_tli": "latest"`), "", pitrNewest},
+		{"target_action pause with exclusive time", recovery("latest", `"target_time": "2026-11-27T20:00:00Z", "exclusive": true, "target_action": "pause"`), "", pitrNewest},
+		{"target_action shutdown with lsn", recovery("latest", `"target_lsn": "0/1", "target_action": "shutdown"`), "", pitrNewest},
+		{"options without a target", recovery("latest", `"standby_mode": true, "get_wal": false, "jobs": 64, "bwlimit": 0`), "", pitrNewest},
+		{"jobs 1, bwlimit large, standby false", recovery("latest", `"jobs": 1, "bwlimit": 1000000, "standby_mode": false, "get_wal": true`), "", pitrNewest},
+		{"unknown extra keys beside targets", recovery("latest", `"target_xid": 1, "target_whatever": {"x": 1}, "recovery_target": "y"`), "", pitrNewest},
+
+		// The backup and the target together.
+		{"backup_id omitted without a target", recovery("", ``), ops.EINVALID, `recovery needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, ...); "backup_id" is missing, which chooses the backup only with a "target_time"`},
+		{"auto without target_time", recovery("auto", `"target_lsn": "0/1"`), ops.EINVALID, `"backup_id" is "auto", which chooses the backup only with a "target_time"`},
+		{"target_time in the future", recovery("latest", `"target_time": "2026-11-28T00:00:01Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-28T00:00:01Z is in the future (now is 2026-11-28T00:00:00Z)`},
+		{"target_time before the chosen backup ended", recovery("nightly", `"target_time": "2026-11-27T12:09:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-27T12:09:59Z is before backup 20261127T120000 of server "db_server_two" ended (2026-11-27T12:10:00Z)`},
+		{"target_time before every backup ended", recovery("", `"target_time": "2026-11-20T10:04:59Z"`), ops.EINVALID, `no DONE backup of server "db_server_two" ended before "target_time" 2026-11-20T10:04:59Z; the oldest, 20261120T100000, ended 2026-11-20T10:05:00Z`},
+		{"target_time future with auto", recovery("auto", `"target_time": "2027-01-01T00:00:00Z"`), ops.EINVALID, `"target_time" 2027-01-01T00:00:00Z is in the future`},
+		{"target_time garbage with backup_id omitted", recovery("", `"target_time": "bad"`), ops.EINVALID, `recovery: "target_time": "bad" is not a time with a zone`},
+
+		// At most one target.
+		{"time and lsn", recovery("latest", `"target_time": "2026-11-27T20:00:00Z", "target_lsn": "0/1"`), ops.EINVALID, `recovery: "target_time" and "target_lsn" are both recovery targets; give at most one of target_time, target_lsn, target_xid, target_name, target_immediate`},
+		{"name and immediate", recovery("latest", `"target_name": "x", "target_immediate": true`), ops.EINVALID, `"target_name" and "target_immediate" are both recovery targets`},
+		{"xid and name", recovery("latest", `"target_xid": 5, "target_name": "x"`), ops.EINVALID, `"target_xid" and "target_name" are both recovery targets`},
+
+		// exclusive and target_action need a target.
+		{"exclusive without a target", recovery("latest", `"exclusive": true`), ops.EINVALID, `recovery: "exclusive" stops recovery just before its target, so it needs one of target_time, target_lsn, target_xid`},
+		{"exclusive with target_name", recovery("latest", `"exclusive": true, "target_name": "x"`), ops.EINVALID, `"exclusive" stops recovery just before its target`},
+		{"exclusive with target_immediate", recovery("latest", `"exclusive": true, "target_immediate": true`), ops.EINVALID, `"exclusive" stops recovery just before its target`},
+		{"target_action without a target", recovery("latest", `"target_action": "promote"`), ops.EINVALID, `recovery: "target_action" says what PostgreSQL does once it reaches the recovery target, so it needs one of target_time`},
+		{"target_action with only target_tli", recovery("latest", `"target_action": "pause", "target_tli": 1`), ops.EINVALID, `"target_action" says what PostgreSQL does`},
+
+		// Types and formats.
+		{"target_time a number", recovery("latest", `"target_time": 1764288000`), ops.EINVALID, `recovery: "target_time" must be a string holding a time with a zone, got a number`},
+		{"target_time without a zone", recovery("latest", `"target_time": "2026-11-27 20:00:00"`), ops.EINVALID, `recovery: "target_time": "2026-11-27 20:00:00" is not a time with a zone`},
+		{"target_time a date", recovery("latest", `"target_time": "2026-11-27"`), ops.EINVALID, `"target_time": "2026-11-27" is not a time with a zone`},
+		{"target_lsn without a slash", recovery("latest", `"target_lsn": "3000060"`), ops.EINVALID, `recovery: "target_lsn" must be a WAL location as PostgreSQL writes it (X/X in hexadecimal, e.g. "0/3000060"), got "3000060"`},
+		{"target_lsn not hex", recovery("latest", `"target_lsn": "0/XYZ"`), ops.EINVALID, `"target_lsn" must be a WAL location`},
+		{"target_lsn dash-led", recovery("latest", `"target_lsn": "-0/1"`), ops.EINVALID, `"target_lsn" must be a WAL location`},
+		{"target_lsn a number", recovery("latest", `"target_lsn": 5`), ops.EINVALID, `"target_lsn" must be a WAL location as PostgreSQL writes it (X/X in hexadecimal, e.g. "0/3000060"), got 5`},
+		{"target_xid zero", recovery("latest", `"target_xid": 0`), ops.EINVALID, `recovery: "target_xid" must be a positive integer transaction ID (a number or a string of digits), got 0`},
+		{"target_xid negative", recovery("latest", `"target_xid": -4`), ops.EINVALID, `"target_xid" must be a positive integer`},
+		{"target_xid fraction", recovery("latest", `"target_xid": 1.5`), ops.EINVALID, `"target_xid" must be a positive integer`},
+		{"target_xid words", recovery("latest", `"target_xid": "12abc"`), ops.EINVALID, `"target_xid" must be a positive integer transaction ID (a number or a string of digits), got "12abc"`},
+		{"target_xid boolean", recovery("latest", `"target_xid": true`), ops.EINVALID, `"target_xid" must be a positive integer transaction ID (a number or a string of digits), got true`},
+		{"target_name empty", recovery("latest", `"target_name": " "`), ops.EINVALID, `recovery: "target_name" must not be empty`},
+		{"target_name a number", recovery("latest", `"target_name": 3`), ops.EINVALID, `recovery: "target_name" must be the name of a restore point`},
+		{"target_name with a newline", recovery("latest", `"target_name": "a\nb"`), ops.EINVALID, `recovery: "target_name" must be the name of a restore point (a string without control characters)`},
+		{"target_name too long", recovery("latest", `"target_name": "`+long+`"`), ops.EINVALID, `recovery: "target_name" is 64 bytes long; PostgreSQL's restore point names are at most 63`},
+		{"target_immediate a string", recovery("latest", `"target_immediate": "true"`), ops.EINVALID, `recovery: "target_immediate" must be true or false, got "true"`},
+		{"target_tli zero", recovery("latest", `"target_tli": 0`), ops.EINVALID, `recovery: "target_tli" must be a timeline number (1 or more) or "current" or "latest", got 0`},
+		{"target_tli word", recovery("latest", `"target_tli": "newest"`), ops.EINVALID, `"target_tli" must be a timeline number (1 or more) or "current" or "latest", got "newest"`},
+		{"target_tli null", recovery("latest", `"target_tli": null`), ops.EINVALID, `"target_tli" must be a timeline number`},
+		{"target_action unknown", recovery("latest", `"target_action": "resume", "target_xid": 3`), ops.EINVALID, `recovery: "target_action" must be "pause", "shutdown" or "promote", got "resume"`},
+		{"target_action case", recovery("latest", `"target_action": "Promote", "target_xid": 3`), ops.EINVALID, `"target_action" must be "pause", "shutdown" or "promote", got "Promote"`},
+		{"exclusive a number", recovery("latest", `"exclusive": 1, "target_xid": 3`), ops.EINVALID, `recovery: "exclusive" must be true or false, got 1`},
+		{"standby_mode a string", recovery("latest", `"standby_mode": "on"`), ops.EINVALID, `recovery: "standby_mode" must be true or false, got "on"`},
+		{"get_wal null", recovery("latest", `"get_wal": null`), ops.EINVALID, `recovery: "get_wal" must be true or false, got null`},
+		{"jobs zero", recovery("latest", `"jobs": 0`), ops.EINVALID, `recovery: "jobs" must be a whole number of parallel copy jobs from 1 to 64, got 0`},
+		{"jobs 65", recovery("latest", `"jobs": 65`), ops.EINVALID, `"jobs" must be a whole number of parallel copy jobs from 1 to 64, got 65`},
+		{"jobs a string", recovery("latest", `"jobs": "4"`), ops.EINVALID, `"jobs" must be a whole number of parallel copy jobs from 1 to 64, got "4"`},
+		{"jobs a fraction", recovery("latest", `"jobs": 2.5`), ops.EINVALID, `"jobs" must be a whole number`},
+		{"bwlimit negative", recovery("latest", `"bwlimit": -1`), ops.EINVALID, `recovery: "bwlimit" must be a whole number of kilobytes per second, 0 or more (0: no limit), got -1`},
+		{"bwlimit a string", recovery("latest", `"bwlimit": "100"`), ops.EINVALID, `"bwlimit" must be a whole number of kilobytes per second`},
+		{"bwlimit exponent", recovery("latest", `"bwlimit": 1e3`), ops.EINVALID, `"bwlimit" must be a whole number of kilobytes per second`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := ops.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			if tc.code != "" {
+				if req != nil {
+					t.Errorf("got a request %+v with the error", req)
+				}
+				wantError(t, err, tc.code, tc.msg)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if req.BackupID != tc.msg {
+				t.Errorf("resolved backup = %q, want %q", req.BackupID, tc.msg)
+			}
+		})
+	}
+}
+
+// TestValidateBackupOperation: the backup type's keys.
+func TestValidateBackupOperation(t *testing.T) {
+	_, cfg := validateEnv(t)
+	tests := []struct {
+		name, server, payload, code, msg string
+	}{
+		{"plain", srv2, `{"type": "backup"}`, "", ""},
+		{"named, immediate checkpoint", srv2, `{"type": "backup", "backup_name": "before migration", "immediate_checkpoint": true}`, "", ""},
+		{"immediate_checkpoint false, extra keys", srv2, `{"type": "backup", "immediate_checkpoint": false, "note": "x"}`, "", ""},
+		{"to the instance", "", `{"type": "backup"}`, ops.EINVALID, "backup is a server operation: send it to a server's operations"},
+		{"unknown server", "db2", `{"type": "backup"}`, ops.ENOTFOUND, `server "db2" is not in`},
+		{"name a number", srv2, `{"type": "backup", "backup_name": 3}`, ops.EINVALID, `backup: "backup_name" must be a string, got a number`},
+		{"name empty", srv2, `{"type": "backup", "backup_name": ""}`, ops.EINVALID, `backup: "backup_name" must not be empty`},
+		{"name a shortcut", srv2, `{"type": "backup", "backup_name": "latest"}`, ops.EINVALID, `backup: "backup_name" "latest" is one of Barman's shortcuts`},
+		{"name auto", srv2, `{"type": "backup", "backup_name": "auto"}`, ops.EINVALID, `"backup_name" "auto" is one of Barman's shortcuts`},
+		{"name a backup ID", srv2, `{"type": "backup", "backup_name": "20261125T080758"}`, ops.EINVALID, `backup: "backup_name" "20261125T080758" has the form of a backup ID`},
+		{"name dash-led", srv2, `{"type": "backup", "backup_name": "-x"}`, ops.EINVALID, `backup: "backup_name" "-x" starts with "-"`},
+		{"name with a newline", srv2, `{"type": "backup", "backup_name": "a\nb"}`, ops.EINVALID, `backup: "backup_name" contains a control character`},
+		{"name too long", srv2, `{"type": "backup", "backup_name": "` + strings.Repeat("x", 256) + `"}`, ops.EINVALID, `"backup_name" is 256 bytes long`},
+		{"immediate_checkpoint a string", srv2, `{"type": "backup", "immediate_checkpoint": "yes"}`, ops.EINVALID, `backup: "immediate_checkpoint" must be true or false, got "yes"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := ops.Validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
+			if tc.code != "" {
+				if req != nil {
+					t.Errorf("got a request %+v with the error", req)
+				}
+				wantError(t, err, tc.code, tc.msg)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if req.Type != ops.BackupOp {
+				t.Errorf("type = %s", req.Type)
+			}
+		})
+	}
+}
+
+// TestServiceBarmanLacksOption: an option the installed Barman does not
+// have is refused before anything is written, naming the version that added
+// it; the same request is recorded with a Barman that has it.
+func TestServiceBarmanLacksOption(t *testing.T) {
+	env, _ := pitrEnv(t)
+	env.WithStore(t)
+	root := filepath.Dir(env.Home)
+	svcFor := func(v ops.Version) *ops.Service {
+		return &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test",
+			BarmanVersion: func() (ops.Version, error) { return v, nil }}
+	}
+	tests := []struct {
+		name      string
+		installed ops.Version
+		payload   string
+		msg       string
+	}{
+		{"target_lsn on 2.8", ops.Version{2, 8, 0}, recovery("latest", `"target_lsn": "0/1"`), "recovery: \"target_lsn\" needs `barman recover --target-lsn`, which Barman added in 2.9.0; the installed Barman is 2.8.0 (upgrade Barman to use it)"},
+		{"bwlimit on 2.8", ops.Version{2, 8, 0}, recovery("latest", `"bwlimit": 10`), "\"bwlimit\" needs `barman recover --bwlimit`, which Barman added in 2.9.0"},
+		{"target_immediate on 2.2", ops.Version{2, 2, 0}, recovery("latest", `"target_immediate": true`), "\"target_immediate\" needs `barman recover --target-immediate`, which Barman added in 2.3.0"},
+		{"target_action on 2.3", ops.Version{2, 3, 0}, recovery("latest", `"target_action": "pause", "target_xid": 4`), "\"target_action\" needs `barman recover --target-action`, which Barman added in 2.4.0"},
+		{"standby_mode on 2.3", ops.Version{2, 3, 0}, recovery("latest", `"standby_mode": true`), "\"standby_mode\" needs `barman recover --standby-mode`, which Barman added in 2.4.0"},
+		{"get_wal on 2.1", ops.Version{2, 1, 0}, recovery("latest", `"get_wal": false`), "\"get_wal\" needs `barman recover --get-wal/--no-get-wal`, which Barman added in 2.2.0"},
+		{"jobs on 2.1", ops.Version{2, 1, 0}, recovery("latest", `"jobs": 2`), "\"jobs\" needs `barman recover --jobs`, which Barman added in 2.2.0"},
+		{"target_tli latest on 2.18", ops.Version{2, 18, 0}, recovery("latest", `"target_tli": "latest"`), "\"target_tli\" needs `barman recover --target-tli latest`, which Barman added in 2.19.0"},
+		{"backup on 2.9", ops.Version{2, 9, 0}, `{"type": "backup"}`, "backup: a backup operation needs `barman backup --wait`, which Barman added in 2.10.0"},
+		{"backup_name on 3.2", ops.Version{3, 2, 0}, `{"type": "backup", "backup_name": "x"}`, "backup: \"backup_name\" needs `barman backup --name`, which Barman added in 3.3.0; the installed Barman is 3.2.0"},
+	}
+	before := treeSnapshot(t, root)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := svcFor(tc.installed).Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
+			if id != "" {
+				t.Errorf("got an ID %q", id)
+			}
+			wantError(t, err, ops.EINVALID, tc.msg)
+			if after := treeSnapshot(t, root); after != before {
+				t.Errorf("the refused request changed the file tree")
+			}
+		})
+	}
+	// What 2.8 lacks, 2.9 has; a numeric target_tli is older than 2.0;
+	// the sandbox's Barman 3.4 has every option.
+	for _, tc := range []struct {
+		v       ops.Version
+		payload string
+	}{
+		{ops.Version{2, 9, 0}, recovery("latest", `"target_lsn": "0/1", "bwlimit": 10`)},
+		{ops.Version{2, 0, 0}, recovery("latest", `"target_tli": 2, "target_time": "2026-11-27T20:00:00Z", "exclusive": true`)},
+		{ops.Version{3, 4, 0}, recovery("", `"target_time": "2026-11-27T20:00:00Z", "target_action": "promote", "target_tli": "current", "standby_mode": true, "get_wal": true, "jobs": 2, "bwlimit": 5`)},
+		{ops.Version{3, 4, 0}, `{"type": "backup", "backup_name": "x", "immediate_checkpoint": true}`},
+	} {
+		if _, err := svcFor(tc.v).Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); err != nil {
+			t.Errorf("Barman %s refused %s: %v", tc.v, tc.payload, err)
+		}
+	}
+}
+
+// TestServiceRefusedTargetWritesNothing: a target that is refused, for any
+// reason, leaves the store as it was; one that is accepted records the
+// backup it chose.
+func TestServiceRefusedTargetWritesNothing(t *testing.T) {
+	env, _ := pitrEnv(t)
+	env.WithStore(t)
+	root := filepath.Dir(env.Home)
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+	before := treeSnapshot(t, root)
+	for _, payload := range []string{
+		recovery("", `"target_time": "2026-11-20T00:00:00Z"`),
+		recovery("latest", `"target_time": "2030-01-01T00:00:00Z"`),
+		recovery("latest", `"target_time": "2026-11-27T12:00:00Z"`),
+		recovery("latest", `"target_lsn": "0/1", "target_xid": 3`),
+		recovery("latest", `"target_action": "pause"`),
+		recovery("", ``),
+	} {
+		if id, err := svc.Create(srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err == nil || id != "" {
+			t.Errorf("%s: id %q, err %v; want a refusal", payload, id, err)
+		}
+	}
+	if after := treeSnapshot(t, root); after != before {
+		t.Errorf("refused targets changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	id, err := svc.Create(srv2, mustDecode(t, recovery("", `"target_time": "2026-11-26T00:00:00Z"`)), ops.Requester{Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := svc.Get(srv2, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := op.ResolvedBackupID(); got != pitrMid {
+		t.Errorf("resolved_backup_id = %q, want %q", got, pitrMid)
+	}
+	if _, ok := op.Job.Get("backup_id"); ok {
+		t.Errorf("the job has a backup_id the request did not send")
+	}
+	args, err := ops.RecoveryArgs(op.Job)
+	if err != nil || len(args) != 1 || !strings.HasPrefix(args[0], "--target-time=2026-11-") {
+		t.Errorf("RecoveryArgs = %q, %v", args, err)
+	}
+}
