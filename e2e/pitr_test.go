@@ -369,5 +369,10 @@ func TestBackupOperation(t *testing.T) {
 		if taken == "" || before[taken] || !listBackupIDs(t, b)[taken] {
 			t.Errorf("the backup's output names backup %q, which barman list-backups does not show as new; output:\n%v", taken, bk["output"])
 		}
+		// And the API's catalog shows it too, DONE.
+		code, one := b.get(t, "/servers/"+sandbox["SANDBOX_SERVER"]+"/backups/"+taken)
+		if code != 200 || one["backup_id"] != taken || one["status"] != "DONE" {
+			t.Errorf("GET /servers/%s/backups/%s = %d %v; want the new backup, DONE", sandbox["SANDBOX_SERVER"], taken, code, one)
+		}
 	})
 }
