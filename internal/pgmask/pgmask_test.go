@@ -73,7 +73,7 @@ func render(form uint8, p string) string {
 	case 2:
 		return "sslpassword='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(p) + "'"
 	case 3: // URI, percent-encoded as libpq expects
-		return "postgresql://user:" + url.PathEscape(p) + "@db1:5432/postgres"
+		return "postgresql://" + url.UserPassword("user", p).String() + "@db1:5432/postgres"
 	case 4: // URI query parameter
 		return "postgres://db1/postgres?password=" + url.QueryEscape(p)
 	default:
