@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/filestamp"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -219,11 +221,17 @@ func (s *Store) rebuild(server string, old *scopeIndex, jobs, outputs dirStamp) 
 	}
 
 	ix := &scopeIndex{jobs: jobs, outputs: outputs}
+	ids := make([]string, 0, len(jobNames))
 	for _, name := range jobNames {
-		id, ok := strings.CutSuffix(name, ".json")
-		if !ok || strings.HasPrefix(name, ".") {
-			continue
+		if id, ok := strings.CutSuffix(name, ".json"); ok && !strings.HasPrefix(name, ".") {
+			ids = append(ids, id)
 		}
+	}
+	ix.entries = make([]indexEntry, len(ids))
+	// Each entry costs a file read or two and little CPU: a few workers
+	// keep the disk and both cores busy on a first build of a large scope.
+	forEachParallel(len(ids), rebuildWorkers, func(i int) {
+		id := ids[i]
 		e, seen := known[id]
 		switch {
 		case seen && e.Skip != "":
@@ -245,12 +253,39 @@ func (s *Store) rebuild(server string, old *scopeIndex, jobs, outputs dirStamp) 
 			}
 		}
 		e.parseTimes()
-		ix.entries = append(ix.entries, e)
-	}
+		ix.entries[i] = e
+	})
 	sort.Slice(ix.entries, func(i, j int) bool { return ix.entries[i].ID < ix.entries[j].ID })
 	latest := max(jobs.MtimeNs, outputs.MtimeNs)
 	ix.racy = start.Sub(time.Unix(0, latest)) < filestamp.RacyWindow
 	return ix, nil
+}
+
+// rebuildWorkers bounds the files read at once while an index is built.
+const rebuildWorkers = 8
+
+// forEachParallel calls f(0) ... f(n-1) from up to workers goroutines.
+func forEachParallel(n, workers int, f func(i int)) {
+	if n < 64 || workers < 2 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // indexJob reads what a listing needs from a job file.
@@ -260,9 +295,41 @@ func (s *Store) indexJob(server, id string) indexEntry {
 		e.Skip = "not an operation ID"
 		return e
 	}
-	job, err := ReadJSONFile(s.JobPath(server, id))
+	path := s.JobPath(server, id)
+	data, err := readStoreFile(path)
 	if err != nil {
 		e.Skip = err.Error()
+		return e
+	}
+	var opType, typ string
+	var hasOpType, hasType bool
+	if scanTop(data, func(key string, raw []byte) {
+		switch key {
+		case ops.KeyOperationType:
+			opType, hasOpType = unquote(raw)
+		case ops.KeyType:
+			typ, hasType = unquote(raw)
+		case ops.KeyStartTime:
+			e.StartTime, _ = unquote(raw)
+		case ops.KeyExtension:
+			e.Ours = true
+		}
+	}) {
+		// As operationFromJob: operation_type when it is a string, else type.
+		switch {
+		case hasOpType:
+			e.Type = ops.Type(opType)
+		case hasType:
+			e.Type = ops.Type(typ)
+		}
+		if e.Type == "" {
+			e = indexEntry{ID: id, Skip: "no operation_type: not an operation file"}
+		}
+		return e
+	}
+	job, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{})
+	if err != nil {
+		e.Skip = fmt.Sprintf("%s: %v", path, err)
 		return e
 	}
 	op := operationFromJob(server, id, job)
@@ -279,17 +346,63 @@ func (s *Store) indexJob(server, id string) indexEntry {
 // indexOutput settles an entry from its output file.
 func (s *Store) indexOutput(server string, e *indexEntry) {
 	op := &ops.Operation{ID: e.ID, Server: server}
-	stamp, _ := filestamp.Of(s.OutputPath(server, e.ID))
-	done, err := s.readOutput(op)
-	if err != nil || !done {
+	path := s.OutputPath(server, e.ID)
+	data, stamp, err := readStoreFileStamp(path)
+	if err != nil {
 		e.Final = false
 		return
+	}
+	if !scanOutput(op, data) {
+		decodeOutput(op, path, data)
 	}
 	e.Final, e.Output = true, stamp
 	e.Status, e.Phase, e.Reason, e.ExitCode = op.Status, op.Phase, op.Reason, op.ExitCode
 	if !op.EndTime.IsZero() {
 		e.EndTime = op.EndTime.Format(ops.TimeLayout)
 	}
+}
+
+// scanOutput is decodeOutput for what the index keeps (all but the output
+// text and the job), by scanTop; false when data needs pyjson.
+func scanOutput(op *ops.Operation, data []byte) bool {
+	var success bool
+	var endTime string
+	var exit, ext []byte
+	if !scanTop(data, func(key string, raw []byte) {
+		switch key {
+		case ops.KeySuccess:
+			success = string(raw) == "true"
+		case ops.KeyEndTime:
+			endTime, _ = unquote(raw)
+		case ops.KeyExitCode:
+			exit = raw
+		case ops.KeyExtension:
+			ext = raw
+		}
+	}) {
+		return false
+	}
+	if endTime != "" {
+		op.EndTime, _ = time.ParseInLocation(ops.TimeLayout, endTime, time.Local)
+	}
+	if len(exit) > 0 && (exit[0] == '-' || exit[0] >= '0' && exit[0] <= '9') {
+		if v, err := strconv.Atoi(string(exit)); err == nil {
+			op.ExitCode = &v
+		}
+	}
+	endReason := ""
+	if len(ext) > 0 && ext[0] == '{' {
+		scanTop(ext, func(key string, raw []byte) {
+			switch key {
+			case "reason":
+				op.Reason, _ = unquote(raw)
+			case "end_reason":
+				endReason, _ = unquote(raw)
+			}
+		})
+	}
+	settleOutput(op, success, endReason)
+	return true
 }
 
 func (e *indexEntry) operation(server string, op *ops.Operation) *ops.Operation {
