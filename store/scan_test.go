@@ -86,7 +86,7 @@ func checkScanMatchesDecode(t *testing.T, data []byte) {
 	// The job, as the index reads it and as Get does.
 	got := s.indexJob("db1", id)
 	job, err := ReadJSONFile(s.JobPath("db1", id))
-	want := indexEntry{ID: id}
+	want := entryInfo{ID: id}
 	switch op := (*ops.Operation)(nil); {
 	case err != nil:
 		want.Skip = err.Error()

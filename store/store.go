@@ -586,14 +586,15 @@ func (s *Store) List(server string, opts ops.ListOptions) (list []*ops.Operation
 	entries := pageOf(ix.entries, opts)
 	list = make([]*ops.Operation, 0, len(entries))
 	slab := make([]ops.Operation, len(entries))
+	exits := make([]int, len(entries))
 	for i := range entries {
 		e := &entries[i]
-		if e.Skip != "" {
-			skipped = append(skipped, ops.Skipped{Path: filepath.Join(jobsDir, e.ID+".json"), Err: errors.New(e.Skip)})
+		if skip := e.Skip(); skip != "" {
+			skipped = append(skipped, ops.Skipped{Path: filepath.Join(jobsDir, e.ID+".json"), Err: errors.New(skip)})
 			continue
 		}
-		if !opts.Status || e.Final {
-			list = append(list, e.operation(server, &slab[i]))
+		if !opts.Status || e.Final() {
+			list = append(list, e.operation(server, &slab[i], &exits[i]))
 			continue
 		}
 		op, err := s.Get(server, e.ID)
