@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"io"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -294,6 +295,34 @@ func (s *Store) snapshot(server string) (*scopeIndex, error) {
 	return built, nil
 }
 
+// tailSnapshot answers a page of the newest opts.Limit operations from the
+// end of the index file, when no index is in memory yet (a new process) and
+// the one on disk is fresh; false sends the caller to snapshot.
+func (s *Store) tailSnapshot(server string, opts ops.ListOptions) (*scopeIndex, bool) {
+	if opts.Limit <= 0 || opts.Before != "" {
+		return nil, false
+	}
+	s.mu.Lock()
+	cached := s.indexes[server]
+	s.mu.Unlock()
+	if cached != nil {
+		return nil, false
+	}
+	jobs, err := stampOf(filepath.Join(s.ScopeDir(server), "jobs"))
+	if err != nil || !jobs.Exists {
+		return nil, false
+	}
+	outputs, err := stampOf(filepath.Join(s.ScopeDir(server), "output"))
+	if err != nil {
+		return nil, false
+	}
+	ix, err := readIndexTail(filepath.Join(s.StateDir(server), indexFileName), opts.Limit)
+	if err != nil || !ix.fresh(jobs, outputs) {
+		return nil, false
+	}
+	return ix, true
+}
+
 func (s *Store) rememberIndex(server string, ix *scopeIndex) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -576,6 +605,18 @@ func readIndex(path string) (*scopeIndex, error) {
 	// that the text is not held.
 	text := unsafe.String(unsafe.SliceData(data), len(data))
 	line, rest, _ := strings.Cut(text, "\n")
+	ix, err := parseIndexHeader(line)
+	if err != nil {
+		return nil, err
+	}
+	if ix.entries, err = parseIndexLines(rest); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// parseIndexHeader reads the first line of an index file.
+func parseIndexHeader(line string) (*scopeIndex, error) {
 	if line == "" {
 		return nil, errors.New("empty index")
 	}
@@ -595,10 +636,26 @@ func readIndex(path string) (*scopeIndex, error) {
 	ix.jobs = dirStamp{MtimeNs: num(head[1]), Ino: uint64(num(head[2])), Exists: head[3] == "true"}
 	ix.outputs = dirStamp{MtimeNs: num(head[4]), Ino: uint64(num(head[5])), Exists: head[6] == "true"}
 	ix.racy = head[7] != "0"
-	n := strings.Count(rest, "\n")
-	ix.entries = make([]indexEntry, 0, n)
+	if perr != nil {
+		return nil, errors.New("damaged index")
+	}
+	return ix, nil
+}
+
+// parseIndexLines reads entry lines, each ending in a newline.
+func parseIndexLines(rest string) ([]indexEntry, error) {
+	var perr error
+	num := func(s string) int64 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			perr = err
+		}
+		return n
+	}
+	entries := make([]indexEntry, 0, strings.Count(rest, "\n"))
 	var f [14]string
 	for rest != "" {
+		var line string
 		line, rest, _ = strings.Cut(rest, "\n")
 		if splitTabs(line, f[:]) != 14 {
 			return nil, errors.New("damaged index line")
@@ -613,12 +670,69 @@ func readIndex(path string) (*scopeIndex, error) {
 			exit := int(num(f[8]))
 			e.ExitCode = &exit
 		}
-		ix.entries = append(ix.entries, e.pack())
+		entries = append(entries, e.pack())
 	}
 	if perr != nil {
 		return nil, errors.New("damaged index")
 	}
-	return ix, nil
+	return entries, nil
+}
+
+// readIndexTail reads the newest n entries of the index file at path, and
+// its header, without reading the rest: `list -n 20` of a scope of 100,000
+// need not read 14 MB. Lines are sorted by ID, so the newest are last.
+func readIndexTail(path string, n int) (*scopeIndex, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	head := make([]byte, min(size, 512))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, err
+	}
+	nl := bytes.IndexByte(head, '\n')
+	if nl < 0 {
+		return nil, errors.New("damaged index header")
+	}
+	ix, err := parseIndexHeader(string(head[:nl]))
+	if err != nil {
+		return nil, err
+	}
+	bodyStart := int64(nl + 1)
+	// Read back from the end until n+1 line ends are in hand (the first
+	// may end a line cut in the middle) or the header is reached.
+	chunk := int64(max(n, 1)) * 160
+	for {
+		from := max(size-chunk, bodyStart)
+		buf := make([]byte, size-from)
+		if _, err := f.ReadAt(buf, from); err != nil && err != io.EOF {
+			return nil, err
+		}
+		if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+			return nil, errors.New("damaged index: the last line has no end")
+		}
+		lines := bytes.Count(buf, []byte("\n"))
+		if from == bodyStart || lines > n {
+			if from > bodyStart {
+				buf = buf[bytes.IndexByte(buf, '\n')+1:] // the cut line
+				lines--
+			}
+			for ; lines > n; lines-- {
+				buf = buf[bytes.IndexByte(buf, '\n')+1:]
+			}
+			if ix.entries, err = parseIndexLines(string(buf)); err != nil {
+				return nil, err
+			}
+			return ix, nil
+		}
+		chunk *= 4
+	}
 }
 
 // splitTabs splits s at tabs into f and returns how many fields s has.

@@ -578,9 +578,11 @@ func settleOutput(op *ops.Operation, success bool, endReason string) {
 // scope's index (see index.go) and, for status, checks only the operations
 // that have not finished.
 func (s *Store) List(server string, opts ops.ListOptions) (list []*ops.Operation, skipped []ops.Skipped, err error) {
-	ix, err := s.snapshot(server)
-	if err != nil {
-		return nil, nil, err
+	ix, ok := s.tailSnapshot(server, opts)
+	if !ok {
+		if ix, err = s.snapshot(server); err != nil {
+			return nil, nil, err
+		}
 	}
 	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
 	entries := pageOf(ix.entries, opts)
