@@ -2,9 +2,9 @@ package store
 
 import (
 	"bytes"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
