@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -223,23 +225,34 @@ type scopeIndex struct {
 // Memo returns encode's answer for the scope's current listing, computed
 // once per state of the scope (the index): the listing's IDs and types are
 // settled while the index is fresh.
-func (s *Store) Memo(server string, encode func([]*ops.Operation) []byte) ([]byte, error) {
+func (s *Store) Memo(server string, encode func(iter.Seq[*ops.Operation]) []byte) ([]byte, error) {
 	ix, err := s.snapshot(server)
 	if err != nil {
 		return nil, err
 	}
 	if ix.racy {
-		ops, _, err := s.List(server, ops.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		return encode(ops), nil
+		return encode(ix.seq(server)), nil
 	}
-	ix.memoOnce.Do(func() {
-		ops, _, _ := s.List(server, ops.ListOptions{})
-		ix.memo = encode(ops)
-	})
+	ix.memoOnce.Do(func() { ix.memo = encode(ix.seq(server)) })
 	return ix.memo, nil
+}
+
+// seq yields the listing's operations (not the entries that are not
+// operations), one Operation reused for all.
+func (ix *scopeIndex) seq(server string) iter.Seq[*ops.Operation] {
+	return func(yield func(*ops.Operation) bool) {
+		var op ops.Operation
+		var exit int
+		for i := range ix.entries {
+			e := &ix.entries[i]
+			if e.Skip() != "" {
+				continue
+			}
+			if !yield(e.operation(server, &op, &exit)) {
+				return
+			}
+		}
+	}
 }
 
 func (ix *scopeIndex) fresh(jobs, outputs dirStamp) bool {
@@ -597,23 +610,48 @@ func (ix *scopeIndex) encode() []byte {
 }
 
 func readIndex(path string) (*scopeIndex, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	// Fields are substrings of text; what the index keeps is cloned, so
-	// that the text is not held.
-	text := unsafe.String(unsafe.SliceData(data), len(data))
-	line, rest, _ := strings.Cut(text, "\n")
-	ix, err := parseIndexHeader(line)
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	if ix.entries, err = parseIndexLines(rest); err != nil {
+	// Line by line: the file of a large scope (14 MB for 100,000) is never
+	// whole in memory. Fields are substrings of the line; what the index
+	// keeps is cloned.
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), maxIndexLine)
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("empty index")
+	}
+	ix, err := parseIndexHeader(sc.Text())
+	if err != nil {
+		return nil, err
+	}
+	ix.entries = make([]indexEntry, 0, fi.Size()/120)
+	for sc.Scan() {
+		line := sc.Bytes()
+		e, err := parseIndexLine(unsafe.String(unsafe.SliceData(line), len(line)))
+		if err != nil {
+			return nil, err
+		}
+		ix.entries = append(ix.entries, e)
+	}
+	if err := sc.Err(); err != nil {
 		return nil, err
 	}
 	return ix, nil
 }
+
+// maxIndexLine bounds one line of an index file; the free text in it is a
+// reason, which is short.
+const maxIndexLine = 16 << 20
 
 // parseIndexHeader reads the first line of an index file.
 func parseIndexHeader(line string) (*scopeIndex, error) {
@@ -644,6 +682,21 @@ func parseIndexHeader(line string) (*scopeIndex, error) {
 
 // parseIndexLines reads entry lines, each ending in a newline.
 func parseIndexLines(rest string) ([]indexEntry, error) {
+	entries := make([]indexEntry, 0, strings.Count(rest, "\n"))
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		e, err := parseIndexLine(line)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// parseIndexLine reads one entry line, without its newline.
+func parseIndexLine(line string) (indexEntry, error) {
 	var perr error
 	num := func(s string) int64 {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -652,30 +705,24 @@ func parseIndexLines(rest string) ([]indexEntry, error) {
 		}
 		return n
 	}
-	entries := make([]indexEntry, 0, strings.Count(rest, "\n"))
 	var f [14]string
-	for rest != "" {
-		var line string
-		line, rest, _ = strings.Cut(rest, "\n")
-		if splitTabs(line, f[:]) != 14 {
-			return nil, errors.New("damaged index line")
-		}
-		e := entryInfo{
-			ID: strings.Clone(f[0]), Type: ops.Type(unescapeField(f[1])), StartTime: unescapeField(f[2]),
-			Ours: f[3] == "true", Final: f[4] == "true", Status: ops.Status(f[5]), Phase: ops.Phase(f[6]),
-			EndTime: unescapeField(f[7]), Reason: strings.Clone(unescapeField(f[9])), Skip: strings.Clone(unescapeField(f[10])),
-		}
-		e.Output = filestamp.Stamp{Ino: uint64(num(f[11])), Size: num(f[12]), MtimeNs: num(f[13])}
-		if f[8] != "" {
-			exit := int(num(f[8]))
-			e.ExitCode = &exit
-		}
-		entries = append(entries, e.pack())
+	if splitTabs(line, f[:]) != 14 {
+		return indexEntry{}, errors.New("damaged index line")
+	}
+	e := entryInfo{
+		ID: strings.Clone(f[0]), Type: ops.Type(unescapeField(f[1])), StartTime: unescapeField(f[2]),
+		Ours: f[3] == "true", Final: f[4] == "true", Status: ops.Status(f[5]), Phase: ops.Phase(f[6]),
+		EndTime: unescapeField(f[7]), Reason: strings.Clone(unescapeField(f[9])), Skip: strings.Clone(unescapeField(f[10])),
+	}
+	e.Output = filestamp.Stamp{Ino: uint64(num(f[11])), Size: num(f[12]), MtimeNs: num(f[13])}
+	if f[8] != "" {
+		exit := int(num(f[8]))
+		e.ExitCode = &exit
 	}
 	if perr != nil {
-		return nil, errors.New("damaged index")
+		return indexEntry{}, errors.New("damaged index")
 	}
-	return entries, nil
+	return e.pack(), nil
 }
 
 // readIndexTail reads the newest n entries of the index file at path, and

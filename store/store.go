@@ -612,6 +612,44 @@ func (s *Store) List(server string, opts ops.ListOptions) (list []*ops.Operation
 	return list, skipped, nil
 }
 
+// Each is List streamed: fn gets each operation in turn, in an Operation
+// reused for the next, until it returns false.
+func (s *Store) Each(server string, opts ops.ListOptions, fn func(*ops.Operation) bool) (skipped []ops.Skipped, err error) {
+	ix, ok := s.tailSnapshot(server, opts)
+	if !ok {
+		if ix, err = s.snapshot(server); err != nil {
+			return nil, err
+		}
+	}
+	jobsDir := filepath.Join(s.ScopeDir(server), "jobs")
+	var op ops.Operation
+	var exit int
+	for _, e := range pageOf(ix.entries, opts) {
+		if skip := e.Skip(); skip != "" {
+			skipped = append(skipped, ops.Skipped{Path: filepath.Join(jobsDir, e.ID+".json"), Err: errors.New(skip)})
+			continue
+		}
+		if !opts.Status || e.Final() {
+			if !fn(e.operation(server, &op, &exit)) {
+				break
+			}
+			continue
+		}
+		got, err := s.Get(server, e.ID)
+		if err != nil {
+			if ops.ErrorCode(err) == ops.ENOTFOUND {
+				continue // removed since the listing
+			}
+			skipped = append(skipped, ops.Skipped{Path: filepath.Join(jobsDir, e.ID+".json"), Err: err})
+			continue
+		}
+		if !fn(got) {
+			break
+		}
+	}
+	return skipped, nil
+}
+
 // pageOf is the part of entries (sorted by ID) that opts asks for: those
 // before opts.Before, then the last opts.Limit of them. Entries that are
 // not operations count toward the limit, so a page never grows unbounded
