@@ -299,10 +299,8 @@ func (s *Store) snapshot(server string) (*scopeIndex, error) {
 	s.rememberIndex(server, built)
 	// Best effort: a reader that may not write the store still lists.
 	if jobs.Exists {
-		if data := built.encode(); data != nil {
-			if err := os.MkdirAll(s.StateDir(server), DirMode); err == nil {
-				WriteFileAtomicNoSync(s.StateDir(server), indexFileName, data)
-			}
+		if err := os.MkdirAll(s.StateDir(server), DirMode); err == nil {
+			built.write(s.StateDir(server))
 		}
 	}
 	return built, nil
@@ -453,6 +451,19 @@ func forEachParallel(n, workers int, f func(i int)) {
 	wg.Wait()
 }
 
+// readBufs are the buffers job and output files are read into while an
+// index is built; nothing read is kept from them (scanTop and pyjson copy
+// what they return).
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// keepBuf makes data's array the pooled buffer when it outgrew it, up to a
+// size worth keeping.
+func keepBuf(scratch *[]byte, data []byte) {
+	if cap(data) > cap(*scratch) && cap(data) <= 64<<10 {
+		*scratch = data[:0]
+	}
+}
+
 // indexJob reads what a listing needs from a job file.
 func (s *Store) indexJob(server, id string) entryInfo {
 	e := entryInfo{ID: id}
@@ -461,11 +472,14 @@ func (s *Store) indexJob(server, id string) entryInfo {
 		return e
 	}
 	path := s.JobPath(server, id)
-	data, err := readStoreFile(path)
+	scratch := readBufs.Get().(*[]byte)
+	defer readBufs.Put(scratch)
+	data, _, err := readStoreFileInto(path, *scratch)
 	if err != nil {
 		e.Skip = err.Error()
 		return e
 	}
+	keepBuf(scratch, data)
 	var opType, typ string
 	var hasOpType, hasType bool
 	if scanTop(data, func(key string, raw []byte) {
@@ -512,11 +526,14 @@ func (s *Store) indexJob(server, id string) entryInfo {
 func (s *Store) indexOutput(server string, e *entryInfo) {
 	op := &ops.Operation{ID: e.ID, Server: server}
 	path := s.OutputPath(server, e.ID)
-	data, stamp, err := readStoreFileStamp(path)
+	scratch := readBufs.Get().(*[]byte)
+	defer readBufs.Put(scratch)
+	data, stamp, err := readStoreFileInto(path, *scratch)
 	if err != nil {
 		e.Final = false
 		return
 	}
+	keepBuf(scratch, data)
 	if !scanOutput(op, data) {
 		decodeOutput(op, path, data)
 	}
@@ -587,13 +604,36 @@ func (e *indexEntry) operation(server string, op *ops.Operation, exit *int) *ops
 var fieldEscaper = strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`)
 var fieldUnescaper = strings.NewReplacer(`\\`, "\\", `\t`, "\t", `\n`, "\n")
 
-func (ix *scopeIndex) encode() []byte {
-	var b bytes.Buffer
+// write replaces dir's index file with ix, as WriteFileAtomicNoSync does,
+// encoding straight into the file: the text of a large scope's index is
+// never whole in memory.
+func (ix *scopeIndex) write(dir string) error {
+	f, err := os.CreateTemp(dir, "."+indexFileName+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	ix.encodeTo(bw)
+	err = bw.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, indexFileName))
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+func (ix *scopeIndex) encodeTo(b io.Writer) {
 	racy := 0
 	if ix.racy {
 		racy = 1
 	}
-	fmt.Fprintf(&b, "%s\t%d\t%d\t%t\t%d\t%d\t%t\t%d\n", indexVersion,
+	fmt.Fprintf(b, "%s\t%d\t%d\t%t\t%d\t%d\t%t\t%d\n", indexVersion,
 		ix.jobs.MtimeNs, ix.jobs.Ino, ix.jobs.Exists, ix.outputs.MtimeNs, ix.outputs.Ino, ix.outputs.Exists, racy)
 	for i := range ix.entries {
 		e := ix.entries[i].info()
@@ -601,12 +641,11 @@ func (ix *scopeIndex) encode() []byte {
 		if e.ExitCode != nil {
 			exit = strconv.Itoa(*e.ExitCode)
 		}
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%t\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n",
+		fmt.Fprintf(b, "%s\t%s\t%s\t%t\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n",
 			e.ID, fieldEscaper.Replace(string(e.Type)), fieldEscaper.Replace(e.StartTime), e.Ours, e.Final,
 			e.Status, e.Phase, fieldEscaper.Replace(e.EndTime), exit, fieldEscaper.Replace(e.Reason), fieldEscaper.Replace(e.Skip),
 			e.Output.Ino, e.Output.Size, e.Output.MtimeNs)
 	}
-	return b.Bytes()
 }
 
 func readIndex(path string) (*scopeIndex, error) {

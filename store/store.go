@@ -244,6 +244,12 @@ func readStoreFile(path string) ([]byte, error) {
 // scope, and an os.File costs a poller registration (a wasted epoll_ctl on
 // a regular file) and an extra read to find the end.
 func readStoreFileStamp(path string) ([]byte, filestamp.Stamp, error) {
+	return readStoreFileInto(path, nil)
+}
+
+// readStoreFileInto is readStoreFileStamp reading into scratch when the
+// file fits: the index build reads 200,000 files of a large scope.
+func readStoreFileInto(path string, scratch []byte) ([]byte, filestamp.Stamp, error) {
 	var fd int
 	err := ignoringEINTR(func() (err error) {
 		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
@@ -275,7 +281,12 @@ func readStoreFileStamp(path string) ([]byte, filestamp.Stamp, error) {
 	if size == 0 {
 		size = 512
 	}
-	buf := make([]byte, 0, size)
+	var buf []byte
+	if st.Size > 0 && cap(scratch) >= size {
+		buf = scratch[:0:size]
+	} else {
+		buf = make([]byte, 0, size)
+	}
 	for {
 		if len(buf) == cap(buf) {
 			if st.Size > 0 {
