@@ -92,3 +92,4 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./ops/ ./store/ ./httpd/
 	$(GO) test -run '^$$' -bench . -benchmem ./metrics/
 	$(GO) test -run '^$$' -bench MetricsScrape -benchmem ./cli/
+	$(GO) test -run '^$$' -bench Drain -benchtime 2000x ./runner/

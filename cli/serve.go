@@ -80,7 +80,11 @@ func (st *appState) serveCommand() *cli.Command {
 			if c.IsSet("log-format") {
 				format = c.String("log-format")
 			}
-			log, err := jsonlog.New(c.App.ErrWriter, format, slog.LevelInfo)
+			// A line per request: written from a goroutine of its own, so
+			// that lines logged meanwhile share a write (see Coalescer).
+			logOut := jsonlog.NewCoalescer(c.App.ErrWriter)
+			defer logOut.Close()
+			log, err := jsonlog.New(logOut, format, slog.LevelInfo)
 			if err != nil {
 				return usageError("--log-format: %v", err)
 			}

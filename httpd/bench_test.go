@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,6 +27,11 @@ import (
 
 func benchHandler(b *testing.B, n int) (http.Handler, *storegen.Env) {
 	b.Helper()
+	return benchHandlerLog(b, n, io.Discard)
+}
+
+func benchHandlerLog(b *testing.B, n int, log io.Writer) (http.Handler, *storegen.Env) {
+	b.Helper()
 	e, err := storegen.Generate(b.TempDir(), n)
 	if err != nil {
 		b.Fatal(err)
@@ -32,7 +39,7 @@ func benchHandler(b *testing.B, n int) (http.Handler, *storegen.Env) {
 	api := &httpd.Server{
 		AllowedHosts: testHosts,
 		Service:      &ops.Service{Barman: barman.NewReader(e.BarmanConf), OpenStore: store.Open, Version: "bench"},
-		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:          slog.New(slog.NewTextHandler(log, nil)),
 	}
 	return api.Handler(), e
 }
@@ -100,5 +107,18 @@ func BenchmarkHandlerListPage(b *testing.B) {
 // middleware (request ID, access log, authentication) costs.
 func BenchmarkHandlerStatus(b *testing.B) {
 	h, _ := benchHandler(b, 1)
+	benchServe(b, h, "GET", "/status", "", 200)
+}
+
+// BenchmarkHandlerStatusLogFile is BenchmarkHandlerStatus with the access
+// log written to a file, as serve's standard error often is: the write per
+// request counts.
+func BenchmarkHandlerStatusLogFile(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "serve.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	h, _ := benchHandlerLog(b, 1, f)
 	benchServe(b, h, "GET", "/status", "", 200)
 }

@@ -406,7 +406,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !withDetail {
-		body, err := s.Service.ListMemo(server, encodeList)
+		body, err := s.Service.ListMemo(server, encodeListSeq)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -417,33 +417,50 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page.Status = true
-	list, skipped, err := s.Service.List(server, page)
-	if err != nil {
+	// One operation at a time from the store into a small buffer: neither
+	// the list nor its encoding is ever whole in memory, and a client that
+	// stops reading holds the buffer only.
+	var bw *bufio.Writer
+	start := func() {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		bw = bufio.NewWriterSize(w, 32<<10)
+		bw.WriteString(`{"operations":[`)
+	}
+	n, broken := 0, false
+	skipped, err := s.Service.Each(server, page, func(op *ops.Operation) bool {
+		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, Detail: detailOf(op, false)})
+		if err != nil {
+			s.Log.Error("cannot encode an operation", "request_id", requestID(r), "operation_id", op.ID, "error", err)
+			broken = true
+			return false
+		}
+		if bw == nil {
+			start()
+		}
+		if n > 0 {
+			bw.WriteByte(',')
+		}
+		n++
+		if _, err := bw.Write(data); err != nil {
+			// The client went away or stopped reading past the deadline.
+			broken = true
+			return false
+		}
+		return true
+	})
+	if err != nil && bw == nil {
 		s.fail(w, r, err)
 		return
 	}
 	for _, sk := range skipped {
 		s.Log.Warn("skipped a file in the store", "request_id", requestID(r), "path", sk.Path, "error", sk.Err)
 	}
-	// One operation at a time into a small buffer: a client that stops
-	// reading holds the buffer, not the whole encoded list.
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 32<<10)
-	bw.WriteString(`{"operations":[`)
-	for i, op := range list {
-		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, Detail: detailOf(op, false)})
-		if err != nil {
-			s.Log.Error("cannot encode an operation", "request_id", requestID(r), "operation_id", op.ID, "error", err)
-			return
-		}
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		if _, err := bw.Write(data); err != nil {
-			// The client went away or stopped reading past the deadline.
-			return
-		}
+	if broken {
+		return
+	}
+	if bw == nil {
+		start()
 	}
 	bw.WriteString("]}\n")
 	bw.Flush()

@@ -1,7 +1,9 @@
 package httpd
 
 import (
+	"bytes"
 	"encoding/json"
+	"iter"
 	"net/http"
 	"time"
 
@@ -159,4 +161,20 @@ func encodeList(list []*ops.Operation) []byte {
 	}
 	data, _ := json.Marshal(listResponse{Operations: items})
 	return append(data, '\n')
+}
+
+// encodeListSeq is encodeList of a streamed listing (Service.ListMemo): the
+// same bytes, without a whole list of operations in memory.
+func encodeListSeq(list iter.Seq[*ops.Operation]) []byte {
+	var items []listItem
+	for op := range list {
+		items = append(items, listItem{ID: op.ID, Type: op.Type})
+	}
+	if items == nil {
+		items = []listItem{}
+	}
+	var b bytes.Buffer
+	b.Grow(len(items)*48 + 32)
+	json.NewEncoder(&b).Encode(listResponse{Operations: items}) // and a newline, as encodeList
+	return b.Bytes()
 }

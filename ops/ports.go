@@ -1,6 +1,9 @@
 package ops
 
-import "time"
+import (
+	"iter"
+	"time"
+)
 
 // The ports: what the domain needs from the world, declared here and
 // implemented by the adapters (store for the files under barman_home, barman
@@ -45,9 +48,15 @@ type Store interface {
 	// List returns the operations of a scope, oldest first, and the files
 	// it passed over.
 	List(server string, opts ListOptions) ([]*Operation, []Skipped, error)
+	// Each calls fn with the operations of a scope, oldest first, until fn
+	// returns false, and returns the files it passed over. The operation fn
+	// gets is valid during the call only: a large scope is streamed
+	// without holding all of it.
+	Each(server string, opts ListOptions, fn func(*Operation) bool) ([]Skipped, error)
 	// Memo returns encode's answer for the scope's listing, computed once
-	// per state of the scope.
-	Memo(server string, encode func([]*Operation) []byte) ([]byte, error)
+	// per state of the scope. encode gets the operations with their IDs and
+	// types, each valid while it is yielded.
+	Memo(server string, encode func(iter.Seq[*Operation]) []byte) ([]byte, error)
 	// GetMemo returns encode's answer for one operation of a scope. Variant
 	// (0 or 1) tells two encodings apart. A finished operation's answer is
 	// kept while its output file is unchanged, as finished operations never

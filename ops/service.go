@@ -8,6 +8,7 @@
 package ops
 
 import (
+	"iter"
 	"sync"
 	"time"
 
@@ -344,9 +345,21 @@ func (s *Service) GetMemo(server, id string, variant int, encode func(*Operation
 	return s.store(cfg).GetMemo(server, id, variant, encode)
 }
 
+// Each is List streamed: fn gets each operation, valid during the call.
+func (s *Service) Each(server string, opts ListOptions, fn func(*Operation) bool) ([]Skipped, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkScope(cfg, server); err != nil {
+		return nil, err
+	}
+	return s.store(cfg).Each(server, opts, fn)
+}
+
 // ListMemo is List for callers that only need IDs and types, with encode's
 // answer kept while the scope does not change.
-func (s *Service) ListMemo(server string, encode func([]*Operation) []byte) ([]byte, error) {
+func (s *Service) ListMemo(server string, encode func(iter.Seq[*Operation]) []byte) ([]byte, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"errors"
+	"iter"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -244,11 +245,14 @@ func TestServiceMissingHome(t *testing.T) {
 		"List":     func() error { _, _, err := svc.List("", ops.ListOptions{}); return err },
 		"List srv": func() error { _, _, err := svc.List("db_server_two", ops.ListOptions{Status: true}); return err },
 		"ListAll":  func() error { _, _, err := svc.ListAll(ops.ListOptions{}); return err },
-		"ListMemo": func() error { _, err := svc.ListMemo("", func([]*ops.Operation) []byte { return nil }); return err },
-		"Get":      func() error { _, err := svc.Get("db_server_two", "20261125T080805"); return err },
-		"Find":     func() error { _, err := svc.Find("20261125T080805"); return err },
-		"Cancel":   func() error { _, err := svc.Cancel("db_server_two", "20261125T080805", ops.Requester{}); return err },
-		"Prune":    func() error { _, err := svc.Prune(nil, time.Now(), true); return err },
+		"ListMemo": func() error {
+			_, err := svc.ListMemo("", func(iter.Seq[*ops.Operation]) []byte { return nil })
+			return err
+		},
+		"Get":    func() error { _, err := svc.Get("db_server_two", "20261125T080805"); return err },
+		"Find":   func() error { _, err := svc.Find("20261125T080805"); return err },
+		"Cancel": func() error { _, err := svc.Cancel("db_server_two", "20261125T080805", ops.Requester{}); return err },
+		"Prune":  func() error { _, err := svc.Prune(nil, time.Now(), true); return err },
 		"Create": func() error {
 			p, _ := pyjson.DecodeObject([]byte(`{"type": "config_update", "changes": []}`), pyjson.DecodeOptions{})
 			_, err := svc.Create("", p, ops.Requester{})

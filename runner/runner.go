@@ -42,6 +42,8 @@ type Runner struct {
 	CancelPoll time.Duration
 	// Log receives the runner's own messages.
 	Log io.Writer
+
+	queue *store.PendingQueue // the scope's pending operations, between operations
 }
 
 // maxOutput caps the output kept in an output file; the tail is kept, since
@@ -98,6 +100,7 @@ func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 		if err := store.Unlock(lock); err != nil {
 			return err
 		}
+		r.pending().Invalidate()
 		next, err := r.next()
 		if err != nil || next == nil {
 			return err
@@ -110,9 +113,10 @@ func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 }
 
 // next returns the oldest queued operation of ours in our lane, if any. It
-// reads directory listings and then only the pending operations' files.
+// reads the pending operations' files, listed again only when the jobs
+// directory changed (see store.PendingQueue).
 func (r *Runner) next() (*ops.Operation, error) {
-	ids, err := r.Store.PendingIDs(r.Server)
+	ids, err := r.pending().IDs()
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +129,16 @@ func (r *Runner) next() (*ops.Operation, error) {
 		if op.Phase == ops.PhaseQueued && op.Type.Lane() == r.Lane {
 			return op, nil
 		}
+		r.pending().Drop(id) // never queued again
 	}
 	return nil, nil
+}
+
+func (r *Runner) pending() *store.PendingQueue {
+	if r.queue == nil {
+		r.queue = r.Store.NewPendingQueue(r.Server)
+	}
+	return r.queue
 }
 
 // finalizeLost records the result of operations whose runner died, and
@@ -165,6 +177,7 @@ func (r *Runner) drain(ctx context.Context) error {
 		if err := r.execute(ctx, op); err != nil {
 			return err
 		}
+		r.pending().Drop(op.ID) // ended, or another's to end
 	}
 	return ctx.Err()
 }

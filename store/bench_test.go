@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -227,4 +228,41 @@ func BenchmarkStorePendingIDs(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkStoreRebuild100k is the first start on a store of 100,000
+// finished operations: no index, every job and output file read once, the
+// index written. BENCH_REBUILD_N changes the size.
+func BenchmarkStoreRebuild100k(b *testing.B) {
+	n := 100000
+	if v := os.Getenv("BENCH_REBUILD_N"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	home := filepath.Join(b.TempDir(), "home")
+	benchStore(b, home, n)
+	indexPath := filepath.Join(home, "db1", StateDirName, indexFileName)
+	b.ReportAllocs()
+	// CPU time is less disturbed than wall time on a shared machine.
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		os.Remove(indexPath)
+		c0 := processCPU()
+		b.StartTimer()
+		list, _, err := New(home).List("db1", ops.ListOptions{})
+		if err != nil || len(list) != n {
+			b.Fatalf("List: %d operations, %v; want %d", len(list), err, n)
+		}
+		b.StopTimer()
+		cpu += processCPU() - c0
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+}
+
+// processCPU is the user and system time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

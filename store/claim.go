@@ -61,18 +61,15 @@ func (s *Store) CancelPath(server, id string) string {
 // a job file and no output file. It reads directory listings only, so a
 // runner can look for work in a large store cheaply.
 func (s *Store) PendingIDs(server string) ([]string, error) {
-	names := func(dir string) (map[string]bool, error) {
-		entries, err := os.ReadDir(dir)
+	// Names only (no fs.DirEntry, no sorting of the whole directory), and a
+	// set of the finished ones only: serve's sweep does this for every
+	// scope, and a scope may keep 100,000 finished operations.
+	names := func(dir string) ([]string, error) {
+		n, err := dirNames(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot list %s: %v", dir, err)
 		}
-		set := make(map[string]bool, len(entries))
-		for _, e := range entries {
-			if id, ok := strings.CutSuffix(e.Name(), ".json"); ok && ops.ValidName(id) {
-				set[id] = true
-			}
-		}
-		return set, nil
+		return n, nil
 	}
 	jobs, err := names(filepath.Join(s.ScopeDir(server), "jobs"))
 	if err != nil {
@@ -82,9 +79,16 @@ func (s *Store) PendingIDs(server string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	finished := make(map[string]struct{}, len(outputs))
+	for _, n := range outputs {
+		finished[n] = struct{}{}
+	}
 	var pending []string
-	for id := range jobs {
-		if !outputs[id] {
+	for _, n := range jobs {
+		if _, done := finished[n]; done {
+			continue
+		}
+		if id, ok := strings.CutSuffix(n, ".json"); ok && ops.ValidName(id) {
 			pending = append(pending, id)
 		}
 	}
