@@ -127,10 +127,11 @@ type identity struct {
 	Perms  Permission
 }
 
-const identityKey ctxKey = 1
-
 func identityOf(r *http.Request) identity {
-	id, _ := r.Context().Value(identityKey).(identity)
+	var id identity
+	if st := stateOf(r); st != nil {
+		id = st.identity
+	}
 	if id.Name == "" {
 		id.Name = "anonymous"
 	}
@@ -255,8 +256,16 @@ func isLoopbackAddr(addr string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
+// withIdentity records who is asking in the request's state, made here for
+// a request that did not come through the middleware.
 func withIdentity(r *http.Request, id identity) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), identityKey, id))
+	st := stateOf(r)
+	if st == nil {
+		st = &reqState{}
+		r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
+	}
+	st.identity = id
+	return r
 }
 
 // tokenName compares the secret's hash with every configured one in

@@ -62,6 +62,7 @@ type Server struct {
 	ObserveRequest func(route string, code int, d time.Duration)
 
 	mux   *http.ServeMux
+	probe *http.ServeMux
 	certs certRules
 	diag  diagnoseCache
 }
@@ -135,28 +136,51 @@ func (s *Server) Handler() http.Handler {
 	for _, err := range errs {
 		s.Log.Error("client-certificate rule ignored: it matches nothing", "error", err)
 	}
-	s.mux = http.NewServeMux()
+	// Two muxes with the same routes: mux, which also has a catch-all, so
+	// that a request to a route is matched once; and probe, without it, to
+	// find out what net/http would answer to the rest.
+	s.mux, s.probe = http.NewServeMux(), http.NewServeMux()
 	for _, rt := range Routes {
 		h := rt.handler
-		serve := func(w http.ResponseWriter, r *http.Request) { h(s, w, r) }
-		s.mux.HandleFunc(rt.Method+" "+rt.Pattern, serve)
-		if strings.HasSuffix(rt.Pattern, "/operations") {
-			s.mux.HandleFunc(rt.Method+" "+rt.Pattern+"/{$}", serve)
+		serve := func(w http.ResponseWriter, r *http.Request) {
+			if a := auditOf(r); a != nil {
+				a.route = strings.TrimSuffix(r.Pattern, "/{$}")
+			}
+			h(s, w, r)
+		}
+		for _, m := range []*http.ServeMux{s.mux, s.probe} {
+			m.HandleFunc(rt.Method+" "+rt.Pattern, serve)
+			if strings.HasSuffix(rt.Pattern, "/operations") {
+				m.HandleFunc(rt.Method+" "+rt.Pattern+"/{$}", serve)
+			}
 		}
 	}
+	// "/" has the lowest precedence and no pattern ends in a slash, so it
+	// takes only what no route matches and never suppresses a redirect.
+	s.mux.HandleFunc("/", s.unrouted)
 	return s.withLogging(http.HandlerFunc(s.route))
 }
 
 // route dispatches, answering in JSON where the mux would answer in text.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	h, pattern := s.mux.Handler(r)
+	if p := r.URL.EscapedPath(); r.Method == http.MethodConnect || cleanPath(p) == p {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	s.unrouted(w, r)
+}
+
+// unrouted answers a request that no route matches as is: with the mux's
+// redirect, 404 or 405, in JSON.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.probe.Handler(r)
 	if a := auditOf(r); a != nil {
 		a.route = strings.TrimSuffix(pattern, "/{$}")
 	}
 	// A path that needs cleaning gets the mux's redirect even when the clean
 	// path has a pattern; answer that one in JSON too.
 	if pattern != "" && (r.Method == http.MethodConnect || cleanPath(r.URL.EscapedPath()) == r.URL.EscapedPath()) {
-		s.mux.ServeHTTP(w, r)
+		s.probe.ServeHTTP(w, r)
 		return
 	}
 	probe := &headerProbe{header: http.Header{}}
@@ -207,11 +231,27 @@ func (p *headerProbe) WriteHeader(code int)        { p.code = code }
 
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+// stateKey holds a request's *reqState: one context value and one request
+// copy per request instead of one for each of its fields.
+const stateKey ctxKey = 0
+
+// reqState is what the middleware learns about a request as it goes.
+type reqState struct {
+	id       string
+	audit    audit
+	identity identity
+}
+
+func stateOf(r *http.Request) *reqState {
+	st, _ := r.Context().Value(stateKey).(*reqState)
+	return st
+}
 
 func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
+	if st := stateOf(r); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 // Request IDs are a random per-process prefix and a counter: unique, and
@@ -264,8 +304,9 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 			http.NewResponseController(w).SetWriteDeadline(start.Add(s.WriteTimeout))
 		}
 		id := newRequestID()
-		audit := &audit{}
-		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), requestIDKey, id), auditKey, audit))
+		st := &reqState{id: id}
+		audit := &st.audit
+		r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		var ok bool
@@ -311,11 +352,11 @@ type audit struct {
 	route      string // the route pattern that answered, "" for none
 }
 
-const auditKey ctxKey = 2
-
 func auditOf(r *http.Request) *audit {
-	a, _ := r.Context().Value(auditKey).(*audit)
-	return a
+	if st := stateOf(r); st != nil {
+		return &st.audit
+	}
+	return nil
 }
 
 // headerSize counts the request line and headers as net/http's own limit
