@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -30,7 +31,7 @@ func syntheticCatalog(tb testing.TB, n int) *ops.BarmanServer {
 		if i%2 == 1 {
 			path = filepath.Join(dir, "base", id, "backup.info")
 		}
-		writeFile(tb, path, info)
+		testenv.WriteFile(tb, path, info)
 		if err := os.Chtimes(path, old, old); err != nil {
 			tb.Fatal(err)
 		}
@@ -39,7 +40,7 @@ func syntheticCatalog(tb testing.TB, n int) *ops.BarmanServer {
 		}
 	}
 	path := filepath.Join(dir, "wals", "pg-xlog.db")
-	writeFile(tb, path, xlog.String())
+	testenv.WriteFile(tb, path, xlog.String())
 	if err := os.Chtimes(path, old, old); err != nil {
 		tb.Fatal(err)
 	}

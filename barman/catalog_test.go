@@ -87,7 +87,7 @@ func writeBackupInfo(t *testing.T, dir, layout, id, status, name string) {
 	default:
 		t.Fatalf("unknown layout %q", layout)
 	}
-	writeFile(t, path, content)
+	testenv.WriteFile(t, path, content)
 }
 
 func TestResolveBackupSynthetic(t *testing.T) {
@@ -107,9 +107,9 @@ func TestResolveBackupSynthetic(t *testing.T) {
 		writeBackupInfo(t, dir, b.layout, b.id, b.status, b.name)
 	}
 	// Noise that is not a backup.
-	writeFile(t, filepath.Join(dir, "meta", "README"), "x")
-	writeFile(t, filepath.Join(dir, "meta", "-backup.info"), "status=DONE\n")
-	writeFile(t, filepath.Join(dir, "base", "stray-file"), "status=DONE\n")
+	testenv.WriteFile(t, filepath.Join(dir, "meta", "README"), "x")
+	testenv.WriteFile(t, filepath.Join(dir, "meta", "-backup.info"), "status=DONE\n")
+	testenv.WriteFile(t, filepath.Join(dir, "base", "stray-file"), "status=DONE\n")
 	if err := os.MkdirAll(filepath.Join(dir, "base", "20260108T000000"), 0o755); err != nil { // no backup.info
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestListBackupsUnreadableCatalog(t *testing.T) {
 	dir := t.TempDir()
 	// meta is a file, not a directory: reading it must fail loudly, not
 	// look like an empty catalog.
-	writeFile(t, filepath.Join(dir, "meta"), "not a directory")
+	testenv.WriteFile(t, filepath.Join(dir, "meta"), "not a directory")
 	_, err := ListBackups(&ops.BarmanServer{Name: "pg", BackupDirectory: dir})
 	wantError(t, err, ops.EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
 
@@ -246,7 +246,7 @@ func TestParseBackupInfo(t *testing.T) {
 		t.Errorf("ParseBackupInfo = %q, want %q", got, want)
 	}
 	// The real fixture file.
-	info := ParseBackupInfo([]byte(readFile(t, testenv.Fixture(t, "barman-3.17", "barman_home", "db_server_two", "meta", "20261125T080758-backup.info"))))
+	info := ParseBackupInfo([]byte(testenv.ReadFile(t, testenv.Fixture(t, "barman-3.17", "barman_home", "db_server_two", "meta", "20261125T080758-backup.info"))))
 	for k, v := range map[string]string{"status": "DONE", "server_name": "db_server_two", "end_wal": "000000010000000000000005", "parent_backup_id": "None"} {
 		if info[k] != v {
 			t.Errorf("fixture backup.info: %s = %q, want %q", k, info[k], v)

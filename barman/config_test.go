@@ -101,7 +101,7 @@ func TestLoadBarmanConfigFixtures(t *testing.T) {
 func TestLoadBarmanConfigAutoConf(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17")
 	auto := filepath.Join(env.Home, ".barman.auto.conf")
-	writeFile(t, auto, `[db_server_two]
+	testenv.WriteFile(t, auto, `[db_server_two]
 backup_directory = /srv/backups/db_server_two
 cluster = renamed
 
@@ -176,12 +176,12 @@ func (c confCase) write(t *testing.T) (conf, home, dir string) {
 	}
 	expand := strings.NewReplacer("@HOME@", home, "@DIR@", dir).Replace
 	conf = filepath.Join(tmp, "barman.conf")
-	writeFile(t, conf, expand(c.main))
+	testenv.WriteFile(t, conf, expand(c.main))
 	for name, content := range c.extra {
-		writeFile(t, filepath.Join(dir, name), expand(content))
+		testenv.WriteFile(t, filepath.Join(dir, name), expand(content))
 	}
 	if c.auto != "" {
-		writeFile(t, filepath.Join(home, ".barman.auto.conf"), expand(c.auto))
+		testenv.WriteFile(t, filepath.Join(home, ".barman.auto.conf"), expand(c.auto))
 	}
 	return conf, home, dir
 }
@@ -341,9 +341,9 @@ model = false
 func TestLoadBarmanConfigHomeTilde(t *testing.T) {
 	fake := t.TempDir()
 	t.Setenv("HOME", fake)
-	writeFile(t, filepath.Join(fake, "d", "pg.conf"), "[pg]\n")
+	testenv.WriteFile(t, filepath.Join(fake, "d", "pg.conf"), "[pg]\n")
 	conf := filepath.Join(t.TempDir(), "barman.conf")
-	writeFile(t, conf, "[barman]\nbarman_home = ~/bh\nconfiguration_files_directory = ~/d\n")
+	testenv.WriteFile(t, conf, "[barman]\nbarman_home = ~/bh\nconfiguration_files_directory = ~/d\n")
 	cfg, err := LoadConfig(conf)
 	if err != nil {
 		t.Fatal(err)
@@ -497,9 +497,9 @@ model = on
 cluster = elsewhere
 conninfo = host=wrong
 `}.write(t)
-	writeFile(t, filepath.Join(home, "pg", activeModelFile), "  m\n")
-	writeFile(t, filepath.Join(home, "other", activeModelFile), "wrong")
-	writeFile(t, filepath.Join(home, "lost", activeModelFile), "gone\n")
+	testenv.WriteFile(t, filepath.Join(home, "pg", activeModelFile), "  m\n")
+	testenv.WriteFile(t, filepath.Join(home, "other", activeModelFile), "wrong")
+	testenv.WriteFile(t, filepath.Join(home, "lost", activeModelFile), "gone\n")
 	cfg, err := LoadConfig(conf)
 	if err != nil {
 		t.Fatal(err)

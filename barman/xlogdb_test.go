@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -23,7 +24,7 @@ func writeInfo(t *testing.T, dir, id, status string, begin, end int) {
 	t.Helper()
 	content := fmt.Sprintf("backup_name=None\nstatus=%s\nbegin_time=2026-01-01 00:%02d:00+00:00\nend_time=2026-01-01 00:%02d:30+00:00\n"+
 		"begin_wal=%s\nend_wal=%s\ntimeline=1\nsize=1000\n", status, begin, end, seg(1, begin), seg(1, end))
-	writeFile(t, filepath.Join(dir, "meta", id+"-backup.info"), content)
+	testenv.WriteFile(t, filepath.Join(dir, "meta", id+"-backup.info"), content)
 }
 
 // TestReadCatalogWALSize checks wal_size as Barman's list-backups computes
@@ -64,7 +65,7 @@ func TestReadCatalogWALSize(t *testing.T) {
 			writeInfo(t, dir, "20260102T000000", "FAILED", 5, 5)
 			writeInfo(t, dir, "20260103T000000", "DONE", 7, 8)
 			writeInfo(t, dir, "20260104T000000", "WAITING_FOR_WALS", 10, 10)
-			writeFile(t, filepath.Join(dir, "wals", tc.file), strings.Join(tc.lines, "\n")+"\nnot a line\n")
+			testenv.WriteFile(t, filepath.Join(dir, "wals", tc.file), strings.Join(tc.lines, "\n")+"\nnot a line\n")
 			srv := &ops.BarmanServer{Name: "pg", BackupDirectory: dir}
 			cat, err := ReadCatalog(srv)
 			if err != nil {
@@ -113,7 +114,7 @@ func TestRecoveryWindowWithoutWAL(t *testing.T) {
 		t.Errorf("window = %+v, want %+v (backup ends only)", cat.Window, want)
 	}
 	// WAL older than the oldest DONE backup does not widen the window.
-	writeFile(t, filepath.Join(dir, "wals", "pg-xlog.db"), fmt.Sprintf("%s\t16\t%d\tNone\n", seg(1, 1), walTime(50).Unix()))
+	testenv.WriteFile(t, filepath.Join(dir, "wals", "pg-xlog.db"), fmt.Sprintf("%s\t16\t%d\tNone\n", seg(1, 1), walTime(50).Unix()))
 	if cat, err = ReadCatalog(srv); err != nil {
 		t.Fatal(err)
 	}

@@ -13,16 +13,6 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // treeSnapshot describes every entry under dir: path, type, mode and
 // content, so two snapshots differ when anything was written.
 func treeSnapshot(t testing.TB, dir string) string {

@@ -15,26 +15,6 @@ import (
 // Fuzz targets: run briefly by scripts/fuzz-smoke, at length with
 // go test -run '^$' -fuzz '^FuzzName$' ./ops.
 
-// fuzzPayloads seed the payload targets: the documented examples, and the
-// shapes that went wrong once somewhere.
-var fuzzPayloads = []string{
-	`{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db", "destination_directory": "/var/lib/pgdata"}`,
-	`{"backup_id": "20261125T080758", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
-	`{"type": "config_switch", "model_name": "my-model"}`,
-	`{"type": "config_switch", "reset": true}`,
-	`{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "archiver": "on", "n": 1, "b": false}]}`,
-	`{"type": "config_update", "changes": [{"scope": "model", "model_name": "my-model", "conninfo": "x"}]}`,
-	`{"type": "recovery", "backup_id": "lat\u0000est"}`,
-	`{"type": "recovery", "type": "config_switch"}`,
-	`{"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
-	`{"operation_type": "recovery"}`,
-	`{"x": "\ud800", "y": "\u00e9\ud83d\ude00", "z": -0.0e+10}`,
-	`{} trailing`,
-	`[]`,
-	`"string"`,
-	``,
-}
-
 // FuzzDecodeAndValidate: any body, for any scope, is decoded and validated
 // against Barman 3.17's fixture configuration without panicking; every
 // refusal is an *Error saying invalid or not_found, and every accepted
@@ -45,12 +25,12 @@ func FuzzDecodeAndValidate(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, p := range fuzzPayloads {
+	for _, p := range testenv.FuzzPayloads {
 		f.Add([]byte(p), "db_server_two")
 		f.Add([]byte(p), "")
 	}
-	f.Add([]byte(fuzzPayloads[0]), "../db_server_two")
-	f.Add([]byte(fuzzPayloads[0]), "my-model")
+	f.Add([]byte(testenv.FuzzPayloads[0]), "../db_server_two")
+	f.Add([]byte(testenv.FuzzPayloads[0]), "my-model")
 	// Values longer than one argument of Barman's command line can be.
 	long := strings.Repeat("x", ops.MaxArgBytes+1)
 	f.Add([]byte(`{"backup_id": "latest", "remote_ssh_command": "ssh `+long+`", "destination_directory": "/d"}`), "db_server_two")

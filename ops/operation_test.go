@@ -21,9 +21,9 @@ import (
 func validateEnv(t *testing.T) (*testenv.Barman, *ops.BarmanConfig) {
 	t.Helper()
 	env := testenv.NewBarman(t, "barman-3.17")
-	writeFile(t, filepath.Join(env.Home, "db_server_two", "meta", "20261125T090000-backup.info"),
+	testenv.WriteFile(t, filepath.Join(env.Home, "db_server_two", "meta", "20261125T090000-backup.info"),
 		"backup_name=None\nstatus=FAILED\nserver_name=db_server_two\n")
-	writeFile(t, filepath.Join(env.ConfDir, "other-model.conf"), "[other-model]\nmodel = true\ncluster = other\n")
+	testenv.WriteFile(t, filepath.Join(env.ConfDir, "other-model.conf"), "[other-model]\nmodel = true\ncluster = other\n")
 	cfg, err := barman.LoadConfig(env.Conf)
 	if err != nil {
 		t.Fatal(err)

@@ -27,9 +27,9 @@ func pitrEnv(t *testing.T) (*testenv.Barman, *ops.BarmanConfig) {
 	t.Helper()
 	env, cfg := validateEnv(t)
 	meta := filepath.Join(env.Home, srv2, "meta")
-	writeFile(t, filepath.Join(meta, pitrOld+"-backup.info"),
+	testenv.WriteFile(t, filepath.Join(meta, pitrOld+"-backup.info"),
 		"backup_name=None\nstatus=DONE\nbegin_time=2026-11-20 10:00:00+00:00\nend_time=2026-11-20 10:05:00+00:00\n")
-	writeFile(t, filepath.Join(meta, pitrNewest+"-backup.info"),
+	testenv.WriteFile(t, filepath.Join(meta, pitrNewest+"-backup.info"),
 		"backup_name=nightly\nstatus=DONE\nbegin_time=2026-11-27 12:00:00+00:00\nend_time=2026-11-27 12:10:00+00:00\n")
 	now, _ := time.Parse(time.RFC3339, pitrNowText)
 	ops.SetNow(t, now)

@@ -197,19 +197,19 @@ func TestServiceReads(t *testing.T) {
 	wantError(t, err, ops.ENOTFOUND)
 
 	// The same ID in two scopes is ambiguous.
-	writeFile(t, filepath.Join(env.Home, "jobs", "20261125T080805.json"), `{"type": "config_update", "operation_type": "config_update"}`)
+	testenv.WriteFile(t, filepath.Join(env.Home, "jobs", "20261125T080805.json"), `{"type": "config_update", "operation_type": "config_update"}`)
 	_, err = svc.Find("20261125T080805")
 	wantError(t, err, ops.EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); pass --server to choose")
 
 	// A damaged file in one scope is found, and reads FAILED with why.
-	writeFile(t, filepath.Join(env.Home, "jobs", "20261125T000000.json"), `{`)
+	testenv.WriteFile(t, filepath.Join(env.Home, "jobs", "20261125T000000.json"), `{`)
 	op, err = svc.Find("20261125T000000")
 	if err != nil || op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "job file "+filepath.Join(env.Home, "jobs", "20261125T000000.json")+" is damaged") {
 		t.Errorf("Find(damaged) = %+v, %v; want FAILED with a reason naming the file", op, err)
 	}
 
 	// ListAll passes the skipped files of every scope on.
-	writeFile(t, filepath.Join(env.Home, "db_server_two", "jobs", "junk.json"), `[]`)
+	testenv.WriteFile(t, filepath.Join(env.Home, "db_server_two", "jobs", "junk.json"), `[]`)
 	_, skipped, err = svc.ListAll(ops.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	auto := filepath.Join(cfg.BarmanHome, ".barman.auto.conf")
-	writeFile(t, auto, readFileOrEmpty(auto)+"\n[e2e-new-model]\nmodel = on\ncluster = "+server.Cluster+"\n")
+	testenv.WriteFile(t, auto, readFileOrEmpty(auto)+"\n[e2e-new-model]\nmodel = on\ncluster = "+server.Cluster+"\n")
 	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "model_name": "e2e-new-model"}`), ops.Requester{Name: "test"})
 	if err != nil || id == "" {
 		t.Fatalf("config_switch to a model added just now: id %q, err %v", id, err)
@@ -336,7 +336,7 @@ func TestServiceQuotedPaths(t *testing.T) {
 		if err != nil || len(wantOps) == 0 {
 			t.Fatalf("unquoted ListAll = %d operations, %v; the fixture should hold some", len(wantOps), err)
 		}
-		writeFile(t, env.Conf, text)
+		testenv.WriteFile(t, env.Conf, text)
 
 		launcher := &recordingLauncher{}
 		svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test", Launcher: launcher}

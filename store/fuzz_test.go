@@ -18,32 +18,12 @@ import (
 // Fuzz targets: run briefly by scripts/fuzz-smoke, at length with
 // go test -run '^$' -fuzz '^FuzzName$' ./store.
 
-// fuzzPayloads seed the payload targets: the documented examples, and the
-// shapes that went wrong once somewhere.
-var fuzzPayloads = []string{
-	`{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db", "destination_directory": "/var/lib/pgdata"}`,
-	`{"backup_id": "20261125T080758", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
-	`{"type": "config_switch", "model_name": "my-model"}`,
-	`{"type": "config_switch", "reset": true}`,
-	`{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "archiver": "on", "n": 1, "b": false}]}`,
-	`{"type": "config_update", "changes": [{"scope": "model", "model_name": "my-model", "conninfo": "x"}]}`,
-	`{"type": "recovery", "backup_id": "lat\u0000est"}`,
-	`{"type": "recovery", "type": "config_switch"}`,
-	`{"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
-	`{"operation_type": "recovery"}`,
-	`{"x": "\ud800", "y": "\u00e9\ud83d\ude00", "z": -0.0e+10}`,
-	`{} trailing`,
-	`[]`,
-	`"string"`,
-	``,
-}
-
 // FuzzReadJSONFile: any bytes in a store file are read without panicking;
 // ReadJSONFile agrees with the lenient DecodeObject, and its errors name
 // the file.
 func FuzzReadJSONFile(f *testing.F) {
 	dir := f.TempDir()
-	for _, p := range fuzzPayloads {
+	for _, p := range testenv.FuzzPayloads {
 		f.Add([]byte(p))
 	}
 	for _, name := range []string{"pg-backup-api-2.2/barman_home/jobs/20261125T080447.json", "pg-backup-api-2.2/barman_home/output/20261125T080447.json",

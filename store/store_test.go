@@ -15,6 +15,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -121,10 +122,10 @@ func TestStoreGetNotFound(t *testing.T) {
 	st := New(home)
 	// Files an unchecked ID would reach: if Get used them, it would find
 	// an operation.
-	job := readFile(t, filepath.Join(home, "jobs", "20261125T080447.json"))
-	writeFile(t, filepath.Join(home, "x.json"), job)
-	writeFile(t, filepath.Join(home, "db_server_two", "x.json"), job)
-	writeFile(t, filepath.Join(home, "jobs", ".hidden.json"), job)
+	job := testenv.ReadFile(t, filepath.Join(home, "jobs", "20261125T080447.json"))
+	testenv.WriteFile(t, filepath.Join(home, "x.json"), job)
+	testenv.WriteFile(t, filepath.Join(home, "db_server_two", "x.json"), job)
+	testenv.WriteFile(t, filepath.Join(home, "jobs", ".hidden.json"), job)
 
 	tests := []struct {
 		server, id string
@@ -162,22 +163,22 @@ func TestStoreListSkipsBadFiles(t *testing.T) {
 	home := newStoreCopy(t)
 	st := New(home)
 	jobs := filepath.Join(home, "jobs")
-	writeFile(t, filepath.Join(jobs, "20261125T090000.json"), `{"type": "config_update", "chan`)
-	writeFile(t, filepath.Join(jobs, "20261125T090001.json"), `{"hello": "world"}`)
-	writeFile(t, filepath.Join(jobs, "20261125T090002.json"), `[1, 2]`)
-	writeFile(t, filepath.Join(jobs, "20261125T090003.json"), "")
-	writeFile(t, filepath.Join(jobs, "bad name.json"), `{"operation_type": "config_update"}`)
-	writeFile(t, filepath.Join(jobs, ".20261125T090004.json.tmp-1"), `{"partial`)
-	writeFile(t, filepath.Join(jobs, ".hidden.json"), `{"partial`)
-	writeFile(t, filepath.Join(jobs, "README.txt"), "not json")
+	testenv.WriteFile(t, filepath.Join(jobs, "20261125T090000.json"), `{"type": "config_update", "chan`)
+	testenv.WriteFile(t, filepath.Join(jobs, "20261125T090001.json"), `{"hello": "world"}`)
+	testenv.WriteFile(t, filepath.Join(jobs, "20261125T090002.json"), `[1, 2]`)
+	testenv.WriteFile(t, filepath.Join(jobs, "20261125T090003.json"), "")
+	testenv.WriteFile(t, filepath.Join(jobs, "bad name.json"), `{"operation_type": "config_update"}`)
+	testenv.WriteFile(t, filepath.Join(jobs, ".20261125T090004.json.tmp-1"), `{"partial`)
+	testenv.WriteFile(t, filepath.Join(jobs, ".hidden.json"), `{"partial`)
+	testenv.WriteFile(t, filepath.Join(jobs, "README.txt"), "not json")
 	if err := os.Mkdir(filepath.Join(jobs, "20261125T090005.json"), 0o755); err != nil { // a directory
 		t.Fatal(err)
 	}
 	// A valid job with a damaged output file.
-	writeFile(t, filepath.Join(jobs, "20261125T090006.json"), `{"type": "config_update", "operation_type": "config_update", "start_time": "2026-11-25T09:00:06.000000"}`)
-	writeFile(t, filepath.Join(home, "output", "20261125T090006.json"), `{"success": tr`)
+	testenv.WriteFile(t, filepath.Join(jobs, "20261125T090006.json"), `{"type": "config_update", "operation_type": "config_update", "start_time": "2026-11-25T09:00:06.000000"}`)
+	testenv.WriteFile(t, filepath.Join(home, "output", "20261125T090006.json"), `{"success": tr`)
 	// A job file with only "type", as some tools write: still an operation.
-	writeFile(t, filepath.Join(jobs, "20261125T090007.json"), `{"type": "config_update"}`)
+	testenv.WriteFile(t, filepath.Join(jobs, "20261125T090007.json"), `{"type": "config_update"}`)
 
 	wantSkipped := map[string]string{
 		"20261125T090000.json": "not valid JSON",
@@ -240,7 +241,7 @@ func TestStoreListSkipsBadFiles(t *testing.T) {
 	if list, skipped, err := st.List("pg", ops.ListOptions{}); len(list) != 0 || len(skipped) != 0 || err != nil {
 		t.Errorf("List(pg) = %v, %v, %v; want empty", list, skipped, err)
 	}
-	writeFile(t, filepath.Join(home, "broken", "jobs"), "file")
+	testenv.WriteFile(t, filepath.Join(home, "broken", "jobs"), "file")
 	_, _, err := st.List("broken", ops.ListOptions{})
 	wantError(t, err, ops.EUNAVAILABLE, "cannot list operations in "+filepath.Join(home, "broken", "jobs"))
 }
@@ -306,7 +307,7 @@ func TestStoreCreate(t *testing.T) {
 			if want := filepath.Join(home, tc.server, "jobs", id+".json"); path != want {
 				t.Errorf("JobPath = %q, want %q", path, want)
 			}
-			if got := readFile(t, path); got != tc.want {
+			if got := testenv.ReadFile(t, path); got != tc.want {
 				t.Errorf("job file:\n got %s\nwant %s", got, tc.want)
 			}
 			fi, err := os.Stat(path)
@@ -355,7 +356,7 @@ func TestStoreCreateNeedsHome(t *testing.T) {
 	}
 
 	home = t.TempDir()
-	writeFile(t, filepath.Join(home, "db_server_two", "output"), "a file in the way")
+	testenv.WriteFile(t, filepath.Join(home, "db_server_two", "output"), "a file in the way")
 	_, err = New(home).Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"reset": true}`)}, ops.Extension{})
 	wantError(t, err, ops.EUNAVAILABLE, filepath.Join(home, "db_server_two", "output"))
 }
@@ -418,7 +419,7 @@ func TestStoreCreateSameSecond(t *testing.T) {
 
 	// A second already taken by the reference implementation.
 	home2 := t.TempDir()
-	writeFile(t, filepath.Join(home2, "jobs", "20261125T080500.json"), `{"type": "config_update", "operation_type": "config_update"}`)
+	testenv.WriteFile(t, filepath.Join(home2, "jobs", "20261125T080500.json"), `{"type": "config_update", "operation_type": "config_update"}`)
 	st2 := New(home2)
 	st2.Now = fixedClock("2026-11-25T08:05:00.999999")
 	if id, err := st2.Create(req(), ops.Extension{}); err != nil || id != "20261125T080500-0001" {
@@ -676,7 +677,7 @@ func TestStoreFinish(t *testing.T) {
 			var id string
 			if tc.foreign {
 				id = "20261125T080500"
-				writeFile(t, st.JobPath("db_server_two", id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T08:05:00.474759"}`)
+				testenv.WriteFile(t, st.JobPath("db_server_two", id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T08:05:00.474759"}`)
 			} else {
 				var err error
 				id, err = st.Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)},
@@ -685,14 +686,14 @@ func TestStoreFinish(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			job := readFile(t, st.JobPath("db_server_two", id))
+			job := testenv.ReadFile(t, st.JobPath("db_server_two", id))
 			if tc.clock != "" {
 				st.Now = fixedClock(tc.clock)
 			}
 			if err := st.End("db_server_two", id, nil, tc.res); err != nil {
 				t.Fatal(err)
 			}
-			out := readFile(t, st.OutputPath("db_server_two", id))
+			out := testenv.ReadFile(t, st.OutputPath("db_server_two", id))
 			// The job's keys in order, the extension updated in place, then
 			// the result.
 			want := strings.Replace(job, `"pg_backup_api": {"version": "v", "barman_config": "/b.conf"}`, `"pg_backup_api": `+tc.extAfter, 1)
@@ -702,7 +703,7 @@ func TestStoreFinish(t *testing.T) {
 			if fi, err := os.Stat(st.OutputPath("db_server_two", id)); err != nil || fi.Mode().Perm() != 0o600 {
 				t.Errorf("output file mode: %v, %v; want 0600", fi.Mode(), err)
 			}
-			if readFile(t, st.JobPath("db_server_two", id)) != job {
+			if testenv.ReadFile(t, st.JobPath("db_server_two", id)) != job {
 				t.Error("Finish changed the job file")
 			}
 			op, err := st.Get("db_server_two", id)
@@ -817,7 +818,7 @@ func TestStoreStatusPhases(t *testing.T) {
 	})
 	t.Run("an empty lost log", func(t *testing.T) {
 		id := newOp(t)
-		writeFile(t, st.LogPath(server, id), "")
+		testenv.WriteFile(t, st.LogPath(server, id), "")
 		check(t, id, ops.StatusFailed, ops.PhaseLost, "", ops.LostReason)
 	})
 	t.Run("output wins over a log", func(t *testing.T) {
@@ -836,17 +837,17 @@ func TestStoreStatusPhases(t *testing.T) {
 	})
 	t.Run("output without a boolean success", func(t *testing.T) {
 		id := newOp(t)
-		writeFile(t, st.OutputPath(server, id), `{"success": "true", "output": "x"}`)
+		testenv.WriteFile(t, st.OutputPath(server, id), `{"success": "true", "output": "x"}`)
 		check(t, id, ops.StatusFailed, ops.PhaseFailed, "x", "")
 	})
 	t.Run("foreign", func(t *testing.T) {
 		id := "20261125T070000"
-		writeFile(t, st.JobPath(server, id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T07:00:00.000000"}`)
+		testenv.WriteFile(t, st.JobPath(server, id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T07:00:00.000000"}`)
 		check(t, id, ops.StatusInProgress, ops.PhaseForeign, "", "")
 		// Not even an unlocked log makes it lost: it is not ours.
-		writeFile(t, st.LogPath(server, id), "x")
+		testenv.WriteFile(t, st.LogPath(server, id), "x")
 		check(t, id, ops.StatusInProgress, ops.PhaseForeign, "", "")
-		writeFile(t, st.OutputPath(server, id), `{"type": "config_switch", "success": true, "end_time": "2026-11-25T07:00:01.000000", "output": "ok\n"}`)
+		testenv.WriteFile(t, st.OutputPath(server, id), `{"type": "config_switch", "success": true, "end_time": "2026-11-25T07:00:01.000000", "output": "ok\n"}`)
 		check(t, id, ops.StatusDone, ops.PhaseDone, "ok\n", "")
 	})
 }

@@ -6,30 +6,12 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // Fuzz targets: run briefly by scripts/fuzz-smoke, at length with
 // go test -run '^$' -fuzz '^FuzzName$' ./internal/pyjson.
-
-// fuzzPayloads seed the payload targets: the documented examples, and the
-// shapes that went wrong once somewhere.
-var fuzzPayloads = []string{
-	`{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db", "destination_directory": "/var/lib/pgdata"}`,
-	`{"backup_id": "20261125T080758", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
-	`{"type": "config_switch", "model_name": "my-model"}`,
-	`{"type": "config_switch", "reset": true}`,
-	`{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "archiver": "on", "n": 1, "b": false}]}`,
-	`{"type": "config_update", "changes": [{"scope": "model", "model_name": "my-model", "conninfo": "x"}]}`,
-	`{"type": "recovery", "backup_id": "lat\u0000est"}`,
-	`{"type": "recovery", "type": "config_switch"}`,
-	`{"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
-	`{"operation_type": "recovery"}`,
-	`{"x": "\ud800", "y": "\u00e9\ud83d\ude00", "z": -0.0e+10}`,
-	`{} trailing`,
-	`[]`,
-	`"string"`,
-	``,
-}
 
 // checkRoundTrip encodes obj and decodes it back: the encoding is ASCII,
 // valid JSON, strict-decodable, stable, and means what data meant.
@@ -77,7 +59,7 @@ func checkRoundTrip(t *testing.T, data []byte, obj *Object) {
 // FuzzEncodeDecodeRoundTrip: whatever DecodeObject accepts, EncodePython
 // writes back as JSON that decodes to the same thing, byte-stable.
 func FuzzEncodeDecodeRoundTrip(f *testing.F) {
-	for _, p := range fuzzPayloads {
+	for _, p := range testenv.FuzzPayloads {
 		f.Add([]byte(p))
 	}
 	f.Add([]byte(`{"a": 1, "a": 2, "b": [true, null, {"c": "\"\\\/\b\f\n\r\t\u0001"}]}`))
