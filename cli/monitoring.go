@@ -9,7 +9,6 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
-	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/metrics"
 	"github.com/pg-backup-api/pg-backup-api/notify"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -49,7 +48,7 @@ func enqueueEnd(s *store.Store, server, id string) error {
 	}
 	ev, err := notify.NewEvent(notify.Operation{
 		ID: op.ID, Server: server, Type: string(op.Type), Status: string(op.Status), Phase: string(op.Phase),
-		Start: op.StartTime, End: op.EndTime, ExitCode: op.ExitCode, RequestedBy: requestedBy(op), Output: op.Output,
+		Start: op.StartTime, End: op.EndTime, ExitCode: op.ExitCode, RequestedBy: op.RequestedBy(), Output: op.Output,
 	})
 	if err != nil {
 		return err
@@ -60,20 +59,6 @@ func enqueueEnd(s *store.Store, server, id string) error {
 	}
 	_, err = outbox.Enqueue(ev)
 	return err
-}
-
-// requestedBy is who asked for op, as its job file records it.
-func requestedBy(op *ops.Operation) string {
-	if op.Job == nil {
-		return ""
-	}
-	if ext, ok := op.Job.Get(ops.KeyExtension); ok {
-		if o, ok := ext.(*pyjson.Object); ok {
-			who, _ := o.String("requested_by")
-			return who
-		}
-	}
-	return ""
 }
 
 // openStore is store.Open with the end-of-operation hook set.

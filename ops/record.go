@@ -40,14 +40,22 @@ func (op *Operation) Ours() bool {
 
 // BarmanConfigPath is the Barman configuration the operation was validated
 // against, which its runner passes to Barman.
-func (op *Operation) BarmanConfigPath() string {
+func (op *Operation) BarmanConfigPath() string { return op.extension("barman_config") }
+
+// RequestedBy is who asked for the operation, as recorded at create time
+// ("" for another implementation's operations).
+func (op *Operation) RequestedBy() string { return op.extension("requested_by") }
+
+// extension is a string our job files record under KeyExtension; "" when
+// the operation is not ours or the key is absent.
+func (op *Operation) extension(key string) string {
 	if op.Job == nil {
 		return ""
 	}
 	if ext, ok := op.Job.Get(KeyExtension); ok {
 		if o, ok := ext.(*pyjson.Object); ok {
-			p, _ := o.String("barman_config")
-			return p
+			v, _ := o.String(key)
+			return v
 		}
 	}
 	return ""
@@ -94,15 +102,4 @@ type Result struct {
 // operation was created ("" when unknown, as for another implementation's
 // operations). Barman is given this ID, not backup_id: a shortcut such as
 // "latest" could name a newer backup by the time the operation runs.
-func (op *Operation) ResolvedBackupID() string {
-	if op.Job == nil {
-		return ""
-	}
-	if ext, ok := op.Job.Get(KeyExtension); ok {
-		if o, ok := ext.(*pyjson.Object); ok {
-			id, _ := o.String("resolved_backup_id")
-			return id
-		}
-	}
-	return ""
-}
+func (op *Operation) ResolvedBackupID() string { return op.extension("resolved_backup_id") }
