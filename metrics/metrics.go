@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -122,9 +123,11 @@ type Metrics struct {
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 
-	routeMu    sync.Mutex
-	routes     map[string]bool
-	routesOpen bool // routes grows up to maxRoutes
+	observers     sync.Map // requestKey → requestObservers
+	observerCount atomic.Int64
+	routeMu       sync.Mutex
+	routes        map[string]bool
+	routesOpen    bool // routes grows up to maxRoutes
 }
 
 // DurationBuckets suit operations that last from seconds (a config switch)
@@ -229,9 +232,38 @@ func (m *Metrics) ObserveRequest(route string, code int, d time.Duration) {
 	if code == 0 {
 		code = http.StatusOK
 	}
-	route = m.routeLabel(route)
-	m.httpRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-	m.httpDuration.WithLabelValues(route).Observe(d.Seconds())
+	// Every request of a server is observed: the labelled children are
+	// looked up once per route and status, not hashed per request.
+	key := requestKey{route, code}
+	o, ok := m.observers.Load(key)
+	if !ok {
+		label := m.routeLabel(route)
+		o = requestObservers{
+			count:    m.httpRequests.WithLabelValues(label, strconv.Itoa(code)),
+			duration: m.httpDuration.WithLabelValues(label),
+		}
+		// Routes and status codes are few; the bound is for a caller
+		// that passes raw paths anyway.
+		if m.observerCount.Add(1) <= maxObservers {
+			m.observers.Store(key, o)
+		}
+	}
+	obs := o.(requestObservers)
+	obs.count.Inc()
+	obs.duration.Observe(d.Seconds())
+}
+
+// maxObservers bounds the cache of ObserveRequest.
+const maxObservers = 4096
+
+type requestKey struct {
+	route string
+	code  int
+}
+
+type requestObservers struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 func (m *Metrics) routeLabel(route string) string {

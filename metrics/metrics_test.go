@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +52,7 @@ func (c *clock) now() time.Time { return c.t }
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newTest(t *testing.T, opts Options) *Metrics {
+func newTest(t testing.TB, opts Options) *Metrics {
 	t.Helper()
 	m, err := New(opts)
 	if err != nil {
@@ -231,11 +233,28 @@ func TestRouteLabelsAreBounded(t *testing.T) {
 	}
 
 	open := newTest(t, Options{})
-	for i := range 1000 {
+	const distinct = maxObservers + 500 // past the cache of labelled children too
+	for i := range distinct {
 		open.ObserveRequest(fmt.Sprintf("/raw/%d", i), 200, 0)
 	}
 	if n := testutil.CollectAndCount(open.httpRequests); n != maxRoutes+1 {
-		t.Errorf("%d route series after 1000 distinct routes, want at most %d", n, maxRoutes+1)
+		t.Errorf("%d route series after %d distinct routes, want at most %d", n, distinct, maxRoutes+1)
+	}
+	total := 0.0
+	for _, route := range append(slices.Collect(maps.Keys(open.routes)), Unmatched) {
+		total += testutil.ToFloat64(open.httpRequests.WithLabelValues(route, "200"))
+	}
+	if total != distinct {
+		t.Errorf("%v requests counted, want %d: none may be lost beyond the cache bound", total, distinct)
+	}
+}
+
+// BenchmarkObserveRequest is the per-request cost every API request pays.
+func BenchmarkObserveRequest(b *testing.B) {
+	m := newTest(b, Options{Routes: []string{"GET /status"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		m.ObserveRequest("GET /status", 200, time.Millisecond)
 	}
 }
 
