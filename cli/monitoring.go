@@ -73,6 +73,24 @@ func (st *appState) openStore(log *slog.Logger) func(cfg *ops.BarmanConfig) ops.
 	}
 }
 
+// serveStore is openStore for serve, a long-lived process: each store
+// follows its directories' changes as the kernel reports them, so cached
+// answers cost no stat, and hands back the memory of a large first index
+// load. The watch lasts as long as the process, as the Service's stores do.
+func (st *appState) serveStore(log *slog.Logger) func(cfg *ops.BarmanConfig) ops.Store {
+	open := st.openStore(log)
+	return func(cfg *ops.BarmanConfig) ops.Store {
+		s := open(cfg)
+		if ss, ok := s.(*store.Store); ok {
+			ss.ReleaseLoadMemory = true
+			if _, err := ss.WatchChanges(); err != nil {
+				log.Warn(err.Error())
+			}
+		}
+		return s
+	}
+}
+
 // monitoring is serve's metrics and notification delivery.
 type monitoring struct {
 	metrics    *metrics.Metrics

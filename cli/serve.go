@@ -89,7 +89,7 @@ func (st *appState) serveCommand() *cli.Command {
 				return usageError("--log-format: %v", err)
 			}
 			svc := st.service()
-			svc.OpenStore = st.openStore(log)
+			svc.OpenStore = st.serveStore(log)
 			bcfg, err := svc.Config()
 			if err != nil {
 				return fail(err)

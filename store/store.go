@@ -40,21 +40,34 @@ type Store struct {
 	// (End), by whichever process recorded it: a runner or a serve that
 	// cancelled a queued operation. Notifications hang off it.
 	OnEnd func(s *Store, server, id string)
+	// ReleaseLoadMemory returns the memory of a scope's first large index
+	// load to the system at once (serve), rather than keeping it as the Go
+	// runtime would.
+	ReleaseLoadMemory bool
 
 	mu      sync.Mutex
 	lastID  string
 	lastSeq int
 	indexes map[string]*scopeIndex
-	// finished keeps recently read finished operations, keyed by scope and
-	// ID, each valid while its output file is the one it was read from.
-	finished map[string]*finishedEntry
+	// finished keeps recently read finished operations, each valid while
+	// its output file is the one it was read from.
+	finished map[opKey]*finishedEntry
+	// watch, when set (WatchChanges), drops finished entries as the kernel
+	// reports changes to output directories, so that they are served
+	// without a stat.
+	watch *changeWatch
 }
+
+type opKey struct{ server, id string }
 
 type finishedEntry struct {
 	op    ops.Operation
 	stamp filestamp.Stamp
 	// memo holds GetMemo's encodings of op, by variant; set once each.
 	memo [2][]byte
+	// watched: the output directory has been watched since before op was
+	// read, so the entry stands until the watch reports a change.
+	watched bool
 }
 
 // maxFinishedCache bounds the finished-operation cache; it is emptied when
@@ -326,10 +339,20 @@ func (s *Store) Get(server, id string) (*ops.Operation, error) {
 // GetMemo returns encode's answer for one operation. A finished operation
 // is encoded once and the bytes kept beside it in the finished cache, valid
 // while its output file is the one it was read from: serving it again costs
-// one stat.
+// one stat, or nothing while the store watches its directories
+// (WatchChanges).
 func (s *Store) GetMemo(server, id string, variant int, encode func(*ops.Operation) []byte) ([]byte, error) {
 	if variant < 0 || variant > 1 {
 		return nil, ops.Errorf(ops.EINTERNAL, "GetMemo: variant %d is not 0 or 1", variant)
+	}
+	s.mu.Lock()
+	var data []byte
+	if e := s.finished[opKey{server, id}]; e != nil && e.watched {
+		data = e.memo[variant]
+	}
+	s.mu.Unlock()
+	if data != nil {
+		return data, nil
 	}
 	op, e, err := s.get(server, id)
 	if err != nil {
@@ -339,7 +362,7 @@ func (s *Store) GetMemo(server, id string, variant int, encode func(*ops.Operati
 		return encode(op), nil
 	}
 	s.mu.Lock()
-	data := e.memo[variant]
+	data = e.memo[variant]
 	s.mu.Unlock()
 	if data != nil {
 		return data, nil
@@ -351,17 +374,36 @@ func (s *Store) GetMemo(server, id string, variant int, encode func(*ops.Operati
 	return data, nil
 }
 
+// statOutput looks at an output file's stamp; the tests count its calls.
+var statOutput = filestamp.Of
+
 // get returns one operation, and its entry in the finished cache when it
 // is kept there.
 func (s *Store) get(server, id string) (*ops.Operation, *finishedEntry, error) {
 	if !ops.ValidName(id) {
 		return nil, nil, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
 	}
-	key := server + "/" + id
-	stamp, finished := filestamp.Of(s.OutputPath(server, id))
+	key := opKey{server, id}
+	// The watch must stand before the output is looked at: a change after
+	// that is then either reported before the entry is kept (and the
+	// generation tells) or drops the entry after.
+	scope, gen := s.watchScope(server)
+	if scope != nil {
+		s.mu.Lock()
+		e, ok := s.finished[key]
+		s.mu.Unlock()
+		if ok && e.watched {
+			op := e.op
+			return &op, e, nil
+		}
+	}
+	stamp, finished := statOutput(s.OutputPath(server, id))
 	if finished {
 		s.mu.Lock()
 		e, ok := s.finished[key]
+		if ok && e.stamp == stamp && scope != nil && scope.current(gen) {
+			e.watched = true // unchanged since the watch stood
+		}
 		s.mu.Unlock()
 		if ok && e.stamp == stamp {
 			op := e.op
@@ -377,8 +419,9 @@ func (s *Store) get(server, id string) (*ops.Operation, *finishedEntry, error) {
 	if finished && op.Status != ops.StatusInProgress && time.Since(time.Unix(0, stamp.MtimeNs)) > filestamp.RacyWindow {
 		e := &finishedEntry{op: *op, stamp: stamp}
 		s.mu.Lock()
+		e.watched = scope != nil && scope.current(gen)
 		if s.finished == nil || len(s.finished) >= maxFinishedCache {
-			s.finished = map[string]*finishedEntry{}
+			s.finished = map[opKey]*finishedEntry{}
 		}
 		s.finished[key] = e
 		s.mu.Unlock()
