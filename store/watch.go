@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -90,17 +91,18 @@ func (s *Store) WatchChanges() (stop func(), err error) {
 			}
 		}
 	}()
+	var once sync.Once
 	return func() {
-		s.mu.Lock()
-		if s.watch != w {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.watch == w { // not ended already by a failed read
+				s.watch = nil
+				s.dropWatched("")
+			}
 			s.mu.Unlock()
-			return
-		}
-		s.watch = nil
-		s.dropWatched("")
-		s.mu.Unlock()
-		close(w.stop)
-		<-w.done
+			close(w.stop)
+			<-w.done
+		})
 	}, nil
 }
 

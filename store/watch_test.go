@@ -234,6 +234,14 @@ func TestWatchStopsCleanly(t *testing.T) {
 	st := New(t.TempDir())
 	const id = "20261125T080500"
 	writeFinished(t, st, id, true)
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	before := fds()
 	stop, err := st.WatchChanges()
 	if err != nil {
 		t.Fatal(err)
@@ -244,6 +252,9 @@ func TestWatchStopsCleanly(t *testing.T) {
 	statusOf(t, st, id)
 	stop()
 	stop() // twice is harmless
+	if after := fds(); after != before {
+		t.Errorf("%d open files after the watch stopped, %d before: the inotify descriptor leaked", after, before)
+	}
 	stats := countStats(t)
 	statusOf(t, st, id)
 	if stats.Load() != 1 {
