@@ -152,6 +152,36 @@ func BenchmarkStoreGet(b *testing.B) {
 			get(b, New(home))
 		}
 	})
+	// GetMemo is what GET /servers/{name}/operations/{id} does: checked by
+	// a stat of the output file, or trusted while serve's watch stands.
+	memo := func(b *testing.B, st *Store) {
+		body, err := st.GetMemo("db1", id, 0, func(op *ops.Operation) []byte { return []byte(op.Status) })
+		if err != nil || string(body) == string(ops.StatusInProgress) {
+			b.Fatalf("GetMemo: %q, %v", body, err)
+		}
+	}
+	b.Run("memo", func(b *testing.B) {
+		st := New(home)
+		memo(b, st)
+		b.ReportAllocs()
+		for b.Loop() {
+			memo(b, st)
+		}
+	})
+	b.Run("memo-watched", func(b *testing.B) {
+		st := New(home)
+		stop, err := st.WatchChanges()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer stop()
+		memo(b, st)
+		memo(b, st)
+		b.ReportAllocs()
+		for b.Loop() {
+			memo(b, st)
+		}
+	})
 }
 
 // BenchmarkStoreCreate records config_update operations on the real disk
