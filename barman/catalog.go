@@ -18,7 +18,7 @@ import (
 
 // ListBackups reads a server's catalog from disk, oldest first, in both
 // layouts Barman has used: <backup_directory>/meta/<ID>-backup.info (3.13.2
-// and later) and <backup_directory>/base/<ID>/backup.info (earlier). It never
+// and later) and <basebackups_directory>/<ID>/backup.info (earlier). It never
 // starts Barman. A missing catalog is an empty one. Each backup.info is
 // parsed again only when its stamp changed (infoCache), so listing hundreds
 // of backups costs a directory read and a stat per backup.
@@ -45,7 +45,7 @@ func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
 		seen[id] = true
 		found = append(found, candidate{id, filepath.Join(metaDir, e.Name())})
 	}
-	baseDir := filepath.Join(server.BackupDirectory, "base")
+	baseDir := server.BaseBackupsDir()
 	entries, err = os.ReadDir(baseDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, unreadable(err)

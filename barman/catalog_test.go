@@ -253,3 +253,19 @@ func TestParseBackupInfo(t *testing.T) {
 		}
 	}
 }
+
+// basebackups_directory moves the older layout; Barman reads only there.
+func TestListBackupsFollowsBasebackupsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	info := "backup_name=None\nstatus=DONE\nbegin_time=2026-01-01 00:00:00+00:00\nend_time=2026-01-01 00:00:30+00:00\n"
+	testenv.WriteFile(t, filepath.Join(dir, "elsewhere", "20260101T000000", "backup.info"), info)
+	testenv.WriteFile(t, filepath.Join(dir, "base", "20250101T000000", "backup.info"), info) // not Barman's any more
+	srv := &ops.BarmanServer{Name: "pg", BackupDirectory: dir, BaseBackupsDirectory: filepath.Join(dir, "elsewhere")}
+	got, err := ListBackups(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "20260101T000000" {
+		t.Errorf("ListBackups = %+v, want only 20260101T000000 from basebackups_directory", got)
+	}
+}

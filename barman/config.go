@@ -278,9 +278,27 @@ func LoadConfig(path string) (*ops.BarmanConfig, error) {
 			return nil, invalid("%s: [%s] backup_directory is empty or None, which Barman cannot use; remove the line for the default <barman_home>/%s", p.where[name+"\x00backup_directory"], name, name)
 		}
 		s.BackupDirectory = filepath.Clean(backupDir)
+		// Barman resolves its keys in turn, alphabetically, each
+		// interpolated with the values resolved before it (ServerConfig's
+		// self.__dict__): the options read below see these directories.
+		vars["backup_directory"] = backupDir
+		if s.BaseBackupsDirectory, err = catalogDir(p, name, "basebackups_directory", backupDir+"/base", false, vars); err != nil {
+			return nil, err
+		}
+		vars["basebackups_directory"] = s.BaseBackupsDirectory
 		if s.Values, err = values(); err != nil {
 			return nil, err
 		}
+		if s.WALsDirectory, err = catalogDir(p, name, "wals_directory", backupDir+"/wals", false, vars); err != nil {
+			return nil, err
+		}
+		vars["wals_directory"] = s.WALsDirectory
+		if s.XLogDBDirectory, err = catalogDir(p, name, "xlogdb_directory", s.WALsDirectory, true, vars); err != nil {
+			return nil, err
+		}
+		s.BaseBackupsDirectory = filepath.Clean(s.BaseBackupsDirectory)
+		s.WALsDirectory = filepath.Clean(s.WALsDirectory)
+		s.XLogDBDirectory = filepath.Clean(s.XLogDBDirectory)
 		cfg.Servers[name] = s
 		servers = append(servers, s)
 		// The active model file is joined to backup_directory as Barman
@@ -293,6 +311,27 @@ func LoadConfig(path string) (*ops.BarmanConfig, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// catalogDir resolves one of the directories of a server's catalog as
+// Barman's ServerConfig does: the server's own line, then (for the keys
+// Barman inherits) the [barman] section's, both interpolated with vars,
+// else def, the default as Barman derives it. A None or empty value, which
+// Barman cannot use, is read as the default. Models cannot set these.
+func catalogDir(p *barmanParser, server, key, def string, inherited bool, vars map[string]string) (string, error) {
+	v, ok, err := p.get(server, key, vars)
+	if err != nil {
+		return "", invalid("%v", err)
+	}
+	if !ok && inherited {
+		if v, ok, err = p.get("barman", key, vars); err != nil {
+			return "", invalid("%v", err)
+		}
+	}
+	if !ok || v == "" {
+		return def, nil
+	}
+	return v, nil
 }
 
 // isModel is Barman's _is_model: the interpolated "model" option, quotes

@@ -70,6 +70,10 @@ func TestLoadBarmanConfigFixtures(t *testing.T) {
 			}
 			for name, s := range tc.servers {
 				s.BackupDirectory = filepath.Join(env.Home, s.BackupDirectory)
+				// Barman's defaults: none of the fixtures moves them.
+				s.BaseBackupsDirectory = filepath.Join(s.BackupDirectory, "base")
+				s.WALsDirectory = filepath.Join(s.BackupDirectory, "wals")
+				s.XLogDBDirectory = s.WALsDirectory
 				tc.servers[name] = s
 			}
 			if !reflect.DeepEqual(gotServers, tc.servers) {
@@ -529,5 +533,67 @@ func TestStripQuotes(t *testing.T) {
 		if got := stripQuotes(in); got != want {
 			t.Errorf("stripQuotes(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The directories of a server's catalog are resolved as Barman's
+// ServerConfig does (its KEYS in turn, each interpolated with those before
+// it; xlogdb_directory alone inherited from [barman]).
+func TestLoadBarmanConfigCatalogDirectories(t *testing.T) {
+	type dirs struct{ base, wals, xlogdb string }
+	tests := []struct {
+		name string
+		conf string
+		want map[string]dirs // "@HOME@" is expanded
+	}{
+		{
+			name: "defaults under backup_directory",
+			conf: mainConf + "[pg]\nbackup_directory = /srv/pg\n",
+			want: map[string]dirs{"pg": {"/srv/pg/base", "/srv/pg/wals", "/srv/pg/wals"}},
+		},
+		{
+			name: "wals_directory moves the xlog.db with it",
+			conf: mainConf + "[pg]\nwals_directory = /archive/pg\n",
+			want: map[string]dirs{"pg": {"@HOME@/pg/base", "/archive/pg", "/archive/pg"}},
+		},
+		{
+			name: "interpolated within the section (a reference to an option it does not set is refused, as Barman does)",
+			conf: mainConf + "[pg]\nbackup_directory = @HOME@/pg\nbasebackups_directory = %(backup_directory)s/b2\nwals_directory = %(backup_directory)s/w2\n" +
+				"[q]\nbackup_directory = /q\nwals_directory = /q/w\nxlogdb_directory = %(wals_directory)s/db\n",
+			want: map[string]dirs{
+				"pg": {"@HOME@/pg/b2", "@HOME@/pg/w2", "@HOME@/pg/w2"},
+				"q":  {"/q/base", "/q/w", "/q/w/db"},
+			},
+		},
+		{
+			name: "xlogdb_directory from [barman], not wals_directory; a server's own wins",
+			conf: "[barman]\nbarman_home = @HOME@\nconfiguration_files_directory = @DIR@\nxlogdb_directory = /xlogdb\nwals_directory = /not/inherited\n" +
+				"[pg]\n[q]\nxlogdb_directory = /own\n",
+			want: map[string]dirs{
+				"pg": {"@HOME@/pg/base", "@HOME@/pg/wals", "/xlogdb"},
+				"q":  {"@HOME@/q/base", "@HOME@/q/wals", "/own"},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conf, home, _ := confCase{main: tc.conf}.write(t)
+			cfg, err := LoadConfig(conf)
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			got := map[string]dirs{}
+			for name, s := range cfg.Servers {
+				got[name] = dirs{s.BaseBackupsDir(), s.WALsDir(), s.XLogDBDir()}
+			}
+			want := map[string]dirs{}
+			for name, d := range tc.want {
+				x := func(p string) string { return strings.ReplaceAll(p, "@HOME@", home) }
+				want[name] = dirs{x(d.base), x(d.wals), x(d.xlogdb)}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("directories = %+v, want %+v", got, want)
+			}
+		})
 	}
 }

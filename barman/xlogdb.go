@@ -27,10 +27,10 @@ func (Catalog) ReadCatalog(server *ops.BarmanServer) (*ops.ServerCatalog, error)
 // catalog says so (WALKnown false) and the window ends with the newest
 // backup.
 //
-// The WAL database is looked for where Barman keeps it by default:
-// <backup_directory>/wals/<server>-xlog.db (Barman 3.13 and later) or
-// <backup_directory>/wals/xlog.db (earlier). A wals_directory or
-// xlogdb_directory set elsewhere is not followed.
+// The WAL database is looked for where Barman keeps it:
+// <xlogdb_directory>/<server>-xlog.db (Barman 3.13 and later) or
+// <wals_directory>/xlog.db (earlier), each <backup_directory>/wals unless
+// the configuration moves it.
 func ReadCatalog(server *ops.BarmanServer) (*ops.ServerCatalog, error) {
 	backups, err := ListBackups(server)
 	if err != nil {
@@ -53,8 +53,7 @@ func ReadCatalog(server *ops.BarmanServer) (*ops.ServerCatalog, error) {
 
 // xlogdbPaths are where the WAL database may be, newest layout first.
 func xlogdbPaths(server *ops.BarmanServer) []string {
-	wals := filepath.Join(server.BackupDirectory, "wals")
-	return []string{filepath.Join(wals, server.Name+"-xlog.db"), filepath.Join(wals, "xlog.db")}
+	return []string{filepath.Join(server.XLogDBDir(), server.Name+"-xlog.db"), filepath.Join(server.WALsDir(), "xlog.db")}
 }
 
 // copyDone are the statuses Barman counts WAL for (STATUS_COPY_DONE).

@@ -54,10 +54,16 @@ func TestReadCatalogWALSize(t *testing.T) {
 	for _, tc := range []struct {
 		name, file string
 		lines      []string
+		// where the configuration moves the WAL directories ("" for
+		// Barman's default, <backup_directory>/wals)
+		walsDir, xlogdbDir string
 	}{
-		{"sorted, Barman 3.13 name", "pg-xlog.db", lines},
-		{"sorted, older name", "xlog.db", lines},
-		{"file order", "xlog.db", swapped},
+		{name: "sorted, Barman 3.13 name", file: "wals/pg-xlog.db", lines: lines},
+		{name: "sorted, older name", file: "wals/xlog.db", lines: lines},
+		{name: "file order", file: "wals/xlog.db", lines: swapped},
+		{name: "xlogdb_directory elsewhere", file: "xlogdb/pg-xlog.db", lines: lines, xlogdbDir: "xlogdb"},
+		{name: "wals_directory elsewhere, older name", file: "archive/xlog.db", lines: lines, walsDir: "archive"},
+		{name: "wals_directory elsewhere, 3.13 name there too", file: "archive/pg-xlog.db", lines: lines, walsDir: "archive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -65,8 +71,14 @@ func TestReadCatalogWALSize(t *testing.T) {
 			writeInfo(t, dir, "20260102T000000", "FAILED", 5, 5)
 			writeInfo(t, dir, "20260103T000000", "DONE", 7, 8)
 			writeInfo(t, dir, "20260104T000000", "WAITING_FOR_WALS", 10, 10)
-			testenv.WriteFile(t, filepath.Join(dir, "wals", tc.file), strings.Join(tc.lines, "\n")+"\nnot a line\n")
+			testenv.WriteFile(t, filepath.Join(dir, tc.file), strings.Join(tc.lines, "\n")+"\nnot a line\n")
 			srv := &ops.BarmanServer{Name: "pg", BackupDirectory: dir}
+			if tc.walsDir != "" {
+				srv.WALsDirectory = filepath.Join(dir, tc.walsDir)
+			}
+			if tc.xlogdbDir != "" {
+				srv.XLogDBDirectory = filepath.Join(dir, tc.xlogdbDir)
+			}
 			cat, err := ReadCatalog(srv)
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,13 @@ type BarmanServer struct {
 	Name            string
 	Cluster         string // "" when the configuration sets cluster to None or empty
 	BackupDirectory string
+	// BaseBackupsDirectory, WALsDirectory and XLogDBDirectory are where
+	// Barman keeps backups of the older layout, WAL files and the WAL
+	// database (basebackups_directory, wals_directory, xlogdb_directory);
+	// "" means Barman's default under BackupDirectory (see the methods).
+	BaseBackupsDirectory string
+	WALsDirectory        string
+	XLogDBDirectory      string
 	// ActiveModel is the model named in <backup_directory>/.active-model.auto
 	// and applied to Values, or "" when none is applied.
 	ActiveModel string
@@ -40,6 +48,30 @@ type BarmanServer struct {
 	// active model (a model that does not exist or belongs to another
 	// cluster); "" when there is none.
 	Problem string
+}
+
+// BaseBackupsDir is where backups of the base/<ID>/backup.info layout are.
+func (s *BarmanServer) BaseBackupsDir() string {
+	if s.BaseBackupsDirectory != "" {
+		return s.BaseBackupsDirectory
+	}
+	return filepath.Join(s.BackupDirectory, "base")
+}
+
+// WALsDir is where Barman archives WAL files (and, before 3.13, its xlog.db).
+func (s *BarmanServer) WALsDir() string {
+	if s.WALsDirectory != "" {
+		return s.WALsDirectory
+	}
+	return filepath.Join(s.BackupDirectory, "wals")
+}
+
+// XLogDBDir is where Barman 3.13 and later keep <server>-xlog.db.
+func (s *BarmanServer) XLogDBDir() string {
+	if s.XLogDBDirectory != "" {
+		return s.XLogDBDirectory
+	}
+	return s.WALsDir()
 }
 
 // BarmanModel is one model section (model = true).

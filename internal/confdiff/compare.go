@@ -28,6 +28,9 @@ type Reading struct {
 
 type ServerReading struct {
 	BackupDirectory string            `json:"backup_directory"`
+	BaseBackups     string            `json:"basebackups_directory"`
+	WALs            string            `json:"wals_directory"`
+	XLogDB          string            `json:"xlogdb_directory,omitempty"` // 3.13 and later`
 	Cluster         string            `json:"cluster,omitempty"`
 	ActiveModel     string            `json:"active_model,omitempty"`
 	Values          map[string]string `json:"values,omitempty"`
@@ -49,7 +52,11 @@ func Ours(c *Config, f Features) Reading {
 	}
 	r := Reading{BarmanHome: filepath.Clean(cfg.BarmanHome), Servers: map[string]ServerReading{}}
 	for name, s := range cfg.Servers {
-		sr := ServerReading{BackupDirectory: filepath.Clean(s.BackupDirectory), Values: pick(s.Values)}
+		sr := ServerReading{BackupDirectory: filepath.Clean(s.BackupDirectory), BaseBackups: filepath.Clean(s.BaseBackupsDir()),
+			WALs: filepath.Clean(s.WALsDir()), Values: pick(s.Values)}
+		if f.XLogDBDirectory {
+			sr.XLogDB = filepath.Clean(s.XLogDBDir())
+		}
 		if f.Models {
 			sr.Cluster, sr.ActiveModel = s.Cluster, s.ActiveModel
 		}
@@ -108,7 +115,11 @@ func Barman(ctx context.Context, cmd []string, c *Config, f Features) (Reading, 
 	}
 	r := Reading{Servers: map[string]ServerReading{}}
 	for name, s := range out.Servers {
-		sr := ServerReading{BackupDirectory: filepath.Clean(str(s.Config["backup_directory"])), Values: map[string]string{}}
+		sr := ServerReading{BackupDirectory: filepath.Clean(str(s.Config["backup_directory"])), BaseBackups: filepath.Clean(str(s.Config["basebackups_directory"])),
+			WALs: filepath.Clean(str(s.Config["wals_directory"])), Values: map[string]string{}}
+		if f.XLogDBDirectory {
+			sr.XLogDB = filepath.Clean(str(s.Config["xlogdb_directory"]))
+		}
 		if home := str(s.Config["barman_home"]); home != "" {
 			r.BarmanHome = filepath.Clean(home)
 		}

@@ -22,6 +22,9 @@ type Features struct {
 	// FileDefaults allows a [DEFAULT] in the files of
 	// configuration_files_directory (3.4 refuses it: it changes [barman]).
 	FileDefaults bool
+	// XLogDBDirectory: the xlogdb_directory option (3.13; earlier
+	// versions keep xlog.db in wals_directory and ignore the option).
+	XLogDBDirectory bool
 }
 
 // FeaturesFor returns the features of a Barman version string such as
@@ -30,7 +33,8 @@ func FeaturesFor(version string) Features {
 	var major, minor int
 	fmt.Sscanf(version, "%d.%d", &major, &minor)
 	modern := major > 3 || (major == 3 && minor >= 10)
-	return Features{Models: modern, AutoConf: modern, FileDefaults: modern}
+	xlogdb := major > 3 || (major == 3 && minor >= 13)
+	return Features{Models: modern, AutoConf: modern, FileDefaults: modern, XLogDBDirectory: xlogdb}
 }
 
 // Config is one generated configuration, written under Root.
@@ -132,6 +136,10 @@ func Generate(dir string, seed int64, i int, f Features) (*Config, error) {
 	fmt.Fprintf(&main, "[barman]\n%s%s%s\n", g.key("barman_home"), g.sep(), homeValue)
 	main.WriteString(g.comment())
 	main.WriteString("barman_user = barman\nlog_level = ERROR\n")
+	if g.f.XLogDBDirectory && g.chance(0.2) {
+		// Inherited by every server that sets none of its own.
+		fmt.Fprintf(&main, "%s%s%s\n", g.key("xlogdb_directory"), g.sep(), g.quote(filepath.Join(root, "xlogdb all")))
+	}
 	useConfDir := g.chance(0.7)
 	if useConfDir {
 		fmt.Fprintf(&main, "configuration_files_directory%s%s\n", g.sep(), g.quote(confDir))
@@ -175,6 +183,20 @@ func Generate(dir string, seed int64, i int, f Features) (*Config, error) {
 			s.add(fmt.Sprintf("backup_directory = %s\n", filepath.Join(root, "first", s.name)))
 			s.add(g.comment())
 			s.add(fmt.Sprintf("Backup_Directory = %s\n", info.backupDir))
+		}
+		// The catalog's directories: set outright, or interpolated from a
+		// key of the same chunk (lines of a section may land in other
+		// files, and Barman 3.10 and later interpolate within a file).
+		switch g.r.Intn(5) {
+		case 1:
+			s.add(fmt.Sprintf("%s%s%s\n", g.key("wals_directory"), g.sep(), g.quote(filepath.Join(root, "wals", s.name))))
+		case 2:
+			s.add(fmt.Sprintf("catalog = %s\nbasebackups_directory%s%s\nwals_directory = %%(catalog)s/archive\n",
+				filepath.Join(root, "catalog", s.name), g.sep(), g.quote("%(catalog)s/bb")))
+		case 3:
+			if g.f.XLogDBDirectory {
+				s.add(fmt.Sprintf("%s%s%s\n", g.key("xlogdb_directory"), g.sep(), g.quote(filepath.Join(root, "xlogdb", s.name))))
+			}
 		}
 		if g.f.Models && g.chance(0.7) {
 			info.cluster = g.pick(clusters...)
