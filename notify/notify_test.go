@@ -331,6 +331,77 @@ func TestEnqueueIsIdempotentAndDurable(t *testing.T) {
 	}
 }
 
+// TestEnqueueUnwritableOutbox: an outbox that cannot be written is an error
+// that names the directory and why, and nothing is left behind. Tests run
+// as root, whom permission bits do not stop, so the outbox is made
+// unwritable by putting a regular file where a directory must be.
+func TestEnqueueUnwritableOutbox(t *testing.T) {
+	notADir := func(t *testing.T, path string) {
+		t.Helper()
+		if err := os.RemoveAll(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("not a directory\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the test leaves of the outbox directory: every path under it,
+	// with each regular file's content.
+	snapshot := func(t *testing.T, dir string) map[string]string {
+		t.Helper()
+		files := map[string]string{}
+		err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			files[path] = fi.Mode().Type().String()
+			if fi.Mode().IsRegular() {
+				data, err := os.ReadFile(path)
+				files[path] += " " + string(data)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}
+	ev := mustEvent(t, testOp("1", "DONE"))
+
+	t.Run("open", func(t *testing.T) {
+		parent := filepath.Join(t.TempDir(), "state")
+		notADir(t, parent)
+		dir := filepath.Join(parent, "notify")
+		o, err := OpenOutbox(dir)
+		if err == nil || !strings.Contains(err.Error(), "notify: cannot create the outbox "+dir) || !strings.Contains(err.Error(), "not a directory") {
+			t.Fatalf("OpenOutbox(%s) = %v, %v; want an error naming the directory and saying why", dir, o, err)
+		}
+		if data, err := os.ReadFile(parent); err != nil || string(data) != "not a directory\n" {
+			t.Errorf("the file in the outbox's way was changed: %q, %v", data, err)
+		}
+	})
+	for name, broken := range map[string]string{"enqueue, pending a file": pendingDir, "enqueue, outbox a file": "."} {
+		t.Run(name, func(t *testing.T) {
+			o := newOutbox(t)
+			notADir(t, filepath.Join(o.Dir(), broken))
+			before := snapshot(t, filepath.Dir(o.Dir()))
+			ok, err := o.Enqueue(ev)
+			if ok || err == nil {
+				t.Fatalf("Enqueue = %v, %v; want an error", ok, err)
+			}
+			want := "notify: cannot write to the outbox " + filepath.Join(o.Dir(), pendingDir)
+			if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "not a directory") {
+				t.Errorf("Enqueue error = %q; want it to contain %q and the cause", err, want)
+			}
+			after := snapshot(t, filepath.Dir(o.Dir()))
+			if fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("a failed Enqueue changed the outbox:\nbefore %v\nafter  %v", before, after)
+			}
+		})
+	}
+}
+
 func TestPendingSetsAsideCorruptFiles(t *testing.T) {
 	o := newOutbox(t)
 	key := Key("pg", "1", "DONE")

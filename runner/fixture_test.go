@@ -27,6 +27,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if at := os.Getenv(panicHelperEnv); at != "" {
+		os.Exit(panicHelper(at))
+	}
 	var err error
 	testTmp, err = os.MkdirTemp("", "runner-test-")
 	if err != nil {

@@ -155,18 +155,41 @@ func (inv Invocation) Lock() (*os.File, error) {
 // Main is the runner process: it reads Barman's configuration, then works
 // through the scope's queue holding lock (nil: it takes the scope lock
 // itself, or returns at once when another runner holds it).
-func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) error {
+//
+// A panic in Main's goroutine is recovered: its message and stack are
+// written through the masking log, not raw to standard error (runner.err),
+// and Main returns an error, so the process exits non-zero. One during an
+// operation is recorded first as the operation's failure (Runner.execute);
+// elsewhere, an operation the runner had claimed reads as lost, and the next
+// runner records it so. What cannot be recovered still reaches standard
+// error unmasked: a fatal runtime error (out of memory, a concurrent map
+// write, a deadlock, a stack overflow) and a panic in another goroutine end
+// the process in the runtime itself, which writes to descriptor 2 directly.
+func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (err error) {
+	scope := inv.Server
+	if scope == "" {
+		scope = "(instance)"
+	}
+	// By hand, log goes where the operator said, masked; a launched
+	// runner's is replaced below.
+	toStderr := log == io.Writer(os.Stderr)
+	log = maskWriter{log}
+	defer func() {
+		if v := recover(); v != nil {
+			p := recovered(v)
+			fmt.Fprintf(log, "pg-backup-api: runner for %s: panic: %s\n%s", scope, p.value, p.stack)
+			err = maskedError{fmt.Errorf("runner for %s: %w", scope, p)}
+		}
+	}()
 	cfg, err := barman.LoadConfig(inv.BarmanConfig)
 	if err != nil {
 		return maskedError{err}
 	}
 	st := store.New(cfg.BarmanHome)
 	// A launched runner's standard error is the scope's runner.err: mask
-	// and rotate it. By hand, log goes where the operator said, masked.
-	if el := newErrLog(os.Stderr, errLogPath(st, inv.Server), ErrLogMax); el != nil && log == io.Writer(os.Stderr) {
+	// and rotate it.
+	if el := newErrLog(os.Stderr, errLogPath(st, inv.Server), ErrLogMax); el != nil && toStderr {
 		log = el
-	} else {
-		log = maskWriter{log}
 	}
 	st.OnEnd = inv.OnEnd
 	r := &Runner{
@@ -179,10 +202,6 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) err
 		Log:          log,
 	}
 	if err := r.Run(ctx, lock); err != nil {
-		scope := inv.Server
-		if scope == "" {
-			scope = "(instance)"
-		}
 		return maskedError{fmt.Errorf("runner for %s: %w", scope, err)}
 	}
 	return nil

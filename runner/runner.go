@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pgmask"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -200,7 +202,9 @@ type stopped struct {
 
 func (e *stopped) Error() string { return e.reason }
 
-// execute runs Barman for one operation and records the result.
+// execute runs Barman for one operation and records the result. A panic
+// while the operation runs is recorded as its failure, then stops the
+// runner: execute returns it (a *panicked) once the result is stored.
 func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	beforeClaim(r.Server, op.ID)
 	claim, err := r.Store.Claim(r.Server, op.ID)
@@ -218,18 +222,12 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	}
 
 	res := ops.Result{ExitCode: -1}
-	if who, ok := r.Store.CancelRequested(r.Server, op.ID); ok {
-		err = &stopped{ops.PhaseCancelled, "cancelled by " + who + " before it started"}
-	} else {
-		conf := op.BarmanConfigPath()
-		if conf == "" {
-			conf = r.BarmanConfig
-		}
-		var argv []string
-		if argv, err = r.Barman.Args(conf, op); err == nil {
-			r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
-			res.ExitCode, err = r.runBarman(ctx, op, argv)
-		}
+	res.ExitCode, err = r.attempt(ctx, op)
+	var crash *panicked
+	if errors.As(err, &crash) {
+		r.logf("operation %s: %s\n%s", op.ID, crash.Error(), crash.stack)
+		// Barman may have been started: stop it, as for a lost runner.
+		killMarked(r.marker(op.ID))
 	}
 	out := r.storedOutput(op.ID)
 	if err != nil {
@@ -248,7 +246,52 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	if err := r.Store.End(r.Server, op.ID, claim, res); err != nil {
 		return fmt.Errorf("recording the result of operation %s: %w", op.ID, err)
 	}
+	if crash != nil {
+		return crash
+	}
 	return nil
+}
+
+// attempt runs Barman for op, unless it was cancelled first, and returns
+// Barman's exit code. A panic in our code on the way is returned as a
+// *panicked error, so that the operation's result can still be recorded.
+func (r *Runner) attempt(ctx context.Context, op *ops.Operation) (code int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			code, err = -1, recovered(v)
+		}
+	}()
+	if who, ok := r.Store.CancelRequested(r.Server, op.ID); ok {
+		return -1, &stopped{ops.PhaseCancelled, "cancelled by " + who + " before it started"}
+	}
+	conf := op.BarmanConfigPath()
+	if conf == "" {
+		conf = r.BarmanConfig
+	}
+	argv, err := r.Barman.Args(conf, op)
+	if err != nil {
+		return -1, err
+	}
+	r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
+	return r.runBarman(ctx, op, argv)
+}
+
+// panicked is a panic recovered in the runner's own code: a bug. Its value
+// is kept masked, since it is recorded as an operation's reason and logged.
+type panicked struct {
+	value string
+	stack []byte
+}
+
+// recovered makes a *panicked of what recover returned. Called from the
+// deferred function, while the panicking frames are still on the stack, so
+// the stack shows where the panic happened.
+func recovered(v any) *panicked {
+	return &panicked{value: pgmask.Text(fmt.Sprint(v)), stack: debug.Stack()}
+}
+
+func (p *panicked) Error() string {
+	return "internal error in pg-backup-api's runner (panic: " + p.value + "); this is a bug: the runner stopped, and its log (runner.err) has the details"
 }
 
 // runBarman runs argv for op with its output going to the operation's log,

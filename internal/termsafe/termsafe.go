@@ -2,7 +2,10 @@
 // a payload someone sent -- safe to print on a terminal: such text may hold
 // escape sequences that move the cursor, clear the screen, set the window
 // title, write the clipboard (OSC 52) or make a link, so on a terminal they
-// are removed. Files, pipes and JSON output keep the bytes as they are:
+// are removed. So are Unicode's bidirectional controls, which make a
+// terminal show text in an order other than the one it is read and run in
+// (Trojan Source, CVE-2021-42574). Files, pipes and JSON output keep the
+// bytes as they are:
 // whether a stream is a terminal is decided once per process by the
 // command line's iostreams (cli/iostreams.go), which calls Strip.
 package termsafe
@@ -25,6 +28,13 @@ const (
 // so a sequence cut in two by a streaming reader leaves no control behind.
 // Bytes that are not UTF-8 become U+FFFD: a terminal not in UTF-8 mode
 // would read a lone 0x9b as CSI.
+//
+// Bidirectional controls (isBidi) are removed too, as C0 and C1 controls
+// are, rather than shown as a placeholder: left in, an override or isolate
+// can make a path or a backup ID read as another; removed, the operator
+// sees the characters in their logical order, which is what the bytes say.
+// Right-to-left letters themselves are kept and reordered by a terminal
+// that implements the bidirectional algorithm, as in any other text.
 func Strip(s string) string {
 	if clean(s) {
 		return s
@@ -51,7 +61,7 @@ func Strip(s string) string {
 		case r == '\n' || r == '\t':
 			b.WriteRune(r)
 			i += size
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r):
 			i += size
 		default:
 			b.WriteString(s[i : i+size])
@@ -62,15 +72,32 @@ func Strip(s string) string {
 }
 
 // clean reports whether s needs no change: valid UTF-8 with no control
-// character but tab and line feed.
+// character but tab and line feed and no bidirectional control.
 func clean(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f || c == 0xc2 {
 			return false // 0xc2 leads every C1 control
 		}
+		// 0xd8 and 0xe2 lead every bidirectional control; other text
+		// with them (Arabic, dashes, quotes, the euro sign) stays fast.
+		if c == 0xd8 || c == 0xe2 {
+			if r, _ := utf8.DecodeRuneInString(s[i:]); isBidi(r) {
+				return false
+			}
+		}
 	}
 	return utf8.ValidString(s)
+}
+
+// isBidi reports whether r is one of Unicode's explicit bidirectional
+// formatting characters: the embeddings and overrides (U+202A-U+202E), the
+// isolates (U+2066-U+2069) and the marks (U+200E, U+200F, U+061C). The
+// marks cannot reorder text on their own but can move neutral characters
+// across an embedded right-to-left run, so they go too.
+func isBidi(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 ||
+		r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // skipEscape returns where the sequence whose ESC ends before i ends.

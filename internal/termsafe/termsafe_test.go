@@ -32,6 +32,29 @@ func TestStrip(t *testing.T) {
 		{"trailing esc \x1b", "trailing esc "},
 		{"csi broken by newline \x1b[3\nnext", "csi broken by newline \nnext"},
 		{"nested \x1b[\x1b]0;t\x07x", "nested x"},
+		// Bidirectional controls (Trojan Source): each one, alone.
+		{"lre \u202a x", "lre  x"},
+		{"rle \u202b x", "rle  x"},
+		{"pdf \u202c x", "pdf  x"},
+		{"lro \u202d x", "lro  x"},
+		{"rlo \u202e x", "rlo  x"},
+		{"lri \u2066 x", "lri  x"},
+		{"rli \u2067 x", "rli  x"},
+		{"fsi \u2068 x", "fsi  x"},
+		{"pdi \u2069 x", "pdi  x"},
+		{"lrm \u200e x", "lrm  x"},
+		{"rlm \u200f x", "rlm  x"},
+		{"alm \u061c x", "alm  x"},
+		// Shown through the override, the bytes /srv/exe.zg read as
+		// /srv/gz.exe; stripped, they read as they are.
+		{"restore /srv/\u202eexe.zg\u202c done", "restore /srv/exe.zg done"},
+		{"if ok \u2067\u2066// end\u2069\u2066 then\u2069", "if ok // end then"},
+		{"bidi at the end \u202e", "bidi at the end "},
+		// Neighbours of the bidi controls and right-to-left text are kept.
+		{"zwsp\u200b zwnj\u200c zwj\u200d \u2028 \u2065 \u206a", "zwsp\u200b zwnj\u200c zwj\u200d \u2028 \u2065 \u206a"},
+		{"\u2029 \u2026 \u2014 \u20ac \u2070", "\u2029 \u2026 \u2014 \u20ac \u2070"},
+		{"عربي ؛ ؟ עברית", "عربي ؛ ؟ עברית"},
+		{"\u061b\u061d", "\u061b\u061d"},
 	}
 	for _, tc := range tests {
 		if got := Strip(tc.in); got != tc.want {
@@ -41,10 +64,10 @@ func TestStrip(t *testing.T) {
 }
 
 // FuzzStrip: whatever the input, the result has no control character but
-// tab, line feed and a carriage return before a line feed, is UTF-8, and
-// stripping it again changes nothing.
+// tab, line feed and a carriage return before a line feed, no
+// bidirectional control, is UTF-8, and stripping it again changes nothing.
 func FuzzStrip(f *testing.F) {
-	for _, s := range []string{"a\x1b[31mb", "\x1b]0;x\x07", "\u009b1m", "\x9b", "a\r\nb\rc", "\x1bP\x1b\\"} {
+	for _, s := range []string{"a\x1b[31mb", "\x1b]0;x\x07", "\u009b1m", "\x9b", "a\r\nb\rc", "\x1bP\x1b\\", "a\u202eb\u202c", "\u2067x\u2069\u200f", "\u061c\xe2\x80"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -58,6 +81,8 @@ func FuzzStrip(f *testing.F) {
 			case r == '\r' && strings.HasPrefix(out[i+1:], "\n"):
 			case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
 				t.Fatalf("Strip(%q) = %q keeps control %U at %d", s, out, r, i)
+			case r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c:
+				t.Fatalf("Strip(%q) = %q keeps bidirectional control %U at %d", s, out, r, i)
 			}
 		}
 		if again := Strip(out); again != out {
