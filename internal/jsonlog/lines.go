@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -27,6 +28,55 @@ type Lines struct {
 	json  bool
 	level slog.Leveler
 	pool  sync.Pool // of *Line
+	stamp atomic.Pointer[secondStamp]
+}
+
+// secondStamp is one second formatted, RFC 3339 without its fraction: the
+// records of the same second share it.
+type secondStamp struct {
+	sec  int64
+	loc  *time.Location
+	date string // 2006-01-02T15:04:05
+	zone string // Z or -07:00
+}
+
+// appendTime writes t as slog does: with milliseconds in text, all of
+// its nanoseconds (trailing zeros trimmed) in JSON.
+func (l *Lines) appendTime(b []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	st := l.stamp.Load()
+	if st == nil || st.sec != sec || st.loc != loc {
+		f := t.Truncate(time.Second).AppendFormat(nil, time.RFC3339)
+		const dateLen = len("2006-01-02T15:04:05")
+		if len(f) <= dateLen || f[dateLen-3] != ':' {
+			// A year of other than four digits: as slog, slowly.
+			if l.json {
+				return t.Round(0).AppendFormat(b, time.RFC3339Nano)
+			}
+			return appendRFC3339Millis(b, t)
+		}
+		st = &secondStamp{sec: sec, loc: loc, date: string(f[:dateLen]), zone: string(f[dateLen:])}
+		l.stamp.Store(st)
+	}
+	b = append(b, st.date...)
+	ns := t.Nanosecond()
+	if !l.json {
+		ms := ns / 1e6
+		b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	} else if ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, st.zone...)
 }
 
 // NewLines is the hand-formatted counterpart of New(w, format, level).
@@ -67,15 +117,14 @@ func (l *Lines) Start(t time.Time, level slog.Level, msg string) *Line {
 	b := ln.buf[:0]
 	if l.json {
 		b = append(b, `{"time":"`...)
-		// As slog: the monotonic reading stripped, full RFC 3339 precision.
-		b = t.Round(0).AppendFormat(b, time.RFC3339Nano)
+		b = l.appendTime(b, t)
 		b = append(b, `","level":`...)
 		b = appendJSONString(b, level.String())
 		b = append(b, `,"msg":`...)
 		b = appendJSONString(b, msg)
 	} else {
 		b = append(b, "time="...)
-		b = appendRFC3339Millis(b, t)
+		b = l.appendTime(b, t)
 		b = append(b, " level="...)
 		b = appendTextString(b, level.String())
 		b = append(b, " msg="...)

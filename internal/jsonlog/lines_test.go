@@ -120,6 +120,43 @@ func TestLinesRespectTheLevel(t *testing.T) {
 	}
 }
 
+// Records of the same second share its formatted date: every one is still
+// slog's, whatever its fraction, zone or year.
+func TestLinesTimesWithinASecond(t *testing.T) {
+	var text, js bytes.Buffer
+	lt, _ := NewLines(&text, Text, nil)
+	lj, _ := NewLines(&js, JSON, nil)
+	base := time.Date(2026, 3, 29, 0, 59, 59, 0, time.UTC)
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		paris = time.FixedZone("CET", 3600)
+	}
+	var times []time.Time
+	for _, ns := range []int{0, 1, 999, 1000000, 1500000, 10000000, 120000000, 999999999, 500000000} {
+		at := base.Add(time.Duration(ns))
+		times = append(times, at, at.In(paris), at.Local(), at.In(time.FixedZone("odd", -(3*3600+1800))))
+	}
+	// Across a second, a daylight-saving change (Paris, 2026-03-29 01:00
+	// UTC), and years slog writes without the shared date.
+	times = append(times, base.Add(time.Second).In(paris), base.Add(time.Second+time.Millisecond), time.Date(12345, 1, 1, 0, 0, 0, 5, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 5, time.UTC), base)
+	for _, at := range times {
+		text.Reset()
+		js.Reset()
+		lt.Start(at, slog.LevelInfo, "m").End()
+		lj.Start(at, slog.LevelInfo, "m").End()
+		if want := viaSlog(t, Text, at, slog.LevelInfo, "m"); text.String() != want {
+			t.Errorf("%v text: got %q, want %q", at, text.String(), want)
+		}
+		if at.Year() < 0 || at.Year() > 9999 {
+			continue // slog adds an error to the record; Lines is given time.Now
+		}
+		if want := viaSlog(t, JSON, at, slog.LevelInfo, "m"); js.String() != want {
+			t.Errorf("%v json: got %q, want %q", at, js.String(), want)
+		}
+	}
+}
+
 // A pooled buffer is reused: one record's bytes never leak into the next.
 func TestLinesReuseNoBytes(t *testing.T) {
 	var buf bytes.Buffer
