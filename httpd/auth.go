@@ -1,7 +1,6 @@
 package httpd
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
@@ -10,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -227,28 +227,25 @@ func (s *Server) certPermissions(cert *x509.Certificate, subject string) (Permis
 // hostAllowed reports whether a Host header names us: a loopback name or
 // address with any port, or one of AllowedHosts.
 func (s *Server) hostAllowed(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")), ".")
+	host := hostName(hostport)
 	if host == "" {
 		return false
 	}
-	if host == "localhost" || isLoopbackAddr(host) {
-		return true
-	}
-	for _, allowed := range s.AllowedHosts {
-		a := strings.ToLower(allowed)
-		if h, _, err := net.SplitHostPort(a); err == nil {
-			a = h
+	return host == "localhost" || slices.Contains(s.allowedHosts, host) || isLoopbackAddr(host)
+}
+
+// hostName is the name in a Host header, or an allowed host: without port
+// or brackets, in lower case, without a final dot.
+func hostName(hostport string) string {
+	host := hostport
+	// SplitHostPort would fail, with an error to allocate, on a name
+	// without a port, and leave it as it is.
+	if strings.IndexByte(hostport, ':') >= 0 {
+		if h, _, err := net.SplitHostPort(hostport); err == nil {
+			host = h
 		}
-		a = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(a, "["), "]"), ".")
-		if a == host {
-			return true
-		}
 	}
-	return false
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")), ".")
 }
 
 func isLoopbackAddr(addr string) bool {
@@ -261,8 +258,8 @@ func isLoopbackAddr(addr string) bool {
 func withIdentity(r *http.Request, id identity) *http.Request {
 	st := stateOf(r)
 	if st == nil {
-		st = &reqState{}
-		r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
+		st = &reqState{Context: r.Context()}
+		r = r.WithContext(st)
 	}
 	st.identity = id
 	return r
@@ -322,6 +319,9 @@ func (s *Server) clientAddress(r *http.Request) string {
 }
 
 func (s *Server) trusted(addr string) bool {
+	if len(s.Auth.TrustedProxies) == 0 {
+		return false
+	}
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
 		return false

@@ -21,6 +21,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -39,8 +40,10 @@ func benchHandlerLog(b *testing.B, n int, log io.Writer) (http.Handler, *storege
 	api := &httpd.Server{
 		AllowedHosts: testHosts,
 		Service:      &ops.Service{Barman: barman.NewReader(e.BarmanConf), OpenStore: store.Open, Version: "bench"},
-		Log:          slog.New(slog.NewTextHandler(log, nil)),
 	}
+	// As serve: the access log by hand, the rest through slog.
+	api.Log, _ = jsonlog.New(log, jsonlog.Text, slog.LevelInfo)
+	api.AccessLog, _ = jsonlog.NewLines(log, jsonlog.Text, slog.LevelInfo)
 	return api.Handler(), e
 }
 

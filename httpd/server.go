@@ -20,7 +20,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -32,6 +34,10 @@ const DefaultMaxBodyBytes = 1 << 20
 type Server struct {
 	Service *ops.Service
 	Log     *slog.Logger
+	// AccessLog, when set, writes the access log in place of Log: the
+	// same records, formatted by hand (jsonlog.Lines). It must write where
+	// Log does, in its format and from its level.
+	AccessLog *jsonlog.Lines
 	// MaxBodyBytes limits request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Diagnose runs `barman diagnose` with the given configuration for GET
@@ -61,10 +67,11 @@ type Server struct {
 	// never by raw path, so metrics labels stay bounded.
 	ObserveRequest func(route string, code int, d time.Duration)
 
-	mux   *http.ServeMux
-	probe *http.ServeMux
-	certs certRules
-	diag  diagnoseCache
+	mux          *http.ServeMux
+	probe        *http.ServeMux
+	certs        certRules
+	allowedHosts []string // AllowedHosts as hostName gives them
+	diag         diagnoseCache
 }
 
 // Defaults of the Server's limits.
@@ -130,6 +137,10 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.DiagnoseCacheFor == 0 {
 		s.DiagnoseCacheFor = DefaultDiagnoseCacheFor
+	}
+	s.allowedHosts = s.allowedHosts[:0]
+	for _, h := range s.AllowedHosts {
+		s.allowedHosts = append(s.allowedHosts, hostName(h))
 	}
 	var errs []error
 	s.certs, errs = s.Auth.compileCertRules()
@@ -231,15 +242,29 @@ func (p *headerProbe) WriteHeader(code int)        { p.code = code }
 
 type ctxKey int
 
-// stateKey holds a request's *reqState: one context value and one request
-// copy per request instead of one for each of its fields.
+// stateKey holds a request's *reqState.
 const stateKey ctxKey = 0
 
-// reqState is what the middleware learns about a request as it goes.
+// reqState is what the middleware learns about a request as it goes. It is
+// also the request's context (holding itself under stateKey) and the
+// response writer's wrapper, so that the middleware's state costs one
+// allocation per request rather than one for each part.
 type reqState struct {
-	id       string
-	audit    audit
-	identity identity
+	context.Context // the request's own, which it extends
+	rec             statusRecorder
+	id              string
+	audit           audit
+	identity        identity
+	idBuf           [len("0123456789ab") + 16]byte // id's bytes
+	idHeader        [1]string                      // the X-Request-Id header's value
+}
+
+// Value makes the state findable from the request: stateOf.
+func (st *reqState) Value(key any) any {
+	if key == stateKey {
+		return st
+	}
+	return st.Context.Value(key)
 }
 
 func stateOf(r *http.Request) *reqState {
@@ -265,10 +290,13 @@ var (
 	requestIDCounter atomic.Uint64
 )
 
-func newRequestID() string {
-	var b [len("0123456789ab") + 16]byte
-	n := copy(b[:], requestIDPrefix)
-	return string(strconv.AppendUint(b[:n], requestIDCounter.Add(1), 16))
+// newRequestID gives st its ID, in its own bytes: the string is never
+// allocated apart, and the bytes never change once written.
+func (st *reqState) newRequestID() {
+	n := copy(st.idBuf[:], requestIDPrefix)
+	b := strconv.AppendUint(st.idBuf[:n], requestIDCounter.Add(1), 16)
+	st.id = unsafe.String(&st.idBuf[0], len(b))
+	st.idHeader[0] = st.id
 }
 
 // statusRecorder remembers the status code for the access log.
@@ -294,45 +322,45 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
+// writeDeadliner is net/http's own response writer, as the middleware gets it.
+type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
+
 func (s *Server) withLogging(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		if s.WriteTimeout > 0 {
 			// Per request rather than http.Server.WriteTimeout, so that
 			// GET /diagnose can wait for Barman longer. Not every writer
-			// supports deadlines (httptest's recorder does not).
-			http.NewResponseController(w).SetWriteDeadline(start.Add(s.WriteTimeout))
+			// supports deadlines (httptest's recorder does not). net/http
+			// clears the deadline after each response, so it cannot be
+			// kept from one request to the next to save this call.
+			if dw, ok := w.(writeDeadliner); ok {
+				dw.SetWriteDeadline(start.Add(s.WriteTimeout)) // without a ResponseController to allocate
+			} else {
+				http.NewResponseController(w).SetWriteDeadline(start.Add(s.WriteTimeout))
+			}
 		}
-		id := newRequestID()
-		st := &reqState{id: id}
-		audit := &st.audit
-		r = r.WithContext(context.WithValue(r.Context(), stateKey, st))
-		w.Header().Set("X-Request-Id", id)
-		rec := &statusRecorder{ResponseWriter: w}
+		st := &reqState{Context: r.Context(), rec: statusRecorder{ResponseWriter: w}}
+		st.newRequestID()
+		r = r.WithContext(st)
+		// Set directly: the key is canonical and the value st's own.
+		w.Header()["X-Request-Id"] = st.idHeader[:]
+		rec := &st.rec
 		var ok bool
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.Log.Error("panic", "request_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				s.Log.Error("panic", "request_id", st.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if rec.code == 0 {
 					writeError(rec, r, http.StatusInternalServerError, "internal error")
 				}
 			}
-			who := identityOf(r)
-			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.code),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("client", who.Client),
-				slog.String("identity", who.Name), slog.String("scheme", s.scheme(r)), slog.String("request_id", id)}
-			if audit.permission != "" {
-				attrs = append(attrs, slog.String("permission", audit.permission))
-				if audit.denied {
-					attrs = append(attrs, slog.String("denied", audit.permission))
-				}
-			}
-			s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			end := time.Now()
+			s.logRequest(r, st, end, end.Sub(start))
 			if s.ObserveRequest != nil {
-				s.ObserveRequest(audit.route, rec.code, time.Since(start))
+				s.ObserveRequest(st.audit.route, rec.code, end.Sub(start))
 			}
 		}()
 		if size := headerSize(r); size > s.MaxHeaderBytes {
@@ -343,6 +371,48 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 			next.ServeHTTP(rec, r)
 		}
 	})
+}
+
+// logRequest writes the access-log line: by hand through AccessLog when
+// serve gives one, else through Log, the same bytes either way.
+func (s *Server) logRequest(r *http.Request, st *reqState, end time.Time, d time.Duration) {
+	who := st.identity
+	if who.Name == "" {
+		who.Name = "anonymous"
+	}
+	ms := float64(d.Microseconds()) / 1000
+	if l := s.AccessLog; l != nil {
+		if !l.Enabled(slog.LevelInfo) {
+			return
+		}
+		ln := l.Start(end, slog.LevelInfo, "request")
+		ln.String("method", r.Method)
+		ln.String("path", r.URL.Path)
+		ln.Int("status", int64(st.rec.code))
+		ln.Float("duration_ms", ms)
+		ln.String("client", who.Client)
+		ln.String("identity", who.Name)
+		ln.String("scheme", s.scheme(r))
+		ln.String("request_id", st.id)
+		if st.audit.permission != "" {
+			ln.String("permission", st.audit.permission)
+			if st.audit.denied {
+				ln.String("denied", st.audit.permission)
+			}
+		}
+		ln.End()
+		return
+	}
+	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", st.rec.code),
+		slog.Float64("duration_ms", ms), slog.String("client", who.Client),
+		slog.String("identity", who.Name), slog.String("scheme", s.scheme(r)), slog.String("request_id", st.id)}
+	if st.audit.permission != "" {
+		attrs = append(attrs, slog.String("permission", st.audit.permission))
+		if st.audit.denied {
+			attrs = append(attrs, slog.String("denied", st.audit.permission))
+		}
+	}
+	s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 // audit is what the access log records about a request's permission check.
@@ -389,11 +459,19 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // string and no newline. Clients compare the body with it.
 const statusBody = `"OK"`
 
+// statusContentLength and statusBodyBytes are shared by every status
+// answer, never modified.
+var (
+	statusContentLength = []string{strconv.Itoa(len(statusBody))}
+	statusBodyBytes     = []byte(statusBody)
+)
+
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(statusBody)))
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = statusContentLength
 	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, statusBody)
+	w.Write(statusBodyBytes)
 }
 
 // wantDetail reports whether the caller asked for our extension fields.

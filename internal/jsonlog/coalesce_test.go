@@ -93,3 +93,69 @@ func TestCoalescerWritesPromptly(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Records that arrive one after another, with no writer contending, still
+// share writes: the first one wakes the writer, which gathers the rest.
+func TestCoalescerGathersUnhurriedRecords(t *testing.T) {
+	out := &lockedBuffer{}
+	c := NewCoalescer(out)
+	const records = 200
+	var want strings.Builder
+	for i := range records {
+		line := fmt.Sprintf("record %d\n", i)
+		want.WriteString(line)
+		c.Write([]byte(line))
+	}
+	c.Close()
+	if out.String() != want.String() {
+		t.Fatalf("records changed or reordered:\n%s", out.String())
+	}
+	if out.writes > records/4 {
+		t.Errorf("%d writes for %d records written in a row: they were not gathered", out.writes, records)
+	}
+}
+
+// blockingWriter holds every write until released.
+type blockingWriter struct {
+	lockedBuffer
+	release chan struct{}
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	<-b.release
+	return b.lockedBuffer.Write(p)
+}
+
+// Past maxPending bytes waiting, Write waits for the writer instead of
+// growing memory; nothing is lost once the writer moves again.
+func TestCoalescerBackPressure(t *testing.T) {
+	out := &blockingWriter{release: make(chan struct{})}
+	c := NewCoalescer(out)
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	const chunks = 3 * maxPending / (64 << 10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range chunks {
+			chunk[0] = byte('a' + i%26)
+			c.Write(chunk)
+		}
+	}()
+	select {
+	case <-done:
+		t.Fatalf("%d bytes were queued behind a stalled writer without waiting", chunks*len(chunk))
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(out.release)
+	<-done
+	c.Close()
+	got := out.String()
+	if len(got) != chunks*len(chunk) {
+		t.Fatalf("%d bytes written, want %d", len(got), chunks*len(chunk))
+	}
+	for i := range chunks {
+		if b := got[i*len(chunk)]; b != byte('a'+i%26) {
+			t.Fatalf("chunk %d starts with %q: out of order", i, b)
+		}
+	}
+}

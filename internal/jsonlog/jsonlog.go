@@ -1,7 +1,9 @@
 // Package jsonlog builds the logger behind --log-format: people read text,
 // log shippers read one JSON object per line. Both are log/slog's own
-// handlers; this package only chooses between them, so every caller logs
-// through *slog.Logger and never cares which format is on.
+// handlers; this package chooses between them, so every caller logs
+// through *slog.Logger and never cares which format is on. The one
+// exception is serve's access log, a line per request, which Lines writes
+// by hand in the same bytes.
 package jsonlog
 
 import (
