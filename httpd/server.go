@@ -476,6 +476,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 
 // wantDetail reports whether the caller asked for our extension fields.
 func wantDetail(r *http.Request) bool {
+	if r.URL.RawQuery == "" {
+		return false // most requests: no query to parse into a map
+	}
 	switch r.URL.Query().Get("detail") {
 	case "1", "true", "yes":
 		return true
