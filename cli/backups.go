@@ -32,7 +32,7 @@ func (l *localEngine) Backup(server, id string) (*ops.ServerCatalog, ops.Backup,
 }
 
 const backupsDescription = "Read from Barman's catalog on disk (the backup.info files, in both layouts Barman has used, and its " +
-	"WAL database wals/xlog.db) without starting Barman, or from a server with --url or --remote. " +
+	"WAL database, <server>-xlog.db or xlog.db, where the configuration puts them) without starting Barman, or from a server with --url or --remote. " +
 	"Backups are listed newest first, as `barman list-backups` lists them. SIZE is backup.info's size; WAL SIZE is the WAL " +
 	"archived after the backup up to the next one, as `barman list-backups` reports it (\"-\" when the WAL database " +
 	"is not found). The recovery window runs from the end of the oldest DONE backup to the newest WAL segment archived: " +
