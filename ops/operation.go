@@ -267,7 +267,8 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // all (C0, DEL, C1); in a string value none but tab, line feed and carriage
 // return, which free text may hold. Values that reach Barman are held to
 // more (requiredString, validateChange). Terminal escape sequences start
-// with ESC or a C1 control, so none can be stored.
+// with ESC or a C1 control, so none can be stored; nor can the
+// bidirectional embeddings, overrides and isolates (isBidiFormatting).
 func checkControls(v any, where string) error {
 	switch v := v.(type) {
 	case *pyjson.Object:
@@ -276,8 +277,11 @@ func checkControls(v any, where string) error {
 			if where != "" {
 				at = where + "." + k
 			}
-			if i := strings.IndexFunc(k, unicode.IsControl); i >= 0 {
+			if i := strings.IndexFunc(k, isKeyControl); i >= 0 {
 				r, _ := utf8.DecodeRuneInString(k[i:])
+				if !unicode.IsControl(r) {
+					return Errorf(EINVALID, "key %q contains a bidirectional formatting character (%U at byte %d); keys never hold them", at, r, i)
+				}
 				return Errorf(EINVALID, "key %q contains a control character (%U at byte %d); keys never hold control characters", at, r, i)
 			}
 			child, _ := v.Get(k)
@@ -294,6 +298,9 @@ func checkControls(v any, where string) error {
 	case string:
 		if i := strings.IndexFunc(v, isValueControl); i >= 0 {
 			r, _ := utf8.DecodeRuneInString(v[i:])
+			if isBidiFormatting(r) {
+				return Errorf(EINVALID, "the value of %q contains a bidirectional embedding, override or isolate (%U at byte %d), which can make text read in another order than it is stored; remove it", where, r, i)
+			}
 			return Errorf(EINVALID, "the value of %q contains a control character (%U at byte %d); only tab, line feed and carriage return are accepted in text", where, r, i)
 		}
 	}
@@ -301,7 +308,20 @@ func checkControls(v any, where string) error {
 }
 
 func isValueControl(r rune) bool {
-	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' || isBidiFormatting(r)
+}
+
+// isBidiFormatting: the explicit directional embeddings, overrides and
+// isolates, with which stored text can be shown in an order other than its
+// bytes' (Trojan Source, CVE-2021-42574). The directional marks (U+200E,
+// U+200F, U+061C) only nudge neighbouring punctuation and may appear in
+// right-to-left free text; keys refuse them too.
+func isBidiFormatting(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
+}
+
+func isKeyControl(r rune) bool {
+	return unicode.IsControl(r) || isBidiFormatting(r) || r == 0x200E || r == 0x200F || r == 0x061C
 }
 
 // requiredPositional is requiredString for a value that reaches Barman as a
