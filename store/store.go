@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -260,14 +261,41 @@ func readStoreFileStamp(path string) ([]byte, filestamp.Stamp, error) {
 	return readStoreFileInto(path, nil)
 }
 
+// noAtimeRefused records that the kernel refused O_NOATIME (the files are
+// not the process's and it lacks CAP_FOWNER), so that later opens do not
+// try it again: files of one store share an owner.
+var noAtimeRefused atomic.Bool
+
+// openNoAtime opens a store file for reading without updating its access
+// time where the kernel allows it, as backup tools read: on a file system
+// mounted relatime, the first read of a file written since its last access
+// writes its inode, so the first index build of 100,000 operations dirtied
+// 200,000 inodes and took twice as long.
+func openNoAtime(path string) (int, error) {
+	const flags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
+	var fd int
+	var err error
+	if !noAtimeRefused.Load() {
+		err = ignoringEINTR(func() (err error) {
+			fd, err = syscall.Open(path, flags|syscall.O_NOATIME, 0)
+			return err
+		})
+		if err != syscall.EPERM {
+			return fd, err
+		}
+		noAtimeRefused.Store(true)
+	}
+	err = ignoringEINTR(func() (err error) {
+		fd, err = syscall.Open(path, flags, 0)
+		return err
+	})
+	return fd, err
+}
+
 // readStoreFileInto is readStoreFileStamp reading into scratch when the
 // file fits: the index build reads 200,000 files of a large scope.
 func readStoreFileInto(path string, scratch []byte) ([]byte, filestamp.Stamp, error) {
-	var fd int
-	err := ignoringEINTR(func() (err error) {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-		return err
-	})
+	fd, err := openNoAtime(path)
 	if err != nil {
 		return nil, filestamp.Stamp{}, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
