@@ -2,11 +2,12 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/atomicfile"
 )
 
 // File and directory modes of the store: operations carry connection strings
@@ -16,54 +17,11 @@ const (
 	DirMode  = 0o700
 )
 
-// fsync forces a file or a directory to disk. It is a variable only so that
-// tests can see what the store made durable, and when: a missing fsync loses
-// nothing until a power cut, so no other test would notice.
-var fsync = (*os.File).Sync
-
-// writeTemp writes data to a new hidden temporary file in dir, fsynced, and
-// returns its path. Nobody lists hidden files, so a crash leaves at worst a
-// stray temporary file, never a half-written record.
-func writeTemp(dir, name string, data []byte) (string, error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	tmp := f.Name()
-	fail := func(err error) (string, error) {
-		f.Close()
-		os.Remove(tmp)
-		return "", err
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(FileMode); err != nil {
-		return fail(err)
-	}
-	if err := fsync(f); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return "", err
-	}
-	return tmp, nil
-}
-
 // WriteFileAtomic replaces dir/name with data: a reader sees the old file or
 // the new one, never a part, and the new one survives a crash once this
 // returns.
 func WriteFileAtomic(dir, name string, data []byte) error {
-	tmp, err := writeTemp(dir, name, data)
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
+	return atomicfile.Write(dir, name, data, FileMode)
 }
 
 // errExists is returned by createFileAtomic when the name is taken.
@@ -73,7 +31,7 @@ var errExists = errors.New("file exists")
 // replacing an existing file: link(2) publishes the complete file under its
 // name only if nobody holds that name yet.
 func createFileAtomic(dir, name string, data []byte, next func() (string, bool)) (string, error) {
-	tmp, err := writeTemp(dir, name, data)
+	tmp, err := atomicfile.WriteTemp(dir, name, data, FileMode)
 	if err != nil {
 		return "", err
 	}
@@ -163,17 +121,7 @@ func groupSyncDir(dir string) error {
 	return c.err
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := fsync(d); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
-}
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
 
 // WriteFileAtomicNoSync is WriteFileAtomic for files that can be rebuilt
 // (caches): all or nothing for readers, but not forced to disk.

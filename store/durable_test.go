@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/atomicfile"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -37,9 +38,9 @@ type syncLog struct {
 // ones it matches fail instead.
 func recordSyncs(t *testing.T, fail func(syncEvent) error) *syncLog {
 	t.Helper()
-	real := fsync
+	real := atomicfile.Sync
 	log := &syncLog{}
-	fsync = func(f *os.File) error {
+	atomicfile.Sync = func(f *os.File) error {
 		fi, err := f.Stat()
 		if err != nil {
 			t.Errorf("fsync of %s: stat: %v", f.Name(), err)
@@ -65,7 +66,7 @@ func recordSyncs(t *testing.T, fail func(syncEvent) error) *syncLog {
 		}
 		return real(f)
 	}
-	t.Cleanup(func() { fsync = real })
+	t.Cleanup(func() { atomicfile.Sync = real })
 	return log
 }
 
