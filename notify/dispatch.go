@@ -345,14 +345,17 @@ func (d *Dispatcher) deliverTo(ctx context.Context, t target, targets []target, 
 			continue
 		}
 		rk := env.Key + "/" + t.id
+		st := env.Targets[t.id]
 		d.mu.Lock()
 		due := d.retryAt[rk]
 		d.mu.Unlock()
+		if st != nil && st.NextAttempt != nil && st.NextAttempt.After(due) {
+			due = *st.NextAttempt // set by a dispatcher before a restart
+		}
 		if now := d.now(); now.Before(due) {
 			later(due)
 			continue
 		}
-		st := env.Targets[t.id]
 		attempt := 1
 		if st != nil {
 			attempt = st.Attempts + 1
@@ -374,7 +377,7 @@ func (d *Dispatcher) deliverTo(ctx context.Context, t target, targets []target, 
 					s.FirstAttempt = now.UTC()
 				}
 				at := now.UTC()
-				s.Acked, s.LastError = &at, ""
+				s.Acked, s.LastError, s.NextAttempt = &at, "", nil
 			})
 			if uerr != nil {
 				// Delivered but not recorded: it will be sent again, which
@@ -387,6 +390,7 @@ func (d *Dispatcher) deliverTo(ctx context.Context, t target, targets []target, 
 			continue
 		}
 		var giveUp bool
+		wait := d.backoff(attempt)
 		fresh, uerr := d.Outbox.Update(env.Key, t.id, func(s *TargetState) {
 			s.Attempts++
 			if s.FirstAttempt.IsZero() {
@@ -395,8 +399,11 @@ func (d *Dispatcher) deliverTo(ctx context.Context, t target, targets []target, 
 			s.LastError = err.Error()
 			if now.Sub(s.FirstAttempt) >= d.GiveUpAfter {
 				at := now.UTC()
-				s.Abandoned, giveUp = &at, true
+				s.Abandoned, s.NextAttempt, giveUp = &at, nil, true
+				return
 			}
+			at := now.Add(wait).UTC()
+			s.NextAttempt = &at
 		})
 		if uerr != nil {
 			d.Log.Error("notify: cannot record a failed delivery", "target", t.name, "key", env.Key, "error", uerr)
@@ -406,7 +413,6 @@ func (d *Dispatcher) deliverTo(ctx context.Context, t target, targets []target, 
 			d.finishIfComplete(fresh, targets)
 			continue
 		}
-		wait := d.backoff(attempt)
 		d.mu.Lock()
 		d.retryAt[rk] = now.Add(wait)
 		d.mu.Unlock()

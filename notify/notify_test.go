@@ -689,6 +689,48 @@ func TestUnreachableReceiverBacksOffAndGivesUp(t *testing.T) {
 	}
 }
 
+// The wait before a failed delivery is tried again is on disk: a restarted
+// serve keeps to it rather than sending every pending failure at once.
+func TestRetryWaitSurvivesRestart(t *testing.T) {
+	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusInternalServerError)
+	o := newOutbox(t)
+	ev := mustEvent(t, testOp("1", "FAILED"))
+	o.Enqueue(ev)
+	now := time.Now()
+	restart := func() *Dispatcher {
+		o2, err := OpenOutbox(o.Dir()) // what a new serve opens
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := dispatcher(o2, webhookConfig(rcv.srv.URL), io.Discard)
+		d.MinBackoff, d.MaxBackoff = time.Hour, time.Hour
+		d.init()
+		d.now = func() time.Time { return now }
+		return d
+	}
+	next := restart().DeliverPending(context.Background())
+	if rcv.requests.Load() != 1 || next.Sub(now) < 30*time.Minute {
+		t.Fatalf("after one failure: %d requests, next try in %v; want 1 and at least 30m", rcv.requests.Load(), next.Sub(now))
+	}
+	envs, _ := o.Pending()
+	st := envs[0].Targets[webhookID(rcv.srv.URL)]
+	if st == nil || st.NextAttempt == nil || !st.NextAttempt.Equal(next) {
+		t.Fatalf("state on disk %+v, want the next attempt at %v", st, next)
+	}
+
+	// Restarted within the wait: nothing is sent.
+	now = now.Add(10 * time.Minute)
+	if again := restart().DeliverPending(context.Background()); !again.Equal(next) || rcv.requests.Load() != 1 {
+		t.Fatalf("a restarted dispatcher sent %d requests in all before the wait ended (next %v, want %v)", rcv.requests.Load(), again, next)
+	}
+	// Restarted after it: tried again.
+	now = next.Add(time.Second)
+	restart().DeliverPending(context.Background())
+	if rcv.requests.Load() != 2 {
+		t.Fatalf("%d requests once the wait ended, want 2", rcv.requests.Load())
+	}
+}
+
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	d := &Dispatcher{MinBackoff: time.Second, MaxBackoff: time.Minute}
 	d.init()
