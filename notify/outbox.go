@@ -52,15 +52,15 @@ type Envelope struct {
 
 // TargetState is one target's delivery of one event.
 type TargetState struct {
-	Attempts     int        `json:"attempts"`
-	FirstAttempt time.Time  `json:"first_attempt"`
-	LastError    string     `json:"last_error,omitempty"`
+	Attempts     int       `json:"attempts"`
+	FirstAttempt time.Time `json:"first_attempt"`
+	LastError    string    `json:"last_error,omitempty"`
 	// NextAttempt is when a failed delivery may be tried again: kept on
 	// disk, so that a restarted dispatcher keeps to the backoff instead of
 	// sending every pending failure at once.
 	NextAttempt *time.Time `json:"next_attempt,omitempty"`
-	Acked        *time.Time `json:"acked,omitempty"`     // 2xx or exit 0 seen
-	Abandoned    *time.Time `json:"abandoned,omitempty"` // given up after GiveUpAfter
+	Acked       *time.Time `json:"acked,omitempty"`     // 2xx or exit 0 seen
+	Abandoned   *time.Time `json:"abandoned,omitempty"` // given up after GiveUpAfter
 }
 
 func (t *TargetState) finished() bool { return t != nil && (t.Acked != nil || t.Abandoned != nil) }
