@@ -38,6 +38,17 @@ type settings struct {
 type appState struct {
 	build    BuildInfo
 	settings settings
+	// logFormat is serve's --log-format, when given: the runners it starts
+	// write runner.err the same way. Otherwise serve.log_format applies.
+	logFormat string
+}
+
+// runnerLogFormat is how launched runners write runner.err: as serve logs.
+func (st *appState) runnerLogFormat() string {
+	if st.logFormat != "" {
+		return st.logFormat
+	}
+	return st.settings.file.Serve.LogFormat
 }
 
 // Run runs the application with args (os.Args style).
@@ -167,6 +178,7 @@ func (st *appState) service() *ops.Service {
 			BarmanCommand: st.settings.barmanCommand,
 			Parallel:      st.settings.file.Runner.Parallel,
 			Timeouts:      st.settings.file.Runner.timeouts(),
+			LogFormat:     st.runnerLogFormat(),
 		},
 		BarmanVersion: barman.NewCommand(st.settings.barmanCommand).Version,
 	}

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/runner"
 	"github.com/urfave/cli/v2"
 )
@@ -28,7 +29,7 @@ func (st *appState) runCommand() *cli.Command {
 				BarmanConfig:  st.settings.barmanConfig,
 				BarmanCommand: st.settings.barmanCommand,
 				Timeouts:      st.settings.file.Runner.timeouts(),
-				OnEnd:         st.endHook(slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))),
+				LogFormat:     st.settings.file.Serve.LogFormat,
 			})
 			if errors.Is(err, flag.ErrHelp) {
 				runner.PrintRunUsage(c.App.Writer)
@@ -37,6 +38,11 @@ func (st *appState) runCommand() *cli.Command {
 			if err != nil {
 				return usageError("%v", err)
 			}
+			hookLog, err := jsonlog.New(c.App.ErrWriter, inv.LogFormat, slog.LevelInfo)
+			if err != nil {
+				return usageError("--log-format: %v", err)
+			}
+			inv.OnEnd = st.endHook(hookLog)
 			lock, err := inv.Lock()
 			if err != nil {
 				return usageError("%v", err)

@@ -47,7 +47,7 @@ func (st *appState) serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on (default: serve.listen from the config file, else " + DefaultListen + ")"},
 			&cli.IntFlag{Name: "port", Usage: "listen on 127.0.0.1:`N`, as the reference implementation's --port"},
 			&cli.Int64Flag{Name: "max-body-bytes", Usage: "largest accepted request body in `BYTES` (default: serve.max_body_bytes, else 1 MiB)"},
-			&cli.StringFlag{Name: "log-format", Usage: "`FORMAT` of the log on standard error: text or json, one object per line (default: serve.log_format, else text)"},
+			&cli.StringFlag{Name: "log-format", Usage: "`FORMAT` of the log on standard error, and of the runners' runner.err: text or json, one object per line (default: serve.log_format, else text)"},
 			&cli.BoolFlag{Name: "insecure", Usage: "allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, " +
 				"and accept bearer tokens over plain HTTP from clients not on loopback"},
 		},
@@ -94,6 +94,7 @@ func (st *appState) serveCommand() *cli.Command {
 			if err != nil {
 				return usageError("--log-format: %v", err)
 			}
+			st.logFormat = format
 			svc := st.service()
 			svc.OpenStore = st.serveStore(log)
 			bcfg, err := svc.Config()

@@ -368,7 +368,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s h -l help -d 'show 
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s l -l listen -x -d 'ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l port -x -d 'listen on 127.0.0.1:N, as the reference implementation\'s --port'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l max-body-bytes -x -d 'largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l log-format -x -d 'FORMAT of the log on standard error: text or json, one object per line (default: serve.log_format, else text)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l log-format -x -d 'FORMAT of the log on standard error, and of the runners\' runner.err: text or json, one object per line (default: serve.log_format, else text)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l insecure -d 'allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, and accept bearer tokens over plain HTTP from clients not on loopback'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l config -r -F -d 'our configuration FILE (TOML)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'

@@ -378,7 +378,7 @@ _pg-backup-api_serve() {
     '(--listen -l)'{-l+,--listen=}'[ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)]'':ADDR: ' \
     '(--port)'--port='[listen on 127.0.0.1:N, as the reference implementation'\''s --port]'':N: ' \
     '(--max-body-bytes)'--max-body-bytes='[largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)]'':BYTES: ' \
-    '(--log-format)'--log-format='[FORMAT of the log on standard error: text or json, one object per line (default: serve.log_format, else text)]'':FORMAT: ' \
+    '(--log-format)'--log-format='[FORMAT of the log on standard error, and of the runners'\'' runner.err: text or json, one object per line (default: serve.log_format, else text)]'':FORMAT: ' \
     '(--insecure)'--insecure'[allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, and accept bearer tokens over plain HTTP from clients not on loopback]' \
     '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \

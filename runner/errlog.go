@@ -71,7 +71,7 @@ func newErrLog(f *os.File, path string, max int64) *errLog {
 // Write masks p and appends it, one message per call. A message longer than
 // max is cut to max bytes.
 func (l *errLog) Write(p []byte) (int, error) {
-	msg := pgmask.Text(string(p))
+	msg := maskMessage(p)
 	if int64(len(msg)) > l.max {
 		const cut = "... [cut]\n"
 		msg = msg[:l.max-int64(len(cut))] + cut
@@ -119,10 +119,19 @@ func (l *errLog) rotate(n int64) error {
 type maskWriter struct{ w io.Writer }
 
 func (m maskWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(m.w, pgmask.Text(string(p))); err != nil {
+	if _, err := io.WriteString(m.w, maskMessage(p)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// maskMessage hides the passwords in one message: a JSON record (--log-format
+// json) within its strings, so that it stays JSON; a line of text as text.
+func maskMessage(p []byte) string {
+	if len(p) > 0 && p[0] == '{' {
+		return string(pgmask.JSON(p)) // text masking when it is not JSON
+	}
+	return pgmask.Text(string(p))
 }
 
 // maskedError shows err with its passwords masked, and keeps it for

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -123,5 +124,45 @@ func TestErrLogRotatesOneOldFile(t *testing.T) {
 	defer other.Close()
 	if newErrLog(other, path, 200) != nil {
 		t.Error("newErrLog took over a file that is not the log")
+	}
+}
+
+// With --log-format json (serve's, passed on by the launcher), runner.err
+// is one JSON object a line, masked like the text one.
+func TestRunnerErrLogJSON(t *testing.T) {
+	bin := workerBinary(t)
+	e := newEnv(t)
+	errPath := filepath.Join(e.Store.StateDir(""), ErrLogName)
+	id := e.create(t, "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", `+
+		`"conninfo": "host=pg user=barman password=hunter2"}]}`, "08:00:00")
+	l := &Launcher{Executable: bin, BarmanCommand: fakeBarman(t), LogFormat: "json"}
+	if err := l.Kick(e.Cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the operation to finish", 20*time.Second, func() bool {
+		op, err := e.Store.Get("", id)
+		return err == nil && op.Status != ops.StatusInProgress
+	})
+	waitFor(t, "the runner to log what it ran", 10*time.Second, func() bool {
+		data, _ := os.ReadFile(errPath)
+		return strings.Contains(string(data), "running")
+	})
+	data, err := os.ReadFile(errPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "hunter2") {
+		t.Errorf("runner.err shows the password:\n%s", data)
+	}
+	ran := false
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var rec struct{ Time, Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Time == "" || rec.Level == "" || rec.Msg == "" {
+			t.Fatalf("runner.err line %q is not a JSON record with time, level and msg (%v)", line, err)
+		}
+		ran = ran || strings.Contains(rec.Msg, "running") && strings.Contains(rec.Msg, "config-update")
+	}
+	if !ran {
+		t.Errorf("runner.err does not show the command line it ran:\n%s", data)
 	}
 }

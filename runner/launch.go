@@ -27,6 +27,8 @@ type Launcher struct {
 	Parallel int
 	// Timeouts are passed on to the runner.
 	Timeouts map[ops.Type]time.Duration
+	// LogFormat is passed on to the runner: how it writes runner.err.
+	LogFormat string
 }
 
 // Kick starts a runner for each lane of the scope that has none: the main
@@ -103,7 +105,7 @@ func (l *Launcher) kickLock(st *store.Store, server, barmanConfig, lane, lockPat
 			return false, err
 		}
 	}
-	inv := Invocation{BarmanConfig: barmanConfig, BarmanCommand: l.BarmanCommand, Server: server, Lane: lane, LockFD: LockFD, Timeouts: l.Timeouts}
+	inv := Invocation{BarmanConfig: barmanConfig, BarmanCommand: l.BarmanCommand, Server: server, Lane: lane, LockFD: LockFD, Timeouts: l.Timeouts, LogFormat: l.LogFormat}
 	cmd := exec.Command(exe, inv.Argv()...)
 	cmd.ExtraFiles = []*os.File{lock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

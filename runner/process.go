@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -34,6 +36,9 @@ type Invocation struct {
 	// -1 when there is none (an operator running `run` by hand).
 	LockFD   int
 	Timeouts map[ops.Type]time.Duration
+	// LogFormat is how runner.err is written: "text" (or "") as lines of
+	// text, "json" as one JSON object a line like serve's --log-format json.
+	LogFormat string
 	// OnEnd is the store's end-of-operation hook (notifications). Not part
 	// of the command line: the run subcommand sets it from the config file
 	// it reads like every command.
@@ -51,6 +56,9 @@ func (inv Invocation) Argv() []string {
 		args = append(args, "--barman-command", inv.BarmanCommand)
 	}
 	args = append(args, "run")
+	if inv.LogFormat != "" && inv.LogFormat != jsonlog.Text {
+		args = append(args, "--log-format", inv.LogFormat)
+	}
 	if inv.LockFD >= 0 {
 		args = append(args, "--lock-fd", strconv.Itoa(inv.LockFD))
 	}
@@ -74,6 +82,7 @@ func runFlags(fs *flag.FlagSet, inv *Invocation, timeouts *[]string) {
 	fs.StringVar(&inv.Server, "s", inv.Server, "short for --server")
 	fs.StringVar(&inv.Lane, "lane", inv.Lane, "the lane of the scope's queue: `backup` runs its backups; without it, every other operation")
 	fs.IntVar(&inv.LockFD, "lock-fd", inv.LockFD, "inherited `FD` holding the scope's runner lock")
+	fs.StringVar(&inv.LogFormat, "log-format", inv.LogFormat, "`FORMAT` of the runner's log (runner.err): text or json, one object per line")
 	fs.Func("timeout", "`TYPE=DURATION` limit for one operation type (default: the config file's runner.*_timeout)", func(s string) error {
 		*timeouts = append(*timeouts, s)
 		return nil
@@ -107,6 +116,11 @@ func ParseRunArgs(args []string, inv Invocation) (Invocation, error) {
 	if inv.Lane != "" && inv.Lane != ops.LaneBackup {
 		return inv, fmt.Errorf("--lane %q: the only lane besides the main one is %q", inv.Lane, ops.LaneBackup)
 	}
+	format, err := jsonlog.ParseFormat(inv.LogFormat)
+	if err != nil {
+		return inv, fmt.Errorf("--log-format: %v", err)
+	}
+	inv.LogFormat = format
 	for _, spec := range timeouts {
 		name, value, _ := strings.Cut(spec, "=")
 		d, err := time.ParseDuration(value)
@@ -174,10 +188,17 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 	// runner's is replaced below.
 	toStderr := log == io.Writer(os.Stderr)
 	log = maskWriter{log}
+	var lines *jsonlog.Lines // JSON records, when asked for
 	defer func() {
 		if v := recover(); v != nil {
 			p := recovered(v)
-			fmt.Fprintf(log, "pg-backup-api: runner for %s: panic: %s\n%s", scope, p.value, p.stack)
+			if lines != nil {
+				ln := lines.Start(time.Now(), slog.LevelError, fmt.Sprintf("pg-backup-api: runner for %s: panic: %s", scope, p.value))
+				ln.String("stack", string(p.stack))
+				ln.End()
+			} else {
+				fmt.Fprintf(log, "pg-backup-api: runner for %s: panic: %s\n%s", scope, p.value, p.stack)
+			}
 			err = maskedError{fmt.Errorf("runner for %s: %w", scope, p)}
 		}
 	}()
@@ -191,8 +212,14 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 	if el := newErrLog(os.Stderr, errLogPath(st, inv.Server), ErrLogMax); el != nil && toStderr {
 		log = el
 	}
+	if inv.LogFormat == jsonlog.JSON {
+		if lines, err = jsonlog.NewLines(log, inv.LogFormat, slog.LevelInfo); err != nil {
+			return err
+		}
+	}
 	st.OnEnd = inv.OnEnd
 	r := &Runner{
+		Lines:        lines,
 		Store:        st,
 		Server:       inv.Server,
 		Lane:         inv.Lane,

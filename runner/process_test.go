@@ -16,11 +16,11 @@ import (
 // is what the run subcommand reads back, every field.
 func TestInvocationRoundTrip(t *testing.T) {
 	for _, inv := range []Invocation{
-		{BarmanConfig: "/etc/barman.conf", LockFD: LockFD, Timeouts: map[ops.Type]time.Duration{}},
+		{BarmanConfig: "/etc/barman.conf", LockFD: LockFD, Timeouts: map[ops.Type]time.Duration{}, LogFormat: "text"},
 		{BarmanConfig: "/c", BarmanCommand: "sudo -u barman barman", Server: "db_server_two", LockFD: 7,
-			Timeouts: map[ops.Type]time.Duration{ops.Recovery: 90 * time.Minute, ops.ConfigUpdate: 1500 * time.Millisecond}},
-		{BarmanConfig: "/c", Server: "pg.1", LockFD: -1, Timeouts: map[ops.Type]time.Duration{ops.ConfigSwitch: time.Second}},
-		{BarmanConfig: "/c", Server: "pg", Lane: ops.LaneBackup, LockFD: LockFD, Timeouts: map[ops.Type]time.Duration{ops.BackupOp: 6 * time.Hour}},
+			Timeouts: map[ops.Type]time.Duration{ops.Recovery: 90 * time.Minute, ops.ConfigUpdate: 1500 * time.Millisecond}, LogFormat: "text"},
+		{BarmanConfig: "/c", Server: "pg.1", LockFD: -1, Timeouts: map[ops.Type]time.Duration{ops.ConfigSwitch: time.Second}, LogFormat: "json"},
+		{BarmanConfig: "/c", Server: "pg", Lane: ops.LaneBackup, LockFD: LockFD, Timeouts: map[ops.Type]time.Duration{ops.BackupOp: 6 * time.Hour}, LogFormat: "text"},
 	} {
 		argv := inv.Argv()
 		i := slices.Index(argv, "run")
@@ -44,7 +44,7 @@ func TestParseRunArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Invocation{BarmanConfig: "/c", Server: "db", LockFD: -1, Timeouts: map[ops.Type]time.Duration{ops.Recovery: 2 * time.Hour, ops.ConfigSwitch: time.Minute}}
+	want := Invocation{BarmanConfig: "/c", Server: "db", LockFD: -1, Timeouts: map[ops.Type]time.Duration{ops.Recovery: 2 * time.Hour, ops.ConfigSwitch: time.Minute}, LogFormat: "text"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
@@ -63,6 +63,7 @@ func TestParseRunArgs(t *testing.T) {
 		{[]string{"--lock-fd", "x"}, `invalid value "x" for flag -lock-fd`},
 		{[]string{"--nope"}, "flag provided but not defined: -nope"},
 		{[]string{"extra"}, `run takes no arguments, got ["extra"]`},
+		{[]string{"--log-format", "xml"}, `--log-format: log format "xml" is not known: use "text" or "json"`},
 	} {
 		_, err := ParseRunArgs(tc.args, defaults)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

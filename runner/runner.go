@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/internal/pgmask"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
@@ -42,8 +44,11 @@ type Runner struct {
 	// CancelPoll is how often a running operation's cancel request is
 	// looked for (default 250 ms).
 	CancelPoll time.Duration
-	// Log receives the runner's own messages.
+	// Log receives the runner's own messages, a line each.
 	Log io.Writer
+	// Lines, when set, writes those messages to Log as JSON records
+	// (--log-format json) instead of lines of text.
+	Lines *jsonlog.Lines
 
 	queue *store.PendingQueue // the scope's pending operations, between operations
 }
@@ -185,6 +190,10 @@ func (r *Runner) drain(ctx context.Context) error {
 }
 
 func (r *Runner) logf(format string, args ...any) {
+	if r.Lines != nil {
+		r.Lines.Start(time.Now(), slog.LevelInfo, fmt.Sprintf(format, args...)).End()
+		return
+	}
 	if r.Log != nil {
 		fmt.Fprintf(r.Log, format+"\n", args...)
 	}
