@@ -121,6 +121,22 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
+	// One sandbox, one PostgreSQL and one set of Barman servers: two runs
+	// of this suite at once would take and check each other's backups and
+	// markers. A second run waits for the first.
+	lock, err := os.OpenFile(filepath.Join(filepath.Dir(envFile), "e2e.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: another run of the end-to-end suite holds %s; waiting for it\n", lock.Name())
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: lock:", err)
+			return 1
+		}
+	}
 	tmp, err := os.MkdirTemp("", "pg-backup-api-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
