@@ -14,28 +14,6 @@ import (
 // The repository root, relative to this package.
 const docsRepoRoot = ".."
 
-// docsFixture copies the Barman 3.17 fixture (and, when store is true, the
-// Python implementation's store) and returns its barman.conf.
-func docsFixture(t *testing.T, store bool) string {
-	t.Helper()
-	b := testenv.NewBarman(t, "barman-3.17")
-	if store {
-		b.WithStore(t)
-	}
-	return b.Conf
-}
-
-// docsEmptyConfig is an empty config file, so that no /etc/pg-backup-api.toml
-// of the machine running the tests is read.
-func docsEmptyConfig(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "pg-backup-api.toml")
-	if err := os.WriteFile(p, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func docsRunComplete(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -45,8 +23,8 @@ func docsRunComplete(t *testing.T, args ...string) (code int, stdout, stderr str
 }
 
 func TestCompleteLists(t *testing.T) {
-	conf := docsFixture(t, true)
-	empty := docsEmptyConfig(t)
+	conf := testenv.BarmanConf(t, "barman-3.17", true)
+	empty := testenv.EmptyConfig(t)
 	for _, tc := range []struct{ kind, want string }{
 		{"servers", "db_server_two\n"},
 		{"models", "my-model\n"},
@@ -61,8 +39,8 @@ func TestCompleteLists(t *testing.T) {
 
 // TestCompleteNeverFails: completion must never print an error.
 func TestCompleteNeverFails(t *testing.T) {
-	conf := docsFixture(t, false)
-	empty := docsEmptyConfig(t)
+	conf := testenv.BarmanConf(t, "barman-3.17", false)
+	empty := testenv.EmptyConfig(t)
 	missing := filepath.Join(t.TempDir(), "no-such-barman.conf")
 	notBarman := filepath.Join(t.TempDir(), "barman.conf")
 	if err := os.WriteFile(notBarman, []byte("[db1]\nconninfo = x\n"), 0o644); err != nil {

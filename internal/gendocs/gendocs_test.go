@@ -227,28 +227,6 @@ func TestManPage(t *testing.T) {
 	})
 }
 
-// docsFixture copies the Barman 3.17 fixture (and, when store is true, the
-// Python implementation's store) and returns its barman.conf.
-func docsFixture(t *testing.T, store bool) string {
-	t.Helper()
-	b := testenv.NewBarman(t, "barman-3.17")
-	if store {
-		b.WithStore(t)
-	}
-	return b.Conf
-}
-
-// docsEmptyConfig is an empty config file, so that no /etc/pg-backup-api.toml
-// of the machine running the tests is read.
-func docsEmptyConfig(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "pg-backup-api.toml")
-	if err := os.WriteFile(p, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // docsBuild builds the binary into dir and returns dir, for PATH.
 func docsBuild(t *testing.T) string {
 	t.Helper()
@@ -269,8 +247,8 @@ func docsBuild(t *testing.T) string {
 // against the real binary, on the fixture's Barman configuration.
 func TestCompletionLive(t *testing.T) {
 	bin := docsBuild(t)
-	conf := docsFixture(t, true)
-	empty := docsEmptyConfig(t)
+	conf := testenv.BarmanConf(t, "barman-3.17", true)
+	empty := testenv.EmptyConfig(t)
 	missing := filepath.Join(t.TempDir(), "no-such-barman.conf")
 	script, err := filepath.Abs(filepath.Join(docsRepoRoot, filepath.FromSlash(docBashCompletion)))
 	if err != nil {

@@ -153,3 +153,25 @@ func (b *Barman) WithStore(t testing.TB) *Barman {
 	t.Helper()
 	return b.CopyCatalog(t, "pg-backup-api-2.2")
 }
+
+// BarmanConf copies the named Barman fixture (with the Python
+// implementation's store when withStore) and returns its barman.conf.
+func BarmanConf(t testing.TB, name string, withStore bool) string {
+	t.Helper()
+	b := NewBarman(t, name)
+	if withStore {
+		b.WithStore(t)
+	}
+	return b.Conf
+}
+
+// EmptyConfig is an empty pg-backup-api config file, so that no
+// /etc/pg-backup-api.toml of the machine running the tests is read.
+func EmptyConfig(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "pg-backup-api.toml")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
