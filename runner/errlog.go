@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -69,12 +71,11 @@ func newErrLog(f *os.File, path string, max int64) *errLog {
 }
 
 // Write masks p and appends it, one message per call. A message longer than
-// max is cut to max bytes.
+// max is cut to max bytes; a JSON record stays a JSON record, its text cut.
 func (l *errLog) Write(p []byte) (int, error) {
 	msg := maskMessage(p)
 	if int64(len(msg)) > l.max {
-		const cut = "... [cut]\n"
-		msg = msg[:l.max-int64(len(cut))] + cut
+		msg = cutMessage(msg, int(l.max))
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -123,6 +124,24 @@ func (m maskWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// cutMessage shortens a masked message to at most max bytes. A JSON record
+// becomes {"msg": <its first bytes, as a string>, "cut": true}, so that the
+// log stays one JSON object a line.
+func cutMessage(msg string, limit int) string {
+	const cut = "... [cut]\n"
+	if !strings.HasPrefix(msg, "{") || !json.Valid([]byte(msg)) {
+		return msg[:limit-len(cut)] + cut
+	}
+	// Escaping at most sextuples a byte (\u00XX).
+	keep := limit/6 - len(`{"msg":"","cut":true}`+"\n")
+	head := strings.ToValidUTF8(msg[:max(keep, 0)], "")
+	rec, _ := json.Marshal(struct {
+		Msg string `json:"msg"`
+		Cut bool   `json:"cut"`
+	}{head, true})
+	return string(rec) + "\n"
 }
 
 // maskMessage hides the passwords in one message: a JSON record (--log-format

@@ -166,3 +166,30 @@ func TestRunnerErrLogJSON(t *testing.T) {
 		t.Errorf("runner.err does not show the command line it ran:\n%s", data)
 	}
 }
+
+// An over-long JSON record is cut to a JSON record: the log stays one JSON
+// object a line.
+func TestErrLogCutsJSONRecordAsJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ErrLogName)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l := newErrLog(f, path, 300)
+	long := `{"time":"2026-11-29T09:00:00Z","level":"ERROR","msg":"` + strings.Repeat(`a\"<é\n`, 200) + `"}` + "\n"
+	if _, err := l.Write([]byte(long)); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	var rec struct {
+		Msg string
+		Cut bool
+	}
+	if len(data) > 300 || json.Unmarshal(data, &rec) != nil || !rec.Cut || rec.Msg == "" {
+		t.Fatalf("the cut record is %d bytes, want at most 300 and a JSON record with msg and cut: %q", len(data), data)
+	}
+	if !strings.HasSuffix(string(data), "}\n") {
+		t.Errorf("the cut record does not end its line: %q", data)
+	}
+}
