@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"log/slog"
 	"os/signal"
 	"syscall"
 
-	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/runner"
 	"github.com/urfave/cli/v2"
 )
@@ -38,11 +36,7 @@ func (st *appState) runCommand() *cli.Command {
 			if err != nil {
 				return usageError("%v", err)
 			}
-			hookLog, err := jsonlog.New(c.App.ErrWriter, inv.LogFormat, slog.LevelInfo)
-			if err != nil {
-				return usageError("--log-format: %v", err)
-			}
-			inv.OnEnd = st.endHook(hookLog)
+			inv.OnEnd = st.endHook
 			lock, err := inv.Lock()
 			if err != nil {
 				return usageError("%v", err)

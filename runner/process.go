@@ -39,10 +39,12 @@ type Invocation struct {
 	// LogFormat is how runner.err is written: "text" (or "") as lines of
 	// text, "json" as one JSON object a line like serve's --log-format json.
 	LogFormat string
-	// OnEnd is the store's end-of-operation hook (notifications). Not part
-	// of the command line: the run subcommand sets it from the config file
-	// it reads like every command.
-	OnEnd func(s *store.Store, server, id string)
+	// OnEnd makes the store's end-of-operation hook (notifications), given
+	// the runner's log, so that what the hook logs is masked, rotated and
+	// formatted with the rest of runner.err. Not part of the command line:
+	// the run subcommand sets it from the config file it reads like every
+	// command. nil means no hook.
+	OnEnd func(log *slog.Logger) func(s *store.Store, server, id string)
 }
 
 // LockFD is the descriptor on which a runner inherits its scope lock.
@@ -217,7 +219,13 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 			return err
 		}
 	}
-	st.OnEnd = inv.OnEnd
+	if inv.OnEnd != nil {
+		hookLog, err := jsonlog.New(log, inv.LogFormat, slog.LevelInfo)
+		if err != nil {
+			return err
+		}
+		st.OnEnd = inv.OnEnd(hookLog)
+	}
 	r := &Runner{
 		Lines:        lines,
 		Store:        st,
