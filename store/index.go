@@ -234,14 +234,7 @@ func (s *Store) Memo(server string, encode func(iter.Seq[*ops.Operation]) []byte
 	if ix.racy {
 		return encode(ix.seq(server)), nil
 	}
-	ix.memoOnce.Do(func() {
-		ix.memo = encode(ix.seq(server))
-		// Kept as long as the index: without the slack of a grown buffer
-		// (3 MB of 8 at 100,000 operations).
-		if cap(ix.memo)-len(ix.memo) > len(ix.memo)/16 {
-			ix.memo = bytes.Clone(ix.memo)
-		}
-	})
+	ix.memoOnce.Do(func() { ix.memo = encode(ix.seq(server)) })
 	return ix.memo, nil
 }
 
