@@ -74,7 +74,10 @@ type walDB struct {
 	sorted  bool    // entries are in name order, as Barman writes them
 }
 
-// parseXlogDB reads xlog.db lines "name size time [compression]". Only
+// parseXlogDB reads xlog.db lines as Barman's WalFileInfo.from_xlogdb_line
+// does: "name size time" then, optional and in order, compression (Barman
+// 1.x and later) and encryption (Barman 3.14 and later, which writes all
+// five, "None" for neither). Only
 // plain WAL segments are kept: Barman skips history files, backup labels
 // and partial files when it sizes a backup's WAL, and so do we. Lines that
 // do not parse are skipped (Barman would refuse the whole listing and ask
@@ -85,7 +88,7 @@ func parseXlogDB(data []byte) *walDB {
 		var line []byte
 		line, data, _ = bytes.Cut(data, []byte{'\n'})
 		fields := bytes.Fields(line)
-		if len(fields) < 3 || len(fields) > 4 || !isWALSegment(fields[0]) {
+		if len(fields) < 3 || len(fields) > 5 || !isWALSegment(fields[0]) {
 			continue
 		}
 		size, err := strconv.ParseInt(string(fields[1]), 10, 64)

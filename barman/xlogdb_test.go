@@ -59,6 +59,8 @@ func TestReadCatalogWALSize(t *testing.T) {
 		walsDir, xlogdbDir string
 	}{
 		{name: "sorted, Barman 3.13 name", file: "wals/pg-xlog.db", lines: lines},
+		{name: "five fields, as Barman 3.14 and later write", file: "wals/pg-xlog.db", lines: withField(lines, "None")},
+		{name: "three fields, as Barman 1.0 wrote", file: "wals/xlog.db", lines: withoutLastField(lines)},
 		{name: "sorted, older name", file: "wals/xlog.db", lines: lines},
 		{name: "file order", file: "wals/xlog.db", lines: swapped},
 		{name: "xlogdb_directory elsewhere", file: "xlogdb/pg-xlog.db", lines: lines, xlogdbDir: "xlogdb"},
@@ -103,6 +105,24 @@ func TestReadCatalogWALSize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withField appends a field to each xlog.db line.
+func withField(lines []string, field string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l + "\t" + field
+	}
+	return out
+}
+
+// withoutLastField drops each xlog.db line's last field (compression).
+func withoutLastField(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l[:strings.LastIndexByte(l, '\t')]
+	}
+	return out
 }
 
 func TestRecoveryWindowWithoutWAL(t *testing.T) {
