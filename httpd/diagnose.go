@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // diagnose answers Barman's own `barman diagnose` JSON. Concurrent
@@ -47,9 +49,13 @@ func (s *Server) runDiagnose(configPath string) *diagnoseResult {
 	defer cancel()
 	out, err := s.Diagnose(ctx, configPath)
 	if err != nil {
-		return &diagnoseResult{code: http.StatusServiceUnavailable, msg: err.Error()}
+		// The error may quote Barman's output, conninfo and all.
+		return &diagnoseResult{code: http.StatusServiceUnavailable, msg: ops.MaskSecrets(err.Error())}
 	}
-	return &diagnoseResult{code: http.StatusOK, body: out}
+	// Barman redacts some of its own output, but not every form libpq
+	// reads (password = x, postgres://u:x@db in a conninfo): mask it as
+	// everything else is, keeping the JSON as Barman wrote it otherwise.
+	return &diagnoseResult{code: http.StatusOK, body: ops.MaskJSON(out)}
 }
 
 // diagnoseResult is one run's answer.

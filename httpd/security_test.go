@@ -3,6 +3,7 @@ package httpd_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -475,6 +476,42 @@ func TestOpenAPIDocumentsRefusals(t *testing.T) {
 			if op.Permission == "" {
 				t.Errorf("%s %s does not say which permission it needs (x-permission)", method, path)
 			}
+		}
+	}
+}
+
+// TestDiagnoseMasksPasswords: GET /diagnose passes Barman's JSON on, and
+// Barman's own redaction misses forms libpq reads ("password = x", a URI's
+// user info); the answer is masked as everything else is, and stays JSON.
+func TestDiagnoseMasksPasswords(t *testing.T) {
+	e := newEnv(t)
+	s, _ := e.apiServer(t)
+	s.Diagnose = func(context.Context, string) ([]byte, error) {
+		return []byte(`{
+  "global": {"system_info": {"release": "Debian 12"}},
+  "servers": {"db1": {"config": {
+    "conninfo": "host=db1 user=barman password = s3cretOne dbname=postgres",
+    "streaming_conninfo": "postgres://streaming_barman:s3cretTwo@db1:5432/postgres",
+    "primary_conninfo": "postgresql://db1/postgres?sslpassword=s3cretThree",
+    "custom_password": 12345678,
+    "retention_policy": "RECOVERY WINDOW OF 4 WEEKS"
+  }}}
+}`), nil
+	}
+	w := get(t, s.Handler(), "/diagnose")
+	wantStatus(t, w, http.StatusOK)
+	body := w.Body.String()
+	if !json.Valid([]byte(body)) {
+		t.Fatalf("GET /diagnose answered something that is not JSON: %s", body)
+	}
+	for _, secret := range []string{"s3cretOne", "s3cretTwo", "s3cretThree", "12345678"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("GET /diagnose shows the password %q: %s", secret, body)
+		}
+	}
+	for _, kept := range []string{`"host=db1 user=barman password = **** dbname=postgres"`, `"postgres://streaming_barman:****@db1:5432/postgres"`, `"RECOVERY WINDOW OF 4 WEEKS"`} {
+		if !strings.Contains(body, kept) {
+			t.Errorf("GET /diagnose lost %s: %s", kept, body)
 		}
 	}
 }

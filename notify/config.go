@@ -18,9 +18,12 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pgmask"
 )
 
 // Event names a target can subscribe to.
@@ -152,7 +155,13 @@ func checkWebhookURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL: %v", raw, err)
+		// Neither the text nor url.Error (which quotes it) is shown: it may
+		// hold a token.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return fmt.Errorf("is not a URL (%v); it is not shown here, as it may hold a token", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("%q must start with https:// or http://", redactURL(raw))
@@ -197,17 +206,44 @@ func checkTimeout(d *Duration, def time.Duration) error {
 	return nil
 }
 
-// redactURL hides the user info and the query, which may carry tokens, for
-// logs and errors.
+// redactURL is a webhook URL as logs, errors and the outbox show it: its
+// user info and the value of every query parameter, which may carry
+// tokens, masked; the parameter names stay, to tell receivers apart.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
 	}
+	hadUser := u.User != nil
 	u.User = nil
-	if u.RawQuery != "" {
-		u.RawQuery = "..."
+	if u.RawQuery != "" || u.ForceQuery {
+		params := strings.Split(u.RawQuery, "&")
+		for i, p := range params {
+			if name, _, ok := strings.Cut(p, "="); ok {
+				params[i] = name + "=" + pgmask.Masked
+			} else if p != "" {
+				params[i] = pgmask.Masked // a bare ?abc123 is likely the token itself
+			}
+		}
+		u.RawQuery, u.ForceQuery = strings.Join(params, "&"), false
 	}
-	u.Fragment = ""
+	u.Fragment, u.RawFragment = "", ""
+	if hadUser && u.Host != "" {
+		// Not url.User("****"): it would come out percent-encoded.
+		return strings.Replace(u.String(), "//", "//"+pgmask.Masked+"@", 1)
+	}
 	return u.String()
+}
+
+// httpURL finds the http:// and https:// URLs in a message.
+var httpURL = regexp.MustCompile(`(?i)https?://[^\s"'<>]+`)
+
+// redactURLs masks every http(s) URL in s as redactURL does: error
+// messages from Go's HTTP client, proxies and receivers quote URLs in their
+// own ways (Go's client masks a URL's password, not its query).
+func redactURLs(s string) string {
+	if !strings.Contains(strings.ToLower(s), "http") {
+		return s
+	}
+	return httpURL.ReplaceAllStringFunc(s, redactURL)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -444,9 +445,16 @@ func (d *Dispatcher) attempt(ctx context.Context, t target, env *Envelope) (reac
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	if t.webhook != nil {
-		return d.post(ctx, t, env)
+		reachable, err = d.post(ctx, t, env)
+	} else {
+		reachable, err = d.run(ctx, t, env)
 	}
-	return d.run(ctx, t, env)
+	if err != nil {
+		// The error is logged and kept in the outbox: no URL in it may show
+		// a token, whoever wrote it.
+		err = errors.New(redactURLs(err.Error()))
+	}
+	return reachable, err
 }
 
 func (d *Dispatcher) post(ctx context.Context, t target, env *Envelope) (bool, error) {
@@ -465,7 +473,13 @@ func (d *Dispatcher) post(ctx context.Context, t target, env *Envelope) (bool, e
 		if ctx.Err() == context.DeadlineExceeded {
 			return false, fmt.Errorf("no answer within %s", t.timeout)
 		}
-		return false, fmt.Errorf("cannot reach the receiver: %s", strings.ReplaceAll(err.Error(), t.webhook.URL, t.name))
+		// url.Error quotes the URL with only its password hidden: name
+		// the target as the logs do.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			uerr.URL = t.name
+		}
+		return false, fmt.Errorf("cannot reach the receiver: %s", err)
 	}
 	defer resp.Body.Close()
 	// Read a little of the answer: for the log, and so the connection can

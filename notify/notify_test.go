@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -875,4 +876,47 @@ func writeScript(t *testing.T, dir, name, text string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestWebhookURLSecretsNeverShown: a webhook URL's user info and query
+// values (?token=...) show masked in the log and in the outbox, however
+// the error quotes the URL: Go's HTTP client masks only the password.
+func TestWebhookURLSecretsNeverShown(t *testing.T) {
+	if got, want := redactURL("https://user:pwSecret@hooks.example/x?token=tok3nSecret&b=2&bare#frag"), "https://****@hooks.example/x?token=****&b=****&****"; got != want {
+		t.Errorf("redactURL = %q, want %q", got, want)
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := strings.Replace(srv.URL, "http://", "http://user:pwSecret@", 1) + "/hook?token=tok3nSecret"
+	srv.Close() // nothing listens there any more
+	o := newOutbox(t)
+	o.Enqueue(mustEvent(t, testOp("1", "DONE")))
+	var log logBuf
+	d := dispatcher(o, webhookConfig(u), &log)
+	d.init()
+	d.DeliverPending(context.Background())
+	envs, _ := o.Pending()
+	st := envs[0].Targets[webhookID(u)]
+	if st == nil || !strings.Contains(st.LastError, "cannot reach") || !strings.Contains(st.LastError, "token=****") {
+		t.Fatalf("state after one failure = %+v", st)
+	}
+	var stored strings.Builder
+	filepath.WalkDir(o.Dir(), func(path string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			b, _ := os.ReadFile(path)
+			stored.Write(b)
+		}
+		return nil
+	})
+	for where, text := range map[string]string{"log": log.String(), "outbox": stored.String()} {
+		for _, secret := range []string{"pwSecret", "tok3nSecret"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s shows %q:\n%s", where, secret, text)
+			}
+		}
+	}
+	// A URL that does not parse is not quoted either.
+	err := (&Config{Webhooks: []Webhook{{URL: "https://u:pwSecret@h:bad/x?token=tok3nSecret", Secret: "k"}}}).Validate()
+	if err == nil || strings.Contains(err.Error(), "Secret") || !strings.Contains(err.Error(), "notify.webhooks[0].url") {
+		t.Errorf("unparsable URL: err = %v", err)
+	}
 }

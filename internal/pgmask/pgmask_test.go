@@ -29,6 +29,15 @@ func TestText(t *testing.T) {
 		{"postgresql://h/db?sslpassword=hunter2", "postgresql://h/db?sslpassword=****"},
 		{"no secrets here: passwordless=1 host=x", "no secrets here: passwordless=1 host=x"},
 		{"password=", "password="},
+		// libpq's white space is C's isspace, new lines included.
+		{"password\r\n=\n hunter2 host=x", "password\r\n=\n **** host=x"},
+		// libpq ends URI user info at "@", not at white space.
+		{"postgresql://u:abc hunter2@h/db", "postgresql://u:****@h/db"},
+		// libpq percent-decodes query parameter names; a value runs to "&".
+		{"postgresql://h/db?pass%77ord=hunter2&sslmode=require", "postgresql://h/db?pass%77ord=****&sslmode=require"},
+		{"postgresql://h/db?ssl%70ASSWORD=abc hunter2\nnext", "postgresql://h/db?ssl%70ASSWORD=****\nnext"},
+		// A keyword inside another value must not hide the real one.
+		{"application_name=password='a password=ab'hunter2", "application_name=password=****"},
 	} {
 		if got := Text(c.in); got != c.want {
 			t.Errorf("Text(%q) = %q, want %q", c.in, got, c.want)
@@ -45,6 +54,12 @@ func TestJSON(t *testing.T) {
 		{`{"db_password": "hunter2", "user": "x"}`, `{"db_password": "****", "user": "x"}`},
 		{`{"z": 1, "a": [true, null, "plain"]}`, `{"z": 1, "a": [true, null, "plain"]}`},
 		{`not json password=abc`, `not json password=****`},
+		// A secret member's value is hidden whatever its type.
+		{`{"password": 12345678, "port": 5432}`, `{"password": "****", "port": 5432}`},
+		{`{"password": ["first", "hunter2", 42, null], "x": ["a"]}`, `{"password": ["****", "****", "****", null], "x": ["a"]}`},
+		{`{"db_password": {"old": "a", "new": [1.5e3]}, "n": 1}`, `{"db_password": {"old": "****", "new": ["****"]}, "n": 1}`},
+		{`{"password": "hunter2"}`, `{"password": "****"}`},
+		{`{"c": "password=hunter2"}`, `{"c": "password=****"}`},
 	} {
 		got := string(JSON([]byte(c.in)))
 		if got != c.want {
