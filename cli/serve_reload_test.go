@@ -275,3 +275,23 @@ func TestServeReloadTLSCertificate(t *testing.T) {
 		t.Errorf("after a refused reload serve presents serial %v, want the renewed %v still", got.SerialNumber, renewed.cert.SerialNumber)
 	}
 }
+
+// TestPackagedUnitReloads: `systemctl reload pg-backup-api` sends serve
+// SIGHUP; without ExecReload systemd refuses the reload.
+func TestPackagedUnitReloads(t *testing.T) {
+	data, err := os.ReadFile("../packaging/pg-backup-api.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = line
+		}
+		if section == "[Service]" && line == "ExecReload=/bin/kill -HUP $MAINPID" {
+			return
+		}
+	}
+	t.Errorf("packaging/pg-backup-api.service has no ExecReload=/bin/kill -HUP $MAINPID in [Service]:\n%s", data)
+}
