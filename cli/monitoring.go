@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
@@ -63,7 +64,11 @@ func enqueueEnd(s *store.Store, server, id string) error {
 
 // openStore is store.Open with the end-of-operation hook set.
 func (st *appState) openStore(log *slog.Logger) func(cfg *ops.BarmanConfig) ops.Store {
-	hook := st.endHook(log)
+	return openStoreWith(st.endHook(log))
+}
+
+// openStoreWith is store.Open with hook, if any, as the end-of-operation hook.
+func openStoreWith(hook func(s *store.Store, server, id string)) func(cfg *ops.BarmanConfig) ops.Store {
 	return func(cfg *ops.BarmanConfig) ops.Store {
 		s := store.Open(cfg)
 		if hook != nil {
@@ -77,8 +82,19 @@ func (st *appState) openStore(log *slog.Logger) func(cfg *ops.BarmanConfig) ops.
 // follows its directories' changes as the kernel reports them, so cached
 // answers cost no stat, and hands back the memory of a large first index
 // load. The watch lasts as long as the process, as the Service's stores do.
-func (st *appState) serveStore(log *slog.Logger) func(cfg *ops.BarmanConfig) ops.Store {
-	open := st.openStore(log)
+// Serve's own ends (a queued operation cancelled, say) are queued for
+// notification while notifying holds, which a reload (SIGHUP) may change.
+func (st *appState) serveStore(log *slog.Logger, notifying *atomic.Bool) func(cfg *ops.BarmanConfig) ops.Store {
+	notifying.Store(!st.settings.file.Notify.Empty())
+	open := openStoreWith(func(s *store.Store, server, id string) {
+		if !notifying.Load() {
+			return
+		}
+		if err := enqueueEnd(s, server, id); err != nil {
+			// The operation's result stands; only its notification is lost.
+			log.Error("cannot queue the notification of an operation that ended", "server", server, "operation_id", id, "error", err)
+		}
+	})
 	return func(cfg *ops.BarmanConfig) ops.Store {
 		s := open(cfg)
 		if ss, ok := s.(*store.Store); ok {
@@ -121,22 +137,31 @@ func (st *appState) startMonitoring(ctx context.Context, svc *ops.Service, log *
 	if st.settings.file.Notify.Empty() {
 		return mon, nil
 	}
-	cfg, err := svc.Config()
+	if mon.dispatcher, err = st.startDispatcher(ctx, svc, log, st.settings.file.Notify); err != nil {
+		return nil, err
+	}
+	return mon, nil
+}
+
+// startDispatcher delivers notifications to cfg's targets until ctx ends:
+// from the start, or from the reload that first configures some.
+func (st *appState) startDispatcher(ctx context.Context, svc *ops.Service, log *slog.Logger, cfg notify.Config) (*notify.Dispatcher, error) {
+	bcfg, err := svc.Config()
 	if err != nil {
 		return nil, err
 	}
-	outbox, err := outboxOf(store.Open(cfg).(*store.Store))
+	outbox, err := outboxOf(store.Open(bcfg).(*store.Store))
 	if err != nil {
 		return nil, err
 	}
-	mon.dispatcher = &notify.Dispatcher{Outbox: outbox, Config: st.settings.file.Notify, Log: log,
+	d := &notify.Dispatcher{Outbox: outbox, Config: cfg, Log: log,
 		UserAgent: "pg-backup-api/" + st.build.Version}
 	go func() {
-		if err := mon.dispatcher.Run(ctx); err != nil && ctx.Err() == nil {
+		if err := d.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Error("notification delivery stopped", "error", err)
 		}
 	}()
-	return mon, nil
+	return d, nil
 }
 
 // operationSource answers the metrics' questions about operations from the

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
@@ -68,33 +66,6 @@ func serveAuth(sc ServeConfig) (*httpd.Auth, []string, error) {
 		a.TrustedProxies = append(a.TrustedProxies, prefix)
 	}
 	return a, warnings, nil
-}
-
-// serveTLS returns the TLS configuration, or nil to serve plain HTTP.
-func serveTLS(sc ServeConfig) (*tls.Config, error) {
-	if sc.TLSCert == "" {
-		return nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(sc.TLSCert, sc.TLSKey)
-	if err != nil {
-		return nil, fmt.Errorf("serve.tls_cert/tls_key: %v", err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if sc.ClientCA != "" {
-		pem, err := os.ReadFile(sc.ClientCA)
-		if err != nil {
-			return nil, fmt.Errorf("serve.client_ca: %v", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("serve.client_ca: %s holds no PEM certificate", sc.ClientCA)
-		}
-		cfg.ClientCAs = pool
-		// Tokens still work without a certificate; one that is presented
-		// must verify.
-		cfg.ClientAuth = tls.VerifyClientCertIfGiven
-	}
-	return cfg, nil
 }
 
 // isLoopback reports whether addr (host:port) only listens on loopback.

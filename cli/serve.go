@@ -8,14 +8,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
+	"github.com/pg-backup-api/pg-backup-api/notify"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -42,7 +45,8 @@ func (st *appState) serveCommand() *cli.Command {
 			"[[serve.client_subjects]]) holds permissions: read (GET, HEAD), recover (recovery, cancel), configure " +
 			"(config_switch, config_update), admin (all); entries without a permissions list may do everything. " +
 			"With no credentials configured, only requests whose Host is a loopback name or in serve.allowed_hosts are answered. " +
-			"Bearer tokens over plain HTTP from clients not on loopback are refused unless a trusted proxy says https, or --insecure.",
+			"Bearer tokens over plain HTTP from clients not on loopback are refused unless a trusted proxy says https, or --insecure.\n\n" +
+			reloadHelp,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on (default: serve.listen from the config file, else " + DefaultListen + ")"},
 			&cli.IntFlag{Name: "port", Usage: "listen on 127.0.0.1:`N`, as the reference implementation's --port"},
@@ -52,6 +56,10 @@ func (st *appState) serveCommand() *cli.Command {
 				"and accept bearer tokens over plain HTTP from clients not on loopback"},
 		},
 		Action: func(c *cli.Context) error {
+			// From the start: SIGHUP's default action would end serve.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
 			if c.IsSet("listen") && c.IsSet("port") {
 				return usageError("give --listen or --port, not both")
 			}
@@ -96,7 +104,8 @@ func (st *appState) serveCommand() *cli.Command {
 			}
 			st.logFormat = format
 			svc := st.service()
-			svc.OpenStore = st.serveStore(log)
+			var notifying atomic.Bool
+			svc.OpenStore = st.serveStore(log, &notifying)
 			bcfg, err := svc.Config()
 			if err != nil {
 				return fail(err)
@@ -116,9 +125,13 @@ func (st *appState) serveCommand() *cli.Command {
 					"Configure [[serve.tokens]] (pg-backup-api token create NAME) or serve.client_ca, listen on 127.0.0.1 behind a proxy, "+
 					"or pass --insecure if something else guards this address", addr)
 			}
-			tlsConfig, err := serveTLS(sc)
+			certs, err := newServingTLS(sc)
 			if err != nil {
 				return usageError("%v", err)
+			}
+			var tlsConfig *tls.Config
+			if certs != nil {
+				tlsConfig = certs.config()
 			}
 			if len(auth.Tokens) > 0 && tlsConfig == nil && !isLoopback(addr) {
 				if c.Bool("insecure") {
@@ -152,12 +165,29 @@ func (st *appState) serveCommand() *cli.Command {
 			go st.sweepLoop(ctx, svc, log)
 			log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "auth", auth.Enabled(),
 				"barman_config", st.settings.barmanConfig, "version", st.build.Version)
+			rl := &reloader{st: st, c: c, log: log, api: api, tls: certs, dispatcher: mon.dispatcher, addr: addr,
+				notifying: &notifying, started: st.settings, applied: st.settings,
+				startNotify: func(cfg notify.Config) (*notify.Dispatcher, error) {
+					return st.startDispatcher(ctx, svc, log, cfg)
+				}}
+			if certs != nil {
+				rl.appliedTLS = certs.cur.Load()
+			}
+			if _, err := os.Stat(c.String("config")); err == nil {
+				rl.configExisted = true
+			}
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
-			select {
-			case err := <-errc:
-				return cli.Exit(fmt.Sprintf("pg-backup-api: %v", err), ExitError)
-			case <-ctx.Done():
+		serving:
+			for {
+				select {
+				case err := <-errc:
+					return cli.Exit(fmt.Sprintf("pg-backup-api: %v", err), ExitError)
+				case <-hup:
+					rl.reload()
+				case <-ctx.Done():
+					break serving
+				}
 			}
 			log.Info("shutting down: finishing requests in flight; running operations go on")
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -209,9 +239,11 @@ func durationOr(d Duration, def time.Duration) time.Duration {
 func (st *appState) sweepLoop(ctx context.Context, svc *ops.Service, log *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
+	// Read once: a reload (SIGHUP) leaves retention as serve started.
+	retentionAge := st.settings.file.Serve.Retention
 	var retention time.Duration
-	if r := st.settings.file.Serve.Retention; r != "" {
-		retention, _ = parseAge(r) // checked when the config was read
+	if retentionAge != "" {
+		retention, _ = parseAge(retentionAge) // checked when the config was read
 	}
 	for {
 		if err := svc.Sweep(); err != nil {
@@ -220,7 +252,7 @@ func (st *appState) sweepLoop(ctx context.Context, svc *ops.Service, log *slog.L
 		if retention > 0 {
 			pruned, err := svc.Prune(nil, time.Now().Add(-retention), false)
 			for scope, ids := range pruned {
-				log.Info("retention: removed finished operations", "scope", scopeLabel(scope), "count", len(ids), "older_than", st.settings.file.Serve.Retention)
+				log.Info("retention: removed finished operations", "scope", scopeLabel(scope), "count", len(ids), "older_than", retentionAge)
 			}
 			if err != nil {
 				log.Warn("retention failed", "error", err)

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -64,6 +65,48 @@ type Auth struct {
 // Enabled reports whether any credential is required.
 func (a *Auth) Enabled() bool {
 	return a != nil && (len(a.Tokens) > 0 || a.ClientCertificates)
+}
+
+// access is who may do what: the credentials and the names answered. A
+// Server holds one at a time and replaces it whole (SetAccess), never in
+// part, so a request sees the old rules or the new ones, not a mix.
+type access struct {
+	auth         *Auth // never nil
+	certs        certRules
+	allowedHosts []string // as hostName gives them
+}
+
+// SetAccess makes a and allowedHosts (as Auth and AllowedHosts) the rules
+// of every request that starts from now on; requests already being served
+// finish under the rules they started with. Safe while serving, as serve's
+// reload on SIGHUP does. Handler calls it with Auth and AllowedHosts.
+func (s *Server) SetAccess(a *Auth, allowedHosts []string) {
+	if a == nil {
+		a = &Auth{}
+	}
+	acc := &access{auth: a}
+	for _, h := range allowedHosts {
+		acc.allowedHosts = append(acc.allowedHosts, hostName(h))
+	}
+	var errs []error
+	acc.certs, errs = a.compileCertRules()
+	log := s.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	for _, err := range errs {
+		log.Error("client-certificate rule ignored: it matches nothing", "error", err)
+	}
+	s.acc.Store(acc)
+}
+
+// access is the rules in force; before Handler, those of Auth and
+// AllowedHosts as they are.
+func (s *Server) access() *access {
+	if acc := s.acc.Load(); acc != nil {
+		return acc
+	}
+	return &access{auth: &Auth{}}
 }
 
 // certRules are the client-certificate rules in canonical form.
@@ -141,17 +184,16 @@ func identityOf(r *http.Request) identity {
 // authenticate finds out who is asking and whether they may. It answers 401
 // or 403 itself and returns false when they may not.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
-	id := identity{Client: s.clientAddress(r)}
-	a := s.Auth
-	if a == nil {
-		a = &Auth{}
-	}
+	// One snapshot for the whole decision, whatever SetAccess does meanwhile.
+	acc := s.access()
+	id := identity{Client: acc.clientAddress(r)}
+	a := acc.auth
 	if !a.Enabled() {
 		// Without credentials the loopback address is the only guard, and
 		// a browser page can reach it through DNS rebinding under a name
 		// of its own: answer only to the names we are known by.
 		r = withIdentity(r, identity{Client: id.Client, Perms: PermAdmin})
-		if !s.hostAllowed(r.Host) {
+		if !acc.hostAllowed(r.Host) {
 			writeError(w, r, http.StatusForbidden, fmt.Sprintf("Host %q is not a loopback name or address: with no credentials configured this server answers only to those "+
 				"and to serve.allowed_hosts; add the name clients use to serve.allowed_hosts, or configure [[serve.tokens]] or serve.client_ca", r.Host))
 			return r, false
@@ -160,7 +202,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	}
 	if cert := verifiedCertificate(r); cert != nil {
 		subject := SubjectDN(cert)
-		perms, ok := s.certPermissions(cert, subject)
+		perms, ok := acc.certPermissions(cert, subject)
 		if !ok {
 			r = withIdentity(r, identity{Name: "cert:" + subject, Client: id.Client})
 			writeError(w, r, http.StatusForbidden, fmt.Sprintf("client certificate %q is not among the allowed subjects", subject))
@@ -171,7 +213,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	// With no tokens configured the header is not ours to judge: a proxy
 	// that does its own (Basic) authentication in front passes it on.
 	if header := r.Header.Get("Authorization"); header != "" && len(a.Tokens) > 0 {
-		if !a.InsecureHTTP && s.scheme(r) != "https" && !isLoopbackAddr(id.Client) {
+		if !a.InsecureHTTP && acc.scheme(r) != "https" && !isLoopbackAddr(id.Client) {
 			r = withIdentity(r, id)
 			writeError(w, r, http.StatusForbidden, "a bearer token was sent over plain HTTP from a client that is not on loopback, so it crossed the network unencrypted: "+
 				"it is refused (consider it exposed and replace it). Configure serve.tls_cert and serve.tls_key, or a TLS proxy listed in serve.trusted_proxies "+
@@ -208,16 +250,16 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 // certPermissions says whether a verified certificate is a credential and
 // what it may do: its whole subject against the subject rules, its one
 // common name against the common-name rules.
-func (s *Server) certPermissions(cert *x509.Certificate, subject string) (Permission, bool) {
-	if !s.certs.restricted {
+func (acc *access) certPermissions(cert *x509.Certificate, subject string) (Permission, bool) {
+	if !acc.certs.restricted {
 		return 0, true
 	}
-	if p, ok := s.certs.subjects[subject]; ok {
+	if p, ok := acc.certs.subjects[subject]; ok {
 		return p, true
 	}
 	// Only a certificate with exactly one CN has "a" common name.
 	if cns := commonNames(cert); len(cns) == 1 {
-		if p, ok := s.certs.cns[cns[0]]; ok {
+		if p, ok := acc.certs.cns[cns[0]]; ok {
 			return p, true
 		}
 	}
@@ -226,12 +268,12 @@ func (s *Server) certPermissions(cert *x509.Certificate, subject string) (Permis
 
 // hostAllowed reports whether a Host header names us: a loopback name or
 // address with any port, or one of AllowedHosts.
-func (s *Server) hostAllowed(hostport string) bool {
+func (acc *access) hostAllowed(hostport string) bool {
 	host := hostName(hostport)
 	if host == "" {
 		return false
 	}
-	return host == "localhost" || slices.Contains(s.allowedHosts, host) || isLoopbackAddr(host)
+	return host == "localhost" || slices.Contains(acc.allowedHosts, host) || isLoopbackAddr(host)
 }
 
 // hostName is the name in a Host header, or an allowed host: without port
@@ -294,12 +336,12 @@ func verifiedCertificate(r *http.Request) *x509.Certificate {
 
 // clientAddress is the peer's address, or, when the peer is a trusted
 // proxy, the nearest address in X-Forwarded-For that is not one.
-func (s *Server) clientAddress(r *http.Request) string {
+func (acc *access) clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if s.Auth == nil || !s.trusted(host) {
+	if !acc.trusted(host) {
 		return host
 	}
 	// Repeated header lines are one list (RFC 9110 5.3): a proxy may add
@@ -310,7 +352,7 @@ func (s *Server) clientAddress(r *http.Request) string {
 		if hop == "" {
 			continue
 		}
-		if !s.trusted(hop) {
+		if !acc.trusted(hop) {
 			return hop
 		}
 		host = hop
@@ -318,8 +360,8 @@ func (s *Server) clientAddress(r *http.Request) string {
 	return host
 }
 
-func (s *Server) trusted(addr string) bool {
-	if len(s.Auth.TrustedProxies) == 0 {
+func (acc *access) trusted(addr string) bool {
+	if len(acc.auth.TrustedProxies) == 0 {
 		return false
 	}
 	ip, err := netip.ParseAddr(addr)
@@ -327,7 +369,7 @@ func (s *Server) trusted(addr string) bool {
 		return false
 	}
 	ip = ip.Unmap()
-	for _, p := range s.Auth.TrustedProxies {
+	for _, p := range acc.auth.TrustedProxies {
 		if p.Contains(ip) {
 			return true
 		}
@@ -337,9 +379,9 @@ func (s *Server) trusted(addr string) bool {
 
 // scheme is the scheme the client used: X-Forwarded-Proto from a trusted
 // proxy, else what we serve.
-func (s *Server) scheme(r *http.Request) string {
+func (acc *access) scheme(r *http.Request) string {
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	if s.Auth != nil && s.trusted(host) {
+	if acc.trusted(host) {
 		if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
 			return p
 		}

@@ -43,10 +43,12 @@ type Server struct {
 	// Diagnose runs `barman diagnose` with the given configuration for GET
 	// /diagnose and returns its JSON.
 	Diagnose func(ctx context.Context, barmanConfig string) ([]byte, error)
-	// Auth says who may use the API; nil lets everyone in.
+	// Auth says who may use the API; nil lets everyone in. Handler reads
+	// it once; SetAccess replaces it while serving.
 	Auth *Auth
 	// AllowedHosts are the Host names, besides loopback ones, answered
-	// when no credentials are configured (serve.allowed_hosts).
+	// when no credentials are configured (serve.allowed_hosts). Handler
+	// reads it once; SetAccess replaces it while serving.
 	AllowedHosts []string
 	// WriteTimeout bounds how long one response may take to write, so a
 	// client that stops reading holds a connection and its memory only
@@ -67,11 +69,12 @@ type Server struct {
 	// never by raw path, so metrics labels stay bounded.
 	ObserveRequest func(route string, code int, d time.Duration)
 
-	mux          *http.ServeMux
-	probe        *http.ServeMux
-	certs        certRules
-	allowedHosts []string // AllowedHosts as hostName gives them
-	diag         diagnoseCache
+	mux   *http.ServeMux
+	probe *http.ServeMux
+	// acc is who may do what, swapped whole by SetAccess (serve's reload
+	// on SIGHUP) while requests are served: each request reads it once.
+	acc  atomic.Pointer[access]
+	diag diagnoseCache
 }
 
 // Defaults of the Server's limits.
@@ -138,15 +141,7 @@ func (s *Server) Handler() http.Handler {
 	if s.DiagnoseCacheFor == 0 {
 		s.DiagnoseCacheFor = DefaultDiagnoseCacheFor
 	}
-	s.allowedHosts = s.allowedHosts[:0]
-	for _, h := range s.AllowedHosts {
-		s.allowedHosts = append(s.allowedHosts, hostName(h))
-	}
-	var errs []error
-	s.certs, errs = s.Auth.compileCertRules()
-	for _, err := range errs {
-		s.Log.Error("client-certificate rule ignored: it matches nothing", "error", err)
-	}
+	s.SetAccess(s.Auth, s.AllowedHosts)
 	// Two muxes with the same routes: mux, which also has a catch-all, so
 	// that a request to a route is matched once; and probe, without it, to
 	// find out what net/http would answer to the rest.
@@ -392,7 +387,7 @@ func (s *Server) logRequest(r *http.Request, st *reqState, end time.Time, d time
 		ln.Float("duration_ms", ms)
 		ln.String("client", who.Client)
 		ln.String("identity", who.Name)
-		ln.String("scheme", s.scheme(r))
+		ln.String("scheme", s.access().scheme(r))
 		ln.String("request_id", st.id)
 		if st.audit.permission != "" {
 			ln.String("permission", st.audit.permission)
@@ -405,7 +400,7 @@ func (s *Server) logRequest(r *http.Request, st *reqState, end time.Time, d time
 	}
 	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", st.rec.code),
 		slog.Float64("duration_ms", ms), slog.String("client", who.Client),
-		slog.String("identity", who.Name), slog.String("scheme", s.scheme(r)), slog.String("request_id", st.id)}
+		slog.String("identity", who.Name), slog.String("scheme", s.access().scheme(r)), slog.String("request_id", st.id)}
 	if st.audit.permission != "" {
 		attrs = append(attrs, slog.String("permission", st.audit.permission))
 		if st.audit.denied {

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -59,7 +60,9 @@ func Verify(secret string, body []byte, header string) bool {
 // Dispatcher delivers the outbox's events to the configured targets.
 type Dispatcher struct {
 	Outbox *Outbox
-	Config Config // validated
+	// Config is the targets, validated; SetConfig replaces it while Run
+	// delivers.
+	Config Config
 	// Log receives one line per attempt; nil discards.
 	Log *slog.Logger
 	// Client sends webhooks; nil means a client that follows no redirect
@@ -81,6 +84,7 @@ type Dispatcher struct {
 	UserAgent string
 
 	once    sync.Once
+	cur     atomic.Pointer[Config] // set by SetConfig; nil: Config
 	kick    chan struct{}
 	mu      sync.Mutex
 	retryAt map[string]time.Time // key + "/" + target id -> earliest next try
@@ -140,14 +144,33 @@ func (d *Dispatcher) init() {
 	})
 }
 
+// SetConfig makes cfg, validated, the targets of every delivery pass that
+// starts from now on (serve's reload on SIGHUP); a pass under way finishes
+// with the targets it started with. Events are kept in the outbox, so one
+// that a new target subscribes to and that is not yet complete is
+// delivered to it too.
+func (d *Dispatcher) SetConfig(cfg Config) {
+	d.cur.Store(&cfg)
+	d.Notify()
+}
+
+// config is the targets in force.
+func (d *Dispatcher) config() *Config {
+	if c := d.cur.Load(); c != nil {
+		return c
+	}
+	return &d.Config
+}
+
 func (d *Dispatcher) targets() []target {
 	var ts []target
-	for i := range d.Config.Webhooks {
-		w := &d.Config.Webhooks[i]
+	cfg := d.config()
+	for i := range cfg.Webhooks {
+		w := &cfg.Webhooks[i]
 		ts = append(ts, target{id: webhookID(w.URL), name: redactURL(w.URL), events: orBoth(w.Events), timeout: orDefault(w.Timeout.Duration, DefaultWebhookTimeout), webhook: w})
 	}
-	for i := range d.Config.Commands {
-		c := &d.Config.Commands[i]
+	for i := range cfg.Commands {
+		c := &cfg.Commands[i]
 		if len(c.Argv) == 0 {
 			continue
 		}

@@ -920,3 +920,45 @@ func TestWebhookURLSecretsNeverShown(t *testing.T) {
 		t.Errorf("unparsable URL: err = %v", err)
 	}
 }
+
+// TestSetConfigWhileRunning: serve's reload (SIGHUP) replaces the targets
+// of a running dispatcher: events enqueued afterwards go to the new target
+// and no longer to the removed one, without restarting Run.
+func TestSetConfigWhileRunning(t *testing.T) {
+	o := newOutbox(t)
+	oldRecv, newRecv := newReceiver(t), newReceiver(t)
+	d := dispatcher(o, webhookConfig(oldRecv.srv.URL), io.Discard)
+	first := mustEvent(t, testOp("1", "DONE"))
+	second := mustEvent(t, testOp("2", "FAILED"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 10 s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if _, err := o.Enqueue(first); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the first event reaches the configured webhook", func() bool { return oldRecv.count(first.IdempotencyKey) == 1 })
+
+	cfg := webhookConfig(newRecv.srv.URL)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d.SetConfig(cfg)
+	if _, err := o.Enqueue(second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the second event reaches the new webhook", func() bool { return newRecv.count(second.IdempotencyKey) == 1 })
+	if n := oldRecv.count(second.IdempotencyKey); n != 0 {
+		t.Errorf("the removed webhook got the event enqueued after the swap %d times", n)
+	}
+}
