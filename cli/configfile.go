@@ -65,6 +65,15 @@ func (s settings) configName() string {
 	return "the configuration file (none found; looked in " + strings.Join(configSearchPath(), ", ") + ")"
 }
 
+// tokenConfigPath is the file serve's tokens go in: the one this command
+// read, else the system-wide one.
+func (s settings) tokenConfigPath() string {
+	if s.configPath != "" {
+		return s.configPath
+	}
+	return DefaultConfigPath
+}
+
 // unknownKeys reports the keys of a file that no setting reads, each with
 // its line and the known key it most likely meant.
 func unknownKeys(path, data string, undecoded []toml.Key) error {

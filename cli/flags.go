@@ -42,8 +42,8 @@ func addGlobalFlags(commands []*cli.Command, parent string) {
 func configFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name: "config",
-		Usage: "our configuration `FILE` (TOML; default: the first that exists of $XDG_CONFIG_HOME/pg-backup-api/config.toml " +
-			"(~/.config/pg-backup-api/config.toml) and " + DefaultConfigPath + "; the first found is the whole configuration, files are not merged)",
+		Usage: "our configuration `FILE` (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml " +
+			"(or ~/.config/pg-backup-api/config.toml) and " + DefaultConfigPath + ", never merged)",
 		EnvVars: []string{EnvConfig},
 	}
 }
