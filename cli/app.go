@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"strings"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
 	"github.com/urfave/cli/v2"
@@ -30,7 +32,10 @@ const (
 // settings are the resolved global settings: flag, else environment, else
 // config file, else default.
 type settings struct {
-	file          *FileConfig
+	file *FileConfig
+	// configPath is the configuration file read ("" when none was found);
+	// the runners this process starts read the same one.
+	configPath    string
 	barmanConfig  string
 	barmanCommand string
 }
@@ -132,9 +137,9 @@ func loadFirst(st *appState, commands []*cli.Command) {
 		if action := cmd.Action; action != nil {
 			cmd.Action = func(c *cli.Context) error {
 				if err := st.load(c); err != nil {
-					return err
+					return st.logExit(c, err)
 				}
-				return action(c)
+				return st.logExit(c, action(c))
 			}
 		}
 		loadFirst(st, cmd.Subcommands)
@@ -145,12 +150,15 @@ func loadFirst(st *appState, commands []*cli.Command) {
 // command's context: a flag the command takes is read from it, any other
 // from the application's.
 func (st *appState) load(c *cli.Context) error {
-	path := c.String("config")
-	file, err := LoadFileConfig(path, c.IsSet("config"))
-	if err != nil {
-		return cli.Exit("pg-backup-api: "+err.Error(), ExitUsage)
+	path, required := findConfig(c)
+	file := &FileConfig{}
+	if path != "" {
+		var err error
+		if file, err = LoadFileConfig(path, required); err != nil {
+			return cli.Exit("pg-backup-api: "+err.Error(), ExitUsage)
+		}
 	}
-	s := settings{file: file, barmanConfig: ops.DefaultBarmanConfig, barmanCommand: "barman"}
+	s := settings{file: file, configPath: path, barmanConfig: ops.DefaultBarmanConfig, barmanCommand: "barman"}
 	if file.BarmanConfig != "" {
 		s.barmanConfig = file.BarmanConfig
 	}
@@ -164,7 +172,85 @@ func (st *appState) load(c *cli.Context) error {
 		s.barmanCommand = c.String("barman-command")
 	}
 	st.settings = s
+	// Runners are started by serve or the CLI, which have warned already;
+	// completion candidates go to a shell, which shows stderr as noise.
+	if name := c.Command.Name; name != "run" && name != "__complete" {
+		if w := secretsWarning(path, file); w != "" {
+			st.warn(c, w)
+		}
+	}
 	return nil
+}
+
+// processLogFormat is the format of this process's log: serve's and a runner's
+// --log-format, else serve.log_format, else text. Other commands talk to a
+// person at a terminal: text.
+func (st *appState) processLogFormat(c *cli.Context) string {
+	var format string
+	switch c.Command.Name {
+	case "serve":
+		format = c.String("log-format")
+	case "run":
+		format = runLogFormatArg(c.Args().Slice())
+	default:
+		return jsonlog.Text
+	}
+	if format == "" && st.settings.file != nil {
+		format = st.settings.file.Serve.LogFormat
+	}
+	if f, err := jsonlog.ParseFormat(format); err == nil {
+		return f
+	}
+	return jsonlog.Text
+}
+
+// runLogFormatArg is run's --log-format among its unparsed arguments
+// (runner.ParseRunArgs parses them later, and refuses a bad one).
+func runLogFormatArg(args []string) string {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "log-format" {
+			continue
+		}
+		if hasValue {
+			return value
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// warn tells the operator something they should fix: on serve's log, in
+// its format, so that a JSON log stays JSON from its first line; from
+// other commands, as a line of text on standard error.
+func (st *appState) warn(c *cli.Context, msg string) {
+	if c.Command.Name != "serve" && c.Command.Name != "run" {
+		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %s\n", msg)
+		return
+	}
+	if log, err := jsonlog.New(c.App.ErrWriter, st.processLogFormat(c), slog.LevelInfo); err == nil {
+		log.Warn(msg)
+	}
+}
+
+// logExit is how serve and a runner end with an error: as a record of
+// their log, in its format, rather than as a line of text after lines of
+// JSON. The process still exits with the error's code.
+func (st *appState) logExit(c *cli.Context, err error) error {
+	if err == nil || st.processLogFormat(c) != jsonlog.JSON {
+		return err
+	}
+	code, msg := ExitCode(err)
+	if msg == "" {
+		return err
+	}
+	if log, lerr := jsonlog.New(c.App.ErrWriter, jsonlog.JSON, slog.LevelInfo); lerr == nil {
+		log.Error(strings.TrimPrefix(msg, "pg-backup-api: "))
+		return cli.Exit("", code)
+	}
+	return err
 }
 
 // service returns the engine, wired to a launcher that starts runners.
@@ -175,6 +261,7 @@ func (st *appState) service() *ops.Service {
 		Version:   st.build.Version,
 		Policy:    st.settings.file.ConfigUpdate.policy(),
 		Launcher: &runner.Launcher{
+			Config:        st.settings.configPath,
 			BarmanCommand: st.settings.barmanCommand,
 			Parallel:      st.settings.file.Runner.Parallel,
 			Timeouts:      st.settings.file.Runner.timeouts(),

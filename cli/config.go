@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,8 +15,13 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
-// DefaultConfigPath is read when present and nothing else is said.
+// DefaultConfigPath is the system-wide configuration file, the last place
+// looked in (see findConfig).
 const DefaultConfigPath = "/etc/pg-backup-api.toml"
+
+// systemConfigPath is DefaultConfigPath; tests point it into their own
+// directory, so that the machine's file never leaks in.
+var systemConfigPath = DefaultConfigPath
 
 // FileConfig is our own configuration file. Every key is documented in
 // README.md and in the commented default config shipped with the packages;
@@ -172,6 +176,7 @@ var knownKeys = []string{
 }
 
 // LoadFileConfig reads path. A missing file is an error only when required.
+// Every error names the file.
 func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 	var cfg FileConfig
 	data, err := os.ReadFile(path)
@@ -179,19 +184,25 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 		if !required && errors.Is(err, fs.ErrNotExist) {
 			return &cfg, nil
 		}
-		return nil, fmt.Errorf("cannot read configuration file: %v", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot read configuration file %s: %v", path, err)
 	}
 	md, err := toml.Decode(string(data), &cfg)
 	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) && pe.Position.Line > 0 {
+			if pe.LastKey != "" {
+				return nil, fmt.Errorf("%s:%d: %s: %s", path, pe.Position.Line, pe.LastKey, pe.Message)
+			}
+			return nil, fmt.Errorf("%s:%d: %s", path, pe.Position.Line, pe.Message)
+		}
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		keys := make([]string, len(undecoded))
-		for i, k := range undecoded {
-			keys[i] = k.String()
-		}
-		sort.Strings(keys)
-		return nil, fmt.Errorf("%s: unknown key %s (known: %s)", path, strings.Join(keys, ", "), strings.Join(knownKeys, ", "))
+	if err := unknownKeys(path, string(data), md.Undecoded()); err != nil {
+		return nil, err
 	}
 	for i, t := range cfg.Serve.Tokens {
 		if t.Name == "" || len(t.SHA256) != 64 || strings.Trim(strings.ToLower(t.SHA256), "0123456789abcdef") != "" {

@@ -41,10 +41,10 @@ func addGlobalFlags(commands []*cli.Command, parent string) {
 // them take too, so they can be typed before or after the command name.
 func configFlag() cli.Flag {
 	return &cli.StringFlag{
-		Name:    "config",
-		Usage:   "our configuration `FILE` (TOML)",
+		Name: "config",
+		Usage: "our configuration `FILE` (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml " +
+			"(or ~/.config/pg-backup-api/config.toml) and " + DefaultConfigPath + ", never merged)",
 		EnvVars: []string{EnvConfig},
-		Value:   DefaultConfigPath,
 	}
 }
 

@@ -49,7 +49,7 @@ func (st *appState) remote(c *cli.Context) (*httpd.Client, error) {
 				known = append(known, k)
 			}
 			sort.Strings(known)
-			return nil, cli.Exit(fmt.Sprintf("pg-backup-api: remote %q is not in the config file (known: %s); add a [remotes.%s] table with its url", name, listOrNone(known), name), ExitNotFound)
+			return nil, cli.Exit(fmt.Sprintf("pg-backup-api: remote %q is not in %s (known: %s); add a [remotes.%s] table with its url", name, st.settings.configName(), listOrNone(known), name), ExitNotFound)
 		}
 	case c.IsSet("url"):
 		rc.URL = c.String("url")

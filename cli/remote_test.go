@@ -241,7 +241,7 @@ func TestRemoteToken(t *testing.T) {
 	srv := startServe(t, e, serveConfig)
 	url := []string{"--url", srv.URL}
 	clientConfig := writeFile(t, e.Root, "client.toml",
-		"[remotes.secure]\nurl = \""+srv.URL+"\"\ntoken = \""+secret+"\"\n", 0o644)
+		"[remotes.secure]\nurl = \""+srv.URL+"\"\ntoken = \""+secret+"\"\n", 0o600)
 
 	for _, tt := range []struct {
 		name   string

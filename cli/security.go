@@ -103,6 +103,6 @@ func (st *appState) checkBarmanUser(c *cli.Context, barmanUser string) error {
 	if c.Bool("require-barman-user") {
 		return cli.Exit("pg-backup-api: refusing: "+msg, ExitUsage)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %s\n", msg)
+	st.warn(c, msg)
 	return nil
 }

@@ -53,7 +53,7 @@ func (st *appState) tokenCommand() *cli.Command {
 					quoted = append(quoted, strconv.Quote(n))
 				}
 				fmt.Fprintf(c.App.ErrWriter, "Add to %s and restart serve; the token above is shown only now:\n\n[[serve.tokens]]\nname = %q\nsha256 = %q\npermissions = [%s]\n\nClients send: Authorization: Bearer <token>\n",
-					DefaultConfigPath, name, httpd.HashToken(secret), strings.Join(quoted, ", "))
+					st.settings.tokenConfigPath(), name, httpd.HashToken(secret), strings.Join(quoted, ", "))
 				return nil
 			},
 		}},

@@ -46,7 +46,7 @@ _pg-backup-api() {
   typeset -A opt_args
   local _pg_backup_api_cmd=${words[1]}
   _arguments -s -S -C \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--no-color)'--no-color'[no colour in tables (also when NO_COLOR is set)]' \
     '(--require-barman-user)'--require-barman-user'[refuse to run as any user but Barman'\''s barman_user (default: warn)]' \
@@ -109,7 +109,7 @@ _pg-backup-api_create() {
     '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup)]'':NAME:_pg-backup-api_servers' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -154,7 +154,7 @@ _pg-backup-api_create_recovery() {
     '(--get-wal)'--get-wal'[fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)]' \
     '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64)]'':N: ' \
     '(--bwlimit)'--bwlimit='[limit the copy to KBPS kilobytes per second (0: no limit)]'':KBPS: ' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -172,7 +172,7 @@ _pg-backup-api_create_backup() {
     '(--immediate-checkpoint)'--immediate-checkpoint'[ask PostgreSQL for an immediate checkpoint rather than a spread one]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -190,7 +190,7 @@ _pg-backup-api_create_config-switch() {
     '(--reset)'--reset'[remove the server'\''s active model]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -207,7 +207,7 @@ _pg-backup-api_create_config-update() {
     '(--changes-file -f)'{-f+,--changes-file=}'[read the changes from FILE, or - for standard input]'':FILE:_files' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -229,7 +229,7 @@ _pg-backup-api_list() {
     '(--limit -n)'{-n+,--limit=}'[at most N operations, the newest]'':N: ' \
     '(--before)'--before='[only operations older than operation ID (the oldest one of the previous page, to walk a long list in pages with --limit)]'':ID: ' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -246,7 +246,7 @@ _pg-backup-api_inspect() {
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--follow -f)'{-f,--follow}'[then stream Barman'\''s output until the operation ends (like logs -f)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -272,7 +272,7 @@ _pg-backup-api_backups() {
   _arguments -s -S -C \
     '(--server -s)'{-s+,--server=}'[the Barman server NAME (required)]'':NAME:_pg-backup-api_servers' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -298,7 +298,7 @@ _pg-backup-api_backups_show() {
   _arguments -s -S \
     '(--server -s)'{-s+,--server=}'[the Barman server NAME (required)]'':NAME:_pg-backup-api_servers' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -315,7 +315,7 @@ _pg-backup-api_cancel() {
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--wait -w)'{-w,--wait}'[wait until the operation has ended]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -332,7 +332,7 @@ _pg-backup-api_wait() {
     '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -349,7 +349,7 @@ _pg-backup-api_logs() {
     '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--follow -f)'{-f,--follow}'[stream the output as Barman writes it, until the operation ends]' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
     '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
@@ -368,7 +368,7 @@ _pg-backup-api_prune() {
     '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[only instance operations]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
@@ -380,7 +380,7 @@ _pg-backup-api_serve() {
     '(--max-body-bytes)'--max-body-bytes='[largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)]'':BYTES: ' \
     '(--log-format)'--log-format='[FORMAT of the log on standard error, and of the runners'\'' runner.err: text or json, one object per line (default: serve.log_format, else text)]'':FORMAT: ' \
     '(--insecure)'--insecure'[allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, and accept bearer tokens over plain HTTP from clients not on loopback]' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
@@ -390,7 +390,7 @@ _pg-backup-api_status() {
     '(--port)'--port='[check http://127.0.0.1:N]'':N: ' \
     '(--url)'--url='[check the server at URL (default http://127.0.0.1:7480)]'':URL: ' \
     '(--timeout)'--timeout='[give up after DURATION]'':DURATION: ' \
-    '(--config)'--config='[our configuration FILE (TOML)]'':FILE:_files' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pgmask"
 	"github.com/pg-backup-api/pg-backup-api/store"
@@ -53,6 +54,9 @@ type errLog struct {
 	max  int64
 	f    *os.File // the open log; its descriptor is fd
 	fd   int
+	// json says the log is one JSON record a line (--log-format json), so
+	// that what errLog itself has to say is written as one too.
+	json bool
 }
 
 // newErrLog returns an errLog writing through f, standard error, when f is
@@ -81,12 +85,25 @@ func (l *errLog) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	if err := l.rotate(int64(len(msg))); err != nil {
 		// Losing the rotation must not lose the message.
-		io.WriteString(l.f, "pg-backup-api: cannot rotate "+l.path+": "+err.Error()+"\n")
+		io.WriteString(l.f, l.note("cannot rotate "+l.path+": "+err.Error()))
 	}
 	if _, err := io.WriteString(l.f, msg); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// note formats a message of errLog's own as the log's other lines are.
+func (l *errLog) note(msg string) string {
+	if !l.json {
+		return "pg-backup-api: " + msg + "\n"
+	}
+	rec, _ := json.Marshal(struct {
+		Time  string `json:"time"`
+		Level string `json:"level"`
+		Msg   string `json:"msg"`
+	}{time.Now().Format(time.RFC3339Nano), "ERROR", msg})
+	return string(rec) + "\n"
 }
 
 // rotate makes room for n more bytes. Runners of one scope (runner.parallel

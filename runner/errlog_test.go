@@ -193,3 +193,39 @@ func TestErrLogCutsJSONRecordAsJSON(t *testing.T) {
 		t.Errorf("the cut record does not end its line: %q", data)
 	}
 }
+
+// What errLog has to say itself (a failed rotation) is a JSON record in a
+// JSON log: every line of runner.err stays JSON.
+func TestErrLogOwnNoteJSON(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ErrLogName)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// runner.err.1 a directory that is not empty: the rotation's rename
+	// fails, even for root.
+	if err := os.MkdirAll(filepath.Join(path+".1", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := newErrLog(f, path, 150)
+	l.json = true
+	rec := `{"time":"2026-11-29T09:00:00Z","level":"INFO","msg":"` + strings.Repeat("a", 60) + `"}` + "\n"
+	for range 2 {
+		if _, err := l.Write([]byte(rec)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 3 || !strings.Contains(string(data), "cannot rotate") {
+		t.Fatalf("want two records and the rotation failure, got:\n%s", data)
+	}
+	for _, line := range lines {
+		var r struct{ Time, Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &r); err != nil || r.Time == "" || r.Level == "" || r.Msg == "" {
+			t.Errorf("line %q is not a JSON record (%v)", line, err)
+		}
+	}
+}

@@ -20,6 +20,10 @@ import (
 type Launcher struct {
 	// Executable is the pg-backup-api binary; empty means this one.
 	Executable string
+	// Config is our configuration file, which the runner reads as its
+	// parent did: its notifications, timeouts and log format. Empty: the
+	// parent found none, and the runner looks where its parent looked.
+	Config string
 	// BarmanCommand is passed on to the runner.
 	BarmanCommand string
 	// Parallel is how many operations of one scope may run at once, each
@@ -105,7 +109,7 @@ func (l *Launcher) kickLock(st *store.Store, server, barmanConfig, lane, lockPat
 			return false, err
 		}
 	}
-	inv := Invocation{BarmanConfig: barmanConfig, BarmanCommand: l.BarmanCommand, Server: server, Lane: lane, LockFD: LockFD, Timeouts: l.Timeouts, LogFormat: l.LogFormat}
+	inv := Invocation{Config: l.Config, BarmanConfig: barmanConfig, BarmanCommand: l.BarmanCommand, Server: server, Lane: lane, LockFD: LockFD, Timeouts: l.Timeouts, LogFormat: l.LogFormat}
 	cmd := exec.Command(exe, inv.Argv()...)
 	cmd.ExtraFiles = []*os.File{lock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

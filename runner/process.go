@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,6 +25,10 @@ import (
 // back (ParseRunArgs) and hands it to Main. Nothing else knows the run
 // subcommand's flags.
 type Invocation struct {
+	// Config is our configuration file, passed as the binary's global
+	// --config ("" passes none). The run subcommand reads it like every
+	// command, not through ParseRunArgs.
+	Config string
 	// BarmanConfig and BarmanCommand travel as the binary's global
 	// --barman-config and --barman-command ("" leaves the default).
 	BarmanConfig  string
@@ -53,12 +58,24 @@ const LockFD = 3
 // Argv returns the arguments after the binary's name that start the runner
 // inv describes: the global flags, then run and its flags.
 func (inv Invocation) Argv() []string {
-	args := []string{"--barman-config", inv.BarmanConfig}
+	var args []string
+	if inv.Config != "" {
+		// Absolute, so that it names the same file whatever the runner's
+		// working directory.
+		path := inv.Config
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		args = append(args, "--config", path)
+	}
+	args = append(args, "--barman-config", inv.BarmanConfig)
 	if inv.BarmanCommand != "" {
 		args = append(args, "--barman-command", inv.BarmanCommand)
 	}
 	args = append(args, "run")
-	if inv.LogFormat != "" && inv.LogFormat != jsonlog.Text {
+	// Always, text too: the runner writes as its parent chose, even where
+	// the parent's choice (serve --log-format) differs from the file's.
+	if inv.LogFormat != "" {
 		args = append(args, "--log-format", inv.LogFormat)
 	}
 	if inv.LockFD >= 0 {
@@ -212,6 +229,7 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 	// A launched runner's standard error is the scope's runner.err: mask
 	// and rotate it.
 	if el := newErrLog(os.Stderr, errLogPath(st, inv.Server), ErrLogMax); el != nil && toStderr {
+		el.json = inv.LogFormat == jsonlog.JSON
 		log = el
 	}
 	if inv.LogFormat == jsonlog.JSON {

@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"flag"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -19,7 +20,7 @@ func TestInvocationRoundTrip(t *testing.T) {
 		{BarmanConfig: "/etc/barman.conf", LockFD: LockFD, Timeouts: map[ops.Type]time.Duration{}, LogFormat: "text"},
 		{BarmanConfig: "/c", BarmanCommand: "sudo -u barman barman", Server: "db_server_two", LockFD: 7,
 			Timeouts: map[ops.Type]time.Duration{ops.Recovery: 90 * time.Minute, ops.ConfigUpdate: 1500 * time.Millisecond}, LogFormat: "text"},
-		{BarmanConfig: "/c", Server: "pg.1", LockFD: -1, Timeouts: map[ops.Type]time.Duration{ops.ConfigSwitch: time.Second}, LogFormat: "json"},
+		{Config: "/etc/pg-backup-api/other.toml", BarmanConfig: "/c", Server: "pg.1", LockFD: -1, Timeouts: map[ops.Type]time.Duration{ops.ConfigSwitch: time.Second}, LogFormat: "json"},
 		{BarmanConfig: "/c", Server: "pg", Lane: ops.LaneBackup, LockFD: LockFD, Timeouts: map[ops.Type]time.Duration{ops.BackupOp: 6 * time.Hour}, LogFormat: "text"},
 	} {
 		argv := inv.Argv()
@@ -28,13 +29,37 @@ func TestInvocationRoundTrip(t *testing.T) {
 			t.Fatalf("Argv = %q has no run", argv)
 		}
 		// The global flags are the application's; give them as it would.
-		got, err := ParseRunArgs(argv[i+1:], Invocation{BarmanConfig: inv.BarmanConfig, BarmanCommand: inv.BarmanCommand})
+		global := Invocation{BarmanConfig: inv.BarmanConfig, BarmanCommand: inv.BarmanCommand}
+		if j := slices.Index(argv[:i], "--config"); j >= 0 {
+			global.Config = argv[j+1]
+		}
+		got, err := ParseRunArgs(argv[i+1:], global)
 		if err != nil {
 			t.Fatalf("ParseRunArgs(%q): %v", argv[i+1:], err)
 		}
 		if !reflect.DeepEqual(got, inv) {
 			t.Errorf("Argv %q read back as\n %+v\nwant\n %+v", argv, got, inv)
 		}
+	}
+}
+
+// The runner is given its parent's configuration file, as an absolute
+// path, and its log format even when that is text: without them it read
+// whichever file it found itself (and so no [[notify.*]] of serve's
+// --config), and the file's log format rather than its parent's.
+func TestArgvCarriesParentsConfig(t *testing.T) {
+	t.Chdir(t.TempDir())
+	argv := Invocation{Config: "ours.toml", BarmanConfig: "/c", LockFD: -1, LogFormat: "text"}.Argv()
+	abs, _ := filepath.Abs("ours.toml")
+	run := slices.Index(argv, "run")
+	if j := slices.Index(argv, "--config"); j < 0 || j > run || argv[j+1] != abs {
+		t.Errorf("Argv = %q, want --config %s before run", argv, abs)
+	}
+	if j := slices.Index(argv, "--log-format"); j < run || argv[j+1] != "text" {
+		t.Errorf("Argv = %q, want run --log-format text", argv)
+	}
+	if argv := (Invocation{BarmanConfig: "/c", LockFD: -1}).Argv(); slices.Contains(argv, "--config") {
+		t.Errorf("Argv = %q: no configuration file, no --config", argv)
 	}
 }
 

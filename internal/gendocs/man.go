@@ -245,8 +245,12 @@ func manPage(name string, m *docCommand) string {
 
 	w(".SH FILES\n")
 	files := [][2]string{
-		{cli.DefaultConfigPath, "Our configuration (TOML), read when it exists unless `--config` or " + cli.EnvConfig +
-			" names another file, which must then exist. Keys: `" + strings.Join(cli.ConfigKeys(), "`, `") + "`; an unknown key is an error."},
+		{"$XDG_CONFIG_HOME/pg-backup-api/config.toml", "Our configuration (TOML) for one user, read unless `--config` or " + cli.EnvConfig +
+			" names a file (which must then exist); `~/.config/pg-backup-api/config.toml` when XDG_CONFIG_HOME is unset. " +
+			"The first file found is the whole configuration: files are never merged."},
+		{cli.DefaultConfigPath, "Our configuration (TOML), read when no file above is named or exists; installed root:barman 0640, " +
+			"since it may hold secrets (a warning says when a file holding one is readable by every user). Keys: `" +
+			strings.Join(cli.ConfigKeys(), "`, `") + "`; an unknown key is an error naming its line."},
 		{ops.DefaultBarmanConfig, "Barman's configuration, read the way Barman reads it: this file, then every `*.conf` in its " +
 			"`configuration_files_directory` in name order, then `<barman_home>/.barman.auto.conf`. It is read afresh for every request."},
 		{"<barman_home>/jobs/", "Instance operations (`config_update`): one `<ID>.json` job file each, the request as received plus " +

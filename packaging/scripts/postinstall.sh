@@ -4,6 +4,20 @@
 # when it was running (operations in progress survive: KillMode=process).
 set -e
 
+# A fresh install: /etc/pg-backup-api.toml may hold remote tokens and
+# webhook secrets, so it is root:barman 0640. The package says so, but the
+# barman group may not have existed when the file was unpacked (then it is
+# root's). An upgrade leaves the file as the administrator has it.
+fresh=no
+case "$1" in
+    configure) [ -z "$2" ] && fresh=yes ;;  # deb: no version replaced
+    1) fresh=yes ;;  # rpm: first install
+esac
+if [ "$fresh" = yes ] && [ -f /etc/pg-backup-api.toml ] && getent group barman >/dev/null 2>&1; then
+    chown root:barman /etc/pg-backup-api.toml || true
+    chmod 0640 /etc/pg-backup-api.toml || true
+fi
+
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     systemctl daemon-reload >/dev/null 2>&1 || true
     upgrade=no
