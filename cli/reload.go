@@ -142,8 +142,10 @@ type reloader struct {
 	appliedTLS       *tlsMaterial
 }
 
-// configPath is the configuration file serve reads, for messages.
-func (r *reloader) configPath() string { return r.c.String("config") }
+// configPath is the configuration file serve started with, found by the
+// same search as every command (--config, PG_BACKUP_API_CONFIG, the user's,
+// the system's), for messages and the "file is gone" check.
+func (r *reloader) configPath() string { return r.started.configPath }
 
 // reload reads the configuration file again and applies what can change
 // while serving. Nothing is applied unless all of it loads.

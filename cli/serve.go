@@ -173,9 +173,7 @@ func (st *appState) serveCommand() *cli.Command {
 			if certs != nil {
 				rl.appliedTLS = certs.cur.Load()
 			}
-			if _, err := os.Stat(c.String("config")); err == nil {
-				rl.configExisted = true
-			}
+			rl.configExisted = st.settings.configPath != ""
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
 		serving:
