@@ -41,6 +41,14 @@ type Policy struct {
 	// DenyConfigKeys are refused besides the default list, whatever
 	// AllowConfigKeys says ([config_update] deny_keys).
 	DenyConfigKeys []string
+	// SSHDestinations limits the destination of a recovery's
+	// remote_ssh_command to these globs ("postgres@db*"), matched against
+	// the destination as written; empty allows any ([recovery]
+	// ssh_destinations).
+	SSHDestinations []string
+	// SSHPrograms are absolute paths a remote_ssh_command may run besides
+	// "ssh" ([recovery] ssh_programs).
+	SSHPrograms []string
 }
 
 // CheckKeyPatterns reports the first entry of patterns that is not an option
