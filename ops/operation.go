@@ -505,6 +505,7 @@ func (p Policy) validateChange(i int, change *pyjson.Object) error {
 		return Errorf(EINVALID, "%s: %q is not a valid %s name: [DEFAULT] would change every server and [barman] Barman's global settings (refused in any case); name one server or model", where, name, scope)
 	}
 	settings := 0
+	values := map[string]string{}
 	for _, k := range change.Keys() {
 		if k == "scope" || k == nameKey {
 			continue
@@ -521,6 +522,7 @@ func (p Policy) validateChange(i int, change *pyjson.Object) error {
 			if strings.IndexFunc(v, isControl) >= 0 {
 				return Errorf(EINVALID, "%s: the value of %q contains a control character (a line break would change other settings)", where, k)
 			}
+			values[k] = v
 		case bool, json.Number:
 		default:
 			return Errorf(EINVALID, "%s: the value of %q must be a string, number or boolean, got %s", where, k, pyjson.TypeName(v))
@@ -529,6 +531,11 @@ func (p Policy) validateChange(i int, change *pyjson.Object) error {
 	}
 	if settings == 0 {
 		return Errorf(EINVALID, "%s changes no option: add at least one \"option\": \"value\"", where)
+	}
+	for _, k := range change.Keys() {
+		if err := checkInterpolation(where, k, values); err != nil {
+			return err
+		}
 	}
 	return nil
 }
