@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,6 +32,15 @@ type barmanParser struct {
 	Sections map[string]*ini.Section
 	Order    []string
 	where    map[string]string // section\x00key -> "file:line" that set it
+	// broken are the sections that cannot be read, with why; the first
+	// fault found is kept.
+	broken map[string]string
+}
+
+func (p *barmanParser) markBroken(section, why string) {
+	if _, ok := p.broken[section]; !ok {
+		p.broken[section] = why
+	}
 }
 
 func (p *barmanParser) merge(doc *ini.Doc) error {
@@ -62,7 +72,13 @@ func (p *barmanParser) merge(doc *ini.Doc) error {
 				err = ini.CheckSettable(k, v)
 			}
 			if err != nil {
-				return fmt.Errorf("%s: [%s] %v", doc.Location(name, k), name, err)
+				err = fmt.Errorf("%s: [%s] %v", doc.Location(name, k), name, err)
+				if name == "barman" {
+					return err
+				}
+				// One server's fault leaves the others usable.
+				p.markBroken(name, err.Error())
+				break
 			}
 			dst.Set(k, v, 0)
 			p.where[name+"\x00"+k] = doc.Location(name, k)
@@ -136,14 +152,14 @@ func invalid(format string, args ...any) error {
 // <barman_home>/.barman.auto.conf, then each server's active model, the way
 // Barman 3.10 and later do.
 func LoadConfig(path string) (*ops.BarmanConfig, error) {
-	p := &barmanParser{Sections: map[string]*ini.Section{}, where: map[string]string{}}
+	p := &barmanParser{Sections: map[string]*ini.Section{}, where: map[string]string{}, broken: map[string]string{}}
 	cfg := &ops.BarmanConfig{Path: path, Servers: map[string]*ops.BarmanServer{}, Models: map[string]*ops.BarmanModel{}}
 
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, ops.Errorf(ops.EUNAVAILABLE, "cannot read Barman configuration: %v (set --barman-config or PG_BACKUP_API_BARMAN_CONF to the barman.conf Barman uses)", err)
 	}
-	if err := readInto(cfg, p, path, data); err != nil {
+	if err := readInto(cfg, p, path, data, true); err != nil {
 		return nil, err
 	}
 	if _, ok := p.Sections["barman"]; !ok {
@@ -219,16 +235,46 @@ func LoadConfig(path string) (*ops.BarmanConfig, error) {
 		if name == "all" {
 			return nil, invalid("[all] is reserved and cannot name a server or model; rename the section")
 		}
+		if _, broken := p.broken[name]; broken {
+			continue
+		}
+		s, backupDir, err := loadSection(cfg, p, name, home, lockDir)
+		if err != nil {
+			p.markBroken(name, err.Error())
+			continue
+		}
+		if s == nil {
+			continue
+		}
+		cfg.Servers[name] = s
+		servers = append(servers, s)
+		// The active model file is joined to backup_directory as Barman
+		// resolved it, before any cleaning.
+		cfg.ActiveModelFiles = append(cfg.ActiveModelFiles, filepath.Join(backupDir, activeModelFile))
+	}
+	for i, s := range servers {
+		if err := applyActiveModel(cfg, s, cfg.ActiveModelFiles[i]); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.broken) > 0 {
+		cfg.Broken = p.broken
+	}
+	return cfg, nil
+}
+
+// loadSection resolves one server or model section: a server is returned
+// with its backup_directory as Barman resolved it, a model is added to
+// cfg.Models. An error is this section's fault alone and starts with the
+// file:line at fault where one is known.
+func loadSection(cfg *ops.BarmanConfig, p *barmanParser, name, home, lockDir string) (*ops.BarmanServer, string, error) {
+	{
 		if _, err := p.items(name); err != nil {
-			return nil, invalid("%v", err)
+			return nil, "", err
 		}
 		vars := map[string]string{"name": name, "barman_home": home, "barman_lock_directory": lockDir}
 		get := func(key string) (string, bool, error) {
-			v, ok, err := p.get(name, key, vars)
-			if err != nil {
-				return "", false, invalid("%v", err)
-			}
-			return v, ok, nil
+			return p.get(name, key, vars)
 		}
 		values := func() (map[string]string, error) {
 			out := map[string]string{}
@@ -243,39 +289,39 @@ func LoadConfig(path string) (*ops.BarmanConfig, error) {
 		}
 		isModel, err := p.isModel(name)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if isModel {
 			sect := p.Sections[name]
 			if _, ok := sect.Values["cluster"]; !ok {
-				return nil, invalid("model [%s] has no cluster option, which Barman requires of a model", name)
+				return nil, "", fmt.Errorf("%s: model [%s] has no cluster option, which Barman requires of a model", p.where[name+"\x00model"], name)
 			}
 			cluster, _, err := get("cluster")
 			if err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			vals, err := values()
 			if err != nil {
-				return nil, err
+				return nil, "", err
 			}
 			cfg.Models[name] = &ops.BarmanModel{Name: name, Cluster: cluster, Values: vals}
-			continue
+			return nil, "", nil
 		}
 		s := &ops.BarmanServer{Name: name}
 		if _, present := p.Sections[name].Values["cluster"]; !present {
 			s.Cluster = name
 		} else if s.Cluster, _, err = get("cluster"); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		backupDir, ok, err := get("backup_directory")
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if _, present := p.Sections[name].Values["backup_directory"]; !present {
 			backupDir, ok = home+"/"+name, true
 		}
 		if !ok || backupDir == "" {
-			return nil, invalid("%s: [%s] backup_directory is empty or None, which Barman cannot use; remove the line for the default <barman_home>/%s", p.where[name+"\x00backup_directory"], name, name)
+			return nil, "", fmt.Errorf("%s: [%s] backup_directory is empty or None, which Barman cannot use; remove the line for the default <barman_home>/%s", p.where[name+"\x00backup_directory"], name, name)
 		}
 		s.BackupDirectory = filepath.Clean(backupDir)
 		// Barman resolves its keys in turn, alphabetically, each
@@ -283,34 +329,24 @@ func LoadConfig(path string) (*ops.BarmanConfig, error) {
 		// self.__dict__): the options read below see these directories.
 		vars["backup_directory"] = backupDir
 		if s.BaseBackupsDirectory, err = catalogDir(p, name, "basebackups_directory", backupDir+"/base", false, vars); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		vars["basebackups_directory"] = s.BaseBackupsDirectory
 		if s.Values, err = values(); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if s.WALsDirectory, err = catalogDir(p, name, "wals_directory", backupDir+"/wals", false, vars); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		vars["wals_directory"] = s.WALsDirectory
 		if s.XLogDBDirectory, err = catalogDir(p, name, "xlogdb_directory", s.WALsDirectory, true, vars); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		s.BaseBackupsDirectory = filepath.Clean(s.BaseBackupsDirectory)
 		s.WALsDirectory = filepath.Clean(s.WALsDirectory)
 		s.XLogDBDirectory = filepath.Clean(s.XLogDBDirectory)
-		cfg.Servers[name] = s
-		servers = append(servers, s)
-		// The active model file is joined to backup_directory as Barman
-		// resolved it, before any cleaning.
-		cfg.ActiveModelFiles = append(cfg.ActiveModelFiles, filepath.Join(backupDir, activeModelFile))
+		return s, backupDir, nil
 	}
-	for i, s := range servers {
-		if err := applyActiveModel(cfg, s, cfg.ActiveModelFiles[i]); err != nil {
-			return nil, err
-		}
-	}
-	return cfg, nil
 }
 
 // catalogDir resolves one of the directories of a server's catalog as
@@ -321,11 +357,11 @@ func LoadConfig(path string) (*ops.BarmanConfig, error) {
 func catalogDir(p *barmanParser, server, key, def string, inherited bool, vars map[string]string) (string, error) {
 	v, ok, err := p.get(server, key, vars)
 	if err != nil {
-		return "", invalid("%v", err)
+		return "", err
 	}
 	if !ok && inherited {
 		if v, ok, err = p.get("barman", key, vars); err != nil {
-			return "", invalid("%v", err)
+			return "", err
 		}
 	}
 	if !ok || v == "" {
@@ -346,7 +382,7 @@ func (p *barmanParser) isModel(name string) (bool, error) {
 		return v, ok
 	})
 	if err != nil {
-		return false, invalid("%s: [%s] %v", p.where[name+"\x00model"], name, err)
+		return false, fmt.Errorf("%s: [%s] %v", p.where[name+"\x00model"], name, err)
 	}
 	switch strings.ToLower(v) {
 	case "true", "t", "yes", "1", "on":
@@ -354,7 +390,7 @@ func (p *barmanParser) isModel(name string) (bool, error) {
 	case "false", "f", "no", "0", "off":
 		return false, nil
 	}
-	return false, invalid("%s: [%s] model = %q is not a boolean (true|t|yes|1|on or false|f|no|0|off, unquoted)", p.where[name+"\x00model"], name, v)
+	return false, fmt.Errorf("%s: [%s] model = %q is not a boolean (true|t|yes|1|on or false|f|no|0|off, unquoted)", p.where[name+"\x00model"], name, v)
 }
 
 // applyActiveModel applies the model config-switch recorded for s, as
@@ -387,17 +423,53 @@ func applyActiveModel(cfg *ops.BarmanConfig, s *ops.BarmanServer, file string) e
 	return nil
 }
 
-// readInto parses one file on its own and merges it into p.
-func readInto(cfg *ops.BarmanConfig, p *barmanParser, path string, data []byte) error {
+// readInto parses one file on its own and merges it into p. A syntax error
+// in the main file, which holds [barman], refuses the whole configuration;
+// in any other file it breaks the sections that file names, so the other
+// servers stay usable. The file is recorded either way, so that fixing it is
+// noticed.
+func readInto(cfg *ops.BarmanConfig, p *barmanParser, path string, data []byte, main bool) error {
 	doc, err := ini.Parse(data, path)
 	if err != nil {
-		return invalid("%v", err)
+		names := sectionNames(data)
+		if main || len(names) == 0 || slices.Contains(names, "barman") {
+			return invalid("%v", err)
+		}
+		cfg.Files = append(cfg.Files, path)
+		for _, name := range names {
+			p.markBroken(name, err.Error())
+		}
+		return nil
 	}
 	if err := p.merge(doc); err != nil {
 		return invalid("%v", err)
 	}
 	cfg.Files = append(cfg.Files, path)
 	return nil
+}
+
+// sectionNames are the section headers of a file that does not parse, read
+// line by line as configparser would read a header.
+func sectionNames(data []byte) []string {
+	var names []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || ini.PyStrip(line) != strings.TrimRight(line, "\r") && strings.TrimLeft(line, " \t") != line {
+			continue // an indented line continues a value
+		}
+		if name, ok := headerName(ini.PyStrip(line)); ok && name != ini.DefaultSection && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// headerName is configparser's SECTCRE applied to a stripped line.
+func headerName(s string) (string, bool) {
+	end := strings.LastIndex(s, "]")
+	if !strings.HasPrefix(s, "[") || end < 2 {
+		return "", false
+	}
+	return s[1:end], true
 }
 
 // readExtra reads a file of the configuration directory or the auto conf:
@@ -413,7 +485,7 @@ func readExtra(cfg *ops.BarmanConfig, p *barmanParser, path string, global map[s
 	if err != nil {
 		return ops.Errorf(ops.EUNAVAILABLE, "cannot read Barman configuration file: %v", err)
 	}
-	if err := readInto(cfg, p, path, data); err != nil {
+	if err := readInto(cfg, p, path, data, false); err != nil {
 		return err
 	}
 	now, err := p.items("barman")

@@ -408,7 +408,17 @@ func TestLoadBarmanConfigErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			conf, home, dir := tc.conf.write(t)
-			_, err := LoadConfig(conf)
+			cfg, err := LoadConfig(conf)
+			if err == nil {
+				// A fault of one section breaks that section alone: the
+				// error reaches whoever asks for it.
+				if len(cfg.Broken) != 1 {
+					t.Fatalf("no error and broken sections %v", cfg.Broken)
+				}
+				for name := range cfg.Broken {
+					_, err = cfg.Server(name)
+				}
+			}
 			expand := strings.NewReplacer("@CONF@", conf, "@DIR@", dir, "@HOME@", home).Replace
 			parts := make([]string, len(tc.want))
 			for i, w := range tc.want {

@@ -259,7 +259,7 @@ func (st *appState) service() *ops.Service {
 		Barman:    barman.NewReader(st.settings.barmanConfig),
 		OpenStore: st.openStore(slog.New(slog.NewTextHandler(os.Stderr, nil))),
 		Version:   st.build.Version,
-		Policy:    st.settings.file.ConfigUpdate.policy(),
+		Policy:    st.settings.file.policy(),
 		Launcher: &runner.Launcher{
 			Config:        st.settings.configPath,
 			BarmanCommand: st.settings.barmanCommand,

@@ -35,6 +35,8 @@ type FileConfig struct {
 	Runner        RunnerConfig `toml:"runner"`
 	// ConfigUpdate says which Barman options a config_update may set.
 	ConfigUpdate ConfigUpdateConfig `toml:"config_update"`
+	// Recovery limits what a recovery's remote_ssh_command may reach.
+	Recovery RecoveryConfig `toml:"recovery"`
 	// Remotes are serve instances on other Barman hosts, for --remote NAME.
 	Remotes map[string]RemoteConfig `toml:"remotes"`
 	// Notify says whom to tell when an operation ends ([[notify.webhooks]],
@@ -66,9 +68,23 @@ type ConfigUpdateConfig struct {
 	DenyKeys []string `toml:"deny_keys"`
 }
 
-// policy is what the [config_update] table adds to validation.
-func (c ConfigUpdateConfig) policy() ops.Policy {
-	return ops.Policy{AllowConfigKeys: c.AllowKeys, DenyConfigKeys: c.DenyKeys}
+// RecoveryConfig is the [recovery] table: a recovery's remote_ssh_command
+// is always an ssh invocation; these narrow it further.
+type RecoveryConfig struct {
+	// SSHDestinations are globs the ssh destination must match
+	// ("postgres@db*"); empty allows any.
+	SSHDestinations []string `toml:"ssh_destinations"`
+	// SSHPrograms are absolute paths allowed as the program besides "ssh".
+	SSHPrograms []string `toml:"ssh_programs"`
+}
+
+// policy is what the [config_update] and [recovery] tables add to
+// validation.
+func (f *FileConfig) policy() ops.Policy {
+	return ops.Policy{
+		AllowConfigKeys: f.ConfigUpdate.AllowKeys, DenyConfigKeys: f.ConfigUpdate.DenyKeys,
+		SSHDestinations: f.Recovery.SSHDestinations, SSHPrograms: f.Recovery.SSHPrograms,
+	}
 }
 
 // Duration reads a TOML string such as "90m" or "6h".
@@ -169,7 +185,7 @@ var knownKeys = []string{
 	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",
 	"serve.open_metrics", "serve.log_format", "serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout", "runner.backup_timeout",
-	"config_update.allow_keys", "config_update.deny_keys",
+	"config_update.allow_keys", "config_update.deny_keys", "recovery.ssh_destinations", "recovery.ssh_programs",
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
 	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",
@@ -234,6 +250,12 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 	}
 	if err := ops.CheckKeyPatterns(cfg.ConfigUpdate.DenyKeys); err != nil {
 		return nil, fmt.Errorf("%s: config_update.deny_keys: %v", path, err)
+	}
+	if err := ops.CheckSSHDestinationPatterns(cfg.Recovery.SSHDestinations); err != nil {
+		return nil, fmt.Errorf("%s: recovery.ssh_destinations: %v", path, err)
+	}
+	if err := ops.CheckSSHPrograms(cfg.Recovery.SSHPrograms); err != nil {
+		return nil, fmt.Errorf("%s: recovery.ssh_programs: %v", path, err)
 	}
 	if cfg.Runner.Parallel < 0 {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)

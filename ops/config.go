@@ -24,6 +24,12 @@ type BarmanConfig struct {
 	// ActiveModelFiles are the <backup_directory>/.active-model.auto files
 	// consulted, present or not; config-switch changes them.
 	ActiveModelFiles []string
+	// Broken are the sections (servers or models) that cannot be read,
+	// each with why, starting with the file:line at fault: an interpolation
+	// or syntax error in one section or configuration_files_directory file
+	// leaves the other servers usable, and a request for a broken one says
+	// where to fix it. They are in neither Servers nor Models.
+	Broken map[string]string
 }
 
 // BarmanServer is one server section, as Barman resolves it.
@@ -137,6 +143,9 @@ func (cfg *BarmanConfig) Server(name string) (*BarmanServer, error) {
 	if s, ok := cfg.Servers[name]; ok {
 		return s, nil
 	}
+	if err := cfg.broken(name); err != nil {
+		return nil, err
+	}
 	if _, ok := cfg.Models[name]; ok {
 		return nil, Errorf(ENOTFOUND, "%q is a model, not a server, in %s (servers: %s)", name, cfg.Path, cfg.serverList())
 	}
@@ -148,7 +157,19 @@ func (cfg *BarmanConfig) Model(name string) (*BarmanModel, error) {
 	if m, ok := cfg.Models[name]; ok {
 		return m, nil
 	}
+	if err := cfg.broken(name); err != nil {
+		return nil, err
+	}
 	return nil, Errorf(ENOTFOUND, "model %q is not in %s (known: %s)", name, cfg.Path, listOrNone(sortedKeys(cfg.Models)))
+}
+
+// broken is the error for a section that cannot be read, or nil.
+func (cfg *BarmanConfig) broken(name string) error {
+	why, ok := cfg.Broken[name]
+	if !ok {
+		return nil
+	}
+	return Errorf(EUNAVAILABLE, "[%s] cannot be used: Barman's configuration is not valid there: %s; fix it in that file (Barman refuses it too; the other servers are unaffected here)", name, why)
 }
 
 // ServerNames returns the server names, sorted.

@@ -3,7 +3,6 @@ package ops
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -210,7 +209,7 @@ func (p Policy) Validate(cfg *BarmanConfig, catalog Catalog, server string, payl
 	var err error
 	switch t {
 	case Recovery:
-		err = validateRecovery(cfg, catalog, req)
+		err = p.validateRecovery(cfg, catalog, req)
 	case ConfigSwitch:
 		err = validateConfigSwitch(cfg, req)
 	case ConfigUpdate:
@@ -343,7 +342,7 @@ func requiredPositional(payload *pyjson.Object, op Type, key string) (string, er
 // value would be recorded, then fail to start Barman every time.
 const maxArgBytes = 32*4096 - 1
 
-func validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
+func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
 	// The options first: a target_time may choose the backup.
 	_, targetTime, err := recoveryOptions(req.Payload)
 	if err != nil {
@@ -364,15 +363,19 @@ func validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
 			return err
 		}
 	}
-	if _, err := requiredString(req.Payload, Recovery, "remote_ssh_command"); err != nil {
+	sshCmd, err := requiredString(req.Payload, Recovery, "remote_ssh_command")
+	if err != nil {
+		return err
+	}
+	if err := p.checkSSHCommand(sshCmd); err != nil {
 		return err
 	}
 	dest, err := requiredString(req.Payload, Recovery, "destination_directory")
 	if err != nil {
 		return err
 	}
-	if !path.IsAbs(dest) {
-		return Errorf(EINVALID, "recovery: destination_directory %q must be an absolute path on the target host", dest)
+	if err := checkRemotePath("destination_directory", dest); err != nil {
+		return err
 	}
 	server, err := cfg.Server(req.Server)
 	if err != nil {
@@ -502,6 +505,7 @@ func (p Policy) validateChange(i int, change *pyjson.Object) error {
 		return Errorf(EINVALID, "%s: %q is not a valid %s name: [DEFAULT] would change every server and [barman] Barman's global settings (refused in any case); name one server or model", where, name, scope)
 	}
 	settings := 0
+	values := map[string]string{}
 	for _, k := range change.Keys() {
 		if k == "scope" || k == nameKey {
 			continue
@@ -518,6 +522,7 @@ func (p Policy) validateChange(i int, change *pyjson.Object) error {
 			if strings.IndexFunc(v, isControl) >= 0 {
 				return Errorf(EINVALID, "%s: the value of %q contains a control character (a line break would change other settings)", where, k)
 			}
+			values[k] = v
 		case bool, json.Number:
 		default:
 			return Errorf(EINVALID, "%s: the value of %q must be a string, number or boolean, got %s", where, k, pyjson.TypeName(v))
@@ -526,6 +531,11 @@ func (p Policy) validateChange(i int, change *pyjson.Object) error {
 	}
 	if settings == 0 {
 		return Errorf(EINVALID, "%s changes no option: add at least one \"option\": \"value\"", where)
+	}
+	for _, k := range change.Keys() {
+		if err := checkInterpolation(where, k, values); err != nil {
+			return err
+		}
 	}
 	return nil
 }

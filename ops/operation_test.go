@@ -106,7 +106,7 @@ func TestValidate(t *testing.T) {
 		{"destination_directory a boolean", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": true}`, ops.EINVALID, `got a boolean`, ""},
 		{"empty backup_id", srv2, `{"type": "recovery", "backup_id": "", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, `"backup_id" must not be empty`, ""},
 		{"blank remote_ssh_command", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "   ", "destination_directory": "/d"}`, ops.EINVALID, `"remote_ssh_command" must not be empty`, ""},
-		{"relative destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "var/lib/pgdata"}`, ops.EINVALID, `destination_directory "var/lib/pgdata" must be an absolute path`, ""},
+		{"relative destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "var/lib/pgdata"}`, ops.EINVALID, `"destination_directory" "var/lib/pgdata" must be an absolute path`, ""},
 		{"dot destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "./pgdata"}`, ops.EINVALID, "must be an absolute path", ""},
 		{"tilde destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "~/pgdata"}`, ops.EINVALID, "must be an absolute path", ""},
 		{"newline in destination", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d\nx"}`, ops.EINVALID, `"destination_directory" contains a control character ('\n' at byte 2)`, ""},
@@ -188,7 +188,7 @@ func TestValidate(t *testing.T) {
 		// Dash-led positionals (defect 9).
 		{"backup_id that reads as an option", srv2, `{"type": "recovery", "backup_id": "--help", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, `recovery: "backup_id" is "--help", which starts with "-": Barman would read it as an option`, ""},
 		{"model_name that reads as an option", srv2, `{"type": "config_switch", "model_name": "--reset"}`, ops.EINVALID, `config_switch: "model_name" is "--reset", which starts with "-"`, ""},
-		{"dash-led remote_ssh_command is a value", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "-oProxyCommand=x", "destination_directory": "/d"}`, "", goodDone, ops.Recovery},
+		{"dash-led remote_ssh_command is not ssh", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "-oProxyCommand=x", "destination_directory": "/d"}`, ops.EINVALID, `the program "-oProxyCommand=x" is not ssh`, ""},
 
 		// Control characters and lone surrogates anywhere (defect 4).
 		{"NUL in an extra key", srv2, `{"type": "config_switch", "reset": true, "note\u0000": "x"}`, ops.EINVALID, `key "note\x00" contains a control character (U+0000 at byte 4)`, ""},
@@ -197,7 +197,8 @@ func TestValidate(t *testing.T) {
 		{"NUL in an extra value", srv2, `{"type": "config_switch", "reset": true, "note": "a\u0000b"}`, ops.EINVALID, `the value of "note" contains a control character (U+0000 at byte 1)`, ""},
 		{"escape sequence in a nested extra value", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "note": {"a": ["ok", "\u001b]52;c;eA==\u0007"]}}`, ops.EINVALID, `the value of "note.a[1]" contains a control character (U+001B at byte 0)`, ""},
 		{"DEL in an extra value", srv2, `{"type": "config_switch", "reset": true, "note": "\u007f"}`, ops.EINVALID, `contains a control character (U+007F`, ""},
-		{"bidi override in a path", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/var/lib/\u202egpj.exe"}`, ops.EINVALID, `the value of "destination_directory" contains a bidirectional embedding, override or isolate (U+202E at byte 9)`, ""},
+		{"bidi override in a path", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/var/lib/\u202egpj.exe"}`, ops.EINVALID, `"destination_directory" "/var/lib/\u202egpj.exe" holds '\u202e' at byte 9`, ""},
+		{"bidi override in an extra value", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "note": "\u202egpj.exe"}`, ops.EINVALID, `the value of "note" contains a bidirectional embedding, override or isolate (U+202E at byte 0)`, ""},
 		{"bidi isolate in an extra value", srv2, `{"type": "config_switch", "reset": true, "note": "a\u2066b"}`, ops.EINVALID, `(U+2066 at byte 1)`, ""},
 		{"bidi embedding in a config_update value", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "description": "x\u202ay"}]}`, ops.EINVALID, `the value of "changes[0].description" contains a bidirectional`, ""},
 		{"right-to-left mark in a key", srv2, `{"type": "config_switch", "reset": true, "no\u200fte": 1}`, ops.EINVALID, `key "no\u200fte" contains a bidirectional formatting character (U+200F at byte 2)`, ""},

@@ -5,6 +5,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/ini"
 )
 
 // DefaultDeniedConfigKeys are the Barman options a config_update may not set
@@ -41,6 +43,14 @@ type Policy struct {
 	// DenyConfigKeys are refused besides the default list, whatever
 	// AllowConfigKeys says ([config_update] deny_keys).
 	DenyConfigKeys []string
+	// SSHDestinations limits the destination of a recovery's
+	// remote_ssh_command to these globs ("postgres@db*"), matched against
+	// the destination as written; empty allows any ([recovery]
+	// ssh_destinations).
+	SSHDestinations []string
+	// SSHPrograms are absolute paths a remote_ssh_command may run besides
+	// "ssh" ([recovery] ssh_programs).
+	SSHPrograms []string
 }
 
 // CheckKeyPatterns reports the first entry of patterns that is not an option
@@ -84,4 +94,48 @@ func (p Policy) checkConfigKey(where, key string) error {
 // but they are refused in any case so that nothing depends on that.
 func reservedSection(name string) bool {
 	return slices.ContainsFunc([]string{"DEFAULT", "barman"}, func(r string) bool { return strings.EqualFold(r, name) })
+}
+
+// checkInterpolation refuses a config_update value that would break
+// Barman's configuration once written. Barman writes the value as it is into
+// .barman.auto.conf, then every read interpolates it twice: configparser
+// reads that file on its own (BasicInterpolation: "%%" is "%", "%(name)s"
+// the named option of the section, anything else after "%" an error), and
+// the result is set into the merged parser, which refuses a lone "%"
+// (before_set) and interpolates it again. A value that fails either makes
+// every read fail, so every request would answer 503 until someone edits
+// the file by hand. References are checked against the options of the same
+// change only: that is what is sure to be in the section when Barman reads it.
+func checkInterpolation(where, key string, change map[string]string) error {
+	v := change[key]
+	if !strings.Contains(v, "%") {
+		return nil
+	}
+	first := func(k string) (string, bool) { s, ok := change[k]; return s, ok }
+	err := func() error {
+		once, err := ini.Interpolate(key, v, first)
+		if err != nil {
+			return err
+		}
+		if err := ini.CheckSettable(key, once); err != nil {
+			return fmt.Errorf("%q reads as %q, which holds a lone '%%'", v, once)
+		}
+		_, err = ini.Interpolate(key, once, func(k string) (string, bool) {
+			raw, ok := change[k]
+			if !ok {
+				return "", false
+			}
+			s, err := ini.Interpolate(k, raw, first)
+			return s, err == nil
+		})
+		return err
+	}()
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, " (write "); i >= 0 && strings.HasSuffix(msg, ")") {
+		msg = msg[:i]
+	}
+	return Errorf(EINVALID, "%s: the value of %q (%q) would break Barman's configuration: %s. Barman reads what config_update writes through its %%-interpolation twice (reading .barman.auto.conf, then merging it), and a value that fails makes every later read fail; write a literal %% as %%%%%%%%, and use %%(name)s only for an option set in the same change", where, key, v, msg)
 }

@@ -133,6 +133,13 @@ func readRecoveryOption(key string, v any) (recoveryOption, error) {
 		case len(s) > 63:
 			return bad("is %d bytes long; PostgreSQL's restore point names are at most 63", len(s))
 		}
+		// Barman writes it between single quotes into the restored
+		// cluster's postgresql.auto.conf (recovery_target_name = '%s')
+		// without escaping: a quote or backslash would end or change the
+		// value and let the rest become configuration.
+		if i := strings.IndexAny(s, `'"\`); i >= 0 {
+			return bad("%q holds %q at byte %d, which Barman would write unescaped into PostgreSQL's configuration; a restore point name used here may hold any character but quotes, backslashes and control characters", s, s[i], i)
+		}
 		return recoveryOption{args: []string{flag + "=" + s}, target: true}, nil
 	case "target_tli":
 		if s, ok := v.(string); ok && (s == "current" || s == "latest") {

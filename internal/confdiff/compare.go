@@ -50,6 +50,11 @@ func Ours(c *Config, f Features) Reading {
 	if err != nil {
 		return Reading{Refused: true, Why: err.Error()}
 	}
+	// Barman refuses a configuration with any broken section; we keep the
+	// others usable, but compare as Barman sees it.
+	if len(cfg.Broken) > 0 {
+		return Reading{Refused: true, Why: fmt.Sprint(cfg.Broken)}
+	}
 	r := Reading{BarmanHome: filepath.Clean(cfg.BarmanHome), Servers: map[string]ServerReading{}}
 	for name, s := range cfg.Servers {
 		sr := ServerReading{BackupDirectory: filepath.Clean(s.BackupDirectory), BaseBackups: filepath.Clean(s.BaseBackupsDir()),
