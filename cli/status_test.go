@@ -51,6 +51,7 @@ func TestStatusTLS(t *testing.T) {
 	conf := writeFile(t, dir, "serve.toml", "[serve]\nlisten = \""+hostport+"\"\ntls_cert = \""+certFile+"\"\ntls_key = \""+keyFile+"\"\n", 0o644)
 	remotes := writeFile(t, dir, "remotes.toml", "[remotes.b2]\nurl = \""+srv.URL+"\"\ntoken = \"s3cret\"\nca_cert = \""+certFile+"\"\n", 0o644)
 	noConf := writeFile(t, dir, "empty.toml", "", 0o644)
+	gone := writeFile(t, dir, "gone.toml", "[serve]\nlisten = \""+hostport+"\"\ntls_cert = \"/nonexistent/serve.crt\"\ntls_key = \""+keyFile+"\"\n", 0o644)
 	ok := func(r result) bool { return r.Code == cli.ExitOK && r.Stdout == "OK\n" }
 	for _, tt := range []struct {
 		name string
@@ -68,6 +69,10 @@ func TestStatusTLS(t *testing.T) {
 		{"without the token", []string{"status", "--config", noConf, "--url", srv.URL, "--ca-cert", certFile}, func(r result) bool {
 			return r.Code == cli.ExitUnavailable && strings.Contains(r.Msg, "check --token")
 		}},
+		{"serve.tls_cert unreadable", []string{"status", "--config", gone, "--token", "s3cret"}, func(r result) bool {
+			return r.Code == cli.ExitUsage && strings.Contains(r.Msg, "/nonexistent/serve.crt") && strings.Contains(r.Msg, "give --ca-cert")
+		}},
+		{"serve.tls_cert unreadable, --ca-cert given", []string{"status", "--config", gone, "--token", "s3cret", "--ca-cert", certFile}, ok},
 		{"--port and --remote", []string{"status", "--config", remotes, "--remote", "b2", "--port", port}, func(r result) bool {
 			return r.Code == cli.ExitUsage && strings.Contains(r.Msg, "not both")
 		}},
