@@ -117,14 +117,14 @@ func (p *printer) catalog(cat *ops.ServerCatalog) error {
 		return p.json(cat.ToJSON())
 	}
 	if len(cat.Backups) == 0 && p.format == formatTable {
-		fmt.Fprintf(p.w, "no backups of server %s\n", cat.Server)
+		fmt.Fprintf(p.w, "no backups of server %s\n", p.field(cat.Server))
 		return nil
 	}
 	rows := make([][]string, 0, len(cat.Backups))
 	for i := len(cat.Backups) - 1; i >= 0; i-- {
 		b := cat.Backups[i]
-		rows = append(rows, []string{b.ID, dash(b.Name), p.backupStatus(b.Status), p.backupTime(b.BeginTime), p.backupTime(b.EndTime),
-			dash(b.BeginWAL), dash(b.EndWAL), p.count(b.Timeline), p.bytes(b.Size, b.Size > 0), p.bytes(b.WALSize, cat.WALKnown)})
+		rows = append(rows, []string{p.field(b.ID), p.field(dash(b.Name)), p.backupStatus(b.Status), p.backupTime(b.BeginTime), p.backupTime(b.EndTime),
+			p.field(dash(b.BeginWAL)), p.field(dash(b.EndWAL)), p.count(b.Timeline), p.bytes(b.Size, b.Size > 0), p.bytes(b.WALSize, cat.WALKnown)})
 	}
 	if err := p.table([]string{"ID", "NAME", "STATUS", "BEGAN", "ENDED", "BEGIN WAL", "END WAL", "TLI", "SIZE", "WAL SIZE"}, rows); err != nil {
 		return err
@@ -141,7 +141,7 @@ func (p *printer) catalog(cat *ops.ServerCatalog) error {
 	}
 	latest := "newest backup's end; no WAL database found"
 	if w.LatestWAL != "" {
-		latest = "WAL " + w.LatestWAL
+		latest = "WAL " + p.field(w.LatestWAL)
 	} else if cat.WALKnown {
 		latest = "newest backup's end"
 	}
@@ -156,13 +156,13 @@ func (p *printer) backup(b ops.Backup, walKnown bool) error {
 		return p.json(b.ToJSON(walKnown))
 	}
 	rows := [][]string{
-		{"ID", b.ID},
-		{"Name", dash(b.Name)},
+		{"ID", p.field(b.ID)},
+		{"Name", p.field(dash(b.Name))},
 		{"Status", p.backupStatus(b.Status)},
 		{"Began", p.when(b.BeginTime)},
 		{"Ended", p.when(b.EndTime)},
-		{"Begin WAL", dash(b.BeginWAL)},
-		{"End WAL", dash(b.EndWAL)},
+		{"Begin WAL", p.field(dash(b.BeginWAL))},
+		{"End WAL", p.field(dash(b.EndWAL))},
 		{"Timeline", p.count(b.Timeline)},
 		{"Size", p.bytes(b.Size, b.Size > 0)},
 		{"WAL size", p.bytes(b.WALSize, walKnown)},
@@ -227,8 +227,10 @@ func prettySize(n int64) string {
 	return ""
 }
 
-// backupStatus colours a backup's status on a terminal.
+// backupStatus colours a backup's status on a terminal; the status is
+// backup.info's, or a remote server's, and may say anything.
 func (p *printer) backupStatus(s string) string {
+	s = p.field(s)
 	if !p.color {
 		return s
 	}

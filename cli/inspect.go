@@ -59,7 +59,7 @@ func (st *appState) inspectCommand() *cli.Command {
 			if err != nil {
 				return fail(err)
 			}
-			fmt.Fprintf(c.App.ErrWriter, "operation %s %s (%s)\n", end.ID, end.Status, end.Phase)
+			fmt.Fprintf(c.App.ErrWriter, "operation %s %s (%s)\n", p.field(end.ID), p.field(string(end.Status)), p.field(string(end.Phase)))
 			return failedExit(end)
 		},
 	}
@@ -91,22 +91,22 @@ func (p *printer) operationHeader(op *ops.Operation) {
 	if !op.StartTime.IsZero() {
 		duration = humanDuration(op.Duration(p.now))
 	}
-	// What a store file says is shown without its terminal controls; the
-	// status keeps its colour.
+	// What a store file or a remote server says is shown without its
+	// terminal controls; the status keeps its colour.
 	rows := [][]string{
-		{"ID", p.safe(op.ID)},
-		{"Scope", p.safe(scopeLabel(op.Server))},
-		{"Type", p.safe(string(op.Type))},
+		{"ID", p.field(op.ID)},
+		{"Scope", p.field(scopeLabel(op.Server))},
+		{"Type", p.field(string(op.Type))},
 		{"Status", p.statusText(op)},
-		{"Phase", string(op.Phase)},
+		{"Phase", p.field(string(op.Phase))},
 		{"Started", p.when(op.StartTime)},
 		{"Ended", p.when(op.EndTime)},
 		{"Duration", duration},
 		{"Exit code", exit},
-		{"Payload", p.safe(string(payload))},
+		{"Payload", p.field(string(payload))},
 	}
 	if op.Reason != "" {
-		rows = append(rows, []string{"Reason", p.safe(op.Reason)})
+		rows = append(rows, []string{"Reason", p.field(op.Reason)})
 	}
 	for _, r := range rows {
 		fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1])

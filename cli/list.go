@@ -154,7 +154,7 @@ func (p *printer) operations(list []*ops.Operation) error {
 		if !op.StartTime.IsZero() {
 			duration = humanDuration(op.Duration(p.now))
 		}
-		rows[i] = []string{op.ID, scopeLabel(op.Server), string(op.Type), p.statusText(op), p.whenShort(op.StartTime), duration}
+		rows[i] = []string{p.field(op.ID), p.field(scopeLabel(op.Server)), p.field(string(op.Type)), p.statusText(op), p.whenShort(op.StartTime), duration}
 	}
 	if len(rows) == 0 && p.format == formatTable {
 		_, err := p.w.Write([]byte("no operations\n"))

@@ -11,6 +11,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -53,6 +54,14 @@ func newPrinter(c *cli.Context) (*printer, error) {
 
 // safe is text from elsewhere as it may be printed: see ioStreams.safeOut.
 func (p *printer) safe(text string) string { return safeFor(p.tty, text) }
+
+// field is a value from elsewhere (an ID, a name, a type, a status that a
+// store file, a backup.info or a remote server wrote) as a table cell or a
+// "Key: value" line shows it: without terminal controls, bidirectional
+// controls, tabs and line feeds, on a terminal or not, since plain output
+// is read on terminals too (less, cat, watch) and a line feed in a cell
+// forges a row. -o json keeps every byte.
+func (p *printer) field(text string) string { return termsafe.Line(text) }
 
 func (p *printer) json(v any) error {
 	enc := json.NewEncoder(p.w)
@@ -103,7 +112,7 @@ func (p *printer) table(header []string, rows [][]string) error {
 
 // statusText colours a status on a terminal.
 func (p *printer) statusText(op *ops.Operation) string {
-	s := string(op.Status)
+	s := p.field(string(op.Status)) // a remote server's answer may say anything
 	switch op.Phase {
 	case ops.PhaseQueued, ops.PhaseLost, ops.PhaseForeign, ops.PhaseCancelled, ops.PhaseTimeout:
 		s += " (" + string(op.Phase) + ")"
@@ -222,13 +231,14 @@ func scopeLabel(server string) string {
 	return server
 }
 
+// warnSkipped names the store files that are not operations; a file's
+// name and what it holds are anyone's, so they are shown as a person's
+// terminal may show them.
 func warnSkipped(c *cli.Context, skipped []ops.Skipped) {
 	for _, s := range skipped {
-		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %v\n", s)
+		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %s\n", termsafe.Line(fmt.Sprint(s)))
 	}
 }
-
-func jsonDecoder(r io.Reader) *json.Decoder { return json.NewDecoder(io.LimitReader(r, 1<<20)) }
 
 // maskedJSON is v as JSON with passwords masked, still the same JSON.
 func maskedJSON(v any) json.RawMessage {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/urfave/cli/v2"
@@ -36,32 +37,59 @@ func remoteFlags() []cli.Flag {
 // remote returns the remote engine when --url or --remote is given: the
 // API's own client, beside the server in httpd.
 func (st *appState) remote(c *cli.Context) (*httpd.Client, error) {
-	var rc RemoteConfig
+	rc, ok, err := st.remoteConfig(c)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return newRemoteClient(c, rc, 0)
+}
+
+// remoteConfig resolves --url or --remote NAME, then --token, --ca-cert,
+// --client-cert and --client-key over it; ok is false when neither --url
+// nor --remote is given. Every command that talks to a server, status
+// included, resolves it here.
+func (st *appState) remoteConfig(c *cli.Context) (rc RemoteConfig, ok bool, err error) {
 	switch {
 	case c.IsSet("url") && c.IsSet("remote"):
-		return nil, usageError("give --url or --remote, not both")
+		return rc, false, usageError("give --url or --remote, not both")
 	case c.IsSet("remote"):
 		name := c.String("remote")
-		var ok bool
-		if rc, ok = st.settings.file.Remotes[name]; !ok {
-			known := make([]string, 0, len(st.settings.file.Remotes))
+		var known bool
+		if rc, known = st.settings.file.Remotes[name]; !known {
+			names := make([]string, 0, len(st.settings.file.Remotes))
 			for k := range st.settings.file.Remotes {
-				known = append(known, k)
+				names = append(names, k)
 			}
-			sort.Strings(known)
-			return nil, cli.Exit(fmt.Sprintf("pg-backup-api: remote %q is not in %s (known: %s); add a [remotes.%s] table with its url", name, st.settings.configName(), listOrNone(known), name), ExitNotFound)
+			sort.Strings(names)
+			return rc, false, cli.Exit(fmt.Sprintf("pg-backup-api: remote %q is not in %s (known: %s); add a [remotes.%s] table with its url", name, st.settings.configName(), listOrNone(names), name), ExitNotFound)
 		}
 	case c.IsSet("url"):
 		rc.URL = c.String("url")
 	default:
-		return nil, nil
+		return rc, false, nil
 	}
+	overrideRemote(c, &rc)
+	return rc, true, nil
+}
+
+// overrideRemote sets rc's credentials from the flags given (and
+// PG_BACKUP_API_TOKEN), which win over a [remotes.NAME] table.
+func overrideRemote(c *cli.Context, rc *RemoteConfig) {
 	for flag, field := range map[string]*string{"token": &rc.Token, "ca-cert": &rc.CACert, "client-cert": &rc.ClientCert, "client-key": &rc.ClientKey} {
 		if c.IsSet(flag) {
 			*field = c.String(flag)
 		}
 	}
-	client, err := httpd.NewClient(httpd.ClientConfig(rc))
+}
+
+// newRemoteClient is the one wire client every remote call goes through;
+// timeout 0 is the client's default.
+func newRemoteClient(c *cli.Context, rc RemoteConfig, timeout time.Duration) (*httpd.Client, error) {
+	client, err := httpd.NewClient(httpd.ClientConfig{
+		URL: rc.URL, Token: rc.Token, CACert: rc.CACert, ClientCert: rc.ClientCert, ClientKey: rc.ClientKey,
+		Timeout:  timeout,
+		Warnings: ioOf(c).errOut,
+	})
 	if err != nil {
 		return nil, fail(err)
 	}

@@ -2,46 +2,57 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
+	"net"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
 )
 
+const statusDescription = "Without --url or --remote, status checks the serve of this host's config file: serve.listen " +
+	"(a wildcard address such as 0.0.0.0 is checked on loopback), over HTTPS when serve.tls_cert is set, trusting " +
+	"that certificate unless --ca-cert names a CA. --port N checks port N on 127.0.0.1 the same way. With --url or " +
+	"--remote it checks that server with the token, CA and client certificate other remote commands would use. " +
+	"Redirects are followed only on the same scheme, host and port."
+
 func (st *appState) statusCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.IntFlag{Name: "port", Usage: "check port `N` on 127.0.0.1 (HTTPS when serve.tls_cert is set)"},
+		&cli.StringFlag{Name: "url", Usage: "check the server at `URL` (default: serve.listen of the config file, else http://" + DefaultListen + ")"},
+		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "give up after `DURATION`"},
+	}
+	// The remote flags but --url, which status has with its own help.
+	for _, f := range remoteFlags() {
+		if f.Names()[0] != "url" {
+			flags = append(flags, f)
+		}
+	}
 	return &cli.Command{
-		Name:      "status",
-		Usage:     "check that a pg-backup-api server answers; prints OK",
-		UsageText: "pg-backup-api status [--port N | --url URL]",
-		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "port", Usage: "check http://127.0.0.1:`N`"},
-			&cli.StringFlag{Name: "url", Usage: "check the server at `URL` (default http://" + DefaultListen + ")"},
-			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "give up after `DURATION`"},
-		},
+		Name:        "status",
+		Usage:       "check that a pg-backup-api server answers; prints OK",
+		UsageText:   "pg-backup-api status [--port N | --url URL | --remote NAME] [--ca-cert FILE] [--token TOKEN]",
+		Description: statusDescription,
+		Flags:       flags,
 		Action: func(c *cli.Context) error {
-			if c.IsSet("port") && c.IsSet("url") {
-				return usageError("give --port or --url, not both")
+			if c.IsSet("port") && (c.IsSet("url") || c.IsSet("remote")) {
+				return usageError("give --port or --url (or --remote), not both")
 			}
-			base := "http://" + DefaultListen
-			if l := st.settings.file.Serve.Listen; l != "" {
-				base = "http://" + l
-			}
-			if c.IsSet("port") {
-				base = fmt.Sprintf("http://127.0.0.1:%d", c.Int("port"))
-			}
-			if c.IsSet("url") {
-				base = c.String("url")
-			}
-			client := &http.Client{Timeout: c.Duration("timeout")}
-			resp, err := client.Get(trimSlash(base) + "/status")
+			rc, ok, err := st.remoteConfig(c)
 			if err != nil {
-				return cli.Exit(fmt.Sprintf("pg-backup-api: no answer from %s: %v", base, err), ExitUnavailable)
+				return err
 			}
-			defer resp.Body.Close()
-			var body string
-			dec := jsonDecoder(resp.Body)
-			if resp.StatusCode != http.StatusOK || dec.Decode(&body) != nil || body != "OK" {
-				return cli.Exit(fmt.Sprintf("pg-backup-api: %s answered %s, not \"OK\"; is it a pg-backup-api server?", base, resp.Status), ExitUnavailable)
+			if !ok {
+				if rc, err = st.localServe(c); err != nil {
+					return err
+				}
+			}
+			client, err := newRemoteClient(c, rc, c.Duration("timeout"))
+			if err != nil {
+				return err
+			}
+			if err := client.Status(); err != nil {
+				return fail(err)
 			}
 			fmt.Fprintln(c.App.Writer, "OK")
 			return nil
@@ -49,9 +60,46 @@ func (st *appState) statusCommand() *cli.Command {
 	}
 }
 
-func trimSlash(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '/' {
-		s = s[:len(s)-1]
+// localServe is how status reaches the serve of this host's config file:
+// the scheme it speaks (HTTPS with serve.tls_cert), where it listens, and
+// its own certificate as the one to trust when no --ca-cert is given, so
+// that a serve with a self-signed certificate can be checked as it is.
+func (st *appState) localServe(c *cli.Context) (RemoteConfig, error) {
+	serve := st.settings.file.Serve
+	scheme := "http"
+	if serve.TLSCert != "" {
+		scheme = "https"
 	}
-	return s
+	addr := DefaultListen
+	if serve.Listen != "" {
+		addr = serve.Listen
+	}
+	if c.IsSet("port") {
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Int("port")))
+	}
+	rc := RemoteConfig{URL: scheme + "://" + dialable(addr)}
+	overrideRemote(c, &rc)
+	if scheme == "https" && rc.CACert == "" {
+		if _, err := os.ReadFile(serve.TLSCert); err != nil {
+			return rc, cli.Exit(fmt.Sprintf("pg-backup-api: serve.tls_cert %s, the certificate to trust: %v; give --ca-cert FILE, the CA that signed it", serve.TLSCert, err), ExitUsage)
+		}
+		rc.CACert = serve.TLSCert
+	}
+	return rc, nil
+}
+
+// dialable is a listen address as a client dials it: a wildcard host (all
+// addresses, or none given) is reached on loopback.
+func dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr // the client says what is wrong with it
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
 }

@@ -94,7 +94,8 @@ func TestStatus(t *testing.T) {
 		{"OK, trailing slash", []string{"status", "--url", ok + "/"}, cli.ExitOK, "OK\n", ""},
 		{"OK, --port", []string{"status", "--port", okPort}, cli.ExitOK, "OK\n", ""},
 		{"closed port", []string{"status", "--url", closed}, cli.ExitUnavailable, "", "no answer from " + closed},
-		{"not a server URL", []string{"status", "--url", "nonsense://x"}, cli.ExitUnavailable, "", "no answer"},
+		// As for every remote command: a URL that is not one is a usage error.
+		{"not a server URL", []string{"status", "--url", "nonsense://x"}, cli.ExitUsage, "", "want http://HOST:PORT"},
 		{"answers something else", []string{"status", "--url", serve(200, `{"status": "OK"}`, 0)}, cli.ExitUnavailable, "", `not "OK"`},
 		{"answers OK unquoted", []string{"status", "--url", serve(200, "OK", 0)}, cli.ExitUnavailable, "", `not "OK"`},
 		{"answers another string", []string{"status", "--url", serve(200, `"KO"`, 0)}, cli.ExitUnavailable, "", `not "OK"`},

@@ -387,9 +387,14 @@ _pg-backup-api_serve() {
 
 _pg-backup-api_status() {
   _arguments -s -S \
-    '(--port)'--port='[check http://127.0.0.1:N]'':N: ' \
-    '(--url)'--url='[check the server at URL (default http://127.0.0.1:7480)]'':URL: ' \
+    '(--port)'--port='[check port N on 127.0.0.1 (HTTPS when serve.tls_cert is set)]'':N: ' \
+    '(--url)'--url='[check the server at URL (default: serve.listen of the config file, else http://127.0.0.1:7480)]'':URL: ' \
     '(--timeout)'--timeout='[give up after DURATION]'':DURATION: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]'
 }

@@ -5,16 +5,21 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -25,6 +30,11 @@ type ClientConfig struct {
 	CACert     string // PEM file of the CA that signed the server's certificate
 	ClientCert string // PEM files for mutual TLS; both or neither
 	ClientKey  string
+	// Timeout bounds each request, answer included (default 60 seconds).
+	Timeout time.Duration
+	// Warnings is where the client says, once, that it sends the token in
+	// clear to a host that is not loopback (default: standard error).
+	Warnings io.Writer
 }
 
 // Client is the API seen from the other side, for the CLI's remote mode. It
@@ -35,6 +45,11 @@ type Client struct {
 	base   string
 	token  string
 	client *http.Client
+	// clearText: the token would cross the network unencrypted (http://
+	// to a host that is not loopback); warned once, at the first request.
+	clearText bool
+	warnings  io.Writer
+	warnOnce  sync.Once
 }
 
 // NewClient checks cfg and loads its certificates. Its errors are EINVALID:
@@ -42,7 +57,7 @@ type Client struct {
 func NewClient(cfg ClientConfig) (*Client, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, ops.Errorf(ops.EINVALID, "remote URL %q: want http://HOST:PORT or https://HOST:PORT", cfg.URL)
+		return nil, ops.Errorf(ops.EINVALID, "remote URL %q: want http://HOST:PORT or https://HOST:PORT", termsafe.Strip(cfg.URL))
 	}
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.CACert != "" {
@@ -68,11 +83,73 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	warnings := cfg.Warnings
+	if warnings == nil {
+		warnings = os.Stderr
+	}
 	return &Client{
-		base:   strings.TrimRight(cfg.URL, "/"),
-		token:  cfg.Token,
-		client: &http.Client{Transport: transport, Timeout: 60 * time.Second},
+		base:  strings.TrimRight(cfg.URL, "/"),
+		token: cfg.Token,
+		client: &http.Client{
+			Transport:     transport,
+			Timeout:       timeout,
+			CheckRedirect: sameOrigin,
+		},
+		clearText: cfg.Token != "" && u.Scheme == "http" && !loopbackHost(u.Hostname()),
+		warnings:  warnings,
 	}, nil
+}
+
+// redirectError is a redirect the client would not follow.
+type redirectError struct{ msg string }
+
+func (e *redirectError) Error() string { return e.msg }
+
+// sameOrigin follows a redirect only to the scheme, host and port the
+// request was sent to. Anywhere else would get the bearer token (Go keeps
+// Authorization across a change of scheme, and a token cut from a request
+// to another host is a guess at which host is "the same") and, after a
+// 307 or 308, the request's body: a recovery's payload holds conninfo
+// passwords. The API itself never redirects, so a redirect off the origin
+// is a proxy or a server that is not this one; the operator who trusts its
+// target can name it with --url.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return &redirectError{fmt.Sprintf("stopped after %d redirects", len(via))}
+	}
+	from, to := via[0].URL, req.URL
+	switch {
+	case from.Scheme == "https" && to.Scheme != "https":
+		return &redirectError{fmt.Sprintf("refusing a redirect from %s to %s: it leaves HTTPS, and the request and its token would cross the network in clear",
+			origin(from), origin(to))}
+	case !strings.EqualFold(origin(from), origin(to)):
+		return &redirectError{fmt.Sprintf("refusing a redirect from %s to %s: the request and its credentials go only to the server named; if you trust %s, pass it as --url",
+			origin(from), origin(to), origin(to))}
+	}
+	return nil
+}
+
+// origin is scheme://host:port, the port made explicit, so that
+// https://h and https://h:443 are one origin.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), port)
+}
+
+// loopbackHost reports whether host, a URL's host name, is this machine.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func scopePath(server string) string {
@@ -96,30 +173,75 @@ func (c *Client) do(method, path string, body []byte, want int, out any) error {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.client.Do(req)
+	resp, data, err := c.send(req, "cannot reach")
 	if err != nil {
-		return ops.Errorf(ops.EUNAVAILABLE, "cannot reach %s: %v", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return ops.Errorf(ops.EUNAVAILABLE, "reading the answer of %s: %v", c.base, err)
+		return err
 	}
 	if resp.StatusCode != want {
 		return c.answerError(resp, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return ops.Errorf(ops.EUNAVAILABLE, "%s answered %s with something that is not the API's JSON: %v", c.base, path, err)
+			return ops.Errorf(ops.EUNAVAILABLE, "%s answered %s with something that is not the API's JSON: %s", c.base, path, termsafe.Strip(err.Error()))
 		}
 	}
 	return nil
 }
 
-// answerError is the ops error an error answer stands for.
+// send adds the token to req, sends it and reads the answer; unreachable
+// says what failed when the server cannot be reached ("cannot reach").
+func (c *Client) send(req *http.Request, unreachable string) (*http.Response, []byte, error) {
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		if c.clearText {
+			c.warnOnce.Do(func() {
+				fmt.Fprintf(c.warnings, "pg-backup-api: warning: sending the token to %s over plain HTTP: anyone on the network between can read it; use https://\n", termsafe.Strip(c.base))
+			})
+		}
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		var re *redirectError
+		if errors.As(err, &re) {
+			// A redirect off the origin is the server's doing, not the
+			// network's: say so rather than "cannot reach".
+			return nil, nil, ops.Errorf(ops.EUNAVAILABLE, "%s: %s", c.base, termsafe.Strip(re.msg))
+		}
+		return nil, nil, ops.Errorf(ops.EUNAVAILABLE, "%s %s: %s", unreachable, c.base, termsafe.Strip(err.Error()))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, nil, ops.Errorf(ops.EUNAVAILABLE, "reading the answer of %s: %s", c.base, termsafe.Strip(err.Error()))
+	}
+	return resp, data, nil
+}
+
+// Status is GET /status: nil when the server answers 200 with the JSON
+// string "OK", as pg-backup-api does, and an EUNAVAILABLE error otherwise.
+func (c *Client) Status() error {
+	req, err := http.NewRequest(http.MethodGet, c.base+"/status", nil)
+	if err != nil {
+		return ops.Errorf(ops.EINVALID, "%v", err)
+	}
+	resp, data, err := c.send(req, "no answer from")
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return c.answerError(resp, data)
+	}
+	var body string
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(data, &body) != nil || body != "OK" {
+		return ops.Errorf(ops.EUNAVAILABLE, "%s answered %s, not \"OK\"; is it a pg-backup-api server?", c.base, termsafe.Strip(resp.Status))
+	}
+	return nil
+}
+
+// answerError is the ops error an error answer stands for. What the server
+// says is stripped of terminal controls: the message is printed on
+// standard error, for a person, and a server is not trusted to write on
+// their terminal.
 func (c *Client) answerError(resp *http.Response, data []byte) error {
 	var e errorBody
 	msg := strings.TrimSpace(string(data))
@@ -135,7 +257,7 @@ func (c *Client) answerError(resp *http.Response, data []byte) error {
 	case resp.StatusCode >= 500:
 		msg = fmt.Sprintf("%s: %s", c.base, msg)
 	}
-	return ops.Errorf(codeFor(resp.StatusCode), "%s", msg)
+	return ops.Errorf(codeFor(resp.StatusCode), "%s", termsafe.Strip(msg))
 }
 
 // operation turns the ?detail=true fields back into an operation.

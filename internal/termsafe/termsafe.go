@@ -155,3 +155,20 @@ func skipString(s string, i int) int {
 	}
 	return i
 }
+
+// Line is Strip for a value shown on one line or in one table cell (an ID,
+// a name, a type, a status): tabs, line feeds and carriage returns become
+// spaces as well, since there they would forge a row or a column of their
+// own. Text that is clean already is returned as it is.
+func Line(s string) string {
+	s = Strip(s)
+	if strings.ContainsAny(s, "\t\n\r") {
+		s = strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' {
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	return s
+}

@@ -90,3 +90,20 @@ func FuzzStrip(f *testing.F) {
 		}
 	})
 }
+
+func TestLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"20261125T080758", "20261125T080758"},
+		{"name\twith tab", "name with tab"},
+		{"fake\nrow", "fake row"},
+		{"crlf\r\nrow", "crlf  row"},
+		{"osc52 \x1b]52;c;ZXZpbA==\x07 id", "osc52  id"},
+		{"rlo \u202egnp.exe", "rlo gnp.exe"},
+		{"c1 \u009b2J csi", "c1  csi"},
+	}
+	for _, tt := range tests {
+		if got := Line(tt.in); got != tt.want {
+			t.Errorf("Line(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
