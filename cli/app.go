@@ -53,7 +53,11 @@ func (st *appState) runnerLogFormat() string {
 
 // Run runs the application with args (os.Args style).
 func Run(app *cli.App, args []string) error {
-	return app.Run(interspersed(app, args))
+	prepareUsage(app)
+	if err := checkCommand(app, args); err != nil {
+		return err
+	}
+	return app.Run(interspersed(app, splitShortValues(app, args)))
 }
 
 // NewApp returns the command-line application.
@@ -109,7 +113,9 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		// help command's exit status 3, which we document as "not found".
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usageError("unknown command %q (see pg-backup-api --help)", c.Args().First())
+				// Run's checkCommand says so first; this is for an App
+				// run without it.
+				return usageError("unknown command %q", c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -134,7 +140,7 @@ func loadFirst(st *appState, commands []*cli.Command) {
 				if err := st.load(c); err != nil {
 					return err
 				}
-				return action(c)
+				return withHelpHint(action(c), commandPath(c))
 			}
 		}
 		loadFirst(st, cmd.Subcommands)

@@ -48,9 +48,10 @@ func fail(err error) error {
 	return cli.Exit(fmt.Sprintf("pg-backup-api: %v", err), exitCodeFor(err))
 }
 
-// usageError reports a bad invocation.
+// usageError reports a bad invocation; the command's action adds where to
+// read its usage (see withHelpHint).
 func usageError(format string, args ...any) error {
-	return cli.Exit("pg-backup-api: "+fmt.Sprintf(format, args...), ExitUsage)
+	return &usageErr{msg: fmt.Sprintf(format, args...)}
 }
 
 const exitCodesHelp = `EXIT STATUS:
