@@ -81,7 +81,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			// would refuse every command for NO_COLOR=yes, not a boolean.
 			&cli.BoolFlag{
 				Name:  "no-color",
-				Usage: "no colour in tables (also when NO_COLOR is set)",
+				Usage: "no colour in tables (also when NO_COLOR is set, or TERM=dumb)",
 			},
 			&cli.BoolFlag{
 				Name:  "require-barman-user",

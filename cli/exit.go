@@ -57,7 +57,7 @@ func usageError(format string, args ...any) error {
 const exitCodesHelp = `EXIT STATUS:
    0  success (with --wait: the operation ended DONE)
    1  unexpected error
-   2  usage error: bad flags, arguments or payload
+   2  usage error: bad flags, arguments or payload (the error and a hint on stderr, nothing on stdout)
    3  not found: server, model, backup or operation
    4  the operation ended FAILED (with --wait)
    5  unavailable: Barman's configuration, the store or the server cannot be used
