@@ -58,7 +58,11 @@ func (st *appState) runnerLogFormat() string {
 
 // Run runs the application with args (os.Args style).
 func Run(app *cli.App, args []string) error {
-	return app.Run(interspersed(app, args))
+	prepareUsage(app)
+	if err := checkCommand(app, args); err != nil {
+		return err
+	}
+	return app.Run(interspersed(app, splitShortValues(app, args)))
 }
 
 // NewApp returns the command-line application.
@@ -82,7 +86,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 			// would refuse every command for NO_COLOR=yes, not a boolean.
 			&cli.BoolFlag{
 				Name:  "no-color",
-				Usage: "no colour in tables (also when NO_COLOR is set)",
+				Usage: "no colour in tables (also when NO_COLOR is set, or TERM=dumb)",
 			},
 			&cli.BoolFlag{
 				Name:  "require-barman-user",
@@ -114,7 +118,9 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		// help command's exit status 3, which we document as "not found".
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usageError("unknown command %q (see pg-backup-api --help)", c.Args().First())
+				// Run's checkCommand says so first; this is for an App
+				// run without it.
+				return usageError("unknown command %q", c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},
@@ -139,7 +145,7 @@ func loadFirst(st *appState, commands []*cli.Command) {
 				if err := st.load(c); err != nil {
 					return st.logExit(c, err)
 				}
-				return st.logExit(c, action(c))
+				return st.logExit(c, withHelpHint(action(c), commandPath(c)))
 			}
 		}
 		loadFirst(st, cmd.Subcommands)

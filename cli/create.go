@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -267,11 +268,11 @@ func (st *appState) create(c *cli.Context, server string, payload *pyjson.Object
 		if p.format == formatJSON {
 			return p.json(map[string]any{"operation_id": id, "server": nullableString(server)})
 		}
-		fmt.Fprintln(p.w, id)
+		fmt.Fprintln(p.w, termsafe.Line(id))
 		return nil
 	}
 	if p.format != formatJSON {
-		fmt.Fprintln(p.w, id)
+		fmt.Fprintln(p.w, termsafe.Line(id))
 	}
 	op, err := st.waitFor(c, p, eng, server, id)
 	if err != nil {

@@ -456,7 +456,7 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 		{"unknown flag", []string{"create", "--payload", payloads + "/update.json", "--force"}, "", cli.ExitUsage, "force"},
 
 		// recovery
-		{"recovery without flags", []string{"create", "recovery"}, "", cli.ExitUsage, "Required flags"},
+		{"recovery without flags", []string{"create", "recovery"}, "", cli.ExitUsage, "missing required flags: --server, --remote-ssh-command, --destination-directory"},
 		{"recovery without --server", recovery("--server", "-"), "", cli.ExitUsage, "server"},
 		{"recovery without --destination-directory", recovery("--destination-directory", "-"), "", cli.ExitUsage, "destination-directory"},
 		{"recovery for an unknown server", recovery("--server", "db_server_nine"), "", cli.ExitNotFound, "known: db_server_two"},
@@ -487,7 +487,7 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 		{"recovery --bwlimit negative", recovery("", "", "--bwlimit", "-5"), "", cli.ExitUsage, `"bwlimit" must be a whole number of kilobytes per second`},
 
 		// backup
-		{"backup without --server", []string{"create", "backup"}, "", cli.ExitUsage, "Required flag"},
+		{"backup without --server", []string{"create", "backup"}, "", cli.ExitUsage, "missing required flag: --server"},
 		{"backup of an unknown server", []string{"create", "backup", "-s", "nope"}, "", cli.ExitNotFound, "known: db_server_two"},
 		{"backup named like a shortcut", []string{"create", "backup", "-s", "db_server_two", "--name", "latest"}, "", cli.ExitUsage, `"backup_name" "latest" is one of Barman's shortcuts`},
 		{"backup named like a backup ID", []string{"create", "backup", "-s", "db_server_two", "--name", "20261125T080758"}, "", cli.ExitUsage, `has the form of a backup ID`},

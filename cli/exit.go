@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -48,15 +49,16 @@ func fail(err error) error {
 	return cli.Exit(fmt.Sprintf("pg-backup-api: %v", err), exitCodeFor(err))
 }
 
-// usageError reports a bad invocation.
+// usageError reports a bad invocation; the command's action adds where to
+// read its usage (see withHelpHint).
 func usageError(format string, args ...any) error {
-	return cli.Exit("pg-backup-api: "+fmt.Sprintf(format, args...), ExitUsage)
+	return &usageErr{msg: fmt.Sprintf(format, args...)}
 }
 
 const exitCodesHelp = `EXIT STATUS:
    0  success (with --wait: the operation ended DONE)
    1  unexpected error
-   2  usage error: bad flags, arguments or payload
+   2  usage error: bad flags, arguments or payload (the error and a hint on stderr, nothing on stdout)
    3  not found: server, model, backup or operation
    4  the operation ended FAILED (with --wait)
    5  unavailable: Barman's configuration, the store or the server cannot be used
@@ -71,8 +73,8 @@ func ExitCode(err error) (int, string) {
 	}
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) {
-		return ec.ExitCode(), err.Error()
+		return ec.ExitCode(), termsafe.Strip(err.Error())
 	}
 	// Anything else comes from flag parsing in urfave/cli.
-	return ExitUsage, "pg-backup-api: " + err.Error()
+	return ExitUsage, "pg-backup-api: " + termsafe.Strip(err.Error())
 }

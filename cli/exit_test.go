@@ -14,6 +14,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
 	"github.com/pg-backup-api/pg-backup-api/store"
+	urfavecli "github.com/urfave/cli/v2"
 )
 
 // exitCodes is every exit status documented in cli/exit.go.
@@ -280,3 +281,22 @@ func moveHome(t *testing.T, e *env) []string {
 	}
 	return nil
 }
+
+// TestExitMessageWithoutTerminalControls: the message printed on stderr for
+// an error may quote a value from Barman's files or a remote (a backup's
+// status, a server's answer); it reaches the terminal with no escape
+// sequence and no bidi control, while its lines stay lines.
+func TestExitMessageWithoutTerminalControls(t *testing.T) {
+	hostile := "backup x is \x1b]52;c;cm0gLXJmIH4=\x07FAILED\u202e\x1b[2J\nsecond line"
+	for _, err := range []error{errors.New(hostile), fmt.Errorf("wrapped: %w", cliExit(hostile))} {
+		_, msg := cli.ExitCode(err)
+		if strings.ContainsAny(msg, "\x1b\x07\u202e") {
+			t.Errorf("ExitCode message %q keeps a terminal control", msg)
+		}
+		if !strings.Contains(msg, "FAILED") || !strings.Contains(msg, "\nsecond line") {
+			t.Errorf("ExitCode message %q lost its text", msg)
+		}
+	}
+}
+
+func cliExit(msg string) error { return urfavecli.Exit(msg, cli.ExitNotFound) }

@@ -114,7 +114,7 @@ func TestGlobalFlagsAfterTheCommand(t *testing.T) {
 			func(r result) bool { return r.Code == cli.ExitUsage && strings.Contains(r.Msg, "local store only") }},
 		{"an unknown flag stays an error", []string{"list", "--nope", "1"},
 			func(r result) bool {
-				return r.Code == cli.ExitUsage && strings.Contains(r.Msg, "flag provided but not defined: -nope")
+				return r.Code == cli.ExitUsage && strings.Contains(r.Msg, "unknown flag: --nope")
 			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,7 @@ package cli
 
 // Terminal handling, in one place as gh does it with its iostreams: whether
 // standard output and standard error are terminals, whether colour is
-// wanted (NO_COLOR), and how wide standard error's terminal is for the
+// wanted (NO_COLOR, TERM=dumb), and how wide standard error's terminal is for the
 // progress line are decided once per process, in NewApp, and every command
 // reads them from there. Text from elsewhere (Barman's output, a payload)
 // is stripped of its terminal controls exactly where these streams say a
@@ -27,8 +27,9 @@ import (
 type ioStreams struct {
 	out, errOut    io.Writer
 	outTTY, errTTY bool
-	// noColor: NO_COLOR is set, to anything (no-color.org). The --no-color
-	// flag is read per command, by newPrinter.
+	// noColor: NO_COLOR is set, to anything (no-color.org), or TERM=dumb
+	// says the terminal shows escape codes as text (Emacs' shell, some CI
+	// logs). The --no-color flag is read per command, by newPrinter.
 	noColor bool
 	// errWidth is the column count of standard error's terminal; 0 when it
 	// is not a terminal or does not say.
@@ -51,7 +52,7 @@ func newIOStreams(out, errOut io.Writer) *ioStreams {
 		out: out, errOut: errOut,
 		outTTY:  isTerminal(out),
 		errTTY:  isTerminal(errOut),
-		noColor: os.Getenv("NO_COLOR") != "",
+		noColor: os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb",
 	}
 	if s.errTTY {
 		s.errWidth = terminalWidth(errOut.(*os.File))

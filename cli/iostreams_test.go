@@ -29,8 +29,8 @@ func TestIOStreamsOffATerminal(t *testing.T) {
 	}
 }
 
-// On a terminal the streams strip controls, colour unless NO_COLOR says
-// not to (whatever its value), and fit the progress line to the width.
+// On a terminal the streams strip controls, colour unless NO_COLOR (whatever
+// its value) or TERM=dumb says not to, and fit the progress line to the width.
 func TestIOStreamsOnATerminal(t *testing.T) {
 	ptmx, tty, err := pty.Open()
 	if err != nil {
@@ -45,6 +45,7 @@ func TestIOStreamsOnATerminal(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Setenv("NO_COLOR", "")
+		t.Setenv("TERM", "xterm-256color")
 		s := newIOStreams(tty, tty)
 		if !s.outTTY || !s.errTTY || !s.colorOut() || s.errWidth != tc.cols {
 			t.Errorf("%d columns: want both terminals, colour and width %d, got %+v", tc.cols, tc.cols, s)
@@ -58,6 +59,11 @@ func TestIOStreamsOnATerminal(t *testing.T) {
 		t.Setenv("NO_COLOR", "no")
 		if newIOStreams(tty, tty).colorOut() {
 			t.Errorf("NO_COLOR=no: colour on a terminal; NO_COLOR counts whatever its value")
+		}
+		t.Setenv("NO_COLOR", "")
+		t.Setenv("TERM", "dumb")
+		if s := newIOStreams(tty, tty); s.colorOut() || !s.outTTY {
+			t.Errorf("TERM=dumb: want a terminal without colour, got %+v", s)
 		}
 	}
 }

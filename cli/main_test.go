@@ -48,7 +48,7 @@ var (
 // ambientEnv would change what the tests see if a developer's shell set it
 // (scripts/sandbox exports PG_BACKUP_API_BARMAN_CONF, for one).
 var ambientEnv = []string{
-	cli.EnvConfig, cli.EnvBarmanConfig, cli.EnvBarmanCommand, "NO_COLOR",
+	cli.EnvConfig, cli.EnvBarmanConfig, cli.EnvBarmanCommand, "NO_COLOR", "TERM",
 	"FAKE_BARMAN_ARGV_LOG", "FAKE_BARMAN_EXIT", "FAKE_BARMAN_SLEEP", "FAKE_BARMAN_PIDFILE", "FAKE_BARMAN_VERSION",
 }
 

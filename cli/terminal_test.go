@@ -172,6 +172,7 @@ func TestListRendering(t *testing.T) {
 	}{
 		{"NO_COLOR=1", []string{"NO_COLOR=1"}, nil},
 		{"NO_COLOR=yes", []string{"NO_COLOR=yes"}, nil}, // any value, as no-color.org says
+		{"TERM=dumb", []string{"TERM=dumb"}, nil},
 		{"--no-color", nil, []string{"--no-color"}},
 	} {
 		t.Run("terminal, "+tt.name, func(t *testing.T) {

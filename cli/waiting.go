@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -81,7 +82,7 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 			return err
 		}
 	} else {
-		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", op.ID, op.Status, humanDuration(op.Duration(time.Now())))
+		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", termsafe.Line(op.ID), termsafe.Line(string(op.Status)), humanDuration(op.Duration(time.Now())))
 	}
 	if op.Status == ops.StatusFailed && p.format != formatJSON {
 		s := ioOf(c)

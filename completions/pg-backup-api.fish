@@ -137,7 +137,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'help' -d 'show the list
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'h' -d 'show the list of commands, or the help of one command'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
-complete -c pg-backup-api -n "__pg_backup_api_at ''" -l no-color -d 'no colour in tables (also when NO_COLOR is set)'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -l no-color -d 'no colour in tables (also when NO_COLOR is set, or TERM=dumb)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l require-barman-user -d 'refuse to run as any user but Barman\'s barman_user (default: warn)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-command -x -d 'COMMAND that runs Barman, split on spaces, never through a shell (default: barman)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'

@@ -48,7 +48,7 @@ _pg-backup-api() {
   _arguments -s -S -C \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
-    '(--no-color)'--no-color'[no colour in tables (also when NO_COLOR is set)]' \
+    '(--no-color)'--no-color'[no colour in tables (also when NO_COLOR is set, or TERM=dumb)]' \
     '(--require-barman-user)'--require-barman-user'[refuse to run as any user but Barman'\''s barman_user (default: warn)]' \
     '(--barman-command)'--barman-command='[COMMAND that runs Barman, split on spaces, never through a shell (default: barman)]'':COMMAND: ' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
