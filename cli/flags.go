@@ -81,12 +81,17 @@ func serverFlag(usage string) cli.Flag {
 	return &cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: usage}
 }
 
+// idArgHelp is what the commands that take one operation ID say of it.
+const idArgHelp = "ID is what create printed; it names one operation of the whole store, looked up in every scope. " +
+	"SERVER/ID (db1/20261206T020000), or ID with --server NAME or --instance, looks in that scope only: " +
+	"for IDs that the Python implementation or an older pg-backup-api recorded in several scopes."
+
 // scopeFlags are --server and --instance of the commands that take one
 // operation ID: they say which scope it is in, which is otherwise found by
 // looking in every scope.
 func scopeFlags() []cli.Flag {
 	return []cli.Flag{
-		serverFlag("the operation belongs to server `NAME`"),
+		serverFlag("the operation belongs to server `NAME` (as SERVER/ID does)"),
 		&cli.BoolFlag{Name: "instance", Usage: "the operation is an instance operation"},
 	}
 }

@@ -13,8 +13,8 @@ func (st *appState) inspectCommand() *cli.Command {
 		Name:      "inspect",
 		Aliases:   []string{"show"},
 		Usage:     "show one operation: type, status, payload, times, exit code and Barman's output",
-		UsageText: "pg-backup-api inspect ID [--server NAME] [-o json]",
-		Description: "Without --server the ID is looked up in every scope. While Barman runs, the output shown is what " +
+		UsageText: "pg-backup-api inspect ID [--server NAME | --instance] [-o json]",
+		Description: idArgHelp + " While Barman runs, the output shown is what " +
 			"it has printed so far.",
 		Flags: append(scopeFlags(),
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "then stream Barman's output until the operation ends (like logs -f)"},
@@ -22,31 +22,23 @@ func (st *appState) inspectCommand() *cli.Command {
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return usageError("inspect takes one operation ID (see pg-backup-api list)")
+				return usageError("inspect takes one operation ID, or SERVER/ID (see pg-backup-api list)")
 			}
 			p, err := newPrinter(c)
 			if err != nil {
 				return err
 			}
-			if c.IsSet("server") && c.Bool("instance") {
-				return usageError("give --server or --instance, not both")
+			ref, err := parseOperationArg(c, c.Args().First())
+			if err != nil {
+				return err
 			}
-			id := c.Args().First()
 			eng, err := st.engine(c)
 			if err != nil {
 				return err
 			}
-			var op *ops.Operation
-			switch {
-			case c.IsSet("server"):
-				op, err = eng.Get(c.String("server"), id)
-			case c.Bool("instance"):
-				op, err = eng.Get("", id)
-			default:
-				op, err = eng.Find(id)
-			}
+			op, err := ref.locate(eng)
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			if !c.Bool("follow") || p.format == formatJSON || op.Status != ops.StatusInProgress {
 				return p.operation(op)

@@ -9,7 +9,7 @@ func (st *appState) waitCommand() *cli.Command {
 		Name:      "wait",
 		Usage:     "block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out",
 		UsageText: "pg-backup-api wait ID [--server NAME | --instance]",
-		Description: "On a terminal a live line shows the elapsed time and Barman's latest output line; " +
+		Description: idArgHelp + " On a terminal a live line shows the elapsed time and Barman's latest output line; " +
 			"in a script nothing is printed until the end.",
 		Flags: append(scopeFlags(), outputFlag()),
 		Action: func(c *cli.Context) error {

@@ -17,33 +17,107 @@ import (
 // target reads the one operation ID a command takes and finds its scope.
 func (st *appState) target(c *cli.Context, command string) (engine, string, string, error) {
 	if c.NArg() != 1 {
-		return nil, "", "", usageError("%s takes one operation ID (see pg-backup-api list)", command)
+		return nil, "", "", usageError("%s takes one operation ID, or SERVER/ID (see pg-backup-api list)", command)
 	}
-	id := c.Args().First()
+	ref, err := parseOperationArg(c, c.Args().First())
+	if err != nil {
+		return nil, "", "", err
+	}
 	eng, err := st.engine(c)
 	if err != nil {
 		return nil, "", "", err
 	}
-	server, err := st.locate(c, eng, id)
-	return eng, server, id, err
+	op, err := ref.locate(eng)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return eng, op.Server, op.ID, nil
 }
 
-// locate finds which scope an operation is in, from --server/--instance or
-// by looking in every scope.
-func (st *appState) locate(c *cli.Context, eng engine, id string) (string, error) {
+// opRef is what an ID argument says: an ID, and its scope when known.
+// ID alone is looked for in every scope; SERVER/ID and --server NAME name a
+// server's scope, --instance the instance scope. Every command that takes an
+// operation ID reads it through parseOperationArg and locate, so they all
+// read it the same way, locally and remotely.
+type opRef struct {
+	server, id string
+	scoped     bool
+}
+
+// parseOperationArg reads an ID argument and the command's --server and
+// --instance.
+func parseOperationArg(c *cli.Context, arg string) (opRef, error) {
+	if c.IsSet("server") && c.Bool("instance") {
+		return opRef{}, usageError("give --server or --instance, not both")
+	}
+	server, id, slash := strings.Cut(arg, "/")
+	if !slash {
+		switch {
+		case c.IsSet("server"):
+			return opRef{server: c.String("server"), id: arg, scoped: true}, nil
+		case c.Bool("instance"):
+			return opRef{id: arg, scoped: true}, nil
+		}
+		return opRef{id: arg}, nil
+	}
 	switch {
-	case c.IsSet("server") && c.Bool("instance"):
-		return "", usageError("give --server or --instance, not both")
-	case c.IsSet("server"):
-		return c.String("server"), nil
+	case !ops.ValidName(server) || !ops.ValidName(id):
+		// Not found, as any other ID that names no operation: a path
+		// given as an ID never reaches the file system.
+		return opRef{}, fail(ops.Errorf(ops.ENOTFOUND,
+			"operation %q does not exist: not a valid operation ID, nor SERVER/ID (e.g. db1/20261206T183526; see pg-backup-api list)", arg))
 	case c.Bool("instance"):
-		return "", nil
+		return opRef{}, usageError("%s names an operation of server %s, not of the instance: drop --instance, or give the ID alone", arg, server)
+	case c.IsSet("server") && c.String("server") != server:
+		return opRef{}, usageError("%s names server %s but --server says %s: give one of them", arg, server, c.String("server"))
 	}
-	op, err := eng.Find(id)
-	if err != nil {
-		return "", fail(err)
+	return opRef{server: server, id: id, scoped: true}, nil
+}
+
+// locate finds the operation ref names.
+func (ref opRef) locate(eng engine) (*ops.Operation, error) {
+	if !ref.scoped {
+		op, err := eng.Find(ref.id)
+		return op, fail(err)
 	}
-	return op.Server, nil
+	op, err := eng.Get(ref.server, ref.id)
+	if ops.ErrorCode(err) == ops.ENOTFOUND {
+		return nil, fail(notInScope(eng, ref.server, ref.id, err))
+	}
+	return op, fail(err)
+}
+
+// notInScope is the error for an operation not found in the scope it was
+// said to be in, saying where it is if it is elsewhere.
+func notInScope(eng engine, server, id string, err error) error {
+	op, ferr := eng.Find(id)
+	switch {
+	case ferr == nil && op.Server != server:
+		return ops.Errorf(ops.ENOTFOUND, "%v; it is %s: use %s", err, scopePhrase(op.Server), operationArg(op.Server, id))
+	case ops.ErrorCode(ferr) == ops.EINVALID:
+		// In several other scopes: Find's message lists them.
+		return ops.Errorf(ops.ENOTFOUND, "%v; %v", err, ferr)
+	case ops.ErrorCode(ferr) == ops.ENOTFOUND:
+		return ops.Errorf(ops.ENOTFOUND, "%v; no other scope has operation %s either (pg-backup-api list shows the operations of every scope)", err, id)
+	}
+	return err
+}
+
+// operationArg is how a command names the operation id of server: with
+// its server, so that it is unambiguous even among IDs that an older
+// pg-backup-api or the reference implementation gave twice.
+func operationArg(server, id string) string {
+	if server == "" {
+		return id + " --instance"
+	}
+	return server + "/" + id
+}
+
+func scopePhrase(server string) string {
+	if server == "" {
+		return "an instance operation"
+	}
+	return "an operation of server " + server
 }
 
 // waitFor polls until the operation ends. A queued operation with no active
@@ -69,7 +143,7 @@ func (st *appState) waitFor(c *cli.Context, p *printer, eng engine, server, id s
 		}
 		select {
 		case <-c.Context.Done():
-			return nil, cli.Exit(fmt.Sprintf("pg-backup-api: stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, id), ExitError)
+			return nil, cli.Exit(fmt.Sprintf("pg-backup-api: stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, operationArg(server, id)), ExitError)
 		case <-time.After(poll):
 		}
 	}

@@ -266,7 +266,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l client-key -r -F -d 
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s h -l help -d 'show help'
 
 # inspect
-complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME (as SERVER/ID does)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s f -l follow -d 'then stream Barman\'s output until the operation ends (like logs -f)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
@@ -309,7 +309,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l client-key -
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s h -l help -d 'show help'
 
 # cancel
-complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME (as SERVER/ID does)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s w -l wait -d 'wait until the operation has ended'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
@@ -325,7 +325,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s h -l help -d 'show
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -a '(__pg_backup_api_dynamic operations)'
 
 # wait
-complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME (as SERVER/ID does)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
@@ -340,7 +340,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s h -l help -d 'show h
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -a '(__pg_backup_api_dynamic operations)'
 
 # logs
-complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME (as SERVER/ID does)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s f -l follow -d 'stream the output as Barman writes it, until the operation ends'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'

@@ -242,7 +242,7 @@ _pg-backup-api_list() {
 
 _pg-backup-api_inspect() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--follow -f)'{-f,--follow}'[then stream Barman'\''s output until the operation ends (like logs -f)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
@@ -311,7 +311,7 @@ _pg-backup-api_backups_show() {
 
 _pg-backup-api_cancel() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--wait -w)'{-w,--wait}'[wait until the operation has ended]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
@@ -329,7 +329,7 @@ _pg-backup-api_cancel() {
 
 _pg-backup-api_wait() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
@@ -346,7 +346,7 @@ _pg-backup-api_wait() {
 
 _pg-backup-api_logs() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--follow -f)'{-f,--follow}'[stream the output as Barman writes it, until the operation ends]' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \

@@ -390,7 +390,14 @@ func (c *Client) Find(id string) (*ops.Operation, error) {
 	case 1:
 		return found[0], nil
 	}
-	return nil, ops.Errorf(ops.EINVALID, "operation %s exists in several scopes of %s; pass --server to choose", id, c.base)
+	scopes := make([]string, len(found))
+	for i, op := range found {
+		scopes[i] = op.Server
+		if scopes[i] == "" {
+			scopes[i] = "(instance)"
+		}
+	}
+	return nil, ops.Errorf(ops.EINVALID, "operation %s exists in several scopes of %s (%s); name one as SERVER/%s, or pass --server NAME or --instance", id, c.base, strings.Join(scopes, ", "), id)
 }
 
 // Cancel asks the server to stop a queued or running operation.

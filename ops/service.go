@@ -226,7 +226,7 @@ func (s *Service) Find(id string) (*Operation, error) {
 			scopes[i] = "(instance)"
 		}
 	}
-	return nil, Errorf(EINVALID, "operation %s exists in several scopes (%s); pass --server to choose", id, listOrNone(scopes))
+	return nil, Errorf(EINVALID, "operation %s exists in several scopes (%s); name one as SERVER/%s, or pass --server NAME or --instance", id, listOrNone(scopes), id)
 }
 
 // Kick makes sure a runner works through a scope's queue, starting one

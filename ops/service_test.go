@@ -199,7 +199,7 @@ func TestServiceReads(t *testing.T) {
 	// The same ID in two scopes is ambiguous.
 	testenv.WriteFile(t, filepath.Join(env.Home, "jobs", "20261125T080805.json"), `{"type": "config_update", "operation_type": "config_update"}`)
 	_, err = svc.Find("20261125T080805")
-	wantError(t, err, ops.EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); pass --server to choose")
+	wantError(t, err, ops.EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); name one as SERVER/20261125T080805, or pass --server NAME or --instance")
 
 	// A damaged file in one scope is found, and reads FAILED with why.
 	testenv.WriteFile(t, filepath.Join(env.Home, "jobs", "20261125T000000.json"), `{`)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,38 +21,6 @@ const (
 // returns.
 func WriteFileAtomic(dir, name string, data []byte) error {
 	return atomicfile.Write(dir, name, data, FileMode)
-}
-
-// errExists is returned by createFileAtomic when the name is taken.
-var errExists = errors.New("file exists")
-
-// createFileAtomic is WriteFileAtomic that fails with errExists instead of
-// replacing an existing file: link(2) publishes the complete file under its
-// name only if nobody holds that name yet.
-func createFileAtomic(dir, name string, data []byte, next func() (string, bool)) (string, error) {
-	tmp, err := atomicfile.WriteTemp(dir, name, data, FileMode)
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp)
-	for {
-		err := os.Link(tmp, filepath.Join(dir, name))
-		if err == nil {
-			if err := groupSyncDir(dir); err != nil {
-				// Not durable, so not acknowledged: nor may it run.
-				os.Remove(filepath.Join(dir, name))
-				return "", err
-			}
-			return name, nil
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return "", err
-		}
-		var ok bool
-		if name, ok = next(); !ok {
-			return "", errExists
-		}
-	}
 }
 
 // Group commit. A new record is durable once its own file is fsynced and,

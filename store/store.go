@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -47,8 +46,6 @@ type Store struct {
 	ReleaseLoadMemory bool
 
 	mu      sync.Mutex
-	lastID  string
-	lastSeq int
 	indexes map[string]*scopeIndex
 	// finished keeps recently read finished operations, each valid while
 	// its output file is the one it was read from.
@@ -160,8 +157,9 @@ func extensionObject(e ops.Extension) *pyjson.Object {
 }
 
 // Create records req as a new operation and returns its ID. The ID is the
-// reference's timestamp; when another process took that second already, a
-// suffix "-NNNN" keeps it unique and still sorted by time.
+// reference's timestamp; when another operation of any scope took that
+// second already, a suffix "-NNNN" keeps it unique across the store and
+// still sorted by time (see createJob).
 func (s *Store) Create(req *ops.Request, ext ops.Extension) (string, error) {
 	if err := s.EnsureScope(req.Server); err != nil {
 		return "", err
@@ -176,57 +174,7 @@ func (s *Store) Create(req *ops.Request, ext ops.Extension) (string, error) {
 	if err != nil {
 		return "", ops.Errorf(ops.EINTERNAL, "encoding job: %v", err)
 	}
-
-	base := now.Format(IDLayout)
-	seq := s.firstSeq(base)
-	name := idWithSeq(base, seq) + ".json"
-	next := func() (string, bool) {
-		seq++
-		if seq > maxIDSuffix {
-			return "", false
-		}
-		return idWithSeq(base, seq) + ".json", true
-	}
-	dir := filepath.Join(s.ScopeDir(req.Server), "jobs")
-	name, err = createFileAtomic(dir, name, data, next)
-	if err != nil {
-		if errors.Is(err, errExists) {
-			return "", ops.Errorf(ops.ECONFLICT, "more than %d operations were created in second %s; retry", maxIDSuffix+1, base)
-		}
-		return "", ops.Errorf(ops.EUNAVAILABLE, "cannot record the operation in %s: %v", dir, err)
-	}
-	id := strings.TrimSuffix(name, ".json")
-	s.remember(base, seq)
-	return id, nil
-}
-
-func idWithSeq(base string, seq int) string {
-	if seq == 0 {
-		return base
-	}
-	return fmt.Sprintf("%s-%04d", base, seq)
-}
-
-// firstSeq starts past the IDs this process already took or is trying in
-// the same second, and reserves the one it returns, so that concurrent
-// creates of one process do not all race for the same name.
-func (s *Store) firstSeq(base string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seq := 0
-	if s.lastID == base {
-		seq = s.lastSeq + 1
-	}
-	s.lastID, s.lastSeq = base, seq
-	return seq
-}
-
-func (s *Store) remember(base string, seq int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lastID != base || seq > s.lastSeq {
-		s.lastID, s.lastSeq = base, seq
-	}
+	return s.createJob(req.Server, now, data)
 }
 
 // ReadJSONFile reads a store file. Files written by other tools are read
