@@ -200,6 +200,7 @@ func (r *reloader) prepare(path string) (*pending, error) {
 	if p.auth, p.warnings, err = serveAccess(*sc, r.c.Bool("insecure")); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
+	p.warnings = append(p.warnings, p.s.file.Notify.Warnings()...)
 	if !p.auth.Enabled() && !isLoopback(r.addr) && !r.c.Bool("insecure") {
 		return nil, fmt.Errorf("%s configures no tokens and no client_ca, and serve listens on %s, not loopback: "+
 			"anyone who reaches it could restore over your databases (keep [[serve.tokens]] or serve.client_ca, or start serve with --insecure)", path, r.addr)

@@ -141,6 +141,7 @@ func (st *appState) serveCommand() *cli.Command {
 						"says X-Forwarded-Proto: https; configure serve.tls_cert and serve.tls_key to accept them directly", addr))
 				}
 			}
+			warnings = append(warnings, st.settings.file.Notify.Warnings()...)
 			for _, w := range warnings {
 				log.Warn(w)
 			}

@@ -16,6 +16,7 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -91,6 +92,26 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // Empty reports whether no target is configured: then nothing needs to be
 // enqueued or dispatched.
 func (c *Config) Empty() bool { return len(c.Webhooks) == 0 && len(c.Commands) == 0 }
+
+// Warnings names the webhooks whose events travel in clear: an http://
+// URL to a host other than loopback shows the operation's event, and a
+// signature an eavesdropper can replay within a receiver's tolerance, to
+// anyone on the path.
+func (c *Config) Warnings() []string {
+	var out []string
+	for i, w := range c.Webhooks {
+		u, err := url.Parse(w.URL)
+		if err != nil || !strings.EqualFold(u.Scheme, "http") {
+			continue
+		}
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+			continue
+		}
+		out = append(out, fmt.Sprintf("notify.webhooks[%d] (%s) is plain http://: each event and its signature cross the network in clear; use https://", i, redactURL(w.URL)))
+	}
+	return out
+}
 
 // Validate checks every entry and fills in the defaults (both events, the
 // default timeouts). Its error names each faulty entry as it appears in the

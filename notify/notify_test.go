@@ -448,6 +448,23 @@ func TestWebhookSignatureVerifiable(t *testing.T) {
 	if Verify("other", got.body, sig) || Verify(secret, append(got.body, ' '), sig) {
 		t.Error("signature verifies with a wrong secret or a changed body")
 	}
+	// The V1 signature binds the time and the idempotency key too: a
+	// receiver refuses a replay, another key, or another secret.
+	v1, key, now := got.hdr.Get(HeaderSignatureV1), got.hdr.Get(HeaderIdempotency), time.Now()
+	if err := VerifyV1(secret, got.body, key, v1, now, 5*time.Minute); err != nil {
+		t.Errorf("receiver cannot verify %s %q: %v", HeaderSignatureV1, v1, err)
+	}
+	for name, err := range map[string]error{
+		"replayed an hour later": VerifyV1(secret, got.body, key, v1, now.Add(time.Hour), 5*time.Minute),
+		"another key":            VerifyV1(secret, got.body, key+"x", v1, now, 5*time.Minute),
+		"another secret":         VerifyV1("other", got.body, key, v1, now, 5*time.Minute),
+		"another body":           VerifyV1(secret, append(got.body, ' '), key, v1, now, 5*time.Minute),
+		"the old header":         VerifyV1(secret, got.body, key, sig, now, 5*time.Minute),
+	} {
+		if err == nil {
+			t.Errorf("%s: VerifyV1 accepts it", name)
+		}
+	}
 	if got.hdr.Get("Content-Type") != "application/json" || got.hdr.Get(HeaderIdempotency) != ev.IdempotencyKey ||
 		got.hdr.Get(HeaderDelivery) != ev.IdempotencyKey || got.hdr.Get(HeaderEvent) != "done" {
 		t.Errorf("headers = %v", got.hdr)
@@ -960,5 +977,35 @@ func TestSetConfigWhileRunning(t *testing.T) {
 	waitFor("the second event reaches the new webhook", func() bool { return newRecv.count(second.IdempotencyKey) == 1 })
 	if n := oldRecv.count(second.IdempotencyKey); n != 0 {
 		t.Errorf("the removed webhook got the event enqueued after the swap %d times", n)
+	}
+}
+
+// TestSignV1KnownAnswer pins the V1 signature to the recipe README's
+// receiver follows, computed there by Python's hmac module:
+// hmac.new(secret, b"<t>.<key>.<body>", hashlib.sha256).hexdigest().
+func TestSignV1KnownAnswer(t *testing.T) {
+	got := SignV1("s3cret", time.Unix(1700000000, 0), "20261206T183526-key", []byte(`{"status":"DONE"}`))
+	want := "t=1700000000,v1=f0df577bb0c20fb95f1f9fcc9dfa6d58a050ec5967b817630a1d1d5dc33d3b8e"
+	if got != want {
+		t.Errorf("SignV1 = %q, want %q", got, want)
+	}
+}
+
+// TestWarningsForClearTextWebhooks: serve warns at start (and on reload)
+// of a webhook whose events and signatures cross the network in clear.
+func TestWarningsForClearTextWebhooks(t *testing.T) {
+	cfg := &Config{Webhooks: []Webhook{
+		{URL: "https://hooks.example/a", Secret: "k"},
+		{URL: "http://127.0.0.1:9/b", Secret: "k"},
+		{URL: "http://localhost/c", Secret: "k"},
+		{URL: "http://u:pw@hooks.example/d?token=t0ken", Secret: "k"},
+		{URL: "HTTP://[::1]/e", Secret: "k"},
+	}}
+	got := cfg.Warnings()
+	if len(got) != 1 || !strings.Contains(got[0], "notify.webhooks[3]") || !strings.Contains(got[0], "https://") {
+		t.Fatalf("warnings = %q, want one for notify.webhooks[3]", got)
+	}
+	if strings.Contains(got[0], "pw") || strings.Contains(got[0], "t0ken") {
+		t.Errorf("warning shows the URL's secrets: %q", got[0])
 	}
 }
