@@ -93,3 +93,37 @@ func TestArgsPinEachOption(t *testing.T) {
 		})
 	}
 }
+
+// TestOptionsTable: every row can be read, spelled and turned into a CLI
+// flag: a known type, a subcommand, a flag joined to its value, one row per
+// payload key and per flag of a type.
+func TestOptionsTable(t *testing.T) {
+	keys, flags := map[string]bool{}, map[string]bool{}
+	for _, s := range Options {
+		where := string(s.Type) + " " + s.Key + " " + s.Flag
+		switch {
+		case !s.Type.Known():
+			t.Errorf("%s: unknown type", where)
+		case s.Command != recoverCmd && s.Command != backupCmd:
+			t.Errorf("%s: command %q", where, s.Command)
+		case len(s.Flag) < 3 || s.Flag[:2] != "--" || s.Flag[2] == '-':
+			t.Errorf("%s: flag %q is not --name", where, s.Flag)
+		case s.Kind == "":
+			t.Errorf("%s: no kind", where)
+		case (s.Key == "") != (s.Kind == ops.KindAlways):
+			t.Errorf("%s: only a KindAlways row has no key", where)
+		case s.Key != "" && s.Usage == "":
+			t.Errorf("%s: no usage for the CLI flag", where)
+		}
+		if k := string(s.Type) + "." + s.Key; keys[k] {
+			t.Errorf("%s: key given twice", where)
+		} else {
+			keys[k] = true
+		}
+		if f := string(s.Type) + "." + s.Flag; flags[f] {
+			t.Errorf("%s: flag given twice", where)
+		} else {
+			flags[f] = true
+		}
+	}
+}

@@ -141,7 +141,7 @@ func TestValidateRecoveryTargets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := ops.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
 			if tc.code != "" {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
@@ -182,7 +182,7 @@ func TestValidateBackupOperation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := ops.Validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
 			if tc.code != "" {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
@@ -296,8 +296,24 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 	if _, ok := op.Job.Get("backup_id"); ok {
 		t.Errorf("the job has a backup_id the request did not send")
 	}
-	args, err := ops.RecoveryArgs(op.Job)
-	if err != nil || len(args) != 1 || !strings.HasPrefix(args[0], "--target-time=2026-11-") {
-		t.Errorf("RecoveryArgs = %q, %v", args, err)
+	// The runner reads the job back to the same target, parsed once more
+	// from the file.
+	backupID, ro, err := withOptions(ops.Policy{}).RecoveryJob(op)
+	if err != nil || backupID != pitrMid || ro.Target != "target_time" || !ro.TargetTime.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) || len(ro.Options) != 1 {
+		t.Errorf("RecoveryJob = %q, %+v, %v", backupID, ro, err)
+	}
+}
+
+// TestValidateWithoutOptionTable: validation that was not handed Barman's
+// option table refuses a recovery or a backup rather than ignoring their
+// options (an ignored target_time would restore to the end of the WAL).
+func TestValidateWithoutOptionTable(t *testing.T) {
+	_, cfg := pitrEnv(t)
+	for _, payload := range []string{recovery("latest", `"target_lsn": "0/1"`), `{"type": "backup"}`} {
+		req, err := ops.Policy{}.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, payload))
+		if req != nil {
+			t.Errorf("%s: got a request", payload)
+		}
+		wantError(t, err, ops.EINTERNAL, "without Barman's option table")
 	}
 }
