@@ -92,11 +92,60 @@ var Options = ops.OptionTable{
 		Want: "a whole number of parallel copy jobs from 1 to 64", Usage: "copy with `N` parallel jobs (1-64)", Short: "j"},
 	{Type: ops.Recovery, Key: "bwlimit", Kind: ops.KindInt, Command: recoverCmd, Flag: "--bwlimit", Since: ops.Version{Major: 2, Minor: 9}, Min: 0,
 		Want: "a whole number of kilobytes per second, 0 or more (0: no limit)", Usage: "limit the copy to `KBPS` kilobytes per second (0: no limit)"},
+	// Barman 3.x's restore options (each release from its cli.py). Paths on
+	// the Barman host (local_staging_path, staging_path with
+	// staging_location local) are not offered: Barman writes there and
+	// removes what it wrote, as its own user, and config_update refuses the
+	// same settings by default; recovery_staging_path and
+	// staging_wal_directory are on the target host, which the ssh command
+	// already reaches as its own user, and are held to
+	// destination_directory's path policy.
+	{Type: ops.Recovery, Key: "tablespaces", Kind: ops.KindTablespaces, Command: recoverCmd, Flag: "--tablespace",
+		Usage: "relocate tablespaces: a JSON object of `NAME` to new location on the target host, e.g. '{\"tbs1\": \"/srv/tbs1\"}'"},
+	{Type: ops.Recovery, Key: "delta_restore", Kind: ops.KindBool, Command: recoverCmd, Flag: "--delta-restore", NoFlag: "--no-delta-restore", Since: ops.Version{Major: 3, Minor: 16},
+		Usage: "copy only what differs from what the destination holds (--delta-restore=false: copy everything)"},
+	{Type: ops.Recovery, Key: "recovery_staging_path", Kind: ops.KindRemotePath, Command: recoverCmd, Flag: "--recovery-staging-path", Since: ops.Version{Major: 3, Minor: 0},
+		Usage: "stage a compressed backup in `DIR` on the target host (required to restore one)"},
+	{Type: ops.Recovery, Key: "staging_wal_directory", Kind: ops.KindRemotePath, Command: recoverCmd, Flag: "--staging-wal-directory", Since: ops.Version{Major: 3, Minor: 13},
+		Usage: "stage WAL files for PITR in `DIR` on the target host (default: barman_wal in the destination)"},
+	{Type: ops.Recovery, Key: "network_compression", Kind: ops.KindBool, Command: recoverCmd, Flag: "--network-compression", NoFlag: "--no-network-compression", Since: ops.Version{Major: 2, Minor: 3},
+		Usage: "compress the copy over the network (--network-compression=false: do not)"},
+	{Type: ops.Recovery, Key: "retry_times", Kind: ops.KindInt, Command: recoverCmd, Flag: "--retry-times", Min: 0,
+		Want: "a whole number of retries of a failed copy, 0 or more (0: none)", Usage: "retry a failed copy `N` times (0: never)"},
+	{Type: ops.Recovery, Key: "retry_sleep", Kind: ops.KindInt, Command: recoverCmd, Flag: "--retry-sleep", Min: 0,
+		Want: "a whole number of seconds to wait before retrying a failed copy, 0 or more", Usage: "wait `SECONDS` before retrying a failed copy"},
+	{Type: ops.Recovery, Key: "jobs_start_batch_period", Kind: ops.KindInt, Command: recoverCmd, Flag: "--jobs-start-batch-period", Since: ops.Version{Major: 3, Minor: 5}, Min: 1,
+		Want: "a whole number of seconds, 1 or more", Usage: "start each batch of copy jobs over `SECONDS`"},
+	{Type: ops.Recovery, Key: "jobs_start_batch_size", Kind: ops.KindInt, Command: recoverCmd, Flag: "--jobs-start-batch-size", Since: ops.Version{Major: 3, Minor: 5}, Min: 1,
+		Want: "a whole number of copy jobs, 1 or more", Usage: "start at most `N` copy jobs in one batch"},
+	{Type: ops.Recovery, Key: "recovery_conf_filename", Kind: ops.KindFileName, Command: recoverCmd, Flag: "--recovery-conf-filename", Since: ops.Version{Major: 3, Minor: 5},
+		Usage: "write the recovery settings into `FILE` of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)"},
+	{Type: ops.Recovery, Key: "recovery_option_port", Kind: ops.KindInt, Command: recoverCmd, Flag: "--recovery-option-port", Since: ops.Version{Major: 3, Minor: 17}, Min: 1, Max: 65535,
+		Want: "a TCP port number from 1 to 65535", Usage: "the `PORT` barman-wal-restore reaches Barman's ssh on, in the restore_command"},
+	{Type: ops.Recovery, Key: "combine_mode", Kind: ops.KindEnum, Command: recoverCmd, Flag: "--combine-mode", Since: ops.Version{Major: 3, Minor: 16},
+		Values: []string{"copy", "link", "clone", "copy-file-range"},
+		Usage:  "how pg_combinebackup copies an incremental backup's files: `MODE` copy, link, clone or copy-file-range"},
 
 	{Type: ops.BackupOp, Key: "backup_name", Kind: ops.KindBackupName, Command: backupCmd, Flag: "--name", Since: ops.Version{Major: 3, Minor: 3},
 		Usage: "a backup `NAME` that recoveries can use in place of its ID (Barman 3.3 and later)", Short: "n"},
 	{Type: ops.BackupOp, Key: "immediate_checkpoint", Kind: ops.KindBool, Command: backupCmd, Flag: "--immediate-checkpoint",
 		Usage: "ask PostgreSQL for an immediate checkpoint rather than a spread one"},
+	{Type: ops.BackupOp, Key: "incremental", Kind: ops.KindBackupRef, Command: backupCmd, Flag: "--incremental", Since: ops.Version{Major: 3, Minor: 11},
+		Usage: "take an incremental backup on top of the backup `ID` (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)"},
+	{Type: ops.BackupOp, Key: "reuse_backup", Kind: ops.KindEnum, Command: backupCmd, Flag: "--reuse-backup", Values: []string{"off", "copy", "link"},
+		Usage: "reuse the previous backup's files: `MODE` off, copy or link (rsync backups)"},
+	{Type: ops.BackupOp, Key: "jobs", Kind: ops.KindInt, Command: backupCmd, Flag: "--jobs", Since: ops.Version{Major: 2, Minor: 2}, Min: 1, Max: 64,
+		Want: "a whole number of parallel copy jobs from 1 to 64", Usage: "copy with `N` parallel jobs (1-64; rsync backups)", Short: "j"},
+	{Type: ops.BackupOp, Key: "bwlimit", Kind: ops.KindInt, Command: backupCmd, Flag: "--bwlimit", Since: ops.Version{Major: 2, Minor: 9}, Min: 0,
+		Want: "a whole number of kilobytes per second, 0 or more (0: no limit)", Usage: "limit the copy to `KBPS` kilobytes per second (0: no limit)"},
+	{Type: ops.BackupOp, Key: "retry_times", Kind: ops.KindInt, Command: backupCmd, Flag: "--retry-times", Min: 0,
+		Want: "a whole number of retries of a failed copy, 0 or more (0: none)", Usage: "retry a failed copy `N` times (0: never)"},
+	{Type: ops.BackupOp, Key: "retry_sleep", Kind: ops.KindInt, Command: backupCmd, Flag: "--retry-sleep", Min: 0,
+		Want: "a whole number of seconds to wait before retrying a failed copy, 0 or more", Usage: "wait `SECONDS` before retrying a failed copy"},
+	{Type: ops.BackupOp, Key: "wait_timeout", Kind: ops.KindInt, Command: backupCmd, Flag: "--wait-timeout", Since: ops.Version{Major: 2, Minor: 10}, Min: 0,
+		Want: "a whole number of seconds to wait for the backup's WAL, 0 or more (0: no limit)", Usage: "wait at most `SECONDS` for the backup's WAL to be archived (0: no limit)"},
+	{Type: ops.BackupOp, Key: "manifest", Kind: ops.KindBool, Command: backupCmd, Flag: "--manifest", NoFlag: "--no-manifest", Since: ops.Version{Major: 3, Minor: 7},
+		Usage: "write a backup manifest (rsync backups; --manifest=false: do not)"},
 	// A backup waits for its WAL, so that it ends DONE or FAILED rather
 	// than WAITING_FOR_WALS.
 	{Type: ops.BackupOp, Kind: ops.KindAlways, Command: backupCmd, Flag: "--wait", Since: ops.Version{Major: 2, Minor: 10}},
@@ -181,6 +230,10 @@ func appendOptions(argv []string, op *ops.Operation, opts []ops.Option) ([]strin
 			argv = append(argv, s.Flag+"="+strconv.FormatInt(v, 10))
 		case time.Time:
 			argv = append(argv, s.Flag+"="+barmanTime(v))
+		case []ops.Tablespace:
+			for _, ts := range v {
+				argv = append(argv, s.Flag+"="+ts.Name+":"+ts.Location)
+			}
 		case string:
 			argv = append(argv, s.Flag+"="+v)
 		default:

@@ -210,6 +210,15 @@ func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) {
 		switch spec.Kind {
 		case ops.KindBool:
 			p.Set(spec.Key, c.Bool(name))
+		case ops.KindTablespaces:
+			// A JSON object on the command line; anything else is given
+			// as text, for validation to refuse with its own words.
+			v := c.String(name)
+			if obj, err := pyjson.DecodeObject([]byte(v), pyjson.DecodeOptions{RejectDuplicateKeys: true}); err == nil {
+				p.Set(spec.Key, obj)
+			} else {
+				p.Set(spec.Key, v)
+			}
 		case ops.KindInt:
 			v := c.String(name)
 			if _, err := strconv.ParseInt(v, 10, 64); err == nil {

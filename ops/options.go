@@ -64,6 +64,18 @@ const (
 	KindTimeline OptionKind = "timeline"
 	// KindBackupName: a name for a new backup.
 	KindBackupName OptionKind = "backup_name"
+	// KindRemotePath: an absolute path on the recovery's target host, held
+	// to destination_directory's policy (checkRemotePath).
+	KindRemotePath OptionKind = "remote_path"
+	// KindTablespaces: an object of tablespace name to a KindRemotePath
+	// location; each pair gives Flag once (NAME:LOCATION), in the
+	// object's order. The value is a []Tablespace.
+	KindTablespaces OptionKind = "tablespaces"
+	// KindFileName: the name of a file, without a directory.
+	KindFileName OptionKind = "file_name"
+	// KindBackupRef: an existing backup, by ID, name or shortcut (as a
+	// recovery's backup_id), for Barman to resolve when it runs.
+	KindBackupRef OptionKind = "backup_ref"
 	// KindAlways: no payload key; the operation type itself always gives
 	// Flag (a backup's --wait). It has a row so that its version is gated.
 	KindAlways OptionKind = "always"
@@ -116,10 +128,13 @@ func (tbl OptionTable) For(t Type) []OptionSpec {
 type Option struct {
 	Spec OptionSpec
 	// Value is a bool (KindBool), an int64 (KindInt, KindXID, a numeric
-	// KindTimeline), a time.Time (KindTime) or a string (the rest);
-	// nil for KindAlways.
+	// KindTimeline), a time.Time (KindTime), a []Tablespace
+	// (KindTablespaces) or a string (the rest); nil for KindAlways.
 	Value any
 }
+
+// Tablespace is one relocation rule of a KindTablespaces option.
+type Tablespace struct{ Name, Location string }
 
 // Renders reports whether the option gives Barman anything: a false
 // KindBool without NoFlag leaves Barman's default, and needs no release.
@@ -289,8 +304,74 @@ func readOption(spec OptionSpec, v any) (any, error) {
 		return n, nil
 	case KindBackupName:
 		return readBackupName(spec, v)
+	case KindRemotePath:
+		p, ok := str()
+		if !ok {
+			return bad("must be an absolute path on the target host (a string without control characters), got %s", describeValue(v))
+		}
+		if err := checkRemotePath(key, p); err != nil {
+			return nil, err
+		}
+		return p, nil
+	case KindTablespaces:
+		return readTablespaces(spec, v)
+	case KindFileName:
+		s, ok := str()
+		if !ok || s == "" || s == "." || s == ".." || len(s) > 255 || strings.IndexFunc(s, func(r rune) bool { return !fileNameRune(r) }) >= 0 {
+			return bad("must be %s, got %s", want("a file name of letters, digits and - _ . (no directory), e.g. \"postgresql.auto.conf\""), describeValue(v))
+		}
+		return s, nil
+	case KindBackupRef:
+		s, ok := str()
+		switch {
+		case !ok || strings.TrimSpace(s) == "":
+			return bad("must be %s, got %s", want("a backup ID, a backup name or a shortcut (latest, latest-full, ...)"), describeValue(v))
+		case strings.HasPrefix(s, "-"):
+			return bad("is %q, which starts with \"-\": no backup ID, name or shortcut does", s)
+		case len(s) > 255:
+			return bad("is %d bytes long; no backup ID or name is longer than 255", len(s))
+		}
+		return s, nil
 	}
 	return nil, Errorf(EINTERNAL, "%s: %q has kind %q, which this version cannot check; this is a bug", spec.Type, key, spec.Kind)
+}
+
+func fileNameRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
+}
+
+// readTablespaces reads tablespace relocation rules: an object of name to
+// location. Barman splits each rule at its first ':', so a name may not
+// hold one; the location is a path on the target host, held to
+// destination_directory's policy.
+func readTablespaces(spec OptionSpec, v any) (any, error) {
+	obj, ok := v.(*pyjson.Object)
+	if !ok || len(obj.Keys()) == 0 {
+		return nil, Errorf(EINVALID, `%s: %q must be an object of tablespace name to its new location on the target host, e.g. {"tbs1": "/srv/tbs1"}, got %s`, spec.Type, spec.Key, describeValue(v))
+	}
+	var rules []Tablespace
+	for _, name := range obj.Keys() {
+		switch {
+		case strings.TrimSpace(name) == "":
+			return nil, Errorf(EINVALID, "%s: %q has an empty tablespace name", spec.Type, spec.Key)
+		case strings.ContainsRune(name, ':'):
+			return nil, Errorf(EINVALID, "%s: %q: the tablespace name %q holds ':', which Barman reads as the end of the name", spec.Type, spec.Key, name)
+		case len(name) > 63:
+			return nil, Errorf(EINVALID, "%s: %q: the tablespace name %q is %d bytes long; PostgreSQL's names are at most 63", spec.Type, spec.Key, name, len(name))
+		case strings.IndexFunc(name, isControl) >= 0:
+			return nil, Errorf(EINVALID, "%s: %q: the tablespace name %q holds a control character", spec.Type, spec.Key, name)
+		}
+		raw, _ := obj.Get(name)
+		loc, ok := raw.(string)
+		if !ok {
+			return nil, Errorf(EINVALID, "%s: %q: the location of tablespace %q must be an absolute path on the target host, got %s", spec.Type, spec.Key, name, describeValue(raw))
+		}
+		if err := checkRemotePath(spec.Key+"."+name, loc); err != nil {
+			return nil, err
+		}
+		rules = append(rules, Tablespace{Name: name, Location: loc})
+	}
+	return rules, nil
 }
 
 // quotedList is `"a", "b" or "c"`.
