@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,20 +14,32 @@ import (
 )
 
 // Command is how Barman is run: the program and its leading arguments (for
-// example "sudo -u barman barman"). It is the one place that builds Barman's
-// command lines: each operation's, `-v` and `diagnose`.
+// example "sudo -u barman barman"), and the policy a job is checked against
+// again before it runs. It is the one place that builds Barman's command
+// lines: each operation's, `-v` and `diagnose`.
 type Command struct {
-	argv []string
+	argv   []string
+	policy ops.Policy
 }
 
 // NewCommand returns the Command for command, split on spaces (no shell is
-// involved); "" means "barman".
+// involved); "" means "barman". Jobs are checked against the default policy
+// until WithPolicy says otherwise.
 func NewCommand(command string) Command {
 	argv := strings.Fields(command)
 	if len(argv) == 0 {
 		argv = []string{"barman"}
 	}
 	return Command{argv: argv}
+}
+
+// WithPolicy returns c checking each job against p (ssh_destinations,
+// ssh_programs) before building its argv, as validation checked the
+// request: the operator may have tightened the policy since, and a job file
+// may have been written by another implementation.
+func (c Command) WithPolicy(p ops.Policy) Command {
+	c.policy = p
+	return c
 }
 
 // base is the program and its leading arguments, then -c config when a
@@ -39,44 +52,144 @@ func (c Command) base(config string) []string {
 	return argv
 }
 
+// Recovery and backup options, in the order they are given to Barman.
+const (
+	recoverCmd = "recover"
+	backupCmd  = "backup"
+)
+
+// Options is the option table: each row is one payload key of an operation
+// (our extension), the kind of value it takes, the Barman option it
+// becomes, and the first Barman release that has it (Barman's NEWS; zero
+// for options older than Barman 2.0). Validation (ops, by kind, through
+// ops.Policy.Options), the version gates, the argv (Args) and the flags of
+// `create recovery` and `create backup` are all read from it, so a new
+// Barman option is one row here. Every flag is given joined to its value
+// (--flag=VALUE), so that a value starting with "-" stays a value.
+var Options = ops.OptionTable{
+	{Type: ops.Recovery, Key: "target_time", Kind: ops.KindTime, Command: recoverCmd, Flag: "--target-time", Target: true,
+		Usage: "recover to this `TIME`, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)"},
+	{Type: ops.Recovery, Key: "target_lsn", Kind: ops.KindLSN, Command: recoverCmd, Flag: "--target-lsn", Since: ops.Version{Major: 2, Minor: 9}, Target: true,
+		Usage: "recover to this WAL location `LSN` (X/X, e.g. 0/3000060)"},
+	{Type: ops.Recovery, Key: "target_xid", Kind: ops.KindXID, Command: recoverCmd, Flag: "--target-xid", Target: true,
+		Usage: "recover to this transaction `XID`"},
+	{Type: ops.Recovery, Key: "target_name", Kind: ops.KindRestorePoint, Command: recoverCmd, Flag: "--target-name", Target: true,
+		Usage: "recover to this restore point `NAME` (pg_create_restore_point)"},
+	{Type: ops.Recovery, Key: "target_immediate", Kind: ops.KindBool, Command: recoverCmd, Flag: "--target-immediate", Since: ops.Version{Major: 2, Minor: 3}, Target: true,
+		Usage: "end recovery as soon as the backup is consistent"},
+	{Type: ops.Recovery, Key: "target_tli", Kind: ops.KindTimeline, Command: recoverCmd, Flag: "--target-tli", Values: []string{"current", "latest"},
+		ValueSince: map[string]ops.Version{"current": {Major: 2, Minor: 19}, "latest": {Major: 2, Minor: 19}},
+		Usage:      "recover along timeline `TLI`: a number, current or latest"},
+	{Type: ops.Recovery, Key: "target_action", Kind: ops.KindEnum, Command: recoverCmd, Flag: "--target-action", Since: ops.Version{Major: 2, Minor: 4}, Values: []string{"pause", "shutdown", "promote"},
+		Usage: "what PostgreSQL does at the target: `ACTION` pause, shutdown or promote (needs a target)"},
+	{Type: ops.Recovery, Key: "exclusive", Kind: ops.KindBool, Command: recoverCmd, Flag: "--exclusive",
+		Usage: "stop just before the target (needs --target-time, --target-lsn or --target-xid)"},
+	{Type: ops.Recovery, Key: "standby_mode", Kind: ops.KindBool, Command: recoverCmd, Flag: "--standby-mode", Since: ops.Version{Major: 2, Minor: 4},
+		Usage: "start the restored cluster as a standby"},
+	{Type: ops.Recovery, Key: "get_wal", Kind: ops.KindBool, Command: recoverCmd, Flag: "--get-wal", NoFlag: "--no-get-wal", Since: ops.Version{Major: 2, Minor: 2},
+		Usage: "fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)"},
+	{Type: ops.Recovery, Key: "jobs", Kind: ops.KindInt, Command: recoverCmd, Flag: "--jobs", Since: ops.Version{Major: 2, Minor: 2}, Min: 1, Max: 64,
+		Want: "a whole number of parallel copy jobs from 1 to 64", Usage: "copy with `N` parallel jobs (1-64)", Short: "j"},
+	{Type: ops.Recovery, Key: "bwlimit", Kind: ops.KindInt, Command: recoverCmd, Flag: "--bwlimit", Since: ops.Version{Major: 2, Minor: 9}, Min: 0,
+		Want: "a whole number of kilobytes per second, 0 or more (0: no limit)", Usage: "limit the copy to `KBPS` kilobytes per second (0: no limit)"},
+	// Barman 3.x's restore options (each release from its cli.py). Paths on
+	// the Barman host (local_staging_path, staging_path with
+	// staging_location local) are not offered: Barman writes there and
+	// removes what it wrote, as its own user, and config_update refuses the
+	// same settings by default; recovery_staging_path and
+	// staging_wal_directory are on the target host, which the ssh command
+	// already reaches as its own user, and are held to
+	// destination_directory's path policy.
+	{Type: ops.Recovery, Key: "tablespaces", Kind: ops.KindTablespaces, Command: recoverCmd, Flag: "--tablespace",
+		Usage: "relocate tablespaces: a JSON object of `NAME` to new location on the target host, e.g. '{\"tbs1\": \"/srv/tbs1\"}'"},
+	{Type: ops.Recovery, Key: "delta_restore", Kind: ops.KindBool, Command: recoverCmd, Flag: "--delta-restore", NoFlag: "--no-delta-restore", Since: ops.Version{Major: 3, Minor: 16},
+		Usage: "copy only what differs from what the destination holds (--delta-restore=false: copy everything)"},
+	{Type: ops.Recovery, Key: "recovery_staging_path", Kind: ops.KindRemotePath, Command: recoverCmd, Flag: "--recovery-staging-path", Since: ops.Version{Major: 3, Minor: 0},
+		Usage: "stage a compressed backup in `DIR` on the target host (required to restore one)"},
+	{Type: ops.Recovery, Key: "staging_wal_directory", Kind: ops.KindRemotePath, Command: recoverCmd, Flag: "--staging-wal-directory", Since: ops.Version{Major: 3, Minor: 13},
+		Usage: "stage WAL files for PITR in `DIR` on the target host (default: barman_wal in the destination)"},
+	{Type: ops.Recovery, Key: "network_compression", Kind: ops.KindBool, Command: recoverCmd, Flag: "--network-compression", NoFlag: "--no-network-compression", Since: ops.Version{Major: 2, Minor: 3},
+		Usage: "compress the copy over the network (--network-compression=false: do not)"},
+	{Type: ops.Recovery, Key: "retry_times", Kind: ops.KindInt, Command: recoverCmd, Flag: "--retry-times", Min: 0,
+		Want: "a whole number of retries of a failed copy, 0 or more (0: none)", Usage: "retry a failed copy `N` times (0: never)"},
+	{Type: ops.Recovery, Key: "retry_sleep", Kind: ops.KindInt, Command: recoverCmd, Flag: "--retry-sleep", Min: 0,
+		Want: "a whole number of seconds to wait before retrying a failed copy, 0 or more", Usage: "wait `SECONDS` before retrying a failed copy"},
+	{Type: ops.Recovery, Key: "jobs_start_batch_period", Kind: ops.KindInt, Command: recoverCmd, Flag: "--jobs-start-batch-period", Since: ops.Version{Major: 3, Minor: 5}, Min: 1,
+		Want: "a whole number of seconds, 1 or more", Usage: "start each batch of copy jobs over `SECONDS`"},
+	{Type: ops.Recovery, Key: "jobs_start_batch_size", Kind: ops.KindInt, Command: recoverCmd, Flag: "--jobs-start-batch-size", Since: ops.Version{Major: 3, Minor: 5}, Min: 1,
+		Want: "a whole number of copy jobs, 1 or more", Usage: "start at most `N` copy jobs in one batch"},
+	{Type: ops.Recovery, Key: "recovery_conf_filename", Kind: ops.KindFileName, Command: recoverCmd, Flag: "--recovery-conf-filename", Since: ops.Version{Major: 3, Minor: 5},
+		Usage: "write the recovery settings into `FILE` of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)"},
+	{Type: ops.Recovery, Key: "recovery_option_port", Kind: ops.KindInt, Command: recoverCmd, Flag: "--recovery-option-port", Since: ops.Version{Major: 3, Minor: 17}, Min: 1, Max: 65535,
+		Want: "a TCP port number from 1 to 65535", Usage: "the `PORT` barman-wal-restore reaches Barman's ssh on, in the restore_command"},
+	{Type: ops.Recovery, Key: "combine_mode", Kind: ops.KindEnum, Command: recoverCmd, Flag: "--combine-mode", Since: ops.Version{Major: 3, Minor: 16},
+		Values: []string{"copy", "link", "clone", "copy-file-range"},
+		Usage:  "how pg_combinebackup copies an incremental backup's files: `MODE` copy, link, clone or copy-file-range"},
+
+	{Type: ops.BackupOp, Key: "backup_name", Kind: ops.KindBackupName, Command: backupCmd, Flag: "--name", Since: ops.Version{Major: 3, Minor: 3},
+		Usage: "a backup `NAME` that recoveries can use in place of its ID (Barman 3.3 and later)", Short: "n"},
+	{Type: ops.BackupOp, Key: "immediate_checkpoint", Kind: ops.KindBool, Command: backupCmd, Flag: "--immediate-checkpoint",
+		Usage: "ask PostgreSQL for an immediate checkpoint rather than a spread one"},
+	{Type: ops.BackupOp, Key: "incremental", Kind: ops.KindBackupRef, Command: backupCmd, Flag: "--incremental", Since: ops.Version{Major: 3, Minor: 11},
+		Usage: "take an incremental backup on top of the backup `ID` (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)"},
+	{Type: ops.BackupOp, Key: "reuse_backup", Kind: ops.KindEnum, Command: backupCmd, Flag: "--reuse-backup", Values: []string{"off", "copy", "link"},
+		Usage: "reuse the previous backup's files: `MODE` off, copy or link (rsync backups)"},
+	{Type: ops.BackupOp, Key: "jobs", Kind: ops.KindInt, Command: backupCmd, Flag: "--jobs", Since: ops.Version{Major: 2, Minor: 2}, Min: 1, Max: 64,
+		Want: "a whole number of parallel copy jobs from 1 to 64", Usage: "copy with `N` parallel jobs (1-64; rsync backups)", Short: "j"},
+	{Type: ops.BackupOp, Key: "bwlimit", Kind: ops.KindInt, Command: backupCmd, Flag: "--bwlimit", Since: ops.Version{Major: 2, Minor: 9}, Min: 0,
+		Want: "a whole number of kilobytes per second, 0 or more (0: no limit)", Usage: "limit the copy to `KBPS` kilobytes per second (0: no limit)"},
+	{Type: ops.BackupOp, Key: "retry_times", Kind: ops.KindInt, Command: backupCmd, Flag: "--retry-times", Min: 0,
+		Want: "a whole number of retries of a failed copy, 0 or more (0: none)", Usage: "retry a failed copy `N` times (0: never)"},
+	{Type: ops.BackupOp, Key: "retry_sleep", Kind: ops.KindInt, Command: backupCmd, Flag: "--retry-sleep", Min: 0,
+		Want: "a whole number of seconds to wait before retrying a failed copy, 0 or more", Usage: "wait `SECONDS` before retrying a failed copy"},
+	{Type: ops.BackupOp, Key: "wait_timeout", Kind: ops.KindInt, Command: backupCmd, Flag: "--wait-timeout", Since: ops.Version{Major: 2, Minor: 10}, Min: 0,
+		Want: "a whole number of seconds to wait for the backup's WAL, 0 or more (0: no limit)", Usage: "wait at most `SECONDS` for the backup's WAL to be archived (0: no limit)"},
+	{Type: ops.BackupOp, Key: "manifest", Kind: ops.KindBool, Command: backupCmd, Flag: "--manifest", NoFlag: "--no-manifest", Since: ops.Version{Major: 3, Minor: 7},
+		Usage: "write a backup manifest (rsync backups; --manifest=false: do not)"},
+	// A backup waits for its WAL, so that it ends DONE or FAILED rather
+	// than WAITING_FOR_WALS.
+	{Type: ops.BackupOp, Kind: ops.KindAlways, Command: backupCmd, Flag: "--wait", Since: ops.Version{Major: 2, Minor: 10}},
+}
+
 // Args returns the argv that runs op, as the reference implementation's
 // command table says, plus -c config so Barman reads the configuration the
 // operation was validated against. A recovery restores the backup its
 // backup_id resolved to when it was created: a shortcut such as "latest"
 // may name a newer backup by now.
 //
-// Nothing from a payload may be read by Barman's argument parser as an
-// option: an option's value is joined to it ("--remote-ssh-command=VALUE",
-// so a value such as "-oProxyCommand=..." stays a value), and a positional
-// that starts with "-" is refused here as well as at validation, since a job
-// file may have been written by another implementation that let it through.
-// A recovery's target and options (our extension) follow its arguments,
-// each joined to its value; a backup waits for its WAL (--wait), so that it
-// ends DONE or FAILED rather than WAITING_FOR_WALS.
+// A recovery's or a backup's job is read again as validation reads a
+// request (ops.Policy.RecoveryJob, BackupJob, with c's policy and this
+// package's Options): the file may have been written by another
+// implementation or an older version of ours. Nothing from a payload may be
+// read by Barman's argument parser as an option: an option's value is
+// joined to it ("--remote-ssh-command=VALUE"), and a positional that starts
+// with "-" is refused here as well as at validation.
 func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 	argv := c.base(config)
+	policy := c.policy
+	policy.Options = Options
 	str := func(key string) string { s, _ := op.Job.String(key); return s }
 	switch op.Type {
 	case ops.Recovery:
-		backupID := op.ResolvedBackupID()
-		if backupID == "" {
-			backupID = str("backup_id")
-		}
-		if err := positionals(op, "server", op.Server, "backup_id", backupID, "destination_directory", str("destination_directory")); err != nil {
+		backupID, ro, err := policy.RecoveryJob(op)
+		if err != nil {
 			return nil, err
 		}
-		opts, err := ops.RecoveryArgs(op.Job)
-		if err != nil {
-			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+		if err := positionals(op, "server", op.Server, "backup_id", backupID, "destination_directory", ro.DestinationDirectory); err != nil {
+			return nil, err
 		}
-		argv = append(argv, "recover", op.Server, backupID, str("destination_directory"),
-			"--remote-ssh-command="+str("remote_ssh_command"))
-		return append(argv, opts...), nil
+		argv = append(argv, recoverCmd, op.Server, backupID, ro.DestinationDirectory,
+			"--remote-ssh-command="+ro.RemoteSSHCommand)
+		return appendOptions(argv, op, ro.Options)
 	case ops.BackupOp:
 		if err := positionals(op, "server", op.Server); err != nil {
 			return nil, err
 		}
-		return append(argv, ops.BackupArgs(op.Server, op.Job)...), nil
+		bo, err := policy.BackupJob(op)
+		if err != nil {
+			return nil, err
+		}
+		return appendOptions(append(argv, backupCmd, op.Server), op, bo.Options)
 	case ops.ConfigSwitch:
 		if reset, _ := op.Job.Get("reset"); reset == true {
 			if err := positionals(op, "server", op.Server); err != nil {
@@ -97,6 +210,45 @@ func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 		return append(argv, "config-update", string(arg)), nil
 	}
 	return nil, fmt.Errorf("operation %s has unknown type %q", op.ID, op.Type)
+}
+
+// appendOptions spells op's options, read from this package's Options, as
+// Barman's options.
+func appendOptions(argv []string, op *ops.Operation, opts []ops.Option) ([]string, error) {
+	for _, o := range opts {
+		s := o.Spec
+		switch v := o.Value.(type) {
+		case nil: // KindAlways
+			argv = append(argv, s.Flag)
+		case bool:
+			if v {
+				argv = append(argv, s.Flag)
+			} else if s.NoFlag != "" {
+				argv = append(argv, s.NoFlag)
+			}
+		case int64:
+			argv = append(argv, s.Flag+"="+strconv.FormatInt(v, 10))
+		case time.Time:
+			argv = append(argv, s.Flag+"="+barmanTime(v))
+		case []ops.Tablespace:
+			for _, ts := range v {
+				argv = append(argv, s.Flag+"="+ts.Name+":"+ts.Location)
+			}
+		case string:
+			argv = append(argv, s.Flag+"="+v)
+		default:
+			return nil, fmt.Errorf("operation %s: option %q has a value of type %T, which pg-backup-api cannot give Barman; this is a bug", op.ID, s.Key, v)
+		}
+	}
+	return argv, nil
+}
+
+// barmanTime is how a target time is given to Barman: Python's str() of a
+// datetime, in the local zone. Barman 3.4 turns the target into an epoch
+// with time.mktime, which reads the wall clock as local time, so a time in
+// another zone would select the wrong WAL; PostgreSQL reads the zone.
+func barmanTime(t time.Time) string {
+	return t.Local().Format("2006-01-02 15:04:05.999999-07:00")
 }
 
 // positionals refuses, for op, any of the (name, value) pairs whose value is

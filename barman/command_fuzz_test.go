@@ -63,7 +63,7 @@ func FuzzArgs(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req, err := ops.Validate(cfg, Catalog{}, server, payload)
+		req, err := ops.Policy{Options: Options}.Validate(cfg, Catalog{}, server, payload)
 		if err != nil {
 			return
 		}

@@ -88,9 +88,26 @@ func TestArgs(t *testing.T) {
 			want: []string{"barman", "-c", "/c", "config-switch", "db_server_two", "--reset"},
 		},
 		{
-			name: "a dash-led ssh command stays the option's value", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
-			job:  `{"type": "recovery", "backup_id": "20261125T080758", "remote_ssh_command": "-oProxyCommand=touch /tmp/x", "destination_directory": "/d"}`,
-			want: []string{"barman", "-c", "/c", "recover", "db_server_two", "20261125T080758", "/d", "--remote-ssh-command=-oProxyCommand=touch /tmp/x"},
+			// Another implementation, or an older version of ours, may have
+			// written a job that the ssh policy refuses.
+			name: "a job whose ssh command runs a local command is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
+			job:     `{"type": "recovery", "backup_id": "20261125T080758", "remote_ssh_command": "-oProxyCommand=touch /tmp/x", "destination_directory": "/d"}`,
+			wantErr: `operation 20261125T080000: recovery: "remote_ssh_command" "-oProxyCommand=touch /tmp/x": the program "-oProxyCommand=touch" is not ssh`,
+		},
+		{
+			name: "a job whose ssh command holds a shell operator is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
+			job:     `{"type": "recovery", "backup_id": "20261125T080758", "remote_ssh_command": "ssh db; id", "destination_directory": "/d"}`,
+			wantErr: `"remote_ssh_command" "ssh db; id": ';' at byte 6 is a shell operator`,
+		},
+		{
+			name: "a job whose destination the remote shell would read differently is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
+			job:     `{"type": "recovery", "backup_id": "20261125T080758", "remote_ssh_command": "ssh db", "destination_directory": "/d $(id)"}`,
+			wantErr: `"destination_directory" "/d $(id)" holds ' ' at byte 2`,
+		},
+		{
+			name: "a job whose target_name would end its quotes is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
+			job:     `{"type": "recovery", "backup_id": "20261125T080758", "remote_ssh_command": "ssh db", "destination_directory": "/d", "target_name": "x' #"}`,
+			wantErr: `"target_name" "x' #" holds '\'' at byte 1`,
 		},
 		{
 			name: "recovery with every target option, joined, in a fixed order", command: "barman", config: "/c", server: "pg", typ: ops.Recovery,
@@ -128,8 +145,13 @@ func TestArgs(t *testing.T) {
 		},
 		{
 			name: "backup with a name and an immediate checkpoint", command: "barman", config: "/c", server: "pg", typ: ops.BackupOp,
-			job:  `{"type": "backup", "backup_name": "-before migration", "immediate_checkpoint": true}`,
-			want: []string{"barman", "-c", "/c", "backup", "pg", "--name=-before migration", "--immediate-checkpoint", "--wait"},
+			job:  `{"type": "backup", "backup_name": "before migration", "immediate_checkpoint": true}`,
+			want: []string{"barman", "-c", "/c", "backup", "pg", "--name=before migration", "--immediate-checkpoint", "--wait"},
+		},
+		{
+			name: "a backup job with a name validation refuses is refused", command: "barman", config: "/c", server: "pg", typ: ops.BackupOp,
+			job:     `{"type": "backup", "backup_name": "latest"}`,
+			wantErr: `operation 20261125T080000: backup: "backup_name" "latest" is one of Barman's shortcuts`,
 		},
 		{
 			name: "backup with immediate_checkpoint false leaves the server's setting", command: "barman", config: "/c", server: "pg", typ: ops.BackupOp,
@@ -139,12 +161,12 @@ func TestArgs(t *testing.T) {
 		{
 			name: "a dash-led backup_id from another implementation's job is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
 			job:     `{"type": "recovery", "backup_id": "--help", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`,
-			wantErr: `backup_id "--help" cannot be given to Barman`,
+			wantErr: `recovery: "backup_id" is "--help", which starts with "-": Barman would read it as an option`,
 		},
 		{
 			name: "a dash-led destination is refused", command: "barman", config: "/c", server: "db_server_two", typ: ops.Recovery,
 			job:     `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "--get-wal"}`,
-			wantErr: `destination_directory "--get-wal" cannot be given to Barman`,
+			wantErr: `recovery: "destination_directory" "--get-wal" must be an absolute path`,
 		},
 		{
 			name: "a dash-led model name is refused", command: "barman", config: "/c", server: "pg", typ: ops.ConfigSwitch,
@@ -178,5 +200,36 @@ func TestArgs(t *testing.T) {
 				t.Errorf("Args =\n %q\nwant\n %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestArgsChecksPolicy: the runner checks a job against the configuration
+// file's [recovery] policy as it stands when the job runs, which may have
+// been tightened since the job was recorded.
+func TestArgsChecksPolicy(t *testing.T) {
+	job, err := pyjson.DecodeObject([]byte(`{"type": "recovery", "backup_id": "b", "remote_ssh_command": "ssh -o User=root postgres@db9", "destination_directory": "/d"}`), pyjson.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &ops.Operation{ID: "20261125T080000", Server: "pg", Type: ops.Recovery, Job: job}
+	if _, err := NewCommand("barman").Args("/c", op); err != nil {
+		t.Fatalf("the default policy refused it: %v", err)
+	}
+	for _, tc := range []struct {
+		policy ops.Policy
+		msg    string
+	}{
+		{ops.Policy{SSHDestinations: []string{"postgres@db1"}}, `ssh option -o User is refused while [recovery] ssh_destinations is set`},
+		{ops.Policy{SSHDestinations: []string{"postgres@db[0-8]"}, SSHPrograms: []string{"/usr/bin/ssh"}}, `ssh option -o User is refused`},
+	} {
+		argv, err := NewCommand("barman").WithPolicy(tc.policy).Args("/c", op)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("policy %+v: Args = %q, %v; want an error containing %q", tc.policy, argv, err, tc.msg)
+		}
+	}
+	job.Set("remote_ssh_command", "ssh postgres@db9")
+	argv, err := NewCommand("barman").WithPolicy(ops.Policy{SSHDestinations: []string{"postgres@db[0-8]"}}).Args("/c", op)
+	if err == nil || !strings.Contains(err.Error(), `the destination "postgres@db9" is not allowed by [recovery] ssh_destinations`) {
+		t.Errorf("Args = %q, %v; want the destination refused", argv, err)
 	}
 }

@@ -115,3 +115,6 @@ func (r *Reader) Config() (*ops.BarmanConfig, error) { return r.cache.get(r.Path
 
 // FreshConfig is Config with the files' stamps looked at now.
 func (r *Reader) FreshConfig() (*ops.BarmanConfig, error) { return r.cache.fresh(r.Path) }
+
+// Options returns the option table (Options) to validation: ops.Barman.
+func (r *Reader) Options() ops.OptionTable { return Options }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -63,7 +64,7 @@ func (st *appState) createCommand() *cli.Command {
 					&cli.StringFlag{Name: "destination-directory", Aliases: []string{"d"}, Required: true, Usage: "absolute `DIR` on the target host to restore into"},
 					waitFlag(),
 					outputFlag(),
-				}, recoveryOptionFlags()...),
+				}, optionFlags(ops.Recovery)...),
 				Action: func(c *cli.Context) error {
 					p := pyjson.NewObject()
 					p.Set("type", string(ops.Recovery))
@@ -72,7 +73,7 @@ func (st *appState) createCommand() *cli.Command {
 					}
 					p.Set("remote_ssh_command", c.String("remote-ssh-command"))
 					p.Set("destination_directory", c.String("destination-directory"))
-					setRecoveryOptions(c, p)
+					setOptions(c, ops.Recovery, p)
 					return st.create(c, c.String("server"), p)
 				},
 			},
@@ -83,22 +84,13 @@ func (st *appState) createCommand() *cli.Command {
 				Description: "Runs `barman backup SERVER --wait` (with --name and --immediate-checkpoint when given), so the " +
 					"operation ends DONE once the backup and the WAL it needs are archived. Backups of a server run one " +
 					"at a time, in a lane of their own: a recovery or config-switch queued meanwhile does not wait for them.",
-				Flags: []cli.Flag{
+				Flags: append(append([]cli.Flag{
 					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
-					&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "a backup `NAME` that recoveries can use in place of its ID (Barman 3.3 and later)"},
-					&cli.BoolFlag{Name: "immediate-checkpoint", Usage: "ask PostgreSQL for an immediate checkpoint rather than a spread one"},
-					waitFlag(),
-					outputFlag(),
-				},
+				}, optionFlags(ops.BackupOp)...), waitFlag(), outputFlag()),
 				Action: func(c *cli.Context) error {
 					p := pyjson.NewObject()
 					p.Set("type", string(ops.BackupOp))
-					if c.IsSet("name") {
-						p.Set("backup_name", c.String("name"))
-					}
-					if c.IsSet("immediate-checkpoint") {
-						p.Set("immediate_checkpoint", c.Bool("immediate-checkpoint"))
-					}
+					setOptions(c, ops.BackupOp, p)
 					return st.create(c, c.String("server"), p)
 				},
 			},
@@ -180,48 +172,62 @@ func (st *appState) createCommand() *cli.Command {
 	}
 }
 
-// recoveryOptionFlags are the flags of a recovery's targets and options,
-// one per payload key (ops.RecoveryOptionKeys), with dashes for
-// underscores.
-func recoveryOptionFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "target-time", Usage: "recover to this `TIME`, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)"},
-		&cli.StringFlag{Name: "target-lsn", Usage: "recover to this WAL location `LSN` (X/X, e.g. 0/3000060)"},
-		&cli.StringFlag{Name: "target-xid", Usage: "recover to this transaction `XID`"},
-		&cli.StringFlag{Name: "target-name", Usage: "recover to this restore point `NAME` (pg_create_restore_point)"},
-		&cli.BoolFlag{Name: "target-immediate", Usage: "end recovery as soon as the backup is consistent"},
-		&cli.StringFlag{Name: "target-tli", Usage: "recover along timeline `TLI`: a number, current or latest"},
-		&cli.StringFlag{Name: "target-action", Usage: "what PostgreSQL does at the target: `ACTION` pause, shutdown or promote (needs a target)"},
-		&cli.BoolFlag{Name: "exclusive", Usage: "stop just before the target (needs --target-time, --target-lsn or --target-xid)"},
-		&cli.BoolFlag{Name: "standby-mode", Usage: "start the restored cluster as a standby"},
-		&cli.BoolFlag{Name: "get-wal", Usage: "fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)"},
-		&cli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "copy with `N` parallel jobs (1-64)"},
-		&cli.StringFlag{Name: "bwlimit", Usage: "limit the copy to `KBPS` kilobytes per second (0: no limit)"},
-	}
-}
-
-// setRecoveryOptions puts the recovery option flags that were given into p,
-// as the JSON a client would send: numbers for jobs and bwlimit when they
-// read as integers, so that validation, which refuses anything else, has
-// the last word on every value.
-func setRecoveryOptions(c *cli.Context, p *pyjson.Object) {
-	for _, key := range ops.RecoveryOptionKeys {
-		name := strings.ReplaceAll(key, "_", "-")
-		if !c.IsSet(name) {
+// optionFlags are the flags of an operation type's options, one per row of
+// Barman's option table (barman.Options), each named as the Barman option
+// it becomes.
+func optionFlags(t ops.Type) []cli.Flag {
+	var flags []cli.Flag
+	for _, spec := range barman.Options.For(t) {
+		if spec.Key == "" {
 			continue
 		}
-		switch key {
-		case "target_immediate", "exclusive", "standby_mode", "get_wal":
-			p.Set(key, c.Bool(name))
-		case "jobs", "bwlimit":
+		name := optionFlagName(spec)
+		var aliases []string
+		if spec.Short != "" {
+			aliases = []string{spec.Short}
+		}
+		if spec.Kind == ops.KindBool {
+			flags = append(flags, &cli.BoolFlag{Name: name, Aliases: aliases, Usage: spec.Usage})
+		} else {
+			flags = append(flags, &cli.StringFlag{Name: name, Aliases: aliases, Usage: spec.Usage})
+		}
+	}
+	return flags
+}
+
+func optionFlagName(spec ops.OptionSpec) string { return strings.TrimPrefix(spec.Flag, "--") }
+
+// setOptions puts the option flags that were given into p, as the JSON a
+// client would send: numbers for integer options when they read as
+// integers, so that validation, which refuses anything else, has the last
+// word on every value.
+func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) {
+	for _, spec := range barman.Options.For(t) {
+		name := optionFlagName(spec)
+		if spec.Key == "" || !c.IsSet(name) {
+			continue
+		}
+		switch spec.Kind {
+		case ops.KindBool:
+			p.Set(spec.Key, c.Bool(name))
+		case ops.KindTablespaces:
+			// A JSON object on the command line; anything else is given
+			// as text, for validation to refuse with its own words.
+			v := c.String(name)
+			if obj, err := pyjson.DecodeObject([]byte(v), pyjson.DecodeOptions{RejectDuplicateKeys: true}); err == nil {
+				p.Set(spec.Key, obj)
+			} else {
+				p.Set(spec.Key, v)
+			}
+		case ops.KindInt:
 			v := c.String(name)
 			if _, err := strconv.ParseInt(v, 10, 64); err == nil {
-				p.Set(key, json.Number(v))
+				p.Set(spec.Key, json.Number(v))
 			} else {
-				p.Set(key, v)
+				p.Set(spec.Key, v)
 			}
 		default:
-			p.Set(key, c.String(name))
+			p.Set(spec.Key, c.String(name))
 		}
 	}
 }

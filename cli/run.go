@@ -37,6 +37,7 @@ func (st *appState) runCommand() *cli.Command {
 				return usageError("%v", err)
 			}
 			inv.OnEnd = st.endHook
+			inv.Policy = st.settings.file.policy()
 			lock, err := inv.Lock()
 			if err != nil {
 				return usageError("%v", err)

@@ -154,6 +154,18 @@ _pg-backup-api_create_recovery() {
     '(--get-wal)'--get-wal'[fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)]' \
     '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64)]'':N: ' \
     '(--bwlimit)'--bwlimit='[limit the copy to KBPS kilobytes per second (0: no limit)]'':KBPS: ' \
+    '(--tablespace)'--tablespace='[relocate tablespaces: a JSON object of NAME to new location on the target host, e.g. '\''{"tbs1": "/srv/tbs1"}'\'']'':NAME: ' \
+    '(--delta-restore)'--delta-restore'[copy only what differs from what the destination holds (--delta-restore=false: copy everything)]' \
+    '(--recovery-staging-path)'--recovery-staging-path='[stage a compressed backup in DIR on the target host (required to restore one)]'':DIR: ' \
+    '(--staging-wal-directory)'--staging-wal-directory='[stage WAL files for PITR in DIR on the target host (default: barman_wal in the destination)]'':DIR: ' \
+    '(--network-compression)'--network-compression'[compress the copy over the network (--network-compression=false: do not)]' \
+    '(--retry-times)'--retry-times='[retry a failed copy N times (0: never)]'':N: ' \
+    '(--retry-sleep)'--retry-sleep='[wait SECONDS before retrying a failed copy]'':SECONDS: ' \
+    '(--jobs-start-batch-period)'--jobs-start-batch-period='[start each batch of copy jobs over SECONDS]'':SECONDS: ' \
+    '(--jobs-start-batch-size)'--jobs-start-batch-size='[start at most N copy jobs in one batch]'':N: ' \
+    '(--recovery-conf-filename)'--recovery-conf-filename='[write the recovery settings into FILE of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)]'':FILE:_files' \
+    '(--recovery-option-port)'--recovery-option-port='[the PORT barman-wal-restore reaches Barman'\''s ssh on, in the restore_command]'':PORT: ' \
+    '(--combine-mode)'--combine-mode='[how pg_combinebackup copies an incremental backup'\''s files: MODE copy, link, clone or copy-file-range]'':MODE: ' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
@@ -170,6 +182,14 @@ _pg-backup-api_create_backup() {
     '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
     '(--name -n)'{-n+,--name=}'[a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)]'':NAME: ' \
     '(--immediate-checkpoint)'--immediate-checkpoint'[ask PostgreSQL for an immediate checkpoint rather than a spread one]' \
+    '(--incremental)'--incremental='[take an incremental backup on top of the backup ID (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)]'':ID: ' \
+    '(--reuse-backup)'--reuse-backup='[reuse the previous backup'\''s files: MODE off, copy or link (rsync backups)]'':MODE: ' \
+    '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64; rsync backups)]'':N: ' \
+    '(--bwlimit)'--bwlimit='[limit the copy to KBPS kilobytes per second (0: no limit)]'':KBPS: ' \
+    '(--retry-times)'--retry-times='[retry a failed copy N times (0: never)]'':N: ' \
+    '(--retry-sleep)'--retry-sleep='[wait SECONDS before retrying a failed copy]'':SECONDS: ' \
+    '(--wait-timeout)'--wait-timeout='[wait at most SECONDS for the backup'\''s WAL to be archived (0: no limit)]'':SECONDS: ' \
+    '(--manifest)'--manifest'[write a backup manifest (rsync backups; --manifest=false: do not)]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \

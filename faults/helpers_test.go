@@ -222,7 +222,7 @@ func (e *env) createDirect(t *testing.T, server, payload string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := ops.Validate(cfg, barman.Catalog{}, server, obj)
+	req, err := ops.Policy{Options: barman.Options}.Validate(cfg, barman.Catalog{}, server, obj)
 	if err != nil {
 		t.Fatalf("Validate(%s): %v", payload, err)
 	}

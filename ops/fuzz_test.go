@@ -41,7 +41,7 @@ func FuzzDecodeAndValidate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req, err := ops.Validate(cfg, barman.Catalog{}, server, obj)
+		req, err := validate(cfg, barman.Catalog{}, server, obj)
 		if err != nil {
 			var e *ops.Error
 			if !errors.As(err, &e) || (e.Code != ops.EINVALID && e.Code != ops.ENOTFOUND) || e.Message == "" {

@@ -38,7 +38,7 @@ func TestConfigUpdatePercent(t *testing.T) {
 				extra = ", " + tc.extra
 			}
 			payload := `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": ` + string(v) + extra + `}]}`
-			_, err := ops.Validate(cfg, barman.Catalog{}, "", mustDecode(t, payload))
+			_, err := validate(cfg, barman.Catalog{}, "", mustDecode(t, payload))
 			if tc.msg == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

@@ -103,6 +103,10 @@ type Request struct {
 	// validated. It is recorded, and Barman is given it rather than
 	// backup_id: "latest" may name a newer backup by the time Barman runs.
 	BackupID string
+	// Recovery and Backup are the payload of a recovery or a backup as
+	// validation read it (nil for the other types).
+	Recovery *RecoveryOptions
+	Backup   *BackupOptions
 }
 
 // Operation is what the store knows of one operation.
@@ -155,11 +159,6 @@ func ValidName(s string) bool {
 // configKeyPattern keeps config_update from writing anything but a plain
 // "key = value" line into Barman's configuration.
 var configKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-
-// Validate is Policy{}.Validate: validation with the default policy.
-func Validate(cfg *BarmanConfig, catalog Catalog, server string, payload *pyjson.Object) (*Request, error) {
-	return Policy{}.Validate(cfg, catalog, server, payload)
-}
 
 // Validate checks payload as a request for the scope of server ("" for the
 // instance) against Barman's configuration and backup catalog, and against
@@ -215,7 +214,7 @@ func (p Policy) Validate(cfg *BarmanConfig, catalog Catalog, server string, payl
 	case ConfigUpdate:
 		err = p.validateConfigUpdate(req)
 	case BackupOp:
-		err = validateBackup(req)
+		err = p.validateBackup(req)
 	}
 	if err != nil {
 		return nil, err
@@ -344,10 +343,11 @@ const maxArgBytes = 32*4096 - 1
 
 func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
 	// The options first: a target_time may choose the backup.
-	_, targetTime, err := recoveryOptions(req.Payload)
+	ro, err := p.readRecoveryOptions(req.Payload)
 	if err != nil {
 		return err
 	}
+	targetTime := ro.TargetTime
 	raw, hasID := req.Payload.Get("backup_id")
 	auto := !hasID || raw == AutoBackupID
 	var backupID string
@@ -363,18 +363,7 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 			return err
 		}
 	}
-	sshCmd, err := requiredString(req.Payload, Recovery, "remote_ssh_command")
-	if err != nil {
-		return err
-	}
-	if err := p.checkSSHCommand(sshCmd); err != nil {
-		return err
-	}
-	dest, err := requiredString(req.Payload, Recovery, "destination_directory")
-	if err != nil {
-		return err
-	}
-	if err := checkRemotePath("destination_directory", dest); err != nil {
+	if err := p.recoveryCommand(req.Payload, ro); err != nil {
 		return err
 	}
 	server, err := cfg.Server(req.Server)
@@ -408,6 +397,7 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 		}
 	}
 	req.BackupID = backup.ID
+	req.Recovery = ro
 	return nil
 }
 

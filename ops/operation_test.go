@@ -31,6 +31,17 @@ func validateEnv(t *testing.T) (*testenv.Barman, *ops.BarmanConfig) {
 	return env, cfg
 }
 
+// withOptions is p with Barman's option table, as the Service validates.
+func withOptions(p ops.Policy) ops.Policy {
+	p.Options = barman.Options
+	return p
+}
+
+// validate is validation with the default policy, as the Service does it.
+func validate(cfg *ops.BarmanConfig, catalog ops.Catalog, server string, payload *pyjson.Object) (*ops.Request, error) {
+	return withOptions(ops.Policy{}).Validate(cfg, catalog, server, payload)
+}
+
 const (
 	srv2     = "db_server_two"
 	goodDone = "20261125T080758"
@@ -216,7 +227,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			payload := mustDecode(t, tc.payload)
 			before, _ := pyjson.EncodePython(payload)
-			req, err := ops.Validate(cfg, barman.Catalog{}, tc.server, payload)
+			req, err := validate(cfg, barman.Catalog{}, tc.server, payload)
 			if after, _ := pyjson.EncodePython(payload); string(after) != string(before) {
 				t.Errorf("Validate changed the payload:\n%s\n%s", before, after)
 			}
@@ -266,7 +277,7 @@ func TestValidateFixturePayloads(t *testing.T) {
 			}
 			job.Delete(ops.KeyOperationType)
 			job.Delete(ops.KeyStartTime)
-			_, err = ops.Validate(cfg, barman.Catalog{}, scope, job)
+			_, err = validate(cfg, barman.Catalog{}, scope, job)
 			if got := ops.ErrorCode(err); got != wantCode[id] {
 				t.Errorf("%s: Validate error %v (code %q), want code %q", id, err, got, wantCode[id])
 			}
@@ -391,7 +402,7 @@ func TestConfigUpdatePolicy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := tc.policy.Validate(cfg, barman.Catalog{}, "", mustDecode(t, change(tc.key)))
+			req, err := withOptions(tc.policy).Validate(cfg, barman.Catalog{}, "", mustDecode(t, change(tc.key)))
 			if tc.msg == "" {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)

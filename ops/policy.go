@@ -34,8 +34,14 @@ var DefaultDeniedConfigKeys = []string{
 	"recovery_staging_path",
 }
 
-// Policy is what pg-backup-api's own configuration adds to validation.
+// Policy is what validation checks a request against besides Barman's
+// configuration and catalog: pg-backup-api's own configuration, and
+// Barman's option table.
 type Policy struct {
+	// Options is Barman's option table (barman.Options), which the command
+	// line wires in; without it recoveries and backups are refused (see
+	// OptionTable).
+	Options OptionTable
 	// AllowConfigKeys lifts entries of DefaultDeniedConfigKeys: an option
 	// matching one of these patterns may be set by a config_update unless
 	// DenyConfigKeys names it too ([config_update] allow_keys).

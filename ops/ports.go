@@ -24,10 +24,13 @@ type BackupLister interface {
 	ListBackups(server *BarmanServer) ([]Backup, error)
 }
 
-// Barman is Barman's side as the domain reads it: its configuration and its
-// backup catalog.
+// Barman is Barman's side as the domain reads it: its configuration, its
+// backup catalog and its option table.
 type Barman interface {
 	Catalog
+	// Options is the table of the options of Barman's commands that
+	// operations may use (see OptionTable).
+	Options() OptionTable
 	// Config returns Barman's configuration as it stands; edits and
 	// config-switch results are seen without a restart.
 	Config() (*BarmanConfig, error)

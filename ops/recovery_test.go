@@ -141,7 +141,7 @@ func TestValidateRecoveryTargets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := ops.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
 			if tc.code != "" {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
@@ -182,7 +182,7 @@ func TestValidateBackupOperation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := ops.Validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
 			if tc.code != "" {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
@@ -296,8 +296,111 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 	if _, ok := op.Job.Get("backup_id"); ok {
 		t.Errorf("the job has a backup_id the request did not send")
 	}
-	args, err := ops.RecoveryArgs(op.Job)
-	if err != nil || len(args) != 1 || !strings.HasPrefix(args[0], "--target-time=2026-11-") {
-		t.Errorf("RecoveryArgs = %q, %v", args, err)
+	// The runner reads the job back to the same target, parsed once more
+	// from the file.
+	backupID, ro, err := withOptions(ops.Policy{}).RecoveryJob(op)
+	if err != nil || backupID != pitrMid || ro.Target != "target_time" || !ro.TargetTime.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) || len(ro.Options) != 1 {
+		t.Errorf("RecoveryJob = %q, %+v, %v", backupID, ro, err)
+	}
+}
+
+// TestValidateWithoutOptionTable: validation that was not handed Barman's
+// option table refuses a recovery or a backup rather than ignoring their
+// options (an ignored target_time would restore to the end of the WAL).
+func TestValidateWithoutOptionTable(t *testing.T) {
+	_, cfg := pitrEnv(t)
+	for _, payload := range []string{recovery("latest", `"target_lsn": "0/1"`), `{"type": "backup"}`} {
+		req, err := ops.Policy{}.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, payload))
+		if req != nil {
+			t.Errorf("%s: got a request", payload)
+		}
+		wantError(t, err, ops.EINTERNAL, "without Barman's option table")
+	}
+}
+
+// TestValidateBarman3Options: each of Barman 3.x's options refuses a bad
+// value with a 400 naming the key and what it takes, and one the installed
+// Barman lacks names the release that brings it; nothing is written.
+func TestValidateBarman3Options(t *testing.T) {
+	env, cfg := pitrEnv(t)
+	env.WithStore(t)
+	root := filepath.Dir(env.Home)
+	backup := func(extra string) string { return `{"type": "backup", ` + extra + `}` }
+	bad := []struct{ payload, msg string }{
+		{recovery("latest", `"tablespaces": ["/srv"]`), `recovery: "tablespaces" must be an object of tablespace name to its new location`},
+		{recovery("latest", `"tablespaces": {}`), `"tablespaces" must be an object`},
+		{recovery("latest", `"tablespaces": {"a:b": "/srv"}`), `the tablespace name "a:b" holds ':'`},
+		{recovery("latest", `"tablespaces": {"tbs": "relative"}`), `"tablespaces.tbs" "relative" must be an absolute path`},
+		{recovery("latest", `"tablespaces": {"tbs": "/srv/$(id)"}`), `"tablespaces.tbs" "/srv/$(id)" holds '$'`},
+		{recovery("latest", `"delta_restore": "yes"`), `recovery: "delta_restore" must be true or false, got "yes"`},
+		{recovery("latest", `"recovery_staging_path": "/tmp/a b"`), `"recovery_staging_path" "/tmp/a b" holds ' '`},
+		{recovery("latest", `"staging_wal_directory": "/var/../etc"`), `"staging_wal_directory" "/var/../etc" has a ".." component`},
+		{recovery("latest", `"network_compression": 1`), `"network_compression" must be true or false`},
+		{recovery("latest", `"retry_times": -1`), `"retry_times" must be a whole number of retries of a failed copy, 0 or more (0: none), got -1`},
+		{recovery("latest", `"retry_sleep": "5"`), `"retry_sleep" must be a whole number of seconds`},
+		{recovery("latest", `"jobs_start_batch_period": 0`), `"jobs_start_batch_period" must be a whole number of seconds, 1 or more, got 0`},
+		{recovery("latest", `"jobs_start_batch_size": 1.5`), `"jobs_start_batch_size" must be a whole number of copy jobs, 1 or more, got 1.5`},
+		{recovery("latest", `"recovery_conf_filename": "../postgresql.conf"`), `"recovery_conf_filename" must be a file name of letters, digits and - _ . (no directory)`},
+		{recovery("latest", `"recovery_option_port": 70000`), `"recovery_option_port" must be a TCP port number from 1 to 65535, got 70000`},
+		{recovery("latest", `"combine_mode": "move"`), `"combine_mode" must be "copy", "link", "clone" or "copy-file-range", got "move"`},
+		{backup(`"incremental": "--help"`), `backup: "incremental" is "--help", which starts with "-"`},
+		{backup(`"incremental": ""`), `backup: "incremental" must be a backup ID, a backup name or a shortcut`},
+		{backup(`"reuse_backup": "hardlink"`), `backup: "reuse_backup" must be "off", "copy" or "link", got "hardlink"`},
+		{backup(`"jobs": 0`), `backup: "jobs" must be a whole number of parallel copy jobs from 1 to 64, got 0`},
+		{backup(`"bwlimit": -5`), `backup: "bwlimit" must be a whole number of kilobytes per second`},
+		{backup(`"wait_timeout": "10m"`), `backup: "wait_timeout" must be a whole number of seconds to wait for the backup's WAL`},
+		{backup(`"manifest": null`), `backup: "manifest" must be true or false`},
+	}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+	before := treeSnapshot(t, root)
+	for _, tc := range bad {
+		t.Run(tc.payload, func(t *testing.T) {
+			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			wantError(t, err, ops.EINVALID, tc.msg)
+			if id, err := svc.Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); id != "" || err == nil {
+				t.Errorf("Create = %q, %v", id, err)
+			}
+		})
+	}
+	old := []struct {
+		installed ops.Version
+		payload   string
+		msg       string
+	}{
+		{ops.Version{3, 15, 0}, recovery("latest", `"delta_restore": false`), "recovery: \"delta_restore\" needs `barman recover --delta-restore/--no-delta-restore`, which Barman added in 3.16.0; the installed Barman is 3.15.0"},
+		{ops.Version{2, 19, 0}, recovery("latest", `"recovery_staging_path": "/s"`), "\"recovery_staging_path\" needs `barman recover --recovery-staging-path`, which Barman added in 3.0.0"},
+		{ops.Version{3, 12, 0}, recovery("latest", `"staging_wal_directory": "/s"`), "which Barman added in 3.13.0; the installed Barman is 3.12.0"},
+		{ops.Version{2, 2, 0}, recovery("latest", `"network_compression": true`), "which Barman added in 2.3.0"},
+		{ops.Version{3, 4, 0}, recovery("latest", `"jobs_start_batch_size": 2`), "`barman recover --jobs-start-batch-size`, which Barman added in 3.5.0"},
+		{ops.Version{3, 4, 0}, recovery("latest", `"jobs_start_batch_period": 2`), "which Barman added in 3.5.0"},
+		{ops.Version{3, 4, 0}, recovery("latest", `"recovery_conf_filename": "x.conf"`), "which Barman added in 3.5.0"},
+		{ops.Version{3, 16, 0}, recovery("latest", `"recovery_option_port": 22`), "`barman recover --recovery-option-port`, which Barman added in 3.17.0; the installed Barman is 3.16.0"},
+		{ops.Version{3, 15, 0}, recovery("latest", `"combine_mode": "link"`), "which Barman added in 3.16.0"},
+		{ops.Version{3, 10, 0}, backup(`"incremental": "latest"`), "backup: \"incremental\" needs `barman backup --incremental`, which Barman added in 3.11.0"},
+		{ops.Version{2, 8, 0}, backup(`"bwlimit": 1`), "\"bwlimit\" needs `barman backup --bwlimit`, which Barman added in 2.9.0"},
+		{ops.Version{3, 6, 0}, backup(`"manifest": true`), "`barman backup --manifest/--no-manifest`, which Barman added in 3.7.0"},
+	}
+	for _, tc := range old {
+		t.Run(tc.installed.String()+" "+tc.payload, func(t *testing.T) {
+			svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test",
+				BarmanVersion: func() (ops.Version, error) { return tc.installed, nil }}
+			id, err := svc.Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
+			if id != "" {
+				t.Errorf("got an ID %q", id)
+			}
+			wantError(t, err, ops.EINVALID, tc.msg)
+		})
+	}
+	if after := treeSnapshot(t, root); after != before {
+		t.Errorf("refused requests changed the file tree")
+	}
+	// Barman 3.17 has every one of them.
+	all := recovery("latest", `"tablespaces": {"tbs1": "/srv/tbs1"}, "delta_restore": true, "recovery_staging_path": "/s", "staging_wal_directory": "/w", "network_compression": true, "retry_times": 1, "retry_sleep": 2, "jobs_start_batch_period": 3, "jobs_start_batch_size": 4, "recovery_conf_filename": "r.conf", "recovery_option_port": 22, "combine_mode": "clone"`)
+	svc317 := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test",
+		BarmanVersion: func() (ops.Version, error) { return ops.Version{3, 17, 0}, nil }}
+	for _, payload := range []string{all, backup(`"incremental": "latest", "reuse_backup": "off", "jobs": 2, "bwlimit": 10, "retry_times": 1, "retry_sleep": 1, "wait_timeout": 60, "manifest": false`)} {
+		if _, err := svc317.Create(srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {
+			t.Errorf("Barman 3.17 refused %s: %v", payload, err)
+		}
 	}
 }

@@ -28,7 +28,8 @@ type Service struct {
 	Launcher Launcher
 	Version  string
 	// Policy is what pg-backup-api's configuration adds to validation
-	// (the options a config_update may set).
+	// (the options a config_update may set, the ssh a recovery may use).
+	// Its Options, when nil, are Barman's: Barman.Options().
 	Policy Policy
 	// BarmanVersion reports the installed Barman's version (nil: unknown).
 	// It is asked once and the answer kept for the life of the Service.
@@ -80,7 +81,11 @@ func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (
 	if err := s.store(cfg).CheckHome(); err != nil {
 		return "", err
 	}
-	req, err := s.Policy.Validate(cfg, s.Barman, server, payload)
+	policy := s.Policy
+	if policy.Options == nil {
+		policy.Options = s.Barman.Options()
+	}
+	req, err := policy.Validate(cfg, s.Barman, server, payload)
 	if err != nil {
 		return "", err
 	}

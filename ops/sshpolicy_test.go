@@ -83,7 +83,7 @@ func TestRecoverySSHCommandPolicy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := tc.policy.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recoveryWith(tc.ssh, "/var/lib/pgdata")))
+			_, err := withOptions(tc.policy).Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recoveryWith(tc.ssh, "/var/lib/pgdata")))
 			if tc.msg == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -116,7 +116,7 @@ func TestRecoveryDestinationPolicy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.dest, func(t *testing.T) {
-			_, err := ops.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recoveryWith("ssh postgres@db", tc.dest)))
+			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recoveryWith("ssh postgres@db", tc.dest)))
 			if tc.msg == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -136,11 +136,12 @@ func TestRecoveryTargetNameQuoting(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			n, _ := json.Marshal(name)
 			payload := `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh db", "destination_directory": "/d", "target_name": ` + string(n) + `}`
-			_, err := ops.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, payload))
+			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, payload))
 			wantError(t, err, ops.EINVALID, `recovery: "target_name"`, "unescaped into PostgreSQL's configuration", "quotes, backslashes and control characters")
 			// The runner checks a job file the same way.
-			if _, err := ops.RecoveryArgs(mustDecode(t, payload)); err == nil {
-				t.Error("RecoveryArgs accepted it")
+			op := &ops.Operation{ID: "20261125T080000", Server: srv2, Type: ops.Recovery, Job: mustDecode(t, payload)}
+			if _, _, err := withOptions(ops.Policy{}).RecoveryJob(op); err == nil {
+				t.Error("RecoveryJob accepted it")
 			}
 		})
 	}

@@ -99,7 +99,7 @@ func (e *env) create(t *testing.T, server, payload, clock string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := ops.Validate(e.Cfg, barman.Catalog{}, server, obj)
+	req, err := ops.Policy{Options: barman.Options}.Validate(e.Cfg, barman.Catalog{}, server, obj)
 	if err != nil {
 		t.Fatalf("Validate(%s): %v", payload, err)
 	}

@@ -50,6 +50,11 @@ type Invocation struct {
 	// the run subcommand sets it from the config file it reads like every
 	// command. nil means no hook.
 	OnEnd func(log *slog.Logger) func(s *store.Store, server, id string)
+	// Policy is what the configuration file adds to validation (the ssh
+	// destinations and programs a recovery may use): each job is checked
+	// against it again before Barman runs. Not part of the command line:
+	// the run subcommand reads it from the configuration file.
+	Policy ops.Policy
 }
 
 // LockFD is the descriptor on which a runner inherits its scope lock.
@@ -249,7 +254,7 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 		Store:        st,
 		Server:       inv.Server,
 		Lane:         inv.Lane,
-		Barman:       barman.NewCommand(inv.BarmanCommand),
+		Barman:       barman.NewCommand(inv.BarmanCommand).WithPolicy(inv.Policy),
 		BarmanConfig: cfg.Path,
 		Timeouts:     inv.Timeouts,
 		Log:          log,

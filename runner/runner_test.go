@@ -495,3 +495,25 @@ func TestRunnerBarmanKilledBySignal(t *testing.T) {
 		t.Errorf("operation: %s reason %q exit %v", op.Status, op.Reason, op.ExitCode)
 	}
 }
+
+// TestRunnerChecksTheJobAgainstThePolicy: a recovery recorded while any ssh
+// destination was allowed, run after the operator limited them, fails
+// without Barman being run, saying why.
+func TestRunnerChecksTheJobAgainstThePolicy(t *testing.T) {
+	e := newEnv(t)
+	const srv = "db_server_two"
+	id := e.create(t, srv, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db9", "destination_directory": "/d"}`, "08:00:00")
+	var log syncBuffer
+	policy := ops.Policy{SSHDestinations: []string{"postgres@db1"}}
+	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)).WithPolicy(policy), BarmanConfig: e.Conf, Log: &log}
+	if err := r.Run(context.Background(), nil); err != nil {
+		t.Fatalf("Run: %v\nlog:\n%s", err, log.String())
+	}
+	if got := e.calls(t); len(got) != 0 {
+		t.Errorf("Barman was run: %q", got)
+	}
+	op := e.get(t, srv, id)
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Output, `the destination "postgres@db9" is not allowed by [recovery] ssh_destinations`) {
+		t.Errorf("operation %s: %s, output %q; want FAILED naming the policy", id, op.Status, op.Output)
+	}
+}
