@@ -1,13 +1,16 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -274,4 +277,25 @@ func TestRecordPattern(t *testing.T) {
 			t.Errorf("%q: no note", bad)
 		}
 	}
+}
+
+// TestBarmanLogOnTimeout: a Barman stopped by its time limit gets its
+// records too, before the runner's reason. The limit leaves the fake time
+// to log, even on a loaded machine.
+func TestBarmanLogOnTimeout(t *testing.T) {
+	e := newEnv(t)
+	const srv = "db_server_two"
+	t.Setenv("FAKE_BARMAN_SLEEP", "30")
+	t.Setenv("FAKE_BARMAN_LOG", "2026-11-25 08:00:00,002 [@PID@] barman.cli INFO: waiting for something")
+	id := e.create(t, srv, `{"type": "config_switch", "model_name": "my-model"}`, "08:00:00")
+	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf,
+		Timeouts: map[ops.Type]time.Duration{ops.ConfigSwitch: 2 * time.Second}, KillGrace: time.Second, Log: &syncBuffer{}}
+	if err := r.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	op := e.get(t, srv, id)
+	if op.Phase != ops.PhaseTimeout {
+		t.Fatalf("phase %s, want timeout", op.Phase)
+	}
+	wantInOrder(t, op.Output, "--- barman.log (pid ", "INFO: waiting for something\n--- end of barman.log ---\npg-backup-api: timed out")
 }
