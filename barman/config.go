@@ -506,3 +506,44 @@ func expandHome(p string) string {
 	}
 	return p
 }
+
+// DefaultLogFormat is Barman's log_format when barman.conf sets none
+// (barman/config.py, DEFAULT_LOG_FORMAT).
+const DefaultLogFormat = "%(asctime)s [%(process)s] %(name)s %(levelname)s: %(message)s"
+
+// LogSettings are where and how Barman writes its log, as the [barman]
+// section of its configuration says.
+type LogSettings struct {
+	// File is log_file as set: "" when unset (or None), in which case Barman
+	// logs to its standard error. A relative path is Barman's working
+	// directory's (it calls os.path.abspath).
+	File string
+	// Format is log_format, interpolated, or DefaultLogFormat.
+	Format string
+}
+
+// ReadLogSettings reads log_file and log_format from the [barman] section of
+// the configuration file path. Only the main file counts: Barman refuses a
+// configuration_files_directory file that changes [barman].
+func ReadLogSettings(path string) (LogSettings, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return LogSettings{}, fmt.Errorf("cannot read Barman configuration: %v", err)
+	}
+	p := &barmanParser{Sections: map[string]*ini.Section{}, where: map[string]string{}, broken: map[string]string{}}
+	if err := readInto(&ops.BarmanConfig{}, p, path, data, true); err != nil {
+		return LogSettings{}, err
+	}
+	var s LogSettings
+	if s.File, _, err = p.get("barman", "log_file", nil); err != nil {
+		return LogSettings{}, invalid("%v", err)
+	}
+	// Barman's "or DEFAULT_LOG_FORMAT": an empty value is the default too.
+	if s.Format, _, err = p.get("barman", "log_format", nil); err != nil {
+		return LogSettings{}, invalid("%v", err)
+	}
+	if s.Format == "" {
+		s.Format = DefaultLogFormat
+	}
+	return s, nil
+}

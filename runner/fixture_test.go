@@ -73,12 +73,13 @@ type env struct {
 	Cfg     *ops.BarmanConfig
 	Store   *store.Store
 	ArgvLog string // FAKE_BARMAN_ARGV_LOG
+	LogFile string // Barman's log_file, which the fake writes with FAKE_BARMAN_LOG
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	b := testenv.NewBarman(t, "barman-3.17")
-	e := &env{Conf: b.Conf, Home: b.Home, ArgvLog: filepath.Join(b.Dir, "argv.log")}
+	e := &env{Conf: b.Conf, Home: b.Home, ArgvLog: filepath.Join(b.Dir, "argv.log"), LogFile: b.LogFile}
 	var err error
 	if e.Cfg, err = barman.LoadConfig(e.Conf); err != nil {
 		t.Fatal(err)

@@ -231,7 +231,9 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	}
 
 	res := ops.Result{ExitCode: -1}
-	res.ExitCode, err = r.attempt(ctx, op)
+	var blog *barmanLog
+	res.ExitCode, blog, err = r.attempt(ctx, op)
+	defer blog.close()
 	var crash *panicked
 	if errors.As(err, &crash) {
 		r.logf("operation %s: %s\n%s", op.ID, crash.Error(), crash.stack)
@@ -239,16 +241,18 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 		killMarked(r.marker(op.ID))
 	}
 	out := r.storedOutput(op.ID)
+	if (err != nil || res.ExitCode != 0) && blog != nil {
+		// After Barman's output, so that what `logs -f` printed while it
+		// ran stays the start of the output.
+		out = endLine(out) + blog.report()
+	}
 	if err != nil {
 		res.Reason = err.Error()
 		var st *stopped
 		if errors.As(err, &st) {
 			res.EndReason = st.phase
 		}
-		if out != "" && !strings.HasSuffix(out, "\n") {
-			out += "\n"
-		}
-		out += "pg-backup-api: " + err.Error() + "\n"
+		out = endLine(out) + "pg-backup-api: " + err.Error() + "\n"
 	}
 	res.Output = out
 	res.Success = err == nil && res.ExitCode == 0
@@ -261,17 +265,27 @@ func (r *Runner) execute(ctx context.Context, op *ops.Operation) error {
 	return nil
 }
 
+// endLine ends out with a newline, unless it is empty.
+func endLine(out string) string {
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		return out + "\n"
+	}
+	return out
+}
+
 // attempt runs Barman for op, unless it was cancelled first, and returns
-// Barman's exit code. A panic in our code on the way is returned as a
-// *panicked error, so that the operation's result can still be recorded.
-func (r *Runner) attempt(ctx context.Context, op *ops.Operation) (code int, err error) {
+// Barman's exit code, and Barman's log file as it was when Barman started
+// (nil when Barman did not start or logs to its standard error). A panic in
+// our code on the way is returned as a *panicked error, so that the
+// operation's result can still be recorded.
+func (r *Runner) attempt(ctx context.Context, op *ops.Operation) (code int, blog *barmanLog, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			code, err = -1, recovered(v)
 		}
 	}()
 	if who, ok := r.Store.CancelRequested(r.Server, op.ID); ok {
-		return -1, &stopped{ops.PhaseCancelled, "cancelled by " + who + " before it started"}
+		return -1, nil, &stopped{ops.PhaseCancelled, "cancelled by " + who + " before it started"}
 	}
 	conf := op.BarmanConfigPath()
 	if conf == "" {
@@ -279,10 +293,16 @@ func (r *Runner) attempt(ctx context.Context, op *ops.Operation) (code int, err 
 	}
 	argv, err := r.Barman.Args(conf, op)
 	if err != nil {
-		return -1, err
+		return -1, nil, err
 	}
 	r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
-	return r.runBarman(ctx, op, argv)
+	blog = watchBarmanLog(conf, argv[0])
+	code, err = r.runBarman(ctx, op, argv, blog)
+	if blog != nil && blog.pid == 0 {
+		blog.close() // Barman did not start
+		blog = nil
+	}
+	return code, blog, err
 }
 
 // panicked is a panic recovered in the runner's own code: a bug. Its value
@@ -305,8 +325,9 @@ func (p *panicked) Error() string {
 
 // runBarman runs argv for op with its output going to the operation's log,
 // in a process group of its own that dies with the runner, and stops it on
-// timeout, on a cancel request, or when ctx ends.
-func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string) (int, error) {
+// timeout, on a cancel request, or when ctx ends. Once Barman has started,
+// blog (if any) is told its pid.
+func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string, blog *barmanLog) (int, error) {
 	// Barman writes to the log through an open file description of its
 	// own. Given ours, it and every child it starts would share our lock on
 	// the log, so an operation whose runner was killed would read running,
@@ -326,6 +347,9 @@ func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	if blog != nil {
+		blog.pid = cmd.Process.Pid
+	}
 	barmanStarted(cmd.Process.Pid)
 
 	var deadline <-chan time.Time

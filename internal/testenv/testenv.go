@@ -94,6 +94,8 @@ type Barman struct {
 	Conf    string // barman.conf
 	ConfDir string // its configuration_files_directory
 	Home    string // barman_home: the backup catalog, and the store
+	// LogFile is Barman's log_file; nothing creates it.
+	LogFile string
 }
 
 // Layout names the paths of a set-up under dir and copies nothing.
@@ -103,6 +105,7 @@ func Layout(dir string) *Barman {
 		Conf:    filepath.Join(dir, "etc", "barman.conf"),
 		ConfDir: filepath.Join(dir, "etc", "barman.d"),
 		Home:    filepath.Join(dir, "home"),
+		LogFile: filepath.Join(dir, "log", "barman.log"),
 	}
 }
 
@@ -117,9 +120,9 @@ func NewBarman(t testing.TB, name string) *Barman {
 }
 
 // CopyConfig copies fixture name's etc/ to b.Dir/etc, with the recorded
-// paths (/etc/barman.d, /var/lib/barman) pointed at b's; a fixture that no
-// longer mentions them fails the test, since it would then point at the
-// machine's own Barman.
+// paths (/etc/barman.d, /var/lib/barman, /var/log/barman/barman.log)
+// pointed at b's; a fixture that no longer mentions them fails the test,
+// since it would then point at the machine's own Barman.
 func (b *Barman) CopyConfig(t testing.TB, name string) *Barman {
 	t.Helper()
 	src := Fixture(t, name, "etc")
@@ -127,13 +130,14 @@ func (b *Barman) CopyConfig(t testing.TB, name string) *Barman {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, old := range []string{"/etc/barman.d", "/var/lib/barman"} {
+	for _, old := range []string{"/etc/barman.d", "/var/lib/barman", "/var/log/barman/barman.log"} {
 		if !bytes.Contains(conf, []byte(old)) {
 			t.Fatalf("fixture %s barman.conf no longer mentions %s: update internal/testenv", name, old)
 		}
 	}
 	CopyTree(t, src, filepath.Join(b.Dir, "etc"), func(data []byte) []byte {
 		data = bytes.ReplaceAll(data, []byte("/etc/barman.d"), []byte(b.ConfDir))
+		data = bytes.ReplaceAll(data, []byte("/var/log/barman/barman.log"), []byte(b.LogFile))
 		return bytes.ReplaceAll(data, []byte("/var/lib/barman"), []byte(b.Home))
 	})
 	return b
