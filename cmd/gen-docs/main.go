@@ -1,10 +1,10 @@
-// Command gendocs writes the shell completions (completions/) and the man
+// Command gen-docs writes the shell completions (completions/) and the man
 // page (man/) from pg-backup-api's command-line definition. It is run by
 // `make docs` and `go generate ./cli/`, never shipped: the binary only
 // answers `__complete`, which the completions call. It imports cli to read
 // the command tree; cli never imports it.
 //
-// Usage: go run ./internal/gendocs [-dir DIR]
+// Usage: go run ./cmd/gen-docs [-dir DIR]
 package main
 
 import (
@@ -77,4 +77,4 @@ func writeDocs(app *urfave.App, dir string) ([]string, error) {
 }
 
 // generatedNotice heads every generated file.
-const generatedNotice = "Generated from the command-line definition by internal/gendocs (make docs); do not edit."
+const generatedNotice = "Generated from the command-line definition by cmd/gen-docs (make docs); do not edit."
