@@ -28,13 +28,6 @@ import (
 // package directory.
 const sharedDir = "../testdata"
 
-// Build stamps of the binary built for the tests, checked by `version`.
-const (
-	binVersion = "9.8.7-test"
-	binCommit  = "c0ffee1"
-	binDate    = "2026-01-02T03:04:05Z"
-)
-
 var (
 	// binary is the real pg-backup-api, built once by TestMain.
 	binary string
@@ -94,16 +87,9 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 
-	binary = filepath.Join(tmp, "pg-backup-api")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cli tests: building pg-backup-api needs go on PATH: %v\n", err)
-		return 1
-	}
-	ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s -X main.date=%s", binVersion, binCommit, binDate)
-	build := exec.Command(goTool, "build", "-o", binary, "-ldflags", ldflags, "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "cli tests: building pg-backup-api: %v\n%s", err, out)
+	defer testenv.RemoveBinary()
+	if binary, err = testenv.BuildBinary(); err != nil {
+		fmt.Fprintf(os.Stderr, "cli tests: %v\n", err)
 		return 1
 	}
 	return m.Run()

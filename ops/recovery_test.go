@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,7 +147,7 @@ func TestValidateRecoveryTargets(t *testing.T) {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
 				}
-				wantError(t, err, tc.code, tc.msg)
+				opstest.WantError(t, err, tc.code, tc.msg)
 				return
 			}
 			if err != nil {
@@ -187,7 +188,7 @@ func TestValidateBackupOperation(t *testing.T) {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
 				}
-				wantError(t, err, tc.code, tc.msg)
+				opstest.WantError(t, err, tc.code, tc.msg)
 				return
 			}
 			if err != nil {
@@ -235,7 +236,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
-			wantError(t, err, ops.EINVALID, tc.msg)
+			opstest.WantError(t, err, ops.EINVALID, tc.msg)
 			if after := treeSnapshot(t, root); after != before {
 				t.Errorf("the refused request changed the file tree")
 			}
