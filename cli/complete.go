@@ -33,7 +33,7 @@ func (st *appState) completeCommand() *cli.Command {
 				return nil
 			}
 			for _, item := range st.completions(c.Args().First()) {
-				fmt.Fprintln(c.App.Writer, item)
+				fmt.Fprintln(ioOf(c).Out, item)
 			}
 			return nil
 		},

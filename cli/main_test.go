@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
@@ -50,7 +51,7 @@ func TestMain(m *testing.M) {
 	// start os.Executable() -- this test binary -- as `pg-backup-api ...
 	// run`. Be pg-backup-api then, never a second test run.
 	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
-		app := cli.NewApp(cli.BuildInfo{Version: "test", Commit: "test", Date: "test"}, os.Stdout, os.Stderr)
+		app := cli.NewApp(cli.BuildInfo{Version: "test", Commit: "test", Date: "test"}, iostreams.System())
 		code, msg := cli.ExitCode(cli.Run(app, os.Args))
 		if msg != "" {
 			fmt.Fprintln(os.Stderr, msg)
@@ -168,13 +169,22 @@ var appMu sync.Mutex
 // program name) and stdin as its standard input.
 func runApp(t testing.TB, stdin string, args ...string) result {
 	t.Helper()
+	ios, in, _, _ := iostreams.Test()
+	in.WriteString(stdin)
+	return runAppOn(t, ios, args...)
+}
+
+// runAppOn runs the application in process on streams from
+// iostreams.Test(), which say whether output goes to a terminal, how wide
+// it is and whether colour is allowed: terminal rendering without a
+// pseudo-terminal.
+func runAppOn(t testing.TB, ios *iostreams.IOStreams, args ...string) result {
+	t.Helper()
 	appMu.Lock()
 	defer appMu.Unlock()
-	var stdout, stderr bytes.Buffer
-	app := cli.NewApp(testBuild, &stdout, &stderr)
-	app.Reader = strings.NewReader(stdin)
+	app := cli.NewApp(testBuild, ios)
 	code, msg := cli.ExitCode(cli.Run(app, append([]string{"pg-backup-api"}, args...)))
-	return result{Code: code, Msg: msg, Stdout: stdout.String(), Stderr: stderr.String()}
+	return result{Code: code, Msg: msg, Stdout: ios.Out.(*bytes.Buffer).String(), Stderr: ios.ErrOut.(*bytes.Buffer).String()}
 }
 
 // run runs the application in process against e's Barman.

@@ -49,7 +49,7 @@ func TestUsageErrorsAreShort(t *testing.T) {
 		{"missing required flags", []string{"create", "recovery", "-s", "db_server_two"},
 			"pg-backup-api: missing required flags: --remote-ssh-command, --destination-directory\nRun 'pg-backup-api create recovery --help' for usage."},
 		{"missing required argument", []string{"inspect", "-s", "db_server_two"},
-			"pg-backup-api: inspect takes one operation ID (see pg-backup-api list)\nRun 'pg-backup-api inspect --help' for usage."},
+			"pg-backup-api: inspect takes one operation ID, or SERVER/ID (see pg-backup-api list)\nRun 'pg-backup-api inspect --help' for usage."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.run(t, tt.args...)

@@ -10,11 +10,11 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
 	urfave "github.com/urfave/cli/v2"
 )
 
@@ -45,7 +45,10 @@ func main() {
 
 // newApp is a fresh definition, untouched by any run's set-up, so the output
 // depends on nothing but the code.
-func newApp() *urfave.App { return cli.NewApp(cli.BuildInfo{}, io.Discard, io.Discard) }
+func newApp() *urfave.App {
+	ios, _, _, _ := iostreams.Test()
+	return cli.NewApp(cli.BuildInfo{}, ios)
+}
 
 // generateDocs renders every generated file from the application's
 // definition.
