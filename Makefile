@@ -14,11 +14,11 @@ export SANDBOX_DIR
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-# Tests go through internal/testreport: plain go test output, a closing
+# Tests go through cmd/testreport: plain go test output, a closing
 # "N passed, N failed, N skipped" line, and with NO_SKIPS=1 (CI sets it) a
 # failure when any test was skipped, because a skip means a tool was missing.
 NO_SKIPS    ?= $(if $(CI),1,)
-TESTREPORT  := $(GO) run ./internal/testreport $(if $(NO_SKIPS),-no-skips,)
+TESTREPORT  := $(GO) run ./cmd/testreport $(if $(NO_SKIPS),-no-skips,)
 
 .PHONY: all build lint test fuzz-smoke e2e check sandbox sandbox-stop clean
 
@@ -70,10 +70,10 @@ clean:
 .PHONY: docs release-check
 
 # The shell completions (completions/) and the man page (man/) are generated
-# from the command-line definition by internal/gendocs (also run by go generate
-# ./cli/); internal/gendocs/gendocs_test.go fails when they are stale.
+# from the command-line definition by cmd/gen-docs (also run by go generate
+# ./cli/); cmd/gen-docs/gendocs_test.go fails when they are stale.
 docs:
-	$(GO) run ./internal/gendocs -dir .
+	$(GO) run ./cmd/gen-docs -dir .
 
 # Build a snapshot release with goreleaser (installed if missing), check the
 # tarball and the .deb, install the .deb, try it, and remove it (root, Debian).

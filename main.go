@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
 )
 
 // Stamped by the release build (-ldflags -X).
@@ -16,10 +17,11 @@ var (
 )
 
 func main() {
-	app := cli.NewApp(cli.BuildInfo{Version: version, Commit: commit, Date: date}, os.Stdout, os.Stderr)
+	ios := iostreams.System()
+	app := cli.NewApp(cli.BuildInfo{Version: version, Commit: commit, Date: date}, ios)
 	code, msg := cli.ExitCode(cli.Run(app, os.Args))
 	if msg != "" {
-		fmt.Fprintln(os.Stderr, msg)
+		fmt.Fprintln(ios.ErrOut, msg)
 	}
 	os.Exit(code)
 }

@@ -2,6 +2,7 @@ package barman
 
 import (
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -55,7 +56,7 @@ func TestListBackupsFixtures(t *testing.T) {
 				}
 			}
 			_, err = ResolveBackup(srv, "last-failed")
-			wantError(t, err, ops.ENOTFOUND, `backup "last-failed" does not exist for server "`+tc.server+`"`, tc.id+" DONE")
+			opstest.WantError(t, err, ops.ENOTFOUND, `backup "last-failed" does not exist for server "`+tc.server+`"`, tc.id+" DONE")
 
 			// The recorded fixtures hold no WAL database: the catalog
 			// says so and the window is the one backup's end.
@@ -157,7 +158,7 @@ func TestResolveBackupSynthetic(t *testing.T) {
 			b, err := ResolveBackup(srv, tc.ref)
 			if tc.wantID == "" {
 				// A few of the newest are named, not all of them.
-				wantError(t, err, ops.ENOTFOUND, fmt.Sprintf("backup %q does not exist for server %q", tc.ref, "s"),
+				opstest.WantError(t, err, ops.ENOTFOUND, fmt.Sprintf("backup %q does not exist for server %q", tc.ref, "s"),
 					"(backups: 20260103T000000 FAILED, 20260104T000000 DONE", "20260107T000000 STARTED, and 2 older; `pg-backup-api backups --server s` lists them all)")
 				if strings.Contains(err.Error(), "20260101T000000") {
 					t.Errorf("error %q names the oldest backup; it should name only the 5 newest", err)
@@ -205,7 +206,7 @@ func TestResolveBackupEmptyCatalog(t *testing.T) {
 			}
 			for _, ref := range []string{"latest", "oldest", "last-failed", "20260101T000000"} {
 				_, err := ResolveBackup(srv, ref)
-				wantError(t, err, ops.ENOTFOUND, fmt.Sprintf("backup %q does not exist for server \"pg\" (backups: none in the catalog)", ref))
+				opstest.WantError(t, err, ops.ENOTFOUND, fmt.Sprintf("backup %q does not exist for server \"pg\" (backups: none in the catalog)", ref))
 			}
 		})
 	}
@@ -217,7 +218,7 @@ func TestListBackupsUnreadableCatalog(t *testing.T) {
 	// look like an empty catalog.
 	testenv.WriteFile(t, filepath.Join(dir, "meta"), "not a directory")
 	_, err := ListBackups(&ops.BarmanServer{Name: "pg", BackupDirectory: dir})
-	wantError(t, err, ops.EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
+	opstest.WantError(t, err, ops.EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
 
 	dir = t.TempDir()
 	// A backup.info that is a directory cannot be read.
@@ -229,7 +230,7 @@ func TestListBackupsUnreadableCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = ListBackups(&ops.BarmanServer{Name: "pg", BackupDirectory: dir})
-	wantError(t, err, ops.EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
+	opstest.WantError(t, err, ops.EUNAVAILABLE, `cannot read backup catalog of server "pg"`)
 }
 
 func TestParseBackupInfo(t *testing.T) {

@@ -1,6 +1,7 @@
 package barman
 
 import (
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,10 +39,10 @@ func TestBrokenSectionLeavesOthersUsable(t *testing.T) {
 		t.Errorf("good2 description = %q, want the auto conf's \"fine\"", got)
 	}
 	_, err = cfg.Server("bad1")
-	wantError(t, err, ops.EUNAVAILABLE, "[bad1] cannot be used", filepath.Join(dir, "syntax.conf")+":3:", "is neither a [section] header", "the other servers are unaffected")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "[bad1] cannot be used", filepath.Join(dir, "syntax.conf")+":3:", "is neither a [section] header", "the other servers are unaffected")
 	// bad2 exists only in .barman.auto.conf: a config_update's value.
 	_, err = cfg.Server("bad2")
-	wantError(t, err, ops.EUNAVAILABLE, "[bad2] cannot be used", filepath.Join(home, ".barman.auto.conf")+":2:", "'%' must be followed")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "[bad2] cannot be used", filepath.Join(home, ".barman.auto.conf")+":2:", "'%' must be followed")
 	if _, err := cfg.Model("bad1"); err == nil || !strings.Contains(err.Error(), "syntax.conf:3:") {
 		t.Errorf("Model(bad1) = %v, want the broken section's error", err)
 	}
@@ -74,7 +75,7 @@ func TestBrokenMainFileStillRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			conf, _, _ := c.write(t)
 			_, err := LoadConfig(conf)
-			wantError(t, err, ops.EUNAVAILABLE, "Barman configuration is not valid")
+			opstest.WantError(t, err, ops.EUNAVAILABLE, "Barman configuration is not valid")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package barman
 
 import (
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -424,7 +425,7 @@ func TestLoadBarmanConfigErrors(t *testing.T) {
 			for i, w := range tc.want {
 				parts[i] = expand(w)
 			}
-			wantError(t, err, ops.EUNAVAILABLE, parts...)
+			opstest.WantError(t, err, ops.EUNAVAILABLE, parts...)
 		})
 	}
 }
@@ -435,7 +436,7 @@ func TestLoadBarmanConfigMissingFile(t *testing.T) {
 	if cfg != nil {
 		t.Errorf("got a config for a missing file: %+v", cfg)
 	}
-	wantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration", missing, "no such file", "--barman-config", "PG_BACKUP_API_BARMAN_CONF")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration", missing, "no such file", "--barman-config", "PG_BACKUP_API_BARMAN_CONF")
 }
 
 func TestBarmanConfigLookups(t *testing.T) {
@@ -471,7 +472,7 @@ func TestBarmanConfigLookups(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, tc.lookup(), ops.ENOTFOUND, tc.want)
+			opstest.WantError(t, tc.lookup(), ops.ENOTFOUND, tc.want)
 		})
 	}
 
@@ -482,10 +483,10 @@ func TestBarmanConfigLookups(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = cfg34.Model("my-model")
-	wantError(t, err, ops.ENOTFOUND, "(known: none)")
+	opstest.WantError(t, err, ops.ENOTFOUND, "(known: none)")
 	empty := &ops.BarmanConfig{Path: "/x.conf"}
 	_, err = empty.Server("pg")
-	wantError(t, err, ops.ENOTFOUND, `server "pg" is not in /x.conf (known: none)`)
+	opstest.WantError(t, err, ops.ENOTFOUND, `server "pg" is not in /x.conf (known: none)`)
 }
 
 // TestLoadBarmanConfigActiveModel: the model named in

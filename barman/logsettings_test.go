@@ -6,6 +6,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
 
 // TestReadLogSettings: log_file and log_format are read from [barman] as
@@ -48,7 +49,7 @@ func TestReadLogSettingsErrors(t *testing.T) {
 	bad := filepath.Join(dir, "bad.conf")
 	testenv.WriteFile(t, bad, "[barman]\nlog_file = %(nowhere)s/barman.log\n")
 	_, err := ReadLogSettings(bad)
-	wantError(t, err, ops.EUNAVAILABLE, "nowhere")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "nowhere")
 }
 
 // TestReadLogSettingsFixture: the recorded Barman configuration sets the

@@ -4,13 +4,13 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/user"
 	"strings"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
 	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
@@ -42,6 +42,7 @@ type settings struct {
 
 type appState struct {
 	build    BuildInfo
+	io       *iostreams.IOStreams
 	settings settings
 	// logFormat is serve's --log-format, when given: the runners it starts
 	// write runner.err the same way. Otherwise serve.log_format applies.
@@ -65,15 +66,17 @@ func Run(app *cli.App, args []string) error {
 	return app.Run(interspersed(app, splitShortValues(app, args)))
 }
 
-// NewApp returns the command-line application.
-func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
-	st := &appState{build: build}
+// NewApp returns the command-line application on ios: iostreams.System()
+// for the process, iostreams.Test() for a test.
+func NewApp(build BuildInfo, ios *iostreams.IOStreams) *cli.App {
+	st := &appState{build: build, io: ios}
 	app := &cli.App{
 		Name:      "pg-backup-api",
 		Usage:     "ask Barman to recover, switch and update configuration, and track each request",
 		Version:   build.Version,
-		Writer:    stdout,
-		ErrWriter: stderr,
+		Reader:    ios.In,
+		Writer:    ios.Out,
+		ErrWriter: ios.ErrOut,
 		Description: "Operations are stored under Barman's barman_home in the layout of the Python pg-backup-api, " +
 			"so its files and ours are interchangeable. Commands work on that store directly; `serve` offers " +
 			"the same operations over the documented HTTP API.\n\n" + exitCodesHelp,
@@ -81,7 +84,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			configFlag(),
 			barmanConfigFlag(),
-			// NO_COLOR is read once by newIOStreams, not as this flag's variable:
+			// NO_COLOR is read once by iostreams.New, not as this flag's variable:
 			// it counts when set to anything (no-color.org), and urfave/cli
 			// would refuse every command for NO_COLOR=yes, not a boolean.
 			&cli.BoolFlag{
@@ -127,7 +130,7 @@ func NewApp(build BuildInfo, stdout, stderr io.Writer) *cli.App {
 		// main decides how to exit, so tests can run the app in process.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	app.Metadata = map[string]any{ioKey: newIOStreams(stdout, stderr)}
+	app.Metadata = map[string]any{ioKey: ios}
 	app.Flags = append(app.Flags, remoteFlags()...)
 	app.Flags = append(app.Flags, outputFlag())
 	addGlobalFlags(app.Commands, "")
@@ -143,9 +146,9 @@ func loadFirst(st *appState, commands []*cli.Command) {
 		if action := cmd.Action; action != nil {
 			cmd.Action = func(c *cli.Context) error {
 				if err := st.load(c); err != nil {
-					return st.logExit(c, err)
+					return st.logExit(c, exitError(err))
 				}
-				return st.logExit(c, withHelpHint(action(c), commandPath(c)))
+				return st.logExit(c, exitError(withHelpHint(action(c), commandPath(c))))
 			}
 		}
 		loadFirst(st, cmd.Subcommands)
@@ -161,7 +164,7 @@ func (st *appState) load(c *cli.Context) error {
 	if path != "" {
 		var err error
 		if file, err = LoadFileConfig(path, required); err != nil {
-			return cli.Exit("pg-backup-api: "+err.Error(), ExitUsage)
+			return ops.Errorf(ops.EINVALID, "%v", err)
 		}
 	}
 	s := settings{file: file, configPath: path, barmanConfig: ops.DefaultBarmanConfig, barmanCommand: "barman"}
@@ -233,10 +236,10 @@ func runLogFormatArg(args []string) string {
 // other commands, as a line of text on standard error.
 func (st *appState) warn(c *cli.Context, msg string) {
 	if c.Command.Name != "serve" && c.Command.Name != "run" {
-		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %s\n", msg)
+		fmt.Fprintf(ioOf(c).ErrOut, "pg-backup-api: warning: %s\n", msg)
 		return
 	}
-	if log, err := jsonlog.New(c.App.ErrWriter, st.processLogFormat(c), slog.LevelInfo); err == nil {
+	if log, err := jsonlog.New(ioOf(c).ErrOut, st.processLogFormat(c), slog.LevelInfo); err == nil {
 		log.Warn(msg)
 	}
 }
@@ -252,7 +255,7 @@ func (st *appState) logExit(c *cli.Context, err error) error {
 	if msg == "" {
 		return err
 	}
-	if log, lerr := jsonlog.New(c.App.ErrWriter, jsonlog.JSON, slog.LevelInfo); lerr == nil {
+	if log, lerr := jsonlog.New(ioOf(c).ErrOut, jsonlog.JSON, slog.LevelInfo); lerr == nil {
 		log.Error(strings.TrimPrefix(msg, "pg-backup-api: "))
 		return cli.Exit("", code)
 	}
@@ -263,7 +266,7 @@ func (st *appState) logExit(c *cli.Context, err error) error {
 func (st *appState) service() *ops.Service {
 	return &ops.Service{
 		Barman:    barman.NewReader(st.settings.barmanConfig),
-		OpenStore: st.openStore(slog.New(slog.NewTextHandler(os.Stderr, nil))),
+		OpenStore: st.openStore(slog.New(slog.NewTextHandler(st.io.ErrOut, nil))),
 		Version:   st.build.Version,
 		Policy:    st.settings.file.policy(),
 		Launcher: &runner.Launcher{

@@ -66,7 +66,7 @@ func (st *appState) backupsCommand() *cli.Command {
 			}
 			cat, err := eng.Backups(server)
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			return p.catalog(cat)
 		},
@@ -95,7 +95,7 @@ func (st *appState) backupsCommand() *cli.Command {
 				}
 				cat, b, err := eng.Backup(server, c.Args().First())
 				if err != nil {
-					return fail(err)
+					return err
 				}
 				return p.backup(b, cat.WALKnown)
 			},

@@ -36,11 +36,11 @@ func (st *appState) cancelCommand() *cli.Command {
 			}
 			op, err := eng.Cancel(server, id)
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			if c.Bool("wait") {
 				if op, err = st.waitFor(c, p, eng, server, id); err != nil {
-					return fail(err)
+					return err
 				}
 			}
 			if p.format == formatJSON {

@@ -15,7 +15,7 @@ import (
 var completeKinds = []string{"servers", "models", "operations"}
 
 // CompleteKinds are the lists __complete prints, for the generated
-// completions (internal/gendocs) to ask for.
+// completions (cmd/gen-docs) to ask for.
 func CompleteKinds() []string { return append([]string(nil), completeKinds...) }
 
 // completeCommand prints candidates for the shell completions, one a line.
@@ -33,7 +33,7 @@ func (st *appState) completeCommand() *cli.Command {
 				return nil
 			}
 			for _, item := range st.completions(c.Args().First()) {
-				fmt.Fprintln(c.App.Writer, item)
+				fmt.Fprintln(ioOf(c).Out, item)
 			}
 			return nil
 		},

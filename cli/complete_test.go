@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
+	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
@@ -16,8 +16,8 @@ const docsRepoRoot = ".."
 
 func docsRunComplete(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	app := NewApp(BuildInfo{Version: "test"}, &out, &errb)
+	ios, _, out, errb := iostreams.Test()
+	app := NewApp(BuildInfo{Version: "test"}, ios)
 	code, msg := ExitCode(Run(app, append([]string{"pg-backup-api"}, args...)))
 	return code, out.String(), errb.String() + msg
 }

@@ -265,10 +265,10 @@ func (st *appState) create(c *cli.Context, server string, payload *pyjson.Object
 		return err
 	}
 	if err != nil && id == "" {
-		return fail(err)
+		return err
 	}
 	if err != nil {
-		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %v\n", err)
+		fmt.Fprintf(ioOf(c).ErrOut, "pg-backup-api: warning: %v\n", err)
 	}
 	if !c.Bool("wait") {
 		if p.format == formatJSON {
@@ -282,7 +282,7 @@ func (st *appState) create(c *cli.Context, server string, payload *pyjson.Object
 	}
 	op, err := st.waitFor(c, p, eng, server, id)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	return st.reportEnd(c, p, op)
 }

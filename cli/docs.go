@@ -1,6 +1,6 @@
 package cli
 
-//go:generate go run ../internal/gendocs -dir ..
+//go:generate go run ../cmd/gen-docs -dir ..
 
 import (
 	"encoding"
@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// What internal/gendocs reads beyond the command tree (NewApp) to write the
+// What cmd/gen-docs reads beyond the command tree (NewApp) to write the
 // completions and the man page. The generator lives outside this package so
 // the shipped binary carries none of it; it imports cli, never the reverse.
 

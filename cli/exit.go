@@ -37,8 +37,12 @@ func exitCodeFor(err error) int {
 	return ExitError
 }
 
-// fail turns err into an error that urfave/cli prints and exits with.
-func fail(err error) error {
+// exitError is the one place where an error a command returns becomes an
+// exit status and its message: commands return engine errors (ops.Errorf)
+// and plain errors as they are, and the application's runner (loadFirst)
+// maps them here. An ExitCoder (a usage error, an outcome such as FAILED)
+// has its status already.
+func exitError(err error) error {
 	if err == nil {
 		return nil
 	}

@@ -49,9 +49,9 @@ func (st *appState) inspectCommand() *cli.Command {
 			fmt.Fprintln(p.w, "Output (following):")
 			end, err := st.follow(c, eng, op.Server, op.ID, true)
 			if err != nil {
-				return fail(err)
+				return err
 			}
-			fmt.Fprintf(c.App.ErrWriter, "operation %s %s (%s)\n", p.field(end.ID), p.field(string(end.Status)), p.field(string(end.Phase)))
+			fmt.Fprintf(ioOf(c).ErrOut, "operation %s %s (%s)\n", p.field(end.ID), p.field(string(end.Status)), p.field(string(end.Phase)))
 			return failedExit(end)
 		},
 	}

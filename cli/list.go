@@ -77,7 +77,7 @@ func (st *appState) listCommand() *cli.Command {
 				list, skipped, err = eng.ListAllPage(page)
 			}
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			warnSkipped(c, skipped)
 			keep, err := listFilter(c, p.now)

@@ -17,7 +17,7 @@ func (st *appState) logsCommand() *cli.Command {
 			}
 			op, err := st.follow(c, eng, server, id, c.Bool("follow"))
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			if c.Bool("follow") {
 				return failedExit(op)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
@@ -27,13 +28,6 @@ import (
 // sharedDir is the repository's testdata/ tree (copies of the recorded fixtures), relative to the
 // package directory.
 const sharedDir = "../testdata"
-
-// Build stamps of the binary built for the tests, checked by `version`.
-const (
-	binVersion = "9.8.7-test"
-	binCommit  = "c0ffee1"
-	binDate    = "2026-01-02T03:04:05Z"
-)
 
 var (
 	// binary is the real pg-backup-api, built once by TestMain.
@@ -57,7 +51,7 @@ func TestMain(m *testing.M) {
 	// start os.Executable() -- this test binary -- as `pg-backup-api ...
 	// run`. Be pg-backup-api then, never a second test run.
 	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
-		app := cli.NewApp(cli.BuildInfo{Version: "test", Commit: "test", Date: "test"}, os.Stdout, os.Stderr)
+		app := cli.NewApp(cli.BuildInfo{Version: "test", Commit: "test", Date: "test"}, iostreams.System())
 		code, msg := cli.ExitCode(cli.Run(app, os.Args))
 		if msg != "" {
 			fmt.Fprintln(os.Stderr, msg)
@@ -94,16 +88,9 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 
-	binary = filepath.Join(tmp, "pg-backup-api")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cli tests: building pg-backup-api needs go on PATH: %v\n", err)
-		return 1
-	}
-	ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s -X main.date=%s", binVersion, binCommit, binDate)
-	build := exec.Command(goTool, "build", "-o", binary, "-ldflags", ldflags, "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "cli tests: building pg-backup-api: %v\n%s", err, out)
+	defer testenv.RemoveBinary()
+	if binary, err = testenv.BuildBinary(); err != nil {
+		fmt.Fprintf(os.Stderr, "cli tests: %v\n", err)
 		return 1
 	}
 	return m.Run()
@@ -182,13 +169,22 @@ var appMu sync.Mutex
 // program name) and stdin as its standard input.
 func runApp(t testing.TB, stdin string, args ...string) result {
 	t.Helper()
+	ios, in, _, _ := iostreams.Test()
+	in.WriteString(stdin)
+	return runAppOn(t, ios, args...)
+}
+
+// runAppOn runs the application in process on streams from
+// iostreams.Test(), which say whether output goes to a terminal, how wide
+// it is and whether colour is allowed: terminal rendering without a
+// pseudo-terminal.
+func runAppOn(t testing.TB, ios *iostreams.IOStreams, args ...string) result {
+	t.Helper()
 	appMu.Lock()
 	defer appMu.Unlock()
-	var stdout, stderr bytes.Buffer
-	app := cli.NewApp(testBuild, &stdout, &stderr)
-	app.Reader = strings.NewReader(stdin)
+	app := cli.NewApp(testBuild, ios)
 	code, msg := cli.ExitCode(cli.Run(app, append([]string{"pg-backup-api"}, args...)))
-	return result{Code: code, Msg: msg, Stdout: stdout.String(), Stderr: stderr.String()}
+	return result{Code: code, Msg: msg, Stdout: ios.Out.(*bytes.Buffer).String(), Stderr: ios.ErrOut.(*bytes.Buffer).String()}
 }
 
 // run runs the application in process against e's Barman.

@@ -36,7 +36,7 @@ type printer struct {
 // process's streams (ioOf) found it.
 func newPrinter(c *cli.Context) (*printer, error) {
 	s := ioOf(c)
-	p := &printer{w: s.out, tty: s.outTTY, now: time.Now()}
+	p := &printer{w: s.Out, tty: s.IsStdoutTTY(), now: time.Now()}
 	switch f := c.String("output"); f {
 	case "":
 		p.format = formatPlain
@@ -48,12 +48,17 @@ func newPrinter(c *cli.Context) (*printer, error) {
 	default:
 		return nil, usageError("unknown output format %q: use table, plain or json", f)
 	}
-	p.color = s.colorOut() && !c.Bool("no-color") && p.format == formatTable
+	p.color = s.ColorEnabled() && !c.Bool("no-color") && p.format == formatTable
 	return p, nil
 }
 
-// safe is text from elsewhere as it may be printed: see ioStreams.safeOut.
-func (p *printer) safe(text string) string { return safeFor(p.tty, text) }
+// safe is text from elsewhere as it may be printed: see iostreams.IOStreams.SafeOut.
+func (p *printer) safe(text string) string {
+	if p.tty {
+		return termsafe.Strip(text)
+	}
+	return text
+}
 
 // field is a value from elsewhere (an ID, a name, a type, a status that a
 // store file, a backup.info or a remote server wrote) as a table cell or a
@@ -236,7 +241,7 @@ func scopeLabel(server string) string {
 // terminal may show them.
 func warnSkipped(c *cli.Context, skipped []ops.Skipped) {
 	for _, s := range skipped {
-		fmt.Fprintf(c.App.ErrWriter, "pg-backup-api: warning: %s\n", termsafe.Line(fmt.Sprint(s)))
+		fmt.Fprintf(ioOf(c).ErrOut, "pg-backup-api: warning: %s\n", termsafe.Line(fmt.Sprint(s)))
 	}
 }
 

@@ -48,7 +48,7 @@ func (st *appState) pruneCommand() *cli.Command {
 			}
 			pruned, err := st.service().Prune(scopes, time.Now().Add(-age), c.Bool("dry-run"))
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			if p.format == formatJSON {
 				type item struct {
@@ -82,7 +82,7 @@ func (st *appState) pruneCommand() *cli.Command {
 			if c.Bool("dry-run") {
 				verb = "would remove"
 			}
-			fmt.Fprintf(c.App.ErrWriter, "%s %d operations that ended more than %s ago\n", verb, n, c.String("older-than"))
+			fmt.Fprintf(ioOf(c).ErrOut, "%s %d operations that ended more than %s ago\n", verb, n, c.String("older-than"))
 			return nil
 		},
 	}

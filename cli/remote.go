@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
 
@@ -61,7 +61,7 @@ func (st *appState) remoteConfig(c *cli.Context) (rc RemoteConfig, ok bool, err 
 				names = append(names, k)
 			}
 			sort.Strings(names)
-			return rc, false, cli.Exit(fmt.Sprintf("pg-backup-api: remote %q is not in %s (known: %s); add a [remotes.%s] table with its url", name, st.settings.configName(), listOrNone(names), name), ExitNotFound)
+			return rc, false, ops.Errorf(ops.ENOTFOUND, "remote %q is not in %s (known: %s); add a [remotes.%s] table with its url", name, st.settings.configName(), listOrNone(names), name)
 		}
 	case c.IsSet("url"):
 		rc.URL = c.String("url")
@@ -88,10 +88,10 @@ func newRemoteClient(c *cli.Context, rc RemoteConfig, timeout time.Duration) (*h
 	client, err := httpd.NewClient(httpd.ClientConfig{
 		URL: rc.URL, Token: rc.Token, CACert: rc.CACert, ClientCert: rc.ClientCert, ClientKey: rc.ClientKey,
 		Timeout:  timeout,
-		Warnings: ioOf(c).errOut,
+		Warnings: ioOf(c).ErrOut,
 	})
 	if err != nil {
-		return nil, fail(err)
+		return nil, err
 	}
 	return client, nil
 }

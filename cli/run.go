@@ -30,7 +30,7 @@ func (st *appState) runCommand() *cli.Command {
 				LogFormat:     st.settings.file.Serve.LogFormat,
 			})
 			if errors.Is(err, flag.ErrHelp) {
-				runner.PrintRunUsage(c.App.Writer)
+				runner.PrintRunUsage(ioOf(c).Out)
 				return nil
 			}
 			if err != nil {
@@ -49,7 +49,7 @@ func (st *appState) runCommand() *cli.Command {
 			// as FAILED rather than leaving it lost.
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			return fail(runner.Main(ctx, inv, lock, c.App.ErrWriter))
+			return runner.Main(ctx, inv, lock, ioOf(c).ErrOut)
 		},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
 
@@ -101,7 +102,7 @@ func (st *appState) checkBarmanUser(c *cli.Context, barmanUser string) error {
 	}
 	msg := fmt.Sprintf("running as %s, not as Barman's user %s: files created now belong to %s (run as %s, e.g. sudo -u %s pg-backup-api ...)", me, barmanUser, me, barmanUser, barmanUser)
 	if c.Bool("require-barman-user") {
-		return cli.Exit("pg-backup-api: refusing: "+msg, ExitUsage)
+		return ops.Errorf(ops.EINVALID, "refusing: %s", msg)
 	}
 	st.warn(c, msg)
 	return nil

@@ -90,7 +90,7 @@ func (st *appState) serveCommand() *cli.Command {
 			}
 			// A line per request: written from a goroutine of its own, so
 			// that lines logged meanwhile share a write (see Coalescer).
-			logOut := jsonlog.NewCoalescer(c.App.ErrWriter)
+			logOut := jsonlog.NewCoalescer(ioOf(c).ErrOut)
 			defer logOut.Close()
 			log, err := jsonlog.New(logOut, format, slog.LevelInfo)
 			if err != nil {
@@ -108,7 +108,7 @@ func (st *appState) serveCommand() *cli.Command {
 			svc.OpenStore = st.serveStore(log, &notifying)
 			bcfg, err := svc.Config()
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			if err := st.checkBarmanUser(c, bcfg.BarmanUser); err != nil {
 				return err
@@ -149,7 +149,7 @@ func (st *appState) serveCommand() *cli.Command {
 				AllowedHosts: sc.AllowedHosts, WriteTimeout: durationOr(sc.WriteTimeout, httpd.DefaultWriteTimeout)}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
-				return cli.Exit(fmt.Sprintf("pg-backup-api: cannot listen on %s: %v", addr, err), ExitUnavailable)
+				return ops.Errorf(ops.EUNAVAILABLE, "cannot listen on %s: %v", addr, err)
 			}
 			if tlsConfig != nil {
 				ln = tls.NewListener(ln, tlsConfig)
@@ -159,7 +159,7 @@ func (st *appState) serveCommand() *cli.Command {
 			defer stop()
 			mon, err := st.startMonitoring(ctx, svc, log)
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			api.Metrics = mon.metrics.Handler()
 			api.ObserveRequest = mon.metrics.ObserveRequest
@@ -181,7 +181,7 @@ func (st *appState) serveCommand() *cli.Command {
 			for {
 				select {
 				case err := <-errc:
-					return cli.Exit(fmt.Sprintf("pg-backup-api: %v", err), ExitError)
+					return err
 				case <-hup:
 					rl.reload()
 				case <-ctx.Done():
@@ -192,10 +192,10 @@ func (st *appState) serveCommand() *cli.Command {
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if err := srv.Shutdown(shutdownCtx); err != nil {
-				return cli.Exit(fmt.Sprintf("pg-backup-api: shutdown: %v", err), ExitError)
+				return fmt.Errorf("shutdown: %v", err)
 			}
 			if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return fail(err)
+				return err
 			}
 			return nil
 		},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
 
@@ -52,9 +53,9 @@ func (st *appState) statusCommand() *cli.Command {
 				return err
 			}
 			if err := client.Status(); err != nil {
-				return fail(err)
+				return err
 			}
-			fmt.Fprintln(c.App.Writer, "OK")
+			fmt.Fprintln(ioOf(c).Out, "OK")
 			return nil
 		},
 	}
@@ -81,7 +82,7 @@ func (st *appState) localServe(c *cli.Context) (RemoteConfig, error) {
 	overrideRemote(c, &rc)
 	if scheme == "https" && rc.CACert == "" {
 		if _, err := os.ReadFile(serve.TLSCert); err != nil {
-			return rc, cli.Exit(fmt.Sprintf("pg-backup-api: serve.tls_cert %s, the certificate to trust: %v; give --ca-cert FILE, the CA that signed it", serve.TLSCert, err), ExitUsage)
+			return rc, ops.Errorf(ops.EINVALID, "serve.tls_cert %s, the certificate to trust: %v; give --ca-cert FILE, the CA that signed it", serve.TLSCert, err)
 		}
 		rc.CACert = serve.TLSCert
 	}

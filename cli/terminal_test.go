@@ -17,6 +17,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
 )
 
 // Rendering for people and for scripts: the real binary on a pseudo-terminal
@@ -170,10 +171,9 @@ func TestListRendering(t *testing.T) {
 		env  []string
 		args []string
 	}{
-		{"NO_COLOR=1", []string{"NO_COLOR=1"}, nil},
-		{"NO_COLOR=yes", []string{"NO_COLOR=yes"}, nil}, // any value, as no-color.org says
-		{"TERM=dumb", []string{"TERM=dumb"}, nil},
-		{"--no-color", nil, []string{"--no-color"}},
+		// Any value, as no-color.org says, and urfave/cli must not
+		// refuse the command for a value that is no boolean.
+		{"NO_COLOR=yes", []string{"NO_COLOR=yes"}, nil},
 	} {
 		t.Run("terminal, "+tt.name, func(t *testing.T) {
 			code, term := runPTY(t, tt.env, nil, append(append(append([]string{}, global...), tt.args...), "list")...)
@@ -186,6 +186,42 @@ func TestListRendering(t *testing.T) {
 			checkTable(t, term, ids, false)
 		})
 	}
+
+	// The rest of the terminal cases need no real terminal: streams from
+	// iostreams.Test() say there is one (iostreams' own tests prove that
+	// NO_COLOR and TERM=dumb turn colour off on a real one).
+	for _, tt := range []struct {
+		name  string
+		color bool // as the environment allows
+		args  []string
+	}{
+		{"NO_COLOR=1 or TERM=dumb", false, nil},
+		{"--no-color", true, []string{"--no-color"}},
+	} {
+		t.Run("terminal (iostreams.Test), "+tt.name, func(t *testing.T) {
+			ios, _, _, _ := iostreams.Test()
+			ios.SetStdoutTTY(true)
+			ios.SetStderrTTY(true)
+			ios.SetColorEnabled(tt.color)
+			r := runAppOn(t, ios, append(append(append([]string{}, global...), tt.args...), "list")...)
+			if r.Code != 0 {
+				t.Fatal(r)
+			}
+			if strings.Contains(r.Stdout, "\x1b") {
+				t.Errorf("escape codes despite %s:\n%q", tt.name, r.Stdout)
+			}
+			checkTable(t, r.Stdout, ids, false)
+		})
+	}
+	t.Run("terminal (iostreams.Test), colour", func(t *testing.T) {
+		ios, _, _, _ := iostreams.Test()
+		ios.SetStdoutTTY(true)
+		r := runAppOn(t, ios, append(append([]string{}, global...), "list")...)
+		if r.Code != 0 {
+			t.Fatal(r)
+		}
+		checkTable(t, r.Stdout, ids, true)
+	})
 
 	t.Run("pipe", func(t *testing.T) {
 		var want []string

@@ -44,15 +44,15 @@ func (st *appState) tokenCommand() *cli.Command {
 				}
 				var raw [32]byte
 				if _, err := rand.Read(raw[:]); err != nil {
-					return fail(err)
+					return err
 				}
 				secret := "pgba_" + base64.RawURLEncoding.EncodeToString(raw[:])
-				fmt.Fprintf(c.App.Writer, "%s\n", secret)
+				fmt.Fprintf(ioOf(c).Out, "%s\n", secret)
 				quoted := make([]string, 0, 4)
 				for _, n := range perms.Names() {
 					quoted = append(quoted, strconv.Quote(n))
 				}
-				fmt.Fprintf(c.App.ErrWriter, "Add to %s and restart serve; the token above is shown only now:\n\n[[serve.tokens]]\nname = %q\nsha256 = %q\npermissions = [%s]\n\nClients send: Authorization: Bearer <token>\n",
+				fmt.Fprintf(ioOf(c).ErrOut, "Add to %s and restart serve; the token above is shown only now:\n\n[[serve.tokens]]\nname = %q\nsha256 = %q\npermissions = [%s]\n\nClients send: Authorization: Bearer <token>\n",
 					st.settings.tokenConfigPath(), name, httpd.HashToken(secret), strings.Join(quoted, ", "))
 				return nil
 			},

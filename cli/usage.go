@@ -60,7 +60,7 @@ func commandPath(c *cli.Context) string {
 }
 
 // prepareUsage makes every usage error of app a usageErr. It is done when
-// the app runs, not in NewApp: internal/gendocs reads NewApp's flags, and
+// the app runs, not in NewApp: cmd/gen-docs reads NewApp's flags, and
 // their Required marks belong in the man page.
 func prepareUsage(app *cli.App) {
 	if app.Metadata[usageKey] != nil {

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -44,7 +45,7 @@ func TestVersion(t *testing.T) {
 		r := execBinary(t, nil, "", "version", "-o", "json")
 		var got map[string]string
 		decodeJSON(t, r.Stdout, &got)
-		want := map[string]string{"version": binVersion, "commit": binCommit, "date": binDate}
+		want := map[string]string{"version": testenv.BinaryVersion, "commit": testenv.BinaryCommit, "date": testenv.BinaryDate}
 		if r.Code != cli.ExitOK || !reflect.DeepEqual(got, want) {
 			t.Errorf("want the -ldflags stamps %v, got %v", want, r)
 		}

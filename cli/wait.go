@@ -23,7 +23,7 @@ func (st *appState) waitCommand() *cli.Command {
 			}
 			op, err := st.waitFor(c, p, eng, server, id)
 			if err != nil {
-				return fail(err)
+				return err
 			}
 			return st.reportEnd(c, p, op)
 		},

@@ -64,8 +64,8 @@ func parseOperationArg(c *cli.Context, arg string) (opRef, error) {
 	case !ops.ValidName(server) || !ops.ValidName(id):
 		// Not found, as any other ID that names no operation: a path
 		// given as an ID never reaches the file system.
-		return opRef{}, fail(ops.Errorf(ops.ENOTFOUND,
-			"operation %q does not exist: not a valid operation ID, nor SERVER/ID (e.g. db1/20261206T183526; see pg-backup-api list)", arg))
+		return opRef{}, ops.Errorf(ops.ENOTFOUND,
+			"operation %q does not exist: not a valid operation ID, nor SERVER/ID (e.g. db1/20261206T183526; see pg-backup-api list)", arg)
 	case c.Bool("instance"):
 		return opRef{}, usageError("%s names an operation of server %s, not of the instance: drop --instance, or give the ID alone", arg, server)
 	case c.IsSet("server") && c.String("server") != server:
@@ -78,13 +78,13 @@ func parseOperationArg(c *cli.Context, arg string) (opRef, error) {
 func (ref opRef) locate(eng engine) (*ops.Operation, error) {
 	if !ref.scoped {
 		op, err := eng.Find(ref.id)
-		return op, fail(err)
+		return op, err
 	}
 	op, err := eng.Get(ref.server, ref.id)
 	if ops.ErrorCode(err) == ops.ENOTFOUND {
-		return nil, fail(notInScope(eng, ref.server, ref.id, err))
+		return nil, notInScope(eng, ref.server, ref.id, err)
 	}
-	return op, fail(err)
+	return op, err
 }
 
 // notInScope is the error for an operation not found in the scope it was
@@ -143,7 +143,7 @@ func (st *appState) waitFor(c *cli.Context, p *printer, eng engine, server, id s
 		}
 		select {
 		case <-c.Context.Done():
-			return nil, cli.Exit(fmt.Sprintf("pg-backup-api: stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, operationArg(server, id)), ExitError)
+			return nil, fmt.Errorf("stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, operationArg(server, id))
 		case <-time.After(poll):
 		}
 	}
@@ -156,13 +156,13 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 			return err
 		}
 	} else {
-		fmt.Fprintf(c.App.ErrWriter, "operation %s %s after %s\n", termsafe.Line(op.ID), termsafe.Line(string(op.Status)), humanDuration(op.Duration(time.Now())))
+		fmt.Fprintf(ioOf(c).ErrOut, "operation %s %s after %s\n", termsafe.Line(op.ID), termsafe.Line(string(op.Status)), humanDuration(op.Duration(time.Now())))
 	}
 	if op.Status == ops.StatusFailed && p.format != formatJSON {
 		s := ioOf(c)
-		fmt.Fprint(s.errOut, indent(lastLines(s.safeErr(ops.MaskSecrets(op.Output)), 20)))
+		fmt.Fprint(s.ErrOut, indent(lastLines(s.SafeErr(ops.MaskSecrets(op.Output)), 20)))
 		if op.Reason != "" {
-			fmt.Fprintf(s.errOut, "  reason: %s\n", s.safeErr(op.Reason))
+			fmt.Fprintf(s.ErrOut, "  reason: %s\n", s.SafeErr(op.Reason))
 		}
 	}
 	return failedExit(op)
@@ -193,11 +193,11 @@ func (st *appState) follow(c *cli.Context, eng engine, server, id string, follow
 		}
 		out := ops.MaskSecrets(op.Output)
 		if strings.HasPrefix(out, printed) {
-			fmt.Fprint(s.out, s.safeOut(out[len(printed):]))
+			fmt.Fprint(s.Out, s.SafeOut(out[len(printed):]))
 		} else if len(out) > 0 {
 			// The output was cut to its tail when it was recorded: say so
 			// rather than print it twice.
-			fmt.Fprintf(s.out, "\n[pg-backup-api: output was truncated; its last part follows]\n%s", s.safeOut(out))
+			fmt.Fprintf(s.Out, "\n[pg-backup-api: output was truncated; its last part follows]\n%s", s.SafeOut(out))
 		}
 		printed = out
 		if !follow || op.Status != ops.StatusInProgress {

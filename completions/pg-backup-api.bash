@@ -1,6 +1,6 @@
 # bash completion for pg-backup-api  -*- shell-script -*-
 #
-# Generated from the command-line definition by internal/gendocs (make docs); do not edit.
+# Generated from the command-line definition by cmd/gen-docs (make docs); do not edit.
 # Install as /usr/share/bash-completion/completions/pg-backup-api, or source it.
 # Server names, model names and operation IDs come from `pg-backup-api __complete
 # servers|models|operations`, which reads Barman's configuration and the store

@@ -1,5 +1,5 @@
 # fish completion for pg-backup-api
-# Generated from the command-line definition by internal/gendocs (make docs); do not edit.
+# Generated from the command-line definition by cmd/gen-docs (make docs); do not edit.
 # Install as pg-backup-api.fish in a directory of $fish_complete_path (e.g.
 # /usr/share/fish/vendor_completions.d). Server names, model names and operation
 # IDs come from `pg-backup-api __complete servers|models|operations`.

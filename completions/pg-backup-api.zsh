@@ -1,7 +1,7 @@
 #compdef pg-backup-api
 
 # zsh completion for pg-backup-api
-# Generated from the command-line definition by internal/gendocs (make docs); do not edit.
+# Generated from the command-line definition by cmd/gen-docs (make docs); do not edit.
 # Install as _pg-backup-api in a directory of $fpath (e.g. /usr/share/zsh/vendor-completions),
 # or source it after compinit. Server names, model names and operation IDs come
 # from `pg-backup-api __complete servers|models|operations`.

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pg-backup-api/pg-backup-api/internal/confdiff"
+	"github.com/pg-backup-api/pg-backup-api/e2e/confdiff"
 )
 
 // TestConfigMatchesBarman generates configurations and checks that our

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -143,10 +144,8 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	bin = filepath.Join(tmp, "pg-backup-api")
-	build := exec.Command("go", "build", "-o", bin, "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	defer testenv.RemoveBinary()
+	if bin, err = testenv.BuildBinary(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build:", err)
 		return 1
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -161,7 +162,7 @@ func TestCancelOverHTTP(t *testing.T) {
 
 	cancel := func(url, id string) opView {
 		t.Helper()
-		code, hdr, body := httpDo(t, "POST", url+"/"+id+"/cancel", "")
+		code, hdr, body := testenv.HTTPDo(t, client, "POST", url+"/"+id+"/cancel", "")
 		var v opView
 		if code != 202 || hdr.Get("Content-Type") != "application/json" || json.Unmarshal(body, &v) != nil || v.OperationID != id {
 			t.Fatalf("POST %s/%s/cancel: %d %s, want 202 naming the operation", url, id, code, body)
@@ -179,7 +180,7 @@ func TestCancelOverHTTP(t *testing.T) {
 	})
 
 	for _, id := range []string{running, queued} {
-		code, hdr, body := httpDo(t, "POST", s.URL+srvOps+"/"+id+"/cancel", "")
+		code, hdr, body := testenv.HTTPDo(t, client, "POST", s.URL+srvOps+"/"+id+"/cancel", "")
 		apiError(t, "cancelling an ended operation", code, hdr, body, 409)
 		if r := e.cli(t, penv, "cancel", id); r.code != 6 || !strings.Contains(r.stderr, "already ended") {
 			t.Errorf("CLI cancel of an ended operation: %s; want exit 6", r)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -316,36 +315,10 @@ func (e *env) startServe(t *testing.T, penv []string, args ...string) *serveProc
 
 var client = &http.Client{Timeout: 30 * time.Second}
 
-// httpDo sends one request; a body is sent as application/json.
-func httpDo(t *testing.T, method, url, body string) (int, http.Header, []byte) {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", method, url, err)
-	}
-	return resp.StatusCode, resp.Header, data
-}
-
 // postCreate POSTs body and requires 202 with an operation ID.
 func postCreate(t *testing.T, url, body string) string {
 	t.Helper()
-	code, _, data := httpDo(t, "POST", url, body)
+	code, _, data := testenv.HTTPDo(t, client, "POST", url, body)
 	var created struct {
 		OperationID string `json:"operation_id"`
 	}
@@ -385,7 +358,7 @@ type opView struct {
 // getDetail is GET url?detail=true of one operation.
 func getDetail(t *testing.T, url string) opView {
 	t.Helper()
-	code, _, body := httpDo(t, "GET", url+"?detail=true", "")
+	code, _, body := testenv.HTTPDo(t, client, "GET", url+"?detail=true", "")
 	var v opView
 	if code != 200 || json.Unmarshal(body, &v) != nil {
 		t.Fatalf("GET %s?detail=true: %d %s", url, code, body)
@@ -396,7 +369,7 @@ func getDetail(t *testing.T, url string) opView {
 // listDetail is GET url?detail=true of a list of operations.
 func listDetail(t *testing.T, url string) []opView {
 	t.Helper()
-	code, _, body := httpDo(t, "GET", url+"?detail=true", "")
+	code, _, body := testenv.HTTPDo(t, client, "GET", url+"?detail=true", "")
 	var v struct {
 		Operations []opView `json:"operations"`
 	}

@@ -9,15 +9,11 @@
 package faults
 
 import (
-	"bytes"
-	"context"
 	"flag"
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 )
 
 // binPath is the pg-backup-api binary built by TestMain.
@@ -32,37 +28,13 @@ func TestMain(m *testing.M) {
 	if !explicit {
 		flag.Set("test.parallel", "6")
 	}
-	dir, err := os.MkdirTemp("", "pg-backup-api-faults-")
-	if err != nil {
+	var err error
+	if binPath, err = testenv.BuildBinary(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binPath = filepath.Join(dir, "pg-backup-api")
-	if err := build(binPath); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
+		testenv.RemoveBinary()
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	testenv.RemoveBinary()
 	os.Exit(code)
-}
-
-// build runs `go build -o out ..`: the module's main package.
-func build(out string) error {
-	goCmd := "go"
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			goCmd = p
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", out, "..")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build -o %s ..: %v\n%s", out, err, stderr.String())
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package faults
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -129,7 +130,7 @@ func TestMetricsCountWhatTheStoreHolds(t *testing.T) {
 	penv := e.procEnv()
 	s := e.startServe(t, penv)
 	metricsText := func() string {
-		code, _, body := httpDo(t, "GET", s.URL+"/metrics", "")
+		code, _, body := testenv.HTTPDo(t, client, "GET", s.URL+"/metrics", "")
 		if code != 200 {
 			t.Fatalf("GET /metrics: %d %s", code, body)
 		}

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"slices"
 	"strings"
@@ -123,7 +124,7 @@ func TestOneRecoveryAtATimePerServerInIDOrder(t *testing.T) {
 	if v := getDetail(t, s.URL+srvOps+"/"+last); v.Status != "IN_PROGRESS" || v.Phase != "queued" {
 		t.Errorf("the last operation over HTTP: %s/%s, want IN_PROGRESS/queued", v.Status, v.Phase)
 	}
-	if code, _, body := httpDo(t, "GET", s.URL+srvOps+"/"+last, ""); code != 200 || !strings.Contains(string(body), `"status":"IN_PROGRESS"`) {
+	if code, _, body := testenv.HTTPDo(t, client, "GET", s.URL+srvOps+"/"+last, ""); code != 200 || !strings.Contains(string(body), `"status":"IN_PROGRESS"`) {
 		t.Errorf("GET %s: %d %s", last, code, body)
 	}
 	if v := e.inspectJSON(t, penv, last); v.Status != "IN_PROGRESS" || v.Phase != "queued" {

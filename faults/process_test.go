@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -171,7 +172,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			if v := getDetail(t, url); v.Status != "FAILED" || v.Phase != "lost" || v.Reason != ops.LostReason {
 				t.Errorf("GET ?detail=true: %+v, want FAILED/lost", v)
 			}
-			if code, _, body := httpDo(t, "GET", url, ""); code != 200 || !strings.Contains(string(body), `"status":"FAILED"`) {
+			if code, _, body := testenv.HTTPDo(t, client, "GET", url, ""); code != 200 || !strings.Contains(string(body), `"status":"FAILED"`) {
 				t.Errorf("GET %s: %d %s", url, code, body)
 			}
 			if e.outputFile(t, tc.server, id) != nil {

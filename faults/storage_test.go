@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"net/http"
 	"os"
 	"os/exec"
@@ -46,7 +47,7 @@ func refused(t *testing.T, e *env, s *serveProc, penv []string, attempts []attem
 		var msg, what string
 		if a.args == nil {
 			what = "POST " + a.path
-			code, hdr, body := httpDo(t, "POST", s.URL+a.path, a.body)
+			code, hdr, body := testenv.HTTPDo(t, client, "POST", s.URL+a.path, a.body)
 			msg = apiError(t, what, code, hdr, body, 503)
 			var full map[string]any
 			if json.Unmarshal(body, &full) != nil || full["request_id"] == nil {
@@ -127,7 +128,7 @@ func TestFullStoreRefusesCleanlyAndRecovers(t *testing.T) {
 		t.Errorf("temporary files left behind: %q", tmp)
 	}
 	// Reading still works.
-	if code, _, body := httpDo(t, "GET", s.URL+srvOps+"?detail=true", ""); code != 200 {
+	if code, _, body := testenv.HTTPDo(t, client, "GET", s.URL+srvOps+"?detail=true", ""); code != 200 {
 		t.Errorf("GET %s on a full store: %d %s", srvOps, code, body)
 	}
 
@@ -154,7 +155,7 @@ func TestReadOnlyStoreRefusesThenRecovers(t *testing.T) {
 	if after := jobIDs(t, e); !slices.Equal(after, before) {
 		t.Errorf("job files changed on a read-only store:\nbefore %q\nafter  %q", before, after)
 	}
-	if code, _, body := httpDo(t, "GET", s.URL+"/operations?detail=true", ""); code != 200 {
+	if code, _, body := testenv.HTTPDo(t, client, "GET", s.URL+"/operations?detail=true", ""); code != 200 {
 		t.Errorf("GET /operations on a read-only store: %d %s", code, body)
 	}
 
@@ -317,7 +318,7 @@ func TestDamagedStoreFilesAreSkippedAndReported(t *testing.T) {
 	s := e.startServe(t, penv)
 	for _, path := range []string{"/operations", srvOps} {
 		for _, q := range []string{"", "?detail=true"} {
-			code, _, body := httpDo(t, "GET", s.URL+path+q, "")
+			code, _, body := testenv.HTTPDo(t, client, "GET", s.URL+path+q, "")
 			if code != 200 || !json.Valid(body) {
 				t.Errorf("GET %s%s: %d %s", path, q, code, body)
 			}
@@ -332,7 +333,7 @@ func TestDamagedStoreFilesAreSkippedAndReported(t *testing.T) {
 			if !idPattern.MatchString(id) {
 				continue
 			}
-			code, hdr, body := httpDo(t, "GET", s.URL+path+"/"+id, "")
+			code, hdr, body := testenv.HTTPDo(t, client, "GET", s.URL+path+"/"+id, "")
 			want := http.StatusOK
 			if d.kind == "dangling symlink" {
 				want = http.StatusNotFound

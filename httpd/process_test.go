@@ -31,36 +31,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pg-backup-api-httpd-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binPath = filepath.Join(dir, "pg-backup-api")
-	buildErr = buildBinary(binPath)
+	binPath, buildErr = testenv.BuildBinary()
 	code := m.Run()
-	os.RemoveAll(dir)
+	testenv.RemoveBinary()
 	os.Exit(code)
-}
-
-// buildBinary builds the module's main package (the module root is ..).
-func buildBinary(out string) error {
-	goCmd := "go"
-	if root := os.Getenv("GOROOT"); root != "" {
-		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
-			goCmd = p
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", out, ".")
-	cmd.Dir = ".."
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build -o %s (in ..): %v\n%s", out, err, stderr.String())
-	}
-	return nil
 }
 
 func fileExists(p string) bool {
@@ -184,32 +158,6 @@ func processesMentioning(s string) []int {
 	return pids
 }
 
-// httpDo sends one request to a running server.
-func httpDo(t *testing.T, client *http.Client, method, url, body string) (int, http.Header, []byte) {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("content-type", "application/json")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, url, err)
-	}
-	return resp.StatusCode, resp.Header, data
-}
-
 // detailOf is GET <url>?detail=true of one operation.
 type opDetail struct {
 	OperationID string `json:"operation_id"`
@@ -221,7 +169,7 @@ type opDetail struct {
 
 func getDetail(t *testing.T, client *http.Client, url string) opDetail {
 	t.Helper()
-	code, _, body := httpDo(t, client, "GET", url+"?detail=true", "")
+	code, _, body := testenv.HTTPDo(t, client, "GET", url+"?detail=true", "")
 	if code != 200 {
 		t.Fatalf("GET %s?detail=true: %d %s", url, code, body)
 	}
@@ -320,7 +268,7 @@ func TestProcess(t *testing.T) {
 		}
 		waitFor(t, 60*time.Second, "all 50 operations to be DONE", func() bool {
 			for id := range pending {
-				code, _, body := httpDo(t, client, "GET", srv.URL+srvOps+"/"+id, "")
+				code, _, body := testenv.HTTPDo(t, client, "GET", srv.URL+srvOps+"/"+id, "")
 				var st struct{ Status string }
 				json.Unmarshal(body, &st)
 				switch {
@@ -371,7 +319,7 @@ func TestProcess(t *testing.T) {
 			if err := os.WriteFile(e.jobPath(scope.server, bad), []byte(`{"operation_type": "reco`), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, hdr, body := httpDo(t, client, "GET", srv.URL+scope.path, "")
+			code, hdr, body := testenv.HTTPDo(t, client, "GET", srv.URL+scope.path, "")
 			if code != 200 || hdr.Get("Content-Type") != "application/json" {
 				t.Fatalf("list with a corrupt job file: %d %s", code, body)
 			}
@@ -385,7 +333,7 @@ func TestProcess(t *testing.T) {
 				}
 			}
 			// By ID it reads FAILED with the reason, never 500.
-			code, _, body = httpDo(t, client, "GET", srv.URL+scope.path+"/"+bad+"?detail=true", "")
+			code, _, body = testenv.HTTPDo(t, client, "GET", srv.URL+scope.path+"/"+bad+"?detail=true", "")
 			var op struct {
 				Status, Reason string
 			}
@@ -403,7 +351,7 @@ func TestProcess(t *testing.T) {
 		if !idPattern.MatchString(cliID) {
 			t.Fatalf("create printed %q, want an operation ID", out)
 		}
-		code, _, body := httpDo(t, client, "GET", srv.URL+"/operations", "")
+		code, _, body := testenv.HTTPDo(t, client, "GET", srv.URL+"/operations", "")
 		if code != 200 || !bytes.Contains(body, []byte(`{"id":"`+cliID+`","type":"config_update"}`)) {
 			t.Errorf("HTTP list does not show the CLI's operation %s: %d %s", cliID, code, body)
 		}
@@ -412,14 +360,14 @@ func TestProcess(t *testing.T) {
 		})
 
 		// Created over HTTP, seen by the CLI.
-		code, _, body = httpDo(t, client, "POST", srv.URL+"/operations", exampleConfigUpdate)
+		code, _, body = testenv.HTTPDo(t, client, "POST", srv.URL+"/operations", exampleConfigUpdate)
 		var created struct {
 			OperationID string `json:"operation_id"`
 		}
 		if code != 202 || json.Unmarshal(body, &created) != nil {
 			t.Fatalf("POST: %d %s", code, body)
 		}
-		code, _, body = httpDo(t, client, "POST", srv.URL+srvOps, exampleConfigSwitch)
+		code, _, body = testenv.HTTPDo(t, client, "POST", srv.URL+srvOps, exampleConfigSwitch)
 		var createdSwitch struct {
 			OperationID string `json:"operation_id"`
 		}
@@ -474,7 +422,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	srv := startServe(t, e, penv)
 	client := &http.Client{Timeout: 10 * time.Second}
 
-	code, _, body := httpDo(t, client, "POST", srv.URL+srvOps, exampleRecovery)
+	code, _, body := testenv.HTTPDo(t, client, "POST", srv.URL+srvOps, exampleRecovery)
 	var created struct {
 		OperationID string `json:"operation_id"`
 	}

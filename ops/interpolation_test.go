@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"encoding/json"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
@@ -45,7 +46,7 @@ func TestConfigUpdatePercent(t *testing.T) {
 				}
 				return
 			}
-			wantError(t, err, ops.EINVALID, append([]string{"config_update: changes[0]"}, tc.msg...)...)
+			opstest.WantError(t, err, ops.EINVALID, append([]string{"config_update: changes[0]"}, tc.msg...)...)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -235,7 +236,7 @@ func TestValidate(t *testing.T) {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
 				}
-				wantError(t, err, tc.code, tc.msg)
+				opstest.WantError(t, err, tc.code, tc.msg)
 				return
 			}
 			if err != nil {
@@ -412,7 +413,7 @@ func TestConfigUpdatePolicy(t *testing.T) {
 			if req != nil {
 				t.Errorf("got a request %+v with the error", req)
 			}
-			wantError(t, err, ops.EINVALID, tc.msg)
+			opstest.WantError(t, err, ops.EINVALID, tc.msg)
 		})
 	}
 	for _, p := range []string{"post_backup_script", "*_script", "*"} {

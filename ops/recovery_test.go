@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,7 +147,7 @@ func TestValidateRecoveryTargets(t *testing.T) {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
 				}
-				wantError(t, err, tc.code, tc.msg)
+				opstest.WantError(t, err, tc.code, tc.msg)
 				return
 			}
 			if err != nil {
@@ -187,7 +188,7 @@ func TestValidateBackupOperation(t *testing.T) {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
 				}
-				wantError(t, err, tc.code, tc.msg)
+				opstest.WantError(t, err, tc.code, tc.msg)
 				return
 			}
 			if err != nil {
@@ -235,7 +236,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
-			wantError(t, err, ops.EINVALID, tc.msg)
+			opstest.WantError(t, err, ops.EINVALID, tc.msg)
 			if after := treeSnapshot(t, root); after != before {
 				t.Errorf("the refused request changed the file tree")
 			}
@@ -314,7 +315,7 @@ func TestValidateWithoutOptionTable(t *testing.T) {
 		if req != nil {
 			t.Errorf("%s: got a request", payload)
 		}
-		wantError(t, err, ops.EINTERNAL, "without Barman's option table")
+		opstest.WantError(t, err, ops.EINTERNAL, "without Barman's option table")
 	}
 }
 
@@ -356,7 +357,7 @@ func TestValidateBarman3Options(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.payload, func(t *testing.T) {
 			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
-			wantError(t, err, ops.EINVALID, tc.msg)
+			opstest.WantError(t, err, ops.EINVALID, tc.msg)
 			if id, err := svc.Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); id != "" || err == nil {
 				t.Errorf("Create = %q, %v", id, err)
 			}
@@ -388,7 +389,7 @@ func TestValidateBarman3Options(t *testing.T) {
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
-			wantError(t, err, ops.EINVALID, tc.msg)
+			opstest.WantError(t, err, ops.EINVALID, tc.msg)
 		})
 	}
 	if after := treeSnapshot(t, root); after != before {

@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"errors"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"iter"
 	"os"
 	"path/filepath"
@@ -62,7 +63,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
-			wantError(t, err, tc.code)
+			opstest.WantError(t, err, tc.code)
 			if after := treeSnapshot(t, root); after != before {
 				t.Errorf("the request changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
@@ -109,7 +110,7 @@ func TestServiceCreate(t *testing.T) {
 	// A launcher that fails: the operation is recorded all the same.
 	launcher.err = errors.New("fork failed")
 	id2, err := svc.Create("", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`), who)
-	wantError(t, err, ops.EUNAVAILABLE, "operation "+id2+" is recorded but its runner could not be started: fork failed")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "operation "+id2+" is recorded but its runner could not be started: fork failed")
 	if id2 == "" {
 		t.Fatal("no ID returned with the launcher error")
 	}
@@ -136,15 +137,15 @@ func TestServiceCreate(t *testing.T) {
 	// A configuration that cannot be read stops everything.
 	bad := &ops.Service{Barman: barman.NewReader(filepath.Join(t.TempDir(), "missing.conf")), OpenStore: store.Open}
 	_, err = bad.Create("", mustDecode(t, `{"type": "config_update"}`), who)
-	wantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration")
 	_, err = bad.Get("", "20261125T080447")
-	wantError(t, err, ops.EUNAVAILABLE)
+	opstest.WantError(t, err, ops.EUNAVAILABLE)
 	_, _, err = bad.List("", ops.ListOptions{})
-	wantError(t, err, ops.EUNAVAILABLE)
+	opstest.WantError(t, err, ops.EUNAVAILABLE)
 	_, _, err = bad.ListAll(ops.ListOptions{})
-	wantError(t, err, ops.EUNAVAILABLE)
+	opstest.WantError(t, err, ops.EUNAVAILABLE)
 	_, err = bad.Find("20261125T080447")
-	wantError(t, err, ops.EUNAVAILABLE)
+	opstest.WantError(t, err, ops.EUNAVAILABLE)
 }
 
 func TestServiceReads(t *testing.T) {
@@ -178,9 +179,9 @@ func TestServiceReads(t *testing.T) {
 		{"my-model", `"my-model" is a model, not a server`},
 	} {
 		_, _, err := svc.List(tc.server, ops.ListOptions{})
-		wantError(t, err, ops.ENOTFOUND, tc.want)
+		opstest.WantError(t, err, ops.ENOTFOUND, tc.want)
 		_, err = svc.Get(tc.server, "20261125T080500")
-		wantError(t, err, ops.ENOTFOUND, tc.want)
+		opstest.WantError(t, err, ops.ENOTFOUND, tc.want)
 	}
 
 	op, err := svc.Find("20261125T080805")
@@ -192,14 +193,14 @@ func TestServiceReads(t *testing.T) {
 		t.Errorf("Find = %+v, %v", op, err)
 	}
 	_, err = svc.Find("20990101T000000")
-	wantError(t, err, ops.ENOTFOUND, "operation 20990101T000000 does not exist in any scope of "+env.Conf)
+	opstest.WantError(t, err, ops.ENOTFOUND, "operation 20990101T000000 does not exist in any scope of "+env.Conf)
 	_, err = svc.Find("../jobs/20261125T080447")
-	wantError(t, err, ops.ENOTFOUND)
+	opstest.WantError(t, err, ops.ENOTFOUND)
 
 	// The same ID in two scopes is ambiguous.
 	testenv.WriteFile(t, filepath.Join(env.Home, "jobs", "20261125T080805.json"), `{"type": "config_update", "operation_type": "config_update"}`)
 	_, err = svc.Find("20261125T080805")
-	wantError(t, err, ops.EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); name one as SERVER/20261125T080805, or pass --server NAME or --instance")
+	opstest.WantError(t, err, ops.EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); name one as SERVER/20261125T080805, or pass --server NAME or --instance")
 
 	// A damaged file in one scope is found, and reads FAILED with why.
 	testenv.WriteFile(t, filepath.Join(env.Home, "jobs", "20261125T000000.json"), `{`)
@@ -260,7 +261,7 @@ func TestServiceMissingHome(t *testing.T) {
 		},
 	}
 	for name, read := range reads {
-		t.Run(name, func(t *testing.T) { wantError(t, read(), ops.EUNAVAILABLE, want...) })
+		t.Run(name, func(t *testing.T) { opstest.WantError(t, read(), ops.EUNAVAILABLE, want...) })
 	}
 	if _, err := os.Stat(env.Home); err == nil {
 		t.Errorf("a read created the missing barman_home")
@@ -278,9 +279,9 @@ func TestServiceMissingHome(t *testing.T) {
 		t.Errorf("List on a fresh install = %v, %v; want empty", list, err)
 	}
 	_, err := svc.Get("", "20261125T080447")
-	wantError(t, err, ops.ENOTFOUND)
+	opstest.WantError(t, err, ops.ENOTFOUND)
 	_, err = svc.Find("20261125T080447")
-	wantError(t, err, ops.ENOTFOUND)
+	opstest.WantError(t, err, ops.ENOTFOUND)
 }
 
 // TestServiceCreateSeesNewModelAtOnce: a config_update that just ended may

@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"encoding/json"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
@@ -90,7 +91,7 @@ func TestRecoverySSHCommandPolicy(t *testing.T) {
 				}
 				return
 			}
-			wantError(t, err, ops.EINVALID, tc.msg...)
+			opstest.WantError(t, err, ops.EINVALID, tc.msg...)
 		})
 	}
 }
@@ -123,7 +124,7 @@ func TestRecoveryDestinationPolicy(t *testing.T) {
 				}
 				return
 			}
-			wantError(t, err, ops.EINVALID, tc.msg...)
+			opstest.WantError(t, err, ops.EINVALID, tc.msg...)
 		})
 	}
 }
@@ -137,7 +138,7 @@ func TestRecoveryTargetNameQuoting(t *testing.T) {
 			n, _ := json.Marshal(name)
 			payload := `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh db", "destination_directory": "/d", "target_name": ` + string(n) + `}`
 			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, payload))
-			wantError(t, err, ops.EINVALID, `recovery: "target_name"`, "unescaped into PostgreSQL's configuration", "quotes, backslashes and control characters")
+			opstest.WantError(t, err, ops.EINVALID, `recovery: "target_name"`, "unescaped into PostgreSQL's configuration", "quotes, backslashes and control characters")
 			// The runner checks a job file the same way.
 			op := &ops.Operation{ID: "20261125T080000", Server: srv2, Type: ops.Recovery, Job: mustDecode(t, payload)}
 			if _, _, err := withOptions(ops.Policy{}).RecoveryJob(op); err == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // password from the command lines it logs, and a full one is rotated to
 // runner.err.1 rather than grown (issue 14, defect 10).
 func TestRunnerErrLogMaskedAndRotated(t *testing.T) {
-	bin := workerBinary(t)
+	bin := testenv.Binary(t)
 	e := newEnv(t)
 	errPath := filepath.Join(e.Store.StateDir(""), ErrLogName)
 	id := e.create(t, "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", `+
@@ -130,7 +131,7 @@ func TestErrLogRotatesOneOldFile(t *testing.T) {
 // With --log-format json (serve's, passed on by the launcher), runner.err
 // is one JSON object a line, masked like the text one.
 func TestRunnerErrLogJSON(t *testing.T) {
-	bin := workerBinary(t)
+	bin := testenv.Binary(t)
 	e := newEnv(t)
 	errPath := filepath.Join(e.Store.StateDir(""), ErrLogName)
 	id := e.create(t, "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", `+

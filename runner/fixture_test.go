@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,12 +18,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
-var (
-	testTmp   string // removed after all tests
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+var testTmp string // removed after all tests
 
 func TestMain(m *testing.M) {
 	if at := os.Getenv(panicHelperEnv); at != "" {
@@ -37,29 +31,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	testenv.RemoveBinary()
 	os.RemoveAll(testTmp)
 	os.Exit(code)
-}
-
-// workerBinary builds pg-backup-api once, for the tests that need a real
-// runner process.
-func workerBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binPath = filepath.Join(testTmp, "pg-backup-api")
-		// go test puts GOROOT/bin first in PATH, so this is the go
-		// running the tests.
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/pg-backup-api/pg-backup-api")
-		cmd.Dir = ".."
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building the pg-backup-api binary: %v", buildErr)
-	}
-	return binPath
 }
 
 // fakeBarman is the repository's fake barman script.

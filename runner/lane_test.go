@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -80,7 +81,7 @@ func TestBackupLaneDoesNotHoldUpRecovery(t *testing.T) {
 // queued, more main-lane slots than operations included, run the backups
 // one after the other, and the main lane runs none of them.
 func TestBackupsNeverOverlap(t *testing.T) {
-	bin := workerBinary(t)
+	bin := testenv.Binary(t)
 	e := newEnv(t)
 	const srv = "db_server_two"
 	trace := filepath.Join(t.TempDir(), "trace")

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,7 +24,7 @@ func (e *env) runnerErr(server string) string {
 }
 
 func TestLauncherKick(t *testing.T) {
-	bin := workerBinary(t)
+	bin := testenv.Binary(t)
 	fake := fakeBarman(t)
 	for _, server := range []string{"db_server_two", ""} {
 		t.Run("scope "+server, func(t *testing.T) {
@@ -105,7 +106,7 @@ func TestLauncherKickWhileRunnerActive(t *testing.T) {
 // TestRunnerKilled kills a real runner process while Barman runs: the
 // operation must read FAILED (lost) and Barman must die with its runner.
 func TestRunnerKilled(t *testing.T) {
-	bin := workerBinary(t)
+	bin := testenv.Binary(t)
 	e := newEnv(t)
 	const srv = "db_server_two"
 	pidFile := filepath.Join(t.TempDir(), "barman.pid")

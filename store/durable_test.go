@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -215,7 +216,7 @@ func TestStoreFailedFsyncRecordsNothing(t *testing.T) {
 		return nil
 	})
 	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"})
-	wantError(t, err, ops.EUNAVAILABLE, "input/output error (injected)")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "input/output error (injected)")
 	entries, err := os.ReadDir(filepath.Join(st.Home, "jobs"))
 	if err != nil {
 		t.Fatal(err)

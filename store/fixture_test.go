@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,22 +37,6 @@ func fixedClock(s string) func() time.Time {
 		panic(err)
 	}
 	return func() time.Time { return tm }
-}
-
-// wantError checks err's code and that its message contains every part.
-func wantError(t testing.TB, err error, code string, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want %s error containing %q", code, parts)
-	}
-	if got := ops.ErrorCode(err); got != code {
-		t.Errorf("error code = %q, want %q (error: %v)", got, code, err)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not contain %q", err.Error(), p)
-		}
-	}
 }
 
 // jsonValid reports whether data is one valid JSON document.

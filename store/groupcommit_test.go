@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -101,7 +102,7 @@ func TestGroupSyncDirErrorReachesTheWholeBatch(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		wantError(t, err, ops.EUNAVAILABLE, "input/output error (injected)")
+		opstest.WantError(t, err, ops.EUNAVAILABLE, "input/output error (injected)")
 	}
 	if left, err := os.ReadDir(filepath.Join(st.Home, "jobs")); err != nil || len(left) != 0 {
 		t.Errorf("jobs/ holds %v (%v) after failed directory fsyncs; want nothing", left, err)

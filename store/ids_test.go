@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -287,7 +288,7 @@ func TestCreateWaitsForTheIDLock(t *testing.T) {
 	idLockWait = 200 * time.Millisecond
 	defer func() { idLockWait = saved }()
 	_, err = st.Create(idReq("db1"), ops.Extension{})
-	wantError(t, err, ops.EUNAVAILABLE, "another process has held the ID lock", st.IDLockPath(), "retry")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "another process has held the ID lock", st.IDLockPath(), "retry")
 	if entries, _ := os.ReadDir(filepath.Join(st.ScopeDir("db1"), "jobs")); len(entries) != 0 {
 		t.Errorf("a create that gave up left %d files in jobs/", len(entries))
 	}

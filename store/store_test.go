@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -152,7 +153,7 @@ func TestStoreGetNotFound(t *testing.T) {
 			if op != nil {
 				t.Errorf("Get returned %+v", op)
 			}
-			wantError(t, err, ops.ENOTFOUND, tc.want)
+			opstest.WantError(t, err, ops.ENOTFOUND, tc.want)
 		})
 	}
 }
@@ -243,7 +244,7 @@ func TestStoreListSkipsBadFiles(t *testing.T) {
 	}
 	testenv.WriteFile(t, filepath.Join(home, "broken", "jobs"), "file")
 	_, _, err := st.List("broken", ops.ListOptions{})
-	wantError(t, err, ops.EUNAVAILABLE, "cannot list operations in "+filepath.Join(home, "broken", "jobs"))
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "cannot list operations in "+filepath.Join(home, "broken", "jobs"))
 }
 
 func TestStoreCreate(t *testing.T) {
@@ -350,7 +351,7 @@ func TestStoreCreateNeedsHome(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "missing")
 	st := New(home)
 	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}, ops.Extension{})
-	wantError(t, err, ops.EUNAVAILABLE, "barman_home "+home+" is not usable")
+	opstest.WantError(t, err, ops.EUNAVAILABLE, "barman_home "+home+" is not usable")
 	if _, err := os.Stat(home); !os.IsNotExist(err) {
 		t.Errorf("Create made barman_home: %v", err)
 	}
@@ -358,7 +359,7 @@ func TestStoreCreateNeedsHome(t *testing.T) {
 	home = t.TempDir()
 	testenv.WriteFile(t, filepath.Join(home, "db_server_two", "output"), "a file in the way")
 	_, err = New(home).Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"reset": true}`)}, ops.Extension{})
-	wantError(t, err, ops.EUNAVAILABLE, filepath.Join(home, "db_server_two", "output"))
+	opstest.WantError(t, err, ops.EUNAVAILABLE, filepath.Join(home, "db_server_two", "output"))
 }
 
 var idPattern = regexp.MustCompile(`^\d{8}T\d{6}(-\d{4})?$`)
@@ -442,7 +443,7 @@ func TestStoreCreateSecondExhausted(t *testing.T) {
 	st := New(home)
 	st.Now = fixedClock("2026-11-25T08:05:00.000000")
 	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: pyjson.NewObject()}, ops.Extension{})
-	wantError(t, err, ops.ECONFLICT, "more than 10000 operations were created in second 20261125T080500; retry")
+	opstest.WantError(t, err, ops.ECONFLICT, "more than 10000 operations were created in second 20261125T080500; retry")
 	entries, err := os.ReadDir(jobs)
 	if err != nil {
 		t.Fatal(err)

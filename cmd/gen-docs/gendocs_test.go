@@ -20,6 +20,12 @@ const docsRepoRoot = "../.."
 
 // TestDocsUpToDate regenerates the completions and the man page and
 // compares them with the committed ones.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.RemoveBinary()
+	os.Exit(code)
+}
+
 func TestDocsUpToDate(t *testing.T) {
 	dir := t.TempDir()
 	written, err := writeDocs(newApp(), dir)
@@ -230,17 +236,8 @@ func TestManPage(t *testing.T) {
 // docsBuild builds the binary into dir and returns dir, for PATH.
 func docsBuild(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("building the binary needs go on PATH: %v", err)
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, "pg-backup-api"), "github.com/pg-backup-api/pg-backup-api")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return dir
+	// The binary's directory holds nothing else.
+	return filepath.Dir(testenv.Binary(t))
 }
 
 // TestCompletionLive runs the committed completion scripts in real shells,

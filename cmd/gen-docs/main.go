@@ -1,20 +1,20 @@
-// Command gendocs writes the shell completions (completions/) and the man
+// Command gen-docs writes the shell completions (completions/) and the man
 // page (man/) from pg-backup-api's command-line definition. It is run by
 // `make docs` and `go generate ./cli/`, never shipped: the binary only
 // answers `__complete`, which the completions call. It imports cli to read
 // the command tree; cli never imports it.
 //
-// Usage: go run ./internal/gendocs [-dir DIR]
+// Usage: go run ./cmd/gen-docs [-dir DIR]
 package main
 
 import (
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
 	urfave "github.com/urfave/cli/v2"
 )
 
@@ -45,7 +45,10 @@ func main() {
 
 // newApp is a fresh definition, untouched by any run's set-up, so the output
 // depends on nothing but the code.
-func newApp() *urfave.App { return cli.NewApp(cli.BuildInfo{}, io.Discard, io.Discard) }
+func newApp() *urfave.App {
+	ios, _, _, _ := iostreams.Test()
+	return cli.NewApp(cli.BuildInfo{}, ios)
+}
 
 // generateDocs renders every generated file from the application's
 // definition.
@@ -77,4 +80,4 @@ func writeDocs(app *urfave.App, dir string) ([]string, error) {
 }
 
 // generatedNotice heads every generated file.
-const generatedNotice = "Generated from the command-line definition by internal/gendocs (make docs); do not edit."
+const generatedNotice = "Generated from the command-line definition by cmd/gen-docs (make docs); do not edit."
