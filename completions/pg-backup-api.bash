@@ -46,7 +46,7 @@ _pg_backup_api_valued() {
     'backups:--server'|'backups:-s'|'backups:--output'|'backups:-o'|'backups:--config'|'backups:--barman-config'|'backups:--url'|'backups:--remote'|'backups:-r'|'backups:--token'|'backups:--ca-cert'|'backups:--client-cert'|'backups:--client-key') return 0 ;;
     'backups show:--server'|'backups show:-s'|'backups show:--output'|'backups show:-o'|'backups show:--config'|'backups show:--barman-config'|'backups show:--url'|'backups show:--remote'|'backups show:-r'|'backups show:--token'|'backups show:--ca-cert'|'backups show:--client-cert'|'backups show:--client-key') return 0 ;;
     'cancel:--server'|'cancel:-s'|'cancel:--output'|'cancel:-o'|'cancel:--config'|'cancel:--barman-config'|'cancel:--url'|'cancel:--remote'|'cancel:-r'|'cancel:--token'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key') return 0 ;;
-    'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o'|'wait:--config'|'wait:--barman-config'|'wait:--url'|'wait:--remote'|'wait:-r'|'wait:--token'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key') return 0 ;;
+    'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o'|'wait:--timeout'|'wait:--config'|'wait:--barman-config'|'wait:--url'|'wait:--remote'|'wait:-r'|'wait:--token'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key') return 0 ;;
     'logs:--server'|'logs:-s'|'logs:--config'|'logs:--barman-config'|'logs:--url'|'logs:--remote'|'logs:-r'|'logs:--token'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key') return 0 ;;
     'prune:--older-than'|'prune:--server'|'prune:-s'|'prune:--output'|'prune:-o'|'prune:--config'|'prune:--barman-config') return 0 ;;
     'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes'|'serve:--log-format'|'serve:--config'|'serve:--barman-config') return 0 ;;
@@ -101,7 +101,7 @@ _pg_backup_api_spec() {
         args=operations
         ;;
     'wait')
-        opts='--server --instance --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --instance --output --timeout --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         args=operations
         ;;
     'logs')

@@ -28,7 +28,7 @@ _pg-backup-api_commands() {
     'show:show one operation: type, status, payload, times, exit code and Barman'\''s output'
     'backups:list a server'\''s backups and its recovery window, from Barman'\''s catalog'
     'cancel:stop a queued or running operation; it ends FAILED (phase cancelled)'
-    'wait:block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out'
+    'wait:block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out, 124 if --timeout passed first'
     'logs:print Barman'\''s output for an operation; -f follows it until the operation ends'
     'prune:remove the files of operations that finished long ago'
     'serve:serve the documented HTTP API over the same store and runners'
@@ -332,6 +332,7 @@ _pg-backup-api_wait() {
     '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--timeout)'--timeout='[give up waiting after DURATION (e.g. 90s, 30m) and exit 124; the operation goes on (default: wait as long as it runs)]'':DURATION: ' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
