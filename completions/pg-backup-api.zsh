@@ -33,6 +33,7 @@ _pg-backup-api_commands() {
     'prune:remove the files of operations that finished long ago'
     'serve:serve the documented HTTP API over the same store and runners'
     'status:check that a pg-backup-api server answers; prints OK'
+    'doctor:check the configuration, Barman, barman_home, remotes, and serve'\''s address and certificate'
     'token:manage bearer tokens for serve'
     'version:print the version, commit and build date'
     'help:show the list of commands, or the help of one command'
@@ -81,6 +82,7 @@ _pg-backup-api() {
     prune) _pg-backup-api_prune && ret=0 ;;
     serve) _pg-backup-api_serve && ret=0 ;;
     status) _pg-backup-api_status && ret=0 ;;
+    doctor) _pg-backup-api_doctor && ret=0 ;;
     token) _pg-backup-api_token && ret=0 ;;
     version) _pg-backup-api_version && ret=0 ;;
     help|h) _pg-backup-api_help && ret=0 ;;
@@ -397,6 +399,14 @@ _pg-backup-api_status() {
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_doctor() {
+  _arguments -s -S \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(- *)'{-h,--help}'[show help]'
 }
 
