@@ -112,6 +112,7 @@ func NewApp(build BuildInfo, ios *iostreams.IOStreams) *cli.App {
 			st.pruneCommand(),
 			st.serveCommand(),
 			st.statusCommand(),
+			st.doctorCommand(),
 			st.tokenCommand(),
 			st.runCommand(),
 			st.versionCommand(),
@@ -145,6 +146,11 @@ func loadFirst(st *appState, commands []*cli.Command) {
 	for _, cmd := range commands {
 		if action := cmd.Action; action != nil {
 			cmd.Action = func(c *cli.Context) error {
+				// doctor reads the configuration itself: a file that does
+				// not load is one of the things it reports.
+				if c.Command.Name == "doctor" {
+					return withHelpHint(action(c), commandPath(c))
+				}
 				if err := st.load(c); err != nil {
 					return st.logExit(c, exitError(err))
 				}

@@ -22,6 +22,10 @@ const (
 	ExitStopped     = 7 // the operation was cancelled or timed out (with --wait)
 )
 
+// ExitWaitTimeout is wait --timeout giving up before the operation ended, as
+// timeout(1) exits.
+const ExitWaitTimeout = 124
+
 // exitCodeFor maps an engine error to an exit code.
 func exitCodeFor(err error) int {
 	switch ops.ErrorCode(err) {
@@ -67,7 +71,8 @@ const exitCodesHelp = `EXIT STATUS:
    4  the operation ended FAILED (with --wait)
    5  unavailable: Barman's configuration, the store or the server cannot be used
    6  conflict with the current state (e.g. cancelling an operation that ended)
-   7  the operation was cancelled or timed out (with --wait)`
+   7  the operation was cancelled or timed out (with --wait)
+   124  wait --timeout passed before the operation ended; it goes on`
 
 // ExitCode returns the process exit code for an error returned by the app,
 // and the message to print (empty when there is none).

@@ -28,11 +28,12 @@ _pg-backup-api_commands() {
     'show:show one operation: type, status, payload, times, exit code and Barman'\''s output'
     'backups:list a server'\''s backups and its recovery window, from Barman'\''s catalog'
     'cancel:stop a queued or running operation; it ends FAILED (phase cancelled)'
-    'wait:block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out'
+    'wait:block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out, 124 if --timeout passed first'
     'logs:print Barman'\''s output for an operation; -f follows it until the operation ends'
     'prune:remove the files of operations that finished long ago'
     'serve:serve the documented HTTP API over the same store and runners'
     'status:check that a pg-backup-api server answers; prints OK'
+    'doctor:check the configuration, Barman, barman_home, remotes, and serve'\''s address and certificate'
     'token:manage bearer tokens for serve'
     'version:print the version, commit and build date'
     'help:show the list of commands, or the help of one command'
@@ -81,6 +82,7 @@ _pg-backup-api() {
     prune) _pg-backup-api_prune && ret=0 ;;
     serve) _pg-backup-api_serve && ret=0 ;;
     status) _pg-backup-api_status && ret=0 ;;
+    doctor) _pg-backup-api_doctor && ret=0 ;;
     token) _pg-backup-api_token && ret=0 ;;
     version) _pg-backup-api_version && ret=0 ;;
     help|h) _pg-backup-api_help && ret=0 ;;
@@ -352,6 +354,7 @@ _pg-backup-api_wait() {
     '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--timeout)'--timeout='[give up waiting after DURATION (e.g. 90s, 30m) and exit 124; the operation goes on (default: wait as long as it runs)]'':DURATION: ' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
@@ -416,6 +419,14 @@ _pg-backup-api_status() {
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_doctor() {
+  _arguments -s -S \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(- *)'{-h,--help}'[show help]'
 }
 
