@@ -73,8 +73,9 @@ type Server struct {
 	probe *http.ServeMux
 	// acc is who may do what, swapped whole by SetAccess (serve's reload
 	// on SIGHUP) while requests are served: each request reads it once.
-	acc  atomic.Pointer[access]
-	diag diagnoseCache
+	acc     atomic.Pointer[access]
+	diag    diagnoseCache
+	answers answerCache
 }
 
 // Defaults of the Server's limits.
@@ -523,7 +524,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !withDetail {
-		body, err := s.Service.ListMemo(server, encodeListSeq)
+		body, err := s.answers.list(s.Service, server, encodeListSeq)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -585,12 +586,8 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	detail := wantDetail(r)
-	variant := 0
-	if detail {
-		variant = 1
-	}
-	// Finished operations never change: their answer is encoded once.
-	body, err := s.Service.GetMemo(r.PathValue("name"), r.PathValue("id"), variant, func(op *ops.Operation) []byte {
+	// A finished operation never changes: its answer is encoded once.
+	body, err := s.answers.operation(s.Service, r.PathValue("name"), r.PathValue("id"), detail, func(op *ops.Operation) []byte {
 		body := operationStatus{OperationID: op.ID, Status: op.Status}
 		if detail {
 			body.Type = op.Type

@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"errors"
-	"iter"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -245,8 +244,8 @@ func TestServiceMissingHome(t *testing.T) {
 		"List":     func() error { _, _, err := svc.List("", ops.ListOptions{}); return err },
 		"List srv": func() error { _, _, err := svc.List("db_server_two", ops.ListOptions{Status: true}); return err },
 		"ListAll":  func() error { _, _, err := svc.ListAll(ops.ListOptions{}); return err },
-		"ListMemo": func() error {
-			_, err := svc.ListMemo("", func(iter.Seq[*ops.Operation]) []byte { return nil })
+		"ListIfChanged": func() error {
+			_, _, err := svc.ListIfChanged("", 0)
 			return err
 		},
 		"Get":    func() error { _, err := svc.Get("db_server_two", "20261125T080805"); return err },

@@ -218,24 +218,29 @@ type scopeIndex struct {
 	jobs, outputs dirStamp
 	racy          bool
 	entries       []indexEntry // sorted by ID
-
-	memoOnce sync.Once
-	memo     []byte
+	// stamp is this state of the scope's listing, given when the index is
+	// kept in memory (rememberIndex).
+	stamp ops.Stamp
 }
 
-// Memo returns encode's answer for the scope's current listing, computed
-// once per state of the scope (the index): the listing's IDs and types are
-// settled while the index is fresh.
-func (s *Store) Memo(server string, encode func(iter.Seq[*ops.Operation]) []byte) ([]byte, error) {
+// ListIfChanged returns the scope's listing as its index holds it (IDs,
+// types, times; no status of unfinished operations) and the listing's
+// stamp, or no listing when the stamp is still since. The listing may be
+// iterated more than once: it is one state of the index. An index built
+// within the racy window gets no stamp (0), as it is checked again on
+// next use.
+func (s *Store) ListIfChanged(server string, since ops.Stamp) (iter.Seq[*ops.Operation], ops.Stamp, error) {
 	ix, err := s.snapshot(server)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if ix.racy {
-		return encode(ix.seq(server)), nil
+		return ix.seq(server), 0, nil
 	}
-	ix.memoOnce.Do(func() { ix.memo = encode(ix.seq(server)) })
-	return ix.memo, nil
+	if since != 0 && ix.stamp == since {
+		return nil, since, nil
+	}
+	return ix.seq(server), ix.stamp, nil
 }
 
 // seq yields the listing's operations (not the entries that are not
@@ -360,6 +365,9 @@ func (s *Store) rememberIndex(server string, ix *scopeIndex) {
 	defer s.mu.Unlock()
 	if s.indexes == nil {
 		s.indexes = map[string]*scopeIndex{}
+	}
+	if ix.stamp == 0 {
+		ix.stamp = nextStamp()
 	}
 	s.indexes[server] = ix
 }

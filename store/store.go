@@ -59,10 +59,11 @@ type Store struct {
 type opKey struct{ server, id string }
 
 type finishedEntry struct {
-	op    ops.Operation
-	stamp filestamp.Stamp
-	// memo holds GetMemo's encodings of op, by variant; set once each.
-	memo [2][]byte
+	op ops.Operation
+	// file is the stamp of the output file op was read from.
+	file filestamp.Stamp
+	// stamp is this state of the operation, as GetIfChanged gives it.
+	stamp ops.Stamp
 	// watched: the output directory has been watched since before op was
 	// read, so the entry stands until the watch reports a change.
 	watched bool
@@ -312,94 +313,126 @@ func (s *Store) Get(server, id string) (*ops.Operation, error) {
 	return op, err
 }
 
-// GetMemo returns encode's answer for one operation. A finished operation
-// is encoded once and the bytes kept beside it in the finished cache, valid
-// while its output file is the one it was read from: serving it again costs
-// one stat, or nothing while the store watches its directories
-// (WatchChanges).
-func (s *Store) GetMemo(server, id string, variant int, encode func(*ops.Operation) []byte) ([]byte, error) {
-	if variant < 0 || variant > 1 {
-		return nil, ops.Errorf(ops.EINTERNAL, "GetMemo: variant %d is not 0 or 1", variant)
+// GetIfChanged returns one operation and its stamp, or no operation when
+// its stamp is still since: the caller holds what it made of it. A finished
+// operation is kept in the finished cache while its output file is the one
+// it was read from: checking it costs one stat, or nothing while the store
+// watches its directories (WatchChanges).
+func (s *Store) GetIfChanged(server, id string, since ops.Stamp) (*ops.Operation, ops.Stamp, error) {
+	if since != 0 {
+		s.mu.Lock()
+		e := s.finished[opKey{server, id}]
+		unchanged := e != nil && e.watched && e.stamp == since
+		s.mu.Unlock()
+		if unchanged {
+			return nil, since, nil
+		}
 	}
-	s.mu.Lock()
-	var data []byte
-	if e := s.finished[opKey{server, id}]; e != nil && e.watched {
-		data = e.memo[variant]
-	}
-	s.mu.Unlock()
-	if data != nil {
-		return data, nil
-	}
-	op, e, err := s.get(server, id)
+	e, look, err := s.cachedFinished(server, id)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if e == nil {
-		return encode(op), nil
+		op, e, err := s.readAndKeep(server, id, look)
+		if err != nil || e == nil {
+			return op, 0, err
+		}
+		return op, e.stamp, nil
 	}
-	s.mu.Lock()
-	data = e.memo[variant]
-	s.mu.Unlock()
-	if data != nil {
-		return data, nil
+	if e.stamp == since {
+		return nil, since, nil
 	}
-	data = encode(op)
-	s.mu.Lock()
-	e.memo[variant] = data
-	s.mu.Unlock()
-	return data, nil
+	op := e.op
+	return &op, e.stamp, nil
 }
 
 // statOutput looks at an output file's stamp; the tests count its calls.
 var statOutput = filestamp.Of
 
+// nextStamp is a stamp never given before in this process: each state of
+// an operation or a listing gets its own, so a stamp held by a caller
+// never comes back once what it stamped changed, whichever store or
+// barman_home it came from.
+func nextStamp() ops.Stamp { return ops.Stamp(stampSeq.Add(1)) }
+
+var stampSeq atomic.Uint64
+
 // get returns one operation, and its entry in the finished cache when it
 // is kept there.
 func (s *Store) get(server, id string) (*ops.Operation, *finishedEntry, error) {
+	e, look, err := s.cachedFinished(server, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e != nil {
+		op := e.op
+		return &op, e, nil
+	}
+	return s.readAndKeep(server, id, look)
+}
+
+// outputLook is what cachedFinished saw of an operation's output, which
+// readAndKeep needs to decide whether what it reads may be kept.
+type outputLook struct {
+	scope    *watchedScope
+	gen      uint64
+	stamp    filestamp.Stamp
+	finished bool
+}
+
+// cachedFinished returns the finished cache's entry for an operation while
+// it is valid: trusted while the watch stands, else checked with a stat of
+// the output file.
+func (s *Store) cachedFinished(server, id string) (*finishedEntry, outputLook, error) {
 	if !ops.ValidName(id) {
-		return nil, nil, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
+		return nil, outputLook{}, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
 	}
 	key := opKey{server, id}
 	// The watch must stand before the output is looked at: a change after
 	// that is then either reported before the entry is kept (and the
 	// generation tells) or drops the entry after.
-	scope, gen := s.watchScope(server)
-	if scope != nil {
+	var look outputLook
+	look.scope, look.gen = s.watchScope(server)
+	if look.scope != nil {
 		s.mu.Lock()
 		e, ok := s.finished[key]
 		s.mu.Unlock()
 		if ok && e.watched {
-			op := e.op
-			return &op, e, nil
+			return e, look, nil
 		}
 	}
-	stamp, finished := statOutput(s.OutputPath(server, id))
-	if finished {
+	look.stamp, look.finished = statOutput(s.OutputPath(server, id))
+	if look.finished {
 		s.mu.Lock()
 		e, ok := s.finished[key]
-		if ok && e.stamp == stamp && scope != nil && scope.current(gen) {
+		if ok && e.file == look.stamp && look.scope != nil && look.scope.current(look.gen) {
 			e.watched = true // unchanged since the watch stood
 		}
 		s.mu.Unlock()
-		if ok && e.stamp == stamp {
-			op := e.op
-			return &op, e, nil
+		if ok && e.file == look.stamp {
+			return e, look, nil
 		}
 	}
+	return nil, look, nil
+}
+
+// readAndKeep reads one operation from its files and keeps it in the
+// finished cache when it has settled.
+func (s *Store) readAndKeep(server, id string, look outputLook) (*ops.Operation, *finishedEntry, error) {
 	op, err := s.read(server, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	// Output files are written once; one rewritten within the racy window
 	// could keep its stamp, so only settled ones are kept.
-	if finished && op.Status != ops.StatusInProgress && time.Since(time.Unix(0, stamp.MtimeNs)) > filestamp.RacyWindow {
-		e := &finishedEntry{op: *op, stamp: stamp}
+	if look.finished && op.Status != ops.StatusInProgress && time.Since(time.Unix(0, look.stamp.MtimeNs)) > filestamp.RacyWindow {
+		e := &finishedEntry{op: *op, file: look.stamp, stamp: nextStamp()}
 		s.mu.Lock()
-		e.watched = scope != nil && scope.current(gen)
+		e.watched = look.scope != nil && look.scope.current(look.gen)
 		if s.finished == nil || len(s.finished) >= maxFinishedCache {
 			s.finished = map[opKey]*finishedEntry{}
 		}
-		s.finished[key] = e
+		s.finished[opKey{server, id}] = e
 		s.mu.Unlock()
 		return op, e, nil
 	}
