@@ -208,7 +208,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 	env.WithStore(t)
 	root := filepath.Dir(env.Home)
 	svcFor := func(v ops.Version) *ops.Service {
-		return &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test",
+		return &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 			BarmanVersion: func() (ops.Version, error) { return v, nil }}
 	}
 	tests := []struct {
@@ -265,7 +265,7 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 	env, _ := pitrEnv(t)
 	env.WithStore(t)
 	root := filepath.Dir(env.Home)
-	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
 	before := treeSnapshot(t, root)
 	for _, payload := range []string{
 		recovery("", `"target_time": "2026-11-20T00:00:00Z"`),

@@ -58,3 +58,7 @@ func wantError(t testing.TB, err error, code string, parts ...string) {
 
 // jsonValid reports whether data is one valid JSON document.
 func jsonValid(data []byte) bool { return json.Valid(data) }
+
+// newStore is the store under home, as Open gives it for a configuration
+// naming home.
+func newStore(home string) *Store { return Open(&ops.BarmanConfig{BarmanHome: home}) }

@@ -604,14 +604,7 @@ func scanOutput(op *ops.Operation, data []byte) bool {
 	}
 	endReason := ""
 	if len(ext) > 0 && ext[0] == '{' {
-		scanTop(ext, func(key string, raw []byte) {
-			switch key {
-			case "reason":
-				op.Reason, _ = unquote(raw)
-			case "end_reason":
-				endReason, _ = unquote(raw)
-			}
-		})
+		op.Reason, endReason = scanEndRecord(ext)
 	}
 	settleOutput(op, success, endReason)
 	return true

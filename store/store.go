@@ -73,17 +73,24 @@ type finishedEntry struct {
 // full, which costs re-reads, never wrong answers.
 const maxFinishedCache = 1024
 
-// New returns the store kept under barmanHome.
-func New(barmanHome string) *Store {
-	return &Store{Home: barmanHome, Now: time.Now}
+// Open returns the store under cfg's barman_home, naming cfg in its
+// messages. It is the one constructor: the runner and the command line use
+// the *Store (paths, locks, claims, hooks, the watch) and hand it to the
+// Service as its ops.Store (Opener).
+func Open(cfg *ops.BarmanConfig) *Store {
+	return &Store{Home: cfg.BarmanHome, ConfigPath: cfg.Path, Now: time.Now}
 }
 
-// Open returns the store under cfg's barman_home, naming cfg in its
-// messages (the Service's ops.Store).
-func Open(cfg *ops.BarmanConfig) ops.Store {
-	st := New(cfg.BarmanHome)
-	st.ConfigPath = cfg.Path
-	return st
+// Opener is Open for ops.Service.OpenStore, with each of configure applied
+// to a store before the Service uses it (an end hook, the watch).
+func Opener(configure ...func(*Store)) func(cfg *ops.BarmanConfig) ops.Store {
+	return func(cfg *ops.BarmanConfig) ops.Store {
+		s := Open(cfg)
+		for _, c := range configure {
+			c(s)
+		}
+		return s
+	}
 }
 
 // StateDirName is our hidden directory in each scope.
@@ -141,22 +148,6 @@ func (s *Store) EnsureScope(server string) error {
 	return nil
 }
 
-func extensionObject(e ops.Extension) *pyjson.Object {
-	o := pyjson.NewObject()
-	o.Set("version", e.Version)
-	o.Set("barman_config", e.BarmanConfig)
-	if e.RequestedBy != "" {
-		o.Set("requested_by", e.RequestedBy)
-	}
-	if e.Client != "" {
-		o.Set("client", e.Client)
-	}
-	if e.BackupID != "" {
-		o.Set("resolved_backup_id", e.BackupID)
-	}
-	return o
-}
-
 // Create records req as a new operation and returns its ID. The ID is the
 // reference's timestamp; when another operation of any scope took that
 // second already, a suffix "-NNNN" keeps it unique across the store and
@@ -169,8 +160,7 @@ func (s *Store) Create(req *ops.Request, ext ops.Extension) (string, error) {
 	job := req.Payload.Clone()
 	job.Set(ops.KeyOperationType, string(req.Type))
 	job.Set(ops.KeyStartTime, now.Format(ops.TimeLayout))
-	ext.BackupID = req.BackupID
-	job.Set(ops.KeyExtension, extensionObject(ext))
+	job.Set(ops.KeyExtension, newExtensionRecord(ext, req.BackupID).object())
 	data, err := pyjson.EncodePython(job)
 	if err != nil {
 		return "", ops.Errorf(ops.EINTERNAL, "encoding job: %v", err)
@@ -518,7 +508,7 @@ func (s *Store) scopeName(server string) string {
 }
 
 func operationFromJob(server, id string, job *pyjson.Object) *ops.Operation {
-	op := &ops.Operation{ID: id, Server: server, Job: job}
+	op := &ops.Operation{ID: id, Server: server, Job: job, Recorded: RecordOf(job)}
 	if t, ok := job.String(ops.KeyOperationType); ok {
 		op.Type = ops.Type(t)
 	} else if t, ok := job.String(ops.KeyType); ok {
@@ -607,14 +597,10 @@ func decodeOutput(op *ops.Operation, path string, data []byte) {
 			}
 		}
 	}
-	endReason := ""
-	if ext, ok := out.Get(ops.KeyExtension); ok {
-		if o, ok := ext.(*pyjson.Object); ok {
-			op.Reason, _ = o.String("reason")
-			endReason, _ = o.String("end_reason")
-		}
-	}
-	settleOutput(op, b, endReason)
+	op.Recorded = RecordOf(out)
+	rec, _ := readExtensionRecord(out)
+	op.Reason = rec.Reason
+	settleOutput(op, b, rec.EndReason)
 }
 
 // settleOutput sets op's status and phase from its output file's success
@@ -742,19 +728,7 @@ func (s *Store) finish(server, id string, res ops.Result) error {
 	out.Set(ops.KeyOutput, res.Output)
 	out.Set(ops.KeyExitCode, json.Number(strconv.Itoa(res.ExitCode)))
 	if res.Reason != "" || res.EndReason != "" {
-		ext := pyjson.NewObject()
-		if e, ok := out.Get(ops.KeyExtension); ok {
-			if o, ok := e.(*pyjson.Object); ok {
-				ext = o.Clone()
-			}
-		}
-		if res.Reason != "" {
-			ext.Set("reason", res.Reason)
-		}
-		if res.EndReason != "" {
-			ext.Set("end_reason", string(res.EndReason))
-		}
-		out.Set(ops.KeyExtension, ext)
+		out.Set(ops.KeyExtension, withEnd(out, res.Reason, res.EndReason))
 	}
 	data, err := pyjson.EncodePython(out)
 	if err != nil {

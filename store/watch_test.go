@@ -120,7 +120,7 @@ func eventually(t *testing.T, st *Store, id, want string, within time.Duration) 
 }
 
 func TestWatchedAnswersNeedNoStat(t *testing.T) {
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	const id = "20261125T080500"
 	writeFinished(t, st, id, true)
 	stats := countStats(t)
@@ -199,7 +199,7 @@ func TestWatchSeesChangesMadeByOthers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st := New(t.TempDir())
+			st := newStore(t.TempDir())
 			const id = "20261125T080500"
 			writeFinished(t, st, id, true)
 			watching(t, st)
@@ -217,7 +217,7 @@ func TestWatchSeesChangesMadeByOthers(t *testing.T) {
 // A change reported between the stat and the caching of what was read
 // leaves the entry to be checked by stamp, not trusted on the watch's word.
 func TestWatchEventDuringReadIsNotTrusted(t *testing.T) {
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	const id = "20261125T080500"
 	writeFinished(t, st, id, true)
 	watching(t, st)
@@ -263,7 +263,7 @@ func TestWatchEventDuringReadIsNotTrusted(t *testing.T) {
 }
 
 func TestWatchStopsCleanly(t *testing.T) {
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	const id = "20261125T080500"
 	writeFinished(t, st, id, true)
 	fds := func() int {
