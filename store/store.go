@@ -4,17 +4,14 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/filestamp"
@@ -166,135 +163,6 @@ func (s *Store) Create(req *ops.Request, ext ops.Extension) (string, error) {
 		return "", ops.Errorf(ops.EINTERNAL, "encoding job: %v", err)
 	}
 	return s.createJob(req.Server, now, data)
-}
-
-// ReadJSONFile reads a store file. Files written by other tools are read
-// leniently (a repeated key keeps its last value, as Python's json does).
-func ReadJSONFile(path string) (*pyjson.Object, error) {
-	data, err := readStoreFile(path)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return obj, nil
-}
-
-// readStoreFile reads a file of jobs/ or output/, where other tools and
-// people put files too. Only a regular file is read: opening a FIFO there
-// would block until some writer came, hanging the listing, request or
-// runner that looked.
-func readStoreFile(path string) ([]byte, error) {
-	data, _, err := readStoreFileStamp(path)
-	return data, err
-}
-
-// readStoreFileStamp is readStoreFile that also returns the stamp of the
-// file it read, taken from the open file: the stamp of those very bytes.
-// It calls the system directly: an index build reads every file of a
-// scope, and an os.File costs a poller registration (a wasted epoll_ctl on
-// a regular file) and an extra read to find the end.
-func readStoreFileStamp(path string) ([]byte, filestamp.Stamp, error) {
-	return readStoreFileInto(path, nil)
-}
-
-// noAtimeRefused records that the kernel refused O_NOATIME (the files are
-// not the process's and it lacks CAP_FOWNER), so that later opens do not
-// try it again: files of one store share an owner.
-var noAtimeRefused atomic.Bool
-
-// openNoAtime opens a store file for reading without updating its access
-// time where the kernel allows it, as backup tools read: on a file system
-// mounted relatime, the first read of a file written since its last access
-// writes its inode, so the first index build of 100,000 operations dirtied
-// 200,000 inodes and took twice as long.
-func openNoAtime(path string) (int, error) {
-	const flags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
-	var fd int
-	var err error
-	if !noAtimeRefused.Load() {
-		err = ignoringEINTR(func() (err error) {
-			fd, err = syscall.Open(path, flags|syscall.O_NOATIME, 0)
-			return err
-		})
-		if err != syscall.EPERM {
-			return fd, err
-		}
-		noAtimeRefused.Store(true)
-	}
-	err = ignoringEINTR(func() (err error) {
-		fd, err = syscall.Open(path, flags, 0)
-		return err
-	})
-	return fd, err
-}
-
-// readStoreFileInto is readStoreFileStamp reading into scratch when the
-// file fits: the index build reads 200,000 files of a large scope.
-func readStoreFileInto(path string, scratch []byte) ([]byte, filestamp.Stamp, error) {
-	fd, err := openNoAtime(path)
-	if err != nil {
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := ignoringEINTR(func() error { return syscall.Fstat(fd, &st) }); err != nil {
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	switch st.Mode & syscall.S_IFMT {
-	case syscall.S_IFREG:
-	case syscall.S_IFDIR:
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
-	case syscall.S_IFIFO:
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a named pipe, not a regular file")}
-	default:
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "read", Path: path, Err: errors.New("is not a regular file")}
-	}
-	stamp := filestamp.Stamp{Ino: st.Ino, Size: st.Size, MtimeNs: st.Mtim.Nano()}
-	// Read the size fstat gave, and stop there: store files are replaced
-	// by rename, never grown in place, so this saves the usual extra read
-	// that only finds the end. A file that says it is empty (as some
-	// special files do) is read to its end.
-	size := int(st.Size)
-	if size == 0 {
-		size = 512
-	}
-	var buf []byte
-	if st.Size > 0 && cap(scratch) >= size {
-		buf = scratch[:0:size]
-	} else {
-		buf = make([]byte, 0, size)
-	}
-	for {
-		if len(buf) == cap(buf) {
-			if st.Size > 0 {
-				return buf, stamp, nil
-			}
-			buf = append(buf, 0)[:len(buf)]
-		}
-		var n int
-		err := ignoringEINTR(func() (err error) {
-			n, err = syscall.Read(fd, buf[len(buf):cap(buf)])
-			return err
-		})
-		if err != nil {
-			return nil, filestamp.Stamp{}, &fs.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n <= 0 {
-			return buf, stamp, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
-}
-
-func ignoringEINTR(f func() error) error {
-	for {
-		if err := f(); err != syscall.EINTR {
-			return err
-		}
-	}
 }
 
 // Get returns one operation of a scope.
@@ -520,108 +388,6 @@ func operationFromJob(server, id string, job *pyjson.Object) *ops.Operation {
 	return op
 }
 
-// fillStatus works out where op stands. The order of the checks matters: a
-// runner writes the output file before it lets go of the operation's log
-// lock and before it removes the log, so rechecking the output after seeing
-// no lock or no log is never fooled by a runner that just finished.
-func (s *Store) fillStatus(op *ops.Operation) error {
-	done, err := s.readOutput(op)
-	if err != nil || done {
-		return err
-	}
-	if !op.Ours() {
-		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseForeign
-		return nil
-	}
-	logPath := s.LogPath(op.Server, op.ID)
-	_, statErr := os.Stat(logPath)
-	locked, lockErr := IsLocked(logPath)
-	if lockErr != nil {
-		return ops.Errorf(ops.EUNAVAILABLE, "cannot check the runner of operation %s: %v", op.ID, lockErr)
-	}
-	if locked {
-		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseRunning
-		if out, err := os.ReadFile(logPath); err == nil {
-			op.Output = string(out)
-		}
-		return nil
-	}
-	if done, err := s.readOutput(op); err != nil || done {
-		return err
-	}
-	if statErr != nil {
-		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseQueued
-		return nil
-	}
-	op.Status, op.Phase = ops.StatusFailed, ops.PhaseLost
-	op.Reason = ops.LostReason
-	if out, err := os.ReadFile(logPath); err == nil {
-		op.Output = string(out)
-	}
-	return nil
-}
-
-func (s *Store) readOutput(op *ops.Operation) (bool, error) {
-	path := s.OutputPath(op.Server, op.ID)
-	data, _, err := readStoreFileStamp(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, ops.Errorf(ops.EUNAVAILABLE, "cannot read the result of operation %s: %v", op.ID, err)
-	}
-	decodeOutput(op, path, data)
-	return true, nil
-}
-
-// decodeOutput settles op from the output file at path, read as data.
-func decodeOutput(op *ops.Operation, path string, data []byte) {
-	out, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{})
-	if err != nil {
-		// It ended, but how is unreadable: never claim DONE for it.
-		op.Status, op.Phase = ops.StatusFailed, ops.PhaseFailed
-		op.Reason = fmt.Sprintf("the output file %s is damaged (%v); Barman's result is unknown", path, err)
-		return
-	}
-	op.Job = out
-	success, _ := out.Get(ops.KeySuccess)
-	b, _ := success.(bool)
-	if et, ok := out.String(ops.KeyEndTime); ok {
-		op.EndTime, _ = time.ParseInLocation(ops.TimeLayout, et, time.Local)
-	}
-	op.Output, _ = out.String(ops.KeyOutput)
-	if n, ok := out.Get(ops.KeyExitCode); ok {
-		if num, ok := n.(json.Number); ok {
-			if v, err := strconv.Atoi(num.String()); err == nil {
-				op.ExitCode = &v
-			}
-		}
-	}
-	op.Recorded = RecordOf(out)
-	rec, _ := readExtensionRecord(out)
-	op.Reason = rec.Reason
-	settleOutput(op, b, rec.EndReason)
-}
-
-// settleOutput sets op's status and phase from its output file's success
-// and end_reason, once op.Reason is read.
-func settleOutput(op *ops.Operation, success bool, endReason string) {
-	if success {
-		op.Status, op.Phase = ops.StatusDone, ops.PhaseDone
-	} else {
-		op.Status, op.Phase = ops.StatusFailed, ops.PhaseFailed
-	}
-	if endReason != "" && op.Status == ops.StatusFailed {
-		switch ops.Phase(endReason) {
-		case ops.PhaseLost, ops.PhaseCancelled, ops.PhaseTimeout:
-			op.Phase = ops.Phase(endReason)
-		}
-	}
-	if op.Reason == ops.LostReason {
-		op.Phase = ops.PhaseLost
-	}
-}
-
 // List returns the operations of a scope, oldest first. Files that cannot be
 // read as operations are reported in skipped, never fatal. It reads the
 // scope's index (see index.go) and, for status, checks only the operations
@@ -711,34 +477,6 @@ func pageOf(entries []indexEntry, opts ops.ListOptions) []indexEntry {
 		entries = entries[len(entries)-opts.Limit:]
 	}
 	return entries
-}
-
-// finish writes the output file of an operation: the job plus the result.
-func (s *Store) finish(server, id string, res ops.Result) error {
-	job, err := ReadJSONFile(s.JobPath(server, id))
-	if err != nil {
-		return fmt.Errorf("reading job %s: %w", id, err)
-	}
-	out := job.Clone()
-	out.Set(ops.KeySuccess, res.Success)
-	if res.EndTime.IsZero() {
-		res.EndTime = s.Now()
-	}
-	out.Set(ops.KeyEndTime, res.EndTime.Format(ops.TimeLayout))
-	out.Set(ops.KeyOutput, res.Output)
-	out.Set(ops.KeyExitCode, json.Number(strconv.Itoa(res.ExitCode)))
-	if res.Reason != "" || res.EndReason != "" {
-		out.Set(ops.KeyExtension, withEnd(out, res.Reason, res.EndReason))
-	}
-	data, err := pyjson.EncodePython(out)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(s.ScopeDir(server), "output")
-	if err := MkdirAllDurable(dir, DirMode); err != nil {
-		return err
-	}
-	return WriteFileAtomic(dir, id+".json", data)
 }
 
 // Scopes returns the servers that have operations stored, and "" for the
