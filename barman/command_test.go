@@ -10,6 +10,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 func TestArgs(t *testing.T) {
@@ -185,7 +186,7 @@ func TestArgs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			op := &ops.Operation{ID: "20261125T080000", Server: tc.server, Type: tc.typ, Job: job}
+			op := &ops.Operation{ID: "20261125T080000", Server: tc.server, Type: tc.typ, Job: job, Recorded: store.RecordOf(job)}
 			got, err := NewCommand(tc.command).Args(tc.config, op)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

@@ -142,7 +142,7 @@ func TestBackupsTableColumns(t *testing.T) {
 func TestBackupsRemote(t *testing.T) {
 	e := newEnv(t, false)
 	s := &httpd.Server{
-		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Open, Version: "test"},
+		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Opener(), Version: "test"},
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	srv := httptest.NewServer(s.Handler())

@@ -42,7 +42,7 @@ func (st *appState) completeCommand() *cli.Command {
 
 // completions lists what kind names, sorted, or nothing on any error.
 func (st *appState) completions(kind string) []string {
-	svc := &ops.Service{Barman: barman.NewReader(st.settings.barmanConfig), OpenStore: store.Open}
+	svc := &ops.Service{Barman: barman.NewReader(st.settings.barmanConfig), OpenStore: store.Opener()}
 	cfg, err := svc.Config()
 	if err != nil {
 		return nil

@@ -133,7 +133,7 @@ func TestCreateIDsUniqueAcrossProcesses(t *testing.T) {
 	// follows the order in which processes claimed the name, which may
 	// differ from the microseconds of start_time; across seconds it must
 	// not.
-	st := store.New(e.Home)
+	st := store.Open(&ops.BarmanConfig{BarmanHome: e.Home})
 	sort.Strings(files)
 	var prev time.Time
 	inversions := 0

@@ -123,7 +123,7 @@ func eventually(t *testing.T, timeout time.Duration, cond func() bool, describe 
 // would.
 func opState(t testing.TB, e *env, server, id string) *ops.Operation {
 	t.Helper()
-	op, err := store.New(e.Home).Get(server, id)
+	op, err := store.Open(&ops.BarmanConfig{BarmanHome: e.Home}).Get(server, id)
 	if err != nil {
 		t.Fatalf("reading operation %s: %v", id, err)
 	}
@@ -145,7 +145,7 @@ func waitPhase(t *testing.T, e *env, server, id string, phase ops.Phase) {
 // ends. It waits for a runner that is finishing to let go.
 func holdRunnerLock(t *testing.T, e *env, server string) {
 	t.Helper()
-	st := store.New(e.Home)
+	st := store.Open(&ops.BarmanConfig{BarmanHome: e.Home})
 	if err := os.MkdirAll(st.StateDir(server), 0o755); err != nil {
 		t.Fatal(err)
 	}

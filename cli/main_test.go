@@ -245,7 +245,7 @@ func (e *env) waitIdle(t testing.TB, timeout time.Duration) {
 			}
 		}
 		if busy == "" {
-			st := store.New(e.Home)
+			st := store.Open(&ops.BarmanConfig{BarmanHome: e.Home})
 			for _, scope := range []string{"", "db_server_two"} {
 				list, _, _ := st.List(scope, ops.ListOptions{Status: true})
 				for _, op := range list {

@@ -62,20 +62,20 @@ func enqueueEnd(s *store.Store, server, id string) error {
 	return err
 }
 
-// openStore is store.Open with the end-of-operation hook set.
+// openStore is the Service's store opener with the end-of-operation hook
+// set.
 func (st *appState) openStore(log *slog.Logger) func(cfg *ops.BarmanConfig) ops.Store {
 	return openStoreWith(st.endHook(log))
 }
 
-// openStoreWith is store.Open with hook, if any, as the end-of-operation hook.
-func openStoreWith(hook func(s *store.Store, server, id string)) func(cfg *ops.BarmanConfig) ops.Store {
-	return func(cfg *ops.BarmanConfig) ops.Store {
-		s := store.Open(cfg)
+// openStoreWith is the Service's store opener with hook, if any, as the
+// end-of-operation hook, and configure applied.
+func openStoreWith(hook func(s *store.Store, server, id string), configure ...func(*store.Store)) func(cfg *ops.BarmanConfig) ops.Store {
+	return store.Opener(append([]func(*store.Store){func(s *store.Store) {
 		if hook != nil {
-			s.(*store.Store).OnEnd = hook
+			s.OnEnd = hook
 		}
-		return s
-	}
+	}}, configure...)...)
 }
 
 // serveStore is openStore for serve, a long-lived process: each store
@@ -86,7 +86,7 @@ func openStoreWith(hook func(s *store.Store, server, id string)) func(cfg *ops.B
 // notification while notifying holds, which a reload (SIGHUP) may change.
 func (st *appState) serveStore(log *slog.Logger, notifying *atomic.Bool) func(cfg *ops.BarmanConfig) ops.Store {
 	notifying.Store(!st.settings.file.Notify.Empty())
-	open := openStoreWith(func(s *store.Store, server, id string) {
+	return openStoreWith(func(s *store.Store, server, id string) {
 		if !notifying.Load() {
 			return
 		}
@@ -94,17 +94,12 @@ func (st *appState) serveStore(log *slog.Logger, notifying *atomic.Bool) func(cf
 			// The operation's result stands; only its notification is lost.
 			log.Error("cannot queue the notification of an operation that ended", "server", server, "operation_id", id, "error", err)
 		}
-	})
-	return func(cfg *ops.BarmanConfig) ops.Store {
-		s := open(cfg)
-		if ss, ok := s.(*store.Store); ok {
-			ss.ReleaseLoadMemory = true
-			if _, err := ss.WatchChanges(); err != nil {
-				log.Warn(err.Error())
-			}
+	}, func(s *store.Store) {
+		s.ReleaseLoadMemory = true
+		if _, err := s.WatchChanges(); err != nil {
+			log.Warn(err.Error())
 		}
-		return s
-	}
+	})
 }
 
 // monitoring is serve's metrics and notification delivery.
@@ -150,7 +145,7 @@ func (st *appState) startDispatcher(ctx context.Context, svc *ops.Service, log *
 	if err != nil {
 		return nil, err
 	}
-	outbox, err := outboxOf(store.Open(bcfg).(*store.Store))
+	outbox, err := outboxOf(store.Open(bcfg))
 	if err != nil {
 		return nil, err
 	}

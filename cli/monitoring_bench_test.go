@@ -43,7 +43,7 @@ func scrapeEnv(b *testing.B, n, servers int) *ops.Service {
 			}
 		}
 	}
-	return &ops.Service{Barman: barman.NewReader(e.BarmanConf), OpenStore: store.Open, Version: "bench"}
+	return &ops.Service{Barman: barman.NewReader(e.BarmanConf), OpenStore: store.Opener(), Version: "bench"}
 }
 
 // BenchmarkMetricsScrape is one GET /metrics with 10,000 operations and 20

@@ -226,7 +226,7 @@ func TestPruneKeepsUnfinished(t *testing.T) {
 		time.Sleep(time.Until(op.StartTime.Add(1100 * time.Millisecond)))
 	}
 
-	st := store.New(e.Home)
+	st := store.Open(&ops.BarmanConfig{BarmanHome: e.Home})
 	var dirs []string
 	for _, scope := range []string{"", "db_server_two"} {
 		dirs = append(dirs, filepath.Join(st.ScopeDir(scope), "jobs"), filepath.Join(st.ScopeDir(scope), "output"))
@@ -357,7 +357,7 @@ func TestServeRetention(t *testing.T) {
 	config := writeFile(t, e.Root, "serve.toml", "[serve]\nretention = \"1m\"\n", 0o644)
 	srv := startServe(t, e, config)
 
-	st := store.New(e.Home)
+	st := store.Open(&ops.BarmanConfig{BarmanHome: e.Home})
 	remaining := func() []string {
 		var left []string
 		for _, op := range fixtureOps {

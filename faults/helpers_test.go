@@ -197,7 +197,7 @@ func configUpdateBody(value string) string {
 }
 
 // store opens e's operation store as the binary does.
-func (e *env) store() *store.Store { return store.New(e.Home) }
+func (e *env) store() *store.Store { return store.Open(&ops.BarmanConfig{BarmanHome: e.Home}) }
 
 // get reads one operation or fails the test.
 func (e *env) get(t *testing.T, server, id string) *ops.Operation {

@@ -54,7 +54,7 @@ func endReason(out *pyjson.Object) string {
 func apiOver(t *testing.T, e *env) *httptest.Server {
 	t.Helper()
 	api := &httpd.Server{
-		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Open, Version: "test"},
+		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Opener(), Version: "test"},
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ts := httptest.NewServer(api.Handler())

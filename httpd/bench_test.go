@@ -39,7 +39,7 @@ func benchHandlerLog(b *testing.B, n int, log io.Writer) (http.Handler, *storege
 	}
 	api := &httpd.Server{
 		AllowedHosts: testHosts,
-		Service:      &ops.Service{Barman: barman.NewReader(e.BarmanConf), OpenStore: store.Open, Version: "bench"},
+		Service:      &ops.Service{Barman: barman.NewReader(e.BarmanConf), OpenStore: store.Opener(), Version: "bench"},
 	}
 	// As serve: the access log by hand, the rest through slog.
 	api.Log, _ = jsonlog.New(log, jsonlog.Text, slog.LevelInfo)

@@ -105,7 +105,7 @@ func (e *env) apiServer(t testing.TB) (*httpd.Server, *recordingLauncher) {
 	l := &recordingLauncher{}
 	return &httpd.Server{
 		AllowedHosts: testHosts,
-		Service:      &ops.Service{Barman: barman.NewReader(e.ConfPath), OpenStore: store.Open, Launcher: l, Version: "test"},
+		Service:      &ops.Service{Barman: barman.NewReader(e.ConfPath), OpenStore: store.Opener(), Launcher: l, Version: "test"},
 		Diagnose:     barman.NewCommand(e.FakeBarman).Diagnose,
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, l

@@ -116,7 +116,7 @@ func deadlineServer(t *testing.T, writeTimeout time.Duration) (*httptest.Server,
 	}
 	logBuf := &syncBuffer{}
 	api := &httpd.Server{
-		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Open, Version: "test"},
+		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Opener(), Version: "test"},
 		Log:          slog.New(slog.NewTextHandler(logBuf, nil)),
 		WriteTimeout: writeTimeout,
 		Diagnose: func(context.Context, string) ([]byte, error) {

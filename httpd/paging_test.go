@@ -24,7 +24,7 @@ func TestListPaging(t *testing.T) {
 	}
 	api := &httpd.Server{
 		AllowedHosts: testHosts,
-		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Open, Version: "test"},
+		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Opener(), Version: "test"},
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	h := api.Handler()

@@ -462,7 +462,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 		t.Errorf("fake Barman (pid %d) is gone right after serve exited", pid)
 	}
 
-	st := store.New(e.Home)
+	st := store.Open(&ops.BarmanConfig{BarmanHome: e.Home})
 	var op *ops.Operation
 	waitFor(t, 20*time.Second, "the operation to finish after serve exited", func() bool {
 		var err error

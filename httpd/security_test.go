@@ -403,7 +403,7 @@ func TestSlowReaderIsCutOff(t *testing.T) {
 	}
 	logBuf := &syncBuffer{}
 	api := &httpd.Server{
-		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Open, Version: "test"},
+		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Opener(), Version: "test"},
 		Log:          slog.New(slog.NewTextHandler(logBuf, nil)),
 		WriteTimeout: time.Second,
 	}

@@ -456,7 +456,7 @@ func TestBarmanConfigUnavailable(t *testing.T) {
 	l := &recordingLauncher{}
 	s := &httpd.Server{
 		AllowedHosts: testHosts,
-		Service:      &ops.Service{Barman: barman.NewReader(filepath.Join(dir, "missing.conf")), OpenStore: store.Open, Launcher: l},
+		Service:      &ops.Service{Barman: barman.NewReader(filepath.Join(dir, "missing.conf")), OpenStore: store.Opener(), Launcher: l},
 		Diagnose:     barman.NewCommand(filepath.Join(dir, "no-barman")).Diagnose,
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -553,7 +553,7 @@ func TestRunnerNotStarted(t *testing.T) {
 	l := &failingLauncher{}
 	s := &httpd.Server{
 		AllowedHosts: testHosts,
-		Service:      &ops.Service{Barman: barman.NewReader(e.ConfPath), OpenStore: store.Open, Launcher: l},
+		Service:      &ops.Service{Barman: barman.NewReader(e.ConfPath), OpenStore: store.Opener(), Launcher: l},
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	h := s.Handler()

@@ -160,7 +160,7 @@ func encodeList(list []*ops.Operation) []byte {
 	return append(data, '\n')
 }
 
-// encodeListSeq is encodeList of a streamed listing (Service.ListMemo): the
+// encodeListSeq is encodeList of a whole listing (Service.ListIfChanged): the
 // same bytes, written straight into one buffer of the right size. Memory,
 // not speed, is why it is not encoding/json: with 100,000 operations the
 // encoder's own growing buffer (8 MB, kept in its pool) and the list of

@@ -79,5 +79,5 @@ func BenchmarkServiceList(b *testing.B) {
 // newService is the Service as the command line wires it, over the real
 // store and Barman configuration reader.
 func newService(barmanConf string) *ops.Service {
-	return &ops.Service{Barman: barman.NewReader(barmanConf), OpenStore: store.Open}
+	return &ops.Service{Barman: barman.NewReader(barmanConf), OpenStore: store.Opener()}
 }

@@ -122,6 +122,9 @@ type Operation struct {
 	Output    string
 	Reason    string         // why an operation failed without Barman saying so
 	Job       *pyjson.Object // the job file, or the output file once finished
+	// Recorded is what we recorded of the operation beside the
+	// reference's keys, as the store read it; nil when it is not ours.
+	Recorded *Extension
 }
 
 // Duration is how long the operation ran, or has been running.

@@ -40,6 +40,12 @@ type Barman interface {
 	FreshConfig() (*BarmanConfig, error)
 }
 
+// Stamp identifies one state of an operation or of a scope's listing, as
+// the store tells it: the same stamp while that state stands, and never
+// again once it changes, so an answer computed from a read made with a
+// stamp may be kept under it. 0 is no stamp: nothing may be kept.
+type Stamp uint64
+
 // Store keeps the operations under one barman_home.
 type Store interface {
 	// CheckHome fails when barman_home is missing or unusable.
@@ -56,15 +62,17 @@ type Store interface {
 	// gets is valid during the call only: a large scope is streamed
 	// without holding all of it.
 	Each(server string, opts ListOptions, fn func(*Operation) bool) ([]Skipped, error)
-	// Memo returns encode's answer for the scope's listing, computed once
-	// per state of the scope. encode gets the operations with their IDs and
-	// types, each valid while it is yielded.
-	Memo(server string, encode func(iter.Seq[*Operation]) []byte) ([]byte, error)
-	// GetMemo returns encode's answer for one operation of a scope. Variant
-	// (0 or 1) tells two encodings apart. A finished operation's answer is
-	// kept while its output file is unchanged, as finished operations never
-	// change.
-	GetMemo(server, id string, variant int, encode func(*Operation) []byte) ([]byte, error)
+	// GetIfChanged is Get for a caller that keeps what it made of an
+	// operation under the operation's stamp: it returns the operation and
+	// its stamp, or no operation when the stamp is still since. The stamp
+	// is 0 while the operation may still change (not finished, or changed
+	// too recently to tell), and nothing should be kept under it.
+	GetIfChanged(server, id string, since Stamp) (*Operation, Stamp, error)
+	// ListIfChanged is the scope's listing (IDs, types and times, as List
+	// without Status) for a caller that keeps what it made of it under its
+	// stamp: no listing when the stamp is still since. The listing may be
+	// iterated more than once; each operation is valid while it is yielded.
+	ListIfChanged(server string, since Stamp) (iter.Seq[*Operation], Stamp, error)
 	// Scopes returns the scopes that have operations stored: "" for the
 	// instance, then those of servers.
 	Scopes(servers []string) []string

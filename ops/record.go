@@ -7,13 +7,18 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 )
 
-// Extension is what we record in a job file beside the reference's keys.
+// Extension is what we record of an operation beside the reference's keys:
+// the Service hands it to Store.Create, and the store gives it back on the
+// operations it reads (Operation.Recorded). Its form in the files is the
+// store's (store/record.go).
 type Extension struct {
-	Version      string `json:"version"`
-	BarmanConfig string `json:"barman_config"`
-	RequestedBy  string `json:"requested_by,omitempty"`
-	Client       string `json:"client,omitempty"`
-	BackupID     string `json:"resolved_backup_id,omitempty"`
+	Version      string
+	BarmanConfig string
+	RequestedBy  string
+	Client       string
+	// BackupID is the backup a recovery's backup_id resolved to when the
+	// operation was created; Store.Create takes it from the Request.
+	BackupID string
 }
 
 // Payload is the request as the caller sent it: the job (or output) file
@@ -30,35 +35,22 @@ func (op *Operation) Payload() *pyjson.Object {
 }
 
 // Ours reports whether we registered the operation, and so may run it.
-func (op *Operation) Ours() bool {
-	if op.Job == nil {
-		return false
-	}
-	_, ok := op.Job.Get(KeyExtension)
-	return ok
-}
+func (op *Operation) Ours() bool { return op.Recorded != nil }
 
 // BarmanConfigPath is the Barman configuration the operation was validated
 // against, which its runner passes to Barman.
-func (op *Operation) BarmanConfigPath() string { return op.extension("barman_config") }
+func (op *Operation) BarmanConfigPath() string { return op.recorded().BarmanConfig }
 
 // RequestedBy is who asked for the operation, as recorded at create time
 // ("" for another implementation's operations).
-func (op *Operation) RequestedBy() string { return op.extension("requested_by") }
+func (op *Operation) RequestedBy() string { return op.recorded().RequestedBy }
 
-// extension is a string our job files record under KeyExtension; "" when
-// the operation is not ours or the key is absent.
-func (op *Operation) extension(key string) string {
-	if op.Job == nil {
-		return ""
+// recorded is op.Recorded, or an empty record when op is not ours.
+func (op *Operation) recorded() Extension {
+	if op.Recorded == nil {
+		return Extension{}
 	}
-	if ext, ok := op.Job.Get(KeyExtension); ok {
-		if o, ok := ext.(*pyjson.Object); ok {
-			v, _ := o.String(key)
-			return v
-		}
-	}
-	return ""
+	return *op.Recorded
 }
 
 // LostReason explains an operation whose runner died.
@@ -102,4 +94,4 @@ type Result struct {
 // operation was created ("" when unknown, as for another implementation's
 // operations). Barman is given this ID, not backup_id: a shortcut such as
 // "latest" could name a newer backup by the time the operation runs.
-func (op *Operation) ResolvedBackupID() string { return op.extension("resolved_backup_id") }
+func (op *Operation) ResolvedBackupID() string { return op.recorded().BackupID }

@@ -209,7 +209,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 	env.WithStore(t)
 	root := filepath.Dir(env.Home)
 	svcFor := func(v ops.Version) *ops.Service {
-		return &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test",
+		return &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 			BarmanVersion: func() (ops.Version, error) { return v, nil }}
 	}
 	tests := []struct {
@@ -266,7 +266,7 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 	env, _ := pitrEnv(t)
 	env.WithStore(t)
 	root := filepath.Dir(env.Home)
-	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
 	before := treeSnapshot(t, root)
 	for _, payload := range []string{
 		recovery("", `"target_time": "2026-11-20T00:00:00Z"`),
@@ -352,7 +352,7 @@ func TestValidateBarman3Options(t *testing.T) {
 		{backup(`"wait_timeout": "10m"`), `backup: "wait_timeout" must be a whole number of seconds to wait for the backup's WAL`},
 		{backup(`"manifest": null`), `backup: "manifest" must be true or false`},
 	}
-	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
 	before := treeSnapshot(t, root)
 	for _, tc := range bad {
 		t.Run(tc.payload, func(t *testing.T) {
@@ -383,7 +383,7 @@ func TestValidateBarman3Options(t *testing.T) {
 	}
 	for _, tc := range old {
 		t.Run(tc.installed.String()+" "+tc.payload, func(t *testing.T) {
-			svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test",
+			svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 				BarmanVersion: func() (ops.Version, error) { return tc.installed, nil }}
 			id, err := svc.Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
 			if id != "" {
@@ -397,7 +397,7 @@ func TestValidateBarman3Options(t *testing.T) {
 	}
 	// Barman 3.17 has every one of them.
 	all := recovery("latest", `"tablespaces": {"tbs1": "/srv/tbs1"}, "delta_restore": true, "recovery_staging_path": "/s", "staging_wal_directory": "/w", "network_compression": true, "retry_times": 1, "retry_sleep": 2, "jobs_start_batch_period": 3, "jobs_start_batch_size": 4, "recovery_conf_filename": "r.conf", "recovery_option_port": 22, "combine_mode": "clone"`)
-	svc317 := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test",
+	svc317 := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 		BarmanVersion: func() (ops.Version, error) { return ops.Version{3, 17, 0}, nil }}
 	for _, payload := range []string{all, backup(`"incremental": "latest", "reuse_backup": "off", "jobs": 2, "bwlimit": 10, "retry_times": 1, "retry_sleep": 1, "wait_timeout": 60, "manifest": false`)} {
 		if _, err := svc317.Create(srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {

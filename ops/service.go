@@ -337,17 +337,18 @@ func (s *Service) Prune(scopes []string, cutoff time.Time, dryRun bool) (map[str
 	return pruned, nil
 }
 
-// GetMemo is Get for callers that only need the operation encoded: a
-// finished one is encoded once (see Store.GetMemo).
-func (s *Service) GetMemo(server, id string, variant int, encode func(*Operation) []byte) ([]byte, error) {
+// GetIfChanged is Get for callers that keep what they make of an
+// operation under its stamp (see Store.GetIfChanged): no operation when
+// its stamp is still since.
+func (s *Service) GetIfChanged(server, id string, since Stamp) (*Operation, Stamp, error) {
 	cfg, err := s.Config()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := s.checkScope(cfg, server); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return s.store(cfg).GetMemo(server, id, variant, encode)
+	return s.store(cfg).GetIfChanged(server, id, since)
 }
 
 // Each is List streamed: fn gets each operation, valid during the call.
@@ -362,15 +363,16 @@ func (s *Service) Each(server string, opts ListOptions, fn func(*Operation) bool
 	return s.store(cfg).Each(server, opts, fn)
 }
 
-// ListMemo is List for callers that only need IDs and types, with encode's
-// answer kept while the scope does not change.
-func (s *Service) ListMemo(server string, encode func(iter.Seq[*Operation]) []byte) ([]byte, error) {
+// ListIfChanged is the scope's listing of IDs, types and times for
+// callers that keep what they make of it under its stamp (see
+// Store.ListIfChanged): no listing when its stamp is still since.
+func (s *Service) ListIfChanged(server string, since Stamp) (iter.Seq[*Operation], Stamp, error) {
 	cfg, err := s.Config()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := s.checkScope(cfg, server); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return s.store(cfg).Memo(server, encode)
+	return s.store(cfg).ListIfChanged(server, since)
 }

@@ -3,7 +3,6 @@ package ops_test
 import (
 	"errors"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
-	"iter"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -37,7 +36,7 @@ func (l *recordingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
 func TestServiceBadInputWritesNothing(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	root := filepath.Dir(env.Home)
-	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
 	tests := []struct {
 		name, server, payload, code string
 	}{
@@ -83,7 +82,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 func TestServiceCreate(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17")
 	launcher := &recordingLauncher{}
-	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "9.9.9", Launcher: launcher}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "9.9.9", Launcher: launcher}
 	who := ops.Requester{Name: "token:ci", Client: "10.0.0.1:5555"}
 
 	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
@@ -135,7 +134,7 @@ func TestServiceCreate(t *testing.T) {
 	}
 
 	// A configuration that cannot be read stops everything.
-	bad := &ops.Service{Barman: barman.NewReader(filepath.Join(t.TempDir(), "missing.conf")), OpenStore: store.Open}
+	bad := &ops.Service{Barman: barman.NewReader(filepath.Join(t.TempDir(), "missing.conf")), OpenStore: store.Opener()}
 	_, err = bad.Create("", mustDecode(t, `{"type": "config_update"}`), who)
 	opstest.WantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration")
 	_, err = bad.Get("", "20261125T080447")
@@ -150,7 +149,7 @@ func TestServiceCreate(t *testing.T) {
 
 func TestServiceReads(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
-	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener()}
 
 	all, skipped, err := svc.ListAll(ops.ListOptions{Status: true})
 	if err != nil || len(skipped) != 0 {
@@ -230,7 +229,7 @@ func TestServiceReads(t *testing.T) {
 // install) reads empty.
 func TestServiceMissingHome(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
-	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener()}
 	// Warm every cache first: the loss must be seen all the same.
 	if _, _, err := svc.ListAll(ops.ListOptions{Status: true}); err != nil {
 		t.Fatal(err)
@@ -246,8 +245,8 @@ func TestServiceMissingHome(t *testing.T) {
 		"List":     func() error { _, _, err := svc.List("", ops.ListOptions{}); return err },
 		"List srv": func() error { _, _, err := svc.List("db_server_two", ops.ListOptions{Status: true}); return err },
 		"ListAll":  func() error { _, _, err := svc.ListAll(ops.ListOptions{}); return err },
-		"ListMemo": func() error {
-			_, err := svc.ListMemo("", func(iter.Seq[*ops.Operation]) []byte { return nil })
+		"ListIfChanged": func() error {
+			_, _, err := svc.ListIfChanged("", 0)
 			return err
 		},
 		"Get":    func() error { _, err := svc.Get("db_server_two", "20261125T080805"); return err },
@@ -271,7 +270,7 @@ func TestServiceMissingHome(t *testing.T) {
 	if err := os.Mkdir(env.Home, store.DirMode); err != nil {
 		t.Fatal(err)
 	}
-	svc = &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open}
+	svc = &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener()}
 	if list, _, err := svc.ListAll(ops.ListOptions{Status: true}); err != nil || len(list) != 0 {
 		t.Errorf("ListAll on a fresh install = %v, %v; want empty", list, err)
 	}
@@ -292,7 +291,7 @@ func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
 	// Old enough that the cache trusts the files between checks.
 	old := time.Now().Add(-time.Hour)
 	filepath.Walk(filepath.Dir(env.Conf), func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
-	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
 	for i := 0; i < 2; i++ { // the second read marks the configuration checked
 		if _, err := svc.Config(); err != nil {
 			t.Fatal(err)
@@ -332,7 +331,7 @@ func TestServiceQuotedPaths(t *testing.T) {
 		if text == string(data) || !strings.Contains(text, q+env.Home+q) || !strings.Contains(text, q+env.ConfDir+q) {
 			t.Fatalf("the fixture's barman.conf does not have the expected lines:\n%s", data)
 		}
-		unquoted := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test"}
+		unquoted := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
 		wantOps, _, err := unquoted.ListAll(ops.ListOptions{})
 		if err != nil || len(wantOps) == 0 {
 			t.Fatalf("unquoted ListAll = %d operations, %v; the fixture should hold some", len(wantOps), err)
@@ -340,7 +339,7 @@ func TestServiceQuotedPaths(t *testing.T) {
 		testenv.WriteFile(t, env.Conf, text)
 
 		launcher := &recordingLauncher{}
-		svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test", Launcher: launcher}
+		svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test", Launcher: launcher}
 		cfg, err := svc.Config()
 		if err != nil {
 			t.Fatal(err)

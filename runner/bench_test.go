@@ -10,6 +10,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
+	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
@@ -37,7 +38,7 @@ func BenchmarkDrain(b *testing.B) {
 			if err := os.Chtimes(filepath.Join(home, storegen.Server, "jobs"), past, past); err != nil {
 				b.Fatal(err)
 			}
-			st := store.New(home)
+			st := store.Open(&ops.BarmanConfig{BarmanHome: home})
 			r := &Runner{Store: st, Server: storegen.Server, Barman: barman.NewCommand("/bin/true")}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()

@@ -61,7 +61,7 @@ func newEnv(t *testing.T) *env {
 	if e.Cfg.BarmanHome != e.Home {
 		t.Fatalf("barman_home = %q, want %q", e.Cfg.BarmanHome, e.Home)
 	}
-	e.Store = store.New(e.Home)
+	e.Store = store.Open(&ops.BarmanConfig{BarmanHome: e.Home})
 	t.Setenv("FAKE_BARMAN_ARGV_LOG", e.ArgvLog)
 	return e
 }

@@ -46,7 +46,7 @@ func (l *Launcher) Kick(cfg *ops.BarmanConfig, server string) error {
 	if err := l.KickLane(cfg, server, ""); err != nil {
 		return err
 	}
-	st := store.New(cfg.BarmanHome)
+	st := store.Open(cfg)
 	if work, err := st.HasLaneWork(server, ops.LaneBackup); err != nil || !work {
 		return err
 	}
@@ -62,7 +62,7 @@ func (l *Launcher) KickFor(cfg *ops.BarmanConfig, server string, t ops.Type) err
 // KickLane starts a runner for one lane of the scope unless one is active:
 // the main lane has runner.parallel slots, another lane one.
 func (l *Launcher) KickLane(cfg *ops.BarmanConfig, server, lane string) error {
-	st := store.New(cfg.BarmanHome)
+	st := store.Open(cfg)
 	// Kick comes after the job file is recorded, so the scope exists; only
 	// our state directory may be missing (a scope the reference created).
 	// Mkdir, not MkdirAll: a missing barman_home must never be created.

@@ -230,7 +230,7 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 	if err != nil {
 		return maskedError{err}
 	}
-	st := store.New(cfg.BarmanHome)
+	st := store.Open(cfg)
 	// A launched runner's standard error is the scope's runner.err: mask
 	// and rotate it.
 	if el := newErrLog(os.Stderr, errLogPath(st, inv.Server), ErrLogMax); el != nil && toStderr {

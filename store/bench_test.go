@@ -41,7 +41,7 @@ func BenchmarkStoreList(b *testing.B) {
 		home := filepath.Join(b.TempDir(), "home")
 		benchStore(b, home, n)
 		// The first listing writes the index that "cold" reads.
-		if ops, _, err := New(home).List("db1", ops.ListOptions{}); err != nil || len(ops) != n {
+		if ops, _, err := newStore(home).List("db1", ops.ListOptions{}); err != nil || len(ops) != n {
 			b.Fatalf("List: %d operations, %v; want %d", len(ops), err, n)
 		}
 		indexPath := filepath.Join(home, "db1", StateDirName, indexFileName)
@@ -54,7 +54,7 @@ func BenchmarkStoreList(b *testing.B) {
 			}
 		}
 		b.Run(fmt.Sprintf("ops=%d/warm", n), func(b *testing.B) {
-			st := New(home)
+			st := newStore(home)
 			st.List("db1", ops.ListOptions{})
 			b.ReportAllocs()
 			for b.Loop() {
@@ -65,7 +65,7 @@ func BenchmarkStoreList(b *testing.B) {
 		// As `list` and ?detail=true: status of every operation (all
 		// finished here, so the index answers).
 		b.Run(fmt.Sprintf("ops=%d/warm-status", n), func(b *testing.B) {
-			st := New(home)
+			st := newStore(home)
 			st.List("db1", ops.ListOptions{Status: true})
 			b.ReportAllocs()
 			for b.Loop() {
@@ -77,14 +77,14 @@ func BenchmarkStoreList(b *testing.B) {
 		b.Run(fmt.Sprintf("ops=%d/cold", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				ops, _, err := New(home).List("db1", ops.ListOptions{})
+				ops, _, err := newStore(home).List("db1", ops.ListOptions{})
 				check(b, ops, err)
 			}
 		})
 		// One operation recorded since the last listing, as between two
 		// requests of a busy serve: the index is brought up to date.
 		b.Run(fmt.Sprintf("ops=%d/one-new", n), func(b *testing.B) {
-			st := New(home)
+			st := newStore(home)
 			st.List("db1", ops.ListOptions{})
 			jobs := filepath.Join(home, "db1", "jobs")
 			job := []byte(`{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-26T00:00:00.000000"}`)
@@ -110,7 +110,7 @@ func BenchmarkStoreList(b *testing.B) {
 			// Leave the directories settled again for the next benchmark.
 			past := time.Now().Add(-time.Hour)
 			os.Chtimes(jobs, past, past)
-			New(home).List("db1", ops.ListOptions{})
+			newStore(home).List("db1", ops.ListOptions{})
 		})
 		// No index: every job and output file is read, and the index written.
 		b.Run(fmt.Sprintf("ops=%d/rebuild", n), func(b *testing.B) {
@@ -121,7 +121,7 @@ func BenchmarkStoreList(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				ops, _, err := New(home).List("db1", ops.ListOptions{})
+				ops, _, err := newStore(home).List("db1", ops.ListOptions{})
 				check(b, ops, err)
 			}
 		})
@@ -139,7 +139,7 @@ func BenchmarkStoreGet(b *testing.B) {
 		}
 	}
 	b.Run("warm", func(b *testing.B) {
-		st := New(home)
+		st := newStore(home)
 		get(b, st)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -149,19 +149,23 @@ func BenchmarkStoreGet(b *testing.B) {
 	b.Run("cold", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			get(b, New(home))
+			get(b, newStore(home))
 		}
 	})
-	// GetMemo is what GET /servers/{name}/operations/{id} does: checked by
-	// a stat of the output file, or trusted while serve's watch stands.
+	// GetIfChanged with the stamp of the answer at hand is what GET
+	// /servers/{name}/operations/{id} does for a finished operation whose
+	// answer serve keeps (httpd's response cache): checked by a stat of the
+	// output file, or trusted while serve's watch stands.
+	var stamp ops.Stamp
 	memo := func(b *testing.B, st *Store) {
-		body, err := st.GetMemo("db1", id, 0, func(op *ops.Operation) []byte { return []byte(op.Status) })
-		if err != nil || string(body) == string(ops.StatusInProgress) {
-			b.Fatalf("GetMemo: %q, %v", body, err)
+		op, now, err := st.GetIfChanged("db1", id, stamp)
+		if err != nil || now == 0 || op != nil && op.Status == ops.StatusInProgress {
+			b.Fatalf("GetIfChanged: %+v, %v, %v", op, now, err)
 		}
+		stamp = now
 	}
 	b.Run("memo", func(b *testing.B) {
-		st := New(home)
+		st := newStore(home)
 		memo(b, st)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -169,7 +173,7 @@ func BenchmarkStoreGet(b *testing.B) {
 		}
 	})
 	b.Run("memo-watched", func(b *testing.B) {
-		st := New(home)
+		st := newStore(home)
 		stop, err := st.WatchChanges()
 		if err != nil {
 			b.Fatal(err)
@@ -192,7 +196,7 @@ func BenchmarkStoreCreate(b *testing.B) {
 	if err := os.Mkdir(home, DirMode); err != nil {
 		b.Fatal(err)
 	}
-	st := New(home)
+	st := newStore(home)
 	now := storegen.Epoch
 	st.Now = func() time.Time { now = now.Add(time.Second); return now }
 	payload, err := pyjson.DecodeObject([]byte(`{"type": "config_update", "changes": [{"scope": "server", "server_name": "db1", "archiver": "on"}]}`), pyjson.DecodeOptions{})
@@ -214,7 +218,7 @@ func BenchmarkStoreCreate(b *testing.B) {
 func TestBenchStoreReads(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "home")
 	ids := benchStore(t, home, 70)
-	st := New(home)
+	st := newStore(home)
 	list, skipped, err := st.List("db1", ops.ListOptions{Status: true})
 	if err != nil || len(skipped) != 0 || len(list) != len(ids) {
 		t.Fatalf("List: %d operations, skipped %v, %v", len(list), skipped, err)
@@ -248,7 +252,7 @@ func BenchmarkStorePendingIDs(b *testing.B) {
 	for _, n := range benchSizes {
 		home := filepath.Join(b.TempDir(), "home")
 		benchStore(b, home, n)
-		st := New(home)
+		st := newStore(home)
 		b.Run(fmt.Sprintf("ops=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -279,7 +283,7 @@ func BenchmarkStoreRebuild100k(b *testing.B) {
 		os.Remove(indexPath)
 		c0 := processCPU()
 		b.StartTimer()
-		list, _, err := New(home).List("db1", ops.ListOptions{})
+		list, _, err := newStore(home).List("db1", ops.ListOptions{})
 		if err != nil || len(list) != n {
 			b.Fatalf("List: %d operations, %v; want %d", len(list), err, n)
 		}

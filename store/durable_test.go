@@ -125,7 +125,7 @@ func durableStore(t *testing.T) *Store {
 	if err := os.Mkdir(home, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	st := New(home)
+	st := newStore(home)
 	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.Local)
 	st.Now = func() time.Time { return now }
 	return st
@@ -152,7 +152,7 @@ func TestStoreWritesAreDurable(t *testing.T) {
 
 			// Taken second: the link that publishes the job is retried under
 			// the next name, and that name is the one made durable.
-			other := New(st.Home)
+			other := newStore(st.Home)
 			other.Now = st.Now
 			id2, err := other.Create(&ops.Request{Server: server, Type: typ, Payload: mustDecode(t, payload)}, ops.Extension{Version: "test"})
 			if err != nil {

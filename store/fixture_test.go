@@ -41,3 +41,7 @@ func fixedClock(s string) func() time.Time {
 
 // jsonValid reports whether data is one valid JSON document.
 func jsonValid(data []byte) bool { return json.Valid(data) }
+
+// newStore is the store under home, as Open gives it for a configuration
+// naming home.
+func newStore(home string) *Store { return Open(&ops.BarmanConfig{BarmanHome: home}) }

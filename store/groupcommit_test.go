@@ -118,7 +118,7 @@ func TestGroupSyncDirErrorReachesTheWholeBatch(t *testing.T) {
 // as serve sees 8 concurrent POST clients: they share directory fsyncs.
 func BenchmarkStoreCreateParallel(b *testing.B) {
 	home := filepath.Join(b.TempDir(), "home")
-	st := New(home)
+	st := newStore(home)
 	if err := os.Mkdir(home, DirMode); err != nil {
 		b.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func creatorProcess(spec string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	st := New(parts[0])
+	st := newStore(parts[0])
 	st.Now = fixedClock(parts[1])
 	servers := strings.Split(parts[3], ",")
 	out := bufio.NewWriter(os.Stdout)
@@ -77,7 +77,7 @@ func idReq(server string) *ops.Request {
 // in the same second get different IDs, in the order they were created, so
 // a bare ID names one operation of the store.
 func TestCreateIDsUniqueAcrossScopes(t *testing.T) {
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	st.Now = fixedClock("2026-12-06T18:35:26.100000")
 	var ids []string
 	for _, server := range []string{"db1", "db3", "", "db1"} {
@@ -95,7 +95,7 @@ func TestCreateIDsUniqueAcrossScopes(t *testing.T) {
 		t.Errorf("IDs = %q, want %q", ids, want)
 	}
 	// Another process: its own Store, nothing in memory.
-	other := New(st.Home)
+	other := newStore(st.Home)
 	other.Now = st.Now
 	if id, err := other.Create(idReq("db3"), ops.Extension{}); err != nil || id != "20261206T183526-0004" {
 		t.Errorf("another process's Create = %s, %v; want the -0004 suffix", id, err)
@@ -122,7 +122,7 @@ func TestCreateIDAvoidsOtherScopesWithoutHint(t *testing.T) {
 	testenv.WriteFile(t, filepath.Join(home, "notes.txt"), "x")
 	testenv.WriteFile(t, filepath.Join(home, StateDirName, IDLockName), "garbage\x00")
 
-	st := New(home)
+	st := newStore(home)
 	st.Now = fixedClock("2026-12-06T18:35:26.500000")
 	id, err := st.Create(idReq("db1"), ops.Extension{})
 	if err != nil || id != second+"-0004" {
@@ -157,7 +157,7 @@ func TestCreateIDsConcurrentAcrossScopes(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			st := New(home)
+			st := newStore(home)
 			st.Now = clock
 			for i := 0; i < each; i++ {
 				server := servers[(w+i)%len(servers)]
@@ -180,7 +180,7 @@ func TestCreateIDsConcurrentAcrossScopes(t *testing.T) {
 	for r := range results {
 		all = append(all, r)
 	}
-	checkUniqueIDs(t, New(home), workers*each, func(yield func(server, id string)) {
+	checkUniqueIDs(t, newStore(home), workers*each, func(yield func(server, id string)) {
 		for _, r := range all {
 			yield(r.server, r.id)
 		}
@@ -214,7 +214,7 @@ func TestCreateIDsConcurrentAcrossProcesses(t *testing.T) {
 			t.Errorf("creator process: %v", err)
 		}
 	}
-	checkUniqueIDs(t, New(home), procs*each, func(yield func(server, id string)) {
+	checkUniqueIDs(t, newStore(home), procs*each, func(yield func(server, id string)) {
 		for _, out := range outs {
 			for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 				server, id, _ := strings.Cut(line, " ")
@@ -270,7 +270,7 @@ func checkUniqueIDs(t *testing.T, st *Store, want int, each func(func(server, id
 // the ID lock, goes on once it is let go, and gives up with a message that
 // names the lock when it is held too long.
 func TestCreateWaitsForTheIDLock(t *testing.T) {
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	st.Now = fixedClock("2026-12-06T18:35:26.100000")
 	if err := MkdirAllDurable(st.StateDir(""), DirMode); err != nil {
 		t.Fatal(err)

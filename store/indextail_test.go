@@ -20,7 +20,7 @@ func TestReadIndexTail(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(jobs, "20261126T000000.json"), []byte("{not json\t\n"), FileMode); err != nil {
 		t.Fatal(err)
 	}
-	s := New(home)
+	s := newStore(home)
 	full, fullSkipped, err := s.List("db1", ops.ListOptions{})
 	if err != nil || len(full) != len(ids) || len(fullSkipped) != 1 {
 		t.Fatalf("List: %d operations, %d skipped, %v", len(full), len(fullSkipped), err)
@@ -43,7 +43,7 @@ func TestReadIndexTail(t *testing.T) {
 	// A new process's page of the newest N, answered from the tail, is
 	// the page the whole index gives.
 	for _, n := range []int{1, 20, 301} {
-		page, skipped, err := New(home).List("db1", ops.ListOptions{Limit: n, Status: true})
+		page, skipped, err := newStore(home).List("db1", ops.ListOptions{Limit: n, Status: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 
 func TestPendingQueue(t *testing.T) {
 	home := t.TempDir()
-	s := New(home)
+	s := newStore(home)
 	jobs := filepath.Join(home, "db1", "jobs")
 	outs := filepath.Join(home, "db1", "output")
 	for _, d := range []string{jobs, outs} {

@@ -69,7 +69,7 @@ func TestScanMatchesDecode(t *testing.T) {
 func checkScanMatchesDecode(t *testing.T, data []byte) {
 	t.Helper()
 	home := t.TempDir()
-	s := New(home)
+	s := newStore(home)
 	id := "20261125T000000"
 	for _, d := range []string{"jobs", "output"} {
 		if err := os.MkdirAll(filepath.Join(home, "db1", d), DirMode); err != nil {

@@ -4,17 +4,14 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/filestamp"
@@ -59,10 +56,11 @@ type Store struct {
 type opKey struct{ server, id string }
 
 type finishedEntry struct {
-	op    ops.Operation
-	stamp filestamp.Stamp
-	// memo holds GetMemo's encodings of op, by variant; set once each.
-	memo [2][]byte
+	op ops.Operation
+	// file is the stamp of the output file op was read from.
+	file filestamp.Stamp
+	// stamp is this state of the operation, as GetIfChanged gives it.
+	stamp ops.Stamp
 	// watched: the output directory has been watched since before op was
 	// read, so the entry stands until the watch reports a change.
 	watched bool
@@ -72,17 +70,24 @@ type finishedEntry struct {
 // full, which costs re-reads, never wrong answers.
 const maxFinishedCache = 1024
 
-// New returns the store kept under barmanHome.
-func New(barmanHome string) *Store {
-	return &Store{Home: barmanHome, Now: time.Now}
+// Open returns the store under cfg's barman_home, naming cfg in its
+// messages. It is the one constructor: the runner and the command line use
+// the *Store (paths, locks, claims, hooks, the watch) and hand it to the
+// Service as its ops.Store (Opener).
+func Open(cfg *ops.BarmanConfig) *Store {
+	return &Store{Home: cfg.BarmanHome, ConfigPath: cfg.Path, Now: time.Now}
 }
 
-// Open returns the store under cfg's barman_home, naming cfg in its
-// messages (the Service's ops.Store).
-func Open(cfg *ops.BarmanConfig) ops.Store {
-	st := New(cfg.BarmanHome)
-	st.ConfigPath = cfg.Path
-	return st
+// Opener is Open for ops.Service.OpenStore, with each of configure applied
+// to a store before the Service uses it (an end hook, the watch).
+func Opener(configure ...func(*Store)) func(cfg *ops.BarmanConfig) ops.Store {
+	return func(cfg *ops.BarmanConfig) ops.Store {
+		s := Open(cfg)
+		for _, c := range configure {
+			c(s)
+		}
+		return s
+	}
 }
 
 // StateDirName is our hidden directory in each scope.
@@ -140,22 +145,6 @@ func (s *Store) EnsureScope(server string) error {
 	return nil
 }
 
-func extensionObject(e ops.Extension) *pyjson.Object {
-	o := pyjson.NewObject()
-	o.Set("version", e.Version)
-	o.Set("barman_config", e.BarmanConfig)
-	if e.RequestedBy != "" {
-		o.Set("requested_by", e.RequestedBy)
-	}
-	if e.Client != "" {
-		o.Set("client", e.Client)
-	}
-	if e.BackupID != "" {
-		o.Set("resolved_backup_id", e.BackupID)
-	}
-	return o
-}
-
 // Create records req as a new operation and returns its ID. The ID is the
 // reference's timestamp; when another operation of any scope took that
 // second already, a suffix "-NNNN" keeps it unique across the store and
@@ -168,142 +157,12 @@ func (s *Store) Create(req *ops.Request, ext ops.Extension) (string, error) {
 	job := req.Payload.Clone()
 	job.Set(ops.KeyOperationType, string(req.Type))
 	job.Set(ops.KeyStartTime, now.Format(ops.TimeLayout))
-	ext.BackupID = req.BackupID
-	job.Set(ops.KeyExtension, extensionObject(ext))
+	job.Set(ops.KeyExtension, newExtensionRecord(ext, req.BackupID).object())
 	data, err := pyjson.EncodePython(job)
 	if err != nil {
 		return "", ops.Errorf(ops.EINTERNAL, "encoding job: %v", err)
 	}
 	return s.createJob(req.Server, now, data)
-}
-
-// ReadJSONFile reads a store file. Files written by other tools are read
-// leniently (a repeated key keeps its last value, as Python's json does).
-func ReadJSONFile(path string) (*pyjson.Object, error) {
-	data, err := readStoreFile(path)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return obj, nil
-}
-
-// readStoreFile reads a file of jobs/ or output/, where other tools and
-// people put files too. Only a regular file is read: opening a FIFO there
-// would block until some writer came, hanging the listing, request or
-// runner that looked.
-func readStoreFile(path string) ([]byte, error) {
-	data, _, err := readStoreFileStamp(path)
-	return data, err
-}
-
-// readStoreFileStamp is readStoreFile that also returns the stamp of the
-// file it read, taken from the open file: the stamp of those very bytes.
-// It calls the system directly: an index build reads every file of a
-// scope, and an os.File costs a poller registration (a wasted epoll_ctl on
-// a regular file) and an extra read to find the end.
-func readStoreFileStamp(path string) ([]byte, filestamp.Stamp, error) {
-	return readStoreFileInto(path, nil)
-}
-
-// noAtimeRefused records that the kernel refused O_NOATIME (the files are
-// not the process's and it lacks CAP_FOWNER), so that later opens do not
-// try it again: files of one store share an owner.
-var noAtimeRefused atomic.Bool
-
-// openNoAtime opens a store file for reading without updating its access
-// time where the kernel allows it, as backup tools read: on a file system
-// mounted relatime, the first read of a file written since its last access
-// writes its inode, so the first index build of 100,000 operations dirtied
-// 200,000 inodes and took twice as long.
-func openNoAtime(path string) (int, error) {
-	const flags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
-	var fd int
-	var err error
-	if !noAtimeRefused.Load() {
-		err = ignoringEINTR(func() (err error) {
-			fd, err = syscall.Open(path, flags|syscall.O_NOATIME, 0)
-			return err
-		})
-		if err != syscall.EPERM {
-			return fd, err
-		}
-		noAtimeRefused.Store(true)
-	}
-	err = ignoringEINTR(func() (err error) {
-		fd, err = syscall.Open(path, flags, 0)
-		return err
-	})
-	return fd, err
-}
-
-// readStoreFileInto is readStoreFileStamp reading into scratch when the
-// file fits: the index build reads 200,000 files of a large scope.
-func readStoreFileInto(path string, scratch []byte) ([]byte, filestamp.Stamp, error) {
-	fd, err := openNoAtime(path)
-	if err != nil {
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := ignoringEINTR(func() error { return syscall.Fstat(fd, &st) }); err != nil {
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	switch st.Mode & syscall.S_IFMT {
-	case syscall.S_IFREG:
-	case syscall.S_IFDIR:
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
-	case syscall.S_IFIFO:
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a named pipe, not a regular file")}
-	default:
-		return nil, filestamp.Stamp{}, &fs.PathError{Op: "read", Path: path, Err: errors.New("is not a regular file")}
-	}
-	stamp := filestamp.Stamp{Ino: st.Ino, Size: st.Size, MtimeNs: st.Mtim.Nano()}
-	// Read the size fstat gave, and stop there: store files are replaced
-	// by rename, never grown in place, so this saves the usual extra read
-	// that only finds the end. A file that says it is empty (as some
-	// special files do) is read to its end.
-	size := int(st.Size)
-	if size == 0 {
-		size = 512
-	}
-	var buf []byte
-	if st.Size > 0 && cap(scratch) >= size {
-		buf = scratch[:0:size]
-	} else {
-		buf = make([]byte, 0, size)
-	}
-	for {
-		if len(buf) == cap(buf) {
-			if st.Size > 0 {
-				return buf, stamp, nil
-			}
-			buf = append(buf, 0)[:len(buf)]
-		}
-		var n int
-		err := ignoringEINTR(func() (err error) {
-			n, err = syscall.Read(fd, buf[len(buf):cap(buf)])
-			return err
-		})
-		if err != nil {
-			return nil, filestamp.Stamp{}, &fs.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n <= 0 {
-			return buf, stamp, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
-}
-
-func ignoringEINTR(f func() error) error {
-	for {
-		if err := f(); err != syscall.EINTR {
-			return err
-		}
-	}
 }
 
 // Get returns one operation of a scope.
@@ -312,94 +171,126 @@ func (s *Store) Get(server, id string) (*ops.Operation, error) {
 	return op, err
 }
 
-// GetMemo returns encode's answer for one operation. A finished operation
-// is encoded once and the bytes kept beside it in the finished cache, valid
-// while its output file is the one it was read from: serving it again costs
-// one stat, or nothing while the store watches its directories
-// (WatchChanges).
-func (s *Store) GetMemo(server, id string, variant int, encode func(*ops.Operation) []byte) ([]byte, error) {
-	if variant < 0 || variant > 1 {
-		return nil, ops.Errorf(ops.EINTERNAL, "GetMemo: variant %d is not 0 or 1", variant)
+// GetIfChanged returns one operation and its stamp, or no operation when
+// its stamp is still since: the caller holds what it made of it. A finished
+// operation is kept in the finished cache while its output file is the one
+// it was read from: checking it costs one stat, or nothing while the store
+// watches its directories (WatchChanges).
+func (s *Store) GetIfChanged(server, id string, since ops.Stamp) (*ops.Operation, ops.Stamp, error) {
+	if since != 0 {
+		s.mu.Lock()
+		e := s.finished[opKey{server, id}]
+		unchanged := e != nil && e.watched && e.stamp == since
+		s.mu.Unlock()
+		if unchanged {
+			return nil, since, nil
+		}
 	}
-	s.mu.Lock()
-	var data []byte
-	if e := s.finished[opKey{server, id}]; e != nil && e.watched {
-		data = e.memo[variant]
-	}
-	s.mu.Unlock()
-	if data != nil {
-		return data, nil
-	}
-	op, e, err := s.get(server, id)
+	e, look, err := s.cachedFinished(server, id)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if e == nil {
-		return encode(op), nil
+		op, e, err := s.readAndKeep(server, id, look)
+		if err != nil || e == nil {
+			return op, 0, err
+		}
+		return op, e.stamp, nil
 	}
-	s.mu.Lock()
-	data = e.memo[variant]
-	s.mu.Unlock()
-	if data != nil {
-		return data, nil
+	if e.stamp == since {
+		return nil, since, nil
 	}
-	data = encode(op)
-	s.mu.Lock()
-	e.memo[variant] = data
-	s.mu.Unlock()
-	return data, nil
+	op := e.op
+	return &op, e.stamp, nil
 }
 
 // statOutput looks at an output file's stamp; the tests count its calls.
 var statOutput = filestamp.Of
 
+// nextStamp is a stamp never given before in this process: each state of
+// an operation or a listing gets its own, so a stamp held by a caller
+// never comes back once what it stamped changed, whichever store or
+// barman_home it came from.
+func nextStamp() ops.Stamp { return ops.Stamp(stampSeq.Add(1)) }
+
+var stampSeq atomic.Uint64
+
 // get returns one operation, and its entry in the finished cache when it
 // is kept there.
 func (s *Store) get(server, id string) (*ops.Operation, *finishedEntry, error) {
+	e, look, err := s.cachedFinished(server, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e != nil {
+		op := e.op
+		return &op, e, nil
+	}
+	return s.readAndKeep(server, id, look)
+}
+
+// outputLook is what cachedFinished saw of an operation's output, which
+// readAndKeep needs to decide whether what it reads may be kept.
+type outputLook struct {
+	scope    *watchedScope
+	gen      uint64
+	stamp    filestamp.Stamp
+	finished bool
+}
+
+// cachedFinished returns the finished cache's entry for an operation while
+// it is valid: trusted while the watch stands, else checked with a stat of
+// the output file.
+func (s *Store) cachedFinished(server, id string) (*finishedEntry, outputLook, error) {
 	if !ops.ValidName(id) {
-		return nil, nil, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
+		return nil, outputLook{}, ops.Errorf(ops.ENOTFOUND, "operation %q does not exist: not a valid operation ID", id)
 	}
 	key := opKey{server, id}
 	// The watch must stand before the output is looked at: a change after
 	// that is then either reported before the entry is kept (and the
 	// generation tells) or drops the entry after.
-	scope, gen := s.watchScope(server)
-	if scope != nil {
+	var look outputLook
+	look.scope, look.gen = s.watchScope(server)
+	if look.scope != nil {
 		s.mu.Lock()
 		e, ok := s.finished[key]
 		s.mu.Unlock()
 		if ok && e.watched {
-			op := e.op
-			return &op, e, nil
+			return e, look, nil
 		}
 	}
-	stamp, finished := statOutput(s.OutputPath(server, id))
-	if finished {
+	look.stamp, look.finished = statOutput(s.OutputPath(server, id))
+	if look.finished {
 		s.mu.Lock()
 		e, ok := s.finished[key]
-		if ok && e.stamp == stamp && scope != nil && scope.current(gen) {
+		if ok && e.file == look.stamp && look.scope != nil && look.scope.current(look.gen) {
 			e.watched = true // unchanged since the watch stood
 		}
 		s.mu.Unlock()
-		if ok && e.stamp == stamp {
-			op := e.op
-			return &op, e, nil
+		if ok && e.file == look.stamp {
+			return e, look, nil
 		}
 	}
+	return nil, look, nil
+}
+
+// readAndKeep reads one operation from its files and keeps it in the
+// finished cache when it has settled.
+func (s *Store) readAndKeep(server, id string, look outputLook) (*ops.Operation, *finishedEntry, error) {
 	op, err := s.read(server, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	// Output files are written once; one rewritten within the racy window
 	// could keep its stamp, so only settled ones are kept.
-	if finished && op.Status != ops.StatusInProgress && time.Since(time.Unix(0, stamp.MtimeNs)) > filestamp.RacyWindow {
-		e := &finishedEntry{op: *op, stamp: stamp}
+	if look.finished && op.Status != ops.StatusInProgress && time.Since(time.Unix(0, look.stamp.MtimeNs)) > filestamp.RacyWindow {
+		e := &finishedEntry{op: *op, file: look.stamp, stamp: nextStamp()}
 		s.mu.Lock()
-		e.watched = scope != nil && scope.current(gen)
+		e.watched = look.scope != nil && look.scope.current(look.gen)
 		if s.finished == nil || len(s.finished) >= maxFinishedCache {
 			s.finished = map[opKey]*finishedEntry{}
 		}
-		s.finished[key] = e
+		s.finished[opKey{server, id}] = e
 		s.mu.Unlock()
 		return op, e, nil
 	}
@@ -485,7 +376,7 @@ func (s *Store) scopeName(server string) string {
 }
 
 func operationFromJob(server, id string, job *pyjson.Object) *ops.Operation {
-	op := &ops.Operation{ID: id, Server: server, Job: job}
+	op := &ops.Operation{ID: id, Server: server, Job: job, Recorded: RecordOf(job)}
 	if t, ok := job.String(ops.KeyOperationType); ok {
 		op.Type = ops.Type(t)
 	} else if t, ok := job.String(ops.KeyType); ok {
@@ -495,112 +386,6 @@ func operationFromJob(server, id string, job *pyjson.Object) *ops.Operation {
 		op.StartTime, _ = time.ParseInLocation(ops.TimeLayout, st, time.Local)
 	}
 	return op
-}
-
-// fillStatus works out where op stands. The order of the checks matters: a
-// runner writes the output file before it lets go of the operation's log
-// lock and before it removes the log, so rechecking the output after seeing
-// no lock or no log is never fooled by a runner that just finished.
-func (s *Store) fillStatus(op *ops.Operation) error {
-	done, err := s.readOutput(op)
-	if err != nil || done {
-		return err
-	}
-	if !op.Ours() {
-		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseForeign
-		return nil
-	}
-	logPath := s.LogPath(op.Server, op.ID)
-	_, statErr := os.Stat(logPath)
-	locked, lockErr := IsLocked(logPath)
-	if lockErr != nil {
-		return ops.Errorf(ops.EUNAVAILABLE, "cannot check the runner of operation %s: %v", op.ID, lockErr)
-	}
-	if locked {
-		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseRunning
-		if out, err := os.ReadFile(logPath); err == nil {
-			op.Output = string(out)
-		}
-		return nil
-	}
-	if done, err := s.readOutput(op); err != nil || done {
-		return err
-	}
-	if statErr != nil {
-		op.Status, op.Phase = ops.StatusInProgress, ops.PhaseQueued
-		return nil
-	}
-	op.Status, op.Phase = ops.StatusFailed, ops.PhaseLost
-	op.Reason = ops.LostReason
-	if out, err := os.ReadFile(logPath); err == nil {
-		op.Output = string(out)
-	}
-	return nil
-}
-
-func (s *Store) readOutput(op *ops.Operation) (bool, error) {
-	path := s.OutputPath(op.Server, op.ID)
-	data, _, err := readStoreFileStamp(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, ops.Errorf(ops.EUNAVAILABLE, "cannot read the result of operation %s: %v", op.ID, err)
-	}
-	decodeOutput(op, path, data)
-	return true, nil
-}
-
-// decodeOutput settles op from the output file at path, read as data.
-func decodeOutput(op *ops.Operation, path string, data []byte) {
-	out, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{})
-	if err != nil {
-		// It ended, but how is unreadable: never claim DONE for it.
-		op.Status, op.Phase = ops.StatusFailed, ops.PhaseFailed
-		op.Reason = fmt.Sprintf("the output file %s is damaged (%v); Barman's result is unknown", path, err)
-		return
-	}
-	op.Job = out
-	success, _ := out.Get(ops.KeySuccess)
-	b, _ := success.(bool)
-	if et, ok := out.String(ops.KeyEndTime); ok {
-		op.EndTime, _ = time.ParseInLocation(ops.TimeLayout, et, time.Local)
-	}
-	op.Output, _ = out.String(ops.KeyOutput)
-	if n, ok := out.Get(ops.KeyExitCode); ok {
-		if num, ok := n.(json.Number); ok {
-			if v, err := strconv.Atoi(num.String()); err == nil {
-				op.ExitCode = &v
-			}
-		}
-	}
-	endReason := ""
-	if ext, ok := out.Get(ops.KeyExtension); ok {
-		if o, ok := ext.(*pyjson.Object); ok {
-			op.Reason, _ = o.String("reason")
-			endReason, _ = o.String("end_reason")
-		}
-	}
-	settleOutput(op, b, endReason)
-}
-
-// settleOutput sets op's status and phase from its output file's success
-// and end_reason, once op.Reason is read.
-func settleOutput(op *ops.Operation, success bool, endReason string) {
-	if success {
-		op.Status, op.Phase = ops.StatusDone, ops.PhaseDone
-	} else {
-		op.Status, op.Phase = ops.StatusFailed, ops.PhaseFailed
-	}
-	if endReason != "" && op.Status == ops.StatusFailed {
-		switch ops.Phase(endReason) {
-		case ops.PhaseLost, ops.PhaseCancelled, ops.PhaseTimeout:
-			op.Phase = ops.Phase(endReason)
-		}
-	}
-	if op.Reason == ops.LostReason {
-		op.Phase = ops.PhaseLost
-	}
 }
 
 // List returns the operations of a scope, oldest first. Files that cannot be
@@ -692,46 +477,6 @@ func pageOf(entries []indexEntry, opts ops.ListOptions) []indexEntry {
 		entries = entries[len(entries)-opts.Limit:]
 	}
 	return entries
-}
-
-// finish writes the output file of an operation: the job plus the result.
-func (s *Store) finish(server, id string, res ops.Result) error {
-	job, err := ReadJSONFile(s.JobPath(server, id))
-	if err != nil {
-		return fmt.Errorf("reading job %s: %w", id, err)
-	}
-	out := job.Clone()
-	out.Set(ops.KeySuccess, res.Success)
-	if res.EndTime.IsZero() {
-		res.EndTime = s.Now()
-	}
-	out.Set(ops.KeyEndTime, res.EndTime.Format(ops.TimeLayout))
-	out.Set(ops.KeyOutput, res.Output)
-	out.Set(ops.KeyExitCode, json.Number(strconv.Itoa(res.ExitCode)))
-	if res.Reason != "" || res.EndReason != "" {
-		ext := pyjson.NewObject()
-		if e, ok := out.Get(ops.KeyExtension); ok {
-			if o, ok := e.(*pyjson.Object); ok {
-				ext = o.Clone()
-			}
-		}
-		if res.Reason != "" {
-			ext.Set("reason", res.Reason)
-		}
-		if res.EndReason != "" {
-			ext.Set("end_reason", string(res.EndReason))
-		}
-		out.Set(ops.KeyExtension, ext)
-	}
-	data, err := pyjson.EncodePython(out)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(s.ScopeDir(server), "output")
-	if err := MkdirAllDurable(dir, DirMode); err != nil {
-		return err
-	}
-	return WriteFileAtomic(dir, id+".json", data)
 }
 
 // Scopes returns the servers that have operations stored, and "" for the

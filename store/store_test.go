@@ -32,7 +32,7 @@ func localTime(t *testing.T, s string) time.Time {
 // TestStoreFixture lists and inspects the store the reference wrote.
 func TestStoreFixture(t *testing.T) {
 	home := newStoreCopy(t)
-	st := New(home)
+	st := newStore(home)
 	type want struct {
 		id, typ       string
 		status        ops.Status
@@ -113,14 +113,14 @@ func TestStoreFixture(t *testing.T) {
 	if got := st.Scopes([]string{"db_server_two", "pg", "missing"}); !reflect.DeepEqual(got, []string{"", "db_server_two"}) {
 		t.Errorf("Scopes = %q", got)
 	}
-	if got := New(t.TempDir()).Scopes([]string{"db_server_two"}); len(got) != 0 {
+	if got := newStore(t.TempDir()).Scopes([]string{"db_server_two"}); len(got) != 0 {
 		t.Errorf("Scopes of an empty home = %q", got)
 	}
 }
 
 func TestStoreGetNotFound(t *testing.T) {
 	home := newStoreCopy(t)
-	st := New(home)
+	st := newStore(home)
 	// Files an unchecked ID would reach: if Get used them, it would find
 	// an operation.
 	job := testenv.ReadFile(t, filepath.Join(home, "jobs", "20261125T080447.json"))
@@ -162,7 +162,7 @@ func TestStoreGetNotFound(t *testing.T) {
 // reported, never fatal, and that the operations around them still list.
 func TestStoreListSkipsBadFiles(t *testing.T) {
 	home := newStoreCopy(t)
-	st := New(home)
+	st := newStore(home)
 	jobs := filepath.Join(home, "jobs")
 	testenv.WriteFile(t, filepath.Join(jobs, "20261125T090000.json"), `{"type": "config_update", "chan`)
 	testenv.WriteFile(t, filepath.Join(jobs, "20261125T090001.json"), `{"hello": "world"}`)
@@ -289,7 +289,7 @@ func TestStoreCreate(t *testing.T) {
 			if err := os.Mkdir(home, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			st := New(home)
+			st := newStore(home)
 			now := localTime(t, tc.now).Add(123 * time.Nanosecond) // %f truncates to microseconds
 			st.Now = func() time.Time { return now }
 			payload := mustDecode(t, tc.payload)
@@ -349,7 +349,7 @@ func TestStoreCreate(t *testing.T) {
 
 func TestStoreCreateNeedsHome(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "missing")
-	st := New(home)
+	st := newStore(home)
 	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}, ops.Extension{})
 	opstest.WantError(t, err, ops.EUNAVAILABLE, "barman_home "+home+" is not usable")
 	if _, err := os.Stat(home); !os.IsNotExist(err) {
@@ -358,7 +358,7 @@ func TestStoreCreateNeedsHome(t *testing.T) {
 
 	home = t.TempDir()
 	testenv.WriteFile(t, filepath.Join(home, "db_server_two", "output"), "a file in the way")
-	_, err = New(home).Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"reset": true}`)}, ops.Extension{})
+	_, err = newStore(home).Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"reset": true}`)}, ops.Extension{})
 	opstest.WantError(t, err, ops.EUNAVAILABLE, filepath.Join(home, "db_server_two", "output"))
 }
 
@@ -366,7 +366,7 @@ var idPattern = regexp.MustCompile(`^\d{8}T\d{6}(-\d{4})?$`)
 
 func TestStoreCreateSameSecond(t *testing.T) {
 	home := t.TempDir()
-	st := New(home)
+	st := newStore(home)
 	st.Now = fixedClock("2026-11-25T08:05:00.100000")
 	req := func() *ops.Request {
 		return &ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}
@@ -380,7 +380,7 @@ func TestStoreCreateSameSecond(t *testing.T) {
 		ids = append(ids, id)
 	}
 	// Another process (its own Store) in the same second.
-	other := New(home)
+	other := newStore(home)
 	other.Now = st.Now
 	id, err := other.Create(req(), ops.Extension{})
 	if err != nil {
@@ -421,7 +421,7 @@ func TestStoreCreateSameSecond(t *testing.T) {
 	// A second already taken by the reference implementation.
 	home2 := t.TempDir()
 	testenv.WriteFile(t, filepath.Join(home2, "jobs", "20261125T080500.json"), `{"type": "config_update", "operation_type": "config_update"}`)
-	st2 := New(home2)
+	st2 := newStore(home2)
 	st2.Now = fixedClock("2026-11-25T08:05:00.999999")
 	if id, err := st2.Create(req(), ops.Extension{}); err != nil || id != "20261125T080500-0001" {
 		t.Errorf("Create over a reference ID = %q, %v; want the -0001 suffix", id, err)
@@ -440,7 +440,7 @@ func TestStoreCreateSecondExhausted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st := New(home)
+	st := newStore(home)
 	st.Now = fixedClock("2026-11-25T08:05:00.000000")
 	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: pyjson.NewObject()}, ops.Extension{})
 	opstest.WantError(t, err, ops.ECONFLICT, "more than 10000 operations were created in second 20261125T080500; retry")
@@ -467,7 +467,7 @@ func TestStoreCreateConcurrent(t *testing.T) {
 	}
 	results := make(chan result, stores*goroutines*each)
 	for s := 0; s < stores; s++ {
-		st := New(home)
+		st := newStore(home)
 		st.Now = clock
 		for g := 0; g < goroutines; g++ {
 			wg.Add(1)
@@ -503,7 +503,7 @@ func TestStoreCreateConcurrent(t *testing.T) {
 	if len(byID) != stores*goroutines*each {
 		t.Fatalf("%d distinct IDs, want %d", len(byID), stores*goroutines*each)
 	}
-	st := New(home)
+	st := newStore(home)
 	for id, tag := range byID {
 		op, err := st.Get("", id)
 		if err != nil {
@@ -528,7 +528,7 @@ func TestStoreCreateConcurrent(t *testing.T) {
 // payloads: no reader may ever see a partial file.
 func TestStoreWritesAreAtomic(t *testing.T) {
 	home := t.TempDir()
-	st := New(home)
+	st := newStore(home)
 	big := strings.Repeat("0123456789abcdef", 4<<10) // 64 KiB per file, many pages
 	create := func() string {
 		payload := pyjson.NewObject()
@@ -673,7 +673,7 @@ func TestStoreFinish(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			st := New(home)
+			st := newStore(home)
 			st.Now = fixedClock("2026-11-25T08:05:00.474759")
 			var id string
 			if tc.foreign {
@@ -731,7 +731,7 @@ func TestStoreFinish(t *testing.T) {
 		})
 	}
 
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	if err := st.End("", "20261125T080500", nil, ops.Result{}); err == nil {
 		t.Error("Finish of an operation without a job file succeeded")
 	}
@@ -744,7 +744,7 @@ func TestStoreFinish(t *testing.T) {
 // can see, by Get and by List alike.
 func TestStoreStatusPhases(t *testing.T) {
 	home := t.TempDir()
-	st := New(home)
+	st := newStore(home)
 	st.Now = fixedClock("2026-11-25T08:05:00.000000")
 	const server = "db_server_two"
 	newOp := func(t *testing.T) string {
@@ -854,7 +854,7 @@ func TestStoreStatusPhases(t *testing.T) {
 }
 
 func TestStorePaths(t *testing.T) {
-	st := New("/h")
+	st := newStore("/h")
 	tests := []struct{ got, want string }{
 		{st.ScopeDir(""), "/h"},
 		{st.ScopeDir("pg"), "/h/pg"},
@@ -871,7 +871,7 @@ func TestStorePaths(t *testing.T) {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
 	}
-	if New("/h").Now == nil {
+	if newStore("/h").Now == nil {
 		t.Error("NewStore leaves Now nil")
 	}
 }
@@ -884,7 +884,7 @@ func TestListPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := New(home)
+	st := newStore(home)
 	var walked []string
 	before := ""
 	for range 10 {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -52,14 +53,45 @@ func countStats(t *testing.T) *atomic.Int64 {
 	return &n
 }
 
+// statusOf answers as serve does (httpd's response cache): the status kept
+// under the operation's stamp while GetIfChanged says it is unchanged, else
+// the status read.
 func statusOf(t *testing.T, st *Store, id string) string {
 	t.Helper()
-	body, err := st.GetMemo("db1", id, 0, func(op *ops.Operation) []byte { return []byte(op.Status) })
+	answersMu.Lock()
+	held, ok := answers[st]
+	answersMu.Unlock()
+	op, stamp, err := st.GetIfChanged("db1", id, held.stamp)
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	return string(body)
+	if op == nil {
+		if !ok || stamp != held.stamp {
+			t.Fatalf("GetIfChanged(%d) said unchanged with nothing held", held.stamp)
+		}
+		return held.status
+	}
+	answersMu.Lock()
+	if stamp != 0 {
+		answers[st] = heldAnswer{stamp, string(op.Status)}
+	} else {
+		delete(answers, st)
+	}
+	answersMu.Unlock()
+	return string(op.Status)
 }
+
+// heldAnswer is what statusOf keeps of a store's operation (one per store:
+// the tests look at one operation each).
+type heldAnswer struct {
+	stamp  ops.Stamp
+	status string
+}
+
+var (
+	answersMu sync.Mutex
+	answers   = map[*Store]heldAnswer{}
+)
 
 func watching(t *testing.T, st *Store) {
 	t.Helper()
@@ -88,7 +120,7 @@ func eventually(t *testing.T, st *Store, id, want string, within time.Duration) 
 }
 
 func TestWatchedAnswersNeedNoStat(t *testing.T) {
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	const id = "20261125T080500"
 	writeFinished(t, st, id, true)
 	stats := countStats(t)
@@ -167,7 +199,7 @@ func TestWatchSeesChangesMadeByOthers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st := New(t.TempDir())
+			st := newStore(t.TempDir())
 			const id = "20261125T080500"
 			writeFinished(t, st, id, true)
 			watching(t, st)
@@ -185,7 +217,7 @@ func TestWatchSeesChangesMadeByOthers(t *testing.T) {
 // A change reported between the stat and the caching of what was read
 // leaves the entry to be checked by stamp, not trusted on the watch's word.
 func TestWatchEventDuringReadIsNotTrusted(t *testing.T) {
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	const id = "20261125T080500"
 	writeFinished(t, st, id, true)
 	watching(t, st)
@@ -231,7 +263,7 @@ func TestWatchEventDuringReadIsNotTrusted(t *testing.T) {
 }
 
 func TestWatchStopsCleanly(t *testing.T) {
-	st := New(t.TempDir())
+	st := newStore(t.TempDir())
 	const id = "20261125T080500"
 	writeFinished(t, st, id, true)
 	fds := func() int {
