@@ -3,6 +3,7 @@ package barman
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/filestamp"
@@ -37,7 +39,11 @@ func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, unreadable(err)
 	}
+	keeps := map[string]bool{} // IDs with a meta/<ID>-keep annotation
 	for _, e := range entries {
+		if id, ok := strings.CutSuffix(e.Name(), "-"+keepAnnotation); ok && !e.IsDir() {
+			keeps[id] = true
+		}
 		id, ok := strings.CutSuffix(e.Name(), "-backup.info")
 		if !ok || id == "" || e.IsDir() || seen[id] {
 			continue
@@ -65,6 +71,9 @@ func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
 			return nil, unreadable(err)
 		}
 		if ok {
+			if b.Keep, err = readKeep(server, c.id, keeps[c.id]); err != nil {
+				return nil, unreadable(err)
+			}
 			backups = append(backups, b)
 			paths = append(paths, c.path)
 		}
@@ -72,6 +81,51 @@ func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
 	infos.keepOnly(server.BackupDirectory, paths)
 	sort.Slice(backups, func(i, j int) bool { return backups[i].ID < backups[j].ID })
 	return backups, nil
+}
+
+// keepAnnotation is the name of the annotation `barman keep` writes
+// (KeepManager.ANNOTATION_KEY, Barman 2.14).
+const keepAnnotation = "keep"
+
+// readKeep reads a backup's keep annotation: its recovery target, "" when
+// the backup is not kept. Barman 3.13.3 and later write it as
+// meta/<ID>-keep; earlier releases as <ID>/annotations/keep in the
+// backup's own directory, where a later Barman still finds it (and moves
+// it) until it is next read, so both are looked at. inMeta says the
+// listing of meta/ saw the first. The file holds the target and nothing
+// else (no newline); an empty one still keeps the backup for Barman
+// (should_keep_backup), and reads "unknown" here.
+func readKeep(server *ops.BarmanServer, id string, inMeta bool) (string, error) {
+	paths := []string{filepath.Join(server.BaseBackupsDir(), id, "annotations", keepAnnotation)}
+	if inMeta {
+		paths = append([]string{filepath.Join(server.BackupDirectory, "meta", id+"-"+keepAnnotation)}, paths...)
+	}
+	for _, p := range paths {
+		data, err := readSmall(p, 256)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		target := strings.TrimSpace(string(data))
+		if target == "" {
+			target = "unknown"
+		}
+		return target, nil
+	}
+	return "", nil
+}
+
+// readSmall reads at most limit bytes of the file at path: an annotation
+// is a word, and a huge file there must not cost a listing its memory.
+func readSmall(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 // backupFromInfo is the catalog entry a backup.info describes.

@@ -270,3 +270,59 @@ func TestListBackupsFollowsBasebackupsDirectory(t *testing.T) {
 		t.Errorf("ListBackups = %+v, want only 20260101T000000 from basebackups_directory", got)
 	}
 }
+
+// TestListBackupsKeepAnnotation: the catalog reads each backup's keep
+// annotation as `barman keep` writes it (the target, no newline): in
+// meta/<ID>-keep since Barman 3.13.3, in <ID>/annotations/keep before, on
+// the recorded fixtures of both layouts; and where a Barman 3.13.3 has not
+// yet moved an older annotation, in the old place.
+func TestListBackupsKeepAnnotation(t *testing.T) {
+	tests := []struct {
+		fixture, server, id string
+		annotation, content string // relative to the server's backup directory
+		want                string
+	}{
+		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-keep", "full", "full"},
+		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-keep", "standalone", "standalone"},
+		{"barman-3.17", "db_server_two", "20261125T080758", "base/20261125T080758/annotations/keep", "standalone", "standalone"},
+		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-keep", "", "unknown"},
+		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-backup.info.keep", "full", ""},
+		{"barman-3.4", "pg", "20261125T080951", "base/20261125T080951/annotations/keep", "full", "full"},
+		{"barman-3.4", "pg", "20261125T080951", "base/20261125T080951/annotations/keep", "standalone\n", "standalone"},
+		{"barman-3.4", "pg", "20261125T080951", "base/20261125T080951/annotations/other", "full", ""},
+		{"barman-3.4", "pg", "20261125T080951", "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fixture+"/"+tc.annotation+"="+tc.content, func(t *testing.T) {
+			env := testenv.NewBarman(t, tc.fixture)
+			cfg, err := LoadConfig(env.Conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := cfg.Server(tc.server)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.annotation != "" {
+				testenv.WriteFile(t, filepath.Join(srv.BackupDirectory, tc.annotation), tc.content)
+			}
+			got, err := ListBackups(srv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].ID != tc.id || got[0].Keep != tc.want {
+				t.Fatalf("ListBackups = %+v, want %s with keep %q", got, tc.id, tc.want)
+			}
+			// Read again: the backup.info cache must not keep a stale
+			// annotation once it is released.
+			if tc.annotation != "" {
+				if err := os.Remove(filepath.Join(srv.BackupDirectory, tc.annotation)); err != nil {
+					t.Fatal(err)
+				}
+				if got, err = ListBackups(srv); err != nil || got[0].Keep != "" {
+					t.Fatalf("after the annotation is removed: ListBackups = %+v, %v; want no keep", got, err)
+				}
+			}
+		})
+	}
+}

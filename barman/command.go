@@ -56,6 +56,8 @@ func (c Command) base(config string) []string {
 const (
 	recoverCmd = "recover"
 	backupCmd  = "backup"
+	keepCmd    = "keep"
+	deleteCmd  = "delete"
 )
 
 // Options is the option table: each row is one payload key of an operation
@@ -149,17 +151,26 @@ var Options = ops.OptionTable{
 	// A backup waits for its WAL, so that it ends DONE or FAILED rather
 	// than WAITING_FOR_WALS.
 	{Type: ops.BackupOp, Kind: ops.KindAlways, Command: backupCmd, Flag: "--wait", Since: ops.Version{Major: 2, Minor: 10}},
+
+	// `barman keep` came with Barman 2.14, with --target and --release;
+	// every keep gives one of the two, so the command is gated by them.
+	// (`barman delete` is older than Barman 2.0 and takes no option.)
+	{Type: ops.KeepOp, Key: "target", Kind: ops.KindEnum, Command: keepCmd, Flag: "--target", Since: ops.Version{Major: 2, Minor: 14},
+		Values: []string{ops.KeepFull, ops.KeepStandalone}, Short: "t",
+		Usage: "keep the backup with this recovery `TARGET`: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)"},
+	{Type: ops.KeepOp, Key: "release", Kind: ops.KindBool, Command: keepCmd, Flag: "--release", Since: ops.Version{Major: 2, Minor: 14},
+		Usage: "remove the backup's keep instead, so that the retention policy applies to it again"},
 }
 
 // Args returns the argv that runs op, as the reference implementation's
 // command table says, plus -c config so Barman reads the configuration the
-// operation was validated against. A recovery restores the backup its
-// backup_id resolved to when it was created: a shortcut such as "latest"
-// may name a newer backup by now.
+// operation was validated against. A recovery restores, and a keep or a
+// delete acts on, the backup its backup_id resolved to when it was
+// created: a shortcut such as "latest" may name a newer backup by now.
 //
-// A recovery's or a backup's job is read again as validation reads a
-// request (ops.Policy.RecoveryJob, BackupJob, with c's policy and this
-// package's Options): the file may have been written by another
+// A recovery's, a backup's, a keep's or a delete's job is read again as
+// validation reads a request (ops.Policy.RecoveryJob, BackupJob, KeepJob,
+// ops.DeleteJob, with c's policy and this package's Options): the file may have been written by another
 // implementation or an older version of ours. Nothing from a payload may be
 // read by Barman's argument parser as an option: an option's value is
 // joined to it ("--remote-ssh-command=VALUE"), and a positional that starts
@@ -190,6 +201,24 @@ func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 			return nil, err
 		}
 		return appendOptions(append(argv, backupCmd, op.Server), op, bo.Options)
+	case ops.KeepOp:
+		backupID, ko, err := policy.KeepJob(op)
+		if err != nil {
+			return nil, err
+		}
+		if err := positionals(op, "server", op.Server, "backup_id", backupID); err != nil {
+			return nil, err
+		}
+		return appendOptions(append(argv, keepCmd, op.Server, backupID), op, ko.Options)
+	case ops.DeleteOp:
+		backupID, err := ops.DeleteJob(op)
+		if err != nil {
+			return nil, err
+		}
+		if err := positionals(op, "server", op.Server, "backup_id", backupID); err != nil {
+			return nil, err
+		}
+		return append(argv, deleteCmd, op.Server, backupID), nil
 	case ops.ConfigSwitch:
 		if reset, _ := op.Job.Get("reset"); reset == true {
 			if err := positionals(op, "server", op.Server); err != nil {

@@ -2,6 +2,7 @@ package barman
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +95,69 @@ func TestArgsPinEachOption(t *testing.T) {
 	}
 }
 
+// TestArgsPinKeepDelete pins the argv of keep and delete: the backup is the
+// one backup_id resolved to when the operation was created (recorded as
+// resolved_backup_id), and keep gives --target=TARGET or --release, as
+// `barman keep SERVER BACKUP --target full|standalone` and `barman keep
+// SERVER BACKUP --release` take them.
+func TestArgsPinKeepDelete(t *testing.T) {
+	tests := []struct {
+		typ  ops.Type
+		job  string
+		want []string
+	}{
+		{ops.KeepOp, `{"type": "keep", "backup_id": "latest", "target": "full", "pg_backup_api": {"resolved_backup_id": "20260102T030405"}}`,
+			[]string{"keep", "pg", "20260102T030405", "--target=full"}},
+		{ops.KeepOp, `{"type": "keep", "backup_id": "20260102T030405", "target": "standalone"}`,
+			[]string{"keep", "pg", "20260102T030405", "--target=standalone"}},
+		{ops.KeepOp, `{"type": "keep", "backup_id": "nightly", "release": true, "pg_backup_api": {"resolved_backup_id": "20260102T030405"}}`,
+			[]string{"keep", "pg", "20260102T030405", "--release"}},
+		{ops.DeleteOp, `{"type": "delete", "backup_id": "oldest", "pg_backup_api": {"resolved_backup_id": "20250101T000000"}}`,
+			[]string{"delete", "pg", "20250101T000000"}},
+		{ops.DeleteOp, `{"type": "delete", "backup_id": "20250101T000000"}`,
+			[]string{"delete", "pg", "20250101T000000"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.job, func(t *testing.T) {
+			job, err := pyjson.DecodeObject([]byte(tc.job), pyjson.DecodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: tc.typ, Job: job})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := append([]string{"barman", "-c", "/c"}, tc.want...); !slices.Equal(got, want) {
+				t.Errorf("Args =\n %q\nwant\n %q", got, want)
+			}
+		})
+	}
+	// A job that another implementation or a hand wrote is read again as
+	// validation reads a request: nothing unchecked reaches Barman.
+	bad := []struct {
+		typ       ops.Type
+		job, want string
+	}{
+		{ops.KeepOp, `{"type": "keep", "backup_id": "b"}`, `"target"`},
+		{ops.KeepOp, `{"type": "keep", "backup_id": "b", "target": "forever"}`, `"target" must be "full" or "standalone"`},
+		{ops.KeepOp, `{"type": "keep", "backup_id": "b", "target": "full", "release": true}`, "not both"},
+		{ops.KeepOp, `{"type": "keep", "backup_id": "-b", "target": "full"}`, `starts with "-"`},
+		{ops.KeepOp, `{"type": "keep", "backup_id": "b", "target": "full", "pg_backup_api": {"resolved_backup_id": "--x"}}`, `starts with "-"`},
+		{ops.DeleteOp, `{"type": "delete"}`, `"backup_id"`},
+		{ops.DeleteOp, `{"type": "delete", "backup_id": "--all"}`, `starts with "-"`},
+	}
+	for _, tc := range bad {
+		job, err := pyjson.DecodeObject([]byte(tc.job), pyjson.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: tc.typ, Job: job})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Args = %q, %v; want an error saying %s", tc.job, got, err, tc.want)
+		}
+	}
+}
+
 // TestOptionsTable: every row can be read, spelled and turned into a CLI
 // flag: a known type, a subcommand, a flag joined to its value, one row per
 // payload key and per flag of a type.
@@ -104,7 +168,7 @@ func TestOptionsTable(t *testing.T) {
 		switch {
 		case !s.Type.Known():
 			t.Errorf("%s: unknown type", where)
-		case s.Command != recoverCmd && s.Command != backupCmd:
+		case s.Command != recoverCmd && s.Command != backupCmd && s.Command != keepCmd:
 			t.Errorf("%s: command %q", where, s.Command)
 		case len(s.Flag) < 3 || s.Flag[:2] != "--" || s.Flag[2] == '-':
 			t.Errorf("%s: flag %q is not --name", where, s.Flag)

@@ -35,7 +35,8 @@ const backupsDescription = "Read from Barman's catalog on disk (the backup.info 
 	"WAL database, <server>-xlog.db or xlog.db, where the configuration puts them) without starting Barman, or from a server with --url or --remote. " +
 	"Backups are listed newest first, as `barman list-backups` lists them. SIZE is backup.info's size; WAL SIZE is the WAL " +
 	"archived after the backup up to the next one, as `barman list-backups` reports it (\"-\" when the WAL database " +
-	"is not found). The recovery window runs from the end of the oldest DONE backup to the newest WAL segment archived: " +
+	"is not found). KEEP is the backup's keep annotation (`barman keep`, see create keep): full or standalone, \"-\" when " +
+	"the backup is not kept; Barman's retention policy and barman delete leave a kept backup alone. The recovery window runs from the end of the oldest DONE backup to the newest WAL segment archived: " +
 	"the earliest and latest points in time a recovery can reach."
 
 func (st *appState) backupsCommand() *cli.Command {
@@ -124,9 +125,11 @@ func (p *printer) catalog(cat *ops.ServerCatalog) error {
 	for i := len(cat.Backups) - 1; i >= 0; i-- {
 		b := cat.Backups[i]
 		rows = append(rows, []string{p.field(b.ID), p.field(dash(b.Name)), p.backupStatus(b.Status), p.backupTime(b.BeginTime), p.backupTime(b.EndTime),
-			p.field(dash(b.BeginWAL)), p.field(dash(b.EndWAL)), p.count(b.Timeline), p.bytes(b.Size, b.Size > 0), p.bytes(b.WALSize, cat.WALKnown)})
+			p.field(dash(b.BeginWAL)), p.field(dash(b.EndWAL)), p.count(b.Timeline), p.bytes(b.Size, b.Size > 0), p.bytes(b.WALSize, cat.WALKnown), p.field(dash(b.Keep))})
 	}
-	if err := p.table([]string{"ID", "NAME", "STATUS", "BEGAN", "ENDED", "BEGIN WAL", "END WAL", "TLI", "SIZE", "WAL SIZE"}, rows); err != nil {
+	// KEEP is the last column so that scripts reading the columns before
+	// it by position read what they did before it came.
+	if err := p.table([]string{"ID", "NAME", "STATUS", "BEGAN", "ENDED", "BEGIN WAL", "END WAL", "TLI", "SIZE", "WAL SIZE", "KEEP"}, rows); err != nil {
 		return err
 	}
 	// Plain output is the rows alone, for scripts; -o json has the window.
@@ -166,6 +169,7 @@ func (p *printer) backup(b ops.Backup, walKnown bool) error {
 		{"Timeline", p.count(b.Timeline)},
 		{"Size", p.bytes(b.Size, b.Size > 0)},
 		{"WAL size", p.bytes(b.WALSize, walKnown)},
+		{"Keep", p.field(dash(b.Keep))},
 	}
 	for _, r := range rows {
 		if _, err := fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1]); err != nil {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -12,13 +13,14 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/cli"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // The recorded Barman 3.17 backup of db_server_two, as the catalog shows it.
 const (
-	fixtureBackupPlain = "20261125T080758\t-\tDONE\t2026-11-25T08:07:58Z\t2026-11-25T08:07:58Z\t000000010000000000000005\t000000010000000000000005\t1\t23232529\t-\n"
+	fixtureBackupPlain = "20261125T080758\t-\tDONE\t2026-11-25T08:07:58Z\t2026-11-25T08:07:58Z\t000000010000000000000005\t000000010000000000000005\t1\t23232529\t-\t-\n"
 	fixtureBackupJSON  = `{
   "server": "db_server_two",
   "backups": [
@@ -32,7 +34,8 @@ const (
       "end_wal": "000000010000000000000005",
       "timeline": 1,
       "size": 23232529,
-      "wal_size": null
+      "wal_size": null,
+      "keep": null
     }
   ],
   "recovery_window": {
@@ -52,7 +55,8 @@ const (
   "end_wal": "000000010000000000000005",
   "timeline": 1,
   "size": 23232529,
-  "wal_size": null
+  "wal_size": null,
+  "keep": null
 }
 `
 )
@@ -74,7 +78,7 @@ func TestBackupsCommand(t *testing.T) {
 			[]string{"22.2 MiB", "Recovery window: ", "(newest backup's end; no WAL database found)"}},
 		{"show latest", []string{"backups", "show", "latest", "--server", "db_server_two"}, cli.ExitOK,
 			"ID:        20261125T080758\nName:      -\nStatus:    DONE\nBegan:     2026-11-25T08:07:58Z\nEnded:     2026-11-25T08:07:58Z\n" +
-				"Begin WAL: 000000010000000000000005\nEnd WAL:   000000010000000000000005\nTimeline:  1\nSize:      23232529\nWAL size:  -\n", nil},
+				"Begin WAL: 000000010000000000000005\nEnd WAL:   000000010000000000000005\nTimeline:  1\nSize:      23232529\nWAL size:  -\nKeep:      -\n", nil},
 		{"show json", []string{"backups", "show", "20261125T080758", "-o", "json", "--server", "db_server_two"}, cli.ExitOK,
 			fixtureShowJSON, nil},
 		{"no server", []string{"backups"}, cli.ExitUsage, "", []string{"backups needs --server NAME"}},
@@ -124,16 +128,53 @@ func TestBackupsTableColumns(t *testing.T) {
 		t.Fatal(r)
 	}
 	lines := strings.Split(strings.TrimRight(r.Stdout, "\n"), "\n")
-	header := regexp.MustCompile(`^ID +NAME +STATUS +BEGAN +ENDED +BEGIN WAL +END WAL +TLI +SIZE +WAL SIZE$`)
+	header := regexp.MustCompile(`^ID +NAME +STATUS +BEGAN +ENDED +BEGIN WAL +END WAL +TLI +SIZE +WAL SIZE +KEEP$`)
 	if len(lines) != 4 || !header.MatchString(lines[0]) || lines[2] != "" {
 		t.Fatalf("table:\n%s", r.Stdout)
 	}
-	row := regexp.MustCompile(`^20261125T080758 +- +DONE +2026-11-2[45] \d\d:\d\d:58 +2026-11-2[45] \d\d:\d\d:58 +000000010000000000000005 +000000010000000000000005 +1 +22\.2 MiB +-$`)
+	row := regexp.MustCompile(`^20261125T080758 +- +DONE +2026-11-2[45] \d\d:\d\d:58 +2026-11-2[45] \d\d:\d\d:58 +000000010000000000000005 +000000010000000000000005 +1 +22\.2 MiB +- +-$`)
 	if !row.MatchString(lines[1]) {
 		t.Errorf("row %q does not match %s", lines[1], row)
 	}
 	if i := strings.Index(lines[0], "STATUS"); i != strings.Index(lines[1], "DONE") {
 		t.Errorf("STATUS at %d, DONE at %d: not aligned\n%s", i, strings.Index(lines[1], "DONE"), r.Stdout)
+	}
+}
+
+// TestBackupsKeep: a kept backup shows its keep annotation's target in
+// every format, locally and through a server alike; the others show none.
+func TestBackupsKeep(t *testing.T) {
+	e := newEnv(t, false)
+	testenv.WriteFile(t, filepath.Join(e.Home, "db_server_two", "meta", "20261125T080758-keep"), "standalone")
+	s := &httpd.Server{
+		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Open, Version: "test"},
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"backups", "--server", "db_server_two"}, strings.Replace(fixtureBackupPlain, "\t-\n", "\tstandalone\n", 1)},
+		{[]string{"backups", "--server", "db_server_two", "-o", "json"}, strings.Replace(fixtureBackupJSON, `"keep": null`, `"keep": "standalone"`, 1)},
+		{[]string{"backups", "show", "latest", "--server", "db_server_two", "-o", "json"}, strings.Replace(fixtureShowJSON, `"keep": null`, `"keep": "standalone"`, 1)},
+	} {
+		for _, remote := range []bool{false, true} {
+			var r result
+			if remote {
+				r = runApp(t, "", append(tc.args, "--url", srv.URL)...)
+			} else {
+				r = e.run(t, tc.args...)
+			}
+			if r.Code != cli.ExitOK || r.Stdout != tc.want {
+				t.Errorf("%q (remote %v): exit %d\n%s\nwant\n%s", tc.args, remote, r.Code, r.Stdout, tc.want)
+			}
+		}
+	}
+	r := e.run(t, "backups", "show", "latest", "--server", "db_server_two")
+	if !strings.Contains(r.Stdout, "\nKeep:      standalone\n") {
+		t.Errorf("backups show does not show the keep:\n%s", r.Stdout)
 	}
 }
 

@@ -165,7 +165,7 @@ type TokenConfig struct {
 	Name   string `toml:"name"`
 	SHA256 string `toml:"sha256"`
 	// Permissions are what the token may do (read, recover, configure,
-	// admin); absent means everything, as before permissions existed.
+	// delete, admin); absent means everything, as before permissions existed.
 	Permissions []string `toml:"permissions"`
 }
 

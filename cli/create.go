@@ -18,7 +18,7 @@ func (st *appState) createCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "create",
 		Usage:     "register an operation and start Barman for it",
-		UsageText: "pg-backup-api create recovery|config-switch|config-update|backup [flags]\npg-backup-api create --payload FILE|- [--server NAME] [--wait]",
+		UsageText: "pg-backup-api create recovery|config-switch|config-update|backup|keep|delete [flags]\npg-backup-api create --payload FILE|- [--server NAME] [--wait]",
 		Description: "Each operation is validated against Barman's configuration and backup catalog, recorded, and run " +
 			"by a background runner (one per server, one at a time; backups in a lane of their own, so that a long backup " +
 			"does not hold up the others). The operation ID is printed at once; " +
@@ -26,16 +26,16 @@ func (st *appState) createCommand() *cli.Command {
 			"--payload takes the documented JSON request body as-is, so the files of the HTTP API's curl examples work unchanged.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"}, Usage: "documented JSON payload `FILE`, or - for standard input"},
-			serverFlag("server `NAME` for server operations (recovery, config_switch, backup)"),
+			serverFlag("server `NAME` for server operations (recovery, config_switch, backup, keep, delete)"),
 			waitFlag(),
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usageError("unknown operation %q: use recovery, config-switch, config-update, backup or --payload", c.Args().First())
+				return usageError("unknown operation %q: use recovery, config-switch, config-update, backup, keep, delete or --payload", c.Args().First())
 			}
 			if !c.IsSet("payload") {
-				return usageError("say what to create: recovery, config-switch, config-update, backup, or --payload FILE (see --help)")
+				return usageError("say what to create: recovery, config-switch, config-update, backup, keep, delete, or --payload FILE (see --help)")
 			}
 			data, err := readInput(c.App.Reader, c.String("payload"))
 			if err != nil {
@@ -91,6 +91,51 @@ func (st *appState) createCommand() *cli.Command {
 					p := pyjson.NewObject()
 					p.Set("type", string(ops.BackupOp))
 					setOptions(c, ops.BackupOp, p)
+					return st.create(c, c.String("server"), p)
+				},
+			},
+			{
+				Name:      "keep",
+				Usage:     "keep a backup beyond the retention policy, or release it, with barman keep (an extension)",
+				UsageText: "pg-backup-api create keep --server NAME --backup-id ID (--target full|standalone | --release) [--wait]",
+				Description: "Runs `barman keep SERVER BACKUP --target TARGET` (Barman 2.14 and later): Barman's retention policy " +
+					"and `barman delete` then leave the backup alone. With --target full the backup stays recoverable to any " +
+					"point after it (the WAL that follows is kept too); with standalone, only the WAL it needs to be consistent " +
+					"is kept. --release runs `barman keep SERVER BACKUP --release`, which hands the backup back to the retention " +
+					"policy (it needs the delete permission over HTTP). The backup is named as a recovery's is, resolved when the " +
+					"operation is created; only a DONE backup can be kept. Keeps run in the server's backup lane, in order with its " +
+					"backups and deletes.",
+				Flags: append(append([]cli.Flag{
+					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
+					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Required: true, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, last-failed"},
+				}, optionFlags(ops.KeepOp)...), waitFlag(), outputFlag()),
+				Action: func(c *cli.Context) error {
+					p := pyjson.NewObject()
+					p.Set("type", string(ops.KeepOp))
+					p.Set("backup_id", c.String("backup-id"))
+					setOptions(c, ops.KeepOp, p)
+					return st.create(c, c.String("server"), p)
+				},
+			},
+			{
+				Name:      "delete",
+				Usage:     "delete a backup with barman delete (an extension)",
+				UsageText: "pg-backup-api create delete --server NAME --backup-id ID [--wait]",
+				Description: "Runs `barman delete SERVER BACKUP`. The backup is named as a recovery's is, resolved when the " +
+					"operation is created, so a shortcut such as oldest deletes the backup it named then. A kept backup " +
+					"(see create keep) is refused before anything is recorded, as Barman refuses it; Barman also refuses to " +
+					"go below the server's minimum_redundancy, and the operation then ends FAILED. Deletes run in the server's " +
+					"backup lane, in order with its backups and keeps. Over HTTP it needs the delete permission, which recover does not imply.",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
+					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Required: true, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, last-failed"},
+					waitFlag(),
+					outputFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					p := pyjson.NewObject()
+					p.Set("type", string(ops.DeleteOp))
+					p.Set("backup_id", c.String("backup-id"))
 					return st.create(c, c.String("server"), p)
 				},
 			},

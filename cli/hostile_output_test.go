@@ -63,7 +63,7 @@ func hostileServe(t *testing.T) *httptest.Server {
 	})
 	backup := map[string]any{
 		"backup_id": h, "name": h, "status": h, "begin_time": "2026-11-25T08:07:58Z", "end_time": "2026-11-25T08:07:58Z",
-		"begin_wal": h, "end_wal": h, "timeline": 1, "size": 1024, "wal_size": nil,
+		"begin_wal": h, "end_wal": h, "timeline": 1, "size": 1024, "wal_size": nil, "keep": h,
 	}
 	mux.HandleFunc("GET /servers/db1/backups", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, 200, map[string]any{"server": h, "backups": []any{backup},
@@ -112,15 +112,15 @@ func TestHumanOutputWithoutTerminalControls(t *testing.T) {
 		t.Run("backups -o "+format, func(t *testing.T) {
 			r := run(t, "backups", "--server", "db1", "-o", format)
 			wantNoControls(t, "backups -o "+format, r.Stdout+r.Stderr, "evil", "tab", "row")
-			if format == "plain" && (strings.Count(r.Stdout, "\n") != 1 || strings.Count(r.Stdout, "\t") != 9) {
-				t.Errorf("backups -o plain: want one row of 10 columns, got %q", r.Stdout)
+			if format == "plain" && (strings.Count(r.Stdout, "\n") != 1 || strings.Count(r.Stdout, "\t") != 10) {
+				t.Errorf("backups -o plain: want one row of 11 columns, got %q", r.Stdout)
 			}
 		})
 		t.Run("backups show -o "+format, func(t *testing.T) {
 			r := run(t, "backups", "show", "latest", "--server", "db1", "-o", format)
 			wantNoControls(t, "backups show", r.Stdout+r.Stderr, "evil", "tab", "row")
-			if n := strings.Count(r.Stdout, "\n"); n != 10 {
-				t.Errorf("backups show: want 10 lines, got %d:\n%s", n, r.Stdout)
+			if n := strings.Count(r.Stdout, "\n"); n != 11 {
+				t.Errorf("backups show: want 11 lines, got %d:\n%s", n, r.Stdout)
 			}
 		})
 	}

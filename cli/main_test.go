@@ -44,6 +44,7 @@ var (
 var ambientEnv = []string{
 	cli.EnvConfig, cli.EnvBarmanConfig, cli.EnvBarmanCommand, "NO_COLOR", "TERM",
 	"FAKE_BARMAN_ARGV_LOG", "FAKE_BARMAN_EXIT", "FAKE_BARMAN_SLEEP", "FAKE_BARMAN_PIDFILE", "FAKE_BARMAN_VERSION",
+	"FAKE_BARMAN_META_DIR",
 }
 
 func TestMain(m *testing.M) {

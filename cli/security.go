@@ -26,7 +26,7 @@ func serveAuth(sc ServeConfig) (*httpd.Auth, []string, error) {
 	for _, t := range sc.Tokens {
 		tok := httpd.Token{Name: t.Name, SHA256: strings.ToLower(t.SHA256)}
 		if t.Permissions == nil {
-			warnings = append(warnings, fmt.Sprintf("token %q has no permissions list, so it may do everything (read, recover, configure); "+
+			warnings = append(warnings, fmt.Sprintf("token %q has no permissions list, so it may do everything (read, recover, configure, delete); "+
 				"add permissions = [...] to its [[serve.tokens]] entry to narrow it", t.Name))
 		} else {
 			p, err := httpd.ParsePermissions(t.Permissions)

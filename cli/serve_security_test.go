@@ -619,7 +619,7 @@ func TestServeConfigValidation(t *testing.T) {
 		{"allowed_subject_not_a_dn", "[serve]\n" + tlsPair + fmt.Sprintf("client_ca = %q\nallowed_subjects = [\"dba\"]\n", ca.certFile), []string{"serve.allowed_subjects", "allowed_common_names"}},
 		{"client_subject_without_permissions", "[serve]\n" + tlsPair + fmt.Sprintf("client_ca = %q\n[[serve.client_subjects]]\nsubject = \"CN=dba\"\n", ca.certFile), []string{"serve.client_subjects[0]", "permissions"}},
 		{"client_subject_both", "[[serve.client_subjects]]\nsubject = \"CN=dba\"\ncommon_name = \"dba\"\npermissions = [\"read\"]\n", []string{"serve.client_subjects[0]", "exactly one"}},
-		{"token_unknown_permission", "[[serve.tokens]]\nname = \"ci\"\nsha256 = \"" + good + "\"\npermissions = [\"write\"]\n", []string{"serve.tokens[0]", "write", "read, recover, configure, admin"}},
+		{"token_unknown_permission", "[[serve.tokens]]\nname = \"ci\"\nsha256 = \"" + good + "\"\npermissions = [\"write\"]\n", []string{"serve.tokens[0]", "write", "read, recover, configure, delete, admin"}},
 		{"token_empty_permissions", "[[serve.tokens]]\nname = \"ci\"\nsha256 = \"" + good + "\"\npermissions = []\n", []string{"serve.tokens[0]", "empty"}},
 		{"allowed_host_url", "[serve]\nallowed_hosts = [\"http://barman\"]\n", []string{"serve.allowed_hosts"}},
 		{"write_timeout_not_a_duration", "[serve]\nwrite_timeout = \"soon\"\n", []string{"write_timeout"}},

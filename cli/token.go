@@ -23,8 +23,9 @@ func (st *appState) tokenCommand() *cli.Command {
 			UsageText: "pg-backup-api token create NAME [--permissions read,recover]",
 			Description: "The token is printed once and stored nowhere; the config file keeps only its SHA-256. " +
 				"Revoke it by removing its [[serve.tokens]] entry and restarting serve.\n\n" +
-				"Permissions: read (every GET and HEAD), recover (recovery operations, cancel), " +
-				"configure (config_switch, config_update), admin (everything). A request outside them gets 403.",
+				"Permissions: read (every GET and HEAD), recover (recovery, backup and keep operations, cancel), " +
+				"configure (config_switch, config_update), delete (delete operations, releasing a keep), admin (everything). " +
+				"A request outside them gets 403.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "permissions", Value: "admin", Usage: "what the token may do: a comma-separated `LIST` of " + httpd.PermissionNames},
 			},

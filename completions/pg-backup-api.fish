@@ -1,5 +1,5 @@
 # fish completion for pg-backup-api
-# Generated from the command-line definition by cmd/gen-docs (make docs); do not edit.
+# Generated from the command-line definition by internal/gendocs (make docs); do not edit.
 # Install as pg-backup-api.fish in a directory of $fish_complete_path (e.g.
 # /usr/share/fish/vendor_completions.d). Server names, model names and operation
 # IDs come from `pg-backup-api __complete servers|models|operations`.
@@ -27,8 +27,6 @@ function __pg_backup_api_sub -a cmdpath word
             echo 'serve'
         case ':status'
             echo 'status'
-        case ':doctor'
-            echo 'doctor'
         case ':token'
             echo 'token'
         case ':version'
@@ -39,6 +37,10 @@ function __pg_backup_api_sub -a cmdpath word
             echo 'create recovery'
         case 'create:backup'
             echo 'create backup'
+        case 'create:keep'
+            echo 'create keep'
+        case 'create:delete'
+            echo 'create delete'
         case 'create:config-switch'
             echo 'create config-switch'
         case 'create:config-update'
@@ -55,7 +57,7 @@ end
 # __pg_backup_api_valued PATH OPTION: succeeds when OPTION takes a value in PATH.
 function __pg_backup_api_valued -a cmdpath opt
     switch "$cmdpath:$opt"
-        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' ':--output' ':-o' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create:--config' 'create:--barman-config' 'create:--url' 'create:--remote' 'create:-r' 'create:--token' 'create:--ca-cert' 'create:--client-cert' 'create:--client-key' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create recovery:--target-time' 'create recovery:--target-lsn' 'create recovery:--target-xid' 'create recovery:--target-name' 'create recovery:--target-tli' 'create recovery:--target-action' 'create recovery:--jobs' 'create recovery:-j' 'create recovery:--bwlimit' 'create recovery:--tablespace' 'create recovery:--recovery-staging-path' 'create recovery:--staging-wal-directory' 'create recovery:--retry-times' 'create recovery:--retry-sleep' 'create recovery:--jobs-start-batch-period' 'create recovery:--jobs-start-batch-size' 'create recovery:--recovery-conf-filename' 'create recovery:--recovery-option-port' 'create recovery:--combine-mode' 'create recovery:--config' 'create recovery:--barman-config' 'create recovery:--url' 'create recovery:--remote' 'create recovery:-r' 'create recovery:--token' 'create recovery:--ca-cert' 'create recovery:--client-cert' 'create recovery:--client-key' 'create backup:--server' 'create backup:-s' 'create backup:--name' 'create backup:-n' 'create backup:--incremental' 'create backup:--reuse-backup' 'create backup:--jobs' 'create backup:-j' 'create backup:--bwlimit' 'create backup:--retry-times' 'create backup:--retry-sleep' 'create backup:--wait-timeout' 'create backup:--output' 'create backup:-o' 'create backup:--config' 'create backup:--barman-config' 'create backup:--url' 'create backup:--remote' 'create backup:-r' 'create backup:--token' 'create backup:--ca-cert' 'create backup:--client-cert' 'create backup:--client-key' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-switch:--config' 'create config-switch:--barman-config' 'create config-switch:--url' 'create config-switch:--remote' 'create config-switch:-r' 'create config-switch:--token' 'create config-switch:--ca-cert' 'create config-switch:--client-cert' 'create config-switch:--client-key' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'create config-update:--config' 'create config-update:--barman-config' 'create config-update:--url' 'create config-update:--remote' 'create config-update:-r' 'create config-update:--token' 'create config-update:--ca-cert' 'create config-update:--client-cert' 'create config-update:--client-key' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--before' 'list:--output' 'list:-o' 'list:--config' 'list:--barman-config' 'list:--url' 'list:--remote' 'list:-r' 'list:--token' 'list:--ca-cert' 'list:--client-cert' 'list:--client-key' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'inspect:--config' 'inspect:--barman-config' 'inspect:--url' 'inspect:--remote' 'inspect:-r' 'inspect:--token' 'inspect:--ca-cert' 'inspect:--client-cert' 'inspect:--client-key' 'backups:--server' 'backups:-s' 'backups:--output' 'backups:-o' 'backups:--config' 'backups:--barman-config' 'backups:--url' 'backups:--remote' 'backups:-r' 'backups:--token' 'backups:--ca-cert' 'backups:--client-cert' 'backups:--client-key' 'backups show:--server' 'backups show:-s' 'backups show:--output' 'backups show:-o' 'backups show:--config' 'backups show:--barman-config' 'backups show:--url' 'backups show:--remote' 'backups show:-r' 'backups show:--token' 'backups show:--ca-cert' 'backups show:--client-cert' 'backups show:--client-key' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'cancel:--config' 'cancel:--barman-config' 'cancel:--url' 'cancel:--remote' 'cancel:-r' 'cancel:--token' 'cancel:--ca-cert' 'cancel:--client-cert' 'cancel:--client-key' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'wait:--timeout' 'wait:--config' 'wait:--barman-config' 'wait:--url' 'wait:--remote' 'wait:-r' 'wait:--token' 'wait:--ca-cert' 'wait:--client-cert' 'wait:--client-key' 'logs:--server' 'logs:-s' 'logs:--config' 'logs:--barman-config' 'logs:--url' 'logs:--remote' 'logs:-r' 'logs:--token' 'logs:--ca-cert' 'logs:--client-cert' 'logs:--client-key' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'prune:--config' 'prune:--barman-config' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'serve:--log-format' 'serve:--config' 'serve:--barman-config' 'status:--port' 'status:--url' 'status:--timeout' 'status:--remote' 'status:-r' 'status:--token' 'status:--ca-cert' 'status:--client-cert' 'status:--client-key' 'status:--config' 'doctor:--config' 'doctor:--barman-config' 'doctor:--output' 'doctor:-o' 'token create:--permissions' 'version:--output' 'version:-o'
+        case ':--config' ':--barman-config' ':--barman-command' ':--url' ':--remote' ':-r' ':--token' ':--ca-cert' ':--client-cert' ':--client-key' ':--output' ':-o' 'create:--payload' 'create:-p' 'create:--server' 'create:-s' 'create:--output' 'create:-o' 'create:--config' 'create:--barman-config' 'create:--url' 'create:--remote' 'create:-r' 'create:--token' 'create:--ca-cert' 'create:--client-cert' 'create:--client-key' 'create recovery:--server' 'create recovery:-s' 'create recovery:--backup-id' 'create recovery:-b' 'create recovery:--remote-ssh-command' 'create recovery:--destination-directory' 'create recovery:-d' 'create recovery:--output' 'create recovery:-o' 'create recovery:--target-time' 'create recovery:--target-lsn' 'create recovery:--target-xid' 'create recovery:--target-name' 'create recovery:--target-tli' 'create recovery:--target-action' 'create recovery:--jobs' 'create recovery:-j' 'create recovery:--bwlimit' 'create recovery:--tablespace' 'create recovery:--recovery-staging-path' 'create recovery:--staging-wal-directory' 'create recovery:--retry-times' 'create recovery:--retry-sleep' 'create recovery:--jobs-start-batch-period' 'create recovery:--jobs-start-batch-size' 'create recovery:--recovery-conf-filename' 'create recovery:--recovery-option-port' 'create recovery:--combine-mode' 'create recovery:--config' 'create recovery:--barman-config' 'create recovery:--url' 'create recovery:--remote' 'create recovery:-r' 'create recovery:--token' 'create recovery:--ca-cert' 'create recovery:--client-cert' 'create recovery:--client-key' 'create backup:--server' 'create backup:-s' 'create backup:--name' 'create backup:-n' 'create backup:--incremental' 'create backup:--reuse-backup' 'create backup:--jobs' 'create backup:-j' 'create backup:--bwlimit' 'create backup:--retry-times' 'create backup:--retry-sleep' 'create backup:--wait-timeout' 'create backup:--output' 'create backup:-o' 'create backup:--config' 'create backup:--barman-config' 'create backup:--url' 'create backup:--remote' 'create backup:-r' 'create backup:--token' 'create backup:--ca-cert' 'create backup:--client-cert' 'create backup:--client-key' 'create keep:--server' 'create keep:-s' 'create keep:--backup-id' 'create keep:-b' 'create keep:--target' 'create keep:-t' 'create keep:--output' 'create keep:-o' 'create keep:--config' 'create keep:--barman-config' 'create keep:--url' 'create keep:--remote' 'create keep:-r' 'create keep:--token' 'create keep:--ca-cert' 'create keep:--client-cert' 'create keep:--client-key' 'create delete:--server' 'create delete:-s' 'create delete:--backup-id' 'create delete:-b' 'create delete:--output' 'create delete:-o' 'create delete:--config' 'create delete:--barman-config' 'create delete:--url' 'create delete:--remote' 'create delete:-r' 'create delete:--token' 'create delete:--ca-cert' 'create delete:--client-cert' 'create delete:--client-key' 'create config-switch:--server' 'create config-switch:-s' 'create config-switch:--model-name' 'create config-switch:-m' 'create config-switch:--output' 'create config-switch:-o' 'create config-switch:--config' 'create config-switch:--barman-config' 'create config-switch:--url' 'create config-switch:--remote' 'create config-switch:-r' 'create config-switch:--token' 'create config-switch:--ca-cert' 'create config-switch:--client-cert' 'create config-switch:--client-key' 'create config-update:--changes' 'create config-update:-c' 'create config-update:--changes-file' 'create config-update:-f' 'create config-update:--output' 'create config-update:-o' 'create config-update:--config' 'create config-update:--barman-config' 'create config-update:--url' 'create config-update:--remote' 'create config-update:-r' 'create config-update:--token' 'create config-update:--ca-cert' 'create config-update:--client-cert' 'create config-update:--client-key' 'list:--server' 'list:-s' 'list:--type' 'list:-t' 'list:--status' 'list:--since' 'list:--limit' 'list:-n' 'list:--before' 'list:--output' 'list:-o' 'list:--config' 'list:--barman-config' 'list:--url' 'list:--remote' 'list:-r' 'list:--token' 'list:--ca-cert' 'list:--client-cert' 'list:--client-key' 'inspect:--server' 'inspect:-s' 'inspect:--output' 'inspect:-o' 'inspect:--config' 'inspect:--barman-config' 'inspect:--url' 'inspect:--remote' 'inspect:-r' 'inspect:--token' 'inspect:--ca-cert' 'inspect:--client-cert' 'inspect:--client-key' 'backups:--server' 'backups:-s' 'backups:--output' 'backups:-o' 'backups:--config' 'backups:--barman-config' 'backups:--url' 'backups:--remote' 'backups:-r' 'backups:--token' 'backups:--ca-cert' 'backups:--client-cert' 'backups:--client-key' 'backups show:--server' 'backups show:-s' 'backups show:--output' 'backups show:-o' 'backups show:--config' 'backups show:--barman-config' 'backups show:--url' 'backups show:--remote' 'backups show:-r' 'backups show:--token' 'backups show:--ca-cert' 'backups show:--client-cert' 'backups show:--client-key' 'cancel:--server' 'cancel:-s' 'cancel:--output' 'cancel:-o' 'cancel:--config' 'cancel:--barman-config' 'cancel:--url' 'cancel:--remote' 'cancel:-r' 'cancel:--token' 'cancel:--ca-cert' 'cancel:--client-cert' 'cancel:--client-key' 'wait:--server' 'wait:-s' 'wait:--output' 'wait:-o' 'wait:--config' 'wait:--barman-config' 'wait:--url' 'wait:--remote' 'wait:-r' 'wait:--token' 'wait:--ca-cert' 'wait:--client-cert' 'wait:--client-key' 'logs:--server' 'logs:-s' 'logs:--config' 'logs:--barman-config' 'logs:--url' 'logs:--remote' 'logs:-r' 'logs:--token' 'logs:--ca-cert' 'logs:--client-cert' 'logs:--client-key' 'prune:--older-than' 'prune:--server' 'prune:-s' 'prune:--output' 'prune:-o' 'prune:--config' 'prune:--barman-config' 'serve:--listen' 'serve:-l' 'serve:--port' 'serve:--max-body-bytes' 'serve:--log-format' 'serve:--config' 'serve:--barman-config' 'status:--port' 'status:--url' 'status:--timeout' 'status:--remote' 'status:-r' 'status:--token' 'status:--ca-cert' 'status:--client-cert' 'status:--client-key' 'status:--config' 'token create:--permissions' 'version:--output' 'version:-o'
             return 0
     end
     return 1
@@ -128,12 +130,11 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'inspect' -d 'show one o
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'show' -d 'show one operation: type, status, payload, times, exit code and Barman\'s output'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'backups' -d 'list a server\'s backups and its recovery window, from Barman\'s catalog'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'cancel' -d 'stop a queued or running operation; it ends FAILED (phase cancelled)'
-complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'wait' -d 'block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out, 124 if --timeout passed first'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'wait' -d 'block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'logs' -d 'print Barman\'s output for an operation; -f follows it until the operation ends'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'prune' -d 'remove the files of operations that finished long ago'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'serve' -d 'serve the documented HTTP API over the same store and runners'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'status' -d 'check that a pg-backup-api server answers; prints OK'
-complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'doctor' -d 'check the configuration, Barman, barman_home, remotes, and serve\'s address and certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'token' -d 'manage bearer tokens for serve'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'version' -d 'print the version, commit and build date'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -a 'help' -d 'show the list of commands, or the help of one command'
@@ -156,10 +157,12 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -s v -l version -d 'print t
 # create
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'recovery' -d 'restore a backup to a remote host with barman recover'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'backup' -d 'take a backup of a server now with barman backup (an extension)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'keep' -d 'keep a backup beyond the retention policy, or release it, with barman keep (an extension)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'delete' -d 'delete a backup with barman delete (an extension)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'config-switch' -d 'apply a model to a server, or remove the active one, with barman config-switch'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -a 'config-update' -d 'change server or model options with barman config-update'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s p -l payload -r -F -d 'documented JSON payload FILE, or - for standard input'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'server NAME for server operations (recovery, config_switch, backup)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'server NAME for server operations (recovery, config_switch, backup, keep, delete)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
@@ -236,6 +239,38 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l ca-cert -r 
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s h -l help -d 'show help'
+
+# create keep
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s b -l backup-id -x -d 'backup ID, a backup name, or latest/last, oldest/first, last-failed'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s t -l target -x -d 'keep the backup with this recovery TARGET: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l release -d 'remove the backup\'s keep instead, so that the retention policy applies to it again'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l client-key -r -F -d 'client key FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s h -l help -d 'show help'
+
+# create delete
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s b -l backup-id -x -d 'backup ID, a backup name, or latest/last, oldest/first, last-failed'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l token -x -d 'bearer TOKEN for --url'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l client-key -r -F -d 'client key FILE for mutual TLS'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s h -l help -d 'show help'
 
 # create config-switch
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
@@ -351,7 +386,6 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -a '(__pg_backup_api_
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME (as SERVER/ID does)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l instance -d 'the operation is an instance operation'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l timeout -x -d 'give up waiting after DURATION (e.g. 90s, 30m) and exit 124; the operation goes on (default: wait as long as it runs)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
@@ -410,18 +444,12 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l client-key -r -F -
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -s h -l help -d 'show help'
 
-# doctor
-complete -c pg-backup-api -n "__pg_backup_api_at 'doctor'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'doctor'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'doctor'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'doctor'" -s h -l help -d 'show help'
-
 # token
 complete -c pg-backup-api -n "__pg_backup_api_at 'token'" -a 'create' -d 'print a new token once, and the lines that make serve accept it'
 complete -c pg-backup-api -n "__pg_backup_api_at 'token'" -s h -l help -d 'show help'
 
 # token create
-complete -c pg-backup-api -n "__pg_backup_api_at 'token create'" -l permissions -x -d 'what the token may do: a comma-separated LIST of read, recover, configure, admin'
+complete -c pg-backup-api -n "__pg_backup_api_at 'token create'" -l permissions -x -d 'what the token may do: a comma-separated LIST of read, recover, configure, delete, admin'
 complete -c pg-backup-api -n "__pg_backup_api_at 'token create'" -s h -l help -d 'show help'
 
 # version
@@ -430,4 +458,4 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'version'" -s h -l help -d 'sho
 
 # help
 complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -s h -l help -d 'show help'
-complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show backups cancel wait logs prune serve status doctor token version help h'
+complete -c pg-backup-api -n "__pg_backup_api_at 'help'" -a 'create list ls inspect show backups cancel wait logs prune serve status token version help h'

@@ -97,6 +97,8 @@ _pg-backup-api_create_commands() {
   cmds=(
     'recovery:restore a backup to a remote host with barman recover'
     'backup:take a backup of a server now with barman backup (an extension)'
+    'keep:keep a backup beyond the retention policy, or release it, with barman keep (an extension)'
+    'delete:delete a backup with barman delete (an extension)'
     'config-switch:apply a model to a server, or remove the active one, with barman config-switch'
     'config-update:change server or model options with barman config-update'
   )
@@ -108,7 +110,7 @@ _pg-backup-api_create() {
   typeset -A opt_args
   _arguments -s -S -C \
     '(--payload -p)'{-p+,--payload=}'[documented JSON payload FILE, or - for standard input]'':FILE:_files' \
-    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup, keep, delete)]'':NAME:_pg-backup-api_servers' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
@@ -128,6 +130,8 @@ _pg-backup-api_create() {
     case $words[1] in
     recovery) _pg-backup-api_create_recovery && ret=0 ;;
     backup) _pg-backup-api_create_backup && ret=0 ;;
+    keep) _pg-backup-api_create_keep && ret=0 ;;
+    delete) _pg-backup-api_create_delete && ret=0 ;;
     config-switch) _pg-backup-api_create_config-switch && ret=0 ;;
     config-update) _pg-backup-api_create_config-update && ret=0 ;;
     esac
@@ -192,6 +196,42 @@ _pg-backup-api_create_backup() {
     '(--retry-sleep)'--retry-sleep='[wait SECONDS before retrying a failed copy]'':SECONDS: ' \
     '(--wait-timeout)'--wait-timeout='[wait at most SECONDS for the backup'\''s WAL to be archived (0: no limit)]'':SECONDS: ' \
     '(--manifest)'--manifest'[write a backup manifest (rsync backups; --manifest=false: do not)]' \
+    '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_create_keep() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, last-failed]'':ID: ' \
+    '(--target -t)'{-t+,--target=}'[keep the backup with this recovery TARGET: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)]'':TARGET: ' \
+    '(--release)'--release'[remove the backup'\''s keep instead, so that the retention policy applies to it again]' \
+    '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]]'':NAME: ' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
+_pg-backup-api_create_delete() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, last-failed]'':ID: ' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
@@ -458,7 +498,7 @@ _pg-backup-api_token() {
 
 _pg-backup-api_token_create() {
   _arguments -s -S \
-    '(--permissions)'--permissions='[what the token may do: a comma-separated LIST of read, recover, configure, admin]'':LIST: ' \
+    '(--permissions)'--permissions='[what the token may do: a comma-separated LIST of read, recover, configure, delete, admin]'':LIST: ' \
     '(- *)'{-h,--help}'[show help]'
 }
 

@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // backupKeys are the keys of one backup, whatever is known of it.
-var backupKeys = []string{"backup_id", "name", "status", "begin_time", "end_time", "begin_wal", "end_wal", "timeline", "size", "wal_size"}
+var backupKeys = []string{"backup_id", "name", "status", "begin_time", "end_time", "begin_wal", "end_wal", "timeline", "size", "wal_size", "keep"}
 
 // TestBackupsFixture: the recorded Barman 3.17 catalog (one backup, no WAL
 // database) as the API shows it, value for value.
@@ -29,7 +30,7 @@ func TestBackupsFixture(t *testing.T) {
 	wantJSONContentType(t, w.Header())
 	want := `{"server":"db_server_two","backups":[{"backup_id":"20261125T080758","name":null,"status":"DONE",` +
 		`"begin_time":"2026-11-25T08:07:58.14264Z","end_time":"2026-11-25T08:07:58.436364Z",` +
-		`"begin_wal":"000000010000000000000005","end_wal":"000000010000000000000005","timeline":1,"size":23232529,"wal_size":null}],` +
+		`"begin_wal":"000000010000000000000005","end_wal":"000000010000000000000005","timeline":1,"size":23232529,"wal_size":null,"keep":null}],` +
 		`"recovery_window":{"earliest":"2026-11-25T08:07:58.436364Z","latest":"2026-11-25T08:07:58.436364Z","latest_wal":null}}`
 	if got := strings.TrimSpace(w.Body.String()); got != want {
 		t.Errorf("body\n%s\nwant\n%s", got, want)
@@ -43,6 +44,21 @@ func TestBackupsFixture(t *testing.T) {
 	wantKeys(t, "one backup", one, backupKeys...)
 	if !strings.Contains(want, strings.TrimSpace(w.Body.String())) {
 		t.Errorf("GET .../backups/latest = %s, want the list's item", w.Body.String())
+	}
+}
+
+// TestBackupsKeepAnnotation: a kept backup carries its keep target, read
+// from the annotation `barman keep` wrote, in the list and alone.
+func TestBackupsKeepAnnotation(t *testing.T) {
+	e := newEnv(t)
+	testenv.WriteFile(t, filepath.Join(e.Home, "db_server_two", "meta", "20261125T080758-keep"), "full")
+	h, _ := e.handler(t)
+	for _, path := range []string{"/servers/db_server_two/backups", "/servers/db_server_two/backups/latest"} {
+		w := get(t, h, path)
+		wantStatus(t, w, http.StatusOK)
+		if !strings.Contains(w.Body.String(), `"wal_size":null,"keep":"full"}`) {
+			t.Errorf("GET %s = %s, want the backup with \"keep\": \"full\"", path, w.Body)
+		}
 	}
 }
 

@@ -246,7 +246,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 			typ, ok = string(ops.Recovery), true // as validation reads it
 		}
 		if ok {
-			need = permissionFor(ops.Type(typ))
+			need = permissionFor(ops.Type(typ), payload)
 		}
 	}
 	if !s.authorize(w, r, need) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -23,15 +24,20 @@ const (
 	PermConfigure
 	// PermAdmin allows everything.
 	PermAdmin
+	// PermDelete allows delete operations and releasing a backup's keep:
+	// what destroys backups, or lets the retention policy destroy them.
+	// recover does not imply it, so that a restore robot cannot remove
+	// the backups it restores from.
+	PermDelete
 )
 
 var permNames = []struct {
 	p    Permission
 	name string
-}{{PermRead, "read"}, {PermRecover, "recover"}, {PermConfigure, "configure"}, {PermAdmin, "admin"}}
+}{{PermRead, "read"}, {PermRecover, "recover"}, {PermConfigure, "configure"}, {PermDelete, "delete"}, {PermAdmin, "admin"}}
 
 // PermissionNames lists the valid names, for messages and documentation.
-const PermissionNames = "read, recover, configure, admin"
+const PermissionNames = "read, recover, configure, delete, admin"
 
 // ParsePermissions reads names such as ["read", "recover"]. An empty list is
 // an error: a credential that may do nothing is a mistake.
@@ -75,7 +81,7 @@ func (p Permission) Names() []string { return strings.Split(p.String(), ",") }
 // effective is what p allows: the zero value is every permission.
 func (p Permission) effective() Permission {
 	if p == 0 || p&PermAdmin != 0 {
-		return PermRead | PermRecover | PermConfigure | PermAdmin
+		return PermRead | PermRecover | PermConfigure | PermDelete | PermAdmin
 	}
 	return p
 }
@@ -85,29 +91,43 @@ func (p Permission) Allows(need Permission) bool {
 	return p.effective()&need == need
 }
 
-// permissionFor is what creating an operation of this type needs. A type
-// we do not know needs recover or configure; validation then refuses it.
-func permissionFor(t ops.Type) Permission {
+// permissionFor is what creating an operation of this type needs, with
+// payload (nil when unknown) for the types whose payload decides. A type
+// we do not know needs recover, configure or delete; validation then
+// refuses it.
+func permissionFor(t ops.Type, payload *pyjson.Object) Permission {
 	switch t {
 	case ops.Recovery, ops.BackupOp:
 		return PermRecover
 	case ops.ConfigSwitch, ops.ConfigUpdate:
 		return PermConfigure
+	case ops.DeleteOp:
+		return PermDelete
+	case ops.KeepOp:
+		// Keeping a backup only protects it; releasing the keep hands
+		// it back to the retention policy, which may delete it at once.
+		// Any "release" key counts: validation refuses all but true.
+		if payload != nil {
+			if _, ok := payload.Get("release"); ok {
+				return PermDelete
+			}
+		}
+		return PermRecover
 	}
 	return 0
 }
 
 // authorize checks that the request's credential holds need and answers
 // 403 naming the missing permission when it does not. need 0 asks for any
-// one of recover and configure.
+// one of recover, configure and delete.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, need Permission) bool {
 	who := identityOf(r)
 	a := auditOf(r)
 	ok := false
 	name := need.String()
 	if need == 0 {
-		name = "recover or configure"
-		ok = who.Perms.Allows(PermRecover) || who.Perms.Allows(PermConfigure)
+		name = "recover, configure or delete"
+		ok = who.Perms.Allows(PermRecover) || who.Perms.Allows(PermConfigure) || who.Perms.Allows(PermDelete)
 	} else {
 		ok = who.Perms.Allows(need)
 	}

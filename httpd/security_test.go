@@ -202,6 +202,7 @@ func TestTokenPermissions(t *testing.T) {
 		configSecret  = "pgba_config-0123456789abcdefghijklmnopqrstuvwxyzAB"
 		adminSecret   = "pgba_admin-0123456789abcdefghijklmnopqrstuvwxyzABC"
 		legacySecret  = "pgba_legacy-0123456789abcdefghijklmnopqrstuvwxyzAB"
+		deleteSecret  = "pgba_delete-0123456789abcdefghijklmnopqrstuvwxyzAB"
 	)
 	tokens := []httpd.Token{
 		{Name: "reader", SHA256: httpd.HashToken(readSecret), Permissions: httpd.PermRead},
@@ -209,6 +210,7 @@ func TestTokenPermissions(t *testing.T) {
 		{Name: "configurer", SHA256: httpd.HashToken(configSecret), Permissions: httpd.PermConfigure | httpd.PermRead},
 		{Name: "admin", SHA256: httpd.HashToken(adminSecret), Permissions: httpd.PermAdmin},
 		{Name: "legacy", SHA256: httpd.HashToken(legacySecret)},
+		{Name: "deleter", SHA256: httpd.HashToken(deleteSecret), Permissions: httpd.PermDelete},
 	}
 	recoveryNoType := `{"backup_id": "latest", "remote_ssh_command": "ssh postgres@db2", "destination_directory": "/var/lib/pgdata"}`
 	type rq struct{ method, path, body string }
@@ -224,6 +226,9 @@ func TestTokenPermissions(t *testing.T) {
 		backupOp  = rq{"POST", srvOps, `{"type": "backup", "backup_name": "before-migration"}`}
 		garbage   = rq{"POST", srvOps, `{not json`}
 		cancelOne = rq{"POST", srvOps + "/20991231T000000/cancel", ""}
+		keepOp    = rq{"POST", srvOps, `{"type": "keep", "backup_id": "latest", "target": "full"}`}
+		release   = rq{"POST", srvOps, `{"type": "keep", "backup_id": "latest", "release": true}`}
+		deleteOp  = rq{"POST", srvOps, `{"type": "delete", "backup_id": "latest"}`}
 	)
 	cases := []struct {
 		secret string
@@ -237,8 +242,8 @@ func TestTokenPermissions(t *testing.T) {
 		{readSecret, update, 403, "configure"},
 		{readSecret, recovery, 403, "recover"},
 		{readSecret, untyped, 403, "recover"},
-		{readSecret, unknown, 403, "recover or configure"},
-		{readSecret, garbage, 403, "recover or configure"},
+		{readSecret, unknown, 403, "recover, configure or delete"},
+		{readSecret, garbage, 403, "recover, configure or delete"},
 		{readSecret, cancelOne, 403, "recover"},
 		{readSecret, backupOp, 403, "recover"},
 		{recoverSecret, backupOp, 202, ""},
@@ -264,6 +269,29 @@ func TestTokenPermissions(t *testing.T) {
 		{legacySecret, update, 202, ""},
 		{legacySecret, recovery, 202, ""},
 		{legacySecret, list, 200, ""},
+		// Deleting a backup, or releasing its keep (which hands it to the
+		// retention policy), needs delete, which recover does not imply:
+		// a restore robot cannot remove what it restores from. Keeping a
+		// backup only protects it, and needs recover as a backup does.
+		{readSecret, deleteOp, 403, "delete"},
+		{readSecret, keepOp, 403, "recover"},
+		{recoverSecret, deleteOp, 403, "delete"},
+		{recoverSecret, release, 403, "delete"},
+		{recoverSecret, keepOp, 202, ""},
+		{configSecret, deleteOp, 403, "delete"},
+		{configSecret, release, 403, "delete"},
+		{deleteSecret, keepOp, 403, "recover"},
+		{deleteSecret, recovery, 403, "recover"},
+		{deleteSecret, backupOp, 403, "recover"},
+		{deleteSecret, update, 403, "configure"},
+		{deleteSecret, cancelOne, 403, "recover"},
+		{deleteSecret, list, 403, "read"},
+		{deleteSecret, unknown, 400, ""},
+		{deleteSecret, release, 202, ""},
+		{deleteSecret, deleteOp, 202, ""},
+		{adminSecret, deleteOp, 202, ""},
+		{adminSecret, release, 202, ""},
+		{legacySecret, deleteOp, 202, ""},
 	}
 	e := newEnv(t)
 	for i, tc := range cases {

@@ -121,6 +121,9 @@ type BackupJSON struct {
 	// WALSize is Barman's wal_size_bytes: WAL archived after the backup up
 	// to the next one; null when Barman's WAL database cannot be read.
 	WALSize *int64 `json:"wal_size"`
+	// Keep is the backup's keep annotation (`barman keep`): "full" or
+	// "standalone"; null when the backup is not kept.
+	Keep *string `json:"keep"`
 }
 
 // RecoveryWindowJSON is a RecoveryWindow in JSON.
@@ -160,7 +163,7 @@ func optTime(t time.Time) *string {
 func (b Backup) ToJSON(walKnown bool) BackupJSON {
 	j := BackupJSON{BackupID: b.ID, Name: optString(b.Name), Status: b.Status,
 		BeginTime: optTime(b.BeginTime), EndTime: optTime(b.EndTime),
-		BeginWAL: optString(b.BeginWAL), EndWAL: optString(b.EndWAL)}
+		BeginWAL: optString(b.BeginWAL), EndWAL: optString(b.EndWAL), Keep: optString(b.Keep)}
 	if b.Timeline > 0 {
 		tli := b.Timeline
 		j.Timeline = &tli
@@ -202,7 +205,7 @@ func (j BackupJSON) FromJSON() (Backup, bool) {
 		t, _ := time.Parse(time.RFC3339Nano, deref(s))
 		return t
 	}
-	b.Name, b.BeginWAL, b.EndWAL = deref(j.Name), deref(j.BeginWAL), deref(j.EndWAL)
+	b.Name, b.BeginWAL, b.EndWAL, b.Keep = deref(j.Name), deref(j.BeginWAL), deref(j.EndWAL), deref(j.Keep)
 	b.BeginTime, b.EndTime = parse(j.BeginTime), parse(j.EndTime)
 	if j.Timeline != nil {
 		b.Timeline = *j.Timeline

@@ -105,6 +105,10 @@ type Backup struct {
 	// one, as `barman list-backups` reports wal_size. Only a ServerCatalog
 	// whose WALKnown is true fills it.
 	WALSize int64
+	// Keep is the backup's keep annotation (`barman keep`): its recovery
+	// target, "full" or "standalone"; "" when the backup is not kept.
+	// Barman refuses to delete a kept backup, and retention skips it.
+	Keep string
 }
 
 // ServerCatalog is a server's backup catalog as read from disk, with how

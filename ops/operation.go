@@ -24,27 +24,37 @@ const (
 	// BackupOp is our extension: `barman backup` on demand. The reference
 	// implementation refuses the type.
 	BackupOp Type = "backup"
+	// KeepOp and DeleteOp are our extensions too: `barman keep` (or
+	// `barman keep --release`) and `barman delete` of one backup.
+	KeepOp   Type = "keep"
+	DeleteOp Type = "delete"
 )
 
 // Types lists every operation type.
-var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate, BackupOp}
+var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate, BackupOp, KeepOp, DeleteOp}
 
 // Known reports whether t is one of Types.
 func (t Type) Known() bool { return slices.Contains(Types, t) }
 
 // ServerScoped reports whether operations of type t belong to one server
 // (/servers/NAME/operations) rather than to the Barman instance (/operations).
-func (t Type) ServerScoped() bool { return t == Recovery || t == ConfigSwitch || t == BackupOp }
+func (t Type) ServerScoped() bool {
+	return t == Recovery || t == ConfigSwitch || t == BackupOp || t == KeepOp || t == DeleteOp
+}
 
 // LaneBackup is the lane of a scope's queue that backups run in: a backup
 // takes hours, and Barman lets a recovery or a config_switch run meanwhile,
-// so they do not wait behind it; backups still run one at a time.
+// so they do not wait behind it; backups still run one at a time. Keeps
+// and deletes run there too, in order with the backups: they change the
+// catalog a backup adds to, so "back up, then keep latest" or "delete the
+// oldest, then back up" happen in the order they were asked for.
 const LaneBackup = "backup"
 
 // Lane is the lane of its scope's queue an operation of type t runs in:
 // "" for the main one.
 func (t Type) Lane() string {
-	if t == BackupOp {
+	switch t {
+	case BackupOp, KeepOp, DeleteOp:
 		return LaneBackup
 	}
 	return ""
@@ -99,14 +109,16 @@ type Request struct {
 	Server  string // "" for the instance scope
 	Type    Type
 	Payload *pyjson.Object // the body as received
-	// BackupID is the backup a recovery's backup_id resolved to when it was
-	// validated. It is recorded, and Barman is given it rather than
-	// backup_id: "latest" may name a newer backup by the time Barman runs.
+	// BackupID is the backup a recovery's, a keep's or a delete's
+	// backup_id resolved to when it was validated. It is recorded, and
+	// Barman is given it rather than backup_id: "latest" may name a newer
+	// backup by the time Barman runs.
 	BackupID string
-	// Recovery and Backup are the payload of a recovery or a backup as
-	// validation read it (nil for the other types).
+	// Recovery, Backup and Keep are the payload of a recovery, a backup or
+	// a keep as validation read it (nil for the other types).
 	Recovery *RecoveryOptions
 	Backup   *BackupOptions
+	Keep     *KeepOptions
 }
 
 // Operation is what the store knows of one operation.
@@ -218,6 +230,10 @@ func (p Policy) Validate(cfg *BarmanConfig, catalog Catalog, server string, payl
 		err = p.validateConfigUpdate(req)
 	case BackupOp:
 		err = p.validateBackup(req)
+	case KeepOp:
+		err = p.validateKeep(cfg, catalog, req)
+	case DeleteOp:
+		err = validateDelete(cfg, catalog, req)
 	}
 	if err != nil {
 		return nil, err

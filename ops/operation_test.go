@@ -90,7 +90,7 @@ func TestValidate(t *testing.T) {
 		{"type not a string", srv2, `{"type": 1}`, ops.EINVALID, `"type" must be a string, got a number`, ""},
 		{"type null", "", `{"type": null}`, ops.EINVALID, `"type" must be a string, got null`, ""},
 		{"unknown type", srv2, `{"type": "restore"}`, ops.EINVALID, `unknown operation type "restore": expected one of recovery, config_switch, config_update, backup`, ""},
-		{"unknown type at instance", "", `{"type": "delete"}`, ops.EINVALID, `unknown operation type "delete"`, ""},
+		{"unknown type at instance", "", `{"type": "destroy"}`, ops.EINVALID, `unknown operation type "destroy"`, ""},
 		{"empty type", srv2, `{"type": ""}`, ops.EINVALID, `unknown operation type ""`, ""},
 		{"type case matters", srv2, `{"type": "Recovery"}`, ops.EINVALID, `unknown operation type "Recovery"`, ""},
 		{"recovery to the instance", "", `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, ops.EINVALID, "recovery is a server operation", ""},
@@ -326,7 +326,7 @@ func TestValidName(t *testing.T) {
 }
 
 func TestTypeServerScoped(t *testing.T) {
-	want := map[ops.Type]bool{ops.Recovery: true, ops.ConfigSwitch: true, ops.ConfigUpdate: false, "other": false}
+	want := map[ops.Type]bool{ops.Recovery: true, ops.ConfigSwitch: true, ops.ConfigUpdate: false, ops.BackupOp: true, ops.KeepOp: true, ops.DeleteOp: true, "other": false}
 	for typ, w := range want {
 		if got := typ.ServerScoped(); got != w {
 			t.Errorf("%s.ServerScoped() = %v, want %v", typ, got, w)

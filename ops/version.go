@@ -43,6 +43,8 @@ func checkBarmanSupports(req *Request, installed Version) error {
 		return checkOptionVersions(t, req.Recovery.Options, installed)
 	case req.Backup != nil:
 		return checkOptionVersions(t, req.Backup.Options, installed)
+	case req.Keep != nil:
+		return checkOptionVersions(t, req.Keep.Options, installed)
 	}
 	return nil
 }
