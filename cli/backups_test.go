@@ -147,7 +147,7 @@ func TestBackupsKeep(t *testing.T) {
 	e := newEnv(t, false)
 	testenv.WriteFile(t, filepath.Join(e.Home, "db_server_two", "meta", "20261125T080758-keep"), "standalone")
 	s := &httpd.Server{
-		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Open, Version: "test"},
+		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Opener(), Version: "test"},
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	srv := httptest.NewServer(s.Handler())

@@ -1,6 +1,6 @@
 # bash completion for pg-backup-api  -*- shell-script -*-
 #
-# Generated from the command-line definition by internal/gendocs (make docs); do not edit.
+# Generated from the command-line definition by cmd/gen-docs (make docs); do not edit.
 # Install as /usr/share/bash-completion/completions/pg-backup-api, or source it.
 # Server names, model names and operation IDs come from `pg-backup-api __complete
 # servers|models|operations`, which reads Barman's configuration and the store
@@ -19,6 +19,7 @@ _pg_backup_api_sub() {
     ':prune') echo 'prune' ;;
     ':serve') echo 'serve' ;;
     ':status') echo 'status' ;;
+    ':doctor') echo 'doctor' ;;
     ':token') echo 'token' ;;
     ':version') echo 'version' ;;
     ':help'|':h') echo 'help' ;;
@@ -50,11 +51,12 @@ _pg_backup_api_valued() {
     'backups:--server'|'backups:-s'|'backups:--output'|'backups:-o'|'backups:--config'|'backups:--barman-config'|'backups:--url'|'backups:--remote'|'backups:-r'|'backups:--token'|'backups:--ca-cert'|'backups:--client-cert'|'backups:--client-key') return 0 ;;
     'backups show:--server'|'backups show:-s'|'backups show:--output'|'backups show:-o'|'backups show:--config'|'backups show:--barman-config'|'backups show:--url'|'backups show:--remote'|'backups show:-r'|'backups show:--token'|'backups show:--ca-cert'|'backups show:--client-cert'|'backups show:--client-key') return 0 ;;
     'cancel:--server'|'cancel:-s'|'cancel:--output'|'cancel:-o'|'cancel:--config'|'cancel:--barman-config'|'cancel:--url'|'cancel:--remote'|'cancel:-r'|'cancel:--token'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key') return 0 ;;
-    'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o'|'wait:--config'|'wait:--barman-config'|'wait:--url'|'wait:--remote'|'wait:-r'|'wait:--token'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key') return 0 ;;
+    'wait:--server'|'wait:-s'|'wait:--output'|'wait:-o'|'wait:--timeout'|'wait:--config'|'wait:--barman-config'|'wait:--url'|'wait:--remote'|'wait:-r'|'wait:--token'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key') return 0 ;;
     'logs:--server'|'logs:-s'|'logs:--config'|'logs:--barman-config'|'logs:--url'|'logs:--remote'|'logs:-r'|'logs:--token'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key') return 0 ;;
     'prune:--older-than'|'prune:--server'|'prune:-s'|'prune:--output'|'prune:-o'|'prune:--config'|'prune:--barman-config') return 0 ;;
     'serve:--listen'|'serve:-l'|'serve:--port'|'serve:--max-body-bytes'|'serve:--log-format'|'serve:--config'|'serve:--barman-config') return 0 ;;
     'status:--port'|'status:--url'|'status:--timeout'|'status:--remote'|'status:-r'|'status:--token'|'status:--ca-cert'|'status:--client-cert'|'status:--client-key'|'status:--config') return 0 ;;
+    'doctor:--config'|'doctor:--barman-config'|'doctor:--output'|'doctor:-o') return 0 ;;
     'token create:--permissions') return 0 ;;
     'version:--output'|'version:-o') return 0 ;;
     esac
@@ -67,7 +69,7 @@ _pg_backup_api_spec() {
     cmds= opts= args=
     case $1 in
     '')
-        cmds='create list ls inspect show backups cancel wait logs prune serve status token version help h'
+        cmds='create list ls inspect show backups cancel wait logs prune serve status doctor token version help h'
         opts='--config --barman-config --no-color --require-barman-user --barman-command --url --remote --token --ca-cert --client-cert --client-key --output --help --version'
         ;;
     'create')
@@ -111,7 +113,7 @@ _pg_backup_api_spec() {
         args=operations
         ;;
     'wait')
-        opts='--server --instance --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --instance --output --timeout --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         args=operations
         ;;
     'logs')
@@ -126,6 +128,9 @@ _pg_backup_api_spec() {
         ;;
     'status')
         opts='--port --url --timeout --remote --token --ca-cert --client-cert --client-key --config --help'
+        ;;
+    'doctor')
+        opts='--config --barman-config --output --help'
         ;;
     'token')
         cmds='create'
@@ -147,9 +152,9 @@ _pg_backup_api_spec() {
 # _pg_backup_api_value PATH OPTION: completes the value of OPTION into COMPREPLY.
 _pg_backup_api_value() {
     case "$1:$2" in
-    ':--config'|':--barman-config'|':--ca-cert'|':--client-cert'|':--client-key'|'create:--payload'|'create:-p'|'create:--config'|'create:--barman-config'|'create:--ca-cert'|'create:--client-cert'|'create:--client-key'|'create recovery:--recovery-conf-filename'|'create recovery:--config'|'create recovery:--barman-config'|'create recovery:--ca-cert'|'create recovery:--client-cert'|'create recovery:--client-key'|'create backup:--config'|'create backup:--barman-config'|'create backup:--ca-cert'|'create backup:--client-cert'|'create backup:--client-key'|'create keep:--config'|'create keep:--barman-config'|'create keep:--ca-cert'|'create keep:--client-cert'|'create keep:--client-key'|'create delete:--config'|'create delete:--barman-config'|'create delete:--ca-cert'|'create delete:--client-cert'|'create delete:--client-key'|'create config-switch:--config'|'create config-switch:--barman-config'|'create config-switch:--ca-cert'|'create config-switch:--client-cert'|'create config-switch:--client-key'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key'|'list:--config'|'list:--barman-config'|'list:--ca-cert'|'list:--client-cert'|'list:--client-key'|'inspect:--config'|'inspect:--barman-config'|'inspect:--ca-cert'|'inspect:--client-cert'|'inspect:--client-key'|'backups:--config'|'backups:--barman-config'|'backups:--ca-cert'|'backups:--client-cert'|'backups:--client-key'|'backups show:--config'|'backups show:--barman-config'|'backups show:--ca-cert'|'backups show:--client-cert'|'backups show:--client-key'|'cancel:--config'|'cancel:--barman-config'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key'|'wait:--config'|'wait:--barman-config'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key'|'logs:--config'|'logs:--barman-config'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key'|'prune:--config'|'prune:--barman-config'|'serve:--config'|'serve:--barman-config'|'status:--ca-cert'|'status:--client-cert'|'status:--client-key'|'status:--config')
+    ':--config'|':--barman-config'|':--ca-cert'|':--client-cert'|':--client-key'|'create:--payload'|'create:-p'|'create:--config'|'create:--barman-config'|'create:--ca-cert'|'create:--client-cert'|'create:--client-key'|'create recovery:--recovery-conf-filename'|'create recovery:--config'|'create recovery:--barman-config'|'create recovery:--ca-cert'|'create recovery:--client-cert'|'create recovery:--client-key'|'create backup:--config'|'create backup:--barman-config'|'create backup:--ca-cert'|'create backup:--client-cert'|'create backup:--client-key'|'create keep:--config'|'create keep:--barman-config'|'create keep:--ca-cert'|'create keep:--client-cert'|'create keep:--client-key'|'create delete:--config'|'create delete:--barman-config'|'create delete:--ca-cert'|'create delete:--client-cert'|'create delete:--client-key'|'create config-switch:--config'|'create config-switch:--barman-config'|'create config-switch:--ca-cert'|'create config-switch:--client-cert'|'create config-switch:--client-key'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key'|'list:--config'|'list:--barman-config'|'list:--ca-cert'|'list:--client-cert'|'list:--client-key'|'inspect:--config'|'inspect:--barman-config'|'inspect:--ca-cert'|'inspect:--client-cert'|'inspect:--client-key'|'backups:--config'|'backups:--barman-config'|'backups:--ca-cert'|'backups:--client-cert'|'backups:--client-key'|'backups show:--config'|'backups show:--barman-config'|'backups show:--ca-cert'|'backups show:--client-cert'|'backups show:--client-key'|'cancel:--config'|'cancel:--barman-config'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key'|'wait:--config'|'wait:--barman-config'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key'|'logs:--config'|'logs:--barman-config'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key'|'prune:--config'|'prune:--barman-config'|'serve:--config'|'serve:--barman-config'|'status:--ca-cert'|'status:--client-cert'|'status:--client-key'|'status:--config'|'doctor:--config'|'doctor:--barman-config')
         _pg_backup_api_files ;;
-    ':--output'|':-o'|'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create backup:--output'|'create backup:-o'|'create keep:--output'|'create keep:-o'|'create delete:--output'|'create delete:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'backups:--output'|'backups:-o'|'backups show:--output'|'backups show:-o'|'cancel:--output'|'cancel:-o'|'wait:--output'|'wait:-o'|'prune:--output'|'prune:-o'|'version:--output'|'version:-o')
+    ':--output'|':-o'|'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create backup:--output'|'create backup:-o'|'create keep:--output'|'create keep:-o'|'create delete:--output'|'create delete:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'backups:--output'|'backups:-o'|'backups show:--output'|'backups show:-o'|'cancel:--output'|'cancel:-o'|'wait:--output'|'wait:-o'|'prune:--output'|'prune:-o'|'doctor:--output'|'doctor:-o'|'version:--output'|'version:-o')
         _pg_backup_api_words 'table plain json' ;;
     'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create backup:--server'|'create backup:-s'|'create keep:--server'|'create keep:-s'|'create delete:--server'|'create delete:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'backups:--server'|'backups:-s'|'backups show:--server'|'backups show:-s'|'cancel:--server'|'cancel:-s'|'wait:--server'|'wait:-s'|'logs:--server'|'logs:-s'|'prune:--server'|'prune:-s')
         _pg_backup_api_dynamic servers ;;

@@ -7,6 +7,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
@@ -66,7 +67,7 @@ func TestValidateKeepDelete(t *testing.T) {
 			}
 			req, err := validate(cfg, barman.Catalog{}, server, mustDecode(t, tc.payload))
 			if tc.code != "" {
-				wantError(t, err, tc.code, tc.msg)
+				opstest.WantError(t, err, tc.code, tc.msg)
 				return
 			}
 			if err != nil {
@@ -88,7 +89,7 @@ func TestServiceKeepDelete(t *testing.T) {
 	env.WithStore(t)
 	root := filepath.Dir(env.Home)
 	svcFor := func(v ops.Version) *ops.Service {
-		return &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Open, Version: "test",
+		return &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 			BarmanVersion: func() (ops.Version, error) { return v, nil }}
 	}
 	before := treeSnapshot(t, root)
@@ -97,7 +98,7 @@ func TestServiceKeepDelete(t *testing.T) {
 		`{"type": "keep", "backup_id": "latest", "release": true}`,
 	} {
 		_, err := svcFor(ops.Version{2, 13, 0}).Create(srv2, mustDecode(t, payload), ops.Requester{Name: "test"})
-		wantError(t, err, ops.EINVALID, "needs `barman keep --", "which Barman added in 2.14.0; the installed Barman is 2.13.0 (upgrade Barman to use it)")
+		opstest.WantError(t, err, ops.EINVALID, "needs `barman keep --", "which Barman added in 2.14.0; the installed Barman is 2.13.0 (upgrade Barman to use it)")
 	}
 	if after := treeSnapshot(t, root); after != before {
 		t.Fatal("a refused keep changed the file tree")
