@@ -8,6 +8,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // TestArgsPinEachOption pins the argv of every option, one at a time, so
@@ -58,7 +59,7 @@ func TestArgsPinEachOption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: ops.Recovery, Job: job})
+			got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: ops.Recovery, Job: job, Recorded: store.RecordOf(job)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +84,7 @@ func TestArgsPinEachOption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: ops.BackupOp, Job: job})
+			got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: ops.BackupOp, Job: job, Recorded: store.RecordOf(job)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +124,7 @@ func TestArgsPinKeepDelete(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: tc.typ, Job: job})
+			got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: tc.typ, Job: job, Recorded: store.RecordOf(job)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +152,7 @@ func TestArgsPinKeepDelete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: tc.typ, Job: job})
+		got, err := NewCommand("barman").Args("/c", &ops.Operation{ID: "1", Server: "pg", Type: tc.typ, Job: job, Recorded: store.RecordOf(job)})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Args = %q, %v; want an error saying %s", tc.job, got, err, tc.want)
 		}
