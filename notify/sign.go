@@ -81,4 +81,3 @@ func VerifyV1(secret string, body []byte, key, header string, now time.Time, tol
 	}
 	return nil
 }
-
