@@ -132,8 +132,14 @@ func TestCancelRunningOperationStopsBarman(t *testing.T) {
 	if took > 2*time.Second {
 		t.Errorf("cancelling a running operation took %s, want at most 2 s", took)
 	}
+	// A SIGKILLed process dies when the kernel next schedules it, which on
+	// a loaded machine may be just after the runner recorded the end: give
+	// both what is left of the 2 s.
+	for deadline := start.Add(2 * time.Second); (alive(barman) || alive(child)) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if alive(barman) || alive(child) {
-		t.Errorf("Barman (%d, alive %t) or its child (%d, alive %t) survived the cancel", barman, alive(barman), child, alive(child))
+		t.Errorf("Barman (%d, alive %t) or its child (%d, alive %t) survived the cancel by 2 s", barman, alive(barman), child, alive(child))
 	}
 	stoppedCleanly(t, e, srv, id, barman)
 	op := e.get(t, srv, id)
