@@ -69,4 +69,3 @@ func (b barmanChecker) Check(ctx context.Context, server string) ([]metrics.Chec
 	}
 	return out, nil
 }
-
