@@ -3,10 +3,13 @@ package barman
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
@@ -328,4 +331,66 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// CheckResult is one line of `barman check`: a check's name, whether it
+// passed, and Barman's hint in parentheses, if any.
+type CheckResult struct {
+	Name string
+	OK   bool
+	Hint string
+}
+
+// checkLine is a line of `barman check` as Barman's console writer prints
+// it: "\tNAME: OK" or "\tNAME: FAILED (HINT)". The name is matched up to
+// the first ": OK"/": FAILED", since hints hold colons of their own.
+var checkLine = regexp.MustCompile(`^\t(.+?): (OK|FAILED)(?: \((.*)\))?$`)
+
+// ansiEscape is a terminal colour code, which Barman adds on a tty.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// ParseCheck reads the output of `barman check SERVER`.
+func ParseCheck(out string) []CheckResult {
+	var results []CheckResult
+	for _, line := range strings.Split(ansiEscape.ReplaceAllString(out, ""), "\n") {
+		m := checkLine.FindStringSubmatch(strings.TrimRight(line, "\r"))
+		if m == nil {
+			continue
+		}
+		results = append(results, CheckResult{Name: strings.TrimSpace(m[1]), OK: m[2] == "OK", Hint: m[3]})
+	}
+	return results
+}
+
+// Check runs `barman -c config check server` and returns its checks.
+// Barman exits 1 when a check fails, so the exit status alone is no error:
+// the run failed only when it printed no check at all (an unknown server,
+// a broken configuration) or when ctx ended first, which kills Barman's
+// whole process group (check runs ssh and PostgreSQL clients).
+func (c Command) Check(ctx context.Context, config, server string) ([]CheckResult, error) {
+	argv := append(c.base(config), "check", server)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// A grandchild holding stdout open must not keep us waiting.
+	cmd.WaitDelay = 2 * time.Second
+	start := time.Now()
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%s did not finish within %s and was killed", strings.Join(argv, " "), time.Since(start).Round(time.Second))
+	}
+	results := ParseCheck(stdout.String())
+	if len(results) == 0 {
+		if err == nil {
+			err = errors.New("it printed no check")
+		}
+		why := lastLine(stderr.String())
+		if why == "" {
+			why = lastLine(stdout.String())
+		}
+		return nil, fmt.Errorf("cannot run %s: %v: %s", strings.Join(argv, " "), err, why)
+	}
+	return results, nil
 }

@@ -253,3 +253,28 @@ func (c *xlogdbCache) read(paths []string) (*walDB, error) {
 	}
 	return nil, nil
 }
+
+// LastArchivedWAL is the newest WAL segment of the server's xlog.db, read as
+// ReadCatalog reads it, and the time Barman recorded for it: what tells
+// whether archiving (and `barman cron`, which files the WAL) still runs.
+// The segment is the one with the latest time rather than the highest
+// name: the question is when Barman last filed WAL, whatever its timeline. Empty name and zero time when there is no xlog.db or no segment.
+func LastArchivedWAL(server *ops.BarmanServer) (string, time.Time, error) {
+	db, err := xlogdbs.read(xlogdbPaths(server))
+	if err != nil {
+		return "", time.Time{}, ops.Errorf(ops.EUNAVAILABLE, "cannot read the WAL database of server %q: %v", server.Name, err)
+	}
+	if db == nil {
+		return "", time.Time{}, nil
+	}
+	var last *walEntry
+	for i := range db.entries {
+		if e := &db.entries[i]; last == nil || e.time.After(last.time) {
+			last = e
+		}
+	}
+	if last == nil {
+		return "", time.Time{}, nil
+	}
+	return last.name, last.time, nil
+}

@@ -42,6 +42,15 @@ type FileConfig struct {
 	// Notify says whom to tell when an operation ends ([[notify.webhooks]],
 	// [[notify.commands]]).
 	Notify notify.Config `toml:"notify"`
+	// Metrics tunes what serve's /metrics reports.
+	Metrics MetricsConfig `toml:"metrics"`
+}
+
+// MetricsConfig is the [metrics] table.
+type MetricsConfig struct {
+	// CheckInterval is how often serve runs `barman check` for each server
+	// in the background (default 5m); a run still going after it is killed.
+	CheckInterval Duration `toml:"check_interval"`
 }
 
 // RunnerConfig is the [runner] table: how operations are run.
@@ -189,6 +198,7 @@ var knownKeys = []string{
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
 	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",
+	"metrics.check_interval",
 }
 
 // LoadFileConfig reads path. A missing file is an error only when required.
@@ -256,6 +266,9 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 	}
 	if err := ops.CheckSSHPrograms(cfg.Recovery.SSHPrograms); err != nil {
 		return nil, fmt.Errorf("%s: recovery.ssh_programs: %v", path, err)
+	}
+	if d := cfg.Metrics.CheckInterval.Duration; d != 0 && d < time.Second {
+		return nil, fmt.Errorf("%s: metrics.check_interval is %s; it must be 1s or more (\"5m\" by default), or Barman would run without pause", path, d)
 	}
 	if cfg.Runner.Parallel < 0 {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)

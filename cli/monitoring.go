@@ -128,6 +128,9 @@ func (st *appState) startMonitoring(ctx context.Context, svc *ops.Service, log *
 		return nil, err
 	}
 	source.observe = m.ObserveFinished
+	if err := st.watchBarman(ctx, svc, m, log); err != nil {
+		return nil, err
+	}
 	mon := &monitoring{metrics: m}
 	if st.settings.file.Notify.Empty() {
 		return mon, nil

@@ -359,6 +359,7 @@ func (r *reloader) needRestart(s settings) []string {
 		{"barman_config", false, r.started.barmanConfig, s.barmanConfig},
 		{"barman_command", false, r.started.barmanCommand, s.barmanCommand},
 		{"runner", false, was.Runner, now.Runner},
+		{"metrics.check_interval", false, was.Metrics, now.Metrics},
 		{"config_update", false, was.ConfigUpdate, now.ConfigUpdate},
 	} {
 		if !k.overridden && !sameValue(k.was, k.now) {

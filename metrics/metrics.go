@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -128,6 +129,13 @@ type Metrics struct {
 	routeMu       sync.Mutex
 	routes        map[string]bool
 	routesOpen    bool // routes grows up to maxRoutes
+
+	servers func() ([]string, bool) // the configured servers, when known
+	now     func() time.Time
+	sources *sourceCollector
+
+	checksMu sync.Mutex
+	checks   *checkCollector // set by StartChecks
 }
 
 // DurationBuckets suit operations that last from seconds (a config switch)
@@ -182,9 +190,11 @@ func New(opts Options) (*Metrics, error) {
 	})
 	buildInfo.Set(1)
 
+	sources := newSourceCollector(opts.Operations, opts.Catalog, opts.CatalogTTL, opts.Now, m.log)
+	m.servers, m.sources = sources.servers, sources
+	m.now = opts.Now
 	cs := []prometheus.Collector{
-		m.finished, m.duration, m.httpRequests, m.httpDuration, buildInfo,
-		newSourceCollector(opts.Operations, opts.Catalog, opts.CatalogTTL, opts.Now, m.log),
+		zeroFilled{m.finished, m.duration, sources.servers}, m.httpRequests, m.httpDuration, buildInfo, sources,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
@@ -331,6 +341,37 @@ func (c *codeRecorder) Write(b []byte) (int, error) {
 }
 
 func (c *codeRecorder) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// zeroFilled is the counter of finished operations and their histogram,
+// with every scope, type and final status a configured server (or the
+// instance) may report present from the first scrape, at 0. Without it
+// the first FAILED after a start is born at 1, and increase() over it is
+// 0: the alert on the first failure would never fire. Servers added to
+// Barman's configuration join on the next scrape.
+type zeroFilled struct {
+	finished *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	servers  func() ([]string, bool)
+}
+
+func (z zeroFilled) Describe(ch chan<- *prometheus.Desc) {
+	z.finished.Describe(ch)
+	z.duration.Describe(ch)
+}
+
+func (z zeroFilled) Collect(ch chan<- prometheus.Metric) {
+	servers, _ := z.servers()
+	for _, k := range zeroOperationKeys(servers) {
+		if k.status != string(ops.StatusInProgress) {
+			z.finished.WithLabelValues(k.scope, k.typ, k.status)
+		}
+	}
+	for _, typ := range ops.Types {
+		z.duration.WithLabelValues(string(typ))
+	}
+	z.finished.Collect(ch)
+	z.duration.Collect(ch)
+}
 
 func scopeLabel(scope string) string {
 	if scope == "" {

@@ -80,9 +80,18 @@ func TestOperationsAndQueuesReadAtScrape(t *testing.T) {
 	want := `
 # HELP pg_backup_api_operations Operations in the store, by scope (server name, or "barman" for the instance), type and status.
 # TYPE pg_backup_api_operations gauge
+pg_backup_api_operations{scope="barman",status="DONE",type="config_update"} 0
+pg_backup_api_operations{scope="barman",status="FAILED",type="config_update"} 0
 pg_backup_api_operations{scope="barman",status="IN_PROGRESS",type="config_update"} 2
+pg_backup_api_operations{scope="pg",status="DONE",type="backup"} 0
+pg_backup_api_operations{scope="pg",status="DONE",type="config_switch"} 0
 pg_backup_api_operations{scope="pg",status="DONE",type="recovery"} 5
+pg_backup_api_operations{scope="pg",status="FAILED",type="backup"} 0
+pg_backup_api_operations{scope="pg",status="FAILED",type="config_switch"} 0
 pg_backup_api_operations{scope="pg",status="FAILED",type="recovery"} 1
+pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="backup"} 0
+pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="config_switch"} 0
+pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="recovery"} 0
 # HELP pg_backup_api_queue_depth Operations registered and waiting for their runner, by scope.
 # TYPE pg_backup_api_queue_depth gauge
 pg_backup_api_queue_depth{scope="barman"} 0
@@ -91,7 +100,7 @@ pg_backup_api_queue_depth{scope="pg"} 2
 # TYPE pg_backup_api_queue_oldest_age_seconds gauge
 pg_backup_api_queue_oldest_age_seconds{scope="barman"} 0
 pg_backup_api_queue_oldest_age_seconds{scope="pg"} 90
-# HELP pg_backup_api_metrics_source_up 1 when the last read of a source (operations, catalog) succeeded, 0 when it failed and its series are missing or stale.
+# HELP pg_backup_api_metrics_source_up 1 when the last read of a source (operations, catalog, wal) succeeded, 0 when it failed and its series are missing or stale.
 # TYPE pg_backup_api_metrics_source_up gauge
 pg_backup_api_metrics_source_up{source="operations"} 1
 `
@@ -104,16 +113,23 @@ pg_backup_api_metrics_source_up{source="operations"} 1
 	src.counts = []Count{{Scope: "pg", Type: "recovery", Status: "DONE", N: 7}}
 	c.t = c.t.Add(10 * time.Second)
 	want2 := `
-# HELP pg_backup_api_operations Operations in the store, by scope (server name, or "barman" for the instance), type and status.
-# TYPE pg_backup_api_operations gauge
-pg_backup_api_operations{scope="pg",status="DONE",type="recovery"} 7
 # HELP pg_backup_api_queue_oldest_age_seconds How long the longest-waiting queued operation of a scope has waited; 0 when none waits.
 # TYPE pg_backup_api_queue_oldest_age_seconds gauge
 pg_backup_api_queue_oldest_age_seconds{scope="barman"} 0
 pg_backup_api_queue_oldest_age_seconds{scope="pg"} 100
 `
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want2), "pg_backup_api_operations", "pg_backup_api_queue_oldest_age_seconds"); err != nil {
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want2), "pg_backup_api_queue_oldest_age_seconds"); err != nil {
 		t.Fatal(err)
+	}
+	body, _ := scrape(t, m)
+	for _, line := range []string{
+		`pg_backup_api_operations{scope="pg",status="DONE",type="recovery"} 7`,
+		`pg_backup_api_operations{scope="pg",status="FAILED",type="recovery"} 0`, // gone from the store, still there
+		`pg_backup_api_operations{scope="barman",status="IN_PROGRESS",type="config_update"} 0`,
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("scrape lacks %s:\n%s", line, grep(body, "pg_backup_api_operations{"))
+		}
 	}
 }
 
@@ -285,16 +301,29 @@ func TestCatalogIsCachedForTTL(t *testing.T) {
 	want := fmt.Sprintf(`
 # HELP pg_backup_api_barman_backups Backups in Barman's catalog, by server and Barman status.
 # TYPE pg_backup_api_barman_backups gauge
+pg_backup_api_barman_backups{server="empty",status="DONE"} 0
+pg_backup_api_barman_backups{server="empty",status="EMPTY"} 0
+pg_backup_api_barman_backups{server="empty",status="FAILED"} 0
+pg_backup_api_barman_backups{server="empty",status="STARTED"} 0
+pg_backup_api_barman_backups{server="empty",status="SYNCING"} 0
+pg_backup_api_barman_backups{server="empty",status="WAITING_FOR_WALS"} 0
 pg_backup_api_barman_backups{server="pg",status="DONE"} 3
+pg_backup_api_barman_backups{server="pg",status="EMPTY"} 0
 pg_backup_api_barman_backups{server="pg",status="FAILED"} 1
-# HELP pg_backup_api_barman_last_backup_end_timestamp_seconds End time of the server's newest DONE backup, in seconds since the epoch.
+pg_backup_api_barman_backups{server="pg",status="STARTED"} 0
+pg_backup_api_barman_backups{server="pg",status="SYNCING"} 0
+pg_backup_api_barman_backups{server="pg",status="WAITING_FOR_WALS"} 0
+# HELP pg_backup_api_barman_last_backup_end_timestamp_seconds End time of the server's newest DONE backup, in seconds since the epoch; 0 when it has none.
 # TYPE pg_backup_api_barman_last_backup_end_timestamp_seconds gauge
+pg_backup_api_barman_last_backup_end_timestamp_seconds{server="empty"} 0
 pg_backup_api_barman_last_backup_end_timestamp_seconds{server="pg"} %d
-# HELP pg_backup_api_barman_last_backup_size_bytes Size of the server's newest DONE backup.
+# HELP pg_backup_api_barman_last_backup_size_bytes Size of the server's newest DONE backup; 0 when it has none.
 # TYPE pg_backup_api_barman_last_backup_size_bytes gauge
+pg_backup_api_barman_last_backup_size_bytes{server="empty"} 0
 pg_backup_api_barman_last_backup_size_bytes{server="pg"} 1.23456789e+08
-# HELP pg_backup_api_barman_recovery_window_start_timestamp_seconds Earliest time the server can be recovered to, in seconds since the epoch.
+# HELP pg_backup_api_barman_recovery_window_start_timestamp_seconds Earliest time the server can be recovered to, in seconds since the epoch; 0 when it has no DONE backup.
 # TYPE pg_backup_api_barman_recovery_window_start_timestamp_seconds gauge
+pg_backup_api_barman_recovery_window_start_timestamp_seconds{server="empty"} 0
 pg_backup_api_barman_recovery_window_start_timestamp_seconds{server="pg"} %d
 `, end.Unix(), end.Add(-72*time.Hour).Unix())
 	names := []string{"pg_backup_api_barman_backups", "pg_backup_api_barman_last_backup_end_timestamp_seconds",

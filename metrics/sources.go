@@ -2,9 +2,12 @@ package metrics
 
 import (
 	"log/slog"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -20,11 +23,15 @@ type sourceCollector struct {
 
 	operations, queueDepth, queueAge                  *prometheus.Desc
 	backups, lastEnd, lastSize, windowStart, sourceUp *prometheus.Desc
+	lastWAL                                           *prometheus.Desc
 
-	mu        sync.Mutex
-	readAt    time.Time // when the catalog was last read, successfully or not
-	servers   []ServerCatalog
-	catalogOK bool
+	mu             sync.Mutex
+	readAt         time.Time // when the catalog was last read, successfully or not
+	configured     []string  // the configured servers at that read
+	catalogServers []ServerCatalog
+	catalogOK      bool
+	wal            WALSource // set by WatchWAL
+	walCache       walCache
 }
 
 func newSourceCollector(ops OperationSource, catalog CatalogSource, ttl time.Duration, now func() time.Time, log *slog.Logger) *sourceCollector {
@@ -44,33 +51,64 @@ func newSourceCollector(ops OperationSource, catalog CatalogSource, ttl time.Dur
 			"Backups in Barman's catalog, by server and Barman status.",
 			[]string{"server", "status"}, nil),
 		lastEnd: prometheus.NewDesc(name("barman_last_backup_end_timestamp_seconds"),
-			"End time of the server's newest DONE backup, in seconds since the epoch.",
+			"End time of the server's newest DONE backup, in seconds since the epoch; 0 when it has none.",
 			[]string{"server"}, nil),
 		lastSize: prometheus.NewDesc(name("barman_last_backup_size_bytes"),
-			"Size of the server's newest DONE backup.",
+			"Size of the server's newest DONE backup; 0 when it has none.",
 			[]string{"server"}, nil),
 		windowStart: prometheus.NewDesc(name("barman_recovery_window_start_timestamp_seconds"),
-			"Earliest time the server can be recovered to, in seconds since the epoch.",
+			"Earliest time the server can be recovered to, in seconds since the epoch; 0 when it has no DONE backup.",
+			[]string{"server"}, nil),
+		lastWAL: prometheus.NewDesc(name("barman_last_wal_archived_timestamp_seconds"),
+			"When Barman filed the server's newest WAL segment (its time in xlog.db), in seconds since the epoch; 0 when none is archived.",
 			[]string{"server"}, nil),
 		sourceUp: prometheus.NewDesc(name("metrics_source_up"),
-			"1 when the last read of a source (operations, catalog) succeeded, 0 when it failed and its series are missing or stale.",
+			"1 when the last read of a source (operations, catalog, wal) succeeded, 0 when it failed and its series are missing or stale.",
 			[]string{"source"}, nil),
 	}
 }
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.operations, c.queueDepth, c.queueAge, c.backups, c.lastEnd, c.lastSize, c.windowStart, c.sourceUp} {
+	for _, d := range []*prometheus.Desc{c.operations, c.queueDepth, c.queueAge, c.backups, c.lastEnd, c.lastSize, c.windowStart, c.lastWAL, c.sourceUp} {
 		ch <- d
 	}
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
+	servers, known := c.servers()
 	if c.ops != nil {
-		ch <- prometheus.MustNewConstMetric(c.sourceUp, prometheus.GaugeValue, up(c.collectOperations(ch)), "operations")
+		ch <- prometheus.MustNewConstMetric(c.sourceUp, prometheus.GaugeValue, up(c.collectOperations(ch, servers)), "operations")
 	}
 	if c.catalog != nil {
-		ch <- prometheus.MustNewConstMetric(c.sourceUp, prometheus.GaugeValue, up(c.collectCatalog(ch)), "catalog")
+		ch <- prometheus.MustNewConstMetric(c.sourceUp, prometheus.GaugeValue, up(c.collectCatalog(ch, servers, known)), "catalog")
 	}
+	c.mu.Lock()
+	wal := c.wal
+	c.mu.Unlock()
+	if wal != nil {
+		ch <- prometheus.MustNewConstMetric(c.sourceUp, prometheus.GaugeValue, up(c.collectWAL(ch, servers, known)), "wal")
+	}
+}
+
+// servers are the configured servers, as the operation source's queues
+// list them; known is false when there is no such source or it failed.
+func (c *sourceCollector) servers() (servers []string, known bool) {
+	if c.ops == nil {
+		return nil, false
+	}
+	queues, err := c.ops.Queues()
+	if err != nil {
+		return nil, false
+	}
+	seen := map[string]bool{}
+	for _, q := range queues {
+		if q.Scope != "" && q.Scope != InstanceScope && !seen[q.Scope] {
+			seen[q.Scope] = true
+			servers = append(servers, q.Scope)
+		}
+	}
+	sort.Strings(servers)
+	return servers, true
 }
 
 func up(ok bool) float64 {
@@ -82,7 +120,10 @@ func up(ok bool) float64 {
 
 type countKey struct{ scope, typ, status string }
 
-func (c *sourceCollector) collectOperations(ch chan<- prometheus.Metric) bool {
+// collectOperations reports the operations by state, with 0 for every
+// type and status a scope may have and has not: an alert on a rate or an
+// increase needs the series before the first event.
+func (c *sourceCollector) collectOperations(ch chan<- prometheus.Metric, servers []string) bool {
 	counts, err := c.ops.OperationCounts()
 	if err != nil {
 		c.log.Warn("metrics: cannot count operations", "error", err)
@@ -102,6 +143,12 @@ func (c *sourceCollector) collectOperations(ch chan<- prometheus.Metric) bool {
 			order = append(order, k)
 		}
 		sums[k] += n.N
+	}
+	for _, k := range zeroOperationKeys(servers) {
+		if _, seen := sums[k]; !seen {
+			sums[k] = 0
+			order = append(order, k)
+		}
 	}
 	for _, k := range order {
 		ch <- prometheus.MustNewConstMetric(c.operations, prometheus.GaugeValue, float64(sums[k]), k.scope, k.typ, k.status)
@@ -125,43 +172,91 @@ func (c *sourceCollector) collectOperations(ch chan<- prometheus.Metric) bool {
 }
 
 // collectCatalog reports the cached catalog, reading it again once the TTL
-// has passed. A failed read keeps the last good values (a backup does not
-// vanish because a directory was briefly unreadable) and is not retried
-// before the TTL passes, so a broken catalog costs one read per TTL.
-func (c *sourceCollector) collectCatalog(ch chan<- prometheus.Metric) bool {
+// has passed or the configured servers changed. A failed read keeps the
+// last good values (a backup does not vanish because a directory was
+// briefly unreadable) and is not retried before the TTL passes, so a broken
+// catalog costs one read per TTL. Every server reports every series, 0 when
+// it has no backup: an alert on a stale backup fires for a server that has
+// none at all.
+func (c *sourceCollector) collectCatalog(ch chan<- prometheus.Metric, configured []string, known bool) bool {
 	c.mu.Lock()
 	now := c.now()
-	if c.readAt.IsZero() || now.Sub(c.readAt) >= c.ttl || now.Before(c.readAt) {
+	if c.readAt.IsZero() || now.Sub(c.readAt) >= c.ttl || now.Before(c.readAt) || (known && !sameServers(c.configured, configured)) {
 		servers, err := c.catalog.CatalogStats()
 		c.readAt = now
 		if err != nil {
 			c.log.Warn("metrics: cannot read Barman's catalog", "error", err)
 			c.catalogOK = false
 		} else {
-			c.servers, c.catalogOK = servers, true
+			c.catalogServers, c.catalogOK = servers, true
 		}
+		c.configured = configured
 	}
-	servers, ok := c.servers, c.catalogOK
+	servers, ok := c.catalogServers, c.catalogOK
 	c.mu.Unlock()
 
-	seen := make(map[string]bool, len(servers))
+	byName := make(map[string]ServerCatalog, len(servers))
+	var names []string
 	for _, s := range servers {
-		if s.Server == "" || seen[s.Server] {
+		if s.Server == "" {
 			continue
 		}
-		seen[s.Server] = true
+		if _, seen := byName[s.Server]; !seen {
+			names = append(names, s.Server)
+			byName[s.Server] = s
+		}
+	}
+	if known {
+		// Servers removed from the configuration go; servers added
+		// report zeros until the catalog has them.
+		names = configured
+	}
+	for _, name := range names {
+		s := byName[name]
+		for _, status := range BarmanBackupStatuses {
+			if _, ok := s.Backups[status]; !ok {
+				ch <- prometheus.MustNewConstMetric(c.backups, prometheus.GaugeValue, 0, name, status)
+			}
+		}
 		for status, n := range s.Backups {
-			ch <- prometheus.MustNewConstMetric(c.backups, prometheus.GaugeValue, float64(n), s.Server, status)
+			ch <- prometheus.MustNewConstMetric(c.backups, prometheus.GaugeValue, float64(n), name, status)
 		}
-		if !s.LastBackupEnd.IsZero() {
-			ch <- prometheus.MustNewConstMetric(c.lastEnd, prometheus.GaugeValue, epoch(s.LastBackupEnd), s.Server)
-			ch <- prometheus.MustNewConstMetric(c.lastSize, prometheus.GaugeValue, float64(s.LastBackupSize), s.Server)
-		}
-		if !s.RecoveryWindowStart.IsZero() {
-			ch <- prometheus.MustNewConstMetric(c.windowStart, prometheus.GaugeValue, epoch(s.RecoveryWindowStart), s.Server)
-		}
+		ch <- prometheus.MustNewConstMetric(c.lastEnd, prometheus.GaugeValue, epoch(s.LastBackupEnd), name)
+		ch <- prometheus.MustNewConstMetric(c.lastSize, prometheus.GaugeValue, float64(s.LastBackupSize), name)
+		ch <- prometheus.MustNewConstMetric(c.windowStart, prometheus.GaugeValue, epoch(s.RecoveryWindowStart), name)
 	}
 	return ok
 }
 
-func epoch(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+func sameServers(a, b []string) bool { return slices.Equal(a, b) }
+
+// BarmanBackupStatuses are the statuses of a Barman backup (barman/infofile.py),
+// each reported for every server, 0 when it has none.
+var BarmanBackupStatuses = []string{"DONE", "FAILED", "STARTED", "WAITING_FOR_WALS", "SYNCING", "EMPTY"}
+
+// zeroOperationKeys are the labels every scope reports from the start:
+// each type its scope runs (ops.Type.ServerScoped), in each status.
+func zeroOperationKeys(servers []string) []countKey {
+	var keys []countKey
+	for _, typ := range ops.Types {
+		for _, status := range []ops.Status{ops.StatusDone, ops.StatusFailed, ops.StatusInProgress} {
+			if !typ.ServerScoped() {
+				keys = append(keys, countKey{InstanceScope, string(typ), string(status)})
+				continue
+			}
+			for _, s := range servers {
+				keys = append(keys, countKey{s, string(typ), string(status)})
+			}
+		}
+	}
+	return keys
+}
+
+// epoch is t in seconds since the epoch; 0 for the zero time, which means
+// "never" (no backup, no WAL, no check yet).
+func epoch(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}
