@@ -15,6 +15,10 @@ import (
 // metrics.check_interval, never by a scrape.
 func (st *appState) watchBarman(ctx context.Context, svc *ops.Service, m *metrics.Metrics, log *slog.Logger) error {
 	m.WatchWAL(walSource{svc: svc})
+	if on := st.settings.file.Metrics.BarmanCheck; on != nil && !*on {
+		log.Info("metrics.barman_check is false: serve runs no barman check")
+		return nil
+	}
 	checker := barmanChecker{svc: svc, cmd: barman.NewCommand(st.settings.barmanCommand), config: st.settings.barmanConfig}
 	interval := st.settings.file.Metrics.CheckInterval.Duration
 	if interval == 0 {

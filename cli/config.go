@@ -51,6 +51,10 @@ type MetricsConfig struct {
 	// CheckInterval is how often serve runs `barman check` for each server
 	// in the background (default 5m); a run still going after it is killed.
 	CheckInterval Duration `toml:"check_interval"`
+	// BarmanCheck false stops serve from running `barman check` at all
+	// (default true), for a host whose checks are already watched another
+	// way; the check series are then absent.
+	BarmanCheck *bool `toml:"barman_check"`
 }
 
 // RunnerConfig is the [runner] table: how operations are run.
@@ -198,7 +202,7 @@ var knownKeys = []string{
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
 	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",
-	"metrics.check_interval",
+	"metrics.check_interval", "metrics.barman_check",
 }
 
 // LoadFileConfig reads path. A missing file is an error only when required.

@@ -84,7 +84,7 @@ func newEnv(t *testing.T, c envConfig) *env {
 			b.WithStore(t)
 		}
 	}
-	writeFile(t, e.TOML, "")
+	writeFile(t, e.TOML, noBarmanCheck)
 	registerStrayKiller(t, e)
 	return e
 }
@@ -107,6 +107,11 @@ func fileExists(p string) bool {
 // procEnv is the environment of the processes we start: ours minus anything
 // that would point them elsewhere, plus e's config file, the argv log, and
 // extra (later entries win).
+// noBarmanCheck is the configuration of every serve a fault test starts:
+// serve's background `barman check` (its own tests are in metrics and cli)
+// would add Barman runs and processes to those the tests count.
+const noBarmanCheck = "[metrics]\nbarman_check = false\n"
+
 func (e *env) procEnv(extra ...string) []string {
 	var out []string
 	for _, kv := range os.Environ() {

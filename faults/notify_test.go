@@ -68,7 +68,7 @@ func TestNotificationOfAnEndWhileServeIsDown(t *testing.T) {
 	rc := &receiver{secret: "s3cret-for-hmac", seen: map[string]int{}}
 	hook := httptest.NewServer(rc)
 	defer hook.Close()
-	writeFile(t, e.TOML, fmt.Sprintf("[[notify.webhooks]]\nurl = %q\nsecret = %q\ntimeout = \"5s\"\n", hook.URL, rc.secret))
+	writeFile(t, e.TOML, noBarmanCheck+fmt.Sprintf("[[notify.webhooks]]\nurl = %q\nsecret = %q\ntimeout = \"5s\"\n", hook.URL, rc.secret))
 	penv := e.procEnv("FAKE_BARMAN_SLEEP=2")
 
 	s := e.startServe(t, penv)
@@ -154,8 +154,16 @@ func TestMetricsCountWhatTheStoreHolds(t *testing.T) {
 	if out, err := promtool.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics on serve's /metrics: %v\n%s", err, out)
 	}
-	if strings.Contains(body, "pg_backup_api_operations_finished_total{") {
-		t.Errorf("operations that ended before serve started were counted as finished while it ran")
+	// The finished counters exist from the start, at 0 (so that an alert
+	// sees the first failure as an increase), and stay 0 for what ended
+	// before serve started.
+	if !strings.Contains(body, `pg_backup_api_operations_finished_total{scope="db_server_two",status="FAILED",type="recovery"} 0`+"\n") {
+		t.Errorf("/metrics lacks the FAILED recovery counter at 0 before any failure")
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "pg_backup_api_operations_finished_total{") && !strings.HasSuffix(line, "} 0") {
+			t.Errorf("operations that ended before serve started were counted as finished while it ran: %s", line)
+		}
 	}
 
 	id := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/metrics"))
