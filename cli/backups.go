@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -115,7 +116,7 @@ func requireServer(c *cli.Context, command string) (string, error) {
 // catalog prints a server's backups, newest first, then its window.
 func (p *printer) catalog(cat *ops.ServerCatalog) error {
 	if p.format == formatJSON {
-		return p.json(cat.ToJSON())
+		return p.json(httpd.NewCatalogJSON(cat))
 	}
 	if len(cat.Backups) == 0 && p.format == formatTable {
 		fmt.Fprintf(p.w, "no backups of server %s\n", p.field(cat.Server))
@@ -156,7 +157,7 @@ func (p *printer) catalog(cat *ops.ServerCatalog) error {
 // backup prints one backup as "Key: value" lines.
 func (p *printer) backup(b ops.Backup, walKnown bool) error {
 	if p.format == formatJSON {
-		return p.json(b.ToJSON(walKnown))
+		return p.json(httpd.NewBackupJSON(b, walKnown))
 	}
 	rows := [][]string{
 		{"ID", p.field(b.ID)},

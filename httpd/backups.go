@@ -13,7 +13,7 @@ func (s *Server) listBackups(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cat.ToJSON())
+	writeJSON(w, http.StatusOK, NewCatalogJSON(cat))
 }
 
 // getBackup is our extension: one backup, by ID, name or shortcut (latest,
@@ -24,5 +24,5 @@ func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, b.ToJSON(cat.WALKnown))
+	writeJSON(w, http.StatusOK, NewBackupJSON(b, cat.WALKnown))
 }

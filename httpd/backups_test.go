@@ -14,7 +14,6 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
-	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
 // backupKeys are the keys of one backup, whatever is known of it.
@@ -139,7 +138,7 @@ func TestBackupsHandler(t *testing.T) {
 				wantJSONContentType(t, w.Header())
 			}
 			if tc.wantIDs != nil {
-				var cat ops.CatalogJSON
+				var cat httpd.CatalogJSON
 				if err := json.Unmarshal(w.Body.Bytes(), &cat); err != nil {
 					t.Fatal(err)
 				}
@@ -164,7 +163,7 @@ func TestBackupsHandler(t *testing.T) {
 				if !reflect.DeepEqual(sizes, wantSizes) {
 					t.Errorf("wal sizes %v, want %v", sizes, wantSizes)
 				}
-				wantWindow := ops.RecoveryWindowJSON{Earliest: "2026-11-25T08:07:58.436364Z", Latest: "2026-11-28T01:14:00Z"}
+				wantWindow := httpd.RecoveryWindowJSON{Earliest: "2026-11-25T08:07:58.436364Z", Latest: "2026-11-28T01:14:00Z"}
 				if cat.RecoveryWindow == nil || cat.RecoveryWindow.Earliest != wantWindow.Earliest || cat.RecoveryWindow.Latest != wantWindow.Latest ||
 					cat.RecoveryWindow.LatestWAL == nil || *cat.RecoveryWindow.LatestWAL != "00000001000000000000000E" {
 					t.Errorf("recovery window %+v, want %+v and latest_wal 00000001000000000000000E", cat.RecoveryWindow, wantWindow)

@@ -416,7 +416,7 @@ func backupsPath(server string) string { return "/servers/" + url.PathEscape(ser
 
 // Backups is GET /servers/{name}/backups.
 func (c *Client) Backups(server string) (*ops.ServerCatalog, error) {
-	var out ops.CatalogJSON
+	var out CatalogJSON
 	if err := c.do("GET", backupsPath(server), nil, http.StatusOK, &out); err != nil {
 		return nil, err
 	}
@@ -425,7 +425,7 @@ func (c *Client) Backups(server string) (*ops.ServerCatalog, error) {
 
 // Backup is GET /servers/{name}/backups/{id}.
 func (c *Client) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
-	var out ops.BackupJSON
+	var out BackupJSON
 	if err := c.do("GET", backupsPath(server)+"/"+url.PathEscape(id), nil, http.StatusOK, &out); err != nil {
 		return nil, ops.Backup{}, err
 	}

@@ -299,7 +299,9 @@ func (s *Server) decodeCreate(w http.ResponseWriter, r *http.Request) (int, *pyj
 		}
 		return http.StatusBadRequest, nil, "cannot read request body: " + err.Error()
 	}
-	payload, err := pyjson.DecodeObject(body, pyjson.DecodeOptions{RejectDuplicateKeys: true})
+	// In UTF-16 or UTF-32, or with a byte-order mark, as the reference's
+	// json.loads reads a body too (Windows PowerShell 5.1 writes files so).
+	payload, err := pyjson.DecodeObject(body, pyjson.DecodeOptions{RejectDuplicateKeys: true, DetectEncoding: true})
 	if err != nil {
 		return http.StatusBadRequest, nil, err.Error()
 	}

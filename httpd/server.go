@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync/atomic"
@@ -154,7 +155,51 @@ func (s *Server) Handler() http.Handler {
 	// "/" has the lowest precedence and no pattern ends in a slash, so it
 	// takes only what no route matches and never suppresses a redirect.
 	s.mux.HandleFunc("/", s.unrouted)
-	return s.withLogging(http.HandlerFunc(s.route))
+	// Slashes are merged before anything else reads the path, so that the
+	// access checks (authenticate's open /status and /metrics among them),
+	// the routing and the log all see the one path that is served.
+	return mergeSlashes(s.withLogging(http.HandlerFunc(s.route)))
+}
+
+// mergeSlashes answers a path with doubled slashes (//status, as a client
+// whose base URL ends in "/" sends) as the path with single ones, for every
+// method, as the reference does: the mux would redirect instead, and a
+// client that does not resend a POST after a redirect would create nothing.
+// Only slashes are merged: a path with . or .. segments is not resolved
+// (route answers 404), as the reference does not resolve them either.
+func mergeSlashes(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodConnect || !strings.Contains(r.URL.Path, "//") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// Merged in the escaped form, which the mux matches segment by
+		// segment: an escaped slash (%2F) stays inside its segment.
+		escaped := squeezeSlashes(r.URL.EscapedPath())
+		unescaped, err := url.PathUnescape(escaped)
+		if err != nil {
+			next.ServeHTTP(w, r) // cannot happen: EscapedPath is valid
+			return
+		}
+		u := *r.URL
+		u.Path, u.RawPath = unescaped, escaped
+		r2 := *r
+		r2.URL = &u
+		next.ServeHTTP(w, &r2)
+	})
+}
+
+// squeezeSlashes replaces every run of slashes in p with one.
+func squeezeSlashes(p string) string {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
 }
 
 // route dispatches, answering in JSON where the mux would answer in text.
@@ -174,7 +219,7 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 		a.route = strings.TrimSuffix(pattern, "/{$}")
 	}
 	// A path that needs cleaning gets the mux's redirect even when the clean
-	// path has a pattern; answer that one in JSON too.
+	// path has a pattern; that one is answered below.
 	if pattern != "" && (r.Method == http.MethodConnect || cleanPath(r.URL.EscapedPath()) == r.URL.EscapedPath()) {
 		s.probe.ServeHTTP(w, r)
 		return
@@ -186,15 +231,17 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 		allow := probe.header.Get("Allow") + ", OPTIONS"
 		w.Header().Set("Allow", allow)
 		if r.Method == http.MethodOptions {
-			// As the reference (Flask) answers: the methods, no body.
-			w.WriteHeader(http.StatusNoContent)
+			// As the reference (Flask) answers: 200, the methods, no body.
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusOK)
 			return
 		}
 		writeError(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
 	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		// The mux cleans paths such as //operations with a redirect.
-		w.Header().Set("Location", probe.header.Get("Location"))
-		writeError(w, r, probe.code, "use the clean path "+probe.header.Get("Location"))
+		// Slashes are merged already (mergeSlashes), so what the mux would
+		// redirect is a path with . or .. segments. The reference does not
+		// resolve them and a redirect would leave a POST unsent: 404.
+		writeError(w, r, http.StatusNotFound, fmt.Sprintf("no endpoint at %s: . and .. segments are not resolved; send the path without them", r.URL.Path))
 	default:
 		writeError(w, r, http.StatusNotFound, fmt.Sprintf("no endpoint at %s; see GET /openapi.json", r.URL.Path))
 	}

@@ -236,43 +236,6 @@ func TestAllowHeader(t *testing.T) {
 	}
 }
 
-// TestCleanPathRedirect: the mux's redirects for unclean paths answer JSON
-// like every other answer, whether or not the clean path is served.
-func TestCleanPathRedirect(t *testing.T) {
-	e := newEnv(t)
-	h, launcher := e.handler(t)
-	for _, tc := range []struct {
-		method, path, location string
-	}{
-		{"GET", "/servers/db_server_two/../../operations", "/operations"},
-		{"GET", "//operations", "/operations"},
-		{"GET", "/servers//db_server_two/operations", "/servers/db_server_two/operations"},
-		{"GET", "/operations/./20261125T080447", "/operations/20261125T080447"},
-		{"GET", "/operations/../operations/?detail=true", "/operations/?detail=true"},
-		{"POST", "/./operations", "/operations"},
-		{"GET", "/nope/../elsewhere", "/elsewhere"},
-	} {
-		t.Run(tc.method+tc.path, func(t *testing.T) {
-			before := e.snapshot(t)
-			w := serve(t, h, request{Method: tc.method, Path: tc.path, Body: validUpdate, ContentType: "application/json"})
-			if w.Code != http.StatusMovedPermanently && w.Code != http.StatusTemporaryRedirect && w.Code != http.StatusPermanentRedirect {
-				t.Fatalf("status %d, want a redirect; body %s", w.Code, w.Body.String())
-			}
-			if loc := w.Header().Get("Location"); loc != tc.location {
-				t.Errorf("Location %q, want %q", loc, tc.location)
-			}
-			wantJSONContentType(t, w.Header())
-			wantKeys(t, "redirect body", decodeKeys(t, w.Body.Bytes()), "error")
-			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
-				t.Errorf("a redirect changed the store: %v", diffs)
-			}
-		})
-	}
-	if len(launcher.Kicks()) != 0 {
-		t.Errorf("redirects started runners: %+v", launcher.Kicks())
-	}
-}
-
 // TestBodyLimit: bodies over MaxBodyBytes get 413 and write nothing; a body
 // of exactly the limit is accepted.
 func TestBodyLimit(t *testing.T) {

@@ -200,10 +200,21 @@ type DecodeOptions struct {
 	// RejectDuplicateKeys refuses an object with a key given twice, which
 	// would otherwise mean different things to different readers.
 	RejectDuplicateKeys bool
+	// DetectEncoding reads data in UTF-8, UTF-16 or UTF-32, with or without
+	// a byte-order mark, as Python's json.loads reads bytes (ToUTF8), as
+	// the reference reads a request body; without it data must be UTF-8
+	// without a mark.
+	DetectEncoding bool
 }
 
 // DecodeObject decodes data, which must hold exactly one JSON object.
 func DecodeObject(data []byte, opts DecodeOptions) (*Object, error) {
+	if opts.DetectEncoding {
+		var err error
+		if data, err = ToUTF8(data); err != nil {
+			return nil, err
+		}
+	}
 	if !utf8.Valid(data) {
 		return nil, errors.New("body is not valid UTF-8")
 	}
