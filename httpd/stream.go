@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,6 +66,8 @@ type StreamEvent struct {
 // streams is the Server's state of its streams: how many are open, and
 // the pace and limit, which only tests change.
 type streams struct {
+	mu        sync.Mutex
+	stop      chan struct{} // closed by EndStreams
 	open      atomic.Int64
 	max       int64
 	heartbeat time.Duration
@@ -73,6 +76,30 @@ type streams struct {
 
 // OpenStreams is how many operation streams are being served.
 func (s *Server) OpenStreams() int { return int(s.streams.open.Load()) }
+
+// EndStreams ends every stream, now and from now on, for a server shutting
+// down: http.Server.Shutdown waits for answers in flight, and a stream's
+// lasts as long as its operation. Clients reconnect (to the restarted
+// server) or poll. serve registers it with RegisterOnShutdown.
+func (s *Server) EndStreams() {
+	stop := s.streamStop()
+	s.streams.mu.Lock()
+	defer s.streams.mu.Unlock()
+	select {
+	case <-stop:
+	default:
+		close(stop)
+	}
+}
+
+func (s *Server) streamStop() chan struct{} {
+	s.streams.mu.Lock()
+	defer s.streams.mu.Unlock()
+	if s.streams.stop == nil {
+		s.streams.stop = make(chan struct{})
+	}
+	return s.streams.stop
+}
 
 func (s *Server) maxStreams() int64 {
 	if s.streams.max > 0 {
@@ -146,6 +173,7 @@ func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request) {
 	if poll <= 0 {
 		poll = streamPollMin
 	}
+	stop := s.streamStop()
 	lastSend := time.Now()
 	var phase ops.Phase
 	wait, maxWait := poll, min(8*poll, streamPollMax)
@@ -194,6 +222,8 @@ func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request) {
 		timer.Reset(max(next, time.Millisecond))
 		select {
 		case <-r.Context().Done():
+			return
+		case <-stop:
 			return
 		case <-timer.C:
 		}

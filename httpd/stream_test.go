@@ -319,3 +319,18 @@ func TestStreamLimit(t *testing.T) {
 		t.Fatalf("a stream after the first ended: %d, want 200", third.resp.StatusCode)
 	}
 }
+
+// TestStreamEndsOnShutdown: EndStreams, which serve runs when it shuts
+// down, ends open streams, so that shutting down does not wait for an
+// operation hours long.
+func TestStreamEndsOnShutdown(t *testing.T) {
+	se := newStreamEnv(t, nil)
+	se.run(t)
+	sr := se.open(t, "", nil)
+	sr.want(httpd.StreamEvent{Phase: ops.PhaseRunning})
+	se.api.EndStreams()
+	sr.wantEnd()
+	if n := se.api.OpenStreams(); n != 0 {
+		t.Errorf("%d streams open after EndStreams", n)
+	}
+}
