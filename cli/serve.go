@@ -155,6 +155,7 @@ func (st *appState) serveCommand() *cli.Command {
 				ln = tls.NewListener(ln, tlsConfig)
 			}
 			srv := newHTTPServer(api.Handler(), sc, log)
+			srv.RegisterOnShutdown(api.EndStreams) // a stream lasts as long as its operation: Shutdown would wait for it
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			mon, err := st.startMonitoring(ctx, svc, log)

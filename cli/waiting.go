@@ -5,10 +5,12 @@ package cli
 // ends, the live progress line, and the exit status its end gives.
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
@@ -128,6 +130,14 @@ func (st *appState) waitFor(c *cli.Context, p *printer, eng engine, server, id s
 	lastKick := time.Now()
 	live := newProgress(c, p)
 	defer live.done()
+	if rc, ok := eng.(*httpd.Client); ok {
+		// One request for the whole wait rather than five a second; a
+		// server without streams is polled as before.
+		op, err := waitStream(c, live, rc, server, id)
+		if !errors.Is(err, httpd.ErrNoStream) {
+			return op, err
+		}
+	}
 	for {
 		op, err := eng.Get(server, id)
 		if err != nil {
@@ -147,6 +157,31 @@ func (st *appState) waitFor(c *cli.Context, p *printer, eng engine, server, id s
 		case <-time.After(poll):
 		}
 	}
+}
+
+// waitStream is waitFor over the server's stream of the operation.
+func waitStream(c *cli.Context, live *progress, rc *httpd.Client, server, id string) (*ops.Operation, error) {
+	seen := &ops.Operation{ID: id, Server: server, Status: ops.StatusInProgress}
+	err := rc.Stream(c.Context, server, id, 0, func(ev httpd.StreamEvent) error {
+		if ev.Phase != "" {
+			seen.Phase = ev.Phase
+		}
+		if ev.Output != "" {
+			seen.Output = ev.Output // the live line shows the last one
+		}
+		if ev.Status == "" {
+			live.update(seen)
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		// The end's report wants the whole operation: one more request.
+		return rc.Get(server, id)
+	case c.Context.Err() != nil:
+		return nil, fmt.Errorf("stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, operationArg(server, id))
+	}
+	return nil, err
 }
 
 // reportEnd prints a finished operation and sets the exit code from it.
@@ -186,12 +221,38 @@ func failedExit(op *ops.Operation) error {
 func (st *appState) follow(c *cli.Context, eng engine, server, id string, follow bool) (*ops.Operation, error) {
 	s := ioOf(c)
 	printed := ""
+	streamed := int64(-1) // bytes of the masked output the stream printed
+	if rc, ok := eng.(*httpd.Client); ok && follow {
+		streamed = 0
+		err := rc.Stream(c.Context, server, id, 0, func(ev httpd.StreamEvent) error {
+			if ev.Reset {
+				fmt.Fprintf(s.Out, "\n[pg-backup-api: output was truncated; its last part follows]\n")
+			}
+			fmt.Fprint(s.Out, s.SafeOut(ev.Output))
+			streamed = ev.Next
+			return nil
+		})
+		switch {
+		case err == nil || c.Context.Err() != nil:
+			return eng.Get(server, id)
+		case !errors.Is(err, httpd.ErrNoStream):
+			return nil, err
+		}
+	}
 	for {
 		op, err := eng.Get(server, id)
 		if err != nil {
 			return nil, err
 		}
 		out := ops.MaskSecrets(op.Output)
+		if streamed >= 0 {
+			// The stream printed this much before the server stopped
+			// streaming: go on from there.
+			if streamed <= int64(len(out)) {
+				printed = out[:streamed]
+			}
+			streamed = -1
+		}
 		if strings.HasPrefix(out, printed) {
 			fmt.Fprint(s.Out, s.SafeOut(out[len(printed):]))
 		} else if len(out) > 0 {

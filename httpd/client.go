@@ -1,7 +1,9 @@
 package httpd
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -16,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
@@ -191,6 +194,21 @@ func (c *Client) do(method, path string, body []byte, want int, out any) error {
 // send adds the token to req, sends it and reads the answer; unreachable
 // says what failed when the server cannot be reached ("cannot reach").
 func (c *Client) send(req *http.Request, unreachable string) (*http.Response, []byte, error) {
+	resp, err := c.open(c.client, req, unreachable)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, nil, ops.Errorf(ops.EUNAVAILABLE, "reading the answer of %s: %s", c.base, termsafe.Strip(err.Error()))
+	}
+	return resp, data, nil
+}
+
+// open adds the token to req and sends it through hc, leaving the answer's
+// body to the caller.
+func (c *Client) open(hc *http.Client, req *http.Request, unreachable string) (*http.Response, error) {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 		if c.clearText {
@@ -199,22 +217,17 @@ func (c *Client) send(req *http.Request, unreachable string) (*http.Response, []
 			})
 		}
 	}
-	resp, err := c.client.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		var re *redirectError
 		if errors.As(err, &re) {
 			// A redirect off the origin is the server's doing, not the
 			// network's: say so rather than "cannot reach".
-			return nil, nil, ops.Errorf(ops.EUNAVAILABLE, "%s: %s", c.base, termsafe.Strip(re.msg))
+			return nil, ops.Errorf(ops.EUNAVAILABLE, "%s: %s", c.base, termsafe.Strip(re.msg))
 		}
-		return nil, nil, ops.Errorf(ops.EUNAVAILABLE, "%s %s: %s", unreachable, c.base, termsafe.Strip(err.Error()))
+		return nil, ops.Errorf(ops.EUNAVAILABLE, "%s %s: %s", unreachable, c.base, termsafe.Strip(err.Error()))
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, nil, ops.Errorf(ops.EUNAVAILABLE, "reading the answer of %s: %s", c.base, termsafe.Strip(err.Error()))
-	}
-	return resp, data, nil
+	return resp, nil
 }
 
 // Status is GET /status: nil when the server answers 200 with the JSON
@@ -431,4 +444,126 @@ func (c *Client) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, erro
 	}
 	b, walKnown := out.FromJSON()
 	return &ops.ServerCatalog{Server: server, Backups: []ops.Backup{b}, WALKnown: walKnown}, b, nil
+}
+
+// ErrNoStream is Stream's answer when the server has no stream endpoint
+// (an older pg-backup-api, the reference, a proxy that does not pass it)
+// or will not open one now: the caller polls instead.
+var ErrNoStream = errors.New("the server does not stream operations")
+
+// Stream pace, as the client sees it.
+var (
+	// streamIdle is how long a stream may stay silent before the client
+	// takes it for dead and reconnects: the server sends a heartbeat
+	// every 15 seconds.
+	streamIdle = 45 * time.Second
+	// streamRetry is the first wait before reconnecting; it doubles with
+	// each failure in a row, up to streamRetries of them.
+	streamRetry   = 500 * time.Millisecond
+	streamRetries = 5
+)
+
+// Stream follows an operation through GET .../operations/{id}/stream from
+// the byte offset from of its (masked) output, calling fn with each event,
+// until the end event, which fn gets too. A dropped connection is resumed
+// where it stopped (?from=). It returns ErrNoStream when the server has no
+// such endpoint or will not stream now (fn may have had events from an
+// earlier connection): the caller polls from where the events left it.
+// fn's error stops it and is returned; ctx's end stops it with ctx's
+// error.
+func (c *Client) Stream(ctx context.Context, server, id string, from int64, fn func(StreamEvent) error) error {
+	// The client's timeout bounds a whole answer; a stream is one answer
+	// for as long as the operation runs, watched for silence instead.
+	hc := *c.client
+	hc.Timeout = 0
+	failures := 0
+	for {
+		got, ended, err := c.streamOnce(ctx, &hc, server, id, &from, fn)
+		var broken *streamFailure
+		switch {
+		case ended:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !errors.As(err, &broken):
+			return err // ErrNoStream among them
+		}
+		if got {
+			failures = 0
+		}
+		if failures++; failures > streamRetries {
+			return err
+		}
+		wait := streamRetry << (failures - 1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// streamFailure is a stream that broke off: worth reconnecting.
+type streamFailure struct{ err error }
+
+func (e *streamFailure) Error() string { return e.err.Error() }
+func (e *streamFailure) Unwrap() error { return e.err }
+
+// streamOnce is one connection of Stream: got says it received events,
+// ended that it received the end.
+func (c *Client) streamOnce(ctx context.Context, hc *http.Client, server, id string, from *int64, fn func(StreamEvent) error) (got, ended bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	path := scopePath(server) + "/" + url.PathEscape(id) + "/stream?from=" + strconv.FormatInt(*from, 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return false, false, ops.Errorf(ops.EINVALID, "%v", err)
+	}
+	req.Header.Set("Accept", StreamContentType)
+	// Silence past streamIdle ends this connection; Stream makes another.
+	var silent atomic.Bool
+	idle := time.AfterFunc(streamIdle, func() { silent.Store(true); cancel() })
+	defer idle.Stop()
+	resp, err := c.open(hc, req, "cannot reach")
+	if err != nil {
+		return false, false, &streamFailure{err}
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented, http.StatusServiceUnavailable:
+		// Polling answers these as the API means them: an operation
+		// that does not exist is GET's 404 with GET's message.
+		return false, false, ErrNoStream
+	default:
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return false, false, c.answerError(resp, data)
+	}
+	if ct, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != StreamContentType {
+		// A proxy's or a catch-all's page, not our stream.
+		return false, false, ErrNoStream
+	}
+	rd := bufio.NewReaderSize(resp.Body, 64<<10)
+	for {
+		line, err := rd.ReadBytes('\n')
+		if err != nil {
+			if silent.Load() {
+				err = fmt.Errorf("nothing from the server for %s", streamIdle)
+			}
+			return got, false, &streamFailure{ops.Errorf(ops.EUNAVAILABLE, "the stream from %s broke off: %s", c.base, termsafe.Strip(err.Error()))}
+		}
+		idle.Reset(streamIdle)
+		var ev StreamEvent
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return got, false, ops.Errorf(ops.EUNAVAILABLE, "%s streamed something that is not the API's JSON: %s", c.base, termsafe.Strip(err.Error()))
+		}
+		got = true
+		if err := fn(ev); err != nil {
+			return got, false, err
+		}
+		*from = ev.Next
+		if ev.Status != "" {
+			return got, true, nil
+		}
+	}
 }

@@ -66,6 +66,7 @@ type Server struct {
 	acc     atomic.Pointer[access]
 	diag    diagnoseCache
 	answers answerCache
+	streams streams
 }
 
 // Defaults of the Server's limits.
@@ -103,6 +104,8 @@ var Routes = []Route{
 	{"GET", "/metrics", (*Server).metrics},
 	{"POST", "/operations/{id}/cancel", (*Server).cancelOperation},
 	{"POST", "/servers/{name}/operations/{id}/cancel", (*Server).cancelOperation},
+	{"GET", "/operations/{id}/stream", (*Server).streamOperation},
+	{"GET", "/servers/{name}/operations/{id}/stream", (*Server).streamOperation},
 }
 
 // RoutePatterns are the route patterns ObserveRequest may be given.
