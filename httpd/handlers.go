@@ -171,7 +171,7 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 		body := operationStatus{OperationID: op.ID, Status: op.Status}
 		if detail {
 			body.Type = op.Type
-			body.Detail = detailOf(op, true)
+			body.Detail = s.operationDetail(op)
 			body.Detail.Status = ""
 		}
 		data, err := json.Marshal(body)

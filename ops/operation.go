@@ -137,6 +137,10 @@ type Operation struct {
 	// Recorded is what we recorded of the operation beside the
 	// reference's keys, as the store read it; nil when it is not ours.
 	Recorded *Extension
+	// BarmanArgv is the argv that runs the operation, secrets masked, when
+	// a door has worked it out for people (Service.BarmanArgv, an HTTP
+	// answer's detail); nil otherwise. The runner builds its own.
+	BarmanArgv []string
 }
 
 // Duration is how long the operation ran, or has been running.

@@ -31,6 +31,11 @@ type Service struct {
 	// (the options a config_update may set, the ssh a recovery may use).
 	// Its Options, when nil, are Barman's: Barman.Options().
 	Policy Policy
+	// Argv is the argv that runs an operation with the Barman
+	// configuration config: barman.Command.Args, the one place Barman's
+	// flags are spelled, handed in since ops does not import barman. Nil:
+	// the argv is not shown (BarmanArgv), and a dry run cannot be made.
+	Argv func(config string, op *Operation) ([]string, error)
 	// BarmanVersion reports the installed Barman's version (nil: unknown).
 	// It is asked once and the answer kept for the life of the Service.
 	BarmanVersion func() (Version, error)
@@ -375,4 +380,35 @@ func (s *Service) ListIfChanged(server string, since Stamp) (iter.Seq[*Operation
 		return nil, 0, err
 	}
 	return s.store(cfg).ListIfChanged(server, since)
+}
+
+// BarmanArgv is the argv that runs op, each argument with its secrets
+// masked, for people to read (inspect, ?detail=true, a dry run); nil when
+// it cannot be told: no Argv, another implementation's operation, or a job
+// the runner would refuse too (the error says why).
+func (s *Service) BarmanArgv(op *Operation) ([]string, error) {
+	// Another implementation's operation is run, if at all, with its
+	// own argv: ours would not be what ran.
+	if s.Argv == nil || !op.Ours() {
+		return nil, nil
+	}
+	config := op.BarmanConfigPath()
+	if config == "" {
+		// As the runner does for a job that does not say (another
+		// implementation's): the configuration it was started with.
+		cfg, err := s.Config()
+		if err != nil {
+			return nil, err
+		}
+		config = cfg.Path
+	}
+	argv, err := s.Argv(config, op)
+	if err != nil {
+		return nil, err
+	}
+	masked := make([]string, len(argv))
+	for i, a := range argv {
+		masked[i] = MaskSecrets(a)
+	}
+	return masked, nil
 }
