@@ -77,35 +77,12 @@ func (s *Service) store(cfg *BarmanConfig) Store {
 // Create validates payload for the scope of server ("" for the instance),
 // records it and makes sure a runner will pick it up.
 func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (string, error) {
-	cfg, err := s.Barman.FreshConfig()
+	cfg, req, err := s.validate(server, payload)
 	if err != nil {
 		return "", err
-	}
-	// Without barman_home there is no catalog to check a backup against
-	// nor a store to record in: say that, not "backup not found".
-	if err := s.store(cfg).CheckHome(); err != nil {
-		return "", err
-	}
-	policy := s.Policy
-	if policy.Options == nil {
-		policy.Options = s.Barman.Options()
-	}
-	req, err := policy.Validate(cfg, s.Barman, server, payload)
-	if err != nil {
-		return "", err
-	}
-	if v := s.barmanVersion(); v != nil {
-		if err := checkBarmanSupports(req, *v); err != nil {
-			return "", err
-		}
 	}
 	store := s.store(cfg)
-	id, err := store.Create(req, Extension{
-		Version:      s.Version,
-		BarmanConfig: cfg.Path,
-		RequestedBy:  who.Name,
-		Client:       who.Client,
-	})
+	id, err := store.Create(req, s.extension(cfg, who))
 	if err != nil {
 		return "", err
 	}
@@ -119,6 +96,67 @@ func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (
 		}
 	}
 	return id, nil
+}
+
+// validate is every check Create makes before it writes: Barman's
+// configuration read afresh, barman_home usable, the payload against the
+// configuration, the catalog and the policy, and the installed Barman's
+// version.
+func (s *Service) validate(server string, payload *pyjson.Object) (*BarmanConfig, *Request, error) {
+	cfg, err := s.Barman.FreshConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Without barman_home there is no catalog to check a backup against
+	// nor a store to record in: say that, not "backup not found".
+	if err := s.store(cfg).CheckHome(); err != nil {
+		return nil, nil, err
+	}
+	policy := s.Policy
+	if policy.Options == nil {
+		policy.Options = s.Barman.Options()
+	}
+	req, err := policy.Validate(cfg, s.Barman, server, payload)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v := s.barmanVersion(); v != nil {
+		if err := checkBarmanSupports(req, *v); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cfg, req, nil
+}
+
+func (s *Service) extension(cfg *BarmanConfig, who Requester) Extension {
+	return Extension{Version: s.Version, BarmanConfig: cfg.Path, RequestedBy: who.Name, Client: who.Client}
+}
+
+// DryRun makes every check Create makes and answers the operation it would
+// record (no ID, queued) with the argv that would run Barman for it,
+// secrets masked, in BarmanArgv; it writes nothing and starts no runner.
+// The argv is built as the runner builds it, so a job the runner would
+// refuse is refused here too.
+func (s *Service) DryRun(server string, payload *pyjson.Object, who Requester) (*Operation, error) {
+	if s.Argv == nil {
+		return nil, Errorf(EUNAVAILABLE, "a dry run needs Barman's command line, which this service was not given")
+	}
+	cfg, req, err := s.validate(server, payload)
+	if err != nil {
+		return nil, err
+	}
+	ext := s.extension(cfg, who)
+	ext.BackupID = req.BackupID
+	op := &Operation{
+		Server: server, Type: req.Type, Status: StatusInProgress, Phase: PhaseQueued,
+		Job: payload.Clone(), Recorded: &ext,
+	}
+	argv, err := s.BarmanArgv(op)
+	if err != nil {
+		return nil, Errorf(EINVALID, "the runner would refuse this operation: %s", ErrorMessage(err))
+	}
+	op.BarmanArgv = argv
+	return op, nil
 }
 
 // barmanVersion is the installed Barman's version, or nil when it cannot be
