@@ -11,7 +11,9 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
 
 // TestOperationDetailRecord: ?detail=true shows what was recorded beside
@@ -92,4 +94,97 @@ func clientFor(t *testing.T, h http.Handler) *httpd.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestCreateDryRun: ?dry_run=true answers 200 with the would-be operation
+// and its argv and records nothing; a value that is not a yes or a no is a
+// 400, not a create.
+func TestCreateDryRun(t *testing.T) {
+	e := newEnv(t)
+	s, l := e.apiServer(t)
+	s.Service.Argv = barman.NewCommand("barman").Args
+	h := s.Handler()
+	before := e.snapshot(t)
+	w := postJSON(t, h, srvOps+"?dry_run=true", `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`)
+	wantStatus(t, w, 200)
+	var body struct {
+		DryRun    bool `json:"dry_run"`
+		Operation struct {
+			Server           string   `json:"server"`
+			Type             string   `json:"type"`
+			ResolvedBackupID string   `json:"resolved_backup_id"`
+			BarmanArgv       []string `json:"barman_argv"`
+		} `json:"operation"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"barman", "-c", e.ConfPath, "recover", "db_server_two", "20261125T080758", "/d", "--remote-ssh-command=ssh x"}
+	if !body.DryRun || body.Operation.Type != "recovery" || body.Operation.Server != "db_server_two" || body.Operation.ResolvedBackupID != "20261125T080758" || !reflect.DeepEqual(body.Operation.BarmanArgv, want) {
+		t.Errorf("dry run answered %s", w.Body.String())
+	}
+	wantError(t, postJSON(t, h, srvOps+"?dry_run=maybe", `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), 400)
+	wantError(t, postJSON(t, h, srvOps+"?dry_run=true", `{"backup_id": "nope", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), 404)
+	if d := diffSnapshots(before, e.snapshot(t)); len(d) > 0 {
+		t.Errorf("a dry run wrote: %q", d)
+	}
+	if k := l.Kicks(); len(k) != 0 {
+		t.Errorf("a dry run kicked runners: %v", k)
+	}
+
+	// The client finds dry runs in the document and reads the answer.
+	op, err := clientFor(t, h).DryRun("db_server_two", mustObject(t, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.ResolvedBackupID() != "20261125T080758" || !reflect.DeepEqual(op.BarmanArgv, want) {
+		t.Errorf("client dry run: %+v", op)
+	}
+}
+
+// TestClientDryRunRefusesOlderServer: a server whose /openapi.json does not
+// list dry_run (an older pg-backup-api, or the reference, which has none)
+// would create the operation: the client sends it nothing.
+func TestClientDryRunRefusesOlderServer(t *testing.T) {
+	for name, doc := range map[string]string{
+		"older document": `{"components": {"parameters": {"detail": {"name": "detail", "in": "query"}}}}`,
+		"no document":    "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			posts := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == "POST" {
+					posts++
+					w.WriteHeader(http.StatusAccepted)
+					w.Write([]byte(`{"operation_id": "20260101T000000"}`))
+					return
+				}
+				if r.URL.Path == "/openapi.json" && doc != "" {
+					w.Header().Set("Content-Type", "application/json")
+					w.Write([]byte(doc))
+					return
+				}
+				http.Error(w, `{"error": "not found"}`, http.StatusNotFound)
+			}))
+			defer srv.Close()
+			c, err := httpd.NewClient(httpd.ClientConfig{URL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.DryRun("db_server_two", mustObject(t, `{"backup_id": "latest"}`))
+			opstest.WantError(t, err, ops.EUNAVAILABLE, "does not offer dry runs", "nothing was sent")
+			if posts != 0 {
+				t.Errorf("the client sent %d POSTs to a server without dry runs", posts)
+			}
+		})
+	}
+}
+
+func mustObject(t *testing.T, s string) *pyjson.Object {
+	t.Helper()
+	o, err := pyjson.DecodeObject([]byte(s), pyjson.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

@@ -256,6 +256,14 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, code, msg)
 		return
 	}
+	switch dry, bad := wantDryRun(r); {
+	case bad != "":
+		writeError(w, r, http.StatusBadRequest, bad)
+		return
+	case dry:
+		s.dryRun(w, r, server, payload)
+		return
+	}
 	id, err := s.Service.Create(server, payload, requester(r))
 	if err != nil && id == "" {
 		s.fail(w, r, err)
