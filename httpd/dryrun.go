@@ -133,4 +133,3 @@ func (c *Client) DryRun(server string, payload *pyjson.Object) (*ops.Operation, 
 	}
 	return op, nil
 }
-
