@@ -283,6 +283,7 @@ func (st *appState) service() *ops.Service {
 			LogFormat:     st.runnerLogFormat(),
 		},
 		BarmanVersion: barman.NewCommand(st.settings.barmanCommand).Version,
+		Argv:          barman.NewCommand(st.settings.barmanCommand).WithPolicy(st.settings.file.policy()).Args,
 	}
 }
 

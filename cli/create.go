@@ -27,7 +27,7 @@ func (st *appState) createCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"}, Usage: "documented JSON payload `FILE`, or - for standard input"},
 			serverFlag("server `NAME` for server operations (recovery, config_switch, backup, keep, delete)"),
-			waitFlag(),
+			waitFlag(), dryRunFlag(),
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -62,7 +62,7 @@ func (st *appState) createCommand() *cli.Command {
 					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time"},
 					&cli.StringFlag{Name: "remote-ssh-command", Required: true, Usage: "SSH `COMMAND` that reaches the target host, e.g. \"ssh postgres@db1\""},
 					&cli.StringFlag{Name: "destination-directory", Aliases: []string{"d"}, Required: true, Usage: "absolute `DIR` on the target host to restore into"},
-					waitFlag(),
+					waitFlag(), dryRunFlag(),
 					outputFlag(),
 				}, optionFlags(ops.Recovery)...),
 				Action: func(c *cli.Context) error {
@@ -86,7 +86,7 @@ func (st *appState) createCommand() *cli.Command {
 					"at a time, in a lane of their own: a recovery or config-switch queued meanwhile does not wait for them.",
 				Flags: append(append([]cli.Flag{
 					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
-				}, optionFlags(ops.BackupOp)...), waitFlag(), outputFlag()),
+				}, optionFlags(ops.BackupOp)...), waitFlag(), dryRunFlag(), outputFlag()),
 				Action: func(c *cli.Context) error {
 					p := pyjson.NewObject()
 					p.Set("type", string(ops.BackupOp))
@@ -108,7 +108,7 @@ func (st *appState) createCommand() *cli.Command {
 				Flags: append(append([]cli.Flag{
 					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
 					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Required: true, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, last-failed"},
-				}, optionFlags(ops.KeepOp)...), waitFlag(), outputFlag()),
+				}, optionFlags(ops.KeepOp)...), waitFlag(), dryRunFlag(), outputFlag()),
 				Action: func(c *cli.Context) error {
 					p := pyjson.NewObject()
 					p.Set("type", string(ops.KeepOp))
@@ -129,7 +129,7 @@ func (st *appState) createCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
 					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Required: true, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, last-failed"},
-					waitFlag(),
+					waitFlag(), dryRunFlag(),
 					outputFlag(),
 				},
 				Action: func(c *cli.Context) error {
@@ -147,7 +147,7 @@ func (st *appState) createCommand() *cli.Command {
 					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
 					&cli.StringFlag{Name: "model-name", Aliases: []string{"m"}, Usage: "`MODEL` to apply"},
 					&cli.BoolFlag{Name: "reset", Usage: "remove the server's active model"},
-					waitFlag(),
+					waitFlag(), dryRunFlag(),
 					outputFlag(),
 				},
 				Action: func(c *cli.Context) error {
@@ -179,7 +179,7 @@ func (st *appState) createCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "changes", Aliases: []string{"c"}, Usage: "the changes as a JSON array"},
 					&cli.StringFlag{Name: "changes-file", Aliases: []string{"f"}, Usage: "read the changes from `FILE`, or - for standard input"},
-					waitFlag(),
+					waitFlag(), dryRunFlag(),
 					outputFlag(),
 				},
 				Action: func(c *cli.Context) error {
@@ -294,15 +294,30 @@ func checkJSONArray(data []byte) error {
 	return nil
 }
 
+// dryRunFlag is --dry-run, on create and each of its subcommands.
+func dryRunFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "dry-run", Usage: "check everything a create checks and show the operation and Barman's command line, recording nothing (remotely: only with a server that offers dry runs)"}
+}
+
 // create is the one path every create command ends in.
 func (st *appState) create(c *cli.Context, server string, payload *pyjson.Object) error {
 	p, err := newPrinter(c)
 	if err != nil {
 		return err
 	}
+	if c.Bool("dry-run") && c.Bool("wait") {
+		return usageError("--dry-run records nothing, so there is nothing to --wait for; give one of them")
+	}
 	eng, err := st.engine(c)
 	if err != nil {
 		return err
+	}
+	if c.Bool("dry-run") {
+		op, err := eng.DryRun(server, payload)
+		if err != nil {
+			return err
+		}
+		return p.dryRun(op)
 	}
 	id, err := eng.Create(server, payload)
 	var exit cli.ExitCoder
@@ -330,4 +345,51 @@ func (st *appState) create(c *cli.Context, server string, payload *pyjson.Object
 		return err
 	}
 	return st.reportEnd(c, p, op)
+}
+
+// dryRun shows the operation a create would record and Barman's argv.
+func (p *printer) dryRun(op *ops.Operation) error {
+	if p.format == formatJSON {
+		j := dryRunOperationJSON{Type: op.Type, Payload: maskedJSON(payloadOf(op)), ResolvedBackupID: op.ResolvedBackupID(),
+			RequestedBy: op.RequestedBy(), BarmanArgv: op.BarmanArgv}
+		if op.Server != "" {
+			j.Server = &op.Server
+		}
+		return p.json(dryRunJSON{DryRun: true, Operation: j})
+	}
+	fmt.Fprintln(p.w, "Dry run: this operation would be created; nothing was recorded.")
+	rows := [][]string{
+		{"Scope", p.field(scopeLabel(op.Server))},
+		{"Type", p.field(string(op.Type))},
+		{"Payload", p.field(string(maskedJSON(payloadOf(op))))},
+	}
+	if id := op.ResolvedBackupID(); id != "" {
+		rows = append(rows, []string{"Backup", p.field(id)})
+	}
+	if who := op.RequestedBy(); who != "" {
+		rows = append(rows, []string{"By", p.field(who)})
+	}
+	rows = append(rows, []string{"Barman", p.field(shellQuote(op.BarmanArgv))})
+	for _, r := range rows {
+		if _, err := fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dryRunJSON is the HTTP API's dry-run answer, so that a script reads
+// the same either way.
+type dryRunJSON struct {
+	DryRun    bool                `json:"dry_run"`
+	Operation dryRunOperationJSON `json:"operation"`
+}
+
+type dryRunOperationJSON struct {
+	Server           *string  `json:"server"`
+	Type             ops.Type `json:"type"`
+	Payload          any      `json:"payload"`
+	ResolvedBackupID string   `json:"resolved_backup_id,omitempty"`
+	RequestedBy      string   `json:"requested_by,omitempty"`
+	BarmanArgv       []string `json:"barman_argv"`
 }

@@ -511,8 +511,9 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 		{"recovery --target-action without a target", recovery("", "", "--target-action", "promote"), "", cli.ExitUsage, `"target_action"`},
 		{"recovery --exclusive without a target", recovery("", "", "--exclusive"), "", cli.ExitUsage, `"exclusive"`},
 		{"recovery --target-time in the future", recovery("", "", "--target-time", "2099-01-01T00:00:00Z"), "", cli.ExitUsage, `"target_time" 2099-01-01T00:00:00Z is in the future`},
-		{"recovery --target-time before the backup ended", recovery("", "", "--target-time", "2026-11-25T08:00:00Z"), "", cli.ExitUsage, `is before backup 20261125T080758 of server "db_server_two" ended (2026-11-25T08:07:58.436364Z)`},
-		{"recovery --target-time before every backup", recovery("--backup-id", "-", "--target-time", "2026-11-25T08:00:00Z"), "", cli.ExitUsage, `no DONE backup of server "db_server_two" ended before`},
+		// The fixture's one DONE backup begins the recovery window, which is named.
+		{"recovery --target-time before the backup ended", recovery("", "", "--target-time", "2026-11-25T08:00:00Z"), "", cli.ExitUsage, `is before the recovery window of server "db_server_two", which begins 2026-11-25T08:07:58.436364Z`},
+		{"recovery --target-time before every backup", recovery("--backup-id", "-", "--target-time", "2026-11-25T08:00:00Z"), "", cli.ExitUsage, `is before the recovery window of server "db_server_two", which begins 2026-11-25T08:07:58.436364Z`},
 		{"recovery --target-time without a zone", recovery("", "", "--target-time", "2026-11-26 10:00:00"), "", cli.ExitUsage, `"target_time": "2026-11-26 10:00:00" is not a time with a zone`},
 		{"recovery --target-lsn malformed", recovery("", "", "--target-lsn", "3000060"), "", cli.ExitUsage, `"target_lsn" must be a WAL location`},
 		{"recovery --target-xid zero", recovery("", "", "--target-xid", "0"), "", cli.ExitUsage, `"target_xid" must be a positive integer`},

@@ -11,6 +11,9 @@ import (
 // the same operations, so every command renders them the same way.
 type engine interface {
 	Create(server string, payload *pyjson.Object) (string, error)
+	// DryRun checks payload as Create does and returns the operation it
+	// would record, with Barman's argv, recording nothing.
+	DryRun(server string, payload *pyjson.Object) (*ops.Operation, error)
 	Get(server, id string) (*ops.Operation, error)
 	List(server string) ([]*ops.Operation, []ops.Skipped, error)
 	ListAll() ([]*ops.Operation, []ops.Skipped, error)
@@ -49,6 +52,16 @@ func (l *localEngine) Create(server string, payload *pyjson.Object) (string, err
 		}
 	}
 	return l.svc.Create(server, payload, cliRequester())
+}
+
+func (l *localEngine) DryRun(server string, payload *pyjson.Object) (*ops.Operation, error) {
+	if cfg, err := l.svc.Config(); err == nil && !l.checked {
+		l.checked = true
+		if err := l.st.checkBarmanUser(l.c, cfg.BarmanUser); err != nil {
+			return nil, err
+		}
+	}
+	return l.svc.DryRun(server, payload, cliRequester())
 }
 
 func (l *localEngine) Get(server, id string) (*ops.Operation, error) { return l.svc.Get(server, id) }

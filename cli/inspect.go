@@ -40,6 +40,7 @@ func (st *appState) inspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			withArgv(eng, op)
 			if !c.Bool("follow") || p.format == formatJSON || op.Status != ops.StatusInProgress {
 				return p.operation(op)
 			}
@@ -100,7 +101,41 @@ func (p *printer) operationHeader(op *ops.Operation) {
 	if op.Reason != "" {
 		rows = append(rows, []string{"Reason", p.field(op.Reason)})
 	}
+	if id := op.ResolvedBackupID(); id != "" {
+		rows = append(rows, []string{"Backup", p.field(id)})
+	}
+	if who := op.RequestedBy(); who != "" {
+		rows = append(rows, []string{"By", p.field(who)})
+	}
+	if len(op.BarmanArgv) > 0 {
+		rows = append(rows, []string{"Barman", p.field(shellQuote(op.BarmanArgv))})
+	}
 	for _, r := range rows {
 		fmt.Fprintf(p.w, "%-10s %s\n", r[0]+":", r[1])
 	}
+}
+
+// withArgv fills in the argv that runs op when the engine is the local
+// one (a remote server sends it with the operation); a job the runner
+// would refuse shows none.
+func withArgv(eng engine, op *ops.Operation) {
+	if l, ok := eng.(*localEngine); ok && op.BarmanArgv == nil {
+		op.BarmanArgv, _ = l.svc.BarmanArgv(op)
+	}
+}
+
+// shellQuote writes argv as a POSIX shell would read it back, so that an
+// argument with spaces (the ssh command) shows where it begins and ends.
+func shellQuote(argv []string) string {
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
+		}) < 0 {
+			quoted[i] = a
+			continue
+		}
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
 }

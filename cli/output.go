@@ -192,6 +192,10 @@ type operationJSON struct {
 	Reason          string   `json:"reason,omitempty"`
 	Payload         any      `json:"payload,omitempty"`
 	Output          *string  `json:"output,omitempty"`
+	// What inspect adds: see httpd's Detail.
+	ResolvedBackupID string   `json:"resolved_backup_id,omitempty"`
+	RequestedBy      string   `json:"requested_by,omitempty"`
+	BarmanArgv       []string `json:"barman_argv,omitempty"`
 }
 
 func toJSON(op *ops.Operation, now time.Time, detail bool) operationJSON {
@@ -217,6 +221,7 @@ func toJSON(op *ops.Operation, now time.Time, detail bool) operationJSON {
 		j.Payload = maskedJSON(payloadOf(op))
 		out := ops.MaskSecrets(op.Output)
 		j.Output = &out
+		j.ResolvedBackupID, j.RequestedBy, j.BarmanArgv = op.ResolvedBackupID(), op.RequestedBy(), op.BarmanArgv
 	}
 	return j
 }

@@ -74,25 +74,25 @@ _pg_backup_api_spec() {
         ;;
     'create')
         cmds='recovery backup keep delete config-switch config-update'
-        opts='--payload --server --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--payload --server --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create recovery')
-        opts='--server --backup-id --remote-ssh-command --destination-directory --wait --output --target-time --target-lsn --target-xid --target-name --target-immediate --target-tli --target-action --exclusive --standby-mode --get-wal --jobs --bwlimit --tablespace --delta-restore --recovery-staging-path --staging-wal-directory --network-compression --retry-times --retry-sleep --jobs-start-batch-period --jobs-start-batch-size --recovery-conf-filename --recovery-option-port --combine-mode --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --backup-id --remote-ssh-command --destination-directory --wait --dry-run --output --target-time --target-lsn --target-xid --target-name --target-immediate --target-tli --target-action --exclusive --standby-mode --get-wal --jobs --bwlimit --tablespace --delta-restore --recovery-staging-path --staging-wal-directory --network-compression --retry-times --retry-sleep --jobs-start-batch-period --jobs-start-batch-size --recovery-conf-filename --recovery-option-port --combine-mode --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create backup')
-        opts='--server --name --immediate-checkpoint --incremental --reuse-backup --jobs --bwlimit --retry-times --retry-sleep --wait-timeout --manifest --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --name --immediate-checkpoint --incremental --reuse-backup --jobs --bwlimit --retry-times --retry-sleep --wait-timeout --manifest --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create keep')
-        opts='--server --backup-id --target --release --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --backup-id --target --release --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create delete')
-        opts='--server --backup-id --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --backup-id --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create config-switch')
-        opts='--server --model-name --reset --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --model-name --reset --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create config-update')
-        opts='--changes --changes-file --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--changes --changes-file --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'list')
         opts='--server --instance --all --type --status --since --limit --before --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'

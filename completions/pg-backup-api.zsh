@@ -112,6 +112,7 @@ _pg-backup-api_create() {
     '(--payload -p)'{-p+,--payload=}'[documented JSON payload FILE, or - for standard input]'':FILE:_files' \
     '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup, keep, delete)]'':NAME:_pg-backup-api_servers' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
@@ -147,6 +148,7 @@ _pg-backup-api_create_recovery() {
     '(--remote-ssh-command)'--remote-ssh-command='[SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"]'':COMMAND: ' \
     '(--destination-directory -d)'{-d+,--destination-directory=}'[absolute DIR on the target host to restore into]'':DIR: ' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--target-time)'--target-time='[recover to this TIME, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)]'':TIME: ' \
     '(--target-lsn)'--target-lsn='[recover to this WAL location LSN (X/X, e.g. 0/3000060)]'':LSN: ' \
@@ -197,6 +199,7 @@ _pg-backup-api_create_backup() {
     '(--wait-timeout)'--wait-timeout='[wait at most SECONDS for the backup'\''s WAL to be archived (0: no limit)]'':SECONDS: ' \
     '(--manifest)'--manifest'[write a backup manifest (rsync backups; --manifest=false: do not)]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
@@ -216,6 +219,7 @@ _pg-backup-api_create_keep() {
     '(--target -t)'{-t+,--target=}'[keep the backup with this recovery TARGET: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)]'':TARGET: ' \
     '(--release)'--release'[remove the backup'\''s keep instead, so that the retention policy applies to it again]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
@@ -233,6 +237,7 @@ _pg-backup-api_create_delete() {
     '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
     '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, last-failed]'':ID: ' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
@@ -251,6 +256,7 @@ _pg-backup-api_create_config-switch() {
     '(--model-name -m)'{-m+,--model-name=}'[MODEL to apply]'':MODEL:_pg-backup-api_models' \
     '(--reset)'--reset'[remove the server'\''s active model]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
@@ -268,6 +274,7 @@ _pg-backup-api_create_config-update() {
     '(--changes -c)'{-c+,--changes=}'[the changes as a JSON array]'':JSON: ' \
     '(--changes-file -f)'{-f+,--changes-file=}'[read the changes from FILE, or - for standard input]'':FILE:_files' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \

@@ -297,6 +297,10 @@ func (d *Detail) operation(id, server string, typ ops.Type, status ops.Status) *
 	if d.Output != nil {
 		op.Output = *d.Output
 	}
+	if d.RequestedBy != "" || d.ResolvedBackupID != "" {
+		op.Recorded = &ops.Extension{RequestedBy: d.RequestedBy, BackupID: d.ResolvedBackupID}
+	}
+	op.BarmanArgv = d.BarmanArgv
 	if len(d.Payload) > 0 {
 		if p, err := pyjson.DecodeObject(d.Payload, pyjson.DecodeOptions{}); err == nil {
 			op.Job = p

@@ -171,7 +171,7 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 		body := operationStatus{OperationID: op.ID, Status: op.Status}
 		if detail {
 			body.Type = op.Type
-			body.Detail = detailOf(op, true)
+			body.Detail = s.operationDetail(op)
 			body.Detail.Status = ""
 		}
 		data, err := json.Marshal(body)
@@ -254,6 +254,14 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	if code != 0 {
 		writeError(w, r, code, msg)
+		return
+	}
+	switch dry, bad := wantDryRun(r); {
+	case bad != "":
+		writeError(w, r, http.StatusBadRequest, bad)
+		return
+	case dry:
+		s.dryRun(w, r, server, payload)
 		return
 	}
 	id, err := s.Service.Create(server, payload, requester(r))

@@ -132,7 +132,8 @@ func TestValidation(t *testing.T) {
 		{"recovery_two_targets", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_lsn": "0/1", "target_immediate": true}`, json}, 400, []string{`"target_lsn" and "target_immediate" are both recovery targets`}, ""},
 		{"recovery_target_action_alone", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_action": "promote"}`, json}, 400, []string{`"target_action"`}, ""},
 		{"recovery_target_time_future", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_time": "2099-01-01T00:00:00Z"}`, json}, 400, []string{`"target_time"`, "in the future"}, ""},
-		{"recovery_target_time_before_backup_end", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_time": "2026-11-25T08:00:00Z"}`, json}, 400, []string{"before backup 20261125T080758", "ended (2026-11-25T08:07:58.436364Z)"}, ""},
+		// The fixture's one DONE backup begins the window: the window is named.
+		{"recovery_target_time_before_window", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "target_time": "2026-11-25T08:00:00Z"}`, json}, 400, []string{"before the recovery window of server \"db_server_two\"", "which begins 2026-11-25T08:07:58.436364Z"}, ""},
 		{"recovery_jobs_string", request{"POST", srvOps, `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "jobs": "4"}`, json}, 400, []string{`"jobs"`}, ""},
 		{"backup", request{"POST", srvOps, `{"type": "backup", "immediate_checkpoint": true}`, json}, 202, nil, "backup"},
 		{"backup_bad_name", request{"POST", srvOps, `{"type": "backup", "backup_name": "last"}`, json}, 400, []string{`"backup_name"`}, ""},

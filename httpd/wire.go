@@ -103,6 +103,14 @@ type Detail struct {
 	// Payload is the request as sent (passwords masked), for one operation.
 	Payload json.RawMessage `json:"payload,omitempty"`
 	Output  *string         `json:"output,omitempty"`
+	// ResolvedBackupID, RequestedBy and BarmanArgv are, for one
+	// operation, what was recorded beside the payload (the backup a
+	// backup_id resolved to, who asked) and the argv that runs it,
+	// secrets masked; absent when unknown (another implementation's
+	// operation, a job the runner would refuse).
+	ResolvedBackupID string   `json:"resolved_backup_id,omitempty"`
+	RequestedBy      string   `json:"requested_by,omitempty"`
+	BarmanArgv       []string `json:"barman_argv,omitempty"`
 }
 
 func detailOf(op *ops.Operation, withOutput bool) *Detail {
@@ -118,6 +126,7 @@ func detailOf(op *ops.Operation, withOutput bool) *Detail {
 	if withOutput {
 		out := ops.MaskSecrets(op.Output)
 		d.Output = &out
+		d.ResolvedBackupID, d.RequestedBy, d.BarmanArgv = op.ResolvedBackupID(), op.RequestedBy(), op.BarmanArgv
 		if p := op.Payload(); p != nil {
 			if data, err := pyjson.EncodePython(p); err == nil {
 				d.Payload = json.RawMessage(ops.MaskJSON(data))
@@ -125,6 +134,21 @@ func detailOf(op *ops.Operation, withOutput bool) *Detail {
 		}
 	}
 	return d
+}
+
+// operationDetail is the detail of one operation (?detail=true), with the
+// argv that runs it.
+func (s *Server) operationDetail(op *ops.Operation) *Detail {
+	if op.BarmanArgv == nil {
+		// A job Barman would not be run with has no argv to show; its
+		// operation fails, or failed, saying why.
+		if argv, err := s.Service.BarmanArgv(op); err == nil {
+			withArgv := *op
+			withArgv.BarmanArgv = argv
+			op = &withArgv
+		}
+	}
+	return detailOf(op, true)
 }
 
 type operationStatus struct {

@@ -137,6 +137,10 @@ type Operation struct {
 	// Recorded is what we recorded of the operation beside the
 	// reference's keys, as the store read it; nil when it is not ours.
 	Recorded *Extension
+	// BarmanArgv is the argv that runs the operation, secrets masked, when
+	// a door has worked it out for people (Service.BarmanArgv, an HTTP
+	// answer's detail); nil otherwise. The runner builds its own.
+	BarmanArgv []string
 }
 
 // Duration is how long the operation ran, or has been running.
@@ -389,15 +393,28 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 	if err != nil {
 		return err
 	}
+	// With a target_time, the recovery window is checked before a backup
+	// is chosen or resolved: its bounds are what the caller can act on.
+	var cat *ServerCatalog
+	if !targetTime.IsZero() {
+		cat = readWindow(catalog, server)
+		if err := checkTargetWindow(req.Server, targetTime, cat); err != nil {
+			return err
+		}
+	}
 	var backup Backup
 	if auto {
-		lister, ok := catalog.(BackupLister)
-		if !ok {
-			return Errorf(EUNAVAILABLE, `recovery: the backup catalog cannot be listed here, so "backup_id" cannot be chosen from "target_time"; name the backup`)
-		}
-		backups, err := lister.ListBackups(server)
-		if err != nil {
-			return err
+		var backups []Backup
+		if cat != nil {
+			backups = cat.Backups
+		} else {
+			lister, ok := catalog.(BackupLister)
+			if !ok {
+				return Errorf(EUNAVAILABLE, `recovery: the backup catalog cannot be listed here, so "backup_id" cannot be chosen from "target_time"; name the backup`)
+			}
+			if backups, err = lister.ListBackups(server); err != nil {
+				return err
+			}
 		}
 		if backup, err = chooseBackup(req.Server, backups, targetTime); err != nil {
 			return err

@@ -144,14 +144,55 @@ func (p Policy) BackupJob(op *Operation) (*BackupOptions, error) {
 var now = time.Now
 
 // checkTargetTime refuses a target_time Barman cannot reach with backup:
-// in the future, or before the backup ended.
+// before the backup ended (checkTargetWindow has refused the rest).
 func checkTargetTime(server string, target time.Time, backup Backup) error {
-	if n := now(); target.After(n) {
-		return Errorf(EINVALID, "recovery: \"target_time\" %s is in the future (now is %s); a recovery can only reach a time already archived", target.Format(time.RFC3339Nano), n.Format(time.RFC3339))
-	}
 	if !backup.EndTime.IsZero() && target.Before(backup.EndTime) {
 		return Errorf(EINVALID, "recovery: \"target_time\" %s is before backup %s of server %q ended (%s); Barman cannot recover a backup to a time before its end: choose an older backup, or send \"backup_id\": %q to have one chosen",
 			target.Format(time.RFC3339Nano), backup.ID, server, backup.EndTime.Format(time.RFC3339Nano), AutoBackupID)
+	}
+	return nil
+}
+
+// readWindow reads server's catalog with its recovery window when catalog
+// can; nil otherwise. A catalog that cannot be read here (an xlog.db
+// pg-backup-api may not read, say) leaves the window unchecked, as before
+// windows were checked: the backup's own checks still apply and Barman has
+// the last word.
+func readWindow(catalog Catalog, server *BarmanServer) *ServerCatalog {
+	cr, ok := catalog.(CatalogReader)
+	if !ok {
+		return nil
+	}
+	cat, err := cr.ReadCatalog(server)
+	if err != nil {
+		return nil
+	}
+	return cat
+}
+
+// checkTargetWindow refuses a target_time outside the server's recovery
+// window: in the future, before the oldest DONE backup ended, or after the
+// newest WAL archived. Barman does not refuse the last: it replays every
+// WAL it has and stops there, so the database would come back at an
+// earlier time than asked for, without a word. The latest bound is only
+// trusted when Barman's WAL database was read and names a segment;
+// otherwise it is the newest backup's end, which WAL archived since may
+// well pass.
+func checkTargetWindow(server string, target time.Time, cat *ServerCatalog) error {
+	if n := now(); target.After(n) {
+		return Errorf(EINVALID, "recovery: \"target_time\" %s is in the future (now is %s); a recovery can only reach a time already archived", target.Format(time.RFC3339Nano), n.Format(time.RFC3339))
+	}
+	if cat == nil || cat.Window == nil {
+		return nil
+	}
+	w := cat.Window
+	if !w.Earliest.IsZero() && target.Before(w.Earliest) {
+		return Errorf(EINVALID, "recovery: \"target_time\" %s is before the recovery window of server %q, which begins %s (the end of its oldest DONE backup); Barman cannot recover to an earlier time: choose a time from %s on",
+			target.Format(time.RFC3339Nano), server, w.Earliest.Format(time.RFC3339Nano), w.Earliest.Format(time.RFC3339Nano))
+	}
+	if cat.WALKnown && w.LatestWAL != "" && target.After(w.Latest) {
+		return Errorf(EINVALID, "recovery: \"target_time\" %s is after the recovery window of server %q, which ends %s (WAL segment %s, the newest archived); Barman would recover only to there: choose a time up to %s, or wait until the WAL that covers the target is archived",
+			target.Format(time.RFC3339Nano), server, w.Latest.Format(time.RFC3339Nano), w.LatestWAL, w.Latest.Format(time.RFC3339Nano))
 	}
 	return nil
 }

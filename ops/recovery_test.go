@@ -90,7 +90,9 @@ func TestValidateRecoveryTargets(t *testing.T) {
 		{"auto without target_time", recovery("auto", `"target_lsn": "0/1"`), ops.EINVALID, `"backup_id" is "auto", which chooses the backup only with a "target_time"`},
 		{"target_time in the future", recovery("latest", `"target_time": "2026-11-28T00:00:01Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-28T00:00:01Z is in the future (now is 2026-11-28T00:00:00Z)`},
 		{"target_time before the chosen backup ended", recovery("nightly", `"target_time": "2026-11-27T12:09:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-27T12:09:59Z is before backup 20261127T120000 of server "db_server_two" ended (2026-11-27T12:10:00Z)`},
-		{"target_time before every backup ended", recovery("", `"target_time": "2026-11-20T10:04:59Z"`), ops.EINVALID, `no DONE backup of server "db_server_two" ended before "target_time" 2026-11-20T10:04:59Z; the oldest, 20261120T100000, ended 2026-11-20T10:05:00Z`},
+		{"target_time before every backup ended", recovery("", `"target_time": "2026-11-20T10:04:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-20T10:04:59Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
+		{"target_time before the window with a named backup", recovery("nightly", `"target_time": "2026-11-19T00:00:00Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-19T00:00:00Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
+		{"target_time after the newest backup, no WAL database: accepted", recovery("", `"target_time": "2026-11-27T23:59:59Z"`), "", pitrNewest},
 		{"target_time future with auto", recovery("auto", `"target_time": "2027-01-01T00:00:00Z"`), ops.EINVALID, `"target_time" 2027-01-01T00:00:00Z is in the future`},
 		{"target_time garbage with backup_id omitted", recovery("", `"target_time": "bad"`), ops.EINVALID, `recovery: "target_time": "bad" is not a time with a zone`},
 
@@ -403,5 +405,44 @@ func TestValidateBarman3Options(t *testing.T) {
 		if _, err := svc317.Create(srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {
 			t.Errorf("Barman 3.17 refused %s: %v", payload, err)
 		}
+	}
+}
+
+// TestValidateTargetTimeWindow: with Barman's WAL database read, a
+// target_time after the newest archived WAL is refused with the window's
+// end (Barman would stop there without a word); up to it, accepted.
+func TestValidateTargetTimeWindow(t *testing.T) {
+	env, cfg := pitrEnv(t)
+	// The newest WAL segment was archived at 2026-11-27 18:00:00Z.
+	last := time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
+	testenv.WriteFile(t, filepath.Join(env.Home, srv2, "wals", "xlog.db"), fmt.Sprintf(
+		"000000010000000000000001\t16777216\t%d\tNone\n000000010000000000000002\t16777216\t%d\tNone\n",
+		last.Add(-time.Hour).Unix(), last.Unix()))
+	tests := []struct {
+		name, payload, code, msg string
+	}{
+		{"at the newest WAL's time", recovery("", `"target_time": "2026-11-27T18:00:00Z"`), "", pitrNewest},
+		{"named backup, inside the window", recovery(pitrOld, `"target_time": "2026-11-27T17:00:00Z"`), "", pitrOld},
+		{"after the newest WAL, chosen backup", recovery("", `"target_time": "2026-11-27T18:00:01Z"`), ops.EINVALID,
+			`recovery: "target_time" 2026-11-27T18:00:01Z is after the recovery window of server "db_server_two", which ends 2026-11-27T18:00:00Z (WAL segment 000000010000000000000002, the newest archived)`},
+		{"after the newest WAL, named backup", recovery("latest", `"target_time": "2026-11-27T23:00:00+01:00"`), ops.EINVALID,
+			`which ends 2026-11-27T18:00:00Z`},
+		{"the future still says so", recovery("latest", `"target_time": "2026-11-28T00:00:01Z"`), ops.EINVALID, `is in the future`},
+		{"before the window still names its start", recovery("", `"target_time": "2026-11-01T00:00:00Z"`), ops.EINVALID, `which begins 2026-11-20T10:05:00Z`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			if tc.code != "" {
+				opstest.WantError(t, err, tc.code, tc.msg)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if req.BackupID != tc.msg {
+				t.Errorf("resolved backup = %q, want %q", req.BackupID, tc.msg)
+			}
+		})
 	}
 }

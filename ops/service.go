@@ -31,6 +31,11 @@ type Service struct {
 	// (the options a config_update may set, the ssh a recovery may use).
 	// Its Options, when nil, are Barman's: Barman.Options().
 	Policy Policy
+	// Argv is the argv that runs an operation with the Barman
+	// configuration config: barman.Command.Args, the one place Barman's
+	// flags are spelled, handed in since ops does not import barman. Nil:
+	// the argv is not shown (BarmanArgv), and a dry run cannot be made.
+	Argv func(config string, op *Operation) ([]string, error)
 	// BarmanVersion reports the installed Barman's version (nil: unknown).
 	// It is asked once and the answer kept for the life of the Service.
 	BarmanVersion func() (Version, error)
@@ -72,35 +77,12 @@ func (s *Service) store(cfg *BarmanConfig) Store {
 // Create validates payload for the scope of server ("" for the instance),
 // records it and makes sure a runner will pick it up.
 func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (string, error) {
-	cfg, err := s.Barman.FreshConfig()
+	cfg, req, err := s.validate(server, payload)
 	if err != nil {
 		return "", err
-	}
-	// Without barman_home there is no catalog to check a backup against
-	// nor a store to record in: say that, not "backup not found".
-	if err := s.store(cfg).CheckHome(); err != nil {
-		return "", err
-	}
-	policy := s.Policy
-	if policy.Options == nil {
-		policy.Options = s.Barman.Options()
-	}
-	req, err := policy.Validate(cfg, s.Barman, server, payload)
-	if err != nil {
-		return "", err
-	}
-	if v := s.barmanVersion(); v != nil {
-		if err := checkBarmanSupports(req, *v); err != nil {
-			return "", err
-		}
 	}
 	store := s.store(cfg)
-	id, err := store.Create(req, Extension{
-		Version:      s.Version,
-		BarmanConfig: cfg.Path,
-		RequestedBy:  who.Name,
-		Client:       who.Client,
-	})
+	id, err := store.Create(req, s.extension(cfg, who))
 	if err != nil {
 		return "", err
 	}
@@ -114,6 +96,67 @@ func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (
 		}
 	}
 	return id, nil
+}
+
+// validate is every check Create makes before it writes: Barman's
+// configuration read afresh, barman_home usable, the payload against the
+// configuration, the catalog and the policy, and the installed Barman's
+// version.
+func (s *Service) validate(server string, payload *pyjson.Object) (*BarmanConfig, *Request, error) {
+	cfg, err := s.Barman.FreshConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Without barman_home there is no catalog to check a backup against
+	// nor a store to record in: say that, not "backup not found".
+	if err := s.store(cfg).CheckHome(); err != nil {
+		return nil, nil, err
+	}
+	policy := s.Policy
+	if policy.Options == nil {
+		policy.Options = s.Barman.Options()
+	}
+	req, err := policy.Validate(cfg, s.Barman, server, payload)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v := s.barmanVersion(); v != nil {
+		if err := checkBarmanSupports(req, *v); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cfg, req, nil
+}
+
+func (s *Service) extension(cfg *BarmanConfig, who Requester) Extension {
+	return Extension{Version: s.Version, BarmanConfig: cfg.Path, RequestedBy: who.Name, Client: who.Client}
+}
+
+// DryRun makes every check Create makes and answers the operation it would
+// record (no ID, queued) with the argv that would run Barman for it,
+// secrets masked, in BarmanArgv; it writes nothing and starts no runner.
+// The argv is built as the runner builds it, so a job the runner would
+// refuse is refused here too.
+func (s *Service) DryRun(server string, payload *pyjson.Object, who Requester) (*Operation, error) {
+	if s.Argv == nil {
+		return nil, Errorf(EUNAVAILABLE, "a dry run needs Barman's command line, which this service was not given")
+	}
+	cfg, req, err := s.validate(server, payload)
+	if err != nil {
+		return nil, err
+	}
+	ext := s.extension(cfg, who)
+	ext.BackupID = req.BackupID
+	op := &Operation{
+		Server: server, Type: req.Type, Status: StatusInProgress, Phase: PhaseQueued,
+		Job: payload.Clone(), Recorded: &ext,
+	}
+	argv, err := s.BarmanArgv(op)
+	if err != nil {
+		return nil, Errorf(EINVALID, "the runner would refuse this operation: %s", ErrorMessage(err))
+	}
+	op.BarmanArgv = argv
+	return op, nil
 }
 
 // barmanVersion is the installed Barman's version, or nil when it cannot be
@@ -375,4 +418,35 @@ func (s *Service) ListIfChanged(server string, since Stamp) (iter.Seq[*Operation
 		return nil, 0, err
 	}
 	return s.store(cfg).ListIfChanged(server, since)
+}
+
+// BarmanArgv is the argv that runs op, each argument with its secrets
+// masked, for people to read (inspect, ?detail=true, a dry run); nil when
+// it cannot be told: no Argv, another implementation's operation, or a job
+// the runner would refuse too (the error says why).
+func (s *Service) BarmanArgv(op *Operation) ([]string, error) {
+	// Another implementation's operation is run, if at all, with its
+	// own argv: ours would not be what ran.
+	if s.Argv == nil || !op.Ours() {
+		return nil, nil
+	}
+	config := op.BarmanConfigPath()
+	if config == "" {
+		// As the runner does for a job that does not say (another
+		// implementation's): the configuration it was started with.
+		cfg, err := s.Config()
+		if err != nil {
+			return nil, err
+		}
+		config = cfg.Path
+	}
+	argv, err := s.Argv(config, op)
+	if err != nil {
+		return nil, err
+	}
+	masked := make([]string, len(argv))
+	for i, a := range argv {
+		masked[i] = MaskSecrets(a)
+	}
+	return masked, nil
 }
