@@ -23,7 +23,7 @@ func (st *appState) createCommand() *cli.Command {
 			"by a background runner (one per server, one at a time; backups in a lane of their own, so that a long backup " +
 			"does not hold up the others). The operation ID is printed at once; " +
 			"--wait blocks until Barman is done.\n\n" +
-			"--payload takes the documented JSON request body as-is, so the files of the HTTP API's curl examples work unchanged.",
+			"--payload takes the documented JSON request body as-is, so the files of the HTTP API's curl examples work unchanged; like serve, it reads UTF-8, UTF-16 and UTF-32 (with or without a byte-order mark, as PowerShell 5.1 writes).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"}, Usage: "documented JSON payload `FILE`, or - for standard input"},
 			serverFlag("server `NAME` for server operations (recovery, config_switch, backup, keep, delete)"),
@@ -41,7 +41,7 @@ func (st *appState) createCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			payload, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{RejectDuplicateKeys: true})
+			payload, err := pyjson.DecodeObject(data, pyjson.DecodeOptions{RejectDuplicateKeys: true, DetectEncoding: true})
 			if err != nil {
 				return usageError("payload %s: %v", c.String("payload"), err)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
 )
@@ -219,6 +220,14 @@ func TestCreateWait(t *testing.T) {
 			name:      "documented config_switch payload file",
 			args:      []string{"create", "-p", "{dir}/switch.json", "-s", "db_server_two", "-w"},
 			files:     map[string]string{"switch.json": documentedPayload(t, docConfigSwitch)},
+			server:    "db_server_two",
+			wantArgv:  []string{"config-switch", "db_server_two", "my-model"},
+			wantPload: documentedPayload(t, docConfigSwitch),
+		},
+		{
+			name:      "config_switch payload file in UTF-16 with a BOM, as PowerShell 5.1 writes",
+			args:      []string{"create", "-p", "{dir}/switch16.json", "-s", "db_server_two", "-w"},
+			files:     map[string]string{"switch16.json": utf16LEWithBOM(documentedPayload(t, docConfigSwitch))},
 			server:    "db_server_two",
 			wantArgv:  []string{"config-switch", "db_server_two", "my-model"},
 			wantPload: documentedPayload(t, docConfigSwitch),
@@ -599,4 +608,13 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 	if calls := e.argvCalls(t); len(calls) != 0 {
 		t.Errorf("refused creates ran Barman: %q", calls)
 	}
+}
+
+// utf16LEWithBOM is s as Windows PowerShell 5.1's Out-File writes it.
+func utf16LEWithBOM(s string) string {
+	out := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = append(out, byte(u), byte(u>>8))
+	}
+	return string(out)
 }
