@@ -98,6 +98,9 @@ func Barman(ctx context.Context, cmd []string, c *Config, f Features) (Reading, 
 		return Reading{}, fmt.Errorf("%s timed out", strings.Join(x.Args, " "))
 	}
 	var out struct {
+		Global struct {
+			Config map[string]any `json:"config"`
+		} `json:"global"`
 		Servers map[string]struct {
 			Config      map[string]any `json:"config"`
 			ActiveModel *string        `json:"active_model"`
@@ -135,6 +138,11 @@ func Barman(ctx context.Context, cmd []string, c *Config, f Features) (Reading, 
 			}
 		}
 		r.Servers[name] = sr
+	}
+	// Barman 3.20 no longer repeats barman_home in each server's
+	// configuration; its global one has it (earlier ones have both).
+	if home := str(out.Global.Config["barman_home"]); home != "" && r.BarmanHome == "" {
+		r.BarmanHome = filepath.Clean(home)
 	}
 	if f.Models {
 		r.Models = map[string]ModelReading{}
