@@ -140,8 +140,13 @@ func Barman(ctx context.Context, cmd []string, c *Config, f Features) (Reading, 
 		r.Servers[name] = sr
 	}
 	// Barman 3.20 no longer repeats barman_home in each server's
-	// configuration; its global one has it (earlier ones have both).
+	// configuration; its global one has it (earlier ones have both), but
+	// as written in the file: Barman itself reads it through Config.get,
+	// which drops one pair of matching quotes (_QUOTE_RE).
 	if home := str(out.Global.Config["barman_home"]); home != "" && r.BarmanHome == "" {
+		if n := len(home); n >= 2 && (home[0] == '"' || home[0] == '\'') && home[n-1] == home[0] {
+			home = home[1 : n-1]
+		}
 		r.BarmanHome = filepath.Clean(home)
 	}
 	if f.Models {

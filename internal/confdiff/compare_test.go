@@ -8,12 +8,14 @@ import (
 )
 
 // Barman 3.20's diagnose keeps barman_home only in the global
-// configuration, no longer in each server's: the reading takes it from
-// there (it was "", and every configuration disagreed on barman_home).
+// configuration, no longer in each server's, and there as written in the
+// file, quotes and all: the reading takes it from there and drops the
+// quotes as Barman does when it reads the value (it was "", and every
+// configuration disagreed on barman_home).
 func TestBarmanReadsHomeFromGlobalConfig(t *testing.T) {
 	dir := t.TempDir()
 	diagnose := filepath.Join(dir, "diagnose.json")
-	if err := os.WriteFile(diagnose, []byte(`{"global": {"config": {"barman_home": "/srv/barman/"}, "system_info": {"barman_ver": "3.20.1"}},
+	if err := os.WriteFile(diagnose, []byte(`{"global": {"config": {"barman_home": "'/srv/barman/'"}, "system_info": {"barman_ver": "3.20.1"}},
  "servers": {"pg": {"config": {"backup_directory": "/srv/barman/pg", "basebackups_directory": "/srv/barman/pg/base",
   "wals_directory": "/srv/barman/pg/wals", "xlogdb_directory": "/srv/barman/pg/wals", "cluster": "pg"}, "active_model": null}},
  "models": {}}`), 0o644); err != nil {
