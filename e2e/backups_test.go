@@ -106,7 +106,7 @@ func barmanStatus(t *testing.T, b *barmanUT) (first, last string) {
 	return status[server]["first_backup"].Message, status[server]["last_backup"].Message
 }
 
-func readBarmanView(t *testing.T, b *barmanUT) barmanView {
+func readBarmanView(t *testing.T, b *barmanUT, walsDir string) barmanView {
 	t.Helper()
 	v := barmanView{List: barmanListBackups(t, b)}
 	v.First, v.Last = barmanStatus(t, b)
@@ -118,10 +118,9 @@ func readBarmanView(t *testing.T, b *barmanUT) barmanView {
 		t.Fatal(err)
 	}
 	if wal := v.ShowLast.WAL.LastAvailable; len(wal) == 24 {
-		dir := showServer(t, b)["wals_directory"]
-		fi, err := os.Stat(filepath.Join(dir, wal[:16], wal))
+		fi, err := os.Stat(filepath.Join(walsDir, wal[:16], wal))
 		if err != nil {
-			t.Fatalf("%s: the last available WAL %s is not in wals_directory %s: %v", b, wal, dir, err)
+			t.Fatalf("%s: the last available WAL %s is not in wals_directory %s: %v", b, wal, walsDir, err)
 		}
 		v.LastWALMtime = fi.ModTime().UTC()
 	}
@@ -149,14 +148,15 @@ func barmanTime(t *testing.T, s string) time.Time {
 func TestBackupsAgreeWithBarman(t *testing.T) {
 	server := sandbox["SANDBOX_SERVER"]
 	each(t, all, func(t *testing.T, b *barmanUT) {
+		walsDir := showServer(t, b)["wals_directory"]
 		var view barmanView
 		var cat apiCatalog
 		// A backup or WAL archived between the reads would make them
 		// differ: Barman's answer before and after ours must agree.
 		for attempt := 0; ; attempt++ {
-			view = readBarmanView(t, b)
+			view = readBarmanView(t, b, walsDir)
 			cat = b.catalog(t)
-			if reflect.DeepEqual(view, readBarmanView(t, b)) {
+			if reflect.DeepEqual(view, readBarmanView(t, b, walsDir)) {
 				break
 			}
 			if attempt == 4 {
