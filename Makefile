@@ -47,7 +47,7 @@ e2e:
 	  scripts/sandbox up; rc=$$?; up=$$(date +%s); \
 	  echo "e2e: scripts/sandbox up took $$(( up - start ))s"; \
 	  if [ $$rc -eq 0 ]; then \
-	    PG_BACKUP_API_E2E_ENV=$(SANDBOX_DIR)/env $(GO) test -json -tags e2e -count=1 -v -timeout 20m ./e2e/ | $(TESTREPORT) -v; rc=$$?; \
+	    PG_BACKUP_API_E2E_ENV=$(SANDBOX_DIR)/env $(GO) test -json -tags e2e -count=1 -v -timeout 30m ./e2e/ | $(TESTREPORT) -v; rc=$$?; \
 	    echo "e2e: the end-to-end tests on Barman 3.4, 3.13.3 and Debian unstable's took $$(( $$(date +%s) - up ))s"; \
 	  fi; exit $$rc
 
