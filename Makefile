@@ -1,5 +1,5 @@
 # pg-backup-api — build, test, and a real Barman sandbox.
-#   make sandbox   real Barman 3.4 and 3.13.3 + PostgreSQL 15 + sshd on loopback, and `serve` on 127.0.0.1:7480
+#   make sandbox   real Barman 3.4, 3.13.3 and Debian unstable's + PostgreSQL 15 + sshd on loopback, and `serve` on 127.0.0.1:7480
 #   make check     the whole suite: lint, unit and integration tests (-race), fuzz smoke, end-to-end on real Barman
 
 GO          ?= go
@@ -39,15 +39,16 @@ test:
 	$(GO) test -json -race -count=1 ./... | $(TESTREPORT)
 
 # End-to-end: brings the sandbox up (installing Barman 3.4, PostgreSQL, sshd and
-# rsync with apt-get when missing, and fetching Debian 13's Barman 3.13.3 into
-# it; needs root) and runs the e2e suite on it: every case on both Barmans.
+# rsync with apt-get when missing, and fetching Debian 13's Barman 3.13.3 and
+# Debian unstable's (3.20 or later) into it; needs root) and runs the e2e
+# suite on it: every case on each of the three Barmans that has its command.
 e2e:
 	@start=$$(date +%s); \
 	  scripts/sandbox up; rc=$$?; up=$$(date +%s); \
 	  echo "e2e: scripts/sandbox up took $$(( up - start ))s"; \
 	  if [ $$rc -eq 0 ]; then \
-	    PG_BACKUP_API_E2E_ENV=$(SANDBOX_DIR)/env $(GO) test -json -tags e2e -count=1 -v -timeout 20m ./e2e/ | $(TESTREPORT) -v; rc=$$?; \
-	    echo "e2e: the end-to-end tests on Barman 3.4 and 3.13.3 took $$(( $$(date +%s) - up ))s"; \
+	    PG_BACKUP_API_E2E_ENV=$(SANDBOX_DIR)/env $(GO) test -json -tags e2e -count=1 -v -timeout 30m ./e2e/ | $(TESTREPORT) -v; rc=$$?; \
+	    echo "e2e: the end-to-end tests on Barman 3.4, 3.13.3 and Debian unstable's took $$(( $$(date +%s) - up ))s"; \
 	  fi; exit $$rc
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).

@@ -38,7 +38,7 @@ func TestConfigMatchesBarman(t *testing.T) {
 		}
 	}
 	t.Logf("seed %d (replay with PG_BACKUP_API_CONFDIFF_SEED=%d)", seed, seed)
-	for _, v := range []string{"SANDBOX_BARMAN_3_4", "SANDBOX_BARMAN_3_13"} {
+	for _, v := range []string{"SANDBOX_BARMAN_3_4", "SANDBOX_BARMAN_3_13", "SANDBOX_BARMAN_SID"} {
 		t.Run(v, func(t *testing.T) {
 			cmdline := env[v]
 			if cmdline == "" {

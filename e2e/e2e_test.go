@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,11 +38,11 @@ var (
 
 // barmanUT is one real Barman of the sandbox and the `serve` that runs it.
 type barmanUT struct {
-	key     string // as in the env file: "3.4", "3.13"
+	key     string // as in the env file: "3.4", "3.13", "sid"
 	command string // runs this Barman (serve's --barman-command)
 	conf    string // its barman.conf
 	home    string // its barman_home
-	version string // what `barman -v` says, e.g. "3.13.3"
+	version string // what `barman -v` says, e.g. "3.13.3", "3.20.1"
 	models  bool   // has config-switch and config-update (>= 3.10)
 	url     string // its `serve`
 	// Two backups this run took, older first, and what each one's data
@@ -94,7 +95,7 @@ func takeBackup(b *barmanUT, name string) (backupRef, error) {
 	}
 	// Barman 3.4 accepts --name but keeps no name for a backup_method =
 	// postgres backup, so there the request names the backup by its ID;
-	// Barman 3.13 keeps the name, and pg-backup-api must resolve it.
+	// Barman 3.13 and later keep the name, and pg-backup-api must resolve it.
 	ref.request = ref.id
 	if b.models {
 		ref.request = name
@@ -177,12 +178,12 @@ func runMain(m *testing.M) int {
 // version.
 func sandboxBarmans(envFile string) ([]*barmanUT, error) {
 	keys := strings.Fields(sandbox["SANDBOX_BARMAN_VERSIONS"])
-	if len(keys) < 2 {
-		return nil, fmt.Errorf("%s names %d Barman(s) in SANDBOX_BARMAN_VERSIONS, want 3.4 and 3.13; run scripts/sandbox up", envFile, len(keys))
+	if strings.Join(keys, " ") != "3.4 3.13 sid" {
+		return nil, fmt.Errorf("%s names Barman(s) %q in SANDBOX_BARMAN_VERSIONS, want 3.4, 3.13 and sid; run scripts/sandbox up", envFile, keys)
 	}
 	var list []*barmanUT
 	for _, key := range keys {
-		k := strings.ReplaceAll(key, ".", "_")
+		k := strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 		b := &barmanUT{key: key, command: sandbox["SANDBOX_BARMAN_"+k], conf: sandbox["SANDBOX_BARMAN_CONF_"+k], home: sandbox["SANDBOX_BARMAN_HOME_"+k]}
 		if b.command == "" || b.conf == "" || b.home == "" {
 			return nil, fmt.Errorf("%s lacks SANDBOX_BARMAN_%s, SANDBOX_BARMAN_CONF_%s or SANDBOX_BARMAN_HOME_%s; run scripts/sandbox up", envFile, k, k, k)
@@ -192,19 +193,32 @@ func sandboxBarmans(envFile string) ([]*barmanUT, error) {
 			return nil, fmt.Errorf("%s -v: %v\n%s", b.command, err, out)
 		}
 		b.version = strings.Fields(string(out) + " ?")[0]
-		if !strings.HasPrefix(b.version, key+".") {
-			return nil, fmt.Errorf("%s -v says %q; the sandbox promised Barman %s", b.command, strings.TrimSpace(string(out)), key)
-		}
 		var major, minor int
 		fmt.Sscanf(b.version, "%d.%d", &major, &minor)
+		switch key {
+		case "sid":
+			// Debian unstable's Barman is whatever sid had when the
+			// sandbox fetched it, at least SANDBOX_BARMAN_SID_MIN.
+			var minMajor, minMinor int
+			if _, err := fmt.Sscanf(sandbox["SANDBOX_BARMAN_SID_MIN"], "%d.%d", &minMajor, &minMinor); err != nil {
+				return nil, fmt.Errorf("%s: SANDBOX_BARMAN_SID_MIN=%q is not a Barman release; run scripts/sandbox up", envFile, sandbox["SANDBOX_BARMAN_SID_MIN"])
+			}
+			if major < minMajor || major == minMajor && minor < minMinor {
+				return nil, fmt.Errorf("%s -v says %q; the sandbox promised Debian unstable's Barman, %s or later", b.command, strings.TrimSpace(string(out)), sandbox["SANDBOX_BARMAN_SID_MIN"])
+			}
+		case "3.13":
+			if want := sandbox["SANDBOX_BARMAN_3_13_VERSION"]; want != "" && b.version != want {
+				return nil, fmt.Errorf("%s -v says %q, not the pinned %s; run scripts/sandbox up", b.command, strings.TrimSpace(string(out)), want)
+			}
+		}
+		if key != "sid" && !strings.HasPrefix(b.version, key+".") {
+			return nil, fmt.Errorf("%s -v says %q; the sandbox promised Barman %s", b.command, strings.TrimSpace(string(out)), key)
+		}
 		b.models = major > 3 || major == 3 && minor >= 10
 		list = append(list, b)
 	}
-	if list[0].models || !list[len(list)-1].models {
-		return nil, fmt.Errorf("the sandbox's Barmans are %s and %s; the suite needs one without models (3.4) and one with (3.13)", list[0].version, list[len(list)-1].version)
-	}
-	if want := sandbox["SANDBOX_BARMAN_3_13_VERSION"]; want != "" && list[len(list)-1].version != want {
-		return nil, fmt.Errorf("the sandbox's newer Barman is %s, not the pinned %s", list[len(list)-1].version, want)
+	if list[0].models || !list[1].models || !list[2].models {
+		return nil, fmt.Errorf("the sandbox's Barmans are %s, %s and %s; the suite needs one without models (3.4) and two with", list[0].version, list[1].version, list[2].version)
 	}
 	return list, nil
 }
@@ -241,20 +255,116 @@ func takeBackups() error {
 		if out, err := psql(sandbox["SANDBOX_PG_PORT"], fmt.Sprintf("ALTER SYSTEM SET cluster_name = '%s'", mark)); err != nil {
 			return fmt.Errorf("setting cluster_name: %v\n%s", err, out)
 		}
-		for _, b := range barmans {
-			ref, err := takeBackup(b, fmt.Sprintf("e2e-%s-%s", run, which))
-			if err != nil {
+		// The Barmans back up at once (each its own pg_basebackup and
+		// WAL slot; PostgreSQL takes concurrent backups): a third the time.
+		errs := make([]error, len(barmans))
+		var wg sync.WaitGroup
+		for i, b := range barmans {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ref, err := takeBackup(b, fmt.Sprintf("e2e-%s-%s", run, which))
+				ref.marker = mark
+				if which == "older" {
+					b.older = ref
+				} else {
+					b.newer = ref
+				}
+				errs[i] = err
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		if which == "older" {
+			if err := switchWAL(); err != nil {
 				return err
-			}
-			ref.marker = mark
-			if which == "older" {
-				b.older = ref
-			} else {
-				b.newer = ref
 			}
 		}
 	}
+	// Each backup closed WAL segments the other Barmans archive at their
+	// next cron: archive them now, so that the catalogs the tests compare
+	// do not change under them.
+	for _, b := range barmans {
+		barmanOutput(b, "archive-wal", sandbox["SANDBOX_SERVER"])
+	}
 	return nil
+}
+
+// switchWAL writes a little, forces a WAL switch and waits until every
+// Barman has archived the segment it closed, so each one's older backup has
+// WAL of its own after it (wal_size, the recovery window's latest_wal) that
+// is not the newer backup's. It runs `barman archive-wal`, what cron would,
+// rather than waiting for the sandbox's cron loop.
+func switchWAL() error {
+	out, err := psql(sandbox["SANDBOX_PG_PORT"], fmt.Sprintf(
+		"CREATE TABLE IF NOT EXISTS e2e_wal (run text, pad text); TRUNCATE e2e_wal; "+
+			"INSERT INTO e2e_wal SELECT '%s', repeat('x', 1000) FROM generate_series(1, 2000); "+
+			"SELECT pg_walfile_name(pg_switch_wal())", run))
+	lines := strings.Fields(string(out))
+	if err != nil || len(lines) == 0 || len(lines[len(lines)-1]) != 24 {
+		return fmt.Errorf("forcing a WAL switch: %v\n%s", err, out)
+	}
+	seg := lines[len(lines)-1]
+	start := time.Now()
+	for _, b := range barmans {
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			// A concurrent cron may hold the archiver's lock: that run
+			// archives the segment as well, so its failure is no failure.
+			barmanOutput(b, "archive-wal", sandbox["SANDBOX_SERVER"])
+			last, err := barmanLastAvailable(b, b.older.id)
+			if err != nil {
+				return err
+			}
+			if last >= seg {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s has not archived WAL %s after 90s (show-backup %s says the last available is %s)", b, seg, b.older.id, last)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "e2e: WAL %s archived by every Barman in %s\n", seg, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// barmanShowBackup is what `barman -f json show-backup` prints of a backup
+// that the catalog checks use.
+type barmanShowBackup struct {
+	Base struct {
+		EndTime string `json:"end_time"`
+		EndWAL  string `json:"end_wal"`
+	} `json:"base_backup_information"`
+	WAL struct {
+		LastAvailable string `json:"last_available"`
+	} `json:"wal_information"`
+}
+
+func barmanShowBackupJSON(b *barmanUT, id string) (barmanShowBackup, error) {
+	server := sandbox["SANDBOX_SERVER"]
+	out, err := barmanOutput(b, "-f", "json", "show-backup", server, id)
+	var show map[string]barmanShowBackup
+	if err == nil {
+		// Warnings may come first on the combined output; the JSON is last.
+		if i := bytes.IndexByte(out, '{'); i > 0 {
+			out = out[i:]
+		}
+		err = json.Unmarshal(out, &show)
+	}
+	if err != nil {
+		return barmanShowBackup{}, fmt.Errorf("%s -f json show-backup %s %s: %v\n%s", b, server, id, err, out)
+	}
+	return show[server], nil
+}
+
+// barmanLastAvailable is the newest WAL show-backup reports for a backup
+// (the last archived up to the next backup).
+func barmanLastAvailable(b *barmanUT, id string) (string, error) {
+	show, err := barmanShowBackupJSON(b, id)
+	return show.WAL.LastAvailable, err
 }
 
 func randomHex() string {

@@ -103,6 +103,9 @@ func Barman(ctx context.Context, cmd []string, c *Config, f Features) (Reading, 
 		return Reading{}, fmt.Errorf("%s timed out", strings.Join(x.Args, " "))
 	}
 	var out struct {
+		Global struct {
+			Config map[string]any `json:"config"`
+		} `json:"global"`
 		Servers map[string]struct {
 			Config      map[string]any `json:"config"`
 			ActiveModel *string        `json:"active_model"`
@@ -140,6 +143,16 @@ func Barman(ctx context.Context, cmd []string, c *Config, f Features) (Reading, 
 			}
 		}
 		r.Servers[name] = sr
+	}
+	// Barman 3.20 no longer repeats barman_home in each server's
+	// configuration; its global one has it (earlier ones have both), but
+	// as written in the file: Barman itself reads it through Config.get,
+	// which drops one pair of matching quotes (_QUOTE_RE).
+	if home := str(out.Global.Config["barman_home"]); home != "" && r.BarmanHome == "" {
+		if n := len(home); n >= 2 && (home[0] == '"' || home[0] == '\'') && home[n-1] == home[0] {
+			home = home[1 : n-1]
+		}
+		r.BarmanHome = filepath.Clean(home)
 	}
 	if f.Models {
 		r.Models = map[string]ModelReading{}
