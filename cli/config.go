@@ -66,6 +66,9 @@ type ConfigUpdateConfig struct {
 	// DenyKeys are refused besides the default list, whatever AllowKeys
 	// says.
 	DenyKeys []string `toml:"deny_keys"`
+	// AllowNewServers lets a configure credential add server sections;
+	// otherwise that needs admin (see ops.Policy.AdminChanges).
+	AllowNewServers bool `toml:"allow_new_servers"`
 }
 
 // RecoveryConfig is the [recovery] table: a recovery's remote_ssh_command
@@ -82,7 +85,7 @@ type RecoveryConfig struct {
 // validation.
 func (f *FileConfig) policy() ops.Policy {
 	return ops.Policy{
-		AllowConfigKeys: f.ConfigUpdate.AllowKeys, DenyConfigKeys: f.ConfigUpdate.DenyKeys,
+		AllowConfigKeys: f.ConfigUpdate.AllowKeys, DenyConfigKeys: f.ConfigUpdate.DenyKeys, AllowNewServers: f.ConfigUpdate.AllowNewServers,
 		SSHDestinations: f.Recovery.SSHDestinations, SSHPrograms: f.Recovery.SSHPrograms,
 	}
 }
@@ -185,7 +188,7 @@ var knownKeys = []string{
 	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",
 	"serve.open_metrics", "serve.log_format", "serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout", "runner.backup_timeout",
-	"config_update.allow_keys", "config_update.deny_keys", "recovery.ssh_destinations", "recovery.ssh_programs",
+	"config_update.allow_keys", "config_update.deny_keys", "config_update.allow_new_servers", "recovery.ssh_destinations", "recovery.ssh_programs",
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
 	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",
