@@ -36,8 +36,8 @@ type reqState struct {
 	// wrong token, a certificate not allowed), which the access log
 	// reports per client and interval rather than line by line.
 	authFailed bool
-	idBuf           [len("0123456789ab") + 16]byte // id's bytes
-	idHeader        [1]string                      // the X-Request-Id header's value
+	idBuf      [len("0123456789ab") + 16]byte // id's bytes
+	idHeader   [1]string                      // the X-Request-Id header's value
 }
 
 // Value makes the state findable from the request: stateOf.
