@@ -2,9 +2,12 @@ package ops_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
 
 // TestAdminChanges: the config_update changes that move where Barman
@@ -53,4 +56,18 @@ func TestAdminChanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExtraKeysBounded: keys no operation reads are kept in the job file,
+// so together they are bounded (MaxExtraKeyBytes); the keys validation
+// reads and the option table's are not counted.
+func TestExtraKeysBounded(t *testing.T) {
+	_, cfg := validateEnv(t)
+	big := strings.Repeat("x", ops.MaxExtraKeyBytes/2)
+	update := `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": "` + strings.Repeat("d", ops.MaxExtraKeyBytes) + `"}]`
+	if _, err := validate(cfg, barman.Catalog{}, "", mustDecode(t, update+`, "ticket": "`+big+`"}`)); err != nil {
+		t.Fatalf("a large change and one large extra key under the bound: %v", err)
+	}
+	_, err := validate(cfg, barman.Catalog{}, "", mustDecode(t, update+`, "ticket": "`+big+`", "note": "`+big+`"}`))
+	opstest.WantError(t, err, ops.EINVALID, `take 65562 bytes, more than the 65536 allowed; the largest is "ticket"`)
 }

@@ -222,3 +222,40 @@ func (cfg *BarmanConfig) hasSection(name string) bool {
 	_, broken := cfg.Broken[name]
 	return server || model || broken
 }
+
+// MaxExtraKeyBytes bounds the keys of a payload that no operation type reads
+// (extras), taken together as JSON: they are kept in the job file as sent
+// (the reference ignores keys it does not know, and clients tag operations
+// with them), so without a bound each create could store up to the request
+// body limit of data nobody uses, and fill the disk of barman_home.
+const MaxExtraKeyBytes = 64 << 10
+
+// readKeys are the payload keys validation reads, besides the option
+// table's rows.
+var readKeys = []string{KeyType, "backup_id", "remote_ssh_command", "destination_directory", "changes", "model_name", "reset", "release", "target"}
+
+// checkExtraKeys refuses a payload whose extra keys exceed MaxExtraKeyBytes.
+func (p Policy) checkExtraKeys(payload *pyjson.Object) error {
+	total := 0
+	var biggest string
+	biggestSize := -1
+	for _, k := range payload.Keys() {
+		if slices.Contains(readKeys, k) || slices.ContainsFunc(p.Options, func(o OptionSpec) bool { return o.Key == k }) {
+			continue
+		}
+		v, _ := payload.Get(k)
+		enc, err := pyjson.EncodePython(v)
+		if err != nil {
+			return Errorf(EINVALID, "key %q: its value cannot be stored: %v", k, err)
+		}
+		n := len(k) + len(enc) + 6 // quotes, ": " and ", "
+		total += n
+		if n > biggestSize {
+			biggest, biggestSize = k, n
+		}
+	}
+	if total > MaxExtraKeyBytes {
+		return Errorf(EINVALID, "the payload's keys that no operation reads (kept in the job file as sent) take %d bytes, more than the %d allowed; the largest is %q (%d bytes): send less with the operation, or keep it elsewhere", total, MaxExtraKeyBytes, biggest, biggestSize)
+	}
+	return nil
+}
