@@ -122,6 +122,13 @@ type ServeConfig struct {
 	Listen string `toml:"listen"`
 	// MaxBodyBytes limits a request body (default 1 MiB).
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// CreatesPerMinute limits the operations one credential creates per
+	// minute (default httpd.DefaultCreatesPerMinute; negative: none).
+	CreatesPerMinute int `toml:"creates_per_minute"`
+	// MinFreeBytes is the free space of barman_home's file system below
+	// which (and below 1 %) creates get 507 (default
+	// httpd.DefaultMinFreeBytes; negative: never).
+	MinFreeBytes int64 `toml:"min_free_bytes"`
 	// TLSCert and TLSKey make serve speak HTTPS.
 	TLSCert string `toml:"tls_cert"`
 	TLSKey  string `toml:"tls_key"`
@@ -182,7 +189,7 @@ type ClientSubjectConfig struct {
 
 // knownKeys lists every key of the config file, for error messages.
 var knownKeys = []string{
-	"barman_config", "barman_command", "serve.listen", "serve.max_body_bytes",
+	"barman_config", "barman_command", "serve.listen", "serve.max_body_bytes", "serve.creates_per_minute", "serve.min_free_bytes",
 	"serve.tls_cert", "serve.tls_key", "serve.client_ca", "serve.allowed_subjects", "serve.allowed_common_names",
 	"serve.client_subjects.subject", "serve.client_subjects.common_name", "serve.client_subjects.permissions",
 	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",

@@ -152,7 +152,8 @@ func (st *appState) serveCommand() *cli.Command {
 				log.Warn(w)
 			}
 			api := &httpd.Server{Service: svc, Log: log, AccessLog: accessLog, MaxBodyBytes: maxBody, Diagnose: barman.NewCommand(st.settings.barmanCommand).Diagnose, Auth: auth,
-				AllowedHosts: sc.AllowedHosts, WriteTimeout: durationOr(sc.WriteTimeout, httpd.DefaultWriteTimeout)}
+				AllowedHosts: sc.AllowedHosts, WriteTimeout: durationOr(sc.WriteTimeout, httpd.DefaultWriteTimeout),
+				Limits: httpd.Limits{CreatesPerMinute: sc.CreatesPerMinute, MinFreeBytes: sc.MinFreeBytes}}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return ops.Errorf(ops.EUNAVAILABLE, "cannot listen on %s: %v", addr, err)
