@@ -11,9 +11,10 @@ import (
 
 // TestFailedAuthenticationLogIsRateLimited: a client that keeps failing
 // authentication gets its first failure logged, then one line per interval
-// counting the rest, not a line per request; another client's first failure
-// and every successful request are still logged; after the interval the
-// next failure is logged again.
+// counting the rest, not a line per request; another client's first
+// failure, the client's first failure of another kind (403) and every
+// successful request are still logged; after the interval the next failure
+// is logged again.
 func TestFailedAuthenticationLogIsRateLimited(t *testing.T) {
 	const window = 300 * time.Millisecond
 	httpd.SetAuthFailureInterval(t, window)
@@ -49,6 +50,11 @@ func TestFailedAuthenticationLogIsRateLimited(t *testing.T) {
 		do("127.0.0.7:1", bearer("pgba_wrong-0123456789abcdefghijklmnopqrstuvwxyzAB"), 401)
 	}
 	do("127.0.0.7:1", "", 401) // no credentials at all counts too
+	for range 2 {
+		// A token over plain HTTP from a client not on loopback: 403.
+		do("192.0.2.9:1", bearer(secret), 403)
+	}
+	do("192.0.2.9:1", "", 401)
 	do("127.0.0.8:1", bearer("pgba_wrong"), 401)
 	for range 3 {
 		do("127.0.0.7:1", bearer(secret), 200)
@@ -65,13 +71,17 @@ func TestFailedAuthenticationLogIsRateLimited(t *testing.T) {
 	if n := count("msg=request", "status=200", "client=127.0.0.7"); n != 3 {
 		t.Errorf("%d access-log lines for successful requests, want 3:\n%s", n, log.String())
 	}
-	summary := "50 more failed authentications from 127.0.0.7 in the last " + window.String()
+	summary := "50 more failed authentications from 127.0.0.7 in the last " + window.String() + " (status 401)"
+	summary403 := "1 more failed authentications from 192.0.2.9 in the last " + window.String() + " (status 403)"
 	deadline := time.Now().Add(5 * time.Second)
-	for count(summary) == 0 {
+	for count(summary) == 0 || count(summary403) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q line after the interval:\n%s", summary, log.String())
+			t.Fatalf("no %q and %q lines after the interval:\n%s", summary, summary403, log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if n := count("msg=request", "client=192.0.2.9"); n != 2 {
+		t.Errorf("%d access-log lines for 192.0.2.9's 403s and 401, want one of each:\n%s", n, log.String())
 	}
 	if n := count("more failed authentications from 127.0.0.8"); n != 0 {
 		t.Errorf("a summary for 127.0.0.8, which failed once:\n%s", log.String())

@@ -183,7 +183,10 @@ func (c *createLimiter) dropFull(now time.Time, capacity, rate float64) {
 // as fast as it can send them, and bury everything else. The first failure
 // of a client is logged as any request is; the following ones within
 // authFailureInterval are counted, and when the interval ends one line says
-// how many there were. The next failure after that is logged again.
+// how many there were. The next failure after that is logged again. Each
+// kind of refusal (401: no or a wrong token; 403: a certificate not
+// allowed, a token over plain HTTP) is counted apart, so that a client's
+// first of each is seen.
 
 // authFailureInterval is the window of one client's counted failures; a
 // variable for tests.
@@ -198,7 +201,12 @@ const otherClients = "other clients"
 
 type failureLog struct {
 	mu      sync.Mutex
-	clients map[string]*failureWindow
+	clients map[failureKey]*failureWindow
+}
+
+type failureKey struct {
+	client string
+	status int
 }
 
 type failureWindow struct {
@@ -208,31 +216,32 @@ type failureWindow struct {
 // admit reports whether a failed authentication from client is to be
 // logged: the first of its window. The others are counted, and report is
 // called with their number when the window ends.
-func (l *failureLog) admit(client string, report func(client string, n int, window time.Duration)) bool {
+func (l *failureLog) admit(client string, status int, report func(client string, status, n int, window time.Duration)) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.clients == nil {
-		l.clients = map[string]*failureWindow{}
+		l.clients = map[failureKey]*failureWindow{}
 	}
-	w := l.clients[client]
+	key := failureKey{client, status}
+	w := l.clients[key]
 	if w == nil && len(l.clients) >= maxFailureClients {
-		client = otherClients
-		w = l.clients[client]
+		key.client = otherClients
+		w = l.clients[key]
 	}
 	if w != nil {
 		w.more++
 		return false
 	}
 	w = &failureWindow{}
-	l.clients[client] = w
+	l.clients[key] = w
 	window := authFailureInterval
 	time.AfterFunc(window, func() {
 		l.mu.Lock()
 		n := w.more
-		delete(l.clients, client)
+		delete(l.clients, key)
 		l.mu.Unlock()
 		if n > 0 {
-			report(client, n, window)
+			report(key.client, key.status, n, window)
 		}
 	})
 	return true
@@ -240,7 +249,7 @@ func (l *failureLog) admit(client string, report func(client string, n int, wind
 
 // reportFailures is the line that stands for a client's failed
 // authentications that were not logged one by one.
-func (s *Server) reportFailures(client string, n int, window time.Duration) {
-	s.Log.Warn(fmt.Sprintf("%d more failed authentications from %s in the last %s", n, client, window),
-		"client", client, "failed_authentications", n, "interval", window.String())
+func (s *Server) reportFailures(client string, status, n int, window time.Duration) {
+	s.Log.Warn(fmt.Sprintf("%d more failed authentications from %s in the last %s (status %d)", n, client, window, status),
+		"client", client, "status", status, "failed_authentications", n, "interval", window.String())
 }

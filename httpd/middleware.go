@@ -161,7 +161,7 @@ func (s *Server) logRequest(r *http.Request, st *reqState, end time.Time, d time
 	if who.Name == "" {
 		who.Name = "anonymous"
 	}
-	if st.authFailed && !s.Limits.failures.admit(who.Client, s.reportFailures) {
+	if st.authFailed && !s.Limits.failures.admit(who.Client, st.rec.code, s.reportFailures) {
 		return
 	}
 	ms := float64(d.Microseconds()) / 1000
