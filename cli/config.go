@@ -79,6 +79,9 @@ type ConfigUpdateConfig struct {
 	// DenyKeys are refused besides the default list, whatever AllowKeys
 	// says.
 	DenyKeys []string `toml:"deny_keys"`
+	// AllowNewServers lets a configure credential add server sections;
+	// otherwise that needs admin (see ops.Policy.AdminChanges).
+	AllowNewServers bool `toml:"allow_new_servers"`
 }
 
 // RecoveryConfig is the [recovery] table: a recovery's remote_ssh_command
@@ -95,7 +98,7 @@ type RecoveryConfig struct {
 // validation.
 func (f *FileConfig) policy() ops.Policy {
 	return ops.Policy{
-		AllowConfigKeys: f.ConfigUpdate.AllowKeys, DenyConfigKeys: f.ConfigUpdate.DenyKeys,
+		AllowConfigKeys: f.ConfigUpdate.AllowKeys, DenyConfigKeys: f.ConfigUpdate.DenyKeys, AllowNewServers: f.ConfigUpdate.AllowNewServers,
 		SSHDestinations: f.Recovery.SSHDestinations, SSHPrograms: f.Recovery.SSHPrograms,
 	}
 }
@@ -132,6 +135,13 @@ type ServeConfig struct {
 	Listen string `toml:"listen"`
 	// MaxBodyBytes limits a request body (default 1 MiB).
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// CreatesPerMinute limits the operations one credential creates per
+	// minute (default httpd.DefaultCreatesPerMinute; negative: none).
+	CreatesPerMinute int `toml:"creates_per_minute"`
+	// MinFreeBytes is the free space of barman_home's file system below
+	// which (and below 1 %) creates get 507 (default
+	// httpd.DefaultMinFreeBytes; negative: never).
+	MinFreeBytes int64 `toml:"min_free_bytes"`
 	// TLSCert and TLSKey make serve speak HTTPS.
 	TLSCert string `toml:"tls_cert"`
 	TLSKey  string `toml:"tls_key"`
@@ -192,13 +202,13 @@ type ClientSubjectConfig struct {
 
 // knownKeys lists every key of the config file, for error messages.
 var knownKeys = []string{
-	"barman_config", "barman_command", "serve.listen", "serve.max_body_bytes",
+	"barman_config", "barman_command", "serve.listen", "serve.max_body_bytes", "serve.creates_per_minute", "serve.min_free_bytes",
 	"serve.tls_cert", "serve.tls_key", "serve.client_ca", "serve.allowed_subjects", "serve.allowed_common_names",
 	"serve.client_subjects.subject", "serve.client_subjects.common_name", "serve.client_subjects.permissions",
 	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",
 	"serve.open_metrics", "serve.log_format", "serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
 	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout", "runner.backup_timeout",
-	"config_update.allow_keys", "config_update.deny_keys", "recovery.ssh_destinations", "recovery.ssh_programs",
+	"config_update.allow_keys", "config_update.deny_keys", "config_update.allow_new_servers", "recovery.ssh_destinations", "recovery.ssh_programs",
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
 	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",

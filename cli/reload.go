@@ -351,6 +351,8 @@ func (r *reloader) needRestart(s settings) []string {
 		{"serve.tls_cert (TLS on or off)", false, was.Serve.TLSCert != "", now.Serve.TLSCert != ""},
 		{"serve.max_body_bytes", flag("max-body-bytes"), was.Serve.MaxBodyBytes, now.Serve.MaxBodyBytes},
 		{"serve.log_format", flag("log-format"), was.Serve.LogFormat, now.Serve.LogFormat},
+		{"serve.creates_per_minute", false, was.Serve.CreatesPerMinute, now.Serve.CreatesPerMinute},
+		{"serve.min_free_bytes", false, was.Serve.MinFreeBytes, now.Serve.MinFreeBytes},
 		{"serve.read_header_timeout", false, was.Serve.ReadHeaderTimeout, now.Serve.ReadHeaderTimeout},
 		{"serve.read_timeout", false, was.Serve.ReadTimeout, now.Serve.ReadTimeout},
 		{"serve.write_timeout", false, was.Serve.WriteTimeout, now.Serve.WriteTimeout},

@@ -20,6 +20,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
 	"github.com/pg-backup-api/pg-backup-api/notify"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -113,6 +114,11 @@ func (st *appState) serveCommand() *cli.Command {
 			if err := st.checkBarmanUser(c, bcfg.BarmanUser); err != nil {
 				return err
 			}
+			// Before any create of ours can have a temporary file: what a
+			// power cut left behind goes (see store.StaleTempAge).
+			store.Open(bcfg).RemoveAllStaleTemps(func(path string, modified time.Time) {
+				log.Info("removed a temporary file left by an interrupted write", "path", path, "modified", modified.Format(time.RFC3339))
+			})
 			sc := st.settings.file.Serve
 			auth, warnings, err := serveAuth(sc)
 			if err != nil {
@@ -146,7 +152,8 @@ func (st *appState) serveCommand() *cli.Command {
 				log.Warn(w)
 			}
 			api := &httpd.Server{Service: svc, Log: log, AccessLog: accessLog, MaxBodyBytes: maxBody, Diagnose: barman.NewCommand(st.settings.barmanCommand).Diagnose, Auth: auth,
-				AllowedHosts: sc.AllowedHosts, WriteTimeout: durationOr(sc.WriteTimeout, httpd.DefaultWriteTimeout)}
+				AllowedHosts: sc.AllowedHosts, WriteTimeout: durationOr(sc.WriteTimeout, httpd.DefaultWriteTimeout),
+				Limits: httpd.Limits{CreatesPerMinute: sc.CreatesPerMinute, MinFreeBytes: sc.MinFreeBytes}}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return ops.Errorf(ops.EUNAVAILABLE, "cannot listen on %s: %v", addr, err)

@@ -83,3 +83,31 @@ func TestServeSeesStoreChangedByAnotherProcess(t *testing.T) {
 	}
 	eventually("404")
 }
+
+// TestServeRemovesStaleTemps: serve starting removes, and logs, the hidden
+// temporary files a power cut left in any scope's directories, and only
+// those old enough to be nobody's.
+func TestServeRemovesStaleTemps(t *testing.T) {
+	e := newEnv(t, true)
+	stale := filepath.Join(e.Home, "db_server_two", "jobs", ".20261125T080500.json.tmp-31337")
+	live := filepath.Join(e.Home, "jobs", ".20261125T080501.json.tmp-42")
+	for _, p := range []string{stale, live} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, e, "")
+	if _, err := os.Lstat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale %s still there after serve started (%v); log:\n%s", stale, err, s.Log())
+	}
+	if _, err := os.Lstat(live); err != nil {
+		t.Errorf("young %s removed: %v", live, err)
+	}
+	if !strings.Contains(s.Log(), "removed a temporary file left by an interrupted write") || !strings.Contains(s.Log(), stale) {
+		t.Errorf("serve's log does not report the removal of %s:\n%s", stale, s.Log())
+	}
+}

@@ -205,6 +205,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 		perms, ok := acc.certPermissions(cert, subject)
 		if !ok {
 			r = withIdentity(r, identity{Name: "cert:" + subject, Client: id.Client})
+			authFailed(r)
 			writeError(w, r, http.StatusForbidden, fmt.Sprintf("client certificate %q is not among the allowed subjects", subject))
 			return r, false
 		}
@@ -215,6 +216,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	if header := r.Header.Get("Authorization"); header != "" && len(a.Tokens) > 0 {
 		if !a.InsecureHTTP && acc.scheme(r) != "https" && !isLoopbackAddr(id.Client) {
 			r = withIdentity(r, id)
+			authFailed(r)
 			writeError(w, r, http.StatusForbidden, "a bearer token was sent over plain HTTP from a client that is not on loopback, so it crossed the network unencrypted: "+
 				"it is refused (consider it exposed and replace it). Configure serve.tls_cert and serve.tls_key, or a TLS proxy listed in serve.trusted_proxies "+
 				"that sends X-Forwarded-Proto: https, or start serve with --insecure")
@@ -224,6 +226,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 		tok, ok := a.token(strings.TrimSpace(secret))
 		if !strings.EqualFold(scheme, "Bearer") || !ok {
 			r = withIdentity(r, id)
+			authFailed(r)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pg-backup-api", error="invalid_token"`)
 			writeError(w, r, http.StatusUnauthorized, "the bearer token is not valid")
 			return r, false
@@ -237,6 +240,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	}
 	r = withIdentity(r, id)
 	if id.Name == "" {
+		authFailed(r)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pg-backup-api"`)
 		writeError(w, r, http.StatusUnauthorized, "credentials required: send Authorization: Bearer <token> or a client certificate")
 		return r, false
@@ -293,6 +297,14 @@ func hostName(hostport string) string {
 func isLoopbackAddr(addr string) bool {
 	ip, err := netip.ParseAddr(addr)
 	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// authFailed marks the request as refused for its credentials (see
+// failureLog).
+func authFailed(r *http.Request) {
+	if st := stateOf(r); st != nil {
+		st.authFailed = true
+	}
 }
 
 // withIdentity records who is asking in the request's state, made here for

@@ -249,7 +249,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 			need = permissionFor(ops.Type(typ), payload)
 		}
 	}
-	if !s.authorize(w, r, need) {
+	if !s.authorize(w, r, need) || !s.admitCreate(w, r, payload) {
 		return
 	}
 	if code != 0 {

@@ -32,8 +32,12 @@ type reqState struct {
 	id              string
 	audit           audit
 	identity        identity
-	idBuf           [len("0123456789ab") + 16]byte // id's bytes
-	idHeader        [1]string                      // the X-Request-Id header's value
+	// authFailed: the request was refused for its credentials (none, a
+	// wrong token, a certificate not allowed), which the access log
+	// reports per client and interval rather than line by line.
+	authFailed bool
+	idBuf      [len("0123456789ab") + 16]byte // id's bytes
+	idHeader   [1]string                      // the X-Request-Id header's value
 }
 
 // Value makes the state findable from the request: stateOf.
@@ -156,6 +160,9 @@ func (s *Server) logRequest(r *http.Request, st *reqState, end time.Time, d time
 	who := st.identity
 	if who.Name == "" {
 		who.Name = "anonymous"
+	}
+	if st.authFailed && !s.Limits.failures.admit(who.Client, st.rec.code, s.reportFailures) {
+		return
 	}
 	ms := float64(d.Microseconds()) / 1000
 	if l := s.AccessLog; l != nil {

@@ -144,3 +144,39 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, need Permissi
 		who.Name, name, r.Method, r.URL.Path, who.Perms.String()))
 	return false
 }
+
+// authorizeConfigUpdate is authorize's second step for a config_update: a
+// change that moves where Barman connects or what it keeps, or that adds a
+// server section, needs admin unless [config_update] allow_keys (or
+// allow_new_servers) lifts it (ops.Policy.AdminChanges); configure is not
+// enough. It answers 403 naming what needs admin and how to allow it.
+func (s *Server) authorizeConfigUpdate(w http.ResponseWriter, r *http.Request, payload *pyjson.Object) bool {
+	if payload == nil {
+		return true
+	}
+	if typ, _ := payload.String("type"); ops.Type(typ) != ops.ConfigUpdate {
+		return true
+	}
+	who := identityOf(r)
+	if who.Perms.Allows(PermAdmin) {
+		return true
+	}
+	cfg, err := s.Service.Config()
+	if err != nil {
+		// Not knowing which servers exist, refuse as validation would.
+		s.fail(w, r, err)
+		return false
+	}
+	need := s.Service.Policy.AdminChanges(cfg, payload)
+	if len(need) == 0 {
+		return true
+	}
+	if a := auditOf(r); a != nil {
+		a.permission = PermAdmin.String()
+		a.denied = true
+	}
+	writeError(w, r, http.StatusForbidden, fmt.Sprintf("%s lacks the admin permission for this config_update (it has: %s): %s moves where Barman connects, what it keeps or which servers it has, which configure does not allow; "+
+		"grant admin (permissions = [...]), or list the option in [config_update] allow_keys (a new server: allow_new_servers = true) in pg-backup-api's configuration file",
+		who.Name, who.Perms.String(), strings.Join(need, ", ")))
+	return false
+}

@@ -58,6 +58,8 @@ type Server struct {
 	// route pattern ("GET /operations/{id}", "" when no route matched),
 	// never by raw path, so metrics labels stay bounded.
 	ObserveRequest func(route string, code int, d time.Duration)
+	// Limits bound what clients can make the server write (limits.go).
+	Limits Limits
 
 	mux   *http.ServeMux
 	probe *http.ServeMux

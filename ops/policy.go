@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/ini"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 )
 
 // DefaultDeniedConfigKeys are the Barman options a config_update may not set
@@ -34,6 +35,21 @@ var DefaultDeniedConfigKeys = []string{
 	"recovery_staging_path",
 }
 
+// DefaultAdminConfigKeys are the Barman options a config_update may set only
+// with the admin permission (or an entry of [config_update] allow_keys that
+// names them): they move where Barman connects, and so which host it sends
+// its credentials to and which passfile it reads (conninfo,
+// streaming_conninfo, primary_conninfo, wal_conninfo and whatever conninfo
+// a later Barman adds), or what it keeps (the retention policies) and how it
+// takes backups (backup_method). A configure credential may still tune the
+// rest (archiver, compression, bandwidth, ...).
+var DefaultAdminConfigKeys = []string{
+	"*conninfo",
+	"*retention_policy",
+	"retention_policy_mode",
+	"backup_method",
+}
+
 // Policy is what validation checks a request against besides Barman's
 // configuration and catalog: pg-backup-api's own configuration, and
 // Barman's option table.
@@ -49,6 +65,10 @@ type Policy struct {
 	// DenyConfigKeys are refused besides the default list, whatever
 	// AllowConfigKeys says ([config_update] deny_keys).
 	DenyConfigKeys []string
+	// AllowNewServers lets a configure credential add server sections
+	// ([config_update] allow_new_servers); otherwise a config_update that
+	// names a server not in Barman's configuration needs admin.
+	AllowNewServers bool
 	// SSHDestinations limits the destination of a recovery's
 	// remote_ssh_command to these globs ("postgres@db*"), matched against
 	// the destination as written; empty allows any ([recovery]
@@ -144,4 +164,98 @@ func checkInterpolation(where, key string, change map[string]string) error {
 		msg = msg[:i]
 	}
 	return Errorf(EINVALID, "%s: the value of %q (%q) would break Barman's configuration: %s. Barman reads what config_update writes through its %%-interpolation twice (reading .barman.auto.conf, then merging it), and a value that fails makes every later read fail; write a literal %% as %%%%%%%%, and use %%(name)s only for an option set in the same change", where, key, v, msg)
+}
+
+// AdminChanges lists what in a config_update payload needs the admin
+// permission rather than configure (see DefaultAdminConfigKeys and
+// AllowNewServers), one phrase each ("option \"conninfo\" of server
+// \"db1\""), in payload order; none for any other payload. cfg is Barman's
+// configuration, to tell a new server from a known one; a section that
+// cannot be read, or is a model, is not new. The door that knows the
+// credential decides: the command line is Barman's user already, the HTTP
+// API refuses a configure credential with these phrases. Malformed parts are
+// passed over: validation refuses them.
+func (p Policy) AdminChanges(cfg *BarmanConfig, payload *pyjson.Object) []string {
+	if typ, _ := payload.String("type"); Type(typ) != ConfigUpdate {
+		return nil
+	}
+	raw, _ := payload.Get("changes")
+	changes, _ := raw.([]any)
+	var need []string
+	for _, c := range changes {
+		change, ok := c.(*pyjson.Object)
+		if !ok {
+			continue
+		}
+		scope, _ := change.String("scope")
+		nameKey := "model_name"
+		if scope == "server" {
+			nameKey = "server_name"
+		} else if scope != "model" {
+			continue
+		}
+		name, _ := change.String(nameKey)
+		if scope == "server" && !p.AllowNewServers && cfg != nil && name != "" && !cfg.hasSection(name) {
+			need = append(need, fmt.Sprintf("new server section %q (not in %s)", name, cfg.Path))
+		}
+		for _, k := range change.Keys() {
+			if k == "scope" || k == nameKey {
+				continue
+			}
+			if _, ok := matchesAny(DefaultAdminConfigKeys, k); !ok {
+				continue
+			}
+			if _, allowed := matchesAny(p.AllowConfigKeys, k); allowed {
+				continue
+			}
+			need = append(need, fmt.Sprintf("option %q of %s %q", k, scope, name))
+		}
+	}
+	return need
+}
+
+// hasSection reports whether name is a section of the configuration: a
+// server, a model, or one that cannot be read.
+func (cfg *BarmanConfig) hasSection(name string) bool {
+	_, server := cfg.Servers[name]
+	_, model := cfg.Models[name]
+	_, broken := cfg.Broken[name]
+	return server || model || broken
+}
+
+// MaxExtraKeyBytes bounds the keys of a payload that no operation type reads
+// (extras), taken together as JSON: they are kept in the job file as sent
+// (the reference ignores keys it does not know, and clients tag operations
+// with them), so without a bound each create could store up to the request
+// body limit of data nobody uses, and fill the disk of barman_home.
+const MaxExtraKeyBytes = 64 << 10
+
+// readKeys are the payload keys validation reads, besides the option
+// table's rows.
+var readKeys = []string{KeyType, "backup_id", "remote_ssh_command", "destination_directory", "changes", "model_name", "reset", "release", "target"}
+
+// checkExtraKeys refuses a payload whose extra keys exceed MaxExtraKeyBytes.
+func (p Policy) checkExtraKeys(payload *pyjson.Object) error {
+	total := 0
+	var biggest string
+	biggestSize := -1
+	for _, k := range payload.Keys() {
+		if slices.Contains(readKeys, k) || slices.ContainsFunc(p.Options, func(o OptionSpec) bool { return o.Key == k }) {
+			continue
+		}
+		v, _ := payload.Get(k)
+		enc, err := pyjson.EncodePython(v)
+		if err != nil {
+			return Errorf(EINVALID, "key %q: its value cannot be stored: %v", k, err)
+		}
+		n := len(k) + len(enc) + 6 // quotes, ": " and ", "
+		total += n
+		if n > biggestSize {
+			biggest, biggestSize = k, n
+		}
+	}
+	if total > MaxExtraKeyBytes {
+		return Errorf(EINVALID, "the payload's keys that no operation reads (kept in the job file as sent) take %d bytes, more than the %d allowed; the largest is %q (%d bytes): send less with the operation, or keep it elsewhere", total, MaxExtraKeyBytes, biggest, biggestSize)
+	}
+	return nil
 }

@@ -96,6 +96,11 @@ func (r *Runner) Run(ctx context.Context, lock *os.File) error {
 		}
 		lock = f
 	}
+	// Under the lock, so one runner of the scope does it; a power cut may
+	// have left the temporary files of interrupted writes.
+	r.Store.RemoveStaleTemps(r.Server, func(path string, modified time.Time) {
+		r.logf("removed %s, a temporary file left by a write interrupted at %s", path, modified.Format(time.RFC3339))
+	})
 	for {
 		if err := r.drain(ctx); err != nil {
 			store.Unlock(lock)

@@ -517,3 +517,35 @@ func TestRunnerChecksTheJobAgainstThePolicy(t *testing.T) {
 		t.Errorf("operation %s: %s, output %q; want FAILED naming the policy", id, op.Status, op.Output)
 	}
 }
+
+// TestRunnerRemovesStaleTemps: a runner starting removes, and logs, the
+// temporary files a power cut left in its scope, but not a young one that a
+// concurrent create may still be writing.
+func TestRunnerRemovesStaleTemps(t *testing.T) {
+	e := newEnv(t)
+	if err := e.Store.EnsureScope("db_server_two"); err != nil {
+		t.Fatal(err)
+	}
+	jobs := filepath.Join(e.Home, "db_server_two", "jobs")
+	stale := filepath.Join(jobs, ".20261125T080500.json.tmp-2846201")
+	live := filepath.Join(jobs, ".20261125T080501.json.tmp-99")
+	for _, p := range []string{stale, live} {
+		if err := os.WriteFile(p, nil, store.FileMode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-store.StaleTempAge - time.Minute)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	log := e.run(t, "db_server_two", fakeBarman(t))
+	if _, err := os.Lstat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale %s still there (%v)", stale, err)
+	}
+	if _, err := os.Lstat(live); err != nil {
+		t.Errorf("live %s removed: %v", live, err)
+	}
+	if !strings.Contains(log, "removed "+stale+", a temporary file left by a write interrupted at") {
+		t.Errorf("log does not report the removal of %s:\n%s", stale, log)
+	}
+}
