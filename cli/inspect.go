@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -32,6 +34,18 @@ func (st *appState) inspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			members, err := st.fleet(c)
+			if err != nil {
+				return err
+			}
+			if members != nil {
+				if c.Bool("follow") {
+					return usageError("inspect -f follows one operation: give -r the remote it runs on, alone")
+				}
+				return p.fleetOperation(c, c.Args().First(), askFleet(c, members, 0, func(client *httpd.Client) (any, error) {
+					return ref.locate(client)
+				}))
+			}
 			eng, err := st.engine(c)
 			if err != nil {
 				return err
@@ -56,6 +70,26 @@ func (st *appState) inspectCommand() *cli.Command {
 			return failedExit(end)
 		},
 	}
+}
+
+// fleetOperation prints the operation arg names from each remote that has
+// it. A remote that answers that it has none is not a failure: an ID is
+// looked for over the fleet to learn where it ran.
+func (p *printer) fleetOperation(c *cli.Context, arg string, answers []fleetAnswer) error {
+	var kept []fleetAnswer
+	var asked []string
+	for _, a := range answers {
+		asked = append(asked, termsafe.Line(a.remote))
+		if ops.ErrorCode(a.err) != ops.ENOTFOUND {
+			kept = append(kept, a)
+		}
+	}
+	if len(kept) == 0 {
+		return ops.Errorf(ops.ENOTFOUND, "operation %s is on none of the remotes %s (pg-backup-api list -r %s shows their operations)",
+			arg, strings.Join(asked, ", "), strings.Join(asked, ","))
+	}
+	return p.fleetBlocks(c, kept, func(r any) any { return toJSON(r.(*ops.Operation), p.now, true) },
+		func(r any) error { return p.operation(r.(*ops.Operation)) })
 }
 
 func (p *printer) operation(op *ops.Operation) error {
