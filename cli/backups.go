@@ -48,8 +48,8 @@ func (st *appState) backupsCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "backups",
 		Usage:       "list a server's backups and its recovery window, from Barman's catalog",
-		UsageText:   "pg-backup-api backups --server NAME [-o json]",
-		Description: backupsDescription,
+		UsageText:   "pg-backup-api backups --server NAME [-r NAME,NAME... | -r all] [-o json]",
+		Description: backupsDescription + " " + fleetHelp,
 		Flags:       flags("the Barman server `NAME` (required)"),
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -84,9 +84,10 @@ func (st *appState) backupsCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "show",
 			Usage:     "show one backup: by ID, by name, or latest, oldest, last-failed",
-			UsageText: "pg-backup-api backups show BACKUP --server NAME [-o json]",
+			UsageText: "pg-backup-api backups show BACKUP --server NAME [-r NAME,NAME... | -r all] [-o json]",
 			Description: "BACKUP is a backup ID, a backup name, or one of Barman's shortcuts: latest or last (the newest DONE " +
-				"backup), oldest or first (the oldest DONE backup), last-failed — as a recovery's backup_id resolves it.",
+				"backup), oldest or first (the oldest DONE backup), last-failed — as a recovery's backup_id resolves it. " +
+				"With several remotes (-r NAME,NAME... or -r all) it shows the backup of each, led by a Remote line; a remote that fails is named on standard error and the exit status is 8.",
 			Flags: flags("the Barman server `NAME` (required)"),
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {

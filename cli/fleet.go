@@ -209,3 +209,7 @@ func (p *printer) fleetBlocks(c *cli.Context, answers []fleetAnswer, toJSON func
 	}
 	return fleetFailures(c, p, answers)
 }
+
+// remoteArgHelp is what the commands that take REMOTE:SERVER/ID say of it.
+const remoteArgHelp = "REMOTE:SERVER/ID (or REMOTE:ID) names the operation on remote REMOTE of the config file's " +
+	"[remotes.NAME], as -r REMOTE SERVER/ID does; -r another remote beside it is a usage error."

@@ -228,6 +228,10 @@ func TestRemoteInOperationArg(t *testing.T) {
 		r.Stdout != runApp(t, "", "--url", east.URL, "logs", "db_server_two/20261125T080805").Stdout {
 		t.Errorf("logs east:SERVER/ID: %v", r)
 	}
+	if r := runApp(t, "", "--config", config, "inspect", "east:db_server_two/20261125T080805"); r.Code != cli.ExitOK ||
+		r.Stdout != runApp(t, "", "--url", east.URL, "inspect", "db_server_two/20261125T080805").Stdout {
+		t.Errorf("inspect east:SERVER/ID: %v", r)
+	}
 	for _, tt := range []struct {
 		args []string
 		code int
@@ -236,6 +240,7 @@ func TestRemoteInOperationArg(t *testing.T) {
 		{[]string{"-r", "west", "wait", "east:db_server_two/20261125T080805"}, cli.ExitUsage, "names remote east but -r says west"},
 		{[]string{"--url", east.URL, "wait", "east:db_server_two/20261125T080805"}, cli.ExitUsage, "names remote east but --url says"},
 		{[]string{"wait", "nope:db_server_two/20261125T080805"}, cli.ExitNotFound, `remote "nope" is not in`},
+		{[]string{"-r", "east,west", "inspect", "east:db_server_two/20261125T080805"}, cli.ExitUsage, "names remote east but -r says east,west"},
 		{[]string{"wait", ":db_server_two/20261125T080805"}, cli.ExitUsage, "REMOTE:SERVER/ID"},
 	} {
 		r := runApp(t, "", append([]string{"--config", config}, tt.args...)...)

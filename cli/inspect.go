@@ -15,9 +15,11 @@ func (st *appState) inspectCommand() *cli.Command {
 		Name:      "inspect",
 		Aliases:   []string{"show"},
 		Usage:     "show one operation: type, status, payload, times, exit code and Barman's output",
-		UsageText: "pg-backup-api inspect ID [--server NAME | --instance] [-o json]",
-		Description: idArgHelp + " While Barman runs, the output shown is what " +
-			"it has printed so far.",
+		UsageText: "pg-backup-api inspect ID [--server NAME | --instance] [-r NAME,NAME... | -r all] [-o json]",
+		Description: idArgHelp + " " + remoteArgHelp + " While Barman runs, the output shown is what " +
+			"it has printed so far. With several remotes (-r NAME,NAME... or -r all) it shows the operation from each remote that has it, " +
+			"led by a Remote line (-o json: a list of {\"remote\": NAME, \"result\": ...}); a remote that has no such operation is left out, " +
+			"one that fails is named on standard error and the exit status is 8.",
 		Flags: append(scopeFlags(),
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "then stream Barman's output until the operation ends (like logs -f)"},
 			outputFlag(),
@@ -30,13 +32,20 @@ func (st *appState) inspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			ref, err := parseOperationArg(c, c.Args().First())
+			arg := c.Args().First()
+			remote, rest, named := strings.Cut(arg, ":")
+			if named {
+				arg = rest
+			}
+			ref, err := parseOperationArg(c, arg)
 			if err != nil {
 				return err
 			}
-			members, err := st.fleet(c)
-			if err != nil {
-				return err
+			var members []fleetMember
+			if !named {
+				if members, err = st.fleet(c); err != nil {
+					return err
+				}
 			}
 			if members != nil {
 				if c.Bool("follow") {
@@ -46,7 +55,12 @@ func (st *appState) inspectCommand() *cli.Command {
 					return ref.locate(client)
 				}))
 			}
-			eng, err := st.engine(c)
+			var eng engine
+			if named {
+				eng, err = st.engineAt(c, remote, c.Args().First())
+			} else {
+				eng, err = st.engine(c)
+			}
 			if err != nil {
 				return err
 			}

@@ -22,9 +22,9 @@ func (st *appState) listCommand() *cli.Command {
 		Name:      "list",
 		Aliases:   []string{"ls"},
 		Usage:     "list operations, newest first",
-		UsageText: "pg-backup-api list [--server NAME | --instance | --all] [-o json]",
+		UsageText: "pg-backup-api list [--server NAME | --instance | --all] [-r NAME,NAME... | -r all] [-o json]",
 		Description: "Without a scope flag, every scope is listed: the instance's operations and each configured server's. " +
-			"Files in the store that are not valid operations are skipped with a warning on standard error.",
+			"Files in the store that are not valid operations are skipped with a warning on standard error. " + fleetHelp,
 		Flags: []cli.Flag{
 			serverFlag("only the operations of server `NAME`"),
 			&cli.BoolFlag{Name: "instance", Usage: "only instance operations (config_update)"},

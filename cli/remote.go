@@ -27,7 +27,7 @@ const EnvToken = "PG_BACKUP_API_TOKEN"
 func remoteFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "url", Usage: "work through the pg-backup-api server at `URL` (e.g. https://barman1:7480) instead of the local store"},
-		&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "work through the server named `NAME` in the config file's [remotes.NAME]"},
+		&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "work through the server named `NAME` in the config file's [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all"},
 		&cli.StringFlag{Name: "token", EnvVars: []string{EnvToken}, Usage: "bearer `TOKEN` for --url"},
 		&cli.StringFlag{Name: "ca-cert", Usage: "CA certificate `FILE` that signed the server's certificate"},
 		&cli.StringFlag{Name: "client-cert", Usage: "client certificate `FILE` for mutual TLS"},

@@ -35,8 +35,8 @@ func (st *appState) statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "status",
 		Usage:       "check that a pg-backup-api server answers; prints OK",
-		UsageText:   "pg-backup-api status [--port N | --url URL | --remote NAME] [--ca-cert FILE] [--token TOKEN]",
-		Description: statusDescription,
+		UsageText:   "pg-backup-api status [--port N | --url URL | --remote NAME | -r NAME,NAME... | -r all] [--ca-cert FILE] [--token TOKEN]",
+		Description: statusDescription + " " + fleetHelp,
 		Flags:       flags,
 		Action: func(c *cli.Context) error {
 			if c.IsSet("port") && (c.IsSet("url") || c.IsSet("remote")) {
