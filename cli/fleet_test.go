@@ -187,6 +187,12 @@ func TestFleetStatusBackupsInspect(t *testing.T) {
 		t.Errorf("backups -r east,west:\n%v\n-r east alone:\n%v", r, one)
 	}
 
+	one = runApp(t, "", "--config", config, "-r", "east", "backups", "show", "latest", "-s", "db_server_two")
+	r = runApp(t, "", "--config", config, "-r", "east,west", "backups", "show", "latest", "-s", "db_server_two")
+	if r.Code != cli.ExitOK || one.Code != cli.ExitOK || r.Stdout != "Remote:    east\n"+one.Stdout+"\nRemote:    west\n"+one.Stdout {
+		t.Errorf("backups show -r east,west:\n%v\n-r east alone:\n%v", r, one)
+	}
+
 	r = runApp(t, "", "--config", config, "-r", "all", "inspect", "db_server_two/20261125T080805")
 	if r.Code != cli.ExitSomeRemotes || !strings.HasPrefix(r.Stdout, "Remote:    east\nID:        20261125T080805\n") || !strings.Contains(r.Stdout, "\n\nRemote:    west\n") {
 		t.Errorf("inspect -r all: %v", r)
