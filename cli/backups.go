@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -47,8 +48,8 @@ func (st *appState) backupsCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "backups",
 		Usage:       "list a server's backups and its recovery window, from Barman's catalog",
-		UsageText:   "pg-backup-api backups --server NAME [-o json]",
-		Description: backupsDescription,
+		UsageText:   "pg-backup-api backups --server NAME [-r NAME,NAME... | -r all] [-o json]",
+		Description: backupsDescription + " " + fleetHelp,
 		Flags:       flags("the Barman server `NAME` (required)"),
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -61,6 +62,14 @@ func (st *appState) backupsCommand() *cli.Command {
 			p, err := newPrinter(c)
 			if err != nil {
 				return err
+			}
+			members, err := st.fleet(c)
+			if err != nil {
+				return err
+			}
+			if members != nil {
+				answers := askFleet(c, members, 0, func(client *httpd.Client) (any, error) { return client.Backups(server) })
+				return p.fleetCatalogs(c, answers)
 			}
 			eng, err := st.catalogEngine(c)
 			if err != nil {
@@ -75,9 +84,10 @@ func (st *appState) backupsCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name:      "show",
 			Usage:     "show one backup: by ID, by name, or latest, oldest, last-failed",
-			UsageText: "pg-backup-api backups show BACKUP --server NAME [-o json]",
+			UsageText: "pg-backup-api backups show BACKUP --server NAME [-r NAME,NAME... | -r all] [-o json]",
 			Description: "BACKUP is a backup ID, a backup name, or one of Barman's shortcuts: latest or last (the newest DONE " +
-				"backup), oldest or first (the oldest DONE backup), last-failed — as a recovery's backup_id resolves it.",
+				"backup), oldest or first (the oldest DONE backup), last-failed — as a recovery's backup_id resolves it. " +
+				"With several remotes (-r NAME,NAME... or -r all) it shows the backup of each, led by a Remote line; a remote that fails is named on standard error and the exit status is 8.",
 			Flags: flags("the Barman server `NAME` (required)"),
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {
@@ -91,6 +101,27 @@ func (st *appState) backupsCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				members, err := st.fleet(c)
+				if err != nil {
+					return err
+				}
+				if members != nil {
+					id := c.Args().First()
+					answers := askFleet(c, members, 0, func(client *httpd.Client) (any, error) {
+						cat, b, err := client.Backup(server, id)
+						if err != nil {
+							return nil, err
+						}
+						return shownBackup{b, cat.WALKnown}, nil
+					})
+					return p.fleetBlocks(c, answers, func(r any) any {
+						sb := r.(shownBackup)
+						return httpd.NewBackupJSON(sb.b, sb.walKnown)
+					}, func(r any) error {
+						sb := r.(shownBackup)
+						return p.backup(sb.b, sb.walKnown)
+					})
+				}
 				eng, err := st.catalogEngine(c)
 				if err != nil {
 					return err
@@ -103,6 +134,43 @@ func (st *appState) backupsCommand() *cli.Command {
 			},
 		}},
 	}
+}
+
+// shownBackup is one remote's answer to backups show.
+type shownBackup struct {
+	b        ops.Backup
+	walKnown bool
+}
+
+// fleetCatalogs prints one server's catalog on several remotes as one
+// table, then each remote's recovery window (on a terminal).
+func (p *printer) fleetCatalogs(c *cli.Context, answers []fleetAnswer) error {
+	var err error
+	if p.format == formatJSON {
+		err = p.fleetJSON(answers, func(r any) any { return httpd.NewCatalogJSON(r.(*ops.ServerCatalog)) })
+	} else {
+		var rows [][]string
+		for _, a := range answers {
+			if cat, ok := a.result.(*ops.ServerCatalog); ok {
+				rows = append(rows, withRemote(a.remote, p.catalogRows(cat))...)
+			}
+		}
+		err = p.table(append([]string{"REMOTE"}, catalogHeader...), rows)
+		if err == nil && p.format == formatTable {
+			if len(rows) > 0 {
+				fmt.Fprintln(p.w)
+			}
+			for _, a := range answers {
+				if cat, ok := a.result.(*ops.ServerCatalog); ok && err == nil {
+					err = p.window(cat, "Recovery window of "+termsafe.Line(a.remote))
+				}
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return fleetFailures(c, p, answers)
 }
 
 func requireServer(c *cli.Context, command string) (string, error) {
@@ -122,15 +190,7 @@ func (p *printer) catalog(cat *ops.ServerCatalog) error {
 		fmt.Fprintf(p.w, "no backups of server %s\n", p.field(cat.Server))
 		return nil
 	}
-	rows := make([][]string, 0, len(cat.Backups))
-	for i := len(cat.Backups) - 1; i >= 0; i-- {
-		b := cat.Backups[i]
-		rows = append(rows, []string{p.field(b.ID), p.field(dash(b.Name)), p.backupStatus(b.Status), p.backupTime(b.BeginTime), p.backupTime(b.EndTime),
-			p.field(dash(b.BeginWAL)), p.field(dash(b.EndWAL)), p.count(b.Timeline), p.bytes(b.Size, b.Size > 0), p.bytes(b.WALSize, cat.WALKnown), p.field(dash(b.Keep))})
-	}
-	// KEEP is the last column so that scripts reading the columns before
-	// it by position read what they did before it came.
-	if err := p.table([]string{"ID", "NAME", "STATUS", "BEGAN", "ENDED", "BEGIN WAL", "END WAL", "TLI", "SIZE", "WAL SIZE", "KEEP"}, rows); err != nil {
+	if err := p.table(catalogHeader, p.catalogRows(cat)); err != nil {
 		return err
 	}
 	// Plain output is the rows alone, for scripts; -o json has the window.
@@ -138,9 +198,28 @@ func (p *printer) catalog(cat *ops.ServerCatalog) error {
 		return nil
 	}
 	fmt.Fprintln(p.w)
+	return p.window(cat, "Recovery window")
+}
+
+// KEEP is the last column so that scripts reading the columns before it by
+// position read what they did before it came.
+var catalogHeader = []string{"ID", "NAME", "STATUS", "BEGAN", "ENDED", "BEGIN WAL", "END WAL", "TLI", "SIZE", "WAL SIZE", "KEEP"}
+
+func (p *printer) catalogRows(cat *ops.ServerCatalog) [][]string {
+	rows := make([][]string, 0, len(cat.Backups))
+	for i := len(cat.Backups) - 1; i >= 0; i-- {
+		b := cat.Backups[i]
+		rows = append(rows, []string{p.field(b.ID), p.field(dash(b.Name)), p.backupStatus(b.Status), p.backupTime(b.BeginTime), p.backupTime(b.EndTime),
+			p.field(dash(b.BeginWAL)), p.field(dash(b.EndWAL)), p.count(b.Timeline), p.bytes(b.Size, b.Size > 0), p.bytes(b.WALSize, cat.WALKnown), p.field(dash(b.Keep))})
+	}
+	return rows
+}
+
+// window prints cat's recovery window on a line that begins with label.
+func (p *printer) window(cat *ops.ServerCatalog, label string) error {
 	w := cat.Window
 	if w == nil {
-		_, err := fmt.Fprintln(p.w, "Recovery window: none (no DONE backup)")
+		_, err := fmt.Fprintf(p.w, "%s: none (no DONE backup)\n", label)
 		return err
 	}
 	latest := "newest backup's end; no WAL database found"
@@ -149,7 +228,7 @@ func (p *printer) catalog(cat *ops.ServerCatalog) error {
 	} else if cat.WALKnown {
 		latest = "newest backup's end"
 	}
-	_, err := fmt.Fprintf(p.w, "Recovery window: %s to %s (%s)\n",
+	_, err := fmt.Fprintf(p.w, "%s: %s to %s (%s)\n", label,
 		w.Earliest.Local().Format("2006-01-02 15:04:05 MST"), w.Latest.Local().Format("2006-01-02 15:04:05 MST"), latest)
 	return err
 }

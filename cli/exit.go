@@ -20,6 +20,7 @@ const (
 	ExitUnavailable = 5 // Barman's configuration or the store cannot be used
 	ExitConflict    = 6 // the request clashes with the current state
 	ExitStopped     = 7 // the operation was cancelled or timed out (with --wait)
+	ExitSomeRemotes = 8 // with several remotes (-r a,b or -r all): some failed; the others' answers are shown
 )
 
 // ExitWaitTimeout is wait --timeout giving up before the operation ended, as
@@ -72,6 +73,7 @@ const exitCodesHelp = `EXIT STATUS:
    5  unavailable: Barman's configuration, the store or the server cannot be used
    6  conflict with the current state (e.g. cancelling an operation that ended)
    7  the operation was cancelled or timed out (with --wait)
+   8  some remotes failed (with -r NAME,NAME... or -r all): they are named on stderr, the others are shown
    124  wait --timeout passed before the operation ended; it goes on`
 
 // ExitCode returns the process exit code for an error returned by the app,

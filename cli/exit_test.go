@@ -27,6 +27,7 @@ var exitCodes = map[int]string{
 	cli.ExitUnavailable: "ExitUnavailable",
 	cli.ExitConflict:    "ExitConflict",
 	cli.ExitStopped:     "ExitStopped",
+	cli.ExitSomeRemotes: "ExitSomeRemotes",
 }
 
 // TestExitCodes produces every exit status the way a user would meet it.
@@ -129,6 +130,13 @@ func TestExitCodes(t *testing.T) {
 				}))
 				t.Cleanup(srv.Close)
 				return []string{"--url", srv.URL, "inspect", "-s", "db_server_two", "20261125T080805"}
+			},
+		},
+		{
+			name: "a remote of several fails", wantCode: cli.ExitSomeRemotes, wantMsg: []string{"2 of 2 remotes failed (a, b)"},
+			setup: func(t *testing.T, e *env) []string {
+				conf := writeFile(t, e.Root, "c.toml", "[remotes.a]\nurl = \"http://127.0.0.1:1\"\n\n[remotes.b]\nurl = \"http://127.0.0.1:1\"\n", 0o644)
+				return []string{"--config", conf, "-r", "a,b", "list"}
 			},
 		},
 		{name: "status of nothing", args: []string{"status", "--url", "http://127.0.0.1:1"}, wantCode: cli.ExitUnavailable, wantMsg: []string{"no answer"}},

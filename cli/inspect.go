@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -13,9 +15,11 @@ func (st *appState) inspectCommand() *cli.Command {
 		Name:      "inspect",
 		Aliases:   []string{"show"},
 		Usage:     "show one operation: type, status, payload, times, exit code and Barman's output",
-		UsageText: "pg-backup-api inspect ID [--server NAME | --instance] [-o json]",
-		Description: idArgHelp + " While Barman runs, the output shown is what " +
-			"it has printed so far.",
+		UsageText: "pg-backup-api inspect ID [--server NAME | --instance] [-r NAME,NAME... | -r all] [-o json]",
+		Description: idArgHelp + " " + remoteArgHelp + " While Barman runs, the output shown is what " +
+			"it has printed so far. With several remotes (-r NAME,NAME... or -r all) it shows the operation from each remote that has it, " +
+			"led by a Remote line (-o json: a list of {\"remote\": NAME, \"result\": ...}); a remote that has no such operation is left out, " +
+			"one that fails is named on standard error and the exit status is 8.",
 		Flags: append(scopeFlags(),
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "then stream Barman's output until the operation ends (like logs -f)"},
 			outputFlag(),
@@ -28,11 +32,35 @@ func (st *appState) inspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			ref, err := parseOperationArg(c, c.Args().First())
+			arg := c.Args().First()
+			remote, rest, named := strings.Cut(arg, ":")
+			if named {
+				arg = rest
+			}
+			ref, err := parseOperationArg(c, arg)
 			if err != nil {
 				return err
 			}
-			eng, err := st.engine(c)
+			var members []fleetMember
+			if !named {
+				if members, err = st.fleet(c); err != nil {
+					return err
+				}
+			}
+			if members != nil {
+				if c.Bool("follow") {
+					return usageError("inspect -f follows one operation: give -r the remote it runs on, alone")
+				}
+				return p.fleetOperation(c, c.Args().First(), askFleet(c, members, 0, func(client *httpd.Client) (any, error) {
+					return ref.locate(client)
+				}))
+			}
+			var eng engine
+			if named {
+				eng, err = st.engineAt(c, remote, c.Args().First())
+			} else {
+				eng, err = st.engine(c)
+			}
 			if err != nil {
 				return err
 			}
@@ -56,6 +84,26 @@ func (st *appState) inspectCommand() *cli.Command {
 			return failedExit(end)
 		},
 	}
+}
+
+// fleetOperation prints the operation arg names from each remote that has
+// it. A remote that answers that it has none is not a failure: an ID is
+// looked for over the fleet to learn where it ran.
+func (p *printer) fleetOperation(c *cli.Context, arg string, answers []fleetAnswer) error {
+	var kept []fleetAnswer
+	var asked []string
+	for _, a := range answers {
+		asked = append(asked, termsafe.Line(a.remote))
+		if ops.ErrorCode(a.err) != ops.ENOTFOUND {
+			kept = append(kept, a)
+		}
+	}
+	if len(kept) == 0 {
+		return ops.Errorf(ops.ENOTFOUND, "operation %s is on none of the remotes %s (pg-backup-api list -r %s shows their operations)",
+			arg, strings.Join(asked, ", "), strings.Join(asked, ","))
+	}
+	return p.fleetBlocks(c, kept, func(r any) any { return toJSON(r.(*ops.Operation), p.now, true) },
+		func(r any) error { return p.operation(r.(*ops.Operation)) })
 }
 
 func (p *printer) operation(op *ops.Operation) error {

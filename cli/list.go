@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -19,9 +22,9 @@ func (st *appState) listCommand() *cli.Command {
 		Name:      "list",
 		Aliases:   []string{"ls"},
 		Usage:     "list operations, newest first",
-		UsageText: "pg-backup-api list [--server NAME | --instance | --all] [-o json]",
+		UsageText: "pg-backup-api list [--server NAME | --instance | --all] [-r NAME,NAME... | -r all] [-o json]",
 		Description: "Without a scope flag, every scope is listed: the instance's operations and each configured server's. " +
-			"Files in the store that are not valid operations are skipped with a warning on standard error.",
+			"Files in the store that are not valid operations are skipped with a warning on standard error. " + fleetHelp,
 		Flags: []cli.Flag{
 			serverFlag("only the operations of server `NAME`"),
 			&cli.BoolFlag{Name: "instance", Usage: "only instance operations (config_update)"},
@@ -62,20 +65,31 @@ func (st *appState) listCommand() *cli.Command {
 			if !c.IsSet("type") && !c.IsSet("status") && !c.IsSet("since") {
 				page.Limit = c.Int("limit")
 			}
+			members, err := st.fleet(c)
+			if err != nil {
+				return err
+			}
+			if members != nil {
+				keep, err := listFilter(c, p.now)
+				if err != nil {
+					return err
+				}
+				server, instance := c.String("server"), c.Bool("instance")
+				limit := c.Int("limit")
+				answers := askFleet(c, members, 0, func(client *httpd.Client) (any, error) {
+					list, skipped, err := listPage(client, server, instance, page)
+					if err != nil {
+						return nil, err
+					}
+					return fleetList{ops: cutList(list, keep, limit), skipped: skipped}, nil
+				})
+				return p.fleetOperations(c, answers)
+			}
 			eng, err := st.engine(c)
 			if err != nil {
 				return err
 			}
-			var list []*ops.Operation
-			var skipped []ops.Skipped
-			switch {
-			case c.IsSet("server"):
-				list, skipped, err = eng.ListPage(c.String("server"), page)
-			case c.Bool("instance"):
-				list, skipped, err = eng.ListPage("", page)
-			default:
-				list, skipped, err = eng.ListAllPage(page)
-			}
+			list, skipped, err := listPage(eng, c.String("server"), c.Bool("instance"), page)
 			if err != nil {
 				return err
 			}
@@ -84,20 +98,84 @@ func (st *appState) listCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			filtered := list[:0]
-			for _, op := range list {
-				if keep(op) {
-					filtered = append(filtered, op)
-				}
-			}
-			list = filtered
-			sort.SliceStable(list, func(i, j int) bool { return list[i].ID > list[j].ID })
-			if n := c.Int("limit"); n > 0 && len(list) > n {
-				list = list[:n]
-			}
+			list = cutList(list, keep, c.Int("limit"))
 			return p.operations(list)
 		},
 	}
+}
+
+// listPage reads one page of the scope list's flags name: server's, the
+// instance's, or every scope's.
+func listPage(eng engine, server string, instance bool, page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error) {
+	switch {
+	case server != "":
+		return eng.ListPage(server, page)
+	case instance:
+		return eng.ListPage("", page)
+	}
+	return eng.ListAllPage(page)
+}
+
+// cutList keeps the operations keep keeps, newest first, at most limit
+// of them (0: all).
+func cutList(list []*ops.Operation, keep func(*ops.Operation) bool, limit int) []*ops.Operation {
+	filtered := list[:0]
+	for _, op := range list {
+		if keep(op) {
+			filtered = append(filtered, op)
+		}
+	}
+	list = filtered
+	sort.SliceStable(list, func(i, j int) bool { return list[i].ID > list[j].ID })
+	if limit > 0 && len(list) > limit {
+		list = list[:limit]
+	}
+	return list
+}
+
+// fleetList is one remote's answer to list.
+type fleetList struct {
+	ops     []*ops.Operation
+	skipped []ops.Skipped
+}
+
+// fleetOperations prints the operations of several remotes as one table,
+// each remote's newest first, in the remotes' order.
+func (p *printer) fleetOperations(c *cli.Context, answers []fleetAnswer) error {
+	for _, a := range answers {
+		if l, ok := a.result.(fleetList); ok {
+			for _, s := range l.skipped {
+				fmt.Fprintf(ioOf(c).ErrOut, "pg-backup-api: warning: remote %s: %s\n", termsafe.Line(a.remote), termsafe.Line(fmt.Sprint(s)))
+			}
+		}
+	}
+	var err error
+	if p.format == formatJSON {
+		err = p.fleetJSON(answers, func(r any) any {
+			list := r.(fleetList).ops
+			items := make([]operationJSON, len(list))
+			for i, op := range list {
+				items[i] = toJSON(op, p.now, false)
+			}
+			return map[string]any{"operations": items}
+		})
+	} else {
+		var rows [][]string
+		for _, a := range answers {
+			if l, ok := a.result.(fleetList); ok {
+				rows = append(rows, withRemote(a.remote, p.operationRows(l.ops))...)
+			}
+		}
+		if len(rows) == 0 && p.format == formatTable {
+			_, err = p.w.Write([]byte("no operations\n"))
+		} else {
+			err = p.table(append([]string{"REMOTE"}, operationsHeader...), rows)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return fleetFailures(c, p, answers)
 }
 
 // listFilter builds the predicate of list's --type, --status and --since.
@@ -148,6 +226,17 @@ func (p *printer) operations(list []*ops.Operation) error {
 	if p.format == formatJSON {
 		return p.operationsJSON(list)
 	}
+	rows := p.operationRows(list)
+	if len(rows) == 0 && p.format == formatTable {
+		_, err := p.w.Write([]byte("no operations\n"))
+		return err
+	}
+	return p.table(operationsHeader, rows)
+}
+
+var operationsHeader = []string{"ID", "SCOPE", "TYPE", "STATUS", "STARTED", "DURATION"}
+
+func (p *printer) operationRows(list []*ops.Operation) [][]string {
 	rows := make([][]string, len(list))
 	for i, op := range list {
 		duration := "-"
@@ -156,11 +245,7 @@ func (p *printer) operations(list []*ops.Operation) error {
 		}
 		rows[i] = []string{p.field(op.ID), p.field(scopeLabel(op.Server)), p.field(string(op.Type)), p.statusText(op), p.whenShort(op.StartTime), duration}
 	}
-	if len(rows) == 0 && p.format == formatTable {
-		_, err := p.w.Write([]byte("no operations\n"))
-		return err
-	}
-	return p.table([]string{"ID", "SCOPE", "TYPE", "STATUS", "STARTED", "DURATION"}, rows)
+	return rows
 }
 
 // operationsJSON writes {"operations": [...]} exactly as p.json does,

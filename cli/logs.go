@@ -7,7 +7,7 @@ func (st *appState) logsCommand() *cli.Command {
 		Name:        "logs",
 		Usage:       "print Barman's output for an operation; -f follows it until the operation ends",
 		UsageText:   "pg-backup-api logs ID [-f] [--server NAME | --instance]",
-		Description: idArgHelp,
+		Description: idArgHelp + " " + remoteArgHelp,
 		Flags: append(scopeFlags(),
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "stream the output as Barman writes it, until the operation ends"}),
 		Action: func(c *cli.Context) error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ const EnvToken = "PG_BACKUP_API_TOKEN"
 func remoteFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "url", Usage: "work through the pg-backup-api server at `URL` (e.g. https://barman1:7480) instead of the local store"},
-		&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "work through the server named `NAME` in the config file's [remotes.NAME]"},
+		&cli.StringFlag{Name: "remote", Aliases: []string{"r"}, Usage: "work through the server named `NAME` in the config file's [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all"},
 		&cli.StringFlag{Name: "token", EnvVars: []string{EnvToken}, Usage: "bearer `TOKEN` for --url"},
 		&cli.StringFlag{Name: "ca-cert", Usage: "CA certificate `FILE` that signed the server's certificate"},
 		&cli.StringFlag{Name: "client-cert", Usage: "client certificate `FILE` for mutual TLS"},
@@ -54,14 +55,11 @@ func (st *appState) remoteConfig(c *cli.Context) (rc RemoteConfig, ok bool, err 
 		return rc, false, usageError("give --url or --remote, not both")
 	case c.IsSet("remote"):
 		name := c.String("remote")
-		var known bool
-		if rc, known = st.settings.file.Remotes[name]; !known {
-			names := make([]string, 0, len(st.settings.file.Remotes))
-			for k := range st.settings.file.Remotes {
-				names = append(names, k)
-			}
-			sort.Strings(names)
-			return rc, false, ops.Errorf(ops.ENOTFOUND, "remote %q is not in %s (known: %s); add a [remotes.%s] table with its url", name, st.settings.configName(), listOrNone(names), name)
+		if st.isFleet(name) {
+			return rc, false, usageError("-r %s names several remotes; this command works through one: give one NAME (several remotes are for list, status, backups and inspect)", name)
+		}
+		if rc, err = st.namedRemote(name); err != nil {
+			return rc, false, err
 		}
 	case c.IsSet("url"):
 		rc.URL = c.String("url")
@@ -70,6 +68,25 @@ func (st *appState) remoteConfig(c *cli.Context) (rc RemoteConfig, ok bool, err 
 	}
 	overrideRemote(c, &rc)
 	return rc, true, nil
+}
+
+// namedRemote is the config file's [remotes.NAME].
+func (st *appState) namedRemote(name string) (RemoteConfig, error) {
+	rc, known := st.settings.file.Remotes[name]
+	if !known {
+		return rc, ops.Errorf(ops.ENOTFOUND, "remote %q is not in %s (known: %s); add a [remotes.%s] table with its url", name, st.settings.configName(), listOrNone(st.remoteNames()), name)
+	}
+	return rc, nil
+}
+
+// remoteNames are the config file's remotes, sorted.
+func (st *appState) remoteNames() []string {
+	names := make([]string, 0, len(st.settings.file.Remotes))
+	for k := range st.settings.file.Remotes {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // overrideRemote sets rc's credentials from the flags given (and
@@ -85,10 +102,15 @@ func overrideRemote(c *cli.Context, rc *RemoteConfig) {
 // newRemoteClient is the one wire client every remote call goes through;
 // timeout 0 is the client's default.
 func newRemoteClient(c *cli.Context, rc RemoteConfig, timeout time.Duration) (*httpd.Client, error) {
+	return newRemoteClientTo(rc, timeout, ioOf(c).ErrOut)
+}
+
+// newRemoteClientTo is newRemoteClient writing its warnings to warnings.
+func newRemoteClientTo(rc RemoteConfig, timeout time.Duration, warnings io.Writer) (*httpd.Client, error) {
 	client, err := httpd.NewClient(httpd.ClientConfig{
 		URL: rc.URL, Token: rc.Token, CACert: rc.CACert, ClientCert: rc.ClientCert, ClientKey: rc.ClientKey,
 		Timeout:  timeout,
-		Warnings: ioOf(c).ErrOut,
+		Warnings: warnings,
 	})
 	if err != nil {
 		return nil, err

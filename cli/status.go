@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
 )
@@ -21,7 +23,8 @@ func (st *appState) statusCommand() *cli.Command {
 	flags := []cli.Flag{
 		&cli.IntFlag{Name: "port", Usage: "check port `N` on 127.0.0.1 (HTTPS when serve.tls_cert is set)"},
 		&cli.StringFlag{Name: "url", Usage: "check the server at `URL` (default: serve.listen of the config file, else http://" + DefaultListen + ")"},
-		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "give up after `DURATION`"},
+		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "give up after `DURATION` (with several remotes: on each)"},
+		outputFlag(),
 	}
 	// The remote flags but --url, which status has with its own help.
 	for _, f := range remoteFlags() {
@@ -32,12 +35,22 @@ func (st *appState) statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "status",
 		Usage:       "check that a pg-backup-api server answers; prints OK",
-		UsageText:   "pg-backup-api status [--port N | --url URL | --remote NAME] [--ca-cert FILE] [--token TOKEN]",
-		Description: statusDescription,
+		UsageText:   "pg-backup-api status [--port N | --url URL | --remote NAME | -r NAME,NAME... | -r all] [--ca-cert FILE] [--token TOKEN]",
+		Description: statusDescription + " " + fleetHelp,
 		Flags:       flags,
 		Action: func(c *cli.Context) error {
 			if c.IsSet("port") && (c.IsSet("url") || c.IsSet("remote")) {
 				return usageError("give --port or --url (or --remote), not both")
+			}
+			if _, err := newPrinter(c); err != nil {
+				return err // a bad -o
+			}
+			members, err := st.fleet(c)
+			if err != nil {
+				return err
+			}
+			if members != nil {
+				return st.fleetStatus(c, members)
 			}
 			rc, ok, err := st.remoteConfig(c)
 			if err != nil {
@@ -55,10 +68,42 @@ func (st *appState) statusCommand() *cli.Command {
 			if err := client.Status(); err != nil {
 				return err
 			}
+			if c.String("output") == formatJSON {
+				// A JSON string: what each remote's result is with several.
+				fmt.Fprintln(ioOf(c).Out, `"OK"`)
+				return nil
+			}
 			fmt.Fprintln(ioOf(c).Out, "OK")
 			return nil
 		},
 	}
+}
+
+// fleetStatus checks several remotes: a REMOTE, STATUS row for each that
+// answers.
+func (st *appState) fleetStatus(c *cli.Context, members []fleetMember) error {
+	p, err := newPrinter(c)
+	if err != nil {
+		return err
+	}
+	answers := askFleet(c, members, c.Duration("timeout"), func(client *httpd.Client) (any, error) {
+		return "OK", client.Status()
+	})
+	if p.format == formatJSON {
+		err = p.fleetJSON(answers, func(r any) any { return r })
+	} else {
+		var rows [][]string
+		for _, a := range answers {
+			if a.err == nil {
+				rows = append(rows, []string{termsafe.Line(a.remote), "OK"})
+			}
+		}
+		err = p.table([]string{"REMOTE", "STATUS"}, rows)
+	}
+	if err != nil {
+		return err
+	}
+	return fleetFailures(c, p, answers)
 }
 
 // localServe is how status reaches the serve of this host's config file:

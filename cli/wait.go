@@ -13,7 +13,7 @@ func (st *appState) waitCommand() *cli.Command {
 		Name:      "wait",
 		Usage:     "block until an operation ends; exit 0 if DONE, 4 if FAILED, 7 if cancelled or timed out, 124 if --timeout passed first",
 		UsageText: "pg-backup-api wait ID [--server NAME | --instance] [--timeout DURATION]",
-		Description: idArgHelp + " On a terminal a live line shows the elapsed time and Barman's latest output line; " +
+		Description: idArgHelp + " " + remoteArgHelp + " On a terminal a live line shows the elapsed time and Barman's latest output line; " +
 			"in a script nothing is printed until the end. With --timeout, wait gives up after DURATION " +
 			"(e.g. 30m) and exits 124, as timeout(1) does; the operation goes on.",
 		Flags: append(scopeFlags(), outputFlag(),

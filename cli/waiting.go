@@ -19,13 +19,23 @@ import (
 // target reads the one operation ID a command takes and finds its scope.
 func (st *appState) target(c *cli.Context, command string) (engine, string, string, error) {
 	if c.NArg() != 1 {
-		return nil, "", "", usageError("%s takes one operation ID, or SERVER/ID (see pg-backup-api list)", command)
+		return nil, "", "", usageError("%s takes one operation ID, or SERVER/ID, or REMOTE:SERVER/ID (see pg-backup-api list)", command)
 	}
-	ref, err := parseOperationArg(c, c.Args().First())
+	arg := c.Args().First()
+	remote, rest, named := strings.Cut(arg, ":")
+	if named {
+		arg = rest
+	}
+	ref, err := parseOperationArg(c, arg)
 	if err != nil {
 		return nil, "", "", err
 	}
-	eng, err := st.engine(c)
+	var eng engine
+	if named {
+		eng, err = st.engineAt(c, remote, c.Args().First())
+	} else {
+		eng, err = st.engine(c)
+	}
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -34,6 +44,26 @@ func (st *appState) target(c *cli.Context, command string) (engine, string, stri
 		return nil, "", "", err
 	}
 	return eng, op.Server, op.ID, nil
+}
+
+// engineAt is the engine of the remote an argument REMOTE:SERVER/ID (or
+// REMOTE:ID) names, as -r REMOTE would give it; -r another remote, or
+// --url, contradicts it.
+func (st *appState) engineAt(c *cli.Context, remote, arg string) (engine, error) {
+	switch {
+	case remote == "":
+		return nil, usageError("%s: give REMOTE:SERVER/ID, a remote of the config file's [remotes.NAME] before the colon", arg)
+	case c.IsSet("url"):
+		return nil, usageError("%s names remote %s but --url says %s: give one of them", arg, remote, c.String("url"))
+	case c.IsSet("remote") && c.String("remote") != remote:
+		return nil, usageError("%s names remote %s but -r says %s: give one of them", arg, remote, c.String("remote"))
+	}
+	rc, err := st.namedRemote(remote)
+	if err != nil {
+		return nil, err
+	}
+	overrideRemote(c, &rc)
+	return newRemoteClient(c, rc, 0)
 }
 
 // opRef is what an ID argument says: an ID, and its scope when known.
