@@ -57,7 +57,7 @@ func TestCompleteBackupsAndRemotes(t *testing.T) {
 	}{
 		{[]string{"backups"}, backups},
 		{[]string{"backups", "db_server_two"}, backups},
-		{[]string{"backups", ""}, backups},            // no --server yet: every server's
+		{[]string{"backups", ""}, backups},               // no --server yet: every server's
 		{[]string{"backups", "no-such-server"}, backups}, // a typo'd --server: every server's
 		{[]string{"remotes"}, "alpha\nbarman2\n"},
 	} {
