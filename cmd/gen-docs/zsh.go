@@ -45,7 +45,7 @@ _%[1]s_dynamic() {
 			// has parsed it.
 			server = ` "${opt_args[--server]:-${opt_args[-s]}}"`
 		}
-		w("_%s_%s() { _%s_dynamic %s %s%s }\n", name, kind, name, kind, shQuote(strings.TrimSuffix(kind, "s")), server)
+		w("%s() { _%s_dynamic %s %s%s }\n", zshKindFunc(name, kind), name, kind, shQuote(strings.TrimSuffix(kind, "s")), server)
 	}
 	w("\n")
 
@@ -88,7 +88,7 @@ _%[1]s_dynamic() {
 			// (-): once the command word is there, this level's options end.
 			specs = append(specs, shQuote("(-)1:"+opt+" :"+fn+"_commands"), "'(-)*:: :->args' && ret=0")
 		case d.args.dynamic != "":
-			specs = append(specs, shQuote("1: :_"+name+"_"+d.args.dynamic))
+			specs = append(specs, shQuote("1: :"+zshKindFunc(name, d.args.dynamic)))
 		case d.args.commands:
 			specs = append(specs, shQuote("1: :_"+name+"_commands"))
 		}
@@ -121,6 +121,11 @@ fi
 	return b.String()
 }
 
+// zshKindFunc names the function that completes a kind of __complete: two
+// underscores keep it apart from a command's function (_NAME_backups
+// completes the backups command).
+func zshKindFunc(name, kind string) string { return "_" + name + "__" + kind }
+
 func zshVar(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
 func zshFlagSpec(name string, f docFlag) string {
@@ -129,7 +134,7 @@ func zshFlagSpec(name string, f docFlag) string {
 	if f.value != "" {
 		switch {
 		case f.complete.dynamic != "":
-			action = ":" + f.value + ":_" + name + "_" + f.complete.dynamic
+			action = ":" + f.value + ":" + zshKindFunc(name, f.complete.dynamic)
 		case len(f.complete.words) > 0:
 			action = ":" + f.value + ":(" + strings.Join(f.complete.words, " ") + ")"
 		case f.complete.files:
