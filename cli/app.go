@@ -151,6 +151,11 @@ func loadFirst(st *appState, commands []*cli.Command) {
 				if c.Command.Name == "doctor" {
 					return withHelpHint(action(c), commandPath(c))
 				}
+				// __complete loads the settings itself: whatever fails,
+				// it prints nothing, not an error, into the shell.
+				if c.Command.Name == "__complete" {
+					return action(c)
+				}
 				if err := st.load(c); err != nil {
 					return st.logExit(c, exitError(err))
 				}

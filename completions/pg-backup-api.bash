@@ -2,9 +2,10 @@
 #
 # Generated from the command-line definition by cmd/gen-docs (make docs); do not edit.
 # Install as /usr/share/bash-completion/completions/pg-backup-api, or source it.
-# Server names, model names and operation IDs come from `pg-backup-api __complete
-# servers|models|operations`, which reads Barman's configuration and the store
-# with the global options given on the command line being completed.
+# Server, model, remote and backup names and operation IDs come from
+# `pg-backup-api __complete KIND`, which reads Barman's configuration, its catalog, the
+# store and the config file with the global options given on the command line
+# being completed.
 
 # _pg_backup_api_sub PATH WORD: prints the command path that WORD leads to from PATH.
 _pg_backup_api_sub() {
@@ -64,7 +65,7 @@ _pg_backup_api_valued() {
 }
 
 # _pg_backup_api_spec PATH: sets cmds (subcommands), opts (options) and args (what
-# its arguments are: servers, models, operations, commands or nothing).
+# its arguments are: a kind of __complete, commands or nothing).
 _pg_backup_api_spec() {
     cmds= opts= args=
     case $1 in
@@ -107,6 +108,7 @@ _pg_backup_api_spec() {
         ;;
     'backups show')
         opts='--server --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        args=backups
         ;;
     'cancel')
         opts='--server --instance --wait --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
@@ -154,12 +156,32 @@ _pg_backup_api_value() {
     case "$1:$2" in
     ':--config'|':--barman-config'|':--ca-cert'|':--client-cert'|':--client-key'|'create:--payload'|'create:-p'|'create:--config'|'create:--barman-config'|'create:--ca-cert'|'create:--client-cert'|'create:--client-key'|'create recovery:--recovery-conf-filename'|'create recovery:--config'|'create recovery:--barman-config'|'create recovery:--ca-cert'|'create recovery:--client-cert'|'create recovery:--client-key'|'create backup:--config'|'create backup:--barman-config'|'create backup:--ca-cert'|'create backup:--client-cert'|'create backup:--client-key'|'create keep:--config'|'create keep:--barman-config'|'create keep:--ca-cert'|'create keep:--client-cert'|'create keep:--client-key'|'create delete:--config'|'create delete:--barman-config'|'create delete:--ca-cert'|'create delete:--client-cert'|'create delete:--client-key'|'create config-switch:--config'|'create config-switch:--barman-config'|'create config-switch:--ca-cert'|'create config-switch:--client-cert'|'create config-switch:--client-key'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key'|'list:--config'|'list:--barman-config'|'list:--ca-cert'|'list:--client-cert'|'list:--client-key'|'inspect:--config'|'inspect:--barman-config'|'inspect:--ca-cert'|'inspect:--client-cert'|'inspect:--client-key'|'backups:--config'|'backups:--barman-config'|'backups:--ca-cert'|'backups:--client-cert'|'backups:--client-key'|'backups show:--config'|'backups show:--barman-config'|'backups show:--ca-cert'|'backups show:--client-cert'|'backups show:--client-key'|'cancel:--config'|'cancel:--barman-config'|'cancel:--ca-cert'|'cancel:--client-cert'|'cancel:--client-key'|'wait:--config'|'wait:--barman-config'|'wait:--ca-cert'|'wait:--client-cert'|'wait:--client-key'|'logs:--config'|'logs:--barman-config'|'logs:--ca-cert'|'logs:--client-cert'|'logs:--client-key'|'prune:--config'|'prune:--barman-config'|'serve:--config'|'serve:--barman-config'|'status:--ca-cert'|'status:--client-cert'|'status:--client-key'|'status:--config'|'doctor:--config'|'doctor:--barman-config')
         _pg_backup_api_files ;;
+    ':--remote'|':-r'|'create:--remote'|'create:-r'|'create recovery:--remote'|'create recovery:-r'|'create backup:--remote'|'create backup:-r'|'create keep:--remote'|'create keep:-r'|'create delete:--remote'|'create delete:-r'|'create config-switch:--remote'|'create config-switch:-r'|'create config-update:--remote'|'create config-update:-r'|'list:--remote'|'list:-r'|'inspect:--remote'|'inspect:-r'|'backups:--remote'|'backups:-r'|'backups show:--remote'|'backups show:-r'|'cancel:--remote'|'cancel:-r'|'wait:--remote'|'wait:-r'|'logs:--remote'|'logs:-r'|'status:--remote'|'status:-r')
+        _pg_backup_api_dynamic remotes ;;
     ':--output'|':-o'|'create:--output'|'create:-o'|'create recovery:--output'|'create recovery:-o'|'create backup:--output'|'create backup:-o'|'create keep:--output'|'create keep:-o'|'create delete:--output'|'create delete:-o'|'create config-switch:--output'|'create config-switch:-o'|'create config-update:--output'|'create config-update:-o'|'list:--output'|'list:-o'|'inspect:--output'|'inspect:-o'|'backups:--output'|'backups:-o'|'backups show:--output'|'backups show:-o'|'cancel:--output'|'cancel:-o'|'wait:--output'|'wait:-o'|'prune:--output'|'prune:-o'|'status:--output'|'status:-o'|'doctor:--output'|'doctor:-o'|'version:--output'|'version:-o')
         _pg_backup_api_words 'table plain json' ;;
     'create:--server'|'create:-s'|'create recovery:--server'|'create recovery:-s'|'create backup:--server'|'create backup:-s'|'create keep:--server'|'create keep:-s'|'create delete:--server'|'create delete:-s'|'create config-switch:--server'|'create config-switch:-s'|'list:--server'|'list:-s'|'inspect:--server'|'inspect:-s'|'backups:--server'|'backups:-s'|'backups show:--server'|'backups show:-s'|'cancel:--server'|'cancel:-s'|'wait:--server'|'wait:-s'|'logs:--server'|'logs:-s'|'prune:--server'|'prune:-s')
         _pg_backup_api_dynamic servers ;;
+    'create recovery:--backup-id'|'create recovery:-b'|'create keep:--backup-id'|'create keep:-b'|'create delete:--backup-id'|'create delete:-b')
+        _pg_backup_api_dynamic backups ;;
+    'create recovery:--target-tli')
+        _pg_backup_api_words 'current latest' ;;
+    'create recovery:--target-action')
+        _pg_backup_api_words 'pause shutdown promote' ;;
+    'create recovery:--combine-mode')
+        _pg_backup_api_words 'copy link clone copy-file-range' ;;
+    'create backup:--reuse-backup')
+        _pg_backup_api_words 'off copy link' ;;
+    'create keep:--target'|'create keep:-t')
+        _pg_backup_api_words 'full standalone' ;;
     'create config-switch:--model-name'|'create config-switch:-m')
         _pg_backup_api_dynamic models ;;
+    'list:--type'|'list:-t')
+        _pg_backup_api_words 'recovery config_switch config_update backup keep delete' ;;
+    'list:--status')
+        _pg_backup_api_words 'DONE FAILED IN_PROGRESS queued running lost cancelled timeout' ;;
+    'serve:--log-format')
+        _pg_backup_api_words 'text json' ;;
     esac
 }
 
@@ -175,17 +197,22 @@ _pg_backup_api_files() {
 }
 
 # _pg_backup_api_dynamic KIND: asks the binary being completed, with the global
-# options of the command line; any error completes nothing.
+# options of the command line (and, for backups, the server given with
+# --server); any error completes nothing.
 _pg_backup_api_dynamic() {
     local c
+    local -a extra=()
+    case $1 in
+    backups) [[ -n $server ]] && extra=("$server") ;;
+    esac
     COMPREPLY=()
     while IFS= read -r c; do
         [[ -n $c && $c == "$cur"* ]] && COMPREPLY+=("$c")
-    done < <("${COMP_WORDS[0]}" "${globals[@]}" __complete "$1" 2>/dev/null </dev/null)
+    done < <("${COMP_WORDS[0]}" "${globals[@]}" __complete "$1" "${extra[@]}" 2>/dev/null </dev/null)
 }
 
 _pg_backup_api() {
-    local cur=${COMP_WORDS[COMP_CWORD]} path= w next valued= positional=0 i
+    local cur=${COMP_WORDS[COMP_CWORD]} path= w next valued= positional=0 i server=
     local cmds opts args
     local -a globals=()
     COMPREPLY=()
@@ -199,12 +226,16 @@ _pg_backup_api() {
                 --config|--barman-config|--barman-command|--url|--remote|-r|--token|--ca-cert|--client-cert|--client-key|--output|-o) globals+=("$valued" "$w") ;;
                 esac
             fi
+            case $valued in
+            --server|-s) server=$w ;;
+            esac
             valued=
             continue
         fi
         case $w in
         -*=*)
             [[ -z $path ]] && globals+=("$w")
+            [[ $w == --server=* ]] && server=${w#*=}
             continue
             ;;
         -?*)

@@ -1,8 +1,8 @@
 # fish completion for pg-backup-api
 # Generated from the command-line definition by cmd/gen-docs (make docs); do not edit.
 # Install as pg-backup-api.fish in a directory of $fish_complete_path (e.g.
-# /usr/share/fish/vendor_completions.d). Server names, model names and operation
-# IDs come from `pg-backup-api __complete servers|models|operations`.
+# /usr/share/fish/vendor_completions.d). Server, model, remote and backup names
+# and operation IDs come from `pg-backup-api __complete KIND`.
 
 # __pg_backup_api_sub PATH WORD: prints the command path that WORD leads to from PATH.
 function __pg_backup_api_sub -a cmdpath word
@@ -94,13 +94,37 @@ function __pg_backup_api_at -a want
     test "$cmdpath" = "$want"
 end
 
+# __pg_backup_api_server: prints the value of the command line's --server, if any.
+function __pg_backup_api_server
+    set -l tokens (commandline -opc)
+    set -l next 0
+    for tok in $tokens
+        if test $next = 1
+            echo $tok
+            return
+        end
+        switch $tok
+            case --server -s
+                set next 1
+            case '--server=*'
+                string replace -- --server= '' $tok
+                return
+        end
+    end
+end
+
 # __pg_backup_api_dynamic KIND: asks the binary being completed, with the global
-# options of the command line; any error completes nothing.
+# options of the command line (and, for backups, the server given with
+# --server); any error completes nothing.
 function __pg_backup_api_dynamic -a kind
     set -l tokens (commandline -opc)
     set -l cmd $tokens[1]
     set -e tokens[1]
     set -l globals
+    set -l extra
+    if contains -- $kind backups
+        set extra (__pg_backup_api_server)
+    end
     set -l valued ''
     for tok in $tokens
         if test -n "$valued"
@@ -119,7 +143,7 @@ function __pg_backup_api_dynamic -a kind
                 break
         end
     end
-    $cmd $globals __complete $kind 2>/dev/null </dev/null
+    $cmd $globals __complete $kind $extra 2>/dev/null </dev/null
 end
 
 complete -c pg-backup-api -f
@@ -148,7 +172,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at ''" -l no-color -d 'no colour i
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l require-barman-user -d 'refuse to run as any user but Barman\'s barman_user (default: warn)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l barman-command -x -d 'COMMAND that runs Barman, split on spaces, never through a shell (default: barman)'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at ''" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at ''" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at ''" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -172,7 +196,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s o -l output -x -a 
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -181,7 +205,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s h -l help -d 'show
 
 # create recovery
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -d 'backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -a '(__pg_backup_api_dynamic backups)' -d 'backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l remote-ssh-command -x -d 'SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s d -l destination-directory -x -d 'absolute DIR on the target host to restore into'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
@@ -192,8 +216,8 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-ls
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-xid -x -d 'recover to this transaction XID'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-name -x -d 'recover to this restore point NAME (pg_create_restore_point)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-immediate -d 'end recovery as soon as the backup is consistent'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-tli -x -d 'recover along timeline TLI: a number, current or latest'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-action -x -d 'what PostgreSQL does at the target: ACTION pause, shutdown or promote (needs a target)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-tli -x -a 'current latest' -d 'recover along timeline TLI: a number, current or latest'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-action -x -a 'pause shutdown promote' -d 'what PostgreSQL does at the target: ACTION pause, shutdown or promote (needs a target)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l exclusive -d 'stop just before the target (needs --target-time, --target-lsn or --target-xid)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l standby-mode -d 'start the restored cluster as a standby'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l get-wal -d 'fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)'
@@ -210,11 +234,11 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l jobs-star
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l jobs-start-batch-size -x -d 'start at most N copy jobs in one batch'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l recovery-conf-filename -r -F -d 'write the recovery settings into FILE of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l recovery-option-port -x -d 'the PORT barman-wal-restore reaches Barman\'s ssh on, in the restore_command'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l combine-mode -x -d 'how pg_combinebackup copies an incremental backup\'s files: MODE copy, link, clone or copy-file-range'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l combine-mode -x -a 'copy link clone copy-file-range' -d 'how pg_combinebackup copies an incremental backup\'s files: MODE copy, link, clone or copy-file-range'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -226,7 +250,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s s -l server
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s n -l name -x -d 'a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l immediate-checkpoint -d 'ask PostgreSQL for an immediate checkpoint rather than a spread one'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l incremental -x -d 'take an incremental backup on top of the backup ID (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l reuse-backup -x -d 'reuse the previous backup\'s files: MODE off, copy or link (rsync backups)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l reuse-backup -x -a 'off copy link' -d 'reuse the previous backup\'s files: MODE off, copy or link (rsync backups)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s j -l jobs -x -d 'copy with N parallel jobs (1-64; rsync backups)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l bwlimit -x -d 'limit the copy to KBPS kilobytes per second (0: no limit)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l retry-times -x -d 'retry a failed copy N times (0: never)'
@@ -239,7 +263,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s o -l output
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -248,8 +272,8 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s h -l help -
 
 # create keep
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s b -l backup-id -x -d 'backup ID, a backup name, or latest/last, oldest/first, last-failed'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s t -l target -x -d 'keep the backup with this recovery TARGET: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s b -l backup-id -x -a '(__pg_backup_api_dynamic backups)' -d 'backup ID, a backup name, or latest/last, oldest/first, last-failed'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s t -l target -x -a 'full standalone' -d 'keep the backup with this recovery TARGET: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l release -d 'remove the backup\'s keep instead, so that the retention policy applies to it again'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l dry-run -d 'check everything a create checks and show the operation and Barman\'s command line, recording nothing (remotely: only with a server that offers dry runs)'
@@ -257,7 +281,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s o -l output -
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -266,14 +290,14 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create keep'" -s h -l help -d 
 
 # create delete
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s b -l backup-id -x -d 'backup ID, a backup name, or latest/last, oldest/first, last-failed'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s b -l backup-id -x -a '(__pg_backup_api_dynamic backups)' -d 'backup ID, a backup name, or latest/last, oldest/first, last-failed'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l dry-run -d 'check everything a create checks and show the operation and Barman\'s command line, recording nothing (remotely: only with a server that offers dry runs)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create delete'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -290,7 +314,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s o -l
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-switch'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -306,7 +330,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s o -l
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -317,8 +341,8 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create config-update'" -s h -l
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'only the operations of server NAME'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l instance -d 'only instance operations (config_update)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s a -l all -d 'every scope (the default)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s t -l type -x -d 'only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l status -x -d 'only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s t -l type -x -a 'recovery config_switch config_update backup keep delete' -d 'only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l status -x -a 'DONE FAILED IN_PROGRESS queued running lost cancelled timeout' -d 'only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l since -x -d 'only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s n -l limit -x -d 'at most N operations, the newest'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l before -x -d 'only operations older than operation ID (the oldest one of the previous page, to walk a long list in pages with --limit)'
@@ -326,7 +350,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s o -l output -x -a 't
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'list'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -341,7 +365,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s o -l output -x -a
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'inspect'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -356,7 +380,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -s o -l output -x -a
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -369,12 +393,13 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s o -l output 
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -l client-key -r -F -d 'client key FILE for mutual TLS'
 complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -s h -l help -d 'show help'
+complete -c pg-backup-api -n "__pg_backup_api_at 'backups show'" -a '(__pg_backup_api_dynamic backups)'
 
 # cancel
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'the operation belongs to server NAME (as SERVER/ID does)'
@@ -384,7 +409,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s o -l output -x -a 
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'cancel'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -400,7 +425,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l timeout -x -d 'give 
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'wait'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -415,7 +440,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s f -l follow -d 'stre
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'
-complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'logs'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'
@@ -437,7 +462,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'prune'" -s h -l help -d 'show 
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -s l -l listen -x -d 'ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l port -x -d 'listen on 127.0.0.1:N, as the reference implementation\'s --port'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l max-body-bytes -x -d 'largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l log-format -x -d 'FORMAT of the log on standard error, and of the runners\' runner.err: text or json, one object per line (default: serve.log_format, else text)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l log-format -x -a 'text json' -d 'FORMAT of the log on standard error, and of the runners\' runner.err: text or json, one object per line (default: serve.log_format, else text)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l insecure -d 'allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, and accept bearer tokens over plain HTTP from clients not on loopback'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'serve'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
@@ -448,7 +473,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l port -x -d 'check 
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l url -x -d 'check the server at URL (default: serve.listen of the config file, else http://127.0.0.1:7480)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l timeout -x -d 'give up after DURATION (with several remotes: on each)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -s r -l remote -x -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
+complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -s r -l remote -x -a '(__pg_backup_api_dynamic remotes)' -d 'work through the server named NAME in the config file\'s [remotes.NAME]; list, status, backups and inspect take several, NAME,NAME... or all'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l token -x -d 'bearer TOKEN for --url'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l ca-cert -r -F -d 'CA certificate FILE that signed the server\'s certificate'
 complete -c pg-backup-api -n "__pg_backup_api_at 'status'" -l client-cert -r -F -d 'client certificate FILE for mutual TLS'

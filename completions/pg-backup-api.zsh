@@ -3,20 +3,22 @@
 # zsh completion for pg-backup-api
 # Generated from the command-line definition by cmd/gen-docs (make docs); do not edit.
 # Install as _pg-backup-api in a directory of $fpath (e.g. /usr/share/zsh/vendor-completions),
-# or source it after compinit. Server names, model names and operation IDs come
-# from `pg-backup-api __complete servers|models|operations`.
+# or source it after compinit. Server, model, remote and backup names and
+# operation IDs come from `pg-backup-api __complete KIND`.
 
-# _pg-backup-api_dynamic KIND DESCRIPTION: asks the binary being completed, with the
-# global options of the command line; any error completes nothing.
+# _pg-backup-api_dynamic KIND DESCRIPTION [SERVER]: asks the binary being completed,
+# with the global options of the command line; any error completes nothing.
 _pg-backup-api_dynamic() {
   local -a items expl
-  items=(${(f)"$(${~_pg_backup_api_cmd:-pg-backup-api} "${_pg_backup_api_globals[@]}" __complete $1 2>/dev/null </dev/null)"})
+  items=(${(f)"$(${~_pg_backup_api_cmd:-pg-backup-api} "${_pg_backup_api_globals[@]}" __complete $1 "${@[3,-1]}" 2>/dev/null </dev/null)"})
   _wanted $1 expl $2 compadd -a items
 }
 
-_pg-backup-api_servers() { _pg-backup-api_dynamic servers 'server' }
-_pg-backup-api_models() { _pg-backup-api_dynamic models 'model' }
-_pg-backup-api_operations() { _pg-backup-api_dynamic operations 'operation' }
+_pg-backup-api__servers() { _pg-backup-api_dynamic servers 'server' }
+_pg-backup-api__models() { _pg-backup-api_dynamic models 'model' }
+_pg-backup-api__operations() { _pg-backup-api_dynamic operations 'operation' }
+_pg-backup-api__backups() { _pg-backup-api_dynamic backups 'backup' "${opt_args[--server]:-${opt_args[-s]}}" }
+_pg-backup-api__remotes() { _pg-backup-api_dynamic remotes 'remote' }
 
 _pg-backup-api_commands() {
   local -a cmds
@@ -53,7 +55,7 @@ _pg-backup-api() {
     '(--require-barman-user)'--require-barman-user'[refuse to run as any user but Barman'\''s barman_user (default: warn)]' \
     '(--barman-command)'--barman-command='[COMMAND that runs Barman, split on spaces, never through a shell (default: barman)]'':COMMAND: ' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -110,14 +112,14 @@ _pg-backup-api_create() {
   typeset -A opt_args
   _arguments -s -S -C \
     '(--payload -p)'{-p+,--payload=}'[documented JSON payload FILE, or - for standard input]'':FILE:_files' \
-    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup, keep, delete)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup, keep, delete)]'':NAME:_pg-backup-api__servers' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -143,8 +145,8 @@ _pg-backup-api_create() {
 
 _pg-backup-api_create_recovery() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
-    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time]'':ID: ' \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time]'':ID:_pg-backup-api__backups' \
     '(--remote-ssh-command)'--remote-ssh-command='[SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"]'':COMMAND: ' \
     '(--destination-directory -d)'{-d+,--destination-directory=}'[absolute DIR on the target host to restore into]'':DIR: ' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
@@ -155,8 +157,8 @@ _pg-backup-api_create_recovery() {
     '(--target-xid)'--target-xid='[recover to this transaction XID]'':XID: ' \
     '(--target-name)'--target-name='[recover to this restore point NAME (pg_create_restore_point)]'':NAME: ' \
     '(--target-immediate)'--target-immediate'[end recovery as soon as the backup is consistent]' \
-    '(--target-tli)'--target-tli='[recover along timeline TLI: a number, current or latest]'':TLI: ' \
-    '(--target-action)'--target-action='[what PostgreSQL does at the target: ACTION pause, shutdown or promote (needs a target)]'':ACTION: ' \
+    '(--target-tli)'--target-tli='[recover along timeline TLI: a number, current or latest]'':TLI:(current latest)' \
+    '(--target-action)'--target-action='[what PostgreSQL does at the target: ACTION pause, shutdown or promote (needs a target)]'':ACTION:(pause shutdown promote)' \
     '(--exclusive)'--exclusive'[stop just before the target (needs --target-time, --target-lsn or --target-xid)]' \
     '(--standby-mode)'--standby-mode'[start the restored cluster as a standby]' \
     '(--get-wal)'--get-wal'[fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)]' \
@@ -173,11 +175,11 @@ _pg-backup-api_create_recovery() {
     '(--jobs-start-batch-size)'--jobs-start-batch-size='[start at most N copy jobs in one batch]'':N: ' \
     '(--recovery-conf-filename)'--recovery-conf-filename='[write the recovery settings into FILE of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)]'':FILE:_files' \
     '(--recovery-option-port)'--recovery-option-port='[the PORT barman-wal-restore reaches Barman'\''s ssh on, in the restore_command]'':PORT: ' \
-    '(--combine-mode)'--combine-mode='[how pg_combinebackup copies an incremental backup'\''s files: MODE copy, link, clone or copy-file-range]'':MODE: ' \
+    '(--combine-mode)'--combine-mode='[how pg_combinebackup copies an incremental backup'\''s files: MODE copy, link, clone or copy-file-range]'':MODE:(copy link clone copy-file-range)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -187,11 +189,11 @@ _pg-backup-api_create_recovery() {
 
 _pg-backup-api_create_backup() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
     '(--name -n)'{-n+,--name=}'[a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)]'':NAME: ' \
     '(--immediate-checkpoint)'--immediate-checkpoint'[ask PostgreSQL for an immediate checkpoint rather than a spread one]' \
     '(--incremental)'--incremental='[take an incremental backup on top of the backup ID (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)]'':ID: ' \
-    '(--reuse-backup)'--reuse-backup='[reuse the previous backup'\''s files: MODE off, copy or link (rsync backups)]'':MODE: ' \
+    '(--reuse-backup)'--reuse-backup='[reuse the previous backup'\''s files: MODE off, copy or link (rsync backups)]'':MODE:(off copy link)' \
     '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64; rsync backups)]'':N: ' \
     '(--bwlimit)'--bwlimit='[limit the copy to KBPS kilobytes per second (0: no limit)]'':KBPS: ' \
     '(--retry-times)'--retry-times='[retry a failed copy N times (0: never)]'':N: ' \
@@ -204,7 +206,7 @@ _pg-backup-api_create_backup() {
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -214,9 +216,9 @@ _pg-backup-api_create_backup() {
 
 _pg-backup-api_create_keep() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
-    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, last-failed]'':ID: ' \
-    '(--target -t)'{-t+,--target=}'[keep the backup with this recovery TARGET: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)]'':TARGET: ' \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, last-failed]'':ID:_pg-backup-api__backups' \
+    '(--target -t)'{-t+,--target=}'[keep the backup with this recovery TARGET: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)]'':TARGET:(full standalone)' \
     '(--release)'--release'[remove the backup'\''s keep instead, so that the retention policy applies to it again]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
@@ -224,7 +226,7 @@ _pg-backup-api_create_keep() {
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -234,15 +236,15 @@ _pg-backup-api_create_keep() {
 
 _pg-backup-api_create_delete() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
-    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, last-failed]'':ID: ' \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, last-failed]'':ID:_pg-backup-api__backups' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -252,8 +254,8 @@ _pg-backup-api_create_delete() {
 
 _pg-backup-api_create_config-switch() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api_servers' \
-    '(--model-name -m)'{-m+,--model-name=}'[MODEL to apply]'':MODEL:_pg-backup-api_models' \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
+    '(--model-name -m)'{-m+,--model-name=}'[MODEL to apply]'':MODEL:_pg-backup-api__models' \
     '(--reset)'--reset'[remove the server'\''s active model]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
@@ -261,7 +263,7 @@ _pg-backup-api_create_config-switch() {
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -279,7 +281,7 @@ _pg-backup-api_create_config-update() {
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -289,11 +291,11 @@ _pg-backup-api_create_config-update() {
 
 _pg-backup-api_list() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api__servers' \
     '(--instance)'--instance'[only instance operations (config_update)]' \
     '(--all -a)'{-a,--all}'[every scope (the default)]' \
-    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)]'':TYPE: ' \
-    '(--status)'--status='[only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)]'':STATUS: ' \
+    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)]'':TYPE:(recovery config_switch config_update backup keep delete)' \
+    '(--status)'--status='[only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)]'':STATUS:(DONE FAILED IN_PROGRESS queued running lost cancelled timeout)' \
     '(--since)'--since='[only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)]'':AGE: ' \
     '(--limit -n)'{-n+,--limit=}'[at most N operations, the newest]'':N: ' \
     '(--before)'--before='[only operations older than operation ID (the oldest one of the previous page, to walk a long list in pages with --limit)]'':ID: ' \
@@ -301,7 +303,7 @@ _pg-backup-api_list() {
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -311,20 +313,20 @@ _pg-backup-api_list() {
 
 _pg-backup-api_inspect() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api__servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--follow -f)'{-f,--follow}'[then stream Barman'\''s output until the operation ends (like logs -f)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
-    '1: :_pg-backup-api_operations'
+    '1: :_pg-backup-api__operations'
 }
 
 _pg-backup-api_backups_commands() {
@@ -339,12 +341,12 @@ _pg-backup-api_backups() {
   local curcontext=$curcontext state state_descr line ret=1
   typeset -A opt_args
   _arguments -s -S -C \
-    '(--server -s)'{-s+,--server=}'[the Barman server NAME (required)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the Barman server NAME (required)]'':NAME:_pg-backup-api__servers' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
@@ -365,77 +367,78 @@ _pg-backup-api_backups() {
 
 _pg-backup-api_backups_show() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the Barman server NAME (required)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the Barman server NAME (required)]'':NAME:_pg-backup-api__servers' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
-    '(- *)'{-h,--help}'[show help]'
+    '(- *)'{-h,--help}'[show help]' \
+    '1: :_pg-backup-api__backups'
 }
 
 _pg-backup-api_cancel() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api__servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--wait -w)'{-w,--wait}'[wait until the operation has ended]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
-    '1: :_pg-backup-api_operations'
+    '1: :_pg-backup-api__operations'
 }
 
 _pg-backup-api_wait() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api__servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--timeout)'--timeout='[give up waiting after DURATION (e.g. 90s, 30m) and exit 124; the operation goes on (default: wait as long as it runs)]'':DURATION: ' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
-    '1: :_pg-backup-api_operations'
+    '1: :_pg-backup-api__operations'
 }
 
 _pg-backup-api_logs() {
   _arguments -s -S \
-    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[the operation belongs to server NAME (as SERVER/ID does)]'':NAME:_pg-backup-api__servers' \
     '(--instance)'--instance'[the operation is an instance operation]' \
     '(--follow -f)'{-f,--follow}'[stream the output as Barman writes it, until the operation ends]' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
     '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
     '(- *)'{-h,--help}'[show help]' \
-    '1: :_pg-backup-api_operations'
+    '1: :_pg-backup-api__operations'
 }
 
 _pg-backup-api_prune() {
   _arguments -s -S \
     '(--older-than)'--older-than='[AGE such as 30d, 72h or 90m]'':AGE: ' \
     '(--dry-run)'--dry-run'[list what would be removed, remove nothing]' \
-    '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api_servers' \
+    '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api__servers' \
     '(--instance)'--instance'[only instance operations]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
@@ -448,7 +451,7 @@ _pg-backup-api_serve() {
     '(--listen -l)'{-l+,--listen=}'[ADDR to listen on (default: serve.listen from the config file, else 127.0.0.1:7480)]'':ADDR: ' \
     '(--port)'--port='[listen on 127.0.0.1:N, as the reference implementation'\''s --port]'':N: ' \
     '(--max-body-bytes)'--max-body-bytes='[largest accepted request body in BYTES (default: serve.max_body_bytes, else 1 MiB)]'':BYTES: ' \
-    '(--log-format)'--log-format='[FORMAT of the log on standard error, and of the runners'\'' runner.err: text or json, one object per line (default: serve.log_format, else text)]'':FORMAT: ' \
+    '(--log-format)'--log-format='[FORMAT of the log on standard error, and of the runners'\'' runner.err: text or json, one object per line (default: serve.log_format, else text)]'':FORMAT:(text json)' \
     '(--insecure)'--insecure'[allow listening on a non-loopback address with no authentication (tokens or client_ca) configured, and accept bearer tokens over plain HTTP from clients not on loopback]' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
@@ -461,7 +464,7 @@ _pg-backup-api_status() {
     '(--url)'--url='[check the server at URL (default: serve.listen of the config file, else http://127.0.0.1:7480)]'':URL: ' \
     '(--timeout)'--timeout='[give up after DURATION (with several remotes: on each)]'':DURATION: ' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
-    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
     '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
     '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
     '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \

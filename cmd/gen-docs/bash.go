@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pg-backup-api/pg-backup-api/cli"
 )
 
 // shQuote quotes s for bash and zsh alike: single quotes, and an embedded
@@ -17,9 +19,10 @@ func bashCompletion(name string, m *docCommand) string {
 	w("# bash completion for %s  -*- shell-script -*-\n", name)
 	w("#\n# %s\n", generatedNotice)
 	w("# Install as /usr/share/bash-completion/completions/%s, or source it.\n", name)
-	w("# Server names, model names and operation IDs come from `%s __complete\n", name)
-	w("# servers|models|operations`, which reads Barman's configuration and the store\n")
-	w("# with the global options given on the command line being completed.\n\n")
+	w("# Server, model, remote and backup names and operation IDs come from\n")
+	w("# `%s __complete KIND`, which reads Barman's configuration, its catalog, the\n", name)
+	w("# store and the config file with the global options given on the command line\n")
+	w("# being completed.\n\n")
 
 	// Command paths.
 	w("# %s_sub PATH WORD: prints the command path that WORD leads to from PATH.\n", fn)
@@ -56,7 +59,7 @@ func bashCompletion(name string, m *docCommand) string {
 
 	// What each command offers.
 	w("# %s_spec PATH: sets cmds (subcommands), opts (options) and args (what\n", fn)
-	w("# its arguments are: servers, models, operations, commands or nothing).\n")
+	w("# its arguments are: a kind of __complete, commands or nothing).\n")
 	w("%s_spec() {\n    cmds= opts= args=\n    case $1 in\n", fn)
 	for _, d := range m.all() {
 		var cmds, opts []string
@@ -137,17 +140,22 @@ func bashCompletion(name string, m *docCommand) string {
 }
 
 # %[1]s_dynamic KIND: asks the binary being completed, with the global
-# options of the command line; any error completes nothing.
+# options of the command line (and, for %[4]s, the server given with
+# --server); any error completes nothing.
 %[1]s_dynamic() {
     local c
+    local -a extra=()
+    case $1 in
+    %[4]s) [[ -n $server ]] && extra=("$server") ;;
+    esac
     COMPREPLY=()
     while IFS= read -r c; do
         [[ -n $c && $c == "$cur"* ]] && COMPREPLY+=("$c")
-    done < <("${COMP_WORDS[0]}" "${globals[@]}" __complete "$1" 2>/dev/null </dev/null)
+    done < <("${COMP_WORDS[0]}" "${globals[@]}" __complete "$1" "${extra[@]}" 2>/dev/null </dev/null)
 }
 
 %[1]s() {
-    local cur=${COMP_WORDS[COMP_CWORD]} path= w next valued= positional=0 i
+    local cur=${COMP_WORDS[COMP_CWORD]} path= w next valued= positional=0 i server=
     local cmds opts args
     local -a globals=()
     COMPREPLY=()
@@ -161,12 +169,16 @@ func bashCompletion(name string, m *docCommand) string {
                 %[2]s) globals+=("$valued" "$w") ;;
                 esac
             fi
+            case $valued in
+            --server|-s) server=$w ;;
+            esac
             valued=
             continue
         fi
         case $w in
         -*=*)
             [[ -z $path ]] && globals+=("$w")
+            [[ $w == --server=* ]] && server=${w#*=}
             continue
             ;;
         -?*)
@@ -203,6 +215,18 @@ func bashCompletion(name string, m *docCommand) string {
 }
 
 complete -F %[1]s %[3]s
-`, fn, strings.Join(globals, "|"), name)
+`, fn, strings.Join(globals, "|"), name, strings.Join(serverKinds(), "|"))
 	return b.String()
+}
+
+// serverKinds are the kinds of __complete that take the server of the
+// command line.
+func serverKinds() []string {
+	var out []string
+	for _, k := range cli.CompleteKinds() {
+		if cli.CompleteTakesServer(k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -15,8 +15,8 @@ func fishCompletion(name string, m *docCommand) string {
 	fn := "__" + strings.ReplaceAll(name, "-", "_")
 	w("# fish completion for %s\n# %s\n", name, generatedNotice)
 	w("# Install as %s.fish in a directory of $fish_complete_path (e.g.\n", name)
-	w("# /usr/share/fish/vendor_completions.d). Server names, model names and operation\n")
-	w("# IDs come from `%s __complete servers|models|operations`.\n\n", name)
+	w("# /usr/share/fish/vendor_completions.d). Server, model, remote and backup names\n")
+	w("# and operation IDs come from `%s __complete KIND`.\n\n", name)
 
 	w("# %s_sub PATH WORD: prints the command path that WORD leads to from PATH.\n", fn)
 	w("function %s_sub -a cmdpath word\n    switch \"$cmdpath:$word\"\n", fn)
@@ -84,13 +84,37 @@ function %[1]s_at -a want
     test "$cmdpath" = "$want"
 end
 
+# %[1]s_server: prints the value of the command line's --server, if any.
+function %[1]s_server
+    set -l tokens (commandline -opc)
+    set -l next 0
+    for tok in $tokens
+        if test $next = 1
+            echo $tok
+            return
+        end
+        switch $tok
+            case --server -s
+                set next 1
+            case '--server=*'
+                string replace -- --server= '' $tok
+                return
+        end
+    end
+end
+
 # %[1]s_dynamic KIND: asks the binary being completed, with the global
-# options of the command line; any error completes nothing.
+# options of the command line (and, for %[5]s, the server given with
+# --server); any error completes nothing.
 function %[1]s_dynamic -a kind
     set -l tokens (commandline -opc)
     set -l cmd $tokens[1]
     set -e tokens[1]
     set -l globals
+    set -l extra
+    if contains -- $kind %[5]s
+        set extra (%[1]s_server)
+    end
     set -l valued ''
     for tok in $tokens
         if test -n "$valued"
@@ -109,11 +133,11 @@ function %[1]s_dynamic -a kind
                 break
         end
     end
-    $cmd $globals __complete $kind 2>/dev/null </dev/null
+    $cmd $globals __complete $kind $extra 2>/dev/null </dev/null
 end
 
 complete -c %[4]s -f
-`, fn, strings.Join(globals, " "), strings.Join(globalsEq, " "), name)
+`, fn, strings.Join(globals, " "), strings.Join(globalsEq, " "), name, strings.Join(serverKinds(), " "))
 
 	for _, d := range m.all() {
 		cond := `"` + fn + "_at '" + d.pathString() + `'"`

@@ -331,4 +331,129 @@ func TestCompletionLive(t *testing.T) {
 			t.Errorf("fish complete -C: %v\n%s", err, out)
 		}
 	})
+
+	// Backup IDs and names from a catalog, remote names from a config
+	// file, enum values: the same cases in each shell.
+	b := testenv.NewBarman(t, "barman-3.17")
+	testenv.WriteFile(t, filepath.Join(b.Home, "db_server_two", "meta", "20261126T010000-backup.info"),
+		"backup_id=20261126T010000\nbackup_name=nightly\nstatus=FAILED\nserver_name=db_server_two\n")
+	remotes := filepath.Join(t.TempDir(), "config.toml")
+	testenv.WriteFile(t, remotes, "[remotes.barman2]\nurl = \"https://barman2:7480\"\n")
+	kinds := []struct {
+		name, line string // line: the command line typed so far, cursor at its end
+		env        []string
+		want       []string // each completed
+		exact      bool     // and nothing else
+	}{
+		{"backup-id", "pg-backup-api create recovery -s db_server_two --backup-id ", []string{cli.EnvBarmanConfig + "=" + b.Conf},
+			[]string{"20261125T080758", "20261126T010000", "nightly", "latest", "oldest", "last-failed"}, false},
+		{"backup-id prefix", "pg-backup-api create delete --server db_server_two -b 2026112", []string{cli.EnvBarmanConfig + "=" + b.Conf},
+			[]string{"20261125T080758", "20261126T010000"}, true},
+		{"backups show", "pg-backup-api backups show -s db_server_two ", []string{cli.EnvBarmanConfig + "=" + b.Conf},
+			[]string{"20261125T080758", "nightly", "latest"}, false},
+		{"remote", "pg-backup-api list --remote ", []string{cli.EnvConfig + "=" + remotes}, []string{"barman2"}, true},
+		{"target-action", "pg-backup-api create recovery --target-action ", nil, []string{"pause", "shutdown", "promote"}, true},
+		{"status", "pg-backup-api list --status ", nil,
+			[]string{"DONE", "FAILED", "IN_PROGRESS", "queued", "running", "lost", "cancelled", "timeout"}, true},
+		{"no barman.conf", "pg-backup-api create keep -s db1 -b ", []string{cli.EnvBarmanConfig + "=" + missing}, nil, true},
+	}
+	check := func(t *testing.T, shell, line string, got, want []string, exact bool) {
+		t.Helper()
+		for _, w := range want {
+			if !contains(got, w) {
+				t.Errorf("%s: %q<TAB> completes %q, which lacks %s", shell, line, got, w)
+			}
+		}
+		if exact && len(got) != len(want) {
+			t.Errorf("%s: %q<TAB> completes %q, want only %q", shell, line, got, want)
+		}
+	}
+	t.Run("kinds/bash", func(t *testing.T) {
+		for _, k := range kinds {
+			words := strings.Fields(k.line)
+			if strings.HasSuffix(k.line, " ") {
+				words = append(words, "")
+			}
+			check(t, "bash", k.line, bash(t, k.env, words...), k.want, k.exact)
+		}
+	})
+	t.Run("kinds/zsh", func(t *testing.T) {
+		if _, err := exec.LookPath("zsh"); err != nil {
+			t.Skip("zsh is not installed")
+		}
+		zshScript, _ := filepath.Abs(filepath.Join(docsRepoRoot, filepath.FromSlash(docZshCompletion)))
+		for _, k := range kinds {
+			check(t, "zsh", k.line, docsZshComplete(t, zshScript, append(append([]string{}, env...), k.env...), k.line), k.want, k.exact)
+		}
+	})
+	t.Run("kinds/fish", func(t *testing.T) {
+		if _, err := exec.LookPath("fish"); err != nil {
+			t.Skip("fish is not installed")
+		}
+		fishScript, _ := filepath.Abs(filepath.Join(docsRepoRoot, filepath.FromSlash(docFishCompletion)))
+		for _, k := range kinds {
+			cmd := exec.Command("fish", "--no-config", "-c", "source "+fishQuote(fishScript)+"; complete -C "+fishQuote(k.line))
+			cmd.Env = append(append([]string{}, env...), k.env...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil || stderr.Len() > 0 {
+				t.Fatalf("fish complete -C %q: %v\n%s", k.line, err, stderr.String())
+			}
+			var got []string
+			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				if w, _, _ := strings.Cut(l, "\t"); w != "" { // candidate<TAB>description
+					got = append(got, w)
+				}
+			}
+			check(t, "fish", k.line, got, k.want, k.exact)
+		}
+	})
+}
+
+// docsZshCapture types a command line and TAB into an interactive zsh on a
+// pseudo-terminal (zsh/zpty), with compadd wrapped to write the candidates
+// it is given to $3, and exits once completion has run.
+const docsZshCapture = `zmodload zsh/zpty || exit 3
+script=$1 line=$2 out=$3
+zpty z zsh -f -i
+zpty -w z "exec 2>>${(q)out}.err; PROMPT=; autoload -Uz compinit; compinit -u -D; source ${(q)script}"
+zpty -w z "compadd() { if [[ \${@[1,(i)(-|--)]} == *-(O|A|D)\\ * ]]; then builtin compadd \"\$@\"; return; fi; local -a __hits; builtin compadd -A __hits \"\$@\"; (( \$#__hits )) && print -rl -- \$__hits >> ${(q)out}; builtin compadd \"\$@\" }"
+zpty -w z "comppostfuncs=(_capture_done); _capture_done() { print -r -- __END__ >> ${(q)out}; exit }"
+zpty -w z "bindkey '^I' complete-word; : > ${(q)out}.ready"
+for i in {1..200}; do [[ -f $out.ready ]] && break; sleep 0.05; done
+zpty -w -n z "$line"$'\t'
+for i in {1..200}; do
+  [[ -f $out ]] && grep -q __END__ $out && break
+  sleep 0.05
+done
+zpty -d z
+`
+
+// docsZshComplete returns what zsh completes for line, with the completion
+// script sourced after compinit; anything on zsh's standard error fails the
+// test.
+func docsZshComplete(t *testing.T, script string, env []string, line string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command("zsh", "-f", "-c", docsZshCapture, "capture", script, line, out)
+	cmd.Env = env
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("zsh completion of %q: %v\n%s", line, err, msg)
+	}
+	if errs, _ := os.ReadFile(out + ".err"); len(errs) > 0 {
+		t.Errorf("zsh completion of %q wrote to stderr: %s", line, errs)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(data), "__END__") {
+		t.Fatalf("zsh completion of %q did not run: %v %q", line, err, data)
+	}
+	var got []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l != "" && l != "__END__" && !slices.Contains(got, l) {
+			got = append(got, l)
+		}
+	}
+	return got
 }

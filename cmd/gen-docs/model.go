@@ -8,22 +8,17 @@ import (
 	urfave "github.com/urfave/cli/v2"
 )
 
-// What the shells complete beyond the static words: a flag's value by its
-// name, a command's arguments by its name. "servers", "models" and
-// "operations" are asked of the binary itself (__complete).
-var (
-	docFlagValues = map[string]docCompletion{
-		"server":     {dynamic: "servers"},
-		"model-name": {dynamic: "models"},
-		"output":     {words: cli.OutputFormats()},
-	}
-	// A command whose usage text names an ID argument takes an operation ID.
-	docIDArgument = docCompletion{dynamic: "operations"}
-)
+// What the shells complete beyond the static words: a flag's value as
+// cli.CompleteFlag says, a command's argument by the word its usage text
+// names it with. Dynamic kinds are asked of the binary itself (__complete).
+var docArgKinds = map[string]string{
+	"ID":     "operations", // pg-backup-api inspect ID
+	"BACKUP": "backups",    // pg-backup-api backups show BACKUP
+}
 
 // docCompletion says how to complete a value.
 type docCompletion struct {
-	dynamic  string   // servers, models or operations: ask `pg-backup-api __complete`
+	dynamic  string   // one of cli.CompleteKinds: ask `pg-backup-api __complete`
 	words    []string // a fixed set of words
 	files    bool     // local file names
 	commands bool     // the top-level command names
@@ -95,7 +90,7 @@ func docModel(app *urfave.App) *docCommand {
 		names:       []string{app.Name},
 		usage:       app.Usage,
 		description: strings.TrimSpace(strings.TrimSuffix(app.Description, cli.ExitCodesHelp)),
-		flags:       docFlags(app.Flags, app.UsageText),
+		flags:       docFlags(app.Flags, app.UsageText, nil),
 	}
 	root.flags = append(root.flags,
 		docFlag{long: "help", short: "h", usage: "show help"},
@@ -126,11 +121,9 @@ func docWalk(c *urfave.Command, parent []string) *docCommand {
 		usage:       c.Usage,
 		usageText:   c.UsageText,
 		description: c.Description,
-		flags:       docFlags(c.Flags, c.UsageText),
+		flags:       docFlags(c.Flags, c.UsageText, path),
 	}
-	if docTakesID(c.UsageText, path) {
-		d.args = docIDArgument
-	}
+	d.args.dynamic = docArgKinds[docFirstArgument(c.UsageText, path)]
 	d.flags = append(d.flags, docFlag{long: "help", short: "h", usage: "show help"})
 	for _, s := range c.Subcommands {
 		if s.Hidden || s.Name == "help" {
@@ -141,7 +134,7 @@ func docWalk(c *urfave.Command, parent []string) *docCommand {
 	return d
 }
 
-func docFlags(flags []urfave.Flag, usageText string) []docFlag {
+func docFlags(flags []urfave.Flag, usageText string, path []string) []docFlag {
 	var out []docFlag
 	for _, f := range flags {
 		if f == urfave.HelpFlag || f == urfave.VersionFlag {
@@ -192,7 +185,7 @@ func docFlags(flags []urfave.Flag, usageText string) []docFlag {
 				df.def = t.Value.String()
 			}
 		}
-		df.complete = docFlagValues[df.long]
+		df.complete.dynamic, df.complete.words = cli.CompleteFlag(strings.Join(path, " "), df.long)
 		if df.value != "" && df.complete.empty() && strings.Contains(df.value, "FILE") {
 			df.complete = docCompletion{files: true}
 		}
@@ -201,13 +194,16 @@ func docFlags(flags []urfave.Flag, usageText string) []docFlag {
 	return out
 }
 
-// docTakesID reports whether usageText says the command's first argument is
-// an operation ID: "pg-backup-api inspect ID ...".
-func docTakesID(usageText string, path []string) bool {
+// docFirstArgument is the word that usageText names the command's first
+// argument with: ID for "pg-backup-api inspect ID ...", "" when none.
+func docFirstArgument(usageText string, path []string) string {
 	first, _, _ := strings.Cut(usageText, "\n")
 	fields := strings.Fields(first)
 	n := 1 + len(path)
-	return len(fields) > n && strings.Join(fields[1:n], " ") == strings.Join(path, " ") && fields[n] == "ID"
+	if len(fields) > n && strings.Join(fields[1:n], " ") == strings.Join(path, " ") {
+		return fields[n]
+	}
+	return ""
 }
 
 // docPlaceholder names the value of flag long when its usage does not: the

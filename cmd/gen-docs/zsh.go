@@ -22,24 +22,30 @@ func zshCompletion(name string, m *docCommand) string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("#compdef %s\n\n# zsh completion for %s\n# %s\n", name, name, generatedNotice)
 	w("# Install as _%s in a directory of $fpath (e.g. /usr/share/zsh/vendor-completions),\n", name)
-	w("# or source it after compinit. Server names, model names and operation IDs come\n")
-	w("# from `%s __complete servers|models|operations`.\n\n", name)
+	w("# or source it after compinit. Server, model, remote and backup names and\n")
+	w("# operation IDs come from `%s __complete KIND`.\n\n", name)
 
 	var globals []string
 	for _, f := range m.valuedFlags() {
 		globals = append(globals, "--"+f.long)
 	}
-	w(`# _%[1]s_dynamic KIND DESCRIPTION: asks the binary being completed, with the
-# global options of the command line; any error completes nothing.
+	w(`# _%[1]s_dynamic KIND DESCRIPTION [SERVER]: asks the binary being completed,
+# with the global options of the command line; any error completes nothing.
 _%[1]s_dynamic() {
   local -a items expl
-  items=(${(f)"$(${~_%[2]s_cmd:-%[1]s} "${_%[2]s_globals[@]}" __complete $1 2>/dev/null </dev/null)"})
+  items=(${(f)"$(${~_%[2]s_cmd:-%[1]s} "${_%[2]s_globals[@]}" __complete $1 "${@[3,-1]}" 2>/dev/null </dev/null)"})
   _wanted $1 expl $2 compadd -a items
 }
 
 `, name, zshVar(name))
 	for _, kind := range cli.CompleteKinds() {
-		w("_%s_%s() { _%s_dynamic %s %s }\n", name, kind, name, kind, shQuote(strings.TrimSuffix(kind, "s")))
+		server := ""
+		if cli.CompleteTakesServer(kind) {
+			// The --server of the command being completed, as _arguments
+			// has parsed it.
+			server = ` "${opt_args[--server]:-${opt_args[-s]}}"`
+		}
+		w("%s() { _%s_dynamic %s %s%s }\n", zshKindFunc(name, kind), name, kind, shQuote(strings.TrimSuffix(kind, "s")), server)
 	}
 	w("\n")
 
@@ -82,7 +88,7 @@ _%[1]s_dynamic() {
 			// (-): once the command word is there, this level's options end.
 			specs = append(specs, shQuote("(-)1:"+opt+" :"+fn+"_commands"), "'(-)*:: :->args' && ret=0")
 		case d.args.dynamic != "":
-			specs = append(specs, shQuote("1: :_"+name+"_"+d.args.dynamic))
+			specs = append(specs, shQuote("1: :"+zshKindFunc(name, d.args.dynamic)))
 		case d.args.commands:
 			specs = append(specs, shQuote("1: :_"+name+"_commands"))
 		}
@@ -115,6 +121,11 @@ fi
 	return b.String()
 }
 
+// zshKindFunc names the function that completes a kind of __complete: two
+// underscores keep it apart from a command's function (_NAME_backups
+// completes the backups command).
+func zshKindFunc(name, kind string) string { return "_" + name + "__" + kind }
+
 func zshVar(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
 func zshFlagSpec(name string, f docFlag) string {
@@ -123,7 +134,7 @@ func zshFlagSpec(name string, f docFlag) string {
 	if f.value != "" {
 		switch {
 		case f.complete.dynamic != "":
-			action = ":" + f.value + ":_" + name + "_" + f.complete.dynamic
+			action = ":" + f.value + ":" + zshKindFunc(name, f.complete.dynamic)
 		case len(f.complete.words) > 0:
 			action = ":" + f.value + ":(" + strings.Join(f.complete.words, " ") + ")"
 		case f.complete.files:
