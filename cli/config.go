@@ -24,7 +24,7 @@ const DefaultConfigPath = "/etc/pg-backup-api.toml"
 var systemConfigPath = DefaultConfigPath
 
 // FileConfig is our own configuration file. Every key is documented in
-// README.md and in the commented default config shipped with the packages;
+// docs/configuration.md and in the commented default config shipped with the packages;
 // flags override the environment, which overrides this file.
 type FileConfig struct {
 	// BarmanConfig is Barman's configuration file (default /etc/barman.conf).
@@ -160,7 +160,7 @@ type ServeConfig struct {
 	// AllowedHosts are Host names answered, besides loopback ones, when no
 	// credentials are configured (against DNS rebinding).
 	AllowedHosts []string `toml:"allowed_hosts"`
-	// Timeouts of the HTTP server; see README "Security".
+	// Timeouts of the HTTP server; see docs/security.md.
 	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
 	ReadTimeout       Duration `toml:"read_timeout"`
 	WriteTimeout      Duration `toml:"write_timeout"`

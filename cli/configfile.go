@@ -120,7 +120,7 @@ func unknownKeys(path, data string, undecoded []toml.Key) error {
 			msgs[i] = fmt.Sprintf("%s: %s", path, p.msg)
 		}
 	}
-	return fmt.Errorf("%s; every key is listed in README.md, Configuration", strings.Join(msgs, "; "))
+	return fmt.Errorf("%s; every key is listed in docs/configuration.md", strings.Join(msgs, "; "))
 }
 
 // keyLines maps each dotted key and table of a TOML document to the first

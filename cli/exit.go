@@ -10,7 +10,7 @@ import (
 )
 
 // Exit codes. Scripts and cron rely on them; they are documented in --help,
-// the man page and README.md.
+// the man page and docs/cli.md.
 const (
 	ExitOK          = 0
 	ExitError       = 1 // an unexpected fault

@@ -19,7 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// reloadHelp is serve's --help about SIGHUP, also the README's wording.
+// reloadHelp is serve's --help about SIGHUP, also the wording of docs/configuration.md.
 const reloadHelp = "SIGHUP reloads the configuration file without dropping connections or stopping operations: " +
 	"tokens, client-certificate rules (client_ca, allowed_subjects, allowed_common_names, client_subjects), " +
 	"permissions, allowed_hosts, trusted_proxies, open_status, open_metrics, the TLS certificate and key " +

@@ -40,15 +40,15 @@ func TestPermissionDelete(t *testing.T) {
 }
 
 // TestPermissionsDocumented: every permission is documented where an
-// operator looks for it: README's Permissions table and the packaged
+// operator looks for it: the Permissions table of docs/security.md and the packaged
 // configuration's comments.
 func TestPermissionsDocumented(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	readme, err := os.ReadFile(filepath.Join("..", "docs", "security.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, _ := strings.Cut(string(readme), "### Permissions\n")
-	section, _, _ = strings.Cut(section, "\n## ")
+	_, section, _ := strings.Cut(string(readme), "## Permissions\n")
+	section, _, _ = strings.Cut(section, "\n# ")
 	packaged, err := os.ReadFile(filepath.Join("..", "packaging", "pg-backup-api.toml"))
 	if err != nil {
 		t.Fatal(err)
