@@ -178,20 +178,7 @@ func (st *appState) load(c *cli.Context) error {
 			return ops.Errorf(ops.EINVALID, "%v", err)
 		}
 	}
-	s := settings{file: file, configPath: path, barmanConfig: ops.DefaultBarmanConfig, barmanCommand: "barman"}
-	if file.BarmanConfig != "" {
-		s.barmanConfig = file.BarmanConfig
-	}
-	if c.IsSet("barman-config") {
-		s.barmanConfig = c.String("barman-config")
-	}
-	if file.BarmanCommand != "" {
-		s.barmanCommand = file.BarmanCommand
-	}
-	if c.IsSet("barman-command") {
-		s.barmanCommand = c.String("barman-command")
-	}
-	st.settings = s
+	st.settings = newSettings(c, file, path)
 	// Runners are started by serve or the CLI, which have warned already;
 	// completion candidates go to a shell, which shows stderr as noise.
 	if name := c.Command.Name; name != "run" && name != "__complete" {
@@ -299,4 +286,23 @@ func cliRequester() ops.Requester {
 		name = u.Username
 	}
 	return ops.Requester{Name: "cli:" + name}
+}
+
+// newSettings is what a command runs with: the file read from path, then
+// the flags (and their environment variables) over it.
+func newSettings(c *cli.Context, file *FileConfig, path string) settings {
+	s := settings{file: file, configPath: path, barmanConfig: ops.DefaultBarmanConfig, barmanCommand: "barman"}
+	if file.BarmanConfig != "" {
+		s.barmanConfig = file.BarmanConfig
+	}
+	if c.IsSet("barman-config") {
+		s.barmanConfig = c.String("barman-config")
+	}
+	if file.BarmanCommand != "" {
+		s.barmanCommand = file.BarmanCommand
+	}
+	if c.IsSet("barman-command") {
+		s.barmanCommand = c.String("barman-command")
+	}
+	return s
 }

@@ -151,20 +151,7 @@ func (st *appState) doctorConfig(c *cli.Context, r *doctorReport) *FileConfig {
 			r.add("config", checkOK, "%s is read: its syntax and keys are valid", path)
 		}
 	}
-	s := settings{file: file, configPath: path, barmanConfig: ops.DefaultBarmanConfig, barmanCommand: "barman"}
-	if file.BarmanConfig != "" {
-		s.barmanConfig = file.BarmanConfig
-	}
-	if c.IsSet("barman-config") {
-		s.barmanConfig = c.String("barman-config")
-	}
-	if file.BarmanCommand != "" {
-		s.barmanCommand = file.BarmanCommand
-	}
-	if c.IsSet("barman-command") {
-		s.barmanCommand = c.String("barman-command")
-	}
-	st.settings = s
+	st.settings = newSettings(c, file, path)
 	return file
 }
 
