@@ -229,7 +229,7 @@ func TestAlertsFire(t *testing.T) {
 
 	// WAL archiving: a forced switch every Barman archives, then none.
 	switched := time.Now()
-	if err := switchWAL(); err != nil {
+	if err := switchWALAfterBackups(); err != nil {
 		t.Fatal(err)
 	}
 	// First Prometheus sees the new WAL and the alert is not firing: what
@@ -273,4 +273,36 @@ func TestAlertsFire(t *testing.T) {
 		t.Errorf("PgBackupApiWALArchivingStalled fired %s after the WAL switch, before the %ds threshold", since, walStallSeconds)
 	}
 	t.Logf("PgBackupApiWALArchivingStalled fired %s after the WAL switch (threshold %ds, for 2s)", time.Since(switched).Round(time.Millisecond), walStallSeconds)
+}
+
+// switchWALAfterBackups is switchWAL once every Barman has its newer
+// backup: it forces a WAL switch and waits until each Barman's newest
+// backup shows the closed segment archived.
+func switchWALAfterBackups() error {
+	out, err := psql(sandbox["SANDBOX_PG_PORT"],
+		// A write first: on a segment with nothing new, pg_switch_wal switches nothing.
+		"CREATE TABLE IF NOT EXISTS e2e_wal (run text, pad text); INSERT INTO e2e_wal VALUES ('alerts', 'x'); SELECT pg_walfile_name(pg_switch_wal())")
+	lines := strings.Fields(string(out))
+	if err != nil || len(lines) == 0 || len(lines[len(lines)-1]) != 24 {
+		return fmt.Errorf("forcing a WAL switch: %v\n%s", err, out)
+	}
+	seg := lines[len(lines)-1]
+	for _, b := range barmans {
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			barmanOutput(b, "archive-wal", sandbox["SANDBOX_SERVER"])
+			last, err := barmanLastAvailable(b, b.newer.id)
+			if err != nil {
+				return err
+			}
+			if last >= seg {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s has not archived WAL %s after 90s (show-backup %s says the last available is %s)", b, seg, b.newer.id, last)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	return nil
 }

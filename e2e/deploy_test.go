@@ -494,7 +494,9 @@ func TestDeployAsPackaged(t *testing.T) {
 	// The CLI's health check over HTTPS with the test's CA.
 	status := exec.Command(bin, "status", "--url", base, "--ca-cert", caFile)
 	status.Dir = "/"
-	status.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
+	// No configuration file of root's: an empty home.
+	home := t.TempDir()
+	status.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CONFIG_HOME=" + home}
 	if out, err := status.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "OK" {
 		t.Errorf("status --url %s --ca-cert %s: %v\n%s", base, caFile, err, out)
 	}
