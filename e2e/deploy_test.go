@@ -502,12 +502,12 @@ func TestDeployAsPackaged(t *testing.T) {
 	}
 
 	// A reload while a recovery runs: bwlimit (KB/s) keeps rsync copying
-	// the 25 MB backup for tens of seconds.
+	// the 25 MB backup for about a minute (1000 took 3.5 minutes).
 	if code, _ := third.do(t, "GET", ops, nil); code != 401 {
 		t.Fatalf("GET with a token not yet configured: %d, want 401", code)
 	}
 	dest2 := destination(t, "deploy-reload")
-	code, body = restorer.do(t, "POST", ops, recovery(dest2, map[string]any{"bwlimit": 1000}))
+	code, body = restorer.do(t, "POST", ops, recovery(dest2, map[string]any{"bwlimit": 4000}))
 	if code != 202 {
 		t.Fatalf("POST slow recovery: %d %v", code, body)
 	}
