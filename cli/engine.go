@@ -23,8 +23,8 @@ type engine interface {
 	ListAllPage(page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error)
 	Find(id string) (*ops.Operation, error)
 	Cancel(server, id string) (*ops.Operation, error)
-	// Nudge makes sure a queued operation has a runner (local only).
-	Nudge(server string)
+	// EnsureRunner makes sure a queued operation has a runner (local only).
+	EnsureRunner(server string)
 }
 
 // engine returns the remote engine when --url or --remote says so, else
@@ -90,6 +90,6 @@ func (l *localEngine) Cancel(server, id string) (*ops.Operation, error) {
 	return l.svc.Cancel(server, id, cliRequester())
 }
 
-func (l *localEngine) Nudge(server string) {
-	l.svc.Kick(server)
+func (l *localEngine) EnsureRunner(server string) {
+	l.svc.EnsureRunner(server)
 }

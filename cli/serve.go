@@ -253,8 +253,8 @@ func (st *appState) sweepLoop(ctx context.Context, svc *ops.Service, log *slog.L
 		retention, _ = parseAge(retentionAge) // checked when the config was read
 	}
 	for {
-		if err := svc.Sweep(); err != nil {
-			log.Warn("sweep for queued operations failed", "error", err)
+		if err := svc.EnsureRunners(); err != nil {
+			log.Warn("ensuring runners for queued operations failed", "error", err)
 		}
 		if retention > 0 {
 			pruned, err := svc.Prune(nil, time.Now().Add(-retention), false)

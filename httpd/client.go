@@ -426,8 +426,8 @@ func (c *Client) Cancel(server, id string) (*ops.Operation, error) {
 	return out.Detail.operation(out.OperationID, server, out.Type, out.Status), nil
 }
 
-// Nudge does nothing: the server starts its own runners.
-func (c *Client) Nudge(string) {}
+// EnsureRunner does nothing: the server starts its own runners.
+func (c *Client) EnsureRunner(string) {}
 
 func backupsPath(server string) string { return "/servers/" + url.PathEscape(server) + "/backups" }
 

@@ -54,8 +54,8 @@ func TestServiceDryRun(t *testing.T) {
 	if after := treeSnapshot(t, root); after != before {
 		t.Errorf("a dry run changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
-	if len(launcher.kicks) != 0 {
-		t.Errorf("a dry run kicked runners: %q", launcher.kicks)
+	if len(launcher.ensured) != 0 {
+		t.Errorf("a dry run asked for runners: %q", launcher.ensured)
 	}
 }
 

@@ -88,14 +88,15 @@ type Store interface {
 	Prune(server string, cutoff time.Time, dryRun bool) ([]string, error)
 }
 
-// Launcher starts a runner for a scope of cfg's barman_home unless one is
-// already active. The runner package provides the real one.
+// Launcher makes sure a runner works through a scope of cfg's barman_home:
+// EnsureRunner starts one unless one is already active. The runner package
+// provides the real one.
 type Launcher interface {
-	Kick(cfg *BarmanConfig, server string) error
+	EnsureRunner(cfg *BarmanConfig, server string) error
 }
 
 // TypeLauncher is a Launcher that can start only the runner an operation of
 // type t needs (the one of its lane), as Create does for a new operation.
 type TypeLauncher interface {
-	KickFor(cfg *BarmanConfig, server string, t Type) error
+	EnsureRunnerFor(cfg *BarmanConfig, server string, t Type) error
 }

@@ -23,8 +23,8 @@ type Service struct {
 	// OpenStore returns the store under cfg's barman_home; the Service
 	// keeps one per barman_home.
 	OpenStore func(cfg *BarmanConfig) Store
-	// Launcher starts runners; nil leaves queued operations to a later
-	// sweep or an operator's `pg-backup-api run`.
+	// Launcher starts runners; nil leaves queued operations to serve's next
+	// EnsureRunners or an operator's `pg-backup-api run`.
 	Launcher Launcher
 	Version  string
 	// Policy is what pg-backup-api's configuration adds to validation
@@ -87,11 +87,11 @@ func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (
 		return "", err
 	}
 	if s.Launcher != nil {
-		kick := func() error { return s.Launcher.Kick(cfg, server) }
+		ensure := func() error { return s.Launcher.EnsureRunner(cfg, server) }
 		if tl, ok := s.Launcher.(TypeLauncher); ok {
-			kick = func() error { return tl.KickFor(cfg, server, req.Type) }
+			ensure = func() error { return tl.EnsureRunnerFor(cfg, server, req.Type) }
 		}
-		if err := kick(); err != nil {
+		if err := ensure(); err != nil {
 			return id, Errorf(EUNAVAILABLE, "operation %s is recorded but its runner could not be started: %v (it starts with the next request or `pg-backup-api serve`)", id, err)
 		}
 	}
@@ -277,10 +277,10 @@ func (s *Service) Find(id string) (*Operation, error) {
 	return nil, Errorf(EINVALID, "operation %s exists in several scopes (%s); name one as SERVER/%s, or pass --server NAME or --instance", id, listOrNone(scopes), id)
 }
 
-// Kick makes sure a runner works through a scope's queue, starting one
+// EnsureRunner makes sure a runner works through a scope's queue, starting one
 // unless one is active. Callers that record operations some other way, or
-// that wait on one, use it to nudge the runner.
-func (s *Service) Kick(server string) error {
+// that wait on one, call it so a queued operation does not wait for serve.
+func (s *Service) EnsureRunner(server string) error {
 	if s.Launcher == nil {
 		return nil
 	}
@@ -288,14 +288,14 @@ func (s *Service) Kick(server string) error {
 	if err != nil {
 		return err
 	}
-	return s.Launcher.Kick(cfg, server)
+	return s.Launcher.EnsureRunner(cfg, server)
 }
 
-// Sweep starts a runner for every scope that has work and no active runner:
+// EnsureRunners starts a runner for every scope that has work and no active runner:
 // operations queued while no runner could start, or whose runner died. serve
 // calls it at start-up and then periodically, so queued operations survive
 // a restart of everything.
-func (s *Service) Sweep() error {
+func (s *Service) EnsureRunners() error {
 	if s.Launcher == nil {
 		return nil
 	}
@@ -310,7 +310,7 @@ func (s *Service) Sweep() error {
 			return err
 		}
 		if work {
-			if err := s.Launcher.Kick(cfg, scope); err != nil {
+			if err := s.Launcher.EnsureRunner(cfg, scope); err != nil {
 				return err
 			}
 		}

@@ -19,14 +19,14 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
-// recordingLauncher remembers each Kick.
+// recordingLauncher remembers each EnsureRunner.
 type recordingLauncher struct {
-	kicks []string
-	err   error
+	ensured []string
+	err     error
 }
 
-func (l *recordingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
-	l.kicks = append(l.kicks, cfg.BarmanHome+"|"+server+"|"+cfg.Path)
+func (l *recordingLauncher) EnsureRunner(cfg *ops.BarmanConfig, server string) error {
+	l.ensured = append(l.ensured, cfg.BarmanHome+"|"+server+"|"+cfg.Path)
 	return l.err
 }
 
@@ -89,8 +89,8 @@ func TestServiceCreate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.kicks, want) {
-		t.Errorf("kicks = %q, want %q", launcher.kicks, want)
+	if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.ensured, want) {
+		t.Errorf("ensured = %q, want %q", launcher.ensured, want)
 	}
 	op, err := svc.Get("db_server_two", id)
 	if err != nil {
@@ -116,8 +116,8 @@ func TestServiceCreate(t *testing.T) {
 	if _, err := svc.Get("", id2); err != nil {
 		t.Errorf("the operation was not recorded: %v", err)
 	}
-	if len(launcher.kicks) != 2 || launcher.kicks[1] != env.Home+"||"+env.Conf {
-		t.Errorf("kicks = %q", launcher.kicks)
+	if len(launcher.ensured) != 2 || launcher.ensured[1] != env.Home+"||"+env.Conf {
+		t.Errorf("ensured = %q", launcher.ensured)
 	}
 	opened := 0
 	counting := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: func(cfg *ops.BarmanConfig) ops.Store {
@@ -355,8 +355,8 @@ func TestServiceQuotedPaths(t *testing.T) {
 		if err != nil {
 			t.Fatalf("quoted with %s: Create: %v", q, err)
 		}
-		if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.kicks, want) {
-			t.Errorf("quoted with %s: kicks = %q, want %q", q, launcher.kicks, want)
+		if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.ensured, want) {
+			t.Errorf("quoted with %s: ensured = %q, want %q", q, launcher.ensured, want)
 		}
 		if _, err := unquoted.Get("db_server_two", id); err != nil {
 			t.Errorf("quoted with %s: the operation is not in the store under %s: %v", q, env.Home, err)
