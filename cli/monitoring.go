@@ -286,7 +286,7 @@ func (c catalogSource) CatalogStats() ([]metrics.ServerCatalog, error) {
 // summarizeCatalog counts a server's backups by status and finds its newest
 // and oldest DONE backups: the last backup and the start of the window a
 // recovery can reach.
-func summarizeCatalog(server string, backups []ops.Backup) metrics.ServerCatalog {
+func summarizeCatalog(server string, backups []ops.CatalogBackup) metrics.ServerCatalog {
 	sc := metrics.ServerCatalog{Server: server, Backups: map[string]int{}}
 	for _, b := range backups {
 		sc.Backups[b.Status]++

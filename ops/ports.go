@@ -15,13 +15,13 @@ import (
 type Catalog interface {
 	// ResolveBackup finds the backup that id names for server: a backup
 	// ID, a backup name, or one of Barman's shortcuts (latest, oldest, ...).
-	ResolveBackup(server *BarmanServer, id string) (Backup, error)
+	ResolveBackup(server *BarmanServer, id string) (CatalogBackup, error)
 }
 
 // BackupLister is a Catalog that lists a server's backups, oldest first, so
 // that a recovery target can choose one.
 type BackupLister interface {
-	ListBackups(server *BarmanServer) ([]Backup, error)
+	ListBackups(server *BarmanServer) ([]CatalogBackup, error)
 }
 
 // Barman is Barman's side as the domain reads it: its configuration, its
