@@ -11,14 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
-	"github.com/pg-backup-api/pg-backup-api/notify"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 	"github.com/urfave/cli/v2"
@@ -105,8 +103,7 @@ func (st *appState) serveCommand() *cli.Command {
 			}
 			st.logFormat = format
 			svc := st.service()
-			var notifying atomic.Bool
-			svc.OpenStore = st.serveStore(log, &notifying)
+			wiring := st.wireServe(svc, log)
 			bcfg, err := svc.Config()
 			if err != nil {
 				return err
@@ -165,20 +162,16 @@ func (st *appState) serveCommand() *cli.Command {
 			srv.RegisterOnShutdown(api.EndStreams) // a stream lasts as long as its operation: Shutdown would wait for it
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			mon, err := st.startMonitoring(ctx, svc, log)
-			if err != nil {
+			if err := wiring.start(ctx); err != nil {
 				return err
 			}
-			api.Metrics = mon.metrics.Handler()
-			api.ObserveRequest = mon.metrics.ObserveRequest
+			api.Metrics = wiring.metrics.Handler()
+			api.ObserveRequest = wiring.metrics.ObserveRequest
 			go st.sweepLoop(ctx, svc, log)
 			log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "auth", auth.Enabled(),
 				"barman_config", st.settings.barmanConfig, "version", st.build.Version)
-			rl := &reloader{st: st, c: c, log: log, api: api, tls: certs, dispatcher: mon.dispatcher, addr: addr,
-				notifying: &notifying, started: st.settings, applied: st.settings,
-				startNotify: func(cfg notify.Config) (*notify.Dispatcher, error) {
-					return st.startDispatcher(ctx, svc, log, cfg)
-				}}
+			rl := &reloader{st: st, c: c, log: log, api: api, tls: certs, wiring: wiring, addr: addr,
+				started: st.settings, applied: st.settings}
 			if certs != nil {
 				rl.appliedTLS = certs.cur.Load()
 			}
