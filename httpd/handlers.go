@@ -1,6 +1,8 @@
 package httpd
 
-// The handlers of the routes (Routes), one per endpoint.
+// The handlers of the operation, server and metrics routes (Routes); those
+// of the backups, diagnose, openapi and stream routes, and the dry run of a
+// create, have files of their own.
 
 import (
 	"bufio"
@@ -166,7 +168,8 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	detail := wantDetail(r)
-	// A finished operation never changes: its answer is encoded once.
+	// Encoded again only when the operation changed since the answer kept
+	// (answerCache): a finished one, never.
 	body, err := s.answers.operation(s.Service, r.PathValue("name"), r.PathValue("id"), detail, func(op *ops.Operation) []byte {
 		body := operationStatus{OperationID: op.ID, Status: op.Status}
 		if detail {
@@ -197,8 +200,6 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 // jsonContentType is shared by the hot paths' headers, never modified.
 var jsonContentType = []string{"application/json"}
 
-// listServers is our extension: the configured Barman servers, so a remote
-// client can list every scope.
 // metrics serves the Prometheus exposition (an extension).
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	if s.Metrics == nil {
@@ -208,6 +209,8 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	s.Metrics.ServeHTTP(w, r)
 }
 
+// listServers is our extension: the configured Barman servers, so a remote
+// client can list every scope.
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.Service.Config()
 	if err != nil {
@@ -270,7 +273,8 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		// Recorded; the periodic sweep will start its runner.
+		// Recorded; serve's next pass (Service.EnsureRunners) or the next
+		// create of the scope starts its runner.
 		s.Log.Warn("runner not started", "request_id", requestID(r), "operation_id", id, "error", err)
 	}
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)

@@ -33,8 +33,10 @@ func ParseTargetTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time with a zone: give it as RFC 3339, e.g. \"2026-01-02T14:02:00+01:00\" or \"2026-01-02 13:02:00.5Z\"", s)
 }
 
-// readRecoveryOptions reads a recovery's options and checks them together:
-// at most one target, and exclusive and target_action only with one.
+// readRecoveryOptions reads a recovery's options by p's option table and
+// checks them together: at most one target, target_action only with one,
+// and exclusive only with a target it can stop just before (a time, an LSN
+// or an XID).
 func (p Policy) readRecoveryOptions(payload *pyjson.Object) (*RecoveryOptions, error) {
 	opts, err := p.Options.readOptions(Recovery, payload)
 	if err != nil {
@@ -197,7 +199,8 @@ func checkTargetWindow(server string, target time.Time, cat *ServerCatalog) erro
 	return nil
 }
 
-// chooseBackup is the newest DONE backup that ended before target.
+// chooseBackup is the newest DONE backup that ended at or before target;
+// backups are oldest first, as the catalog lists them.
 func chooseBackup(server string, backups []CatalogBackup, target time.Time) (CatalogBackup, error) {
 	var oldest *CatalogBackup
 	for i := len(backups) - 1; i >= 0; i-- {
