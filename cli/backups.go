@@ -26,11 +26,11 @@ func (st *appState) catalogEngine(c *cli.Context) (catalogEngine, error) {
 }
 
 func (l *localEngine) Backups(server string) (*ops.ServerCatalog, error) {
-	return l.svc.Backups(server)
+	return l.svc.Backups(l.c.Context, server)
 }
 
 func (l *localEngine) Backup(server, id string) (*ops.ServerCatalog, ops.CatalogBackup, error) {
-	return l.svc.Backup(server, id)
+	return l.svc.Backup(l.c.Context, server, id)
 }
 
 const backupsDescription = "Read from Barman's catalog on disk (the backup.info files, in both layouts Barman has used, and its " +

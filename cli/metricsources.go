@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -34,7 +35,7 @@ func (o *operationSource) snapshot() ([]*ops.Operation, error) {
 	if !o.at.IsZero() && time.Since(o.at) < snapshotFor {
 		return o.list, o.err
 	}
-	list, _, err := o.svc.ListAll(ops.ListOptions{Status: true})
+	list, _, err := o.svc.ListAll(context.Background(), ops.ListOptions{Status: true})
 	o.list, o.err, o.at = list, err, time.Now()
 	if err == nil {
 		o.observeEnds(list)

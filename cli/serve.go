@@ -246,11 +246,11 @@ func (st *appState) sweepLoop(ctx context.Context, svc *ops.Service, log *slog.L
 		retention, _ = parseAge(retentionAge) // checked when the config was read
 	}
 	for {
-		if err := svc.EnsureRunners(); err != nil {
+		if err := svc.EnsureRunners(ctx); err != nil {
 			log.Warn("ensuring runners for queued operations failed", "error", err)
 		}
 		if retention > 0 {
-			pruned, err := svc.Prune(nil, time.Now().Add(-retention), false)
+			pruned, err := svc.Prune(ctx, nil, time.Now().Add(-retention), false)
 			for scope, ids := range pruned {
 				log.Info("retention: removed finished operations", "scope", scopeLabel(scope), "count", len(ids), "older_than", retentionAge)
 			}

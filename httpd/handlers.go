@@ -95,7 +95,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	}
 	paged := page.Limit > 0 || page.Before != ""
 	if !withDetail && paged {
-		list, _, err := s.Service.List(server, page)
+		list, _, err := s.Service.List(r.Context(), server, page)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -106,7 +106,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !withDetail {
-		body, err := s.answers.list(s.Service, server, encodeListSeq)
+		body, err := s.answers.list(r.Context(), s.Service, server, encodeListSeq)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -128,7 +128,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		bw.WriteString(`{"operations":[`)
 	}
 	n, broken := 0, false
-	skipped, err := s.Service.Each(server, page, func(op *ops.Operation) bool {
+	skipped, err := s.Service.Each(r.Context(), server, page, func(op *ops.Operation) bool {
 		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, Detail: detailOf(op, false)})
 		if err != nil {
 			s.Log.Error("cannot encode an operation", "request_id", requestID(r), "operation_id", op.ID, "error", err)
@@ -170,7 +170,7 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	detail := wantDetail(r)
 	// Encoded again only when the operation changed since the answer kept
 	// (answerCache): a finished one, never.
-	body, err := s.answers.operation(s.Service, r.PathValue("name"), r.PathValue("id"), detail, func(op *ops.Operation) []byte {
+	body, err := s.answers.operation(r.Context(), s.Service, r.PathValue("name"), r.PathValue("id"), detail, func(op *ops.Operation) []byte {
 		body := operationStatus{OperationID: op.ID, Status: op.Status}
 		if detail {
 			body.Type = op.Type
@@ -225,7 +225,7 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r, PermRecover) {
 		return
 	}
-	op, err := s.Service.Cancel(r.PathValue("name"), r.PathValue("id"), requester(r))
+	op, err := s.Service.Cancel(r.Context(), r.PathValue("name"), r.PathValue("id"), requester(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -267,7 +267,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 		s.dryRun(w, r, server, payload)
 		return
 	}
-	id, err := s.Service.Create(server, payload, requester(r))
+	id, err := s.Service.Create(r.Context(), server, payload, requester(r))
 	if err != nil && id == "" {
 		s.fail(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -14,7 +15,7 @@ type CatalogReader interface {
 }
 
 // Backups reads the backup catalog of the named server, oldest first.
-func (s *Service) Backups(server string) (*ServerCatalog, error) {
+func (s *Service) Backups(ctx context.Context, server string) (*ServerCatalog, error) {
 	cfg, err := s.Barman.Config()
 	if err != nil {
 		return nil, err
@@ -32,8 +33,8 @@ func (s *Service) Backups(server string) (*ServerCatalog, error) {
 
 // Backup finds one backup of the named server by ID, name or shortcut
 // (latest, oldest, last-failed, ...), with the catalog it was found in.
-func (s *Service) Backup(server, id string) (*ServerCatalog, CatalogBackup, error) {
-	cat, err := s.Backups(server)
+func (s *Service) Backup(ctx context.Context, server, id string) (*ServerCatalog, CatalogBackup, error) {
+	cat, err := s.Backups(ctx, server)
 	if err != nil {
 		return nil, CatalogBackup{}, err
 	}
