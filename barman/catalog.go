@@ -24,7 +24,7 @@ import (
 // starts Barman. A missing catalog is an empty one. Each backup.info is
 // parsed again only when its stamp changed (infoCache), so listing hundreds
 // of backups costs a directory read and a stat per backup.
-func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
+func ListBackups(server *ops.BarmanServer) ([]ops.CatalogBackup, error) {
 	type candidate struct{ id, path string }
 	var found []candidate
 	seen := map[string]bool{}
@@ -63,7 +63,7 @@ func ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
 		found = append(found, candidate{e.Name(), filepath.Join(baseDir, e.Name(), "backup.info")})
 	}
 
-	backups := make([]ops.Backup, 0, len(found))
+	backups := make([]ops.CatalogBackup, 0, len(found))
 	paths := make([]string, 0, len(found))
 	for _, c := range found {
 		b, ok, err := infos.read(c.id, c.path)
@@ -129,8 +129,8 @@ func readSmall(path string, limit int64) ([]byte, error) {
 }
 
 // backupFromInfo is the catalog entry a backup.info describes.
-func backupFromInfo(id, path string, info map[string]string) ops.Backup {
-	b := ops.Backup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path,
+func backupFromInfo(id, path string, info map[string]string) ops.CatalogBackup {
+	b := ops.CatalogBackup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path,
 		BeginTime: parseInfoTime(info["begin_time"]), EndTime: parseInfoTime(info["end_time"]),
 		BeginWAL: infoString(info["begin_wal"]), EndWAL: infoString(info["end_wal"])}
 	b.Name = infoString(b.Name)
@@ -164,16 +164,16 @@ type infoCache struct {
 type cachedInfo struct {
 	stamp  filestamp.Stamp
 	readAt time.Time
-	backup ops.Backup
+	backup ops.CatalogBackup
 }
 
 var infos = &infoCache{files: map[string]cachedInfo{}}
 
 // read returns the backup at path, and false when the file is not there.
-func (c *infoCache) read(id, path string) (ops.Backup, bool, error) {
+func (c *infoCache) read(id, path string) (ops.CatalogBackup, bool, error) {
 	stamp, ok := filestamp.Of(path)
 	if !ok {
-		return ops.Backup{}, false, nil
+		return ops.CatalogBackup{}, false, nil
 	}
 	c.mu.Lock()
 	e, hit := c.files[path]
@@ -185,9 +185,9 @@ func (c *infoCache) read(id, path string) (ops.Backup, bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return ops.Backup{}, false, nil
+			return ops.CatalogBackup{}, false, nil
 		}
-		return ops.Backup{}, false, err
+		return ops.CatalogBackup{}, false, err
 	}
 	b := backupFromInfo(id, path, ParseBackupInfo(data))
 	// The stamp taken before reading: if the file changed in between, the
@@ -251,22 +251,22 @@ func ParseBackupInfo(data []byte) map[string]string {
 type Catalog struct{}
 
 // ListBackups is the package's ListBackups (ops.BackupLister).
-func (Catalog) ListBackups(server *ops.BarmanServer) ([]ops.Backup, error) {
+func (Catalog) ListBackups(server *ops.BarmanServer) ([]ops.CatalogBackup, error) {
 	return ListBackups(server)
 }
 
 // ResolveBackup is the package's ResolveBackup.
-func (Catalog) ResolveBackup(server *ops.BarmanServer, id string) (ops.Backup, error) {
+func (Catalog) ResolveBackup(server *ops.BarmanServer, id string) (ops.CatalogBackup, error) {
 	return ResolveBackup(server, id)
 }
 
 // ResolveBackup finds the backup that id names for server: a backup ID, a
 // backup name, or one of Barman's shortcuts latest/last, oldest/first,
 // last-failed.
-func ResolveBackup(server *ops.BarmanServer, id string) (ops.Backup, error) {
+func ResolveBackup(server *ops.BarmanServer, id string) (ops.CatalogBackup, error) {
 	backups, err := ListBackups(server)
 	if err != nil {
-		return ops.Backup{}, err
+		return ops.CatalogBackup{}, err
 	}
 	return ops.FindBackup(server.Name, backups, id)
 }

@@ -41,7 +41,7 @@ func TestListBackupsFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []ops.Backup{{ID: tc.id, Status: ops.BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout),
+			want := []ops.CatalogBackup{{ID: tc.id, Status: ops.BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout),
 				BeginTime: parseInfoTime(tc.begin), EndTime: parseInfoTime(tc.end), BeginWAL: tc.wal, EndWAL: tc.wal, Timeline: 1, Size: tc.size}}
 			if want[0].BeginTime.IsZero() || want[0].EndTime.IsZero() || want[0].Size == 0 {
 				t.Fatalf("the expected times %q, %q or size %d do not parse", tc.begin, tc.end, tc.size)

@@ -19,7 +19,8 @@ import (
 // Command is how Barman is run: the program and its leading arguments (for
 // example "sudo -u barman barman"), and the policy a job is checked against
 // again before it runs. It is the one place that builds Barman's command
-// lines: each operation's, `-v` and `diagnose`.
+// lines: each operation's (Args, with the options of the Options table),
+// `-v`, `diagnose` and `check`.
 type Command struct {
 	argv   []string
 	policy ops.Policy
@@ -55,7 +56,8 @@ func (c Command) base(config string) []string {
 	return argv
 }
 
-// Recovery and backup options, in the order they are given to Barman.
+// The Barman commands of the operations on backups: the Command column of
+// Options, and the subcommand Args gives.
 const (
 	recoverCmd = "recover"
 	backupCmd  = "backup"
@@ -67,10 +69,11 @@ const (
 // (our extension), the kind of value it takes, the Barman option it
 // becomes, and the first Barman release that has it (Barman's NEWS; zero
 // for options older than Barman 2.0). Validation (ops, by kind, through
-// ops.Policy.Options), the version gates, the argv (Args) and the flags of
-// `create recovery` and `create backup` are all read from it, so a new
-// Barman option is one row here. Every flag is given joined to its value
-// (--flag=VALUE), so that a value starting with "-" stays a value.
+// ops.Policy.Options), the version gates, the argv (Args), the flags of
+// `create recovery`, `create backup` and `create keep` and their shell
+// completions are all read from it, so a new Barman option is one row
+// here. Every flag is given joined to its value (--flag=VALUE), so that a
+// value starting with "-" stays a value.
 var Options = ops.OptionTable{
 	{Type: ops.Recovery, Key: "target_time", Kind: ops.KindTime, Command: recoverCmd, Flag: "--target-time", Target: true,
 		Usage: "recover to this `TIME`, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)"},
@@ -165,19 +168,24 @@ var Options = ops.OptionTable{
 		Usage: "remove the backup's keep instead, so that the retention policy applies to it again"},
 }
 
-// Args returns the argv that runs op, as the reference implementation's
-// command table says, plus -c config so Barman reads the configuration the
-// operation was validated against. A recovery restores, and a keep or a
-// delete acts on, the backup its backup_id resolved to when it was
-// created: a shortcut such as "latest" may name a newer backup by now.
+// Args returns the argv that runs op: the program, -c config so Barman
+// reads the configuration the operation was validated against, the command
+// and positionals the reference implementation's command table gives
+// (recover, config-switch, config-update) or our extensions add (backup,
+// keep, delete), then a recovery's --remote-ssh-command and the job's
+// options as the Options table spells them, in its order. A recovery
+// restores, and a keep or a delete acts on, the backup its backup_id
+// resolved to when it was created: a shortcut such as "latest" may name a
+// newer backup by now.
 //
 // A recovery's, a backup's, a keep's or a delete's job is read again as
 // validation reads a request (ops.Policy.RecoveryJob, BackupJob, KeepJob,
-// ops.DeleteJob, with c's policy and this package's Options): the file may have been written by another
-// implementation or an older version of ours. Nothing from a payload may be
-// read by Barman's argument parser as an option: an option's value is
-// joined to it ("--remote-ssh-command=VALUE"), and a positional that starts
-// with "-" is refused here as well as at validation.
+// ops.DeleteJob, with c's policy and this package's Options): the file may
+// have been written by another implementation or an older version of ours.
+// Nothing from a payload may be read by Barman's argument parser as an
+// option: an option's value is joined to it ("--remote-ssh-command=VALUE"),
+// and a positional that starts with "-" is refused here as well as at
+// validation.
 func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 	argv := c.base(config)
 	policy := c.policy

@@ -130,7 +130,7 @@ func isWALSegment(name []byte) bool {
 // archived after the backup's end WAL, on its timeline or an earlier one,
 // up to and including the end WAL of the next backup whose copy is done.
 // As Barman, it is 0 for a backup whose copy is not done.
-func (db *walDB) sizeUntilNext(backups []ops.Backup, i int) int64 {
+func (db *walDB) sizeUntilNext(backups []ops.CatalogBackup, i int) int64 {
 	b := backups[i]
 	if !copyDone(b.Status) || len(b.BeginWAL) != 24 || len(b.EndWAL) != 24 {
 		return 0
@@ -176,8 +176,8 @@ func (db *walDB) sizeUntilNext(backups []ops.Backup, i int) int64 {
 // recoveryWindow is from the end of the oldest DONE backup to the newest
 // WAL segment archived since it began (or the end of the newest DONE
 // backup, when that is later or no WAL is known).
-func recoveryWindow(backups []ops.Backup, db *walDB) *ops.RecoveryWindow {
-	var oldest, newest *ops.Backup
+func recoveryWindow(backups []ops.CatalogBackup, db *walDB) *ops.RecoveryWindow {
+	var oldest, newest *ops.CatalogBackup
 	for i := range backups {
 		if backups[i].Status != ops.BackupDone || backups[i].EndTime.IsZero() {
 			continue

@@ -15,7 +15,7 @@ import (
 // serve instance's GET /servers/{name}/backups (--url, --remote).
 type catalogEngine interface {
 	Backups(server string) (*ops.ServerCatalog, error)
-	Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error)
+	Backup(server, id string) (*ops.ServerCatalog, ops.CatalogBackup, error)
 }
 
 func (st *appState) catalogEngine(c *cli.Context) (catalogEngine, error) {
@@ -26,11 +26,11 @@ func (st *appState) catalogEngine(c *cli.Context) (catalogEngine, error) {
 }
 
 func (l *localEngine) Backups(server string) (*ops.ServerCatalog, error) {
-	return l.svc.Backups(server)
+	return l.svc.Backups(l.c.Context, server)
 }
 
-func (l *localEngine) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
-	return l.svc.Backup(server, id)
+func (l *localEngine) Backup(server, id string) (*ops.ServerCatalog, ops.CatalogBackup, error) {
+	return l.svc.Backup(l.c.Context, server, id)
 }
 
 const backupsDescription = "Read from Barman's catalog on disk (the backup.info files, in both layouts Barman has used, and its " +
@@ -138,7 +138,7 @@ func (st *appState) backupsCommand() *cli.Command {
 
 // shownBackup is one remote's answer to backups show.
 type shownBackup struct {
-	b        ops.Backup
+	b        ops.CatalogBackup
 	walKnown bool
 }
 
@@ -234,7 +234,7 @@ func (p *printer) window(cat *ops.ServerCatalog, label string) error {
 }
 
 // backup prints one backup as "Key: value" lines.
-func (p *printer) backup(b ops.Backup, walKnown bool) error {
+func (p *printer) backup(b ops.CatalogBackup, walKnown bool) error {
 	if p.format == formatJSON {
 		return p.json(httpd.NewBackupJSON(b, walKnown))
 	}

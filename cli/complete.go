@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -104,7 +105,7 @@ func (st *appState) completeCommand() *cli.Command {
 			case len(args) != 1:
 				return nil
 			}
-			for _, item := range st.completions(args[0], server) {
+			for _, item := range st.completions(c.Context, args[0], server) {
 				fmt.Fprintln(ioOf(c).Out, item)
 			}
 			return nil
@@ -115,7 +116,7 @@ func (st *appState) completeCommand() *cli.Command {
 // completions lists what kind names, sorted, or nothing on any error.
 // server narrows backups to one server's ("" or an unknown one: every
 // server's).
-func (st *appState) completions(kind, server string) []string {
+func (st *appState) completions(ctx context.Context, kind, server string) []string {
 	if kind == "remotes" {
 		if st.settings.file == nil {
 			return nil
@@ -144,7 +145,7 @@ func (st *appState) completions(kind, server string) []string {
 		return names
 	case "operations":
 		return bounded(func() []string {
-			list, _, err := svc.ListAll(ops.ListOptions{})
+			list, _, err := svc.ListAll(ctx, ops.ListOptions{})
 			if err != nil {
 				return nil
 			}
@@ -175,7 +176,7 @@ func (st *appState) completions(kind, server string) []string {
 			}
 			var found bool
 			for _, name := range servers {
-				cat, err := svc.Backups(name)
+				cat, err := svc.Backups(ctx, name)
 				if err != nil {
 					continue
 				}

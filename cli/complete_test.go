@@ -76,7 +76,7 @@ func TestCompleteBackupsAndRemotes(t *testing.T) {
 // TestCompleteBackupShortcuts: every shortcut the completion offers is one
 // that a backup ID resolves.
 func TestCompleteBackupShortcuts(t *testing.T) {
-	catalog := []ops.Backup{{ID: "20260101T000000", Status: ops.BackupDone}, {ID: "20260102T000000", Status: ops.BackupFailed}}
+	catalog := []ops.CatalogBackup{{ID: "20260101T000000", Status: ops.BackupDone}, {ID: "20260102T000000", Status: ops.BackupFailed}}
 	for _, s := range backupShortcuts {
 		if _, err := ops.FindBackup("db1", catalog, s); err != nil {
 			t.Errorf("completion offers %q, which does not resolve: %v", s, err)

@@ -23,8 +23,8 @@ type engine interface {
 	ListAllPage(page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error)
 	Find(id string) (*ops.Operation, error)
 	Cancel(server, id string) (*ops.Operation, error)
-	// Nudge makes sure a queued operation has a runner (local only).
-	Nudge(server string)
+	// EnsureRunner makes sure a queued operation has a runner (local only).
+	EnsureRunner(server string)
 }
 
 // engine returns the remote engine when --url or --remote says so, else
@@ -51,7 +51,7 @@ func (l *localEngine) Create(server string, payload *pyjson.Object) (string, err
 			return "", err
 		}
 	}
-	return l.svc.Create(server, payload, cliRequester())
+	return l.svc.Create(l.c.Context, server, payload, cliRequester())
 }
 
 func (l *localEngine) DryRun(server string, payload *pyjson.Object) (*ops.Operation, error) {
@@ -61,35 +61,37 @@ func (l *localEngine) DryRun(server string, payload *pyjson.Object) (*ops.Operat
 			return nil, err
 		}
 	}
-	return l.svc.DryRun(server, payload, cliRequester())
+	return l.svc.DryRun(l.c.Context, server, payload, cliRequester())
 }
 
-func (l *localEngine) Get(server, id string) (*ops.Operation, error) { return l.svc.Get(server, id) }
+func (l *localEngine) Get(server, id string) (*ops.Operation, error) {
+	return l.svc.Get(l.c.Context, server, id)
+}
 
 func (l *localEngine) List(server string) ([]*ops.Operation, []ops.Skipped, error) {
-	return l.svc.List(server, ops.ListOptions{Status: true})
+	return l.svc.List(l.c.Context, server, ops.ListOptions{Status: true})
 }
 
 func (l *localEngine) ListAll() ([]*ops.Operation, []ops.Skipped, error) {
-	return l.svc.ListAll(ops.ListOptions{Status: true})
+	return l.svc.ListAll(l.c.Context, ops.ListOptions{Status: true})
 }
 
 func (l *localEngine) ListPage(server string, page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error) {
 	page.Status = true
-	return l.svc.List(server, page)
+	return l.svc.List(l.c.Context, server, page)
 }
 
 func (l *localEngine) ListAllPage(page ops.ListOptions) ([]*ops.Operation, []ops.Skipped, error) {
 	page.Status = true
-	return l.svc.ListAll(page)
+	return l.svc.ListAll(l.c.Context, page)
 }
 
-func (l *localEngine) Find(id string) (*ops.Operation, error) { return l.svc.Find(id) }
+func (l *localEngine) Find(id string) (*ops.Operation, error) { return l.svc.Find(l.c.Context, id) }
 
 func (l *localEngine) Cancel(server, id string) (*ops.Operation, error) {
-	return l.svc.Cancel(server, id, cliRequester())
+	return l.svc.Cancel(l.c.Context, server, id, cliRequester())
 }
 
-func (l *localEngine) Nudge(server string) {
-	l.svc.Kick(server)
+func (l *localEngine) EnsureRunner(server string) {
+	l.svc.EnsureRunner(l.c.Context, server)
 }

@@ -46,7 +46,7 @@ func (st *appState) pruneCommand() *cli.Command {
 			case c.Bool("instance"):
 				scopes = []string{""}
 			}
-			pruned, err := st.service().Prune(scopes, time.Now().Add(-age), c.Bool("dry-run"))
+			pruned, err := st.service().Prune(c.Context, scopes, time.Now().Add(-age), c.Bool("dry-run"))
 			if err != nil {
 				return err
 			}

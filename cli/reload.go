@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
-	"github.com/pg-backup-api/pg-backup-api/notify"
 	"github.com/urfave/cli/v2"
 )
 
@@ -127,14 +126,10 @@ type reloader struct {
 	log *slog.Logger
 	api *httpd.Server
 	tls *servingTLS // nil: plain HTTP
-	// dispatcher delivers notifications; nil until some are configured.
-	dispatcher    *notify.Dispatcher
-	startNotify   func(notify.Config) (*notify.Dispatcher, error)
+	// wiring takes the reloaded notification settings.
+	wiring        *serveWiring
 	addr          string
 	configExisted bool // a file that goes away is refused, not read as empty
-	// notifying tells serve's own end-of-operation hook whether to queue
-	// notifications.
-	notifying *atomic.Bool
 	// started is the settings serve started with: those that need a
 	// restart are compared with these. applied is the latest applied, and
 	// appliedTLS its TLS files.
@@ -223,18 +218,10 @@ func (r *reloader) apply(path string, p *pending) {
 	if r.tls != nil {
 		r.tls.cur.Store(p.tls)
 	}
-	r.notifying.Store(!p.s.file.Notify.Empty())
-	switch {
-	case r.dispatcher != nil:
-		r.dispatcher.SetConfig(p.s.file.Notify)
-	case !p.s.file.Notify.Empty():
-		d, err := r.startNotify(p.s.file.Notify)
-		if err != nil {
-			// The rest is applied: the events stay in the outbox for the
-			// next attempt.
-			r.log.Error("notification delivery not started; the events wait in the outbox for a reload or restart", "file", path, "error", err.Error())
-		}
-		r.dispatcher = d
+	if err := r.wiring.setNotify(p.s.file.Notify); err != nil {
+		// The rest is applied: the events stay in the outbox for the
+		// next attempt.
+		r.log.Error("notification delivery not started; the events wait in the outbox for a reload or restart", "file", path, "error", err.Error())
 	}
 	for _, key := range p.restart {
 		r.log.Warn("needs a restart: the running value is kept until serve restarts", "file", path, "key", key)

@@ -11,14 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
-	"github.com/pg-backup-api/pg-backup-api/notify"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 	"github.com/urfave/cli/v2"
@@ -105,8 +103,7 @@ func (st *appState) serveCommand() *cli.Command {
 			}
 			st.logFormat = format
 			svc := st.service()
-			var notifying atomic.Bool
-			svc.OpenStore = st.serveStore(log, &notifying)
+			wiring := st.wireServe(svc, log)
 			bcfg, err := svc.Config()
 			if err != nil {
 				return err
@@ -165,20 +162,16 @@ func (st *appState) serveCommand() *cli.Command {
 			srv.RegisterOnShutdown(api.EndStreams) // a stream lasts as long as its operation: Shutdown would wait for it
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			mon, err := st.startMonitoring(ctx, svc, log)
-			if err != nil {
+			if err := wiring.start(ctx); err != nil {
 				return err
 			}
-			api.Metrics = mon.metrics.Handler()
-			api.ObserveRequest = mon.metrics.ObserveRequest
+			api.Metrics = wiring.metrics.Handler()
+			api.ObserveRequest = wiring.metrics.ObserveRequest
 			go st.sweepLoop(ctx, svc, log)
 			log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "auth", auth.Enabled(),
 				"barman_config", st.settings.barmanConfig, "version", st.build.Version)
-			rl := &reloader{st: st, c: c, log: log, api: api, tls: certs, dispatcher: mon.dispatcher, addr: addr,
-				notifying: &notifying, started: st.settings, applied: st.settings,
-				startNotify: func(cfg notify.Config) (*notify.Dispatcher, error) {
-					return st.startDispatcher(ctx, svc, log, cfg)
-				}}
+			rl := &reloader{st: st, c: c, log: log, api: api, tls: certs, wiring: wiring, addr: addr,
+				started: st.settings, applied: st.settings}
 			if certs != nil {
 				rl.appliedTLS = certs.cur.Load()
 			}
@@ -253,11 +246,11 @@ func (st *appState) sweepLoop(ctx context.Context, svc *ops.Service, log *slog.L
 		retention, _ = parseAge(retentionAge) // checked when the config was read
 	}
 	for {
-		if err := svc.Sweep(); err != nil {
-			log.Warn("sweep for queued operations failed", "error", err)
+		if err := svc.EnsureRunners(ctx); err != nil {
+			log.Warn("ensuring runners for queued operations failed", "error", err)
 		}
 		if retention > 0 {
-			pruned, err := svc.Prune(nil, time.Now().Add(-retention), false)
+			pruned, err := svc.Prune(ctx, nil, time.Now().Add(-retention), false)
 			for scope, ids := range pruned {
 				log.Info("retention: removed finished operations", "scope", scopeLabel(scope), "count", len(ids), "older_than", retentionAge)
 			}

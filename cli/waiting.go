@@ -157,7 +157,7 @@ func scopePhrase(server string) string {
 // p is the command's printer: its format says whether to draw progress.
 func (st *appState) waitFor(c *cli.Context, p *printer, eng engine, server, id string) (*ops.Operation, error) {
 	const poll = 200 * time.Millisecond
-	lastKick := time.Now()
+	lastEnsure := time.Now()
 	live := newProgress(c, p)
 	defer live.done()
 	if rc, ok := eng.(*httpd.Client); ok {
@@ -177,9 +177,9 @@ func (st *appState) waitFor(c *cli.Context, p *printer, eng engine, server, id s
 			return op, nil
 		}
 		live.update(op)
-		if op.Phase == ops.PhaseQueued && time.Since(lastKick) > 5*time.Second {
-			eng.Nudge(server)
-			lastKick = time.Now()
+		if op.Phase == ops.PhaseQueued && time.Since(lastEnsure) > 5*time.Second {
+			eng.EnsureRunner(server)
+			lastEnsure = time.Now()
 		}
 		select {
 		case <-c.Context.Done():

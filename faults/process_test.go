@@ -94,8 +94,8 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 		server  string
 		printed string // what Barman printed before it was killed
 		create  func(t *testing.T, e *env, penv []string) string
-		// kick starts the next runner of the scope.
-		kick func(t *testing.T, e *env, penv []string)
+		// nextRunner starts the next runner of the scope.
+		nextRunner func(t *testing.T, e *env, penv []string)
 	}{
 		{
 			name:    "server scope, next runner by run --server",
@@ -104,7 +104,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			create: func(t *testing.T, e *env, penv []string) string {
 				return e.createRecovery(t, penv, "/srv/restore/lost")
 			},
-			kick: func(t *testing.T, e *env, penv []string) {
+			nextRunner: func(t *testing.T, e *env, penv []string) {
 				e.mustCLI(t, penv, "run", "--server", srv)
 			},
 		},
@@ -115,7 +115,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			create: func(t *testing.T, e *env, penv []string) string {
 				return e.mustCLI(t, penv, "create", "config-update", "--changes", `[{"scope": "server", "server_name": "db_server_two", "archiver": "lost"}]`)
 			},
-			kick: func(t *testing.T, e *env, penv []string) {
+			nextRunner: func(t *testing.T, e *env, penv []string) {
 				next := e.mustCLI(t, penv, "create", "config-update", "--changes", `[{"scope": "server", "server_name": "db_server_two", "archiver": "next"}]`)
 				waitFor(t, 10*time.Second, "the next operation to be DONE", func() bool {
 					return e.get(t, "", next).Status == ops.StatusDone
@@ -179,7 +179,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 				t.Fatal("an output file exists before any runner ran again; the test proves nothing")
 			}
 
-			tc.kick(t, e, e.procEnv())
+			tc.nextRunner(t, e, e.procEnv())
 
 			waitFor(t, 5*time.Second, "the output file (end_reason lost) and no process left for the operation", func() bool {
 				out := e.outputFile(t, tc.server, id)

@@ -210,8 +210,8 @@ func TestAuthTokens(t *testing.T) {
 				if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
 					t.Errorf("a refused request changed the store: %v", diff)
 				}
-				if k := launcher.Kicks(); len(k) > 0 {
-					t.Errorf("a refused request kicked a runner: %v", k)
+				if k := launcher.Ensured(); len(k) > 0 {
+					t.Errorf("a refused request asked for a runner: %v", k)
 				}
 			case 202:
 				scope := ""

@@ -8,7 +8,7 @@ import (
 // backup.info files and Barman's WAL database without starting Barman.
 // Like every GET it needs the read permission (authenticate checks it).
 func (s *Server) listBackups(w http.ResponseWriter, r *http.Request) {
-	cat, err := s.Service.Backups(r.PathValue("name"))
+	cat, err := s.Service.Backups(r.Context(), r.PathValue("name"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -19,7 +19,7 @@ func (s *Server) listBackups(w http.ResponseWriter, r *http.Request) {
 // getBackup is our extension: one backup, by ID, name or shortcut (latest,
 // oldest, last-failed, ...), as the recovery's backup_id resolves it.
 func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) {
-	cat, b, err := s.Service.Backup(r.PathValue("name"), r.PathValue("id"))
+	cat, b, err := s.Service.Backup(r.Context(), r.PathValue("name"), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"context"
 	"iter"
 	"sync"
 
@@ -48,12 +49,12 @@ const maxOpAnswers = 2048
 // operation returns the body of one operation's answer, encoding it with
 // encode (nil when it cannot be encoded) only when the operation changed
 // since the body kept, if any, was encoded.
-func (c *answerCache) operation(svc *ops.Service, server, id string, detail bool, encode func(*ops.Operation) []byte) ([]byte, error) {
+func (c *answerCache) operation(ctx context.Context, svc *ops.Service, server, id string, detail bool, encode func(*ops.Operation) []byte) ([]byte, error) {
 	key := opAnswerKey{server, id, detail}
 	c.mu.Lock()
 	kept := c.ops[key]
 	c.mu.Unlock()
-	op, stamp, err := svc.GetIfChanged(server, id, kept.stamp)
+	op, stamp, err := svc.GetIfChanged(ctx, server, id, kept.stamp)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func (c *answerCache) operation(svc *ops.Service, server, id string, detail bool
 
 // list returns the body of a scope's plain list, encoding it with encode
 // only when the listing changed since the body kept was encoded.
-func (c *answerCache) list(svc *ops.Service, server string, encode func(iter.Seq[*ops.Operation]) []byte) ([]byte, error) {
+func (c *answerCache) list(ctx context.Context, svc *ops.Service, server string, encode func(iter.Seq[*ops.Operation]) []byte) ([]byte, error) {
 	c.mu.Lock()
 	kept := c.lists[server]
 	c.mu.Unlock()
@@ -82,7 +83,7 @@ func (c *answerCache) list(svc *ops.Service, server string, encode func(iter.Seq
 	if kept != nil {
 		since = kept.stamp
 	}
-	listing, stamp, err := svc.ListIfChanged(server, since)
+	listing, stamp, err := svc.ListIfChanged(ctx, server, since)
 	if err != nil {
 		return nil, err
 	}

@@ -426,8 +426,8 @@ func (c *Client) Cancel(server, id string) (*ops.Operation, error) {
 	return out.Detail.operation(out.OperationID, server, out.Type, out.Status), nil
 }
 
-// Nudge does nothing: the server starts its own runners.
-func (c *Client) Nudge(string) {}
+// EnsureRunner does nothing: the server starts its own runners.
+func (c *Client) EnsureRunner(string) {}
 
 func backupsPath(server string) string { return "/servers/" + url.PathEscape(server) + "/backups" }
 
@@ -441,13 +441,13 @@ func (c *Client) Backups(server string) (*ops.ServerCatalog, error) {
 }
 
 // Backup is GET /servers/{name}/backups/{id}.
-func (c *Client) Backup(server, id string) (*ops.ServerCatalog, ops.Backup, error) {
+func (c *Client) Backup(server, id string) (*ops.ServerCatalog, ops.CatalogBackup, error) {
 	var out BackupJSON
 	if err := c.do("GET", backupsPath(server)+"/"+url.PathEscape(id), nil, http.StatusOK, &out); err != nil {
-		return nil, ops.Backup{}, err
+		return nil, ops.CatalogBackup{}, err
 	}
 	b, walKnown := out.FromJSON()
-	return &ops.ServerCatalog{Server: server, Backups: []ops.Backup{b}, WALKnown: walKnown}, b, nil
+	return &ops.ServerCatalog{Server: server, Backups: []ops.CatalogBackup{b}, WALKnown: walKnown}, b, nil
 }
 
 // ErrNoStream is Stream's answer when the server has no stream endpoint

@@ -104,7 +104,7 @@ func TestOptionsAnswersAllow(t *testing.T) {
 		w := serve(t, h, request{Method: "OPTIONS", Path: p})
 		wantError(t, w, http.StatusNotFound)
 	}
-	if k := launcher.Kicks(); len(k) != 0 {
+	if k := launcher.Ensured(); len(k) != 0 {
 		t.Errorf("OPTIONS started runners: %+v", k)
 	}
 }
@@ -157,8 +157,8 @@ func TestConfigUpdateEmptyChanges(t *testing.T) {
 	if got := encode(t, mustGet(t, job, "changes")); got != "[]" {
 		t.Errorf("changes recorded as %s, want []", got)
 	}
-	if k := launcher.Kicks(); len(k) != 1 || k[0].Server != "" {
-		t.Errorf("kicks %+v, want one for the instance scope", k)
+	if k := launcher.Ensured(); len(k) != 1 || k[0].Server != "" {
+		t.Errorf("ensured %+v, want one for the instance scope", k)
 	}
 	// Still refused: changes that are not an array, or missing.
 	for _, body := range []string{`{"type": "config_update"}`, `{"type": "config_update", "changes": {}}`, `{"type": "config_update", "changes": "[]"}`} {

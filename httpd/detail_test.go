@@ -128,8 +128,8 @@ func TestCreateDryRun(t *testing.T) {
 	if d := diffSnapshots(before, e.snapshot(t)); len(d) > 0 {
 		t.Errorf("a dry run wrote: %q", d)
 	}
-	if k := l.Kicks(); len(k) != 0 {
-		t.Errorf("a dry run kicked runners: %v", k)
+	if k := l.Ensured(); len(k) != 0 {
+		t.Errorf("a dry run asked for runners: %v", k)
 	}
 
 	// The client finds dry runs in the document and reads the answer.

@@ -54,7 +54,7 @@ type DryRunOperation struct {
 }
 
 func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, server string, payload *pyjson.Object) {
-	op, err := s.Service.DryRun(server, payload, requester(r))
+	op, err := s.Service.DryRun(r.Context(), server, payload, requester(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

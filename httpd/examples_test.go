@@ -100,8 +100,8 @@ func TestDocumentedExamples(t *testing.T) {
 				w := serve(t, h, request{Method: "POST", Path: ex.path, Body: body, ContentType: "application/json"})
 				id := created(t, w, ex.path)
 
-				if got, want := launcher.Kicks(), []kick{{ex.server, e.ConfPath}}; !reflect.DeepEqual(got, want) {
-					t.Errorf("launcher kicks %+v, want %+v", got, want)
+				if got, want := launcher.Ensured(), []ensureCall{{ex.server, e.ConfPath}}; !reflect.DeepEqual(got, want) {
+					t.Errorf("launcher ensured %+v, want %+v", got, want)
 				}
 
 				// The status of the new operation, at the Location given.

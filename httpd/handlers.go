@@ -1,6 +1,8 @@
 package httpd
 
-// The handlers of the routes (Routes), one per endpoint.
+// The handlers of the operation, server and metrics routes (Routes); those
+// of the backups, diagnose, openapi and stream routes, and the dry run of a
+// create, have files of their own.
 
 import (
 	"bufio"
@@ -93,7 +95,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	}
 	paged := page.Limit > 0 || page.Before != ""
 	if !withDetail && paged {
-		list, _, err := s.Service.List(server, page)
+		list, _, err := s.Service.List(r.Context(), server, page)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -104,7 +106,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !withDetail {
-		body, err := s.answers.list(s.Service, server, encodeListSeq)
+		body, err := s.answers.list(r.Context(), s.Service, server, encodeListSeq)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -126,7 +128,7 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		bw.WriteString(`{"operations":[`)
 	}
 	n, broken := 0, false
-	skipped, err := s.Service.Each(server, page, func(op *ops.Operation) bool {
+	skipped, err := s.Service.Each(r.Context(), server, page, func(op *ops.Operation) bool {
 		data, err := json.Marshal(listItem{ID: op.ID, Type: op.Type, Detail: detailOf(op, false)})
 		if err != nil {
 			s.Log.Error("cannot encode an operation", "request_id", requestID(r), "operation_id", op.ID, "error", err)
@@ -166,8 +168,9 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 	detail := wantDetail(r)
-	// A finished operation never changes: its answer is encoded once.
-	body, err := s.answers.operation(s.Service, r.PathValue("name"), r.PathValue("id"), detail, func(op *ops.Operation) []byte {
+	// Encoded again only when the operation changed since the answer kept
+	// (answerCache): a finished one, never.
+	body, err := s.answers.operation(r.Context(), s.Service, r.PathValue("name"), r.PathValue("id"), detail, func(op *ops.Operation) []byte {
 		body := operationStatus{OperationID: op.ID, Status: op.Status}
 		if detail {
 			body.Type = op.Type
@@ -197,8 +200,6 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 // jsonContentType is shared by the hot paths' headers, never modified.
 var jsonContentType = []string{"application/json"}
 
-// listServers is our extension: the configured Barman servers, so a remote
-// client can list every scope.
 // metrics serves the Prometheus exposition (an extension).
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	if s.Metrics == nil {
@@ -208,6 +209,8 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	s.Metrics.ServeHTTP(w, r)
 }
 
+// listServers is our extension: the configured Barman servers, so a remote
+// client can list every scope.
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 	cfg, err := s.Service.Config()
 	if err != nil {
@@ -222,7 +225,7 @@ func (s *Server) cancelOperation(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r, PermRecover) {
 		return
 	}
-	op, err := s.Service.Cancel(r.PathValue("name"), r.PathValue("id"), requester(r))
+	op, err := s.Service.Cancel(r.Context(), r.PathValue("name"), r.PathValue("id"), requester(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -264,13 +267,14 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) {
 		s.dryRun(w, r, server, payload)
 		return
 	}
-	id, err := s.Service.Create(server, payload, requester(r))
+	id, err := s.Service.Create(r.Context(), server, payload, requester(r))
 	if err != nil && id == "" {
 		s.fail(w, r, err)
 		return
 	}
 	if err != nil {
-		// Recorded; the periodic sweep will start its runner.
+		// Recorded; serve's next pass (Service.EnsureRunners) or the next
+		// create of the scope starts its runner.
 		s.Log.Warn("runner not started", "request_id", requestID(r), "operation_id", id, "error", err)
 	}
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)

@@ -70,36 +70,37 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
-// kick is one call of the Launcher.
-type kick struct {
+// ensureCall is one call of the Launcher.
+type ensureCall struct {
 	Server, BarmanConfig string
 }
 
 // recordingLauncher is an ops.Launcher that starts nothing and remembers
-// every Kick.
+// every EnsureRunner call.
 type recordingLauncher struct {
-	mu    sync.Mutex
-	kicks []kick
+	mu      sync.Mutex
+	ensured []ensureCall
 }
 
-func (l *recordingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
+func (l *recordingLauncher) EnsureRunner(cfg *ops.BarmanConfig, server string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.kicks = append(l.kicks, kick{server, cfg.Path})
+	l.ensured = append(l.ensured, ensureCall{server, cfg.Path})
 	return nil
 }
 
-func (l *recordingLauncher) Kicks() []kick {
+func (l *recordingLauncher) Ensured() []ensureCall {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]kick(nil), l.kicks...)
+	return append([]ensureCall(nil), l.ensured...)
 }
 
 // testHosts are the Host names the tests' servers answer without
 // credentials besides loopback ones: httptest.NewRequest's default.
 var testHosts = []string{"example.com"}
 
-// apiServer builds the HTTP API over e with a launcher that records kicks.
+// apiServer builds the HTTP API over e with a launcher that records each
+// EnsureRunner call.
 func (e *env) apiServer(t testing.TB) (*httpd.Server, *recordingLauncher) {
 	t.Helper()
 	l := &recordingLauncher{}

@@ -161,7 +161,7 @@ func TestHostileInputIsRefusedAndWritesNothing(t *testing.T) {
 				ct = ""
 			}
 			before := e.snapshot(t)
-			kicks := len(launcher.Kicks())
+			ensured := len(launcher.Ensured())
 			w := serve(t, h, request{Method: method, Path: tc.path, Body: tc.body, ContentType: ct})
 			if w.Code != tc.want {
 				t.Fatalf("status %d, want %d; body: %.300s", w.Code, tc.want, w.Body.String())
@@ -170,7 +170,7 @@ func TestHostileInputIsRefusedAndWritesNothing(t *testing.T) {
 			if diff := diffSnapshots(before, e.snapshot(t)); len(diff) != 0 {
 				t.Errorf("the request wrote under barman_home: %q", diff)
 			}
-			if n := len(launcher.Kicks()); n != kicks {
+			if n := len(launcher.Ensured()); n != ensured {
 				t.Errorf("the request started a runner")
 			}
 		})

@@ -37,8 +37,8 @@ func TestDoubledSlashesAnswerAsCleanPath(t *testing.T) {
 		id := created(t, w, tc.clean) // Location is the clean path's
 		readJob(t, e.jobPath(tc.scope, id))
 	}
-	if k := launcher.Kicks(); len(k) != 3 {
-		t.Errorf("the POSTs kicked %d runners, want 3: %+v", len(k), k)
+	if k := launcher.Ensured(); len(k) != 3 {
+		t.Errorf("the POSTs asked for %d runners, want 3: %+v", len(k), k)
 	}
 
 	w = serve(t, h, request{Method: "OPTIONS", Path: "//servers/db_server_two/operations"})
@@ -86,8 +86,8 @@ func TestDoubledSlashesAreAuthorizedAsCleanPath(t *testing.T) {
 			}
 		})
 	}
-	if k := launcher.Kicks(); len(k) != 1 {
-		t.Errorf("kicked %d runners, want the one accepted POST's: %+v", len(k), k)
+	if k := launcher.Ensured(); len(k) != 1 {
+		t.Errorf("asked for %d runners, want the one accepted POST's: %+v", len(k), k)
 	}
 }
 
@@ -123,8 +123,8 @@ func TestDotSegmentsAreNotResolved(t *testing.T) {
 			}
 		})
 	}
-	if len(launcher.Kicks()) != 0 {
-		t.Errorf("started runners: %+v", launcher.Kicks())
+	if len(launcher.Ensured()) != 0 {
+		t.Errorf("started runners: %+v", launcher.Ensured())
 	}
 
 	// With credentials required, such a path is refused before anything

@@ -79,8 +79,8 @@ func TestHostCheckWithoutCredentials(t *testing.T) {
 	if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
 		t.Errorf("refused requests changed the store: %v", diff)
 	}
-	if k := launcher.Kicks(); len(k) > 0 {
-		t.Errorf("refused requests kicked runners: %v", k)
+	if k := launcher.Ensured(); len(k) > 0 {
+		t.Errorf("refused requests asked for runners: %v", k)
 	}
 
 	// With credentials the Host is not what guards the API.

@@ -88,8 +88,10 @@ type Route struct {
 	handler         func(*Server, http.ResponseWriter, *http.Request)
 }
 
-// Routes are every endpoint we serve. The documented paths are served both
-// with and without a trailing slash, as the reference lists them with one.
+// Routes are every endpoint we serve. The operation collections
+// (/operations, /servers/{name}/operations) are served with and without a
+// trailing slash, as the reference lists them with one; every other path
+// without.
 var Routes = []Route{
 	{"GET", "/status", (*Server).status},
 	{"GET", "/diagnose", (*Server).diagnose},
@@ -119,8 +121,10 @@ func RoutePatterns() []string {
 	return patterns
 }
 
-// Handler returns the API with its middleware: request IDs, access log,
-// panic recovery and JSON errors for unknown paths and methods.
+// Handler returns the API with its middleware: slash merging, the write
+// deadline, request IDs, the header size limit, authentication and the Host
+// check (authenticate), the access log and metrics, panic recovery, and
+// JSON errors for unknown paths and methods.
 func (s *Server) Handler() http.Handler {
 	if s.Log == nil {
 		s.Log = slog.Default()

@@ -129,7 +129,7 @@ func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request) {
 	defer s.streams.open.Add(-1)
 	// The operation is looked up before anything is sent, so that a wrong
 	// scope or ID is a plain 404 like GET's.
-	op, err := s.Service.Get(server, id)
+	op, err := s.Service.Get(r.Context(), server, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -181,7 +181,7 @@ func (s *Server) streamOperation(w http.ResponseWriter, r *http.Request) {
 	defer timer.Stop()
 	for first := true; ; first = false {
 		if !first {
-			op, err = s.Service.Get(server, id)
+			op, err = s.Service.Get(r.Context(), server, id)
 			if err != nil {
 				// Pruned, or the store went away: say so in the stream,
 				// which can no longer answer with a status.

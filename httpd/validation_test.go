@@ -172,8 +172,8 @@ func TestValidation(t *testing.T) {
 				if typ, _ := job.String("operation_type"); typ != tc.jobType {
 					t.Errorf("operation_type %q, want %q", typ, tc.jobType)
 				}
-				if got := launcher.Kicks(); len(got) != 1 || got[0].Server != server {
-					t.Errorf("kicks %+v, want one for scope %q", got, server)
+				if got := launcher.Ensured(); len(got) != 1 || got[0].Server != server {
+					t.Errorf("ensured %+v, want one for scope %q", got, server)
 				}
 				return
 			}
@@ -197,7 +197,7 @@ func TestValidation(t *testing.T) {
 			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
 				t.Errorf("a %d answer changed the store: %v", w.Code, diffs)
 			}
-			if got := launcher.Kicks(); len(got) != 0 {
+			if got := launcher.Ensured(); len(got) != 0 {
 				t.Errorf("a %d answer started runners: %+v", w.Code, got)
 			}
 		})
@@ -273,7 +273,7 @@ func TestBodyLimit(t *testing.T) {
 			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
 				t.Errorf("413 changed the store: %v", diffs)
 			}
-			if len(launcher.Kicks()) != 0 {
+			if len(launcher.Ensured()) != 0 {
 				t.Errorf("413 started a runner")
 			}
 		})
@@ -443,8 +443,8 @@ func TestBarmanConfigUnavailable(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("requests wrote %v", entries)
 	}
-	if len(l.Kicks()) != 0 {
-		t.Errorf("runners started: %+v", l.Kicks())
+	if len(l.Ensured()) != 0 {
+		t.Errorf("runners started: %+v", l.Ensured())
 	}
 }
 
@@ -505,8 +505,8 @@ func TestStatusAndDiagnose(t *testing.T) {
 // failingLauncher cannot start runners.
 type failingLauncher struct{ recordingLauncher }
 
-func (l *failingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
-	l.recordingLauncher.Kick(cfg, server)
+func (l *failingLauncher) EnsureRunner(cfg *ops.BarmanConfig, server string) error {
+	l.recordingLauncher.EnsureRunner(cfg, server)
 	return os.ErrPermission
 }
 
@@ -522,8 +522,8 @@ func TestRunnerNotStarted(t *testing.T) {
 	}
 	h := s.Handler()
 	id := created(t, postJSON(t, h, srvOps, validRecovery), srvOps)
-	if len(l.Kicks()) != 1 {
-		t.Errorf("kicks %+v, want one", l.Kicks())
+	if len(l.Ensured()) != 1 {
+		t.Errorf("ensured %+v, want one", l.Ensured())
 	}
 	if st := opStatus(t, get(t, h, srvOps+"/"+id), id); st != "IN_PROGRESS" {
 		t.Errorf("status %s, want IN_PROGRESS", st)
@@ -549,8 +549,8 @@ func TestStoreUnavailable(t *testing.T) {
 	if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
 		t.Errorf("the failed POST changed the store: %v", diffs)
 	}
-	if len(l.Kicks()) != 0 {
-		t.Errorf("runners started: %+v", l.Kicks())
+	if len(l.Ensured()) != 0 {
+		t.Errorf("runners started: %+v", l.Ensured())
 	}
 }
 
@@ -602,8 +602,8 @@ func TestConcurrentCreate(t *testing.T) {
 			t.Errorf("no job file for %s: %v", ids[i], err)
 		}
 	}
-	if len(l.Kicks()) != n {
-		t.Errorf("%d kicks, want %d", len(l.Kicks()), n)
+	if len(l.Ensured()) != n {
+		t.Errorf("%d ensured, want %d", len(l.Ensured()), n)
 	}
 	if got := listOps(t, get(t, h, srvOps)); len(got) != n/2+len(fixtureServerOps) {
 		t.Errorf("server list has %d operations, want %d", len(got), n/2+len(fixtureServerOps))
@@ -652,8 +652,8 @@ func TestOldBarmanRefusesModelOperations(t *testing.T) {
 			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
 				t.Errorf("a refused operation changed the store: %v", diffs)
 			}
-			if len(l.Kicks()) != 0 {
-				t.Errorf("runners started: %+v", l.Kicks())
+			if len(l.Ensured()) != 0 {
+				t.Errorf("runners started: %+v", l.Ensured())
 			}
 		})
 	}

@@ -68,7 +68,7 @@ func optTime(t time.Time) *string {
 
 // NewBackupJSON is b in JSON; walKnown says whether its WALSize means
 // something.
-func NewBackupJSON(b ops.Backup, walKnown bool) BackupJSON {
+func NewBackupJSON(b ops.CatalogBackup, walKnown bool) BackupJSON {
 	j := BackupJSON{BackupID: b.ID, Name: optString(b.Name), Status: b.Status,
 		BeginTime: optTime(b.BeginTime), EndTime: optTime(b.EndTime),
 		BeginWAL: optString(b.BeginWAL), EndWAL: optString(b.EndWAL), Keep: optString(b.Keep)}
@@ -101,8 +101,8 @@ func NewCatalogJSON(c *ops.ServerCatalog) CatalogJSON {
 
 // FromJSON is the backup j describes, as a remote server sent it, and
 // whether its WAL size is known.
-func (j BackupJSON) FromJSON() (ops.Backup, bool) {
-	b := ops.Backup{ID: j.BackupID, Status: j.Status}
+func (j BackupJSON) FromJSON() (ops.CatalogBackup, bool) {
+	b := ops.CatalogBackup{ID: j.BackupID, Status: j.Status}
 	deref := func(s *string) string {
 		if s == nil {
 			return ""

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -14,7 +15,7 @@ type CatalogReader interface {
 }
 
 // Backups reads the backup catalog of the named server, oldest first.
-func (s *Service) Backups(server string) (*ServerCatalog, error) {
+func (s *Service) Backups(ctx context.Context, server string) (*ServerCatalog, error) {
 	cfg, err := s.Barman.Config()
 	if err != nil {
 		return nil, err
@@ -32,10 +33,10 @@ func (s *Service) Backups(server string) (*ServerCatalog, error) {
 
 // Backup finds one backup of the named server by ID, name or shortcut
 // (latest, oldest, last-failed, ...), with the catalog it was found in.
-func (s *Service) Backup(server, id string) (*ServerCatalog, Backup, error) {
-	cat, err := s.Backups(server)
+func (s *Service) Backup(ctx context.Context, server, id string) (*ServerCatalog, CatalogBackup, error) {
+	cat, err := s.Backups(ctx, server)
 	if err != nil {
-		return nil, Backup{}, err
+		return nil, CatalogBackup{}, err
 	}
 	b, err := FindBackup(cat.Server, cat.Backups, id)
 	return cat, b, err
@@ -44,8 +45,8 @@ func (s *Service) Backup(server, id string) (*ServerCatalog, Backup, error) {
 // FindBackup finds the backup that id names among backups (oldest first):
 // a backup ID, a backup name, or one of Barman's shortcuts latest/last,
 // oldest/first (DONE backups) and last-failed.
-func FindBackup(server string, backups []Backup, id string) (Backup, error) {
-	pick := func(status string, newest bool) (Backup, bool) {
+func FindBackup(server string, backups []CatalogBackup, id string) (CatalogBackup, error) {
+	pick := func(status string, newest bool) (CatalogBackup, bool) {
 		for i := range backups {
 			b := backups[i]
 			if newest {
@@ -55,9 +56,9 @@ func FindBackup(server string, backups []Backup, id string) (Backup, error) {
 				return b, true
 			}
 		}
-		return Backup{}, false
+		return CatalogBackup{}, false
 	}
-	var b Backup
+	var b CatalogBackup
 	var found bool
 	switch id {
 	case "latest", "last":
@@ -75,7 +76,7 @@ func FindBackup(server string, backups []Backup, id string) (Backup, error) {
 		}
 	}
 	if !found {
-		return Backup{}, Errorf(ENOTFOUND, "backup %q does not exist for server %q (backups: %s)", id, server, describeBackups(server, backups))
+		return CatalogBackup{}, Errorf(ENOTFOUND, "backup %q does not exist for server %q (backups: %s)", id, server, describeBackups(server, backups))
 	}
 	return b, nil
 }
@@ -84,7 +85,7 @@ func FindBackup(server string, backups []Backup, id string) (Backup, error) {
 // newest, which are the ones people usually mean.
 const describedBackups = 5
 
-func describeBackups(server string, backups []Backup) string {
+func describeBackups(server string, backups []CatalogBackup) string {
 	if len(backups) == 0 {
 		return "none in the catalog"
 	}

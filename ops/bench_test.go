@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -54,7 +55,7 @@ func BenchmarkServiceGet(b *testing.B) {
 	id := e.SampleID
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := svc.Get("db1", id); err != nil {
+		if _, err := svc.Get(context.Background(), "db1", id); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -64,10 +65,10 @@ func BenchmarkServiceList(b *testing.B) {
 	for _, n := range benchSizes {
 		svc := newService(benchEnv(b, n).BarmanConf)
 		b.Run(fmt.Sprintf("ops=%d", n), func(b *testing.B) {
-			svc.List("db1", ops.ListOptions{})
+			svc.List(context.Background(), "db1", ops.ListOptions{})
 			b.ReportAllocs()
 			for b.Loop() {
-				list, _, err := svc.List("db1", ops.ListOptions{})
+				list, _, err := svc.List(context.Background(), "db1", ops.ListOptions{})
 				if err != nil || len(list) != n {
 					b.Fatalf("List: %d, %v", len(list), err)
 				}

@@ -87,8 +87,9 @@ type BarmanModel struct {
 	Values  map[string]string // the trackedOptions the model overrides
 }
 
-// Backup is one entry of a server's backup catalog.
-type Backup struct {
+// CatalogBackup is one entry of a server's backup catalog (not an
+// operation of type BackupOp).
+type CatalogBackup struct {
 	ID     string
 	Name   string // backup_name, when Barman was given one
 	Status string // DONE, FAILED, STARTED, ...
@@ -115,7 +116,7 @@ type Backup struct {
 // far the WAL archive reaches.
 type ServerCatalog struct {
 	Server  string
-	Backups []Backup // oldest first
+	Backups []CatalogBackup // oldest first
 	// WALKnown says that Barman's WAL database (xlog.db) was read, so the
 	// backups' WALSize and the window's LatestWAL mean something.
 	WALKnown bool

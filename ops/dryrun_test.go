@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"context"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -25,7 +26,7 @@ func TestServiceDryRun(t *testing.T) {
 	who := ops.Requester{Name: "cli:alice"}
 	before := treeSnapshot(t, root)
 
-	op, err := svc.DryRun("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
+	op, err := svc.DryRun(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestServiceDryRun(t *testing.T) {
 		t.Errorf("operation = %+v", op)
 	}
 
-	op, err = svc.DryRun("", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "conninfo": "host=db1 password=s3cretOne"}]}`), who)
+	op, err = svc.DryRun(context.Background(), "", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "conninfo": "host=db1 password=s3cretOne"}]}`), who)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,16 +47,16 @@ func TestServiceDryRun(t *testing.T) {
 	}
 
 	// Refused as Create refuses.
-	_, err = svc.DryRun("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
+	_, err = svc.DryRun(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
 	opstest.WantError(t, err, ops.ENOTFOUND)
-	_, err = svc.DryRun("db2", mustDecode(t, `{"type": "config_switch", "reset": true}`), who)
+	_, err = svc.DryRun(context.Background(), "db2", mustDecode(t, `{"type": "config_switch", "reset": true}`), who)
 	opstest.WantError(t, err, ops.ENOTFOUND, `server "db2"`)
 
 	if after := treeSnapshot(t, root); after != before {
 		t.Errorf("a dry run changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
-	if len(launcher.kicks) != 0 {
-		t.Errorf("a dry run kicked runners: %q", launcher.kicks)
+	if len(launcher.ensured) != 0 {
+		t.Errorf("a dry run asked for runners: %q", launcher.ensured)
 	}
 }
 
@@ -65,6 +66,6 @@ func TestServiceDryRunVersionGate(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Argv: barman.NewCommand("barman").Args,
 		BarmanVersion: func() (ops.Version, error) { return ops.Version{Major: 3, Minor: 0}, nil }}
-	_, err := svc.DryRun("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "delta_restore": true}`), ops.Requester{})
+	_, err := svc.DryRun(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "delta_restore": true}`), ops.Requester{})
 	opstest.WantError(t, err, ops.EINVALID, "delta_restore")
 }

@@ -58,20 +58,20 @@ func (p Policy) readKeepOptions(payload *pyjson.Object) (*KeepOptions, error) {
 
 // resolveLifecycleBackup reads backup_id, which names the backup a keep or
 // a delete acts on as it names a recovery's, and finds it in the catalog.
-func resolveLifecycleBackup(cfg *BarmanConfig, catalog Catalog, req *Request) (Backup, error) {
+func resolveLifecycleBackup(cfg *BarmanConfig, catalog Catalog, req *Request) (CatalogBackup, error) {
 	if _, ok := req.Payload.Get("backup_id"); !ok {
-		return Backup{}, Errorf(EINVALID, `%s needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, last-failed, ...)`, req.Type)
+		return CatalogBackup{}, Errorf(EINVALID, `%s needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, last-failed, ...)`, req.Type)
 	}
 	id, err := requiredPositional(req.Payload, req.Type, "backup_id")
 	if err != nil {
-		return Backup{}, err
+		return CatalogBackup{}, err
 	}
 	if id == AutoBackupID {
-		return Backup{}, Errorf(EINVALID, `%s: "backup_id" %q chooses a backup only for a recovery with a target_time; name the backup: an ID, a name or a shortcut such as latest`, req.Type, id)
+		return CatalogBackup{}, Errorf(EINVALID, `%s: "backup_id" %q chooses a backup only for a recovery with a target_time; name the backup: an ID, a name or a shortcut such as latest`, req.Type, id)
 	}
 	server, err := cfg.Server(req.Server)
 	if err != nil {
-		return Backup{}, err
+		return CatalogBackup{}, err
 	}
 	return catalog.ResolveBackup(server, id)
 }

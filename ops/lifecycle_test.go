@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -97,7 +98,7 @@ func TestServiceKeepDelete(t *testing.T) {
 		`{"type": "keep", "backup_id": "latest", "target": "full"}`,
 		`{"type": "keep", "backup_id": "latest", "release": true}`,
 	} {
-		_, err := svcFor(ops.Version{2, 13, 0}).Create(srv2, mustDecode(t, payload), ops.Requester{Name: "test"})
+		_, err := svcFor(ops.Version{2, 13, 0}).Create(context.Background(), srv2, mustDecode(t, payload), ops.Requester{Name: "test"})
 		opstest.WantError(t, err, ops.EINVALID, "needs `barman keep --", "which Barman added in 2.14.0; the installed Barman is 2.13.0 (upgrade Barman to use it)")
 	}
 	if after := treeSnapshot(t, root); after != before {
@@ -105,11 +106,11 @@ func TestServiceKeepDelete(t *testing.T) {
 	}
 	// delete is older than any Barman we support.
 	svc := svcFor(ops.Version{2, 0, 0})
-	id, err := svc.Create(srv2, mustDecode(t, `{"type": "delete", "backup_id": "latest"}`), ops.Requester{Name: "test"})
+	id, err := svc.Create(context.Background(), srv2, mustDecode(t, `{"type": "delete", "backup_id": "latest"}`), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := svc.Get(srv2, id)
+	op, err := svc.Get(context.Background(), srv2, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +118,11 @@ func TestServiceKeepDelete(t *testing.T) {
 		t.Errorf("recorded %s resolved to %q in lane %q; want delete of %s in the backup lane", op.Type, op.ResolvedBackupID(), op.Type.Lane(), goodDone)
 	}
 	svc = svcFor(ops.Version{2, 14, 0})
-	id, err = svc.Create(srv2, mustDecode(t, `{"type": "keep", "backup_id": "latest", "target": "standalone"}`), ops.Requester{Name: "test"})
+	id, err = svc.Create(context.Background(), srv2, mustDecode(t, `{"type": "keep", "backup_id": "latest", "target": "standalone"}`), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if op, err = svc.Get(srv2, id); err != nil || op.ResolvedBackupID() != goodDone || op.Type.Lane() != ops.LaneBackup {
+	if op, err = svc.Get(context.Background(), srv2, id); err != nil || op.ResolvedBackupID() != goodDone || op.Type.Lane() != ops.LaneBackup {
 		t.Errorf("keep recorded as %+v, %v; want resolved %s in the backup lane", op, err, goodDone)
 	}
 }

@@ -405,9 +405,9 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 			return err
 		}
 	}
-	var backup Backup
+	var backup CatalogBackup
 	if auto {
-		var backups []Backup
+		var backups []CatalogBackup
 		if cat != nil {
 			backups = cat.Backups
 		} else {

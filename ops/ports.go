@@ -15,13 +15,13 @@ import (
 type Catalog interface {
 	// ResolveBackup finds the backup that id names for server: a backup
 	// ID, a backup name, or one of Barman's shortcuts (latest, oldest, ...).
-	ResolveBackup(server *BarmanServer, id string) (Backup, error)
+	ResolveBackup(server *BarmanServer, id string) (CatalogBackup, error)
 }
 
 // BackupLister is a Catalog that lists a server's backups, oldest first, so
 // that a recovery target can choose one.
 type BackupLister interface {
-	ListBackups(server *BarmanServer) ([]Backup, error)
+	ListBackups(server *BarmanServer) ([]CatalogBackup, error)
 }
 
 // Barman is Barman's side as the domain reads it: its configuration, its
@@ -88,14 +88,15 @@ type Store interface {
 	Prune(server string, cutoff time.Time, dryRun bool) ([]string, error)
 }
 
-// Launcher starts a runner for a scope of cfg's barman_home unless one is
-// already active. The runner package provides the real one.
+// Launcher makes sure a runner works through a scope of cfg's barman_home:
+// EnsureRunner starts one unless one is already active. The runner package
+// provides the real one.
 type Launcher interface {
-	Kick(cfg *BarmanConfig, server string) error
+	EnsureRunner(cfg *BarmanConfig, server string) error
 }
 
 // TypeLauncher is a Launcher that can start only the runner an operation of
 // type t needs (the one of its lane), as Create does for a new operation.
 type TypeLauncher interface {
-	KickFor(cfg *BarmanConfig, server string, t Type) error
+	EnsureRunnerFor(cfg *BarmanConfig, server string, t Type) error
 }

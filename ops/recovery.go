@@ -33,8 +33,10 @@ func ParseTargetTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a time with a zone: give it as RFC 3339, e.g. \"2026-01-02T14:02:00+01:00\" or \"2026-01-02 13:02:00.5Z\"", s)
 }
 
-// readRecoveryOptions reads a recovery's options and checks them together:
-// at most one target, and exclusive and target_action only with one.
+// readRecoveryOptions reads a recovery's options by p's option table and
+// checks them together: at most one target, target_action only with one,
+// and exclusive only with a target it can stop just before (a time, an LSN
+// or an XID).
 func (p Policy) readRecoveryOptions(payload *pyjson.Object) (*RecoveryOptions, error) {
 	opts, err := p.Options.readOptions(Recovery, payload)
 	if err != nil {
@@ -145,7 +147,7 @@ var now = time.Now
 
 // checkTargetTime refuses a target_time Barman cannot reach with backup:
 // before the backup ended (checkTargetWindow has refused the rest).
-func checkTargetTime(server string, target time.Time, backup Backup) error {
+func checkTargetTime(server string, target time.Time, backup CatalogBackup) error {
 	if !backup.EndTime.IsZero() && target.Before(backup.EndTime) {
 		return Errorf(EINVALID, "recovery: \"target_time\" %s is before backup %s of server %q ended (%s); Barman cannot recover a backup to a time before its end: choose an older backup, or send \"backup_id\": %q to have one chosen",
 			target.Format(time.RFC3339Nano), backup.ID, server, backup.EndTime.Format(time.RFC3339Nano), AutoBackupID)
@@ -197,9 +199,10 @@ func checkTargetWindow(server string, target time.Time, cat *ServerCatalog) erro
 	return nil
 }
 
-// chooseBackup is the newest DONE backup that ended before target.
-func chooseBackup(server string, backups []Backup, target time.Time) (Backup, error) {
-	var oldest *Backup
+// chooseBackup is the newest DONE backup that ended at or before target;
+// backups are oldest first, as the catalog lists them.
+func chooseBackup(server string, backups []CatalogBackup, target time.Time) (CatalogBackup, error) {
+	var oldest *CatalogBackup
 	for i := len(backups) - 1; i >= 0; i-- {
 		b := backups[i]
 		if b.Status != BackupDone || b.EndTime.IsZero() {
@@ -211,9 +214,9 @@ func chooseBackup(server string, backups []Backup, target time.Time) (Backup, er
 		oldest = &backups[i]
 	}
 	if oldest == nil {
-		return Backup{}, Errorf(EINVALID, "recovery: no DONE backup of server %q to choose for \"target_time\" %s", server, target.Format(time.RFC3339Nano))
+		return CatalogBackup{}, Errorf(EINVALID, "recovery: no DONE backup of server %q to choose for \"target_time\" %s", server, target.Format(time.RFC3339Nano))
 	}
-	return Backup{}, Errorf(EINVALID, "recovery: no DONE backup of server %q ended before \"target_time\" %s; the oldest, %s, ended %s",
+	return CatalogBackup{}, Errorf(EINVALID, "recovery: no DONE backup of server %q ended before \"target_time\" %s; the oldest, %s, ended %s",
 		server, target.Format(time.RFC3339Nano), oldest.ID, oldest.EndTime.Format(time.RFC3339Nano))
 }
 

@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"context"
 	"fmt"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"path/filepath"
@@ -234,7 +235,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 	before := treeSnapshot(t, root)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := svcFor(tc.installed).Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
+			id, err := svcFor(tc.installed).Create(context.Background(), srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
@@ -255,7 +256,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		{ops.Version{3, 4, 0}, recovery("", `"target_time": "2026-11-27T20:00:00Z", "target_action": "promote", "target_tli": "current", "standby_mode": true, "get_wal": true, "jobs": 2, "bwlimit": 5`)},
 		{ops.Version{3, 4, 0}, `{"type": "backup", "backup_name": "x", "immediate_checkpoint": true}`},
 	} {
-		if _, err := svcFor(tc.v).Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); err != nil {
+		if _, err := svcFor(tc.v).Create(context.Background(), srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); err != nil {
 			t.Errorf("Barman %s refused %s: %v", tc.v, tc.payload, err)
 		}
 	}
@@ -278,18 +279,18 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 		recovery("latest", `"target_action": "pause"`),
 		recovery("", ``),
 	} {
-		if id, err := svc.Create(srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err == nil || id != "" {
+		if id, err := svc.Create(context.Background(), srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err == nil || id != "" {
 			t.Errorf("%s: id %q, err %v; want a refusal", payload, id, err)
 		}
 	}
 	if after := treeSnapshot(t, root); after != before {
 		t.Errorf("refused targets changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
-	id, err := svc.Create(srv2, mustDecode(t, recovery("", `"target_time": "2026-11-26T00:00:00Z"`)), ops.Requester{Name: "test"})
+	id, err := svc.Create(context.Background(), srv2, mustDecode(t, recovery("", `"target_time": "2026-11-26T00:00:00Z"`)), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := svc.Get(srv2, id)
+	op, err := svc.Get(context.Background(), srv2, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +361,7 @@ func TestValidateBarman3Options(t *testing.T) {
 		t.Run(tc.payload, func(t *testing.T) {
 			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
 			opstest.WantError(t, err, ops.EINVALID, tc.msg)
-			if id, err := svc.Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); id != "" || err == nil {
+			if id, err := svc.Create(context.Background(), srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); id != "" || err == nil {
 				t.Errorf("Create = %q, %v", id, err)
 			}
 		})
@@ -387,7 +388,7 @@ func TestValidateBarman3Options(t *testing.T) {
 		t.Run(tc.installed.String()+" "+tc.payload, func(t *testing.T) {
 			svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 				BarmanVersion: func() (ops.Version, error) { return tc.installed, nil }}
-			id, err := svc.Create(srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
+			id, err := svc.Create(context.Background(), srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
@@ -402,7 +403,7 @@ func TestValidateBarman3Options(t *testing.T) {
 	svc317 := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 		BarmanVersion: func() (ops.Version, error) { return ops.Version{3, 17, 0}, nil }}
 	for _, payload := range []string{all, backup(`"incremental": "latest", "reuse_backup": "off", "jobs": 2, "bwlimit": 10, "retry_times": 1, "retry_sleep": 1, "wait_timeout": 60, "manifest": false`)} {
-		if _, err := svc317.Create(srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {
+		if _, err := svc317.Create(context.Background(), srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {
 			t.Errorf("Barman 3.17 refused %s: %v", payload, err)
 		}
 	}

@@ -8,6 +8,7 @@
 package ops
 
 import (
+	"context"
 	"iter"
 	"sync"
 	"time"
@@ -16,15 +17,19 @@ import (
 )
 
 // Service is the operation engine that the CLI and the HTTP server share:
-// validation, the store and the runner, behind one set of methods.
+// validation, the store and the runner, behind one set of methods. Those
+// that read or write the store or the catalog take the caller's context
+// first (the HTTP request's, the command's), so that a deadline or a
+// cancellation can reach them; the store and the catalog do not read it
+// yet, and Config and InstalledBarmanVersion take none.
 type Service struct {
 	// Barman reads Barman's configuration and backup catalog.
 	Barman Barman
 	// OpenStore returns the store under cfg's barman_home; the Service
 	// keeps one per barman_home.
 	OpenStore func(cfg *BarmanConfig) Store
-	// Launcher starts runners; nil leaves queued operations to a later
-	// sweep or an operator's `pg-backup-api run`.
+	// Launcher starts runners; nil leaves queued operations to serve's next
+	// EnsureRunners or an operator's `pg-backup-api run`.
 	Launcher Launcher
 	Version  string
 	// Policy is what pg-backup-api's configuration adds to validation
@@ -76,7 +81,7 @@ func (s *Service) store(cfg *BarmanConfig) Store {
 
 // Create validates payload for the scope of server ("" for the instance),
 // records it and makes sure a runner will pick it up.
-func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (string, error) {
+func (s *Service) Create(ctx context.Context, server string, payload *pyjson.Object, who Requester) (string, error) {
 	cfg, req, err := s.validate(server, payload)
 	if err != nil {
 		return "", err
@@ -87,11 +92,11 @@ func (s *Service) Create(server string, payload *pyjson.Object, who Requester) (
 		return "", err
 	}
 	if s.Launcher != nil {
-		kick := func() error { return s.Launcher.Kick(cfg, server) }
+		ensure := func() error { return s.Launcher.EnsureRunner(cfg, server) }
 		if tl, ok := s.Launcher.(TypeLauncher); ok {
-			kick = func() error { return tl.KickFor(cfg, server, req.Type) }
+			ensure = func() error { return tl.EnsureRunnerFor(cfg, server, req.Type) }
 		}
-		if err := kick(); err != nil {
+		if err := ensure(); err != nil {
 			return id, Errorf(EUNAVAILABLE, "operation %s is recorded but its runner could not be started: %v (it starts with the next request or `pg-backup-api serve`)", id, err)
 		}
 	}
@@ -137,7 +142,7 @@ func (s *Service) extension(cfg *BarmanConfig, who Requester) Extension {
 // secrets masked, in BarmanArgv; it writes nothing and starts no runner.
 // The argv is built as the runner builds it, so a job the runner would
 // refuse is refused here too.
-func (s *Service) DryRun(server string, payload *pyjson.Object, who Requester) (*Operation, error) {
+func (s *Service) DryRun(ctx context.Context, server string, payload *pyjson.Object, who Requester) (*Operation, error) {
 	if s.Argv == nil {
 		return nil, Errorf(EUNAVAILABLE, "a dry run needs Barman's command line, which this service was not given")
 	}
@@ -195,7 +200,7 @@ func (s *Service) checkScope(cfg *BarmanConfig, server string) error {
 }
 
 // Get returns one operation.
-func (s *Service) Get(server, id string) (*Operation, error) {
+func (s *Service) Get(ctx context.Context, server, id string) (*Operation, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, err
@@ -207,7 +212,7 @@ func (s *Service) Get(server, id string) (*Operation, error) {
 }
 
 // List returns the operations of one scope, oldest first.
-func (s *Service) List(server string, opts ListOptions) ([]*Operation, []Skipped, error) {
+func (s *Service) List(ctx context.Context, server string, opts ListOptions) ([]*Operation, []Skipped, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, nil, err
@@ -220,7 +225,7 @@ func (s *Service) List(server string, opts ListOptions) ([]*Operation, []Skipped
 
 // ListAll returns the operations of every scope: the instance and each
 // configured server.
-func (s *Service) ListAll(opts ListOptions) ([]*Operation, []Skipped, error) {
+func (s *Service) ListAll(ctx context.Context, opts ListOptions) ([]*Operation, []Skipped, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, nil, err
@@ -246,7 +251,7 @@ func (s *Service) ListAll(opts ListOptions) ([]*Operation, []Skipped, error) {
 }
 
 // Find looks an ID up in every scope, for commands given only an ID.
-func (s *Service) Find(id string) (*Operation, error) {
+func (s *Service) Find(ctx context.Context, id string) (*Operation, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, err
@@ -277,10 +282,10 @@ func (s *Service) Find(id string) (*Operation, error) {
 	return nil, Errorf(EINVALID, "operation %s exists in several scopes (%s); name one as SERVER/%s, or pass --server NAME or --instance", id, listOrNone(scopes), id)
 }
 
-// Kick makes sure a runner works through a scope's queue, starting one
+// EnsureRunner makes sure a runner works through a scope's queue, starting one
 // unless one is active. Callers that record operations some other way, or
-// that wait on one, use it to nudge the runner.
-func (s *Service) Kick(server string) error {
+// that wait on one, call it so a queued operation does not wait for serve.
+func (s *Service) EnsureRunner(ctx context.Context, server string) error {
 	if s.Launcher == nil {
 		return nil
 	}
@@ -288,14 +293,14 @@ func (s *Service) Kick(server string) error {
 	if err != nil {
 		return err
 	}
-	return s.Launcher.Kick(cfg, server)
+	return s.Launcher.EnsureRunner(cfg, server)
 }
 
-// Sweep starts a runner for every scope that has work and no active runner:
+// EnsureRunners starts a runner for every scope that has work and no active runner:
 // operations queued while no runner could start, or whose runner died. serve
 // calls it at start-up and then periodically, so queued operations survive
 // a restart of everything.
-func (s *Service) Sweep() error {
+func (s *Service) EnsureRunners(ctx context.Context) error {
 	if s.Launcher == nil {
 		return nil
 	}
@@ -310,7 +315,7 @@ func (s *Service) Sweep() error {
 			return err
 		}
 		if work {
-			if err := s.Launcher.Kick(cfg, scope); err != nil {
+			if err := s.Launcher.EnsureRunner(cfg, scope); err != nil {
 				return err
 			}
 		}
@@ -321,7 +326,7 @@ func (s *Service) Sweep() error {
 // Cancel stops an operation: a queued one never runs, a running one has its
 // Barman stopped by its runner. Either way it ends FAILED, phase cancelled.
 // It returns the operation as it stands after the request.
-func (s *Service) Cancel(server, id string, who Requester) (*Operation, error) {
+func (s *Service) Cancel(ctx context.Context, server, id string, who Requester) (*Operation, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, err
@@ -352,7 +357,7 @@ func (s *Service) Cancel(server, id string, who Requester) (*Operation, error) {
 
 // Prune removes operations that finished before cutoff, in the given
 // scopes (nil: every scope), and returns the pruned IDs by scope.
-func (s *Service) Prune(scopes []string, cutoff time.Time, dryRun bool) (map[string][]string, error) {
+func (s *Service) Prune(ctx context.Context, scopes []string, cutoff time.Time, dryRun bool) (map[string][]string, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, err
@@ -383,7 +388,7 @@ func (s *Service) Prune(scopes []string, cutoff time.Time, dryRun bool) (map[str
 // GetIfChanged is Get for callers that keep what they make of an
 // operation under its stamp (see Store.GetIfChanged): no operation when
 // its stamp is still since.
-func (s *Service) GetIfChanged(server, id string, since Stamp) (*Operation, Stamp, error) {
+func (s *Service) GetIfChanged(ctx context.Context, server, id string, since Stamp) (*Operation, Stamp, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, 0, err
@@ -395,7 +400,7 @@ func (s *Service) GetIfChanged(server, id string, since Stamp) (*Operation, Stam
 }
 
 // Each is List streamed: fn gets each operation, valid during the call.
-func (s *Service) Each(server string, opts ListOptions, fn func(*Operation) bool) ([]Skipped, error) {
+func (s *Service) Each(ctx context.Context, server string, opts ListOptions, fn func(*Operation) bool) ([]Skipped, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, err
@@ -409,7 +414,7 @@ func (s *Service) Each(server string, opts ListOptions, fn func(*Operation) bool
 // ListIfChanged is the scope's listing of IDs, types and times for
 // callers that keep what they make of it under its stamp (see
 // Store.ListIfChanged): no listing when its stamp is still since.
-func (s *Service) ListIfChanged(server string, since Stamp) (iter.Seq[*Operation], Stamp, error) {
+func (s *Service) ListIfChanged(ctx context.Context, server string, since Stamp) (iter.Seq[*Operation], Stamp, error) {
 	cfg, err := s.Config()
 	if err != nil {
 		return nil, 0, err

@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"context"
 	"errors"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
@@ -19,14 +20,14 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
-// recordingLauncher remembers each Kick.
+// recordingLauncher remembers each EnsureRunner.
 type recordingLauncher struct {
-	kicks []string
-	err   error
+	ensured []string
+	err     error
 }
 
-func (l *recordingLauncher) Kick(cfg *ops.BarmanConfig, server string) error {
-	l.kicks = append(l.kicks, cfg.BarmanHome+"|"+server+"|"+cfg.Path)
+func (l *recordingLauncher) EnsureRunner(cfg *ops.BarmanConfig, server string) error {
+	l.ensured = append(l.ensured, cfg.BarmanHome+"|"+server+"|"+cfg.Path)
 	return l.err
 }
 
@@ -58,7 +59,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 	before := treeSnapshot(t, root)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := svc.Create(tc.server, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
+			id, err := svc.Create(context.Background(), tc.server, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
@@ -70,7 +71,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 	}
 
 	// The same service does write for a valid request: the snapshot sees it.
-	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "reset": true}`), ops.Requester{Name: "test"})
+	id, err := svc.Create(context.Background(), "db_server_two", mustDecode(t, `{"type": "config_switch", "reset": true}`), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +86,14 @@ func TestServiceCreate(t *testing.T) {
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "9.9.9", Launcher: launcher}
 	who := ops.Requester{Name: "token:ci", Client: "10.0.0.1:5555"}
 
-	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
+	id, err := svc.Create(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.kicks, want) {
-		t.Errorf("kicks = %q, want %q", launcher.kicks, want)
+	if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.ensured, want) {
+		t.Errorf("ensured = %q, want %q", launcher.ensured, want)
 	}
-	op, err := svc.Get("db_server_two", id)
+	op, err := svc.Get(context.Background(), "db_server_two", id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,16 +109,16 @@ func TestServiceCreate(t *testing.T) {
 
 	// A launcher that fails: the operation is recorded all the same.
 	launcher.err = errors.New("fork failed")
-	id2, err := svc.Create("", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`), who)
+	id2, err := svc.Create(context.Background(), "", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`), who)
 	opstest.WantError(t, err, ops.EUNAVAILABLE, "operation "+id2+" is recorded but its runner could not be started: fork failed")
 	if id2 == "" {
 		t.Fatal("no ID returned with the launcher error")
 	}
-	if _, err := svc.Get("", id2); err != nil {
+	if _, err := svc.Get(context.Background(), "", id2); err != nil {
 		t.Errorf("the operation was not recorded: %v", err)
 	}
-	if len(launcher.kicks) != 2 || launcher.kicks[1] != env.Home+"||"+env.Conf {
-		t.Errorf("kicks = %q", launcher.kicks)
+	if len(launcher.ensured) != 2 || launcher.ensured[1] != env.Home+"||"+env.Conf {
+		t.Errorf("ensured = %q", launcher.ensured)
 	}
 	opened := 0
 	counting := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: func(cfg *ops.BarmanConfig) ops.Store {
@@ -125,7 +126,7 @@ func TestServiceCreate(t *testing.T) {
 		return store.Open(cfg)
 	}}
 	for range 3 {
-		if _, _, err := counting.List("", ops.ListOptions{}); err != nil {
+		if _, _, err := counting.List(context.Background(), "", ops.ListOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,15 +136,15 @@ func TestServiceCreate(t *testing.T) {
 
 	// A configuration that cannot be read stops everything.
 	bad := &ops.Service{Barman: barman.NewReader(filepath.Join(t.TempDir(), "missing.conf")), OpenStore: store.Opener()}
-	_, err = bad.Create("", mustDecode(t, `{"type": "config_update"}`), who)
+	_, err = bad.Create(context.Background(), "", mustDecode(t, `{"type": "config_update"}`), who)
 	opstest.WantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration")
-	_, err = bad.Get("", "20261125T080447")
+	_, err = bad.Get(context.Background(), "", "20261125T080447")
 	opstest.WantError(t, err, ops.EUNAVAILABLE)
-	_, _, err = bad.List("", ops.ListOptions{})
+	_, _, err = bad.List(context.Background(), "", ops.ListOptions{})
 	opstest.WantError(t, err, ops.EUNAVAILABLE)
-	_, _, err = bad.ListAll(ops.ListOptions{})
+	_, _, err = bad.ListAll(context.Background(), ops.ListOptions{})
 	opstest.WantError(t, err, ops.EUNAVAILABLE)
-	_, err = bad.Find("20261125T080447")
+	_, err = bad.Find(context.Background(), "20261125T080447")
 	opstest.WantError(t, err, ops.EUNAVAILABLE)
 }
 
@@ -151,7 +152,7 @@ func TestServiceReads(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener()}
 
-	all, skipped, err := svc.ListAll(ops.ListOptions{Status: true})
+	all, skipped, err := svc.ListAll(context.Background(), ops.ListOptions{Status: true})
 	if err != nil || len(skipped) != 0 {
 		t.Fatalf("ListAll: %v %v", skipped, err)
 	}
@@ -168,7 +169,7 @@ func TestServiceReads(t *testing.T) {
 		t.Errorf("ListAll = %q, want %q", got, want)
 	}
 
-	list, _, err := svc.List("db_server_two", ops.ListOptions{})
+	list, _, err := svc.List(context.Background(), "db_server_two", ops.ListOptions{})
 	if err != nil || len(list) != 5 {
 		t.Errorf("List(db_server_two) = %d ops, %v", len(list), err)
 	}
@@ -177,40 +178,40 @@ func TestServiceReads(t *testing.T) {
 		{"../x", `server "../x" is not in`},
 		{"my-model", `"my-model" is a model, not a server`},
 	} {
-		_, _, err := svc.List(tc.server, ops.ListOptions{})
+		_, _, err := svc.List(context.Background(), tc.server, ops.ListOptions{})
 		opstest.WantError(t, err, ops.ENOTFOUND, tc.want)
-		_, err = svc.Get(tc.server, "20261125T080500")
+		_, err = svc.Get(context.Background(), tc.server, "20261125T080500")
 		opstest.WantError(t, err, ops.ENOTFOUND, tc.want)
 	}
 
-	op, err := svc.Find("20261125T080805")
+	op, err := svc.Find(context.Background(), "20261125T080805")
 	if err != nil || op.Server != "db_server_two" || op.Type != ops.Recovery {
 		t.Errorf("Find = %+v, %v", op, err)
 	}
-	op, err = svc.Find("20261125T080447")
+	op, err = svc.Find(context.Background(), "20261125T080447")
 	if err != nil || op.Server != "" || op.Type != ops.ConfigUpdate {
 		t.Errorf("Find = %+v, %v", op, err)
 	}
-	_, err = svc.Find("20990101T000000")
+	_, err = svc.Find(context.Background(), "20990101T000000")
 	opstest.WantError(t, err, ops.ENOTFOUND, "operation 20990101T000000 does not exist in any scope of "+env.Conf)
-	_, err = svc.Find("../jobs/20261125T080447")
+	_, err = svc.Find(context.Background(), "../jobs/20261125T080447")
 	opstest.WantError(t, err, ops.ENOTFOUND)
 
 	// The same ID in two scopes is ambiguous.
 	testenv.WriteFile(t, filepath.Join(env.Home, "jobs", "20261125T080805.json"), `{"type": "config_update", "operation_type": "config_update"}`)
-	_, err = svc.Find("20261125T080805")
+	_, err = svc.Find(context.Background(), "20261125T080805")
 	opstest.WantError(t, err, ops.EINVALID, "operation 20261125T080805 exists in several scopes ((instance), db_server_two); name one as SERVER/20261125T080805, or pass --server NAME or --instance")
 
 	// A damaged file in one scope is found, and reads FAILED with why.
 	testenv.WriteFile(t, filepath.Join(env.Home, "jobs", "20261125T000000.json"), `{`)
-	op, err = svc.Find("20261125T000000")
+	op, err = svc.Find(context.Background(), "20261125T000000")
 	if err != nil || op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "job file "+filepath.Join(env.Home, "jobs", "20261125T000000.json")+" is damaged") {
 		t.Errorf("Find(damaged) = %+v, %v; want FAILED with a reason naming the file", op, err)
 	}
 
 	// ListAll passes the skipped files of every scope on.
 	testenv.WriteFile(t, filepath.Join(env.Home, "db_server_two", "jobs", "junk.json"), `[]`)
-	_, skipped, err = svc.ListAll(ops.ListOptions{})
+	_, skipped, err = svc.ListAll(context.Background(), ops.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,10 +232,10 @@ func TestServiceMissingHome(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener()}
 	// Warm every cache first: the loss must be seen all the same.
-	if _, _, err := svc.ListAll(ops.ListOptions{Status: true}); err != nil {
+	if _, _, err := svc.ListAll(context.Background(), ops.ListOptions{Status: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Get("db_server_two", "20261125T080805"); err != nil {
+	if _, err := svc.Get(context.Background(), "db_server_two", "20261125T080805"); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(env.Home, env.Home+".moved"); err != nil {
@@ -242,20 +243,26 @@ func TestServiceMissingHome(t *testing.T) {
 	}
 	want := []string{"barman_home " + env.Home + " (from " + env.Conf + ") does not exist", "check barman_home"}
 	reads := map[string]func() error{
-		"List":     func() error { _, _, err := svc.List("", ops.ListOptions{}); return err },
-		"List srv": func() error { _, _, err := svc.List("db_server_two", ops.ListOptions{Status: true}); return err },
-		"ListAll":  func() error { _, _, err := svc.ListAll(ops.ListOptions{}); return err },
-		"ListIfChanged": func() error {
-			_, _, err := svc.ListIfChanged("", 0)
+		"List": func() error { _, _, err := svc.List(context.Background(), "", ops.ListOptions{}); return err },
+		"List srv": func() error {
+			_, _, err := svc.List(context.Background(), "db_server_two", ops.ListOptions{Status: true})
 			return err
 		},
-		"Get":    func() error { _, err := svc.Get("db_server_two", "20261125T080805"); return err },
-		"Find":   func() error { _, err := svc.Find("20261125T080805"); return err },
-		"Cancel": func() error { _, err := svc.Cancel("db_server_two", "20261125T080805", ops.Requester{}); return err },
-		"Prune":  func() error { _, err := svc.Prune(nil, time.Now(), true); return err },
+		"ListAll": func() error { _, _, err := svc.ListAll(context.Background(), ops.ListOptions{}); return err },
+		"ListIfChanged": func() error {
+			_, _, err := svc.ListIfChanged(context.Background(), "", 0)
+			return err
+		},
+		"Get":  func() error { _, err := svc.Get(context.Background(), "db_server_two", "20261125T080805"); return err },
+		"Find": func() error { _, err := svc.Find(context.Background(), "20261125T080805"); return err },
+		"Cancel": func() error {
+			_, err := svc.Cancel(context.Background(), "db_server_two", "20261125T080805", ops.Requester{})
+			return err
+		},
+		"Prune": func() error { _, err := svc.Prune(context.Background(), nil, time.Now(), true); return err },
 		"Create": func() error {
 			p, _ := pyjson.DecodeObject([]byte(`{"type": "config_update", "changes": []}`), pyjson.DecodeOptions{})
-			_, err := svc.Create("", p, ops.Requester{})
+			_, err := svc.Create(context.Background(), "", p, ops.Requester{})
 			return err
 		},
 	}
@@ -271,15 +278,15 @@ func TestServiceMissingHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc = &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener()}
-	if list, _, err := svc.ListAll(ops.ListOptions{Status: true}); err != nil || len(list) != 0 {
+	if list, _, err := svc.ListAll(context.Background(), ops.ListOptions{Status: true}); err != nil || len(list) != 0 {
 		t.Errorf("ListAll on a fresh install = %v, %v; want empty", list, err)
 	}
-	if list, _, err := svc.List("db_server_two", ops.ListOptions{Status: true}); err != nil || len(list) != 0 {
+	if list, _, err := svc.List(context.Background(), "db_server_two", ops.ListOptions{Status: true}); err != nil || len(list) != 0 {
 		t.Errorf("List on a fresh install = %v, %v; want empty", list, err)
 	}
-	_, err := svc.Get("", "20261125T080447")
+	_, err := svc.Get(context.Background(), "", "20261125T080447")
 	opstest.WantError(t, err, ops.ENOTFOUND)
-	_, err = svc.Find("20261125T080447")
+	_, err = svc.Find(context.Background(), "20261125T080447")
 	opstest.WantError(t, err, ops.ENOTFOUND)
 }
 
@@ -304,7 +311,7 @@ func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
 	}
 	auto := filepath.Join(cfg.BarmanHome, ".barman.auto.conf")
 	testenv.WriteFile(t, auto, readFileOrEmpty(auto)+"\n[e2e-new-model]\nmodel = on\ncluster = "+server.Cluster+"\n")
-	id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "config_switch", "model_name": "e2e-new-model"}`), ops.Requester{Name: "test"})
+	id, err := svc.Create(context.Background(), "db_server_two", mustDecode(t, `{"type": "config_switch", "model_name": "e2e-new-model"}`), ops.Requester{Name: "test"})
 	if err != nil || id == "" {
 		t.Fatalf("config_switch to a model added just now: id %q, err %v", id, err)
 	}
@@ -332,7 +339,7 @@ func TestServiceQuotedPaths(t *testing.T) {
 			t.Fatalf("the fixture's barman.conf does not have the expected lines:\n%s", data)
 		}
 		unquoted := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
-		wantOps, _, err := unquoted.ListAll(ops.ListOptions{})
+		wantOps, _, err := unquoted.ListAll(context.Background(), ops.ListOptions{})
 		if err != nil || len(wantOps) == 0 {
 			t.Fatalf("unquoted ListAll = %d operations, %v; the fixture should hold some", len(wantOps), err)
 		}
@@ -347,18 +354,18 @@ func TestServiceQuotedPaths(t *testing.T) {
 		if cfg.BarmanHome != env.Home || cfg.IncludeDir != env.ConfDir {
 			t.Errorf("quoted with %s: home %q, include dir %q; want %q, %q", q, cfg.BarmanHome, cfg.IncludeDir, env.Home, env.ConfDir)
 		}
-		gotOps, _, err := svc.ListAll(ops.ListOptions{})
+		gotOps, _, err := svc.ListAll(context.Background(), ops.ListOptions{})
 		if err != nil || len(gotOps) != len(wantOps) {
 			t.Errorf("quoted with %s: ListAll = %d operations, %v; want %d", q, len(gotOps), err, len(wantOps))
 		}
-		id, err := svc.Create("db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), ops.Requester{Name: "test"})
+		id, err := svc.Create(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), ops.Requester{Name: "test"})
 		if err != nil {
 			t.Fatalf("quoted with %s: Create: %v", q, err)
 		}
-		if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.kicks, want) {
-			t.Errorf("quoted with %s: kicks = %q, want %q", q, launcher.kicks, want)
+		if want := []string{env.Home + "|db_server_two|" + env.Conf}; !reflect.DeepEqual(launcher.ensured, want) {
+			t.Errorf("quoted with %s: ensured = %q, want %q", q, launcher.ensured, want)
 		}
-		if _, err := unquoted.Get("db_server_two", id); err != nil {
+		if _, err := unquoted.Get(context.Background(), "db_server_two", id); err != nil {
 			t.Errorf("quoted with %s: the operation is not in the store under %s: %v", q, env.Home, err)
 		}
 	}

@@ -31,7 +31,7 @@ func TestRunnerErrLogMaskedAndRotated(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := &Launcher{Executable: bin, BarmanCommand: fakeBarman(t)}
-	if err := l.Kick(e.Cfg, ""); err != nil {
+	if err := l.EnsureRunner(e.Cfg, ""); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the operation to finish", 20*time.Second, func() bool {
@@ -137,7 +137,7 @@ func TestRunnerErrLogJSON(t *testing.T) {
 	id := e.create(t, "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", `+
 		`"conninfo": "host=pg user=barman password=hunter2"}]}`, "08:00:00")
 	l := &Launcher{Executable: bin, BarmanCommand: fakeBarman(t), LogFormat: "json"}
-	if err := l.Kick(e.Cfg, ""); err != nil {
+	if err := l.EnsureRunner(e.Cfg, ""); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the operation to finish", 20*time.Second, func() bool {

@@ -94,10 +94,10 @@ func TestBackupsNeverOverlap(t *testing.T) {
 	}
 	l := &Launcher{Executable: bin, BarmanCommand: fakeBarman(t), Parallel: 3}
 	for i := 0; i < 3; i++ {
-		if err := l.KickFor(e.Cfg, srv, ops.BackupOp); err != nil {
+		if err := l.EnsureRunnerFor(e.Cfg, srv, ops.BackupOp); err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Kick(e.Cfg, srv); err != nil {
+		if err := l.EnsureRunner(e.Cfg, srv); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -35,42 +35,43 @@ type Launcher struct {
 	LogFormat string
 }
 
-// Kick starts a runner for each lane of the scope that has none: the main
-// lane's (unless one is active), and the backup lane's when backups are
+// EnsureRunner starts a runner for each lane of the scope that has none: the
+// main lane's (unless one is active), and the backup lane's when backups are
 // waiting. The scope lock is taken here and handed to the runner as an
 // inherited descriptor, so there is no moment between start-up and work when
 // another runner could also start. When the lock is taken, the active runner
 // will see the new operation: it looks for more work after it lets go of the
 // lock.
-func (l *Launcher) Kick(cfg *ops.BarmanConfig, server string) error {
-	if err := l.KickLane(cfg, server, ""); err != nil {
+func (l *Launcher) EnsureRunner(cfg *ops.BarmanConfig, server string) error {
+	if err := l.EnsureLaneRunner(cfg, server, ""); err != nil {
 		return err
 	}
 	st := store.Open(cfg)
 	if work, err := st.HasLaneWork(server, ops.LaneBackup); err != nil || !work {
 		return err
 	}
-	return l.KickLane(cfg, server, ops.LaneBackup)
+	return l.EnsureLaneRunner(cfg, server, ops.LaneBackup)
 }
 
-// KickFor starts the runner of the lane where an operation of type t runs,
-// unless one is active (ops.TypeLauncher): a new operation needs no other.
-func (l *Launcher) KickFor(cfg *ops.BarmanConfig, server string, t ops.Type) error {
-	return l.KickLane(cfg, server, t.Lane())
+// EnsureRunnerFor starts the runner of the lane where an operation of type t
+// runs, unless one is active (ops.TypeLauncher): a new operation needs no
+// other.
+func (l *Launcher) EnsureRunnerFor(cfg *ops.BarmanConfig, server string, t ops.Type) error {
+	return l.EnsureLaneRunner(cfg, server, t.Lane())
 }
 
-// KickLane starts a runner for one lane of the scope unless one is active:
-// the main lane has runner.parallel slots, another lane one.
-func (l *Launcher) KickLane(cfg *ops.BarmanConfig, server, lane string) error {
+// EnsureLaneRunner starts a runner for one lane of the scope unless one is
+// active: the main lane has runner.parallel slots, another lane one.
+func (l *Launcher) EnsureLaneRunner(cfg *ops.BarmanConfig, server, lane string) error {
 	st := store.Open(cfg)
-	// Kick comes after the job file is recorded, so the scope exists; only
-	// our state directory may be missing (a scope the reference created).
+	// A runner is ensured after the job file is recorded, so the scope
+	// exists; only our state directory may be missing (a scope the reference created).
 	// Mkdir, not MkdirAll: a missing barman_home must never be created.
 	if err := os.Mkdir(st.StateDir(server), store.DirMode); err != nil && !errors.Is(err, os.ErrExist) {
 		return ops.Errorf(ops.EUNAVAILABLE, "cannot prepare the runner lock: %v", err)
 	}
 	if lane != "" {
-		_, err := l.kickLock(st, server, cfg.Path, lane, st.RunnerLaneLockPath(server, lane))
+		_, err := l.ensureRunnerHolding(st, server, cfg.Path, lane, st.RunnerLaneLockPath(server, lane))
 		return err
 	}
 	slots := l.Parallel
@@ -78,7 +79,7 @@ func (l *Launcher) KickLane(cfg *ops.BarmanConfig, server, lane string) error {
 		slots = 1
 	}
 	for slot := 0; slot < slots; slot++ {
-		started, err := l.kickLock(st, server, cfg.Path, "", st.RunnerSlotLockPath(server, slot))
+		started, err := l.ensureRunnerHolding(st, server, cfg.Path, "", st.RunnerSlotLockPath(server, slot))
 		if err != nil || started {
 			return err
 		}
@@ -86,9 +87,9 @@ func (l *Launcher) KickLane(cfg *ops.BarmanConfig, server, lane string) error {
 	return nil
 }
 
-// kickLock starts a runner of a lane holding one lock (a slot's, or a
+// ensureRunnerHolding starts a runner of a lane holding one lock (a slot's, or a
 // lane's), unless another holds it.
-func (l *Launcher) kickLock(st *store.Store, server, barmanConfig, lane, lockPath string) (bool, error) {
+func (l *Launcher) ensureRunnerHolding(st *store.Store, server, barmanConfig, lane, lockPath string) (bool, error) {
 	lock, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, store.FileMode)
 	if err != nil {
 		return false, err

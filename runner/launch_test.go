@@ -23,7 +23,7 @@ func (e *env) runnerErr(server string) string {
 	return string(data)
 }
 
-func TestLauncherKick(t *testing.T) {
+func TestLauncherEnsureRunner(t *testing.T) {
 	bin := testenv.Binary(t)
 	fake := fakeBarman(t)
 	for _, server := range []string{"db_server_two", ""} {
@@ -37,7 +37,7 @@ func TestLauncherKick(t *testing.T) {
 			}
 			id := e.create(t, server, payload, "08:00:00")
 			l := &Launcher{Executable: bin, BarmanCommand: fake}
-			if err := l.Kick(e.Cfg, server); err != nil {
+			if err := l.EnsureRunner(e.Cfg, server); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, "the operation to finish", 20*time.Second, func() bool {
@@ -60,7 +60,7 @@ func TestLauncherKick(t *testing.T) {
 	}
 }
 
-func TestLauncherKickWhileRunnerActive(t *testing.T) {
+func TestLauncherEnsureRunnerWhileRunnerActive(t *testing.T) {
 	e := newEnv(t)
 	const srv = "db_server_two"
 	id := e.create(t, srv, `{"type": "config_switch", "reset": true}`, "08:00:00")
@@ -72,34 +72,34 @@ func TestLauncherKickWhileRunnerActive(t *testing.T) {
 	if ok, err := store.TryLock(lock); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	// The executable does not exist: had Kick tried to start it, it would
+	// The executable does not exist: had EnsureRunner tried to start it, it would
 	// have failed.
 	l := &Launcher{Executable: filepath.Join(t.TempDir(), "missing"), BarmanCommand: fakeBarman(t)}
-	if err := l.Kick(e.Cfg, srv); err != nil {
-		t.Fatalf("Kick with an active runner: %v", err)
+	if err := l.EnsureRunner(e.Cfg, srv); err != nil {
+		t.Fatalf("EnsureRunner with an active runner: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(e.Store.StateDir(srv), "runner.err")); !os.IsNotExist(err) {
-		t.Errorf("Kick prepared a runner although one is active: %v", err)
+		t.Errorf("EnsureRunner prepared a runner although one is active: %v", err)
 	}
 	if op := e.get(t, srv, id); op.Phase != ops.PhaseQueued {
 		t.Errorf("operation %s", op.Phase)
 	}
 
-	// Without the active runner the same Kick fails, and leaves the lock
+	// Without the active runner the same EnsureRunner fails, and leaves the lock
 	// free for the next try.
 	lock.Close()
-	err = l.Kick(e.Cfg, srv)
+	err = l.EnsureRunner(e.Cfg, srv)
 	if err == nil || !strings.Contains(err.Error(), "starting runner "+l.Executable) {
-		t.Fatalf("Kick with a missing executable = %v", err)
+		t.Fatalf("EnsureRunner with a missing executable = %v", err)
 	}
 	if locked, _ := store.IsLocked(e.Store.RunnerLockPath(srv)); locked {
-		t.Error("a failed Kick left the scope locked")
+		t.Error("a failed EnsureRunner left the scope locked")
 	}
 
 	// A home that is not usable is reported, not created.
 	missing := &ops.BarmanConfig{Path: e.Conf, BarmanHome: filepath.Join(t.TempDir(), "no-home")}
-	if err := l.Kick(missing, srv); ops.ErrorCode(err) != ops.EUNAVAILABLE {
-		t.Errorf("Kick on a missing barman_home = %v, want %s", err, ops.EUNAVAILABLE)
+	if err := l.EnsureRunner(missing, srv); ops.ErrorCode(err) != ops.EUNAVAILABLE {
+		t.Errorf("EnsureRunner on a missing barman_home = %v, want %s", err, ops.EUNAVAILABLE)
 	}
 }
 
@@ -115,7 +115,7 @@ func TestRunnerKilled(t *testing.T) {
 	id := e.create(t, srv, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "08:00:00")
 
 	l := &Launcher{Executable: bin, BarmanCommand: fakeBarman(t)}
-	if err := l.Kick(e.Cfg, srv); err != nil {
+	if err := l.EnsureRunner(e.Cfg, srv); err != nil {
 		t.Fatal(err)
 	}
 	var barmanPid int

@@ -192,7 +192,7 @@ func TestRunnerSkipsOperationFinishedBeforeItsClaim(t *testing.T) {
 
 // TestRunnerRunsOperationCreatedAsItLetsGo: an operation recorded after the
 // runner last found the queue empty, but while it still held the scope
-// lock, gets no runner of its own (Kick finds the lock held), so the runner
+// lock, gets no runner of its own (EnsureRunner finds the lock held), so the runner
 // must look again once it has let go.
 func TestRunnerRunsOperationCreatedAsItLetsGo(t *testing.T) {
 	e := newEnv(t)
@@ -205,8 +205,8 @@ func TestRunnerRunsOperationCreatedAsItLetsGo(t *testing.T) {
 		if unlocks > 1 {
 			return
 		}
-		// What create does: record the job, then kick a runner. The
-		// executable does not exist, so a Kick that tried to start one
+		// What create does: record the job, then ensure a runner. The
+		// executable does not exist, so an EnsureRunner that tried to start one
 		// would fail; it must find the lock held and leave the operation
 		// to this runner.
 		late = e.create(t, srv, `{"type": "config_switch", "model_name": "my-model"}`, "08:00:05")
@@ -214,8 +214,8 @@ func TestRunnerRunsOperationCreatedAsItLetsGo(t *testing.T) {
 			t.Errorf("the scope lock is not held just before the runner lets go (%v, %v)", locked, err)
 		}
 		l := &Launcher{Executable: filepath.Join(t.TempDir(), "no-such-runner")}
-		if err := l.Kick(e.Cfg, srv); err != nil {
-			t.Errorf("Kick while the runner holds the lock: %v", err)
+		if err := l.EnsureRunner(e.Cfg, srv); err != nil {
+			t.Errorf("EnsureRunner while the runner holds the lock: %v", err)
 		}
 	})
 	e.run(t, srv, fakeBarman(t))
