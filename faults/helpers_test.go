@@ -107,10 +107,13 @@ func fileExists(p string) bool {
 // procEnv is the environment of the processes we start: ours minus anything
 // that would point them elsewhere, plus e's config file, the argv log, and
 // extra (later entries win).
-// noBarmanCheck is the configuration of every serve a fault test starts:
-// serve's background `barman check` (its own tests are in metrics and cli)
-// would add Barman runs and processes to those the tests count.
-const noBarmanCheck = "[metrics]\nbarman_check = false\n"
+// noBarmanCheck is the configuration of every serve a fault test starts.
+// Serve's background `barman check` (its own tests are in metrics and cli)
+// would add Barman runs and processes to those the tests count; the create
+// limits (tested in httpd) would answer 429 to the load tests' bursts and
+// 507 before a full store's own ENOSPC path, which is what these tests
+// exercise.
+const noBarmanCheck = "[serve]\ncreates_per_minute = -1\nmin_free_bytes = -1\n\n[metrics]\nbarman_check = false\n"
 
 func (e *env) procEnv(extra ...string) []string {
 	var out []string
