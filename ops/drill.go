@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -281,4 +282,31 @@ func (p Policy) DrillJob(op *Operation) (backupID string, do *DrillOptions, err 
 		return "", nil, Errorf(EINVALID, "drill: the job records no usable resolved backup ID (%q); create the drill again", backupID)
 	}
 	return backupID, do, nil
+}
+
+// DrillLinePrefix starts each line a drill adds to its output.
+const DrillLinePrefix = "pg-backup-api: drill: "
+
+// DrillStepLine is the line (after DrillLinePrefix) that records a step
+// that succeeded and how long it took; DrillSteps reads it back.
+func DrillStepLine(step string, d time.Duration, note string) string {
+	line := "step " + step + ": ok in " + d.String()
+	if note != "" {
+		line += " (" + note + ")"
+	}
+	return line
+}
+
+var drillStepPattern = regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(DrillLinePrefix) + `step ([a-z]+): ok in ([0-9.a-zµ]+)`)
+
+// DrillSteps reads the steps a drill's output records as done, with their
+// durations: restore, consistency, queries.
+func DrillSteps(output string) map[string]time.Duration {
+	steps := map[string]time.Duration{}
+	for _, m := range drillStepPattern.FindAllStringSubmatch(output, -1) {
+		if d, err := time.ParseDuration(m[2]); err == nil {
+			steps[m[1]] = d
+		}
+	}
+	return steps
 }

@@ -60,7 +60,7 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	}
 	defer out.Close()
 	say := func(format string, args ...any) {
-		fmt.Fprintf(out, "pg-backup-api: drill: "+format+"\n", args...)
+		fmt.Fprintf(out, ops.DrillLinePrefix+format+"\n", args...)
 	}
 	deadline := time.Now().Add(do.Timeout)
 	dir := ops.DrillDir(r.DrillDirectory, op.Server, op.ID)
@@ -86,7 +86,7 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	if code != 0 {
 		return code, &drillStep{"restore", fmt.Sprintf("barman recover exited with code %d (its output is above)", code)}
 	}
-	say("step restore: ok in %s", since(start))
+	say(ops.DrillStepLine("restore", since(start), ""))
 
 	// The remaining steps stop on a cancel request, at the deadline, or
 	// when the runner is told to stop, as Barman does.
@@ -105,7 +105,7 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 		}
 		return -1, d.stepError(step, err)
 	}
-	say("step consistency: ok in %s (PostgreSQL started and ended recovery)", since(start))
+	say(ops.DrillStepLine("consistency", since(start), "PostgreSQL started and ended recovery"))
 
 	start = time.Now()
 	for i, q := range do.Queries {
@@ -119,7 +119,7 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 		}
 		say("query %d: ok in %s, first value %q", i+1, since(qs), clip(first))
 	}
-	say("step queries: %d ok in %s", len(do.Queries), since(start))
+	say(ops.DrillStepLine("queries", since(start), fmt.Sprintf("%d queries", len(do.Queries))))
 	return 0, nil
 }
 

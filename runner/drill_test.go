@@ -140,10 +140,13 @@ func TestDrillDone(t *testing.T) {
 	if op.Status != ops.StatusDone {
 		t.Fatalf("status %s, reason %q\n%s", op.Status, op.Reason, op.Output)
 	}
-	for _, want := range []string{"step restore: ok in", "step consistency: ok in", `query 1: ok in`, `first value "3"`, "step queries: 3 ok in", "stopped PostgreSQL", "removed " + dir} {
+	for _, want := range []string{"step restore: ok in", "step consistency: ok in", `query 1: ok in`, `first value "3"`, "step queries: ok in", "stopped PostgreSQL", "removed " + dir} {
 		if !strings.Contains(op.Output, want) {
 			t.Errorf("output lacks %q:\n%s", want, op.Output)
 		}
+	}
+	if steps := ops.DrillSteps(op.Output); len(steps) != 3 || steps["restore"] <= 0 || steps["consistency"] <= 0 || steps["queries"] <= 0 {
+		t.Errorf("steps read back from the output: %v", steps)
 	}
 	calls := e.calls(t)
 	want := []string{"-c", e.Conf, "recover", "db_server_two", "20261125T080758", filepath.Join(dir, "db_server_two", op.ID, "data")}
