@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,11 +33,45 @@ const DefaultPostgresBin = "/usr/lib/postgresql/%s/bin"
 // TCP (listen_addresses is empty).
 const drillPort = "5432"
 
-// drillCredential, when set, is whom a drill's PostgreSQL runs as, the
-// drill's directory being given to it first. Tests set it when they run as
-// root, which PostgreSQL refuses; a runner never runs as root (it runs as
-// Barman's user), so outside tests a root runner's drill fails at start.
+// drillCredential, when set, is whom a drill's PostgreSQL runs as when the
+// runner runs as root, in place of Barman's barman_user: tests set it to a
+// user that exists wherever they run.
 var drillCredential *syscall.Credential
+
+// drillUser is whom a drill's directory and PostgreSQL belong to: nil when
+// the runner is not root (it runs as Barman's user, as it should, and
+// PostgreSQL runs as the runner); as root, which PostgreSQL refuses,
+// Barman's barman_user, as whom Barman itself restores (it drops to that
+// user when started as root).
+func (r *Runner) drillUser() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	if drillCredential != nil {
+		return drillCredential, nil
+	}
+	name := r.BarmanUser
+	if name == "" {
+		name = "barman"
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("this runner runs as root, which PostgreSQL refuses, and Barman's user %q cannot be run as instead: %v; run pg-backup-api as Barman's user", name, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// chownTree gives dir and everything in it to c.
+func chownTree(dir string, c *syscall.Credential) error {
+	return filepath.WalkDir(dir, func(path string, _ os.DirEntry, err error) error {
+		if err == nil {
+			err = os.Lchown(path, int(c.Uid), int(c.Gid))
+		}
+		return err
+	})
+}
 
 // drillStep is a failed step of a drill: which one, and why.
 type drillStep struct {
@@ -72,6 +108,17 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	}
 	d := &drillRun{r: r, op: op, dir: dir, data: filepath.Join(dir, "data"), say: say}
 	defer d.cleanup()
+	if d.cred, err = r.drillUser(); err != nil {
+		return -1, &drillStep{"prepare", err.Error()}
+	}
+	if d.cred != nil {
+		// Barman restores as its user: it must be able to write here.
+		for _, p := range []string{filepath.Dir(dir), dir} {
+			if err := os.Chown(p, int(d.cred.Uid), int(d.cred.Gid)); err != nil {
+				return -1, &drillStep{"prepare", err.Error()}
+			}
+		}
+	}
 	marker := fmt.Sprintf("pid %d\noperation %s\nserver %s\n", os.Getpid(), op.ID, op.Server)
 	if err := os.WriteFile(filepath.Join(dir, DrillMarker), []byte(marker), 0o600); err != nil {
 		return -1, &drillStep{"prepare", err.Error()}
@@ -170,6 +217,9 @@ type drillRun struct {
 	exited    chan struct{}
 	logStart  int64 // where this start's lines begin in postgres.log
 	connected bool  // PostgreSQL has accepted a connection
+	// cred is whom PostgreSQL runs as when the runner is root (see
+	// Runner.drillUser); nil: as the runner.
+	cred *syscall.Credential
 }
 
 func (d *drillRun) logPath() string { return filepath.Join(d.dir, "postgres.log") }
@@ -278,17 +328,11 @@ func (d *drillRun) startPostgres() error {
 	cmd.Stderr = logf
 	cmd.Env = append(os.Environ(), MarkerEnv+"="+d.r.marker(d.op.ID), "LC_MESSAGES=C")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if c := drillCredential; c != nil {
-		os.Chown(filepath.Dir(d.dir), int(c.Uid), int(c.Gid))
-		filepath.WalkDir(d.dir, func(path string, _ os.DirEntry, err error) error {
-			if err == nil {
-				err = os.Lchown(path, int(c.Uid), int(c.Gid))
-			}
-			return err
-		})
+	if c := d.cred; c != nil {
+		if err := chownTree(d.dir, c); err != nil {
+			return fmt.Errorf("giving %s to Barman's user: %v", d.dir, err)
+		}
 		cmd.SysProcAttr.Credential = c
-	} else if os.Geteuid() == 0 {
-		return errors.New("PostgreSQL refuses to run as root, and this runner runs as root: run pg-backup-api (serve, and so its runners) as Barman's user")
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start %s: %v", postgres, err)

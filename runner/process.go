@@ -260,6 +260,7 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 		Log:          log,
 
 		DrillDirectory: inv.Policy.DrillDirectory,
+		BarmanUser:     cfg.BarmanUser,
 	}
 	if err := r.Run(ctx, lock); err != nil {
 		return maskedError{fmt.Errorf("runner for %s: %w", scope, err)}

@@ -52,6 +52,9 @@ type Runner struct {
 
 	// DrillDirectory is where drills restore ([drills] directory).
 	DrillDirectory string
+	// BarmanUser is Barman's barman_user: whom a drill's PostgreSQL runs
+	// as when the runner runs as root.
+	BarmanUser string
 	// PostgresBin is where PostgreSQL's programs of a major version are,
 	// with %s for the version (default DefaultPostgresBin).
 	PostgresBin string
