@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -164,6 +165,11 @@ var Options = ops.OptionTable{
 	{Type: ops.KeepOp, Key: "target", Kind: ops.KindEnum, Command: keepCmd, Flag: "--target", Since: ops.Version{Major: 2, Minor: 14},
 		Values: []string{ops.KeepFull, ops.KeepStandalone}, Short: "t",
 		Usage: "keep the backup with this recovery `TARGET`: full (it and the WAL to recover it to any later point) or standalone (only the WAL it needs to be consistent)"},
+	// A drill restores on the Barman host itself, so only the options of
+	// the local copy apply; the drill's own keys (sql, timeout, database,
+	// user) are not Barman's.
+	{Type: ops.DrillOp, Key: "jobs", Kind: ops.KindInt, Command: recoverCmd, Flag: "--jobs", Since: ops.Version{Major: 2, Minor: 2}, Min: 1, Max: 64,
+		Want: "a whole number of parallel copy jobs from 1 to 64", Usage: "copy with `N` parallel jobs (1-64)", Short: "j"},
 	{Type: ops.KeepOp, Key: "release", Kind: ops.KindBool, Command: keepCmd, Flag: "--release", Since: ops.Version{Major: 2, Minor: 14},
 		Usage: "remove the backup's keep instead, so that the retention policy applies to it again"},
 }
@@ -230,6 +236,21 @@ func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 			return nil, err
 		}
 		return append(argv, deleteCmd, op.Server, backupID), nil
+	case ops.DrillOp:
+		// Restored where the runner starts PostgreSQL on it, on this host:
+		// no --remote-ssh-command, so Barman copies locally as its own user.
+		backupID, do, err := policy.DrillJob(op)
+		if err != nil {
+			return nil, err
+		}
+		if policy.DrillDirectory == "" {
+			return nil, fmt.Errorf("operation %s: drills are not configured: set [drills] directory in pg-backup-api's configuration file", op.ID)
+		}
+		dir := DrillDataDir(policy.DrillDirectory, op)
+		if err := positionals(op, "server", op.Server, "backup_id", backupID, "directory", dir); err != nil {
+			return nil, err
+		}
+		return appendOptions(append(argv, recoverCmd, op.Server, backupID, dir), op, do.Options)
 	case ops.ConfigSwitch:
 		if reset, _ := op.Job.Get("reset"); reset == true {
 			if err := positionals(op, "server", op.Server); err != nil {
@@ -250,6 +271,13 @@ func (c Command) Args(config string, op *ops.Operation) ([]string, error) {
 		return append(argv, "config-update", string(arg)), nil
 	}
 	return nil, fmt.Errorf("operation %s has unknown type %q", op.ID, op.Type)
+}
+
+// DrillDataDir is the data directory a drill restores into: "data" in
+// the drill's own directory, beside which the runner keeps PostgreSQL's
+// socket, log and configuration.
+func DrillDataDir(root string, op *ops.Operation) string {
+	return filepath.Join(ops.DrillDir(root, op.Server, op.ID), "data")
 }
 
 // appendOptions spells op's options, read from this package's Options, as

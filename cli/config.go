@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,6 +45,15 @@ type FileConfig struct {
 	Notify notify.Config `toml:"notify"`
 	// Metrics tunes what serve's /metrics reports.
 	Metrics MetricsConfig `toml:"metrics"`
+	// Drills says where restore drills restore ([drills]).
+	Drills DrillsConfig `toml:"drills"`
+}
+
+// DrillsConfig is the [drills] table.
+type DrillsConfig struct {
+	// Directory is where drills restore backups, each into a directory
+	// of its own that is removed when the drill ends; "" refuses drills.
+	Directory string `toml:"directory"`
 }
 
 // MetricsConfig is the [metrics] table.
@@ -100,6 +110,7 @@ func (f *FileConfig) policy() ops.Policy {
 	return ops.Policy{
 		AllowConfigKeys: f.ConfigUpdate.AllowKeys, DenyConfigKeys: f.ConfigUpdate.DenyKeys, AllowNewServers: f.ConfigUpdate.AllowNewServers,
 		SSHDestinations: f.Recovery.SSHDestinations, SSHPrograms: f.Recovery.SSHPrograms,
+		DrillDirectory: f.Drills.Directory,
 	}
 }
 
@@ -212,7 +223,7 @@ var knownKeys = []string{
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
 	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",
-	"metrics.check_interval", "metrics.barman_check",
+	"metrics.check_interval", "metrics.barman_check", "drills.directory",
 }
 
 // LoadFileConfig reads path. A missing file is an error only when required.
@@ -283,6 +294,9 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 	}
 	if d := cfg.Metrics.CheckInterval.Duration; d != 0 && d < time.Second {
 		return nil, fmt.Errorf("%s: metrics.check_interval is %s; it must be 1s or more (\"5m\" by default), or Barman would run without pause", path, d)
+	}
+	if d := cfg.Drills.Directory; d != "" && (!filepath.IsAbs(d) || filepath.Clean(d) == "/") {
+		return nil, fmt.Errorf("%s: drills.directory %q must be an absolute path other than /, a directory of its own on the Barman host", path, d)
 	}
 	if cfg.Runner.Parallel < 0 {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)

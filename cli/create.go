@@ -18,7 +18,7 @@ func (st *appState) createCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "create",
 		Usage:     "register an operation and start Barman for it",
-		UsageText: "pg-backup-api create recovery|config-switch|config-update|backup|keep|delete [flags]\npg-backup-api create --payload FILE|- [--server NAME] [--wait]",
+		UsageText: "pg-backup-api create recovery|config-switch|config-update|backup|keep|delete|drill [flags]\npg-backup-api create --payload FILE|- [--server NAME] [--wait]",
 		Description: "Each operation is validated against Barman's configuration and backup catalog, recorded, and run " +
 			"by a background runner (one per server, one at a time; backups in a lane of their own, so that a long backup " +
 			"does not hold up the others). The operation ID is printed at once; " +
@@ -26,16 +26,16 @@ func (st *appState) createCommand() *cli.Command {
 			"--payload takes the documented JSON request body as-is, so the files of the HTTP API's curl examples work unchanged; like serve, it reads UTF-8, UTF-16 and UTF-32 (with or without a byte-order mark, as PowerShell 5.1 writes).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "payload", Aliases: []string{"p"}, Usage: "documented JSON payload `FILE`, or - for standard input"},
-			serverFlag("server `NAME` for server operations (recovery, config_switch, backup, keep, delete)"),
+			serverFlag("server `NAME` for server operations (recovery, config_switch, backup, keep, delete, drill)"),
 			waitFlag(), dryRunFlag(),
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usageError("unknown operation %q: use recovery, config-switch, config-update, backup, keep, delete or --payload", c.Args().First())
+				return usageError("unknown operation %q: use recovery, config-switch, config-update, backup, keep, delete, drill or --payload", c.Args().First())
 			}
 			if !c.IsSet("payload") {
-				return usageError("say what to create: recovery, config-switch, config-update, backup, keep, delete, or --payload FILE (see --help)")
+				return usageError("say what to create: recovery, config-switch, config-update, backup, keep, delete, drill, or --payload FILE (see --help)")
 			}
 			data, err := readInput(c.App.Reader, c.String("payload"))
 			if err != nil {
@@ -114,6 +114,56 @@ func (st *appState) createCommand() *cli.Command {
 					p.Set("type", string(ops.KeepOp))
 					p.Set("backup_id", c.String("backup-id"))
 					setOptions(c, ops.KeepOp, p)
+					return st.create(c, c.String("server"), p)
+				},
+			},
+			{
+				Name:      "drill",
+				Usage:     "prove a backup restores: restore it on the Barman host, start PostgreSQL on it, run queries, remove it (an extension)",
+				UsageText: "pg-backup-api create drill --server NAME [--backup-id ID] [--sql \"QUERY[ => EXPECTED]\"]... [--database DB] [--user ROLE] [--timeout DURATION] [--wait]",
+				Description: "Runs `barman recover SERVER BACKUP DIR` on the Barman host itself (no ssh) into a directory of its own under " +
+					"the configuration file's [drills] directory, starts PostgreSQL of the backup's major version on it " +
+					"(/usr/lib/postgresql/MAJOR/bin, as Barman's user, on a Unix socket in that directory only, with archiving and " +
+					"replication off), waits until recovery has ended, runs each --sql query (it must succeed; with \" => EXPECTED\" its first " +
+					"value must be EXPECTED, as psql -At prints it; --payload takes any query as {\"query\": ..., \"expect\": ...}), then stops PostgreSQL and removes the directory, also when a step fails, the drill is " +
+					"cancelled or its --timeout passes. A drill that needs more room than the directory's file system has (the backup " +
+					"and its WAL) is refused before anything is recorded. Without --backup-id the newest DONE backup is drilled. The " +
+					"output records each step with its duration; a failed drill says which step failed and why, with PostgreSQL's log " +
+					"lines. Drills run in a lane of their own, so they never hold up a recovery. Over HTTP it needs the recover permission.",
+				Flags: append(append([]cli.Flag{
+					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
+					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, a backup name, or latest/last, oldest/first (default: the newest DONE backup)"},
+					&cli.StringSliceFlag{Name: "sql", Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
+					&cli.StringFlag{Name: "database", Usage: "the `DB` the queries run in (default postgres)"},
+					&cli.StringFlag{Name: "user", Usage: "the `ROLE` the queries run as (default postgres)"},
+					&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default 2h)"},
+				}, optionFlags(ops.DrillOp)...), waitFlag(), dryRunFlag(), outputFlag()),
+				Action: func(c *cli.Context) error {
+					p := pyjson.NewObject()
+					p.Set("type", string(ops.DrillOp))
+					if c.IsSet("backup-id") {
+						p.Set("backup_id", c.String("backup-id"))
+					}
+					if c.IsSet("sql") {
+						var list []any
+						for _, q := range c.StringSlice("sql") {
+							o := pyjson.NewObject()
+							if query, expect, ok := cutLast(q, drillExpectSep); ok {
+								o.Set("query", query)
+								o.Set("expect", expect)
+							} else {
+								o.Set("query", q)
+							}
+							list = append(list, o)
+						}
+						p.Set("sql", list)
+					}
+					for _, k := range []string{"database", "user", "timeout"} {
+						if c.IsSet(k) {
+							p.Set(k, c.String(k))
+						}
+					}
+					setOptions(c, ops.DrillOp, p)
 					return st.create(c, c.String("server"), p)
 				},
 			},
@@ -392,4 +442,16 @@ type dryRunOperationJSON struct {
 	ResolvedBackupID string   `json:"resolved_backup_id,omitempty"`
 	RequestedBy      string   `json:"requested_by,omitempty"`
 	BarmanArgv       []string `json:"barman_argv"`
+}
+
+// drillExpectSep splits --sql "QUERY => EXPECTED".
+const drillExpectSep = " => "
+
+// cutLast is strings.Cut at the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }

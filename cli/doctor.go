@@ -46,7 +46,8 @@ const doctorDescription = "Checks, one line each, with what to do about a proble
 	"writable by the user runners run as (Barman's barman_user when doctor runs as root); the Barman command and " +
 	"its version; that each [remotes.NAME] answers within 5s and accepts its credentials; that serve.listen " +
 	"is free or held by a pg-backup-api that answers; and that serve's TLS certificate and key are readable, match, " +
-	"and are not expired (a warning under 14 days left).\n\n" +
+	"and are not expired (a warning under 14 days left); and whether restore drills can run: the [drills] directory, " +
+	"its free space, and the PostgreSQL server of each server's newest backup's major version.\n\n" +
 	"Exit status: 0 when no check failed (warnings included), 5 when one did. -o json prints " +
 	`{"ok": BOOL, "checks": [{"check", "status" (ok, warn, fail), "message"}]}.`
 
@@ -96,6 +97,7 @@ func (st *appState) doctorCommand() *cli.Command {
 			doctorRemotes(c, r, file)
 			st.doctorListen(c, r, file.Serve)
 			doctorTLS(r, file.Serve, time.Now())
+			doctorDrills(r, file, bcfg)
 			if p.format == formatJSON {
 				if err := p.json(map[string]any{"ok": r.failed() == 0, "checks": r.checks}); err != nil {
 					return err

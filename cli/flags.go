@@ -15,7 +15,7 @@ import (
 // them: `pg-backup-api list --url URL`. -o is each command's own already.
 func globalFlagsOf(path string) []cli.Flag {
 	switch path {
-	case "create", "create recovery", "create config-switch", "create config-update", "create backup", "create keep", "create delete",
+	case "create", "create recovery", "create config-switch", "create config-update", "create backup", "create keep", "create delete", "create drill",
 		"list", "inspect", "cancel", "wait", "logs":
 		return storeFlags()
 	case "prune", "serve":

@@ -24,6 +24,8 @@ type operationSource struct {
 	list    []*ops.Operation
 	err     error
 	counted map[string]bool // scope/ID of finished operations observed
+
+	drillSteps map[string]map[string]time.Duration // scope/ID → its steps, read once
 }
 
 // snapshotFor is how long one listing answers both questions of a scrape.
@@ -149,4 +151,57 @@ func summarizeCatalog(server string, backups []ops.CatalogBackup) metrics.Server
 		}
 	}
 	return sc
+}
+
+// Drills reports, per server, when its newest DONE drill ended and the
+// steps of its newest finished drill, from the listing; each drill's
+// output is read once, for its steps.
+func (o *operationSource) Drills() ([]metrics.Drill, error) {
+	list, err := o.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	last := map[string]*ops.Operation{}
+	drills := map[string]*metrics.Drill{}
+	for _, op := range list {
+		if op.Type != ops.DrillOp || op.Status == ops.StatusInProgress {
+			continue
+		}
+		d := drills[op.Server]
+		if d == nil {
+			d = &metrics.Drill{Server: op.Server}
+			drills[op.Server] = d
+		}
+		if op.Status == ops.StatusDone && op.EndTime.After(d.LastSuccess) {
+			d.LastSuccess = op.EndTime
+		}
+		if l := last[op.Server]; l == nil || op.EndTime.After(l.EndTime) {
+			last[op.Server] = op
+		}
+	}
+	out := make([]metrics.Drill, 0, len(drills))
+	for server, d := range drills {
+		d.Steps = o.stepsOf(last[server])
+		out = append(out, *d)
+	}
+	return out, nil
+}
+
+func (o *operationSource) stepsOf(op *ops.Operation) map[string]time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	key := op.Server + "/" + op.ID
+	if steps, ok := o.drillSteps[key]; ok {
+		return steps
+	}
+	full, err := o.svc.Get(context.Background(), op.Server, op.ID)
+	if err != nil {
+		return nil
+	}
+	if o.drillSteps == nil || len(o.drillSteps) > 1000 {
+		o.drillSteps = map[string]map[string]time.Duration{}
+	}
+	steps := ops.DrillSteps(full.Output)
+	o.drillSteps[key] = steps
+	return steps
 }

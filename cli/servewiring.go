@@ -77,6 +77,7 @@ func (w *serveWiring) start(ctx context.Context) error {
 		BarmanVersion: barmanVersion,
 		Operations:    source,
 		Catalog:       catalogSource{svc: w.svc},
+		Drills:        source,
 		Routes:        httpd.RoutePatterns(),
 		Log:           w.log,
 	})

@@ -100,6 +100,7 @@ _pg-backup-api_create_commands() {
     'recovery:restore a backup to a remote host with barman recover'
     'backup:take a backup of a server now with barman backup (an extension)'
     'keep:keep a backup beyond the retention policy, or release it, with barman keep (an extension)'
+    'drill:prove a backup restores: restore it on the Barman host, start PostgreSQL on it, run queries, remove it (an extension)'
     'delete:delete a backup with barman delete (an extension)'
     'config-switch:apply a model to a server, or remove the active one, with barman config-switch'
     'config-update:change server or model options with barman config-update'
@@ -112,7 +113,7 @@ _pg-backup-api_create() {
   typeset -A opt_args
   _arguments -s -S -C \
     '(--payload -p)'{-p+,--payload=}'[documented JSON payload FILE, or - for standard input]'':FILE:_files' \
-    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup, keep, delete)]'':NAME:_pg-backup-api__servers' \
+    '(--server -s)'{-s+,--server=}'[server NAME for server operations (recovery, config_switch, backup, keep, delete, drill)]'':NAME:_pg-backup-api__servers' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
@@ -134,6 +135,7 @@ _pg-backup-api_create() {
     recovery) _pg-backup-api_create_recovery && ret=0 ;;
     backup) _pg-backup-api_create_backup && ret=0 ;;
     keep) _pg-backup-api_create_keep && ret=0 ;;
+    drill) _pg-backup-api_create_drill && ret=0 ;;
     delete) _pg-backup-api_create_delete && ret=0 ;;
     config-switch) _pg-backup-api_create_config-switch && ret=0 ;;
     config-update) _pg-backup-api_create_config-update && ret=0 ;;
@@ -234,6 +236,29 @@ _pg-backup-api_create_keep() {
     '(- *)'{-h,--help}'[show help]'
 }
 
+_pg-backup-api_create_drill() {
+  _arguments -s -S \
+    '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first (default: the newest DONE backup)]'':ID:_pg-backup-api__backups' \
+    '(--sql)'--sql='[a QUERY that must succeed, or "QUERY => EXPECTED" whose first value must be EXPECTED (the last " => " splits); repeat for more]'':QUERY: ' \
+    '(--database)'--database='[the DB the queries run in (default postgres)]'':DB: ' \
+    '(--user)'--user='[the ROLE the queries run as (default postgres)]'':ROLE: ' \
+    '(--timeout)'--timeout='[stop the drill after DURATION (default 2h)]'':DURATION: ' \
+    '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64)]'':N: ' \
+    '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
+    '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
+    '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \
+    '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
+    '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
+    '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \
+    '(--remote -r)'{-r+,--remote=}'[work through the server named NAME in the config file'\''s \[remotes.NAME\]; list, status, backups and inspect take several, NAME,NAME... or all]'':NAME:_pg-backup-api__remotes' \
+    '(--token)'--token='[bearer TOKEN for --url]'':TOKEN: ' \
+    '(--ca-cert)'--ca-cert='[CA certificate FILE that signed the server'\''s certificate]'':FILE:_files' \
+    '(--client-cert)'--client-cert='[client certificate FILE for mutual TLS]'':FILE:_files' \
+    '(--client-key)'--client-key='[client key FILE for mutual TLS]'':FILE:_files' \
+    '(- *)'{-h,--help}'[show help]'
+}
+
 _pg-backup-api_create_delete() {
   _arguments -s -S \
     '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
@@ -294,7 +319,7 @@ _pg-backup-api_list() {
     '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api__servers' \
     '(--instance)'--instance'[only instance operations (config_update)]' \
     '(--all -a)'{-a,--all}'[every scope (the default)]' \
-    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)]'':TYPE:(recovery config_switch config_update backup keep delete)' \
+    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)]'':TYPE:(recovery config_switch config_update backup keep delete drill)' \
     '(--status)'--status='[only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)]'':STATUS:(DONE FAILED IN_PROGRESS queued running lost cancelled timeout)' \
     '(--since)'--since='[only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)]'':AGE: ' \
     '(--limit -n)'{-n+,--limit=}'[at most N operations, the newest]'':N: ' \

@@ -97,7 +97,8 @@ func (p Permission) Allows(need Permission) bool {
 // refuses it.
 func permissionFor(t ops.Type, payload *pyjson.Object) Permission {
 	switch t {
-	case ops.Recovery, ops.BackupOp:
+	case ops.Recovery, ops.BackupOp, ops.DrillOp:
+		// A drill restores the backup's data onto the Barman host.
 		return PermRecover
 	case ops.ConfigSwitch, ops.ConfigUpdate:
 		return PermConfigure

@@ -100,6 +100,9 @@ type Options struct {
 	BarmanVersion string // Barman's version, "" when unknown
 	Operations    OperationSource
 	Catalog       CatalogSource
+	// Drills reports the servers' restore drills; nil exports no drill
+	// series.
+	Drills DrillSource
 	// CatalogTTL is how long a catalog read is reused; 0 means
 	// DefaultCatalogTTL.
 	CatalogTTL time.Duration
@@ -197,6 +200,9 @@ func New(opts Options) (*Metrics, error) {
 		zeroFilled{m.finished, m.duration, sources.servers}, m.httpRequests, m.httpDuration, buildInfo, sources,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
+	if opts.Drills != nil {
+		cs = append(cs, newDrillCollector(opts.Drills, m.log))
 	}
 	for _, c := range cs {
 		if err := m.reg.Register(c); err != nil {

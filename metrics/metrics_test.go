@@ -86,16 +86,19 @@ pg_backup_api_operations{scope="barman",status="IN_PROGRESS",type="config_update
 pg_backup_api_operations{scope="pg",status="DONE",type="backup"} 0
 pg_backup_api_operations{scope="pg",status="DONE",type="config_switch"} 0
 pg_backup_api_operations{scope="pg",status="DONE",type="delete"} 0
+pg_backup_api_operations{scope="pg",status="DONE",type="drill"} 0
 pg_backup_api_operations{scope="pg",status="DONE",type="keep"} 0
 pg_backup_api_operations{scope="pg",status="DONE",type="recovery"} 5
 pg_backup_api_operations{scope="pg",status="FAILED",type="backup"} 0
 pg_backup_api_operations{scope="pg",status="FAILED",type="config_switch"} 0
 pg_backup_api_operations{scope="pg",status="FAILED",type="delete"} 0
+pg_backup_api_operations{scope="pg",status="FAILED",type="drill"} 0
 pg_backup_api_operations{scope="pg",status="FAILED",type="keep"} 0
 pg_backup_api_operations{scope="pg",status="FAILED",type="recovery"} 1
 pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="backup"} 0
 pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="config_switch"} 0
 pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="delete"} 0
+pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="drill"} 0
 pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="keep"} 0
 pg_backup_api_operations{scope="pg",status="IN_PROGRESS",type="recovery"} 0
 # HELP pg_backup_api_queue_depth Operations registered and waiting for their runner, by scope.

@@ -70,6 +70,7 @@ func exposed(t *testing.T) map[string][]string {
 		Version: "test", BarmanVersion: "3.17.0",
 		Operations: fakeOps{},
 		Catalog:    fakeCatalog{now: now},
+		Drills:     fakeDrills{now: now},
 		Routes:     []string{"GET /status"},
 	})
 	if err != nil {
@@ -266,6 +267,12 @@ type fakeCatalog struct{ now time.Time }
 func (f fakeCatalog) CatalogStats() ([]metrics.ServerCatalog, error) {
 	return []metrics.ServerCatalog{{Server: "db1", Backups: map[string]int{"DONE": 3}, LastBackupEnd: f.now.Add(-time.Hour),
 		LastBackupSize: 1 << 30, RecoveryWindowStart: f.now.Add(-72 * time.Hour)}}, nil
+}
+
+type fakeDrills struct{ now time.Time }
+
+func (f fakeDrills) Drills() ([]metrics.Drill, error) {
+	return []metrics.Drill{{Server: "db1", LastSuccess: f.now.Add(-time.Hour), Steps: map[string]time.Duration{"restore": time.Minute}}}, nil
 }
 
 type fakeWAL struct{ now time.Time }

@@ -31,7 +31,7 @@ const (
 )
 
 // Types lists every operation type.
-var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate, BackupOp, KeepOp, DeleteOp}
+var Types = []Type{Recovery, ConfigSwitch, ConfigUpdate, BackupOp, KeepOp, DeleteOp, DrillOp}
 
 // Known reports whether t is one of Types.
 func (t Type) Known() bool { return slices.Contains(Types, t) }
@@ -39,7 +39,7 @@ func (t Type) Known() bool { return slices.Contains(Types, t) }
 // ServerScoped reports whether operations of type t belong to one server
 // (/servers/NAME/operations) rather than to the Barman instance (/operations).
 func (t Type) ServerScoped() bool {
-	return t == Recovery || t == ConfigSwitch || t == BackupOp || t == KeepOp || t == DeleteOp
+	return t == Recovery || t == ConfigSwitch || t == BackupOp || t == KeepOp || t == DeleteOp || t == DrillOp
 }
 
 // LaneBackup is the lane of a scope's queue that backups run in: a backup
@@ -56,6 +56,8 @@ func (t Type) Lane() string {
 	switch t {
 	case BackupOp, KeepOp, DeleteOp:
 		return LaneBackup
+	case DrillOp:
+		return LaneDrill
 	}
 	return ""
 }
@@ -119,6 +121,7 @@ type Request struct {
 	Recovery *RecoveryOptions
 	Backup   *BackupOptions
 	Keep     *KeepOptions
+	Drill    *DrillOptions
 }
 
 // Operation is what the store knows of one operation.
@@ -238,6 +241,8 @@ func (p Policy) Validate(cfg *BarmanConfig, catalog Catalog, server string, payl
 		err = p.validateKeep(cfg, catalog, req)
 	case DeleteOp:
 		err = validateDelete(cfg, catalog, req)
+	case DrillOp:
+		err = p.validateDrill(cfg, catalog, req)
 	}
 	if err != nil {
 		return nil, err

@@ -77,6 +77,9 @@ type Policy struct {
 	// SSHPrograms are absolute paths a remote_ssh_command may run besides
 	// "ssh" ([recovery] ssh_programs).
 	SSHPrograms []string
+	// DrillDirectory is where drills restore, each into a directory of its
+	// own ([drills] directory); "" refuses drills.
+	DrillDirectory string
 }
 
 // CheckKeyPatterns reports the first entry of patterns that is not an option

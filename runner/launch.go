@@ -47,10 +47,18 @@ func (l *Launcher) EnsureRunner(cfg *ops.BarmanConfig, server string) error {
 		return err
 	}
 	st := store.Open(cfg)
-	if work, err := st.HasLaneWork(server, ops.LaneBackup); err != nil || !work {
-		return err
+	for _, lane := range []string{ops.LaneBackup, ops.LaneDrill} {
+		work, err := st.HasLaneWork(server, lane)
+		if err != nil {
+			return err
+		}
+		if work {
+			if err := l.EnsureLaneRunner(cfg, server, lane); err != nil {
+				return err
+			}
+		}
 	}
-	return l.EnsureLaneRunner(cfg, server, ops.LaneBackup)
+	return nil
 }
 
 // EnsureRunnerFor starts the runner of the lane where an operation of type t

@@ -104,7 +104,7 @@ func (inv Invocation) Argv() []string {
 func runFlags(fs *flag.FlagSet, inv *Invocation, timeouts *[]string) {
 	fs.StringVar(&inv.Server, "server", inv.Server, "the scope: server `NAME`; without it, the instance scope")
 	fs.StringVar(&inv.Server, "s", inv.Server, "short for --server")
-	fs.StringVar(&inv.Lane, "lane", inv.Lane, "the lane of the scope's queue: `backup` runs its backups; without it, every other operation")
+	fs.StringVar(&inv.Lane, "lane", inv.Lane, "the lane of the scope's queue: `backup` runs its backups, keeps and deletes, drill its drills; without it, every other operation")
 	fs.IntVar(&inv.LockFD, "lock-fd", inv.LockFD, "inherited `FD` holding the scope's runner lock")
 	fs.StringVar(&inv.LogFormat, "log-format", inv.LogFormat, "`FORMAT` of the runner's log (runner.err): text or json, one object per line")
 	fs.Func("timeout", "`TYPE=DURATION` limit for one operation type (default: the config file's runner.*_timeout)", func(s string) error {
@@ -137,8 +137,8 @@ func ParseRunArgs(args []string, inv Invocation) (Invocation, error) {
 	if inv.Server != "" && !ops.ValidName(inv.Server) {
 		return inv, fmt.Errorf("invalid server name %q", inv.Server)
 	}
-	if inv.Lane != "" && inv.Lane != ops.LaneBackup {
-		return inv, fmt.Errorf("--lane %q: the only lane besides the main one is %q", inv.Lane, ops.LaneBackup)
+	if inv.Lane != "" && inv.Lane != ops.LaneBackup && inv.Lane != ops.LaneDrill {
+		return inv, fmt.Errorf("--lane %q: the lanes besides the main one are %q and %q", inv.Lane, ops.LaneBackup, ops.LaneDrill)
 	}
 	format, err := jsonlog.ParseFormat(inv.LogFormat)
 	if err != nil {
@@ -258,6 +258,9 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 		BarmanConfig: cfg.Path,
 		Timeouts:     inv.Timeouts,
 		Log:          log,
+
+		DrillDirectory: inv.Policy.DrillDirectory,
+		BarmanUser:     cfg.BarmanUser,
 	}
 	if err := r.Run(ctx, lock); err != nil {
 		return maskedError{fmt.Errorf("runner for %s: %w", scope, err)}

@@ -81,7 +81,7 @@ func TestParseRunArgs(t *testing.T) {
 		want string
 	}{
 		{[]string{"--timeout", "restore=1h"}, `--timeout "restore=1h": want TYPE=DURATION with TYPE one of recovery, config_switch, config_update, backup`},
-		{[]string{"--lane", "fast"}, `--lane "fast": the only lane besides the main one is "backup"`},
+		{[]string{"--lane", "fast"}, `--lane "fast": the lanes besides the main one are "backup" and "drill"`},
 		{[]string{"--timeout", "recovery=-1s"}, `--timeout "recovery=-1s"`},
 		{[]string{"--timeout", "recovery"}, `--timeout "recovery"`},
 		{[]string{"--server", "../x"}, `invalid server name "../x"`},

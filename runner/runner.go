@@ -50,6 +50,15 @@ type Runner struct {
 	// (--log-format json) instead of lines of text.
 	Lines *jsonlog.Lines
 
+	// DrillDirectory is where drills restore ([drills] directory).
+	DrillDirectory string
+	// BarmanUser is Barman's barman_user: whom a drill's PostgreSQL runs
+	// as when the runner runs as root.
+	BarmanUser string
+	// PostgresBin is where PostgreSQL's programs of a major version are,
+	// with %s for the version (default DefaultPostgresBin).
+	PostgresBin string
+
 	queue *store.PendingQueue // the scope's pending operations, between operations
 }
 
@@ -181,6 +190,7 @@ func (r *Runner) drain(ctx context.Context) error {
 	if err := r.finalizeLost(); err != nil {
 		return err
 	}
+	r.sweepDrills()
 	for ctx.Err() == nil {
 		op, err := r.next()
 		if err != nil || op == nil {
@@ -302,7 +312,11 @@ func (r *Runner) attempt(ctx context.Context, op *ops.Operation) (code int, blog
 	}
 	r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
 	blog = watchBarmanLog(conf, argv[0])
-	code, err = r.runBarman(ctx, op, argv, blog)
+	if op.Type == ops.DrillOp {
+		code, err = r.drill(ctx, op, argv, blog)
+	} else {
+		code, err = r.runBarman(ctx, op, argv, blog, r.Timeouts[op.Type], fmt.Sprintf("config: runner.%s_timeout", op.Type))
+	}
 	if blog != nil && blog.pid == 0 {
 		blog.close() // Barman did not start
 		blog = nil
@@ -332,7 +346,9 @@ func (p *panicked) Error() string {
 // in a process group of its own that dies with the runner, and stops it on
 // timeout, on a cancel request, or when ctx ends. Once Barman has started,
 // blog (if any) is told its pid.
-func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string, blog *barmanLog) (int, error) {
+// limit is its time limit (0: none), and limitWhere says where the limit is
+// set.
+func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string, blog *barmanLog, limit time.Duration, limitWhere string) (int, error) {
 	// Barman writes to the log through an open file description of its
 	// own. Given ours, it and every child it starts would share our lock on
 	// the log, so an operation whose runner was killed would read running,
@@ -358,7 +374,7 @@ func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string
 	barmanStarted(cmd.Process.Pid)
 
 	var deadline <-chan time.Time
-	if limit := r.Timeouts[op.Type]; limit > 0 {
+	if limit > 0 {
 		t := time.NewTimer(limit)
 		defer t.Stop()
 		deadline = t.C
@@ -376,7 +392,7 @@ func (r *Runner) runBarman(ctx context.Context, op *ops.Operation, argv []string
 		case err := <-done:
 			return exitCode(err)
 		case <-deadline:
-			why = &stopped{ops.PhaseTimeout, fmt.Sprintf("timed out: %s may run for %s (config: runner.%s_timeout); Barman was stopped", op.Type, r.Timeouts[op.Type], op.Type)}
+			why = &stopped{ops.PhaseTimeout, fmt.Sprintf("timed out: %s may run for %s (%s); Barman was stopped", op.Type, limit, limitWhere)}
 		case <-tick.C:
 			if who, ok := r.Store.CancelRequested(r.Server, op.ID); ok {
 				why = &stopped{ops.PhaseCancelled, "cancelled by " + who + " while Barman ran; Barman was stopped"}

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+func doctorDrillsReport(t *testing.T, dir string, free uint64) string {
+	t.Helper()
+	b := testenv.NewBarman(t, "barman-3.17") // db_server_two: a DONE backup of PostgreSQL 15 (version=150018), 22.2 MiB
+	cfg, err := barman.LoadConfig(b.Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := ops.FreeBytes
+	ops.FreeBytes = func(string) (uint64, error) { return free, nil }
+	t.Cleanup(func() { ops.FreeBytes = old })
+	r := &doctorReport{}
+	doctorDrills(r, &FileConfig{Drills: DrillsConfig{Directory: dir}}, cfg)
+	var lines []string
+	for _, c := range r.checks {
+		lines = append(lines, c.Status+" "+c.Check+": "+c.Message)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestDoctorDrills(t *testing.T) {
+	bin := t.TempDir()
+	old := doctorPostgresBin
+	doctorPostgresBin = filepath.Join(bin, "%s", "bin")
+	t.Cleanup(func() { doctorPostgresBin = old })
+	dir := t.TempDir()
+
+	if got := doctorDrillsReport(t, "", 0); got != "ok drills: not configured ([drills] directory is unset): drills are refused" {
+		t.Errorf("unconfigured: %s", got)
+	}
+	got := doctorDrillsReport(t, filepath.Join(dir, "nosuch"), 0)
+	if !strings.Contains(got, "fail drills: [drills] directory "+filepath.Join(dir, "nosuch")+": no such file or directory; create it") {
+		t.Errorf("missing directory: %s", got)
+	}
+	got = doctorDrillsReport(t, dir, 1<<30)
+	for _, want := range []string{
+		"ok drills: [drills] directory " + dir + " exists, 1.0 GiB free",
+		"fail drills: server db_server_two: its newest backup 20261125T080758 is of PostgreSQL 15, whose server " + filepath.Join(bin, "15", "bin", "postgres") + " is not installed: install postgresql-15",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+	os.MkdirAll(filepath.Join(bin, "15", "bin"), 0o755)
+	os.WriteFile(filepath.Join(bin, "15", "bin", "postgres"), nil, 0o755)
+	got = doctorDrillsReport(t, dir, 1<<20)
+	for _, want := range []string{
+		"ok drills: server db_server_two: PostgreSQL 15's server for its newest backup 20261125T080758 is installed",
+		"warn drills: server db_server_two: its newest backup 20261125T080758 needs 22.2 MiB, more than the 1.0 MiB free in " + dir + ": a drill of it would be refused",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestBackupMajor(t *testing.T) {
+	dir := t.TempDir()
+	for v, want := range map[string]string{"150005": "15", "90624": "9.6", "100000": "10", "x": "", "": ""} {
+		p := filepath.Join(dir, "backup.info")
+		os.WriteFile(p, []byte("status=DONE\nversion="+v+"\n"), 0o600)
+		if got := backupMajor(p); got != want {
+			t.Errorf("version=%s: major %q, want %q", v, got, want)
+		}
+	}
+}

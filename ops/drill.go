@@ -1,0 +1,312 @@
+package ops
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+)
+
+// DrillOp is a restore drill (our extension): the backup is restored on
+// the Barman host into a scratch directory, PostgreSQL is started on it,
+// queries are run, and everything is removed again.
+const DrillOp Type = "drill"
+
+// LaneDrill is the lane drills run in: a drill restores a whole backup and
+// may take as long as a recovery, but it proves something rather than
+// repairs it, so it never holds up a recovery in the main lane.
+const LaneDrill = "drill"
+
+// DefaultDrillTimeout limits a drill that gives no "timeout": a drill
+// waits for PostgreSQL to end recovery, which a broken backup may never do.
+const DefaultDrillTimeout = 2 * time.Hour
+
+// The database and role a drill's queries use when the payload names none.
+const (
+	DefaultDrillDatabase = "postgres"
+	DefaultDrillUser     = "postgres"
+)
+
+// DrillQuery is one query of a drill: it must succeed, and when Expect is
+// set its first value (first column of the first row, as psql -At prints
+// it; "" for no row) must equal it.
+type DrillQuery struct {
+	Query  string
+	Expect *string
+}
+
+// DrillOptions are a drill as validation read it.
+type DrillOptions struct {
+	Options  []Option // the table's rows for drills (barman recover options)
+	Queries  []DrillQuery
+	Timeout  time.Duration
+	Database string
+	User     string
+}
+
+// DrillDir is where the drill of operation id on server restores: a
+// directory of its own under the configured drills directory.
+func DrillDir(root, server, id string) string {
+	return filepath.Join(root, server, id)
+}
+
+// maxDrillQueries bounds a drill's "sql": each query is a psql run.
+const maxDrillQueries = 100
+
+// readDrillOptions reads a drill's payload (or job file).
+func (p Policy) readDrillOptions(payload *pyjson.Object) (*DrillOptions, error) {
+	opts, err := p.Options.readOptions(DrillOp, payload)
+	if err != nil {
+		return nil, err
+	}
+	do := &DrillOptions{Options: opts, Timeout: DefaultDrillTimeout, Database: DefaultDrillDatabase, User: DefaultDrillUser}
+	if raw, ok := payload.Get("sql"); ok {
+		list, ok := raw.([]any)
+		if !ok {
+			return nil, Errorf(EINVALID, `drill: "sql" must be an array of objects such as {"query": "select count(*) from t", "expect": "3"}, got %s`, pyjson.TypeName(raw))
+		}
+		if len(list) > maxDrillQueries {
+			return nil, Errorf(EINVALID, `drill: "sql" has %d queries; at most %d are accepted`, len(list), maxDrillQueries)
+		}
+		for i, e := range list {
+			q, err := readDrillQuery(i, e)
+			if err != nil {
+				return nil, err
+			}
+			do.Queries = append(do.Queries, q)
+		}
+	}
+	if raw, ok := payload.Get("timeout"); ok {
+		if do.Timeout, err = readDrillTimeout(raw); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"database", &do.Database}, {"user", &do.User}} {
+		if _, ok := payload.Get(k.key); !ok {
+			continue
+		}
+		s, err := requiredString(payload, DrillOp, k.key)
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(s, "-") || len(s) > 63 {
+			return nil, Errorf(EINVALID, `drill: %q is %q: a PostgreSQL %s name of at most 63 bytes that does not start with "-"`, k.key, s, k.key)
+		}
+		*k.dst = s
+	}
+	return do, nil
+}
+
+func readDrillQuery(i int, e any) (DrillQuery, error) {
+	where := fmt.Sprintf("drill: sql[%d]", i)
+	var q DrillQuery
+	switch e := e.(type) {
+	case string: // a bare query: it must succeed
+		q.Query = e
+	case *pyjson.Object:
+		for _, k := range e.Keys() {
+			if k != "query" && k != "expect" {
+				return q, Errorf(EINVALID, `%s has the key %q; a query takes "query" and, optionally, "expect"`, where, k)
+			}
+		}
+		raw, ok := e.Get("query")
+		if !ok {
+			return q, Errorf(EINVALID, `%s needs "query": the SQL to run`, where)
+		}
+		if q.Query, ok = raw.(string); !ok {
+			return q, Errorf(EINVALID, `%s: "query" must be a string, got %s`, where, pyjson.TypeName(raw))
+		}
+		if raw, ok := e.Get("expect"); ok {
+			var s string
+			switch v := raw.(type) {
+			case string:
+				s = v
+			case json.Number:
+				s = v.String()
+			case bool:
+				s = map[bool]string{true: "t", false: "f"}[v] // as psql prints a boolean
+			default:
+				return q, Errorf(EINVALID, `%s: "expect" must be a string (the first value as psql -At prints it), got %s`, where, pyjson.TypeName(raw))
+			}
+			q.Expect = &s
+		}
+	default:
+		return q, Errorf(EINVALID, `%s must be an object such as {"query": "select count(*) from t", "expect": "3"}, got %s`, where, pyjson.TypeName(e))
+	}
+	if strings.TrimSpace(q.Query) == "" {
+		return q, Errorf(EINVALID, `%s: "query" must not be empty`, where)
+	}
+	if len(q.Query) > maxArgBytes {
+		return q, Errorf(EINVALID, `%s: "query" is %d bytes long; at most %d are accepted`, where, len(q.Query), maxArgBytes)
+	}
+	if strings.ContainsRune(q.Query, 0) {
+		return q, Errorf(EINVALID, `%s: "query" contains a NUL character`, where)
+	}
+	return q, nil
+}
+
+// readDrillTimeout reads "timeout": a duration such as "30m", or a whole
+// number of seconds.
+func readDrillTimeout(raw any) (time.Duration, error) {
+	var d time.Duration
+	switch v := raw.(type) {
+	case string:
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, Errorf(EINVALID, `drill: "timeout" %q is not a duration such as "30m" or "2h"`, v)
+		}
+	case json.Number:
+		n, err := v.Int64()
+		if err != nil || n > int64(24*365*time.Hour/time.Second) {
+			return 0, Errorf(EINVALID, `drill: "timeout" %s is not a whole number of seconds`, v)
+		}
+		d = time.Duration(n) * time.Second
+	default:
+		return 0, Errorf(EINVALID, `drill: "timeout" must be a duration such as "30m" or a number of seconds, got %s`, pyjson.TypeName(raw))
+	}
+	if d < time.Second {
+		return 0, Errorf(EINVALID, `drill: "timeout" is %s; it must be 1s or more`, d)
+	}
+	return d, nil
+}
+
+// FreeBytes is how much room the file system holding dir has for an
+// unprivileged writer. A variable so that tests can make a disk full.
+var FreeBytes = func(dir string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
+
+func (p Policy) validateDrill(cfg *BarmanConfig, catalog Catalog, req *Request) error {
+	if p.DrillDirectory == "" {
+		return Errorf(EUNAVAILABLE, "drills are not configured: set [drills] directory in pg-backup-api's configuration file to a directory on the Barman host, owned by Barman's user, with room for a restored backup")
+	}
+	do, err := p.readDrillOptions(req.Payload)
+	if err != nil {
+		return err
+	}
+	server, err := cfg.Server(req.Server)
+	if err != nil {
+		return err
+	}
+	var backup CatalogBackup
+	if raw, ok := req.Payload.Get("backup_id"); ok && raw != "latest" && raw != "last" {
+		id, err := requiredPositional(req.Payload, DrillOp, "backup_id")
+		if err != nil {
+			return err
+		}
+		if backup, err = catalog.ResolveBackup(server, id); err != nil {
+			return err
+		}
+		if backup.Status != BackupDone {
+			return Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be drilled", backup.ID, req.Server, backup.Status)
+		}
+	} else {
+		// The newest DONE backup, as "latest" names it for a recovery.
+		if backup, err = catalog.ResolveBackup(server, "latest"); err != nil {
+			return err
+		}
+	}
+	// The WAL archived after the backup is restored with it only up to
+	// the next backup, which is what wal_size counts.
+	need := backup.Size
+	if cat := readWindow(catalog, server); cat != nil && cat.WALKnown {
+		for _, b := range cat.Backups {
+			if b.ID == backup.ID {
+				need += b.WALSize
+			}
+		}
+	}
+	if err := CheckDrillRoom(p.DrillDirectory, backup.ID, need); err != nil {
+		return err
+	}
+	req.BackupID = backup.ID
+	req.Drill = do
+	return nil
+}
+
+// CheckDrillRoom refuses a drill whose directory's file system has less
+// room than need bytes (the backup and its WAL).
+func CheckDrillRoom(dir, backupID string, need int64) error {
+	free, err := FreeBytes(dir)
+	if err != nil {
+		return Errorf(EUNAVAILABLE, "drills directory %s cannot be used: %v; create it, owned by Barman's user, or change [drills] directory", dir, err)
+	}
+	if need > 0 && uint64(need) > free {
+		return Errorf(ECONFLICT, "not enough room for a drill of backup %s in %s: it needs %s (the backup and its WAL), the file system has %s free; free some room or point [drills] directory elsewhere",
+			backupID, dir, humanBytes(uint64(need)), humanBytes(free))
+	}
+	return nil
+}
+
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// DrillJob reads a drill's job file as validation reads a request, for the
+// runner: the backup to restore and the drill's options.
+func (p Policy) DrillJob(op *Operation) (backupID string, do *DrillOptions, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("operation %s: %w", op.ID, err)
+		}
+	}()
+	if op.Job == nil {
+		return "", nil, Errorf(EINVALID, "drill: the job file is empty")
+	}
+	if do, err = p.readDrillOptions(op.Job); err != nil {
+		return "", nil, err
+	}
+	backupID = op.ResolvedBackupID()
+	if backupID == "" || strings.HasPrefix(backupID, "-") {
+		return "", nil, Errorf(EINVALID, "drill: the job records no usable resolved backup ID (%q); create the drill again", backupID)
+	}
+	return backupID, do, nil
+}
+
+// DrillLinePrefix starts each line a drill adds to its output.
+const DrillLinePrefix = "pg-backup-api: drill: "
+
+// DrillStepLine is the line (after DrillLinePrefix) that records a step
+// that succeeded and how long it took; DrillSteps reads it back.
+func DrillStepLine(step string, d time.Duration, note string) string {
+	line := "step " + step + ": ok in " + d.String()
+	if note != "" {
+		line += " (" + note + ")"
+	}
+	return line
+}
+
+var drillStepPattern = regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(DrillLinePrefix) + `step ([a-z]+): ok in ([0-9.a-zµ]+)`)
+
+// DrillSteps reads the steps a drill's output records as done, with their
+// durations: restore, consistency, queries.
+func DrillSteps(output string) map[string]time.Duration {
+	steps := map[string]time.Duration{}
+	for _, m := range drillStepPattern.FindAllStringSubmatch(output, -1) {
+		if d, err := time.ParseDuration(m[2]); err == nil {
+			steps[m[1]] = d
+		}
+	}
+	return steps
+}

@@ -1,0 +1,341 @@
+package runner
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/ops"
+)
+
+// pgBin is the real PostgreSQL the drill tests start (postgresql-15 is
+// installed on the development and CI machines).
+const pgBin = "/usr/lib/postgresql/15/bin"
+
+var (
+	drillOnce     sync.Once
+	drillRootDir  string // traversable by the user PostgreSQL runs as
+	drillTemplDir string // an initdb'd data directory with table t of 3 rows
+	drillErr      error
+)
+
+// nobody is whom PostgreSQL runs as when the tests run as root.
+var nobody = &syscall.Credential{Uid: 65534, Gid: 65534}
+
+// drillTemplate makes, once, a real data directory for the fake barman
+// to "restore": initdb, then table t with 3 rows, in single-user mode.
+func drillTemplate(t *testing.T) (root, template string) {
+	t.Helper()
+	drillOnce.Do(func() {
+		drillRootDir = filepath.Join(testTmp, "drills")
+		drillTemplDir = filepath.Join(drillRootDir, "template")
+		if drillErr = os.MkdirAll(drillRootDir, 0o755); drillErr != nil {
+			return
+		}
+		// testTmp is 0700: PostgreSQL running as nobody must traverse it.
+		if drillErr = os.Chmod(testTmp, 0o755); drillErr != nil {
+			return
+		}
+		run := func(stdin string, name string, args ...string) error {
+			cmd := exec.Command(filepath.Join(pgBin, name), args...)
+			cmd.Stdin = strings.NewReader(stdin)
+			if os.Geteuid() == 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: nobody}
+			}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return &exec.Error{Name: name + ": " + string(out), Err: err}
+			}
+			return nil
+		}
+		if os.Geteuid() == 0 {
+			os.Chown(drillRootDir, int(nobody.Uid), int(nobody.Gid))
+		}
+		if drillErr = run("", "initdb", "-D", drillTemplDir, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"); drillErr != nil {
+			return
+		}
+		drillErr = run("create table t (i int);\ninsert into t values (1), (2), (3);\n", "postgres", "--single", "-D", drillTemplDir, "postgres")
+	})
+	if drillErr != nil {
+		t.Fatalf("making the drill template: %v", drillErr)
+	}
+	if os.Geteuid() == 0 {
+		old := drillCredential
+		drillCredential = nobody
+		t.Cleanup(func() { drillCredential = old })
+	}
+	dir, err := os.MkdirTemp(drillRootDir, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	return dir, drillTemplDir
+}
+
+// createDrill validates payload with dir as [drills] directory and
+// records it.
+func (e *env) createDrill(t *testing.T, dir, payload string) (string, error) {
+	t.Helper()
+	obj, err := pyjson.DecodeObject([]byte(payload), pyjson.DecodeOptions{RejectDuplicateKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := ops.Policy{Options: barman.Options, DrillDirectory: dir}.Validate(e.Cfg, barman.Catalog{}, "db_server_two", obj)
+	if err != nil {
+		return "", err
+	}
+	return e.Store.Create(req, ops.Extension{Version: "test", BarmanConfig: e.Conf})
+}
+
+func (e *env) drillRunner(t *testing.T, dir string, log *syncBuffer) *Runner {
+	return &Runner{Store: e.Store, Server: "db_server_two", Lane: ops.LaneDrill, Barman: barman.NewCommand(fakeBarman(t)).WithPolicy(ops.Policy{DrillDirectory: dir}),
+		BarmanConfig: e.Conf, Log: log, DrillDirectory: dir, CancelPoll: 50 * time.Millisecond}
+}
+
+// runDrill creates a drill and runs the drill lane to its end.
+func runDrill(t *testing.T, payload string) (e *env, dir string, op *ops.Operation) {
+	t.Helper()
+	e = newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", tmpl)
+	id, err := e.createDrill(t, dir, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	return e, dir, e.get(t, "db_server_two", id)
+}
+
+// assertNothingLeft checks that the drill removed its directory and that
+// its PostgreSQL is gone.
+func assertNothingLeft(t *testing.T, dir string, op *ops.Operation) {
+	t.Helper()
+	entries, _ := os.ReadDir(filepath.Join(dir, "db_server_two"))
+	if len(entries) != 0 {
+		t.Errorf("the drill left %d entries in %s: %v", len(entries), dir, entries)
+	}
+	if m := regexp.MustCompile(`\(pid (\d+)\)`).FindStringSubmatch(op.Output); m != nil {
+		pid, _ := strconv.Atoi(m[1])
+		if !gone(pid) {
+			t.Errorf("PostgreSQL (pid %d) is still running", pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+func TestDrillDone(t *testing.T) {
+	e, dir, op := runDrill(t, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "3"}, "select 1", {"query": "select 'a'", "expect": "a"}]}`)
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s, reason %q\n%s", op.Status, op.Reason, op.Output)
+	}
+	for _, want := range []string{"step restore: ok in", "step consistency: ok in", `query 1: ok in`, `first value "3"`, "step queries: ok in", "stopped PostgreSQL", "removed " + dir} {
+		if !strings.Contains(op.Output, want) {
+			t.Errorf("output lacks %q:\n%s", want, op.Output)
+		}
+	}
+	if steps := ops.DrillSteps(op.Output); len(steps) != 3 || steps["restore"] <= 0 || steps["consistency"] <= 0 || steps["queries"] <= 0 {
+		t.Errorf("steps read back from the output: %v", steps)
+	}
+	calls := e.calls(t)
+	want := []string{"-c", e.Conf, "recover", "db_server_two", "20261125T080758", filepath.Join(dir, "db_server_two", op.ID, "data")}
+	if len(calls) != 1 || strings.Join(calls[0], " ") != strings.Join(want, " ") {
+		t.Errorf("barman calls = %q, want [%q]", calls, want)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+func TestDrillFailingQuery(t *testing.T) {
+	_, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1", "select * from nosuch"]}`)
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "drill failed at step query 2") || !strings.Contains(op.Reason, `relation "nosuch" does not exist`) {
+		t.Fatalf("status %s, reason %q", op.Status, op.Reason)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+func TestDrillExpectedValueMismatch(t *testing.T) {
+	_, dir, op := runDrill(t, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "4"}]}`)
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 1: "select count(*) from t" returned "3" first, expected "4"`) {
+		t.Fatalf("status %s, reason %q", op.Status, op.Reason)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+func TestDrillPostgresFailsToStart(t *testing.T) {
+	e := newEnv(t)
+	dir, _ := drillTemplate(t)
+	// A "restore" with a PG_VERSION and nothing else: PostgreSQL says why
+	// it cannot start, and that goes into the reason.
+	broken := filepath.Join(dir, "broken")
+	os.Mkdir(broken, 0o700)
+	os.WriteFile(filepath.Join(broken, "PG_VERSION"), []byte("15\n"), 0o600)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", broken)
+	id, err := e.createDrill(t, dir, `{"type": "drill", "sql": ["select 1"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	op := e.get(t, "db_server_two", id)
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "drill failed at step start: PostgreSQL exited before it accepted a connection") ||
+		!strings.Contains(op.Reason, "PostgreSQL's log:") || !strings.Contains(op.Reason, "global/pg_control") {
+		t.Fatalf("status %s, reason %q", op.Status, op.Reason)
+	}
+	os.RemoveAll(broken)
+	assertNothingLeft(t, dir, op)
+}
+
+func TestDrillMissingPostgresVersion(t *testing.T) {
+	e := newEnv(t)
+	dir, _ := drillTemplate(t)
+	other := filepath.Join(dir, "v8")
+	os.Mkdir(other, 0o700)
+	os.WriteFile(filepath.Join(other, "PG_VERSION"), []byte("8.4\n"), 0o600)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", other)
+	id, err := e.createDrill(t, dir, `{"type": "drill"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	op := e.get(t, "db_server_two", id)
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "the backup is of PostgreSQL 8.4, whose server is not installed here") {
+		t.Fatalf("status %s, reason %q", op.Status, op.Reason)
+	}
+	os.RemoveAll(other)
+	assertNothingLeft(t, dir, op)
+}
+
+// stopDrill runs a drill whose query sleeps, and stops it with stop once
+// PostgreSQL has started.
+func stopDrill(t *testing.T, payload string, stop func(e *env, id string)) (string, *ops.Operation) {
+	t.Helper()
+	e := newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", tmpl)
+	id, err := e.createDrill(t, dir, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- e.drillRunner(t, dir, &log).Run(context.Background(), nil) }()
+	waitFor(t, "the first query", 60*time.Second, func() bool {
+		data, _ := os.ReadFile(e.Store.LogPath("db_server_two", id))
+		return strings.Contains(string(data), "started PostgreSQL")
+	})
+	stop(e, id)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the drill did not stop")
+	}
+	return dir, e.get(t, "db_server_two", id)
+}
+
+func TestDrillCancelLeavesNothing(t *testing.T) {
+	dir, op := stopDrill(t, `{"type": "drill", "sql": ["select pg_sleep(120)"]}`, func(e *env, id string) {
+		time.Sleep(500 * time.Millisecond)
+		if err := e.Store.RequestCancel("db_server_two", id, "test"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if op.Status != ops.StatusFailed || op.Phase != ops.PhaseCancelled || !strings.Contains(op.Reason, "cancelled by test during the drill") {
+		t.Fatalf("status %s phase %s, reason %q", op.Status, op.Phase, op.Reason)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+func TestDrillTimeoutLeavesNothing(t *testing.T) {
+	start := time.Now()
+	dir, op := stopDrill(t, `{"type": "drill", "timeout": "4s", "sql": ["select pg_sleep(120)"]}`, func(*env, string) {})
+	if op.Status != ops.StatusFailed || op.Phase != ops.PhaseTimeout || !strings.Contains(op.Reason, `timed out: the drill's "timeout" is 4s`) {
+		t.Fatalf("status %s phase %s, reason %q", op.Status, op.Phase, op.Reason)
+	}
+	if d := time.Since(start); d > 40*time.Second {
+		t.Errorf("the drill took %s to time out after 4s", d)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+func TestDrillLeftoversRemovedAtRunnerStart(t *testing.T) {
+	e := newEnv(t)
+	dir, _ := drillTemplate(t)
+	stale := filepath.Join(dir, "db_server_two", "20261125T080000")
+	foreign := filepath.Join(dir, "db_server_two", "not-a-drill")
+	for _, d := range []string{stale, foreign} {
+		if err := os.MkdirAll(filepath.Join(d, "data"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(stale, DrillMarker), []byte("pid 1\n"), 0o600)
+	var log syncBuffer
+	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale drill directory is still there (%v); log:\n%s", err, log.String())
+	}
+	if _, err := os.Stat(foreign); err != nil {
+		t.Errorf("a directory without the drill marker was touched: %v", err)
+	}
+	if !strings.Contains(log.String(), "its runner died; removed "+stale) {
+		t.Errorf("log does not say what was removed:\n%s", log.String())
+	}
+}
+
+func TestDrillRefusedWithoutRoom(t *testing.T) {
+	e := newEnv(t)
+	dir, _ := drillTemplate(t)
+	old := ops.FreeBytes
+	ops.FreeBytes = func(string) (uint64, error) { return 1 << 20, nil }
+	t.Cleanup(func() { ops.FreeBytes = old })
+	_, err := e.createDrill(t, dir, `{"type": "drill"}`)
+	want := "not enough room for a drill of backup 20261125T080758 in " + dir + ": it needs 22.2 MiB (the backup and its WAL), the file system has 1.0 MiB free"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if ids, _ := e.Store.PendingIDs("db_server_two"); len(ids) != 0 {
+		t.Errorf("a refused drill was recorded: %v", ids)
+	}
+}
+
+func TestDrillValidation(t *testing.T) {
+	e := newEnv(t)
+	dir, _ := drillTemplate(t)
+	for _, c := range []struct{ payload, want string }{
+		{`{"type": "drill", "sql": "select 1"}`, `"sql" must be an array`},
+		{`{"type": "drill", "sql": [{"expect": "1"}]}`, `sql[0] needs "query"`},
+		{`{"type": "drill", "sql": [{"query": " "}]}`, `"query" must not be empty`},
+		{`{"type": "drill", "sql": [{"query": "select 1", "expected": "1"}]}`, `sql[0] has the key "expected"`},
+		{`{"type": "drill", "timeout": "soon"}`, `"timeout" "soon" is not a duration`},
+		{`{"type": "drill", "timeout": 0}`, `"timeout" is 0s; it must be 1s or more`},
+		{`{"type": "drill", "backup_id": "nosuch"}`, `nosuch`},
+		{`{"type": "drill", "user": "-x"}`, `"user" is "-x"`},
+	} {
+		if _, err := e.createDrill(t, dir, c.payload); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.payload, err, c.want)
+		}
+	}
+	if _, err := e.createDrill(t, "", `{"type": "drill"}`); err == nil || !strings.Contains(err.Error(), "set [drills] directory") {
+		t.Errorf("without a drills directory: err = %v", err)
+	}
+}
