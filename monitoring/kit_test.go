@@ -215,7 +215,7 @@ func TestReadmeTableMatchesScrape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(readme), "\n# Monitoring\n")
+	_, section, ok := strings.Cut("\n"+string(readme), "\n# Monitoring\n")
 	if !ok {
 		t.Fatal("docs/monitoring.md has no Monitoring section")
 	}
