@@ -95,7 +95,7 @@ func TestCompleteFlagValues(t *testing.T) {
 		{"list", "output", "table plain json"},
 		{"serve", "log-format", "text json"},
 		{"list", "status", "DONE FAILED IN_PROGRESS queued running lost cancelled timeout"},
-		{"list", "type", "recovery config_switch config_update backup keep delete"},
+		{"list", "type", "recovery config_switch config_update backup keep delete drill"},
 	} {
 		kind, words := CompleteFlag(tc.path, tc.flag)
 		if kind != "" || strings.Join(words, " ") != tc.want {
