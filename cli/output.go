@@ -274,6 +274,22 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// failureTail is what a failed operation's report shows of its output: its
+// last 20 lines, or, when the runner added the lines Barman logged to its
+// log_file, the last 10 of Barman's own output and the last 20 from that
+// block on, so that the block does not push out the error Barman printed.
+func failureTail(output string) string {
+	i := strings.Index(output, "--- barman.log (")
+	if i < 0 || (i > 0 && output[i-1] != '\n') {
+		return lastLines(output, 20)
+	}
+	before := lastLines(output[:i], 10)
+	if strings.TrimSpace(before) == "" {
+		return lastLines(output[i:], 20)
+	}
+	return before + "\n" + lastLines(output[i:], 20)
+}
+
 func indent(s string) string {
 	if s == "" {
 		return ""

@@ -225,7 +225,7 @@ func (st *appState) reportEnd(c *cli.Context, p *printer, op *ops.Operation) err
 	}
 	if op.Status == ops.StatusFailed && p.format != formatJSON {
 		s := ioOf(c)
-		fmt.Fprint(s.ErrOut, indent(lastLines(s.SafeErr(ops.MaskSecrets(op.Output)), 20)))
+		fmt.Fprint(s.ErrOut, indent(failureTail(s.SafeErr(ops.MaskSecrets(op.Output)))))
 		if op.Reason != "" {
 			fmt.Fprintf(s.ErrOut, "  reason: %s\n", s.SafeErr(op.Reason))
 		}
