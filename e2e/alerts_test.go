@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -77,10 +75,6 @@ const (
 // switch after one the test forces) makes PgBackupApiWALArchivingStalled
 // fire, each for the serve it happened on.
 func TestAlertsFire(t *testing.T) {
-	promBin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatalf("prometheus is not installed (scripts/sandbox installs Debian's prometheus package): %v", err)
-	}
 	rules, err := os.ReadFile("../monitoring/alerts.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -105,32 +99,7 @@ func TestAlertsFire(t *testing.T) {
 	}
 	conf := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [%q]\n"+
 		"scrape_configs:\n  - job_name: pg-backup-api\n    static_configs:\n      - targets: [%s]\n", rulesPath, strings.Join(targets, ", "))
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	promURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(promBin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port))
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		logFile.Close()
-		if t.Failed() {
-			log, _ := os.ReadFile(logFile.Name())
-			t.Logf("prometheus log:\n%s", log)
-		}
-	})
+	promURL := startPrometheus(t, dir, conf)
 	start := time.Now()
 
 	// Every rule of the shipped file loaded.

@@ -22,40 +22,11 @@ import (
 // each Barman's serve every second; what its query API answers agrees with
 // `list -o json` and with `barman list-backups`.
 func TestPrometheusScrapesServe(t *testing.T) {
-	promBin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatalf("prometheus is not installed (scripts/sandbox installs Debian's prometheus package): %v", err)
-	}
 	each(t, all, func(t *testing.T, b *barmanUT) {
 		dir := t.TempDir()
 		target := strings.TrimPrefix(b.url, "http://")
 		conf := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: pg-backup-api\n    static_configs:\n      - targets: [%q]\n", target)
-		if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		port := freePort(t)
-		promURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-		logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(promBin,
-			"--config.file="+filepath.Join(dir, "prometheus.yml"),
-			"--storage.tsdb.path="+filepath.Join(dir, "data"),
-			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port))
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-			logFile.Close()
-			if t.Failed() {
-				log, _ := os.ReadFile(logFile.Name())
-				t.Logf("prometheus log:\n%s", log)
-			}
-		})
+		promURL := startPrometheus(t, dir, conf)
 
 		// What the store holds, through the CLI.
 		stdout, stderr, code := b.cli(t, "list", "--all", "-o", "json")
@@ -150,4 +121,42 @@ func promQuery(base, query string) (float64, error) {
 	}
 	s, _ := body.Data.Result[0].Value[1].(string)
 	return strconv.ParseFloat(s, 64)
+}
+
+// startPrometheus runs a real Prometheus with conf (written to dir, which
+// also holds its data and log) on a free loopback port until the test
+// ends, and returns its URL; its log is shown when the test fails.
+func startPrometheus(t *testing.T, dir, conf string) string {
+	t.Helper()
+	promBin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatalf("prometheus is not installed (scripts/sandbox installs Debian's prometheus package): %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	promURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promBin,
+		"--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port))
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		logFile.Close()
+		if t.Failed() {
+			log, _ := os.ReadFile(logFile.Name())
+			t.Logf("prometheus log:\n%s", log)
+		}
+	})
+	return promURL
 }
