@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
@@ -49,7 +51,9 @@ func findConfig(c *cli.Context) (path string, required bool) {
 		return c.String("config"), true
 	}
 	for _, p := range configSearchPath() {
-		if _, err := os.Lstat(p); err == nil || !os.IsNotExist(err) {
+		// ENOTDIR is absence too: XDG_CONFIG_HOME (or a directory on the
+		// way) names a file, so nothing can be under it.
+		if _, err := os.Lstat(p); err == nil || !(os.IsNotExist(err) || errors.Is(err, syscall.ENOTDIR)) {
 			return p, true
 		}
 	}

@@ -200,6 +200,13 @@ func TestConfigSearchOrder(t *testing.T) {
 	if msg := lookup(t); !strings.Contains(msg, "not in "+system) || !strings.Contains(msg, "known: from_etc") {
 		t.Errorf("want the system file read: %s", msg)
 	}
+	// XDG_CONFIG_HOME naming a file: nothing is under it, so the search
+	// goes on to the system file.
+	t.Setenv("XDG_CONFIG_HOME", writeFile(t, dir, "xdg-file", "", 0o644))
+	if msg := lookup(t); !strings.Contains(msg, "not in "+system) || !strings.Contains(msg, "known: from_etc") {
+		t.Errorf("with XDG_CONFIG_HOME a file, want the system file read: %s", msg)
+	}
+	t.Setenv("XDG_CONFIG_HOME", xdg)
 	homeFile := filepath.Join(home, ".config", "pg-backup-api", "config.toml")
 	remoteIn(homeFile, "from_home")
 	if msg := lookup(t); !strings.Contains(msg, "known: from_etc") {

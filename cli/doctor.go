@@ -43,7 +43,7 @@ const remoteCheckTimeout = 5 * time.Second
 const doctorDescription = "Checks, one line each, with what to do about a problem: each configuration file of the search " +
 	"order (which one is read; its syntax, keys, and whether secrets in it are readable by every user); Barman's " +
 	"configuration as Barman reads it, and its broken server sections with their file:line; that barman_home is " +
-	"writable by the user runners run as (Barman's barman_user when doctor runs as root), and that every operation file under it is "+
+	"writable by the user runners run as (Barman's barman_user when doctor runs as root), and that every operation file under it is " +
 	"that user's (a command once run as root leaves files serve cannot write); the Barman command and " +
 	"its version; that each [remotes.NAME] answers within 5s and accepts its credentials; that serve.listen " +
 	"is free or held by a pg-backup-api that answers; and that serve's TLS certificate and key are readable, match, " +

@@ -3,6 +3,7 @@ package ops
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 )
 
 // Error codes shared by every door into the engine. The HTTP layer maps them
@@ -38,6 +39,9 @@ func ErrorCode(err error) string {
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return EUNAVAILABLE // a file's owner to fix, not a request
+	}
 	return EINTERNAL
 }
 
@@ -45,6 +49,12 @@ func ErrorCode(err error) string {
 func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
+	}
+	var e *Error
+	if !errors.As(err, &e) && errors.Is(err, fs.ErrPermission) {
+		// Most often a command once run as root left files that Barman's
+		// user, whom serve and the runners run as, cannot write.
+		return err.Error() + "; this process's user may not use that file: `pg-backup-api doctor` (as root) lists the files that are not Barman's user's and the chown that fixes them"
 	}
 	return err.Error()
 }

@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -362,6 +363,10 @@ func TestErrorCodeAndMessage(t *testing.T) {
 		{ops.Errorf(ops.ENOTFOUND, "x %d", 1), ops.ENOTFOUND, "x 1"},
 		{os.ErrNotExist, ops.EINTERNAL, "file does not exist"},
 		{wrapErr{ops.Errorf(ops.ECONFLICT, "inner")}, ops.ECONFLICT, "outer: inner"},
+		// A store file root left behind: 503 with what to run, not a 500.
+		{&fs.PathError{Op: "open", Path: "/var/lib/barman/db1/jobs/x.json", Err: fs.ErrPermission}, ops.EUNAVAILABLE,
+			"open /var/lib/barman/db1/jobs/x.json: permission denied; this process's user may not use that file: `pg-backup-api doctor` (as root) lists the files that are not Barman's user's and the chown that fixes them"},
+		{wrapErr{ops.Errorf(ops.EINVALID, "bad %v", fs.ErrPermission)}, ops.EINVALID, "outer: bad permission denied"},
 	}
 	for _, tc := range tests {
 		if got := ops.ErrorCode(tc.err); got != tc.code {
