@@ -48,7 +48,7 @@ func (st *appState) createCommand() *cli.Command {
 			return st.create(c, c.String("server"), payload)
 		},
 		Subcommands: []*cli.Command{
-			{
+			st.operationCommand(&cli.Command{
 				Name:      "recovery",
 				Usage:     "restore a backup to a remote host with barman recover",
 				UsageText: "pg-backup-api create recovery --server NAME [--backup-id ID] --remote-ssh-command CMD --destination-directory DIR [TARGET] [OPTIONS] [--wait]",
@@ -57,44 +57,27 @@ func (st *appState) createCommand() *cli.Command {
 					"--target-name and --target-immediate. With --target-time and no --backup-id (or --backup-id auto), " +
 					"the newest DONE backup that ended before the target is chosen. Each target and option is " +
 					"the `barman recover` option of the same name, checked before anything is recorded.",
-				Flags: append([]cli.Flag{
-					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
-					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time"},
-					&cli.StringFlag{Name: "remote-ssh-command", Required: true, Usage: "SSH `COMMAND` that reaches the target host, e.g. \"ssh postgres@db1\""},
-					&cli.StringFlag{Name: "destination-directory", Aliases: []string{"d"}, Required: true, Usage: "absolute `DIR` on the target host to restore into"},
-					waitFlag(), dryRunFlag(),
-					outputFlag(),
-				}, optionFlags(ops.Recovery)...),
-				Action: func(c *cli.Context) error {
-					p := pyjson.NewObject()
-					p.Set("type", string(ops.Recovery))
-					if c.IsSet("backup-id") {
-						p.Set("backup_id", c.String("backup-id"))
-					}
-					p.Set("remote_ssh_command", c.String("remote-ssh-command"))
-					p.Set("destination_directory", c.String("destination-directory"))
-					setOptions(c, ops.Recovery, p)
-					return st.create(c, c.String("server"), p)
-				},
-			},
-			{
+			}, ops.Recovery, []cli.Flag{
+				&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time"},
+				&cli.StringFlag{Name: "remote-ssh-command", Required: true, Usage: "SSH `COMMAND` that reaches the target host, e.g. \"ssh postgres@db1\""},
+				&cli.StringFlag{Name: "destination-directory", Aliases: []string{"d"}, Required: true, Usage: "absolute `DIR` on the target host to restore into"},
+			}, func(c *cli.Context, p *pyjson.Object) error {
+				if c.IsSet("backup-id") {
+					p.Set("backup_id", c.String("backup-id"))
+				}
+				p.Set("remote_ssh_command", c.String("remote-ssh-command"))
+				p.Set("destination_directory", c.String("destination-directory"))
+				return nil
+			}),
+			st.operationCommand(&cli.Command{
 				Name:      "backup",
 				Usage:     "take a backup of a server now with barman backup (an extension)",
 				UsageText: "pg-backup-api create backup --server NAME [--name NAME] [--immediate-checkpoint] [--wait]",
 				Description: "Runs `barman backup SERVER --wait` (with --name and --immediate-checkpoint when given), so the " +
 					"operation ends DONE once the backup and the WAL it needs are archived. Backups of a server run one " +
 					"at a time, in a lane of their own: a recovery or config-switch queued meanwhile does not wait for them.",
-				Flags: append(append([]cli.Flag{
-					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
-				}, optionFlags(ops.BackupOp)...), waitFlag(), dryRunFlag(), outputFlag()),
-				Action: func(c *cli.Context) error {
-					p := pyjson.NewObject()
-					p.Set("type", string(ops.BackupOp))
-					setOptions(c, ops.BackupOp, p)
-					return st.create(c, c.String("server"), p)
-				},
-			},
-			{
+			}, ops.BackupOp, nil, nil),
+			st.operationCommand(&cli.Command{
 				Name:      "keep",
 				Usage:     "keep a backup beyond the retention policy, or release it, with barman keep (an extension)",
 				UsageText: "pg-backup-api create keep --server NAME --backup-id ID (--target full|standalone | --release) [--wait]",
@@ -105,19 +88,8 @@ func (st *appState) createCommand() *cli.Command {
 					"policy (it needs the delete permission over HTTP). The backup is named as a recovery's is, resolved when the " +
 					"operation is created; only a DONE backup can be kept. Keeps run in the server's backup lane, in order with its " +
 					"backups and deletes.",
-				Flags: append(append([]cli.Flag{
-					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
-					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Required: true, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, last-failed"},
-				}, optionFlags(ops.KeepOp)...), waitFlag(), dryRunFlag(), outputFlag()),
-				Action: func(c *cli.Context) error {
-					p := pyjson.NewObject()
-					p.Set("type", string(ops.KeepOp))
-					p.Set("backup_id", c.String("backup-id"))
-					setOptions(c, ops.KeepOp, p)
-					return st.create(c, c.String("server"), p)
-				},
-			},
-			{
+			}, ops.KeepOp, []cli.Flag{requiredBackupIDFlag()}, setBackupID),
+			st.operationCommand(&cli.Command{
 				Name:      "drill",
 				Usage:     "prove a backup restores: restore it on the Barman host, start PostgreSQL on it, run queries, remove it (an extension)",
 				UsageText: "pg-backup-api create drill --server NAME [--backup-id ID] [--sql \"QUERY[ => EXPECTED]\"]... [--database DB] [--user ROLE] [--timeout DURATION] [--wait]",
@@ -130,44 +102,38 @@ func (st *appState) createCommand() *cli.Command {
 					"and its WAL) is refused before anything is recorded. Without --backup-id the newest DONE backup is drilled. The " +
 					"output records each step with its duration; a failed drill says which step failed and why, with PostgreSQL's log " +
 					"lines. Drills run in a lane of their own, so they never hold up a recovery. Over HTTP it needs the recover permission.",
-				Flags: append(append([]cli.Flag{
-					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
-					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, a backup name, or latest/last, oldest/first (default: the newest DONE backup)"},
-					&cli.StringSliceFlag{Name: "sql", Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
-					&cli.StringFlag{Name: "database", Usage: "the `DB` the queries run in (default postgres)"},
-					&cli.StringFlag{Name: "user", Usage: "the `ROLE` the queries run as (default postgres)"},
-					&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default 2h)"},
-				}, optionFlags(ops.DrillOp)...), waitFlag(), dryRunFlag(), outputFlag()),
-				Action: func(c *cli.Context) error {
-					p := pyjson.NewObject()
-					p.Set("type", string(ops.DrillOp))
-					if c.IsSet("backup-id") {
-						p.Set("backup_id", c.String("backup-id"))
-					}
-					if c.IsSet("sql") {
-						var list []any
-						for _, q := range c.StringSlice("sql") {
-							o := pyjson.NewObject()
-							if query, expect, ok := cutLast(q, drillExpectSep); ok {
-								o.Set("query", query)
-								o.Set("expect", expect)
-							} else {
-								o.Set("query", q)
-							}
-							list = append(list, o)
+			}, ops.DrillOp, []cli.Flag{
+				&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, a backup name, or latest/last, oldest/first (default: the newest DONE backup)"},
+				&cli.StringSliceFlag{Name: "sql", Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
+				&cli.StringFlag{Name: "database", Usage: "the `DB` the queries run in (default postgres)"},
+				&cli.StringFlag{Name: "user", Usage: "the `ROLE` the queries run as (default postgres)"},
+				&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default 2h)"},
+			}, func(c *cli.Context, p *pyjson.Object) error {
+				if c.IsSet("backup-id") {
+					p.Set("backup_id", c.String("backup-id"))
+				}
+				if c.IsSet("sql") {
+					var list []any
+					for _, q := range c.StringSlice("sql") {
+						o := pyjson.NewObject()
+						if query, expect, ok := cutLast(q, drillExpectSep); ok {
+							o.Set("query", query)
+							o.Set("expect", expect)
+						} else {
+							o.Set("query", q)
 						}
-						p.Set("sql", list)
+						list = append(list, o)
 					}
-					for _, k := range []string{"database", "user", "timeout"} {
-						if c.IsSet(k) {
-							p.Set(k, c.String(k))
-						}
+					p.Set("sql", list)
+				}
+				for _, k := range []string{"database", "user", "timeout"} {
+					if c.IsSet(k) {
+						p.Set(k, c.String(k))
 					}
-					setOptions(c, ops.DrillOp, p)
-					return st.create(c, c.String("server"), p)
-				},
-			},
-			{
+				}
+				return nil
+			}),
+			st.operationCommand(&cli.Command{
 				Name:      "delete",
 				Usage:     "delete a backup with barman delete (an extension)",
 				UsageText: "pg-backup-api create delete --server NAME --backup-id ID [--wait]",
@@ -176,46 +142,27 @@ func (st *appState) createCommand() *cli.Command {
 					"(see create keep) is refused before anything is recorded, as Barman refuses it; Barman also refuses to " +
 					"go below the server's minimum_redundancy, and the operation then ends FAILED. Deletes run in the server's " +
 					"backup lane, in order with its backups and keeps. Over HTTP it needs the delete permission, which recover does not imply.",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
-					&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Required: true, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, last-failed"},
-					waitFlag(), dryRunFlag(),
-					outputFlag(),
-				},
-				Action: func(c *cli.Context) error {
-					p := pyjson.NewObject()
-					p.Set("type", string(ops.DeleteOp))
-					p.Set("backup_id", c.String("backup-id"))
-					return st.create(c, c.String("server"), p)
-				},
-			},
-			{
+			}, ops.DeleteOp, []cli.Flag{requiredBackupIDFlag()}, setBackupID),
+			st.operationCommand(&cli.Command{
 				Name:      "config-switch",
 				Usage:     "apply a model to a server, or remove the active one, with barman config-switch",
 				UsageText: "pg-backup-api create config-switch --server NAME (--model-name MODEL | --reset) [--wait]",
-				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"},
-					&cli.StringFlag{Name: "model-name", Aliases: []string{"m"}, Usage: "`MODEL` to apply"},
-					&cli.BoolFlag{Name: "reset", Usage: "remove the server's active model"},
-					waitFlag(), dryRunFlag(),
-					outputFlag(),
-				},
-				Action: func(c *cli.Context) error {
-					p := pyjson.NewObject()
-					p.Set("type", string(ops.ConfigSwitch))
-					switch {
-					case c.IsSet("model-name") && c.Bool("reset"):
-						return usageError("give --model-name or --reset, not both")
-					case c.IsSet("model-name"):
-						p.Set("model_name", c.String("model-name"))
-					case c.Bool("reset"):
-						p.Set("reset", true)
-					default:
-						return usageError("give --model-name MODEL to apply a model, or --reset to remove the active one")
-					}
-					return st.create(c, c.String("server"), p)
-				},
-			},
+			}, ops.ConfigSwitch, []cli.Flag{
+				&cli.StringFlag{Name: "model-name", Aliases: []string{"m"}, Usage: "`MODEL` to apply"},
+				&cli.BoolFlag{Name: "reset", Usage: "remove the server's active model"},
+			}, func(c *cli.Context, p *pyjson.Object) error {
+				switch {
+				case c.IsSet("model-name") && c.Bool("reset"):
+					return usageError("give --model-name or --reset, not both")
+				case c.IsSet("model-name"):
+					p.Set("model_name", c.String("model-name"))
+				case c.Bool("reset"):
+					p.Set("reset", true)
+				default:
+					return usageError("give --model-name MODEL to apply a model, or --reset to remove the active one")
+				}
+				return nil
+			}),
 			{
 				Name:      "config-update",
 				Usage:     "change server or model options with barman config-update",
@@ -265,6 +212,37 @@ func (st *appState) createCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// operationCommand completes the subcommand of create for a server
+// operation of type t: --server, the flags of its own, its Barman options
+// (from barman.Options), then --wait, --dry-run and --output; its action
+// builds the payload a client would send (type, what fill sets, the
+// options given) and creates it.
+func (st *appState) operationCommand(cmd *cli.Command, t ops.Type, own []cli.Flag, fill func(*cli.Context, *pyjson.Object) error) *cli.Command {
+	cmd.Flags = append([]cli.Flag{&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Required: true, Usage: "Barman server `NAME`"}}, own...)
+	cmd.Flags = append(append(cmd.Flags, optionFlags(t)...), waitFlag(), dryRunFlag(), outputFlag())
+	cmd.Action = func(c *cli.Context) error {
+		p := pyjson.NewObject()
+		p.Set("type", string(t))
+		if fill != nil {
+			if err := fill(c, p); err != nil {
+				return err
+			}
+		}
+		setOptions(c, t, p)
+		return st.create(c, c.String("server"), p)
+	}
+	return cmd
+}
+
+func requiredBackupIDFlag() cli.Flag {
+	return &cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Required: true, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, last-failed"}
+}
+
+func setBackupID(c *cli.Context, p *pyjson.Object) error {
+	p.Set("backup_id", c.String("backup-id"))
+	return nil
 }
 
 // optionFlags are the flags of an operation type's options, one per row of
