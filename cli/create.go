@@ -145,18 +145,7 @@ func (st *appState) createCommand() *cli.Command {
 						p.Set("backup_id", c.String("backup-id"))
 					}
 					if c.IsSet("sql") {
-						var list []any
-						for _, q := range c.StringSlice("sql") {
-							o := pyjson.NewObject()
-							if query, expect, ok := cutLast(q, drillExpectSep); ok {
-								o.Set("query", query)
-								o.Set("expect", expect)
-							} else {
-								o.Set("query", q)
-							}
-							list = append(list, o)
-						}
-						p.Set("sql", list)
+						p.Set("sql", drillQueries(c.StringSlice("sql")))
 					}
 					for _, k := range []string{"database", "user", "timeout"} {
 						if c.IsSet(k) {
