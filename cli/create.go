@@ -136,7 +136,7 @@ func (st *appState) createCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "sql", Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
 					&cli.StringFlag{Name: "database", Usage: "the `DB` the queries run in (default postgres)"},
 					&cli.StringFlag{Name: "user", Usage: "the `ROLE` the queries run as (default postgres)"},
-					&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default 2h)"},
+					&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default: runner.drill_timeout, else 2h)"},
 				}, optionFlags(ops.DrillOp)...), waitFlag(), dryRunFlag(), outputFlag()),
 				Action: func(c *cli.Context) error {
 					p := pyjson.NewObject()

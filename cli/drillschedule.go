@@ -151,6 +151,7 @@ type drillScheduler struct {
 	since   map[string]time.Time // server → when this serve took up its schedule
 	retryAt map[string]time.Time // server → when a refused create may be tried again
 	blocked map[string]string    // server → the unfinished drill last logged as holding it up
+	told    map[string]bool      // server → when its next drill is due has been logged since set
 }
 
 func newDrillScheduler(svc drillService, log *slog.Logger, now func() time.Time, defaultTimeout time.Duration) *drillScheduler {
@@ -158,7 +159,7 @@ func newDrillScheduler(svc drillService, log *slog.Logger, now func() time.Time,
 		defaultTimeout = ops.DefaultDrillTimeout
 	}
 	return &drillScheduler{svc: svc, log: log, now: now, defaultTimeout: defaultTimeout, wake: make(chan struct{}, 1),
-		since: map[string]time.Time{}, retryAt: map[string]time.Time{}, blocked: map[string]string{}}
+		since: map[string]time.Time{}, retryAt: map[string]time.Time{}, blocked: map[string]string{}, told: map[string]bool{}}
 }
 
 // set takes up entries, at start or on a reload: a server kept keeps when
@@ -176,6 +177,7 @@ func (s *drillScheduler) set(entries []DrillScheduleConfig) {
 	}
 	s.entries, s.since = append([]DrillScheduleConfig(nil), entries...), since
 	clear(s.retryAt)
+	clear(s.told)
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -258,11 +260,18 @@ func (s *drillScheduler) consider(ctx context.Context, e DrillScheduleConfig) {
 		}
 	}
 	now := s.now()
-	if newest != nil && now.Sub(newest.StartTime) < e.Every.Duration {
-		return // not due
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if newest != nil && now.Sub(newest.StartTime) < e.Every.Duration {
+		// Not due: said once when the schedule is taken up (start,
+		// reload), so that the log shows the schedule was read.
+		if !s.told[server] {
+			s.told[server] = true
+			s.log.Info("drill schedule: not due yet", "server", server, "every", e.Every.Duration.String(),
+				"newest_drill", newest.ID, "due_at", newest.StartTime.Add(e.Every.Duration).Format(time.RFC3339))
+		}
+		return
+	}
 	if unfinished != nil {
 		// Due, but never two drills of a server at once. Said once per
 		// drill that holds it up, not every tick.
