@@ -143,3 +143,36 @@ func TestServeCreatesScheduledDrill(t *testing.T) {
 		t.Errorf("serve's refusal does not name the entry and the known servers:\n%s", l)
 	}
 }
+
+// TestServeReloadsDrillSchedule: a schedule added by a reload (SIGHUP) is
+// taken up at once; one of a server Barman lacks refuses the reload.
+func TestServeReloadsDrillSchedule(t *testing.T) {
+	e := newEnv(t, false)
+	drills := t.TempDir()
+	base := fmt.Sprintf("[drills]\ndirectory = %q\n", drills)
+	conf := writeConfig(t, e, "reload-drills.toml", base)
+	srv := mustServe(t, e, conf, nil)
+	if strings.Contains(srv.log(), "drill schedule") {
+		t.Fatalf("serve without a schedule logs one:\n%s", srv.log())
+	}
+	rewrite(t, conf, base+"\n[[drills.schedule]]\nserver = \"db9\"\nevery = \"24h\"\n")
+	line := sighup(t, srv.cmd.Process.Pid, srv.log, "reload refused")
+	if !strings.Contains(line, `server \"db9\" is not in`) || !strings.Contains(line, "db_server_two") {
+		t.Errorf("the refused reload does not name the server and those known: %s", line)
+	}
+	rewrite(t, conf, base+"\n[[drills.schedule]]\nserver = \"db_server_two\"\nevery = \"24h\"\n")
+	line = sighup(t, srv.cmd.Process.Pid, srv.log, `msg="configuration reloaded"`)
+	if !strings.Contains(line, "drills.schedule (now 1 entries)") {
+		t.Errorf("the reload's log line does not say the schedule changed: %s", line)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(srv.log(), "drill schedule: created a drill") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drill created within 20 s of the reload; log:\n%s", srv.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Fatalf("serve exited with %d; log:\n%s", code, srv.log())
+	}
+}

@@ -41,9 +41,9 @@ type DrillSource interface {
 // result are pg_backup_api_operations{type="drill"} and
 // pg_backup_api_operations_finished_total{type="drill"}.
 type drillCollector struct {
-	src                  DrillSource
-	log                  *slog.Logger
-	lastSuccess, stepDur *prometheus.Desc
+	src                            DrillSource
+	log                            *slog.Logger
+	lastSuccess, stepDur           *prometheus.Desc
 	period, timeout, scheduleStart *prometheus.Desc
 }
 
