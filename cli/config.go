@@ -54,6 +54,8 @@ type DrillsConfig struct {
 	// Directory is where drills restore backups, each into a directory
 	// of its own that is removed when the drill ends; "" refuses drills.
 	Directory string `toml:"directory"`
+	// Schedule makes serve create drills on its own ([[drills.schedule]]).
+	Schedule []DrillScheduleConfig `toml:"schedule"`
 }
 
 // MetricsConfig is the [metrics] table.
@@ -77,6 +79,9 @@ type RunnerConfig struct {
 	ConfigSwitchTimeout Duration `toml:"config_switch_timeout"`
 	ConfigUpdateTimeout Duration `toml:"config_update_timeout"`
 	BackupTimeout       Duration `toml:"backup_timeout"`
+	// DrillTimeout is the timeout of a drill that gives none (default
+	// ops.DefaultDrillTimeout); a drill's own "timeout" overrides it.
+	DrillTimeout Duration `toml:"drill_timeout"`
 }
 
 // ConfigUpdateConfig is the [config_update] table. By default a
@@ -110,7 +115,7 @@ func (f *FileConfig) policy() ops.Policy {
 	return ops.Policy{
 		AllowConfigKeys: f.ConfigUpdate.AllowKeys, DenyConfigKeys: f.ConfigUpdate.DenyKeys, AllowNewServers: f.ConfigUpdate.AllowNewServers,
 		SSHDestinations: f.Recovery.SSHDestinations, SSHPrograms: f.Recovery.SSHPrograms,
-		DrillDirectory: f.Drills.Directory,
+		DrillDirectory: f.Drills.Directory, DrillTimeout: f.Runner.DrillTimeout.Duration,
 	}
 }
 
@@ -218,12 +223,13 @@ var knownKeys = []string{
 	"serve.client_subjects.subject", "serve.client_subjects.common_name", "serve.client_subjects.permissions",
 	"serve.allowed_hosts", "serve.open_status", "serve.read_header_timeout", "serve.read_timeout", "serve.write_timeout", "serve.idle_timeout",
 	"serve.open_metrics", "serve.log_format", "serve.trusted_proxies", "serve.retention", "serve.tokens.name", "serve.tokens.sha256", "serve.tokens.permissions",
-	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout", "runner.backup_timeout",
+	"runner.parallel", "runner.recovery_timeout", "runner.config_switch_timeout", "runner.config_update_timeout", "runner.backup_timeout", "runner.drill_timeout",
 	"config_update.allow_keys", "config_update.deny_keys", "config_update.allow_new_servers", "recovery.ssh_destinations", "recovery.ssh_programs",
 	"remotes.NAME.url", "remotes.NAME.token", "remotes.NAME.ca_cert", "remotes.NAME.client_cert", "remotes.NAME.client_key",
 	"notify.webhooks.url", "notify.webhooks.secret", "notify.webhooks.events", "notify.webhooks.timeout",
 	"notify.commands.argv", "notify.commands.events", "notify.commands.timeout",
 	"metrics.check_interval", "metrics.barman_check", "drills.directory",
+	"drills.schedule.server", "drills.schedule.every", "drills.schedule.sql", "drills.schedule.backup_id", "drills.schedule.timeout",
 }
 
 // LoadFileConfig reads path. A missing file is an error only when required.
@@ -297,6 +303,12 @@ func LoadFileConfig(path string, required bool) (*FileConfig, error) {
 	}
 	if d := cfg.Drills.Directory; d != "" && (!filepath.IsAbs(d) || filepath.Clean(d) == "/") {
 		return nil, fmt.Errorf("%s: drills.directory %q must be an absolute path other than /, a directory of its own on the Barman host", path, d)
+	}
+	if d := cfg.Runner.DrillTimeout.Duration; d != 0 && d < time.Second {
+		return nil, fmt.Errorf("%s: runner.drill_timeout is %s; it must be 1s or more (\"2h\" by default)", path, d)
+	}
+	if err := checkDrillSchedule(&cfg); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	if cfg.Runner.Parallel < 0 {
 		return nil, fmt.Errorf("%s: runner.parallel is %d; it must be 1 or more (0 means the default, 1)", path, cfg.Runner.Parallel)

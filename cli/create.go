@@ -107,24 +107,13 @@ func (st *appState) createCommand() *cli.Command {
 				&cli.StringSliceFlag{Name: "sql", Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
 				&cli.StringFlag{Name: "database", Usage: "the `DB` the queries run in (default postgres)"},
 				&cli.StringFlag{Name: "user", Usage: "the `ROLE` the queries run as (default postgres)"},
-				&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default 2h)"},
+				&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default: runner.drill_timeout, else 2h)"},
 			}, func(c *cli.Context, p *pyjson.Object) error {
 				if c.IsSet("backup-id") {
 					p.Set("backup_id", c.String("backup-id"))
 				}
 				if c.IsSet("sql") {
-					var list []any
-					for _, q := range c.StringSlice("sql") {
-						o := pyjson.NewObject()
-						if query, expect, ok := cutLast(q, drillExpectSep); ok {
-							o.Set("query", query)
-							o.Set("expect", expect)
-						} else {
-							o.Set("query", q)
-						}
-						list = append(list, o)
-					}
-					p.Set("sql", list)
+					p.Set("sql", drillQueries(c.StringSlice("sql")))
 				}
 				for _, k := range []string{"database", "user", "timeout"} {
 					if c.IsSet(k) {

@@ -29,7 +29,7 @@ func (st *appState) listCommand() *cli.Command {
 			serverFlag("only the operations of server `NAME`"),
 			&cli.BoolFlag{Name: "instance", Usage: "only instance operations (config_update)"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "every scope (the default)"},
-			&cli.StringSliceFlag{Name: "type", Aliases: []string{"t"}, Usage: "only operations of `TYPE` (recovery, config_switch, config_update, backup; repeatable)"},
+			&cli.StringSliceFlag{Name: "type", Aliases: []string{"t"}, Usage: "only operations of `TYPE` (recovery, config_switch, config_update, backup, keep, delete, drill; repeatable)"},
 			&cli.StringSliceFlag{Name: "status", Usage: "only operations in `STATUS` (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)"},
 			&cli.StringFlag{Name: "since", Usage: "only operations started within `AGE` (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)"},
 			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Usage: "at most `N` operations, the newest"},
@@ -184,7 +184,7 @@ func listFilter(c *cli.Context, now time.Time) (func(*ops.Operation) bool, error
 	for _, t := range c.StringSlice("type") {
 		t = strings.ReplaceAll(strings.ToLower(t), "-", "_")
 		if !ops.Type(t).Known() {
-			return nil, usageError("--type %q: use recovery, config_switch or config_update", t)
+			return nil, usageError("--type %q: use recovery, config_switch, config_update, backup, keep, delete or drill", t)
 		}
 		types[ops.Type(t)] = true
 	}

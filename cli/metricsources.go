@@ -26,6 +26,8 @@ type operationSource struct {
 	counted map[string]bool // scope/ID of finished operations observed
 
 	drillSteps map[string]map[string]time.Duration // scope/ID → its steps, read once
+	// schedule is [[drills.schedule]] as serve runs it; nil: none.
+	schedule func() []scheduledDrill
 }
 
 // snapshotFor is how long one listing answers both questions of a scrape.
@@ -155,16 +157,31 @@ func summarizeCatalog(server string, backups []ops.CatalogBackup) metrics.Server
 
 // Drills reports, per server, when its newest DONE drill ended and the
 // steps of its newest finished drill, from the listing; each drill's
-// output is read once, for its steps.
+// output is read once, for its steps. A scheduled server is reported from
+// serve's start, with its schedule, drilled yet or not.
 func (o *operationSource) Drills() ([]metrics.Drill, error) {
 	list, err := o.snapshot()
 	if err != nil {
 		return nil, err
 	}
 	last := map[string]*ops.Operation{}
+	oldest := map[string]time.Time{}
 	drills := map[string]*metrics.Drill{}
+	var schedule []scheduledDrill
+	if o.schedule != nil {
+		schedule = o.schedule()
+	}
+	for _, sd := range schedule {
+		drills[sd.Server] = &metrics.Drill{Server: sd.Server}
+	}
 	for _, op := range list {
-		if op.Type != ops.DrillOp || op.Status == ops.StatusInProgress {
+		if op.Type != ops.DrillOp {
+			continue
+		}
+		if t, ok := oldest[op.Server]; !ok || op.StartTime.Before(t) {
+			oldest[op.Server] = op.StartTime
+		}
+		if op.Status == ops.StatusInProgress {
 			continue
 		}
 		d := drills[op.Server]
@@ -179,9 +196,18 @@ func (o *operationSource) Drills() ([]metrics.Drill, error) {
 			last[op.Server] = op
 		}
 	}
+	for _, sd := range schedule {
+		d := drills[sd.Server]
+		d.Every, d.Timeout, d.ScheduleStart = sd.Every, sd.Timeout, sd.Since
+		if t, ok := oldest[sd.Server]; ok && !t.IsZero() && t.Before(sd.Since) {
+			d.ScheduleStart = t
+		}
+	}
 	out := make([]metrics.Drill, 0, len(drills))
 	for server, d := range drills {
-		d.Steps = o.stepsOf(last[server])
+		if l := last[server]; l != nil {
+			d.Steps = o.stepsOf(l)
+		}
 		out = append(out, *d)
 	}
 	return out, nil

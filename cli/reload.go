@@ -22,10 +22,10 @@ import (
 const reloadHelp = "SIGHUP reloads the configuration file without dropping connections or stopping operations: " +
 	"tokens, client-certificate rules (client_ca, allowed_subjects, allowed_common_names, client_subjects), " +
 	"permissions, allowed_hosts, trusted_proxies, open_status, open_metrics, the TLS certificate and key " +
-	"(new handshakes get the new certificate) and [notify]. A configuration that does not load (a syntax error, " +
+	"(new handshakes get the new certificate), [notify] and [[drills.schedule]]. A configuration that does not load (a syntax error, " +
 	"an unreadable certificate, a key that does not match) is refused and logged, and serve goes on with the one it had. " +
 	"Other settings (listen, TLS on or off, timeouts, max_body_bytes, log_format, retention, barman_config, barman_command, " +
-	"[runner], [config_update]) are logged as needing a restart and keep their running values. " +
+	"[runner], [config_update], drills.directory) are logged as needing a restart and keep their running values. " +
 	"The packaged systemd unit sends SIGHUP on `systemctl reload pg-backup-api`."
 
 // servingTLS is serve's certificate and client CAs. The listener keeps its
@@ -196,6 +196,11 @@ func (r *reloader) prepare(path string) (*pending, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	p.warnings = append(p.warnings, p.s.file.Notify.Warnings()...)
+	if bcfg, err := r.wiring.svc.Config(); err != nil {
+		return nil, err
+	} else if err := checkDrillServers(path, p.s.file.Drills.Schedule, bcfg); err != nil {
+		return nil, err
+	}
 	if !p.auth.Enabled() && !isLoopback(r.addr) && !r.c.Bool("insecure") {
 		return nil, fmt.Errorf("%s configures no tokens and no client_ca, and serve listens on %s, not loopback: "+
 			"anyone who reaches it could restore over your databases (keep [[serve.tokens]] or serve.client_ca, or start serve with --insecure)", path, r.addr)
@@ -223,6 +228,7 @@ func (r *reloader) apply(path string, p *pending) {
 		// next attempt.
 		r.log.Error("notification delivery not started; the events wait in the outbox for a reload or restart", "file", path, "error", err.Error())
 	}
+	r.wiring.setDrills(p.s.file.Drills.Schedule)
 	for _, key := range p.restart {
 		r.log.Warn("needs a restart: the running value is kept until serve restarts", "file", path, "key", key)
 	}
@@ -304,6 +310,9 @@ func (r *reloader) changes(p *pending) []string {
 			out = append(out, "serve.client_ca content")
 		}
 	}
+	if !sameValue(r.applied.file.Drills.Schedule, p.s.file.Drills.Schedule) {
+		out = append(out, fmt.Sprintf("drills.schedule (now %d entries)", len(p.s.file.Drills.Schedule)))
+	}
 	if !reflect.DeepEqual(r.applied.file.Notify, p.s.file.Notify) {
 		n := p.s.file.Notify
 		out = append(out, fmt.Sprintf("notify targets (now %d webhooks, %d commands)", len(n.Webhooks), len(n.Commands)))
@@ -350,6 +359,7 @@ func (r *reloader) needRestart(s settings) []string {
 		{"runner", false, was.Runner, now.Runner},
 		{"metrics.check_interval", false, was.Metrics, now.Metrics},
 		{"config_update", false, was.ConfigUpdate, now.ConfigUpdate},
+		{"drills.directory", false, was.Drills.Directory, now.Drills.Directory},
 	} {
 		if !k.overridden && !sameValue(k.was, k.now) {
 			keys = append(keys, k.key)

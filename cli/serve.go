@@ -108,6 +108,9 @@ func (st *appState) serveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := checkDrillServers(st.settings.configPath, st.settings.file.Drills.Schedule, bcfg); err != nil {
+				return ops.Errorf(ops.EINVALID, "%v", err)
+			}
 			if err := st.checkBarmanUser(c, bcfg.BarmanUser); err != nil {
 				return err
 			}

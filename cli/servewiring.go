@@ -29,6 +29,7 @@ type serveWiring struct {
 	ctx        context.Context // how long the dispatcher runs
 	metrics    *metrics.Metrics
 	dispatcher *notify.Dispatcher // nil until some notification is configured
+	drills     *drillScheduler    // [[drills.schedule]]; a reload sets its entries
 }
 
 // wireServe makes svc open its stores the way a long-lived process needs
@@ -71,7 +72,10 @@ func (w *serveWiring) start(ctx context.Context) error {
 	if v, err := w.svc.InstalledBarmanVersion(); err == nil {
 		barmanVersion = v.String()
 	}
-	source := &operationSource{svc: w.svc, start: time.Now()}
+	file := w.st.settings.file
+	w.drills = newDrillScheduler(w.svc, w.log, time.Now, file.Runner.DrillTimeout.Duration)
+	w.drills.set(file.Drills.Schedule)
+	source := &operationSource{svc: w.svc, start: time.Now(), schedule: w.drills.scheduled}
 	m, err := metrics.New(metrics.Options{
 		Version:       w.st.build.Version,
 		BarmanVersion: barmanVersion,
@@ -89,6 +93,7 @@ func (w *serveWiring) start(ctx context.Context) error {
 		return err
 	}
 	w.metrics = m
+	go w.drills.run(ctx, drillScheduleTick)
 	if cfg := w.st.settings.file.Notify; !cfg.Empty() {
 		if w.dispatcher, err = w.startDispatcher(cfg); err != nil {
 			return err
@@ -136,4 +141,10 @@ func (w *serveWiring) startDispatcher(cfg notify.Config) (*notify.Dispatcher, er
 		}
 	}()
 	return d, nil
+}
+
+// setDrills applies a reloaded [[drills.schedule]]; the scheduler looks at
+// once whether a drill is due under it.
+func (w *serveWiring) setDrills(entries []DrillScheduleConfig) {
+	w.drills.set(entries)
 }

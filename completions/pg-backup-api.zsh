@@ -243,7 +243,7 @@ _pg-backup-api_create_drill() {
     '(--sql)'--sql='[a QUERY that must succeed, or "QUERY => EXPECTED" whose first value must be EXPECTED (the last " => " splits); repeat for more]'':QUERY: ' \
     '(--database)'--database='[the DB the queries run in (default postgres)]'':DB: ' \
     '(--user)'--user='[the ROLE the queries run as (default postgres)]'':ROLE: ' \
-    '(--timeout)'--timeout='[stop the drill after DURATION (default 2h)]'':DURATION: ' \
+    '(--timeout)'--timeout='[stop the drill after DURATION (default: runner.drill_timeout, else 2h)]'':DURATION: ' \
     '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64)]'':N: ' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
@@ -319,7 +319,7 @@ _pg-backup-api_list() {
     '(--server -s)'{-s+,--server=}'[only the operations of server NAME]'':NAME:_pg-backup-api__servers' \
     '(--instance)'--instance'[only instance operations (config_update)]' \
     '(--all -a)'{-a,--all}'[every scope (the default)]' \
-    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update, backup; repeatable)]'':TYPE:(recovery config_switch config_update backup keep delete drill)' \
+    '(--type -t)'{-t+,--type=}'[only operations of TYPE (recovery, config_switch, config_update, backup, keep, delete, drill; repeatable)]'':TYPE:(recovery config_switch config_update backup keep delete drill)' \
     '(--status)'--status='[only operations in STATUS (DONE, FAILED, IN_PROGRESS, or a phase such as queued, running, lost, cancelled, timeout; repeatable)]'':STATUS:(DONE FAILED IN_PROGRESS queued running lost cancelled timeout)' \
     '(--since)'--since='[only operations started within AGE (e.g. 90m, 24h, 7d) or since a date (2026-11-25, 2026-11-25T08:00)]'':AGE: ' \
     '(--limit -n)'{-n+,--limit=}'[at most N operations, the newest]'':N: ' \

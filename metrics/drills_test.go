@@ -51,3 +51,34 @@ pg_backup_api_drill_last_success_timestamp_seconds{server="db2"} 0
 		t.Errorf("without a source: %d series", n)
 	}
 }
+
+// TestDrillScheduleSeries: a scheduled server has its period, timeout and
+// schedule start, and a last success of 0 before any drill ended; a server
+// without a schedule has none of the schedule series.
+func TestDrillScheduleSeries(t *testing.T) {
+	src := &fakeDrills{drills: []Drill{
+		{Server: "db1", Every: 24 * time.Hour, Timeout: 2 * time.Hour, ScheduleStart: time.Unix(1795594078, 0)},
+		{Server: "db2", LastSuccess: time.Unix(1795594000, 0)},
+	}}
+	m := newTest(t, Options{Drills: src})
+	want := `
+# HELP pg_backup_api_drill_last_success_timestamp_seconds When the server's newest successful restore drill ended, in seconds since the epoch; 0 when none has succeeded.
+# TYPE pg_backup_api_drill_last_success_timestamp_seconds gauge
+pg_backup_api_drill_last_success_timestamp_seconds{server="db1"} 0
+pg_backup_api_drill_last_success_timestamp_seconds{server="db2"} 1.795594e+09
+# HELP pg_backup_api_drill_schedule_period_seconds How often serve creates a restore drill of the server ([[drills.schedule]] every); absent for a server without a schedule.
+# TYPE pg_backup_api_drill_schedule_period_seconds gauge
+pg_backup_api_drill_schedule_period_seconds{server="db1"} 86400
+# HELP pg_backup_api_drill_schedule_start_timestamp_seconds Since when the server's drills are expected, in seconds since the epoch: the creation of its oldest recorded drill, or when serve took up its schedule if earlier.
+# TYPE pg_backup_api_drill_schedule_start_timestamp_seconds gauge
+pg_backup_api_drill_schedule_start_timestamp_seconds{server="db1"} 1.795594078e+09
+# HELP pg_backup_api_drill_schedule_timeout_seconds The timeout of the server's scheduled restore drills: how long one may take before it fails.
+# TYPE pg_backup_api_drill_schedule_timeout_seconds gauge
+pg_backup_api_drill_schedule_timeout_seconds{server="db1"} 7200
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+		"pg_backup_api_drill_last_success_timestamp_seconds", "pg_backup_api_drill_schedule_period_seconds",
+		"pg_backup_api_drill_schedule_timeout_seconds", "pg_backup_api_drill_schedule_start_timestamp_seconds"); err != nil {
+		t.Error(err)
+	}
+}

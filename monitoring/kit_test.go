@@ -272,7 +272,8 @@ func (f fakeCatalog) CatalogStats() ([]metrics.ServerCatalog, error) {
 type fakeDrills struct{ now time.Time }
 
 func (f fakeDrills) Drills() ([]metrics.Drill, error) {
-	return []metrics.Drill{{Server: "db1", LastSuccess: f.now.Add(-time.Hour), Steps: map[string]time.Duration{"restore": time.Minute}}}, nil
+	return []metrics.Drill{{Server: "db1", LastSuccess: f.now.Add(-time.Hour), Steps: map[string]time.Duration{"restore": time.Minute},
+		Every: 24 * time.Hour, Timeout: 2 * time.Hour, ScheduleStart: f.now.Add(-48 * time.Hour)}}, nil
 }
 
 type fakeWAL struct{ now time.Time }

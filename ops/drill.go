@@ -64,7 +64,25 @@ func (p Policy) readDrillOptions(payload *pyjson.Object) (*DrillOptions, error) 
 	if err != nil {
 		return nil, err
 	}
-	do := &DrillOptions{Options: opts, Timeout: DefaultDrillTimeout, Database: DefaultDrillDatabase, User: DefaultDrillUser}
+	do, err := readDrillKeys(payload)
+	if err != nil {
+		return nil, err
+	}
+	do.Options = opts
+	return do, nil
+}
+
+// CheckDrillKeys checks a drill's own keys ("sql", "timeout", "database",
+// "user") as a create does, without Barman's configuration: for a drill
+// written down ahead of time, as a configured schedule's is.
+func CheckDrillKeys(payload *pyjson.Object) error {
+	_, err := readDrillKeys(payload)
+	return err
+}
+
+func readDrillKeys(payload *pyjson.Object) (*DrillOptions, error) {
+	var err error
+	do := &DrillOptions{Timeout: DefaultDrillTimeout, Database: DefaultDrillDatabase, User: DefaultDrillUser}
 	if raw, ok := payload.Get("sql"); ok {
 		list, ok := raw.([]any)
 		if !ok {
@@ -230,6 +248,14 @@ func (p Policy) validateDrill(cfg *BarmanConfig, catalog Catalog, req *Request) 
 	}
 	if err := CheckDrillRoom(p.DrillDirectory, backup.ID, need); err != nil {
 		return err
+	}
+	if _, ok := req.Payload.Get("timeout"); !ok && p.DrillTimeout > 0 {
+		// Recorded in the job, so that the runner, which reads the job
+		// and not this configuration, applies it, and a later change of
+		// the default leaves a queued drill as it was created.
+		req.Payload = req.Payload.Clone()
+		req.Payload.Set("timeout", p.DrillTimeout.String())
+		do.Timeout = p.DrillTimeout
 	}
 	req.BackupID = backup.ID
 	req.Drill = do

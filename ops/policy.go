@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/ini"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
@@ -80,6 +81,9 @@ type Policy struct {
 	// DrillDirectory is where drills restore, each into a directory of its
 	// own ([drills] directory); "" refuses drills.
 	DrillDirectory string
+	// DrillTimeout is the timeout of a drill that gives none ([runner]
+	// drill_timeout); 0 means DefaultDrillTimeout.
+	DrillTimeout time.Duration
 }
 
 // CheckKeyPatterns reports the first entry of patterns that is not an option

@@ -154,7 +154,7 @@ func (s *Service) DryRun(ctx context.Context, server string, payload *pyjson.Obj
 	ext.BackupID = req.BackupID
 	op := &Operation{
 		Server: server, Type: req.Type, Status: StatusInProgress, Phase: PhaseQueued,
-		Job: payload.Clone(), Recorded: &ext,
+		Job: req.Payload.Clone(), Recorded: &ext, // as Create would record it
 	}
 	argv, err := s.BarmanArgv(op)
 	if err != nil {
