@@ -151,6 +151,10 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 
+	if err := pruneBackups(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
 	start := time.Now()
 	if err := takeBackups(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
