@@ -238,6 +238,8 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l jobs-star
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l recovery-conf-filename -r -F -d 'write the recovery settings into FILE of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l recovery-option-port -x -d 'the PORT barman-wal-restore reaches Barman\'s ssh on, in the restore_command'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l combine-mode -x -a 'copy link clone copy-file-range' -d 'how pg_combinebackup copies an incremental backup\'s files: MODE copy, link, clone or copy-file-range'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l partial-wal -d 'copy .partial WAL files, the suffix stripped, into the restore (with get_wal off; Barman skips them otherwise)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l skip-archive-wal -d 'do not archive the WAL files waiting in the server\'s incoming and streaming directories before the restore'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l config -r -F -d 'our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l barman-config -r -F -d 'Barman\'s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l url -x -d 'work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store'

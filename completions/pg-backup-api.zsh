@@ -178,6 +178,8 @@ _pg-backup-api_create_recovery() {
     '(--recovery-conf-filename)'--recovery-conf-filename='[write the recovery settings into FILE of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)]'':FILE:_files' \
     '(--recovery-option-port)'--recovery-option-port='[the PORT barman-wal-restore reaches Barman'\''s ssh on, in the restore_command]'':PORT: ' \
     '(--combine-mode)'--combine-mode='[how pg_combinebackup copies an incremental backup'\''s files: MODE copy, link, clone or copy-file-range]'':MODE:(copy link clone copy-file-range)' \
+    '(--partial-wal)'--partial-wal'[copy .partial WAL files, the suffix stripped, into the restore (with get_wal off; Barman skips them otherwise)]' \
+    '(--skip-archive-wal)'--skip-archive-wal'[do not archive the WAL files waiting in the server'\''s incoming and streaming directories before the restore]' \
     '(--config)'--config='[our configuration FILE (TOML; default: the first found of $XDG_CONFIG_HOME/pg-backup-api/config.toml (or ~/.config/pg-backup-api/config.toml) and /etc/pg-backup-api.toml, never merged)]'':FILE:_files' \
     '(--barman-config)'--barman-config='[Barman'\''s configuration FILE (default: barman_config from the config file, else /etc/barman.conf)]'':FILE:_files' \
     '(--url)'--url='[work through the pg-backup-api server at URL (e.g. https://barman1:7480) instead of the local store]'':URL: ' \

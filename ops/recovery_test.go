@@ -347,6 +347,8 @@ func TestValidateBarman3Options(t *testing.T) {
 		{recovery("latest", `"recovery_conf_filename": "../postgresql.conf"`), `"recovery_conf_filename" must be a file name of letters, digits and - _ . (no directory)`},
 		{recovery("latest", `"recovery_option_port": 70000`), `"recovery_option_port" must be a TCP port number from 1 to 65535, got 70000`},
 		{recovery("latest", `"combine_mode": "move"`), `"combine_mode" must be "copy", "link", "clone" or "copy-file-range", got "move"`},
+		{recovery("latest", `"partial_wal": "yes"`), `recovery: "partial_wal" must be true or false, got "yes"`},
+		{recovery("latest", `"skip_archive_wal": 1`), `recovery: "skip_archive_wal" must be true or false, got 1`},
 		{backup(`"incremental": "--help"`), `backup: "incremental" is "--help", which starts with "-"`},
 		{backup(`"incremental": ""`), `backup: "incremental" must be a backup ID, a backup name or a shortcut`},
 		{backup(`"reuse_backup": "hardlink"`), `backup: "reuse_backup" must be "off", "copy" or "link", got "hardlink"`},
@@ -380,6 +382,8 @@ func TestValidateBarman3Options(t *testing.T) {
 		{ops.Version{3, 4, 0}, recovery("latest", `"recovery_conf_filename": "x.conf"`), "which Barman added in 3.5.0"},
 		{ops.Version{3, 16, 0}, recovery("latest", `"recovery_option_port": 22`), "`barman recover --recovery-option-port`, which Barman added in 3.17.0; the installed Barman is 3.16.0"},
 		{ops.Version{3, 15, 0}, recovery("latest", `"combine_mode": "link"`), "which Barman added in 3.16.0"},
+		{ops.Version{3, 18, 0}, recovery("latest", `"partial_wal": true`), "recovery: \"partial_wal\" needs `barman recover --partial-wal`, which Barman added in 3.19.0; the installed Barman is 3.18.0"},
+		{ops.Version{3, 19, 1}, recovery("latest", `"skip_archive_wal": true`), "recovery: \"skip_archive_wal\" needs `barman recover --skip-archive-wal`, which Barman added in 3.20.0; the installed Barman is 3.19.1"},
 		{ops.Version{3, 10, 0}, backup(`"incremental": "latest"`), "backup: \"incremental\" needs `barman backup --incremental`, which Barman added in 3.11.0"},
 		{ops.Version{2, 8, 0}, backup(`"bwlimit": 1`), "\"bwlimit\" needs `barman backup --bwlimit`, which Barman added in 2.9.0"},
 		{ops.Version{3, 6, 0}, backup(`"manifest": true`), "`barman backup --manifest/--no-manifest`, which Barman added in 3.7.0"},
@@ -398,13 +402,13 @@ func TestValidateBarman3Options(t *testing.T) {
 	if after := treeSnapshot(t, root); after != before {
 		t.Errorf("refused requests changed the file tree")
 	}
-	// Barman 3.17 has every one of them.
-	all := recovery("latest", `"tablespaces": {"tbs1": "/srv/tbs1"}, "delta_restore": true, "recovery_staging_path": "/s", "staging_wal_directory": "/w", "network_compression": true, "retry_times": 1, "retry_sleep": 2, "jobs_start_batch_period": 3, "jobs_start_batch_size": 4, "recovery_conf_filename": "r.conf", "recovery_option_port": 22, "combine_mode": "clone"`)
+	// Barman 3.20 has every one of them.
+	all := recovery("latest", `"tablespaces": {"tbs1": "/srv/tbs1"}, "delta_restore": true, "recovery_staging_path": "/s", "staging_wal_directory": "/w", "network_compression": true, "retry_times": 1, "retry_sleep": 2, "jobs_start_batch_period": 3, "jobs_start_batch_size": 4, "recovery_conf_filename": "r.conf", "recovery_option_port": 22, "combine_mode": "clone", "partial_wal": true, "skip_archive_wal": true`)
 	svc317 := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
-		BarmanVersion: func() (ops.Version, error) { return ops.Version{3, 17, 0}, nil }}
+		BarmanVersion: func() (ops.Version, error) { return ops.Version{3, 20, 0}, nil }}
 	for _, payload := range []string{all, backup(`"incremental": "latest", "reuse_backup": "off", "jobs": 2, "bwlimit": 10, "retry_times": 1, "retry_sleep": 1, "wait_timeout": 60, "manifest": false`)} {
 		if _, err := svc317.Create(context.Background(), srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {
-			t.Errorf("Barman 3.17 refused %s: %v", payload, err)
+			t.Errorf("Barman 3.20 refused %s: %v", payload, err)
 		}
 	}
 }
