@@ -104,7 +104,7 @@ type CatalogBackup struct {
 	// end_xlog, X/X); "" when backup.info does not say.
 	EndLSN   string
 	Timeline int   // 0 when unknown
-	Size             int64 // bytes, as backup.info's size; 0 when unknown
+	Size     int64 // bytes, as backup.info's size; 0 when unknown
 	// WALSize is the bytes of WAL archived after the backup up to the next
 	// one, as `barman list-backups` reports wal_size. Only a ServerCatalog
 	// whose WALKnown is true fills it.
