@@ -132,7 +132,7 @@ func readSmall(path string, limit int64) ([]byte, error) {
 func backupFromInfo(id, path string, info map[string]string) ops.CatalogBackup {
 	b := ops.CatalogBackup{ID: id, Name: info["backup_name"], Status: info["status"], Path: path,
 		BeginTime: parseInfoTime(info["begin_time"]), EndTime: parseInfoTime(info["end_time"]),
-		BeginWAL: infoString(info["begin_wal"]), EndWAL: infoString(info["end_wal"])}
+		BeginWAL: infoString(info["begin_wal"]), EndWAL: infoString(info["end_wal"]), EndLSN: infoString(info["end_xlog"])}
 	b.Name = infoString(b.Name)
 	if size, err := strconv.ParseInt(info["size"], 10, 64); err == nil && size > 0 {
 		b.Size = size

@@ -19,12 +19,13 @@ func TestListBackupsFixtures(t *testing.T) {
 		fixture, server, id, layout string
 		begin, end                  string // as backup.info writes them
 		wal                         string // begin_wal = end_wal
+		endLSN                      string // end_xlog
 		size                        int64
 	}{
 		{"barman-3.17", "db_server_two", "20261125T080758", "meta/20261125T080758-backup.info",
-			"2026-11-25 08:07:58.142640+00:00", "2026-11-25 08:07:58.436364+00:00", "000000010000000000000005", 23232529},
+			"2026-11-25 08:07:58.142640+00:00", "2026-11-25 08:07:58.436364+00:00", "000000010000000000000005", "0/6000000", 23232529},
 		{"barman-3.4", "pg", "20261125T080951", "base/20261125T080951/backup.info",
-			"2026-11-25 08:09:51.336701+00:00", "2026-11-25 08:09:51.612384+00:00", "000000010000000000000008", 23233183},
+			"2026-11-25 08:09:51.336701+00:00", "2026-11-25 08:09:51.612384+00:00", "000000010000000000000008", "0/9000000", 23233183},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {
@@ -42,7 +43,7 @@ func TestListBackupsFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := []ops.CatalogBackup{{ID: tc.id, Status: ops.BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout),
-				BeginTime: parseInfoTime(tc.begin), EndTime: parseInfoTime(tc.end), BeginWAL: tc.wal, EndWAL: tc.wal, Timeline: 1, Size: tc.size}}
+				BeginTime: parseInfoTime(tc.begin), EndTime: parseInfoTime(tc.end), BeginWAL: tc.wal, EndWAL: tc.wal, EndLSN: tc.endLSN, Timeline: 1, Size: tc.size}}
 			if want[0].BeginTime.IsZero() || want[0].EndTime.IsZero() || want[0].Size == 0 {
 				t.Fatalf("the expected times %q, %q or size %d do not parse", tc.begin, tc.end, tc.size)
 			}

@@ -134,6 +134,12 @@ var Options = ops.OptionTable{
 	{Type: ops.Recovery, Key: "combine_mode", Kind: ops.KindEnum, Command: recoverCmd, Flag: "--combine-mode", Since: ops.Version{Major: 3, Minor: 16},
 		Values: []string{"copy", "link", "clone", "copy-file-range"},
 		Usage:  "how pg_combinebackup copies an incremental backup's files: `MODE` copy, link, clone or copy-file-range"},
+	// Barman 3.19 and 3.20 (their RELNOTES and 3.20.1's cli.py); neither
+	// has a --no- form.
+	{Type: ops.Recovery, Key: "partial_wal", Kind: ops.KindBool, Command: recoverCmd, Flag: "--partial-wal", Since: ops.Version{Major: 3, Minor: 19},
+		Usage: "copy .partial WAL files, the suffix stripped, into the restore (with get_wal off; Barman skips them otherwise)"},
+	{Type: ops.Recovery, Key: "skip_archive_wal", Kind: ops.KindBool, Command: recoverCmd, Flag: "--skip-archive-wal", Since: ops.Version{Major: 3, Minor: 20},
+		Usage: "do not archive the WAL files waiting in the server's incoming and streaming directories before the restore"},
 
 	{Type: ops.BackupOp, Key: "backup_name", Kind: ops.KindBackupName, Command: backupCmd, Flag: "--name", Since: ops.Version{Major: 3, Minor: 3},
 		Usage: "a backup `NAME` that recoveries can use in place of its ID (Barman 3.3 and later)", Short: "n"},

@@ -28,6 +28,9 @@ func TestArgsBarman3Options(t *testing.T) {
 		{ops.Recovery, `"recovery_conf_filename": "custom.conf"`, []string{"--recovery-conf-filename=custom.conf"}},
 		{ops.Recovery, `"recovery_option_port": 2222`, []string{"--recovery-option-port=2222"}},
 		{ops.Recovery, `"combine_mode": "copy-file-range"`, []string{"--combine-mode=copy-file-range"}},
+		{ops.Recovery, `"partial_wal": true, "skip_archive_wal": true`, []string{"--partial-wal", "--skip-archive-wal"}},
+		// Neither has a --no- form: false is Barman's default, no argument.
+		{ops.Recovery, `"partial_wal": false, "skip_archive_wal": false`, nil},
 		{ops.BackupOp, `"incremental": "latest-full"`, []string{"--incremental=latest-full"}},
 		{ops.BackupOp, `"reuse_backup": "link"`, []string{"--reuse-backup=link"}},
 		{ops.BackupOp, `"jobs": 2, "bwlimit": 0`, []string{"--jobs=2", "--bwlimit=0"}},

@@ -46,6 +46,7 @@ func ReadCatalog(server *ops.BarmanServer) (*ops.ServerCatalog, error) {
 		for i := range cat.Backups {
 			cat.Backups[i].WALSize = wals.sizeUntilNext(cat.Backups, i)
 		}
+		cat.LatestTimeline = wals.latestTimeline()
 	}
 	cat.Window = recoveryWindow(cat.Backups, wals)
 	return cat, nil
@@ -277,4 +278,26 @@ func LastArchivedWAL(server *ops.BarmanServer) (string, time.Time, error) {
 		return "", time.Time{}, nil
 	}
 	return last.name, last.time, nil
+}
+
+// latestTimeline is the highest timeline of the WAL segments in db: what
+// Barman's get_latest_archived_wals_info finds in its archive's directories
+// (named for a segment's first 16 hex digits, the timeline first), for a
+// target_tli "latest" without a backup. History files, which have no such
+// directory, do not count; 0 when db names no segment.
+func (db *walDB) latestTimeline() int {
+	latest := 0
+	for _, e := range db.entries {
+		if len(e.name) < 24 {
+			continue
+		}
+		tli, err := strconv.ParseUint(e.name[:8], 16, 32)
+		if err != nil {
+			continue
+		}
+		if _, err := strconv.ParseUint(e.name[8:24], 16, 64); err == nil && int(tli) > latest {
+			latest = int(tli)
+		}
+	}
+	return latest
 }

@@ -515,7 +515,7 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 		{"recovery with -o yaml", recovery("", "", "-o", "yaml"), "", cli.ExitUsage, `"yaml"`},
 		{"recovery with a bad --wait", recovery("", "", "--wait=maybe"), "", cli.ExitUsage, "maybe"},
 		{"recovery without --backup-id nor --target-time", recovery("--backup-id", "-"), "", cli.ExitUsage, `"backup_id" is missing`},
-		{"recovery --backup-id auto with --target-lsn", recovery("--backup-id", "auto", "--target-lsn", "0/1"), "", cli.ExitUsage, `"backup_id" is "auto"`},
+		{"recovery --backup-id auto with --target-xid", recovery("--backup-id", "auto", "--target-xid", "5"), "", cli.ExitUsage, `"backup_id" "auto" chooses the backup from a "target_time" or a "target_lsn"`},
 		{"recovery with two targets", recovery("", "", "--target-xid", "5", "--target-name", "x"), "", cli.ExitUsage, `"target_xid" and "target_name" are both recovery targets`},
 		{"recovery --target-action without a target", recovery("", "", "--target-action", "promote"), "", cli.ExitUsage, `"target_action"`},
 		{"recovery --exclusive without a target", recovery("", "", "--exclusive"), "", cli.ExitUsage, `"exclusive"`},

@@ -80,7 +80,7 @@ _pg_backup_api_spec() {
         opts='--payload --server --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create recovery')
-        opts='--server --backup-id --remote-ssh-command --destination-directory --target-time --target-lsn --target-xid --target-name --target-immediate --target-tli --target-action --exclusive --standby-mode --get-wal --jobs --bwlimit --tablespace --delta-restore --recovery-staging-path --staging-wal-directory --network-compression --retry-times --retry-sleep --jobs-start-batch-period --jobs-start-batch-size --recovery-conf-filename --recovery-option-port --combine-mode --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --backup-id --remote-ssh-command --destination-directory --target-time --target-lsn --target-xid --target-name --target-immediate --target-tli --target-action --exclusive --standby-mode --get-wal --jobs --bwlimit --tablespace --delta-restore --recovery-staging-path --staging-wal-directory --network-compression --retry-times --retry-sleep --jobs-start-batch-period --jobs-start-batch-size --recovery-conf-filename --recovery-option-port --combine-mode --partial-wal --skip-archive-wal --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create backup')
         opts='--server --name --immediate-checkpoint --incremental --reuse-backup --jobs --bwlimit --retry-times --retry-sleep --wait-timeout --manifest --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'

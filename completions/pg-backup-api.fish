@@ -235,6 +235,8 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l jobs-star
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l recovery-conf-filename -r -F -d 'write the recovery settings into FILE of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l recovery-option-port -x -d 'the PORT barman-wal-restore reaches Barman\'s ssh on, in the restore_command'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l combine-mode -x -a 'copy link clone copy-file-range' -d 'how pg_combinebackup copies an incremental backup\'s files: MODE copy, link, clone or copy-file-range'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l partial-wal -d 'copy .partial WAL files, the suffix stripped, into the restore (with get_wal off; Barman skips them otherwise)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l skip-archive-wal -d 'do not archive the WAL files waiting in the server\'s incoming and streaming directories before the restore'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s w -l wait -d 'block until the operation ends; exit 0 if DONE, 4 if FAILED'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l dry-run -d 'check everything a create checks and show the operation and Barman\'s command line, recording nothing (remotely: only with a server that offers dry runs)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s o -l output -x -a 'table plain json' -d 'output FORMAT: table, plain or json (default: table on a terminal, plain when piped)'

@@ -175,6 +175,8 @@ _pg-backup-api_create_recovery() {
     '(--recovery-conf-filename)'--recovery-conf-filename='[write the recovery settings into FILE of the data directory (PostgreSQL 12 and later; default postgresql.auto.conf)]'':FILE:_files' \
     '(--recovery-option-port)'--recovery-option-port='[the PORT barman-wal-restore reaches Barman'\''s ssh on, in the restore_command]'':PORT: ' \
     '(--combine-mode)'--combine-mode='[how pg_combinebackup copies an incremental backup'\''s files: MODE copy, link, clone or copy-file-range]'':MODE:(copy link clone copy-file-range)' \
+    '(--partial-wal)'--partial-wal'[copy .partial WAL files, the suffix stripped, into the restore (with get_wal off; Barman skips them otherwise)]' \
+    '(--skip-archive-wal)'--skip-archive-wal'[do not archive the WAL files waiting in the server'\''s incoming and streaming directories before the restore]' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \
     '(--output -o)'{-o+,--output=}'[output FORMAT: table, plain or json (default: table on a terminal, plain when piped)]'':FORMAT:(table plain json)' \

@@ -51,6 +51,15 @@ func archiveWAL(t *testing.T, b *barmanUT) {
 // tags of runID's rows it has, sorted and comma-separated.
 func restoredRows(t *testing.T, dest, runID string) string {
 	t.Helper()
+	query, _ := startRestored(t, dest)
+	return rowTags(query, "pitr_check", runID)
+}
+
+// startRestored starts the cluster Barman restored into dest, waits until
+// its replay stopped at its target (or it is promoted), and returns a
+// query on it and a stop (also run at cleanup, with the removal of dest).
+func startRestored(t *testing.T, dest string) (query func(string) string, stop func()) {
+	t.Helper()
 	port := fmt.Sprint(freePort(t))
 	pgctl := filepath.Join(sandbox["SANDBOX_PG_BIN"], "pg_ctl")
 	logPath := dest + ".log"
@@ -61,14 +70,17 @@ func restoredRows(t *testing.T, dest, runID string) string {
 		log, _ := os.ReadFile(logPath)
 		t.Fatalf("restored cluster did not start: %v\n%s\n%s", err, out, log)
 	}
+	stop = func() {
+		cmd := exec.Command("runuser", "-u", "postgres", "--", pgctl, "-D", dest, "-m", "fast", "-w", "stop")
+		cmd.Dir = "/"
+		cmd.Run()
+	}
 	t.Cleanup(func() {
-		stop := exec.Command("runuser", "-u", "postgres", "--", pgctl, "-D", dest, "-m", "fast", "-w", "stop")
-		stop.Dir = "/"
-		stop.Run()
+		stop()
 		os.RemoveAll(dest)
 		os.Remove(logPath)
 	})
-	query := func(q string) string {
+	query = func(q string) string {
 		t.Helper()
 		out, err := psql(port, q)
 		if err != nil {
@@ -89,11 +101,17 @@ func restoredRows(t *testing.T, dest, runID string) string {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	// A cluster restored to before the table was created has no rows.
-	if query("SELECT to_regclass('public.pitr_check') IS NOT NULL") != "t" {
+	return query, stop
+}
+
+// rowTags are the tags of runID's rows in table, sorted and
+// comma-separated; "" when a cluster restored to before the table was
+// created has no such table.
+func rowTags(query func(string) string, table, runID string) string {
+	if query(fmt.Sprintf("SELECT to_regclass('public.%s') IS NOT NULL", table)) != "t" {
 		return ""
 	}
-	return query(fmt.Sprintf("SELECT coalesce(string_agg(tag, ',' ORDER BY tag), '') FROM pitr_check WHERE run = '%s'", runID))
+	return query(fmt.Sprintf("SELECT coalesce(string_agg(tag, ',' ORDER BY tag), '') FROM %s WHERE run = '%s'", table, runID))
 }
 
 // TestPITR: row A, then the time and the WAL location, then row B. A

@@ -100,8 +100,11 @@ type CatalogBackup struct {
 	// BeginWAL and EndWAL are the first and last WAL segments the backup
 	// needs; "" when backup.info does not say.
 	BeginWAL, EndWAL string
-	Timeline         int   // 0 when unknown
-	Size             int64 // bytes, as backup.info's size; 0 when unknown
+	// EndLSN is the WAL location where the backup ended (backup.info's
+	// end_xlog, X/X); "" when backup.info does not say.
+	EndLSN   string
+	Timeline int   // 0 when unknown
+	Size     int64 // bytes, as backup.info's size; 0 when unknown
 	// WALSize is the bytes of WAL archived after the backup up to the next
 	// one, as `barman list-backups` reports wal_size. Only a ServerCatalog
 	// whose WALKnown is true fills it.
@@ -120,6 +123,10 @@ type ServerCatalog struct {
 	// WALKnown says that Barman's WAL database (xlog.db) was read, so the
 	// backups' WALSize and the window's LatestWAL mean something.
 	WALKnown bool
+	// LatestTimeline is the highest timeline of a WAL segment archived
+	// (what Barman takes for a target_tli "latest" without a backup); 0
+	// when unknown.
+	LatestTimeline int
 	// Window is the recovery window; nil when no backup is DONE.
 	Window *RecoveryWindow
 }

@@ -383,12 +383,10 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 	auto := !hasID || raw == AutoBackupID
 	var backupID string
 	switch {
-	case auto && targetTime.IsZero():
-		what := `"backup_id" is "auto"`
-		if !hasID {
-			what = `"backup_id" is missing`
-		}
-		return Errorf(EINVALID, `recovery needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, ...); %s, which chooses the backup only with a "target_time"`, what)
+	case !hasID && ro.Target != "target_time" && ro.Target != "target_lsn":
+		// Left out, it chooses only from a target: a recovery of the
+		// newest backup is asked for by name ("auto" or "latest").
+		return Errorf(EINVALID, `recovery needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, auto, ...); "backup_id" is missing, which chooses the backup only with a "target_time" or a "target_lsn"`)
 	case !auto:
 		if backupID, err = requiredPositional(req.Payload, Recovery, "backup_id"); err != nil {
 			return err
@@ -404,27 +402,33 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 	// With a target_time, the recovery window is checked before a backup
 	// is chosen or resolved: its bounds are what the caller can act on.
 	var cat *ServerCatalog
-	if !targetTime.IsZero() {
+	if !targetTime.IsZero() || auto {
 		cat = readWindow(catalog, server)
+	}
+	if !targetTime.IsZero() {
 		if err := checkTargetWindow(req.Server, targetTime, cat); err != nil {
 			return err
 		}
 	}
 	var backup CatalogBackup
 	if auto {
+		tli, err := autoTimeline(req.Server, ro, cat)
+		if err != nil {
+			return err
+		}
 		var backups []CatalogBackup
 		if cat != nil {
 			backups = cat.Backups
 		} else {
 			lister, ok := catalog.(BackupLister)
 			if !ok {
-				return Errorf(EUNAVAILABLE, `recovery: the backup catalog cannot be listed here, so "backup_id" cannot be chosen from "target_time"; name the backup`)
+				return Errorf(EUNAVAILABLE, `recovery: the backup catalog cannot be listed here, so "backup_id" "auto" cannot choose a backup; name the backup`)
 			}
 			if backups, err = lister.ListBackups(server); err != nil {
 				return err
 			}
 		}
-		if backup, err = chooseBackup(req.Server, backups, targetTime); err != nil {
+		if backup, err = chooseAutoBackup(req.Server, backups, ro, tli); err != nil {
 			return err
 		}
 	} else {

@@ -2,6 +2,8 @@ package ops
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,25 +201,93 @@ func checkTargetWindow(server string, target time.Time, cat *ServerCatalog) erro
 	return nil
 }
 
-// chooseBackup is the newest DONE backup that ended at or before target;
-// backups are oldest first, as the catalog lists them.
-func chooseBackup(server string, backups []CatalogBackup, target time.Time) (CatalogBackup, error) {
-	var oldest *CatalogBackup
-	for i := len(backups) - 1; i >= 0; i-- {
-		b := backups[i]
-		if b.Status != BackupDone || b.EndTime.IsZero() {
+// autoTimeline is the timeline a "backup_id" "auto" chooses on: target_tli
+// as Barman's parse_target_tli reads it without a backup (a number;
+// "latest", the highest timeline archived), 0 for any. Barman refuses
+// "current" with "auto", since it is the timeline of a backup not yet
+// chosen; pg-backup-api gives Barman the backup it chose, so "current" is
+// that backup's timeline and any backup fits.
+func autoTimeline(server string, ro *RecoveryOptions, cat *ServerCatalog) (int, error) {
+	o, ok := ro.Get("target_tli")
+	if !ok {
+		return 0, nil
+	}
+	switch v := o.Value.(type) {
+	case int64:
+		return int(v), nil
+	case string:
+		if v != "latest" {
+			return 0, nil
+		}
+		if cat == nil || !cat.WALKnown || cat.LatestTimeline == 0 {
+			return 0, Errorf(EINVALID, `recovery: "target_tli" "latest" with "backup_id" "auto" chooses a backup on the highest timeline archived, which cannot be read for server %q (its WAL database is missing or names no WAL segment); give the timeline's number or name the backup`, server)
+		}
+		return cat.LatestTimeline, nil
+	}
+	return 0, nil
+}
+
+// chooseAutoBackup is the backup "backup_id" "auto" names, as Barman 3.13.1
+// and later choose it (cli.py's recover, utils.get_backup_id_from_target_*):
+// among the backups Barman can restore (DONE or WAITING_FOR_WALS), newest
+// ID first, the first on timeline tli (any, when 0) that ended at or before
+// the target_time or the target_lsn, or with neither the newest. Barman
+// chooses for no other target, and neither does this. pg-backup-api
+// restores only a DONE backup, so Barman's choice being WAITING_FOR_WALS
+// is refused rather than replaced with another.
+func chooseAutoBackup(server string, backups []CatalogBackup, ro *RecoveryOptions, tli int) (CatalogBackup, error) {
+	var fits func(CatalogBackup) bool
+	var what string
+	switch ro.Target {
+	case "":
+		fits, what = func(CatalogBackup) bool { return true }, "without a recovery target"
+	case "target_time":
+		target := ro.TargetTime
+		fits = func(b CatalogBackup) bool { return !b.EndTime.IsZero() && !b.EndTime.After(target) }
+		what = fmt.Sprintf("that ended at or before \"target_time\" %s", target.Format(time.RFC3339Nano))
+	case "target_lsn":
+		o, _ := ro.Get("target_lsn")
+		target, _ := parseLSN(fmt.Sprint(o.Value))
+		fits = func(b CatalogBackup) bool {
+			end, ok := parseLSN(b.EndLSN)
+			return ok && end <= target
+		}
+		what = fmt.Sprintf("that ended at or before \"target_lsn\" %v", o.Value)
+	default:
+		return CatalogBackup{}, Errorf(EINVALID, `recovery: "backup_id" "auto" chooses the backup from a "target_time" or a "target_lsn", or the newest without a target, as Barman does; it cannot choose one for %q (Barman refuses it too): name the backup in "backup_id"`, ro.Target)
+	}
+	if tli != 0 {
+		what += fmt.Sprintf(" on timeline %d", tli)
+	}
+	sorted := slices.Clone(backups)
+	slices.SortFunc(sorted, func(a, b CatalogBackup) int { return strings.Compare(b.ID, a.ID) })
+	for _, b := range sorted {
+		if b.Status != BackupDone && b.Status != "WAITING_FOR_WALS" {
 			continue
 		}
-		if !b.EndTime.After(target) {
-			return b, nil
+		if tli != 0 && b.Timeline != tli || !fits(b) {
+			continue
 		}
-		oldest = &backups[i]
+		if b.Status != BackupDone {
+			return CatalogBackup{}, Errorf(EINVALID, `recovery: "backup_id" "auto" names backup %s of server %q (the newest %s, as Barman chooses), which has status %s; only a DONE backup can be recovered: wait until its WAL is archived, or name another backup`, b.ID, server, what, b.Status)
+		}
+		return b, nil
 	}
-	if oldest == nil {
-		return CatalogBackup{}, Errorf(EINVALID, "recovery: no DONE backup of server %q to choose for \"target_time\" %s", server, target.Format(time.RFC3339Nano))
+	return CatalogBackup{}, Errorf(EINVALID, `recovery: "backup_id" "auto" finds no backup of server %q %s (DONE or WAITING_FOR_WALS, as Barman looks; Barman would say "Cannot find any candidate backup for recovery."); name a backup, or change the target`, server, what)
+}
+
+// parseLSN reads a WAL location, X/X in hexadecimal, as a number.
+func parseLSN(s string) (uint64, bool) {
+	hi, lo, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, false
 	}
-	return CatalogBackup{}, Errorf(EINVALID, "recovery: no DONE backup of server %q ended before \"target_time\" %s; the oldest, %s, ended %s",
-		server, target.Format(time.RFC3339Nano), oldest.ID, oldest.EndTime.Format(time.RFC3339Nano))
+	h, err1 := strconv.ParseUint(hi, 16, 32)
+	l, err2 := strconv.ParseUint(lo, 16, 32)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return h<<32 | l, true
 }
 
 func (p Policy) validateBackup(req *Request) error {

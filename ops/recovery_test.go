@@ -16,7 +16,8 @@ import (
 )
 
 // The catalog of pitrEnv's db_server_two, oldest first: three DONE backups
-// with known end times and a FAILED one without.
+// with known end times, LSNs and timelines (1, 1 and 2), and a FAILED one
+// without.
 const (
 	pitrOld     = "20261120T100000" // ended 2026-11-20 10:05:00Z
 	pitrMid     = goodDone          // ended 2026-11-25 08:07:58.436364Z (the fixture's)
@@ -30,9 +31,9 @@ func pitrEnv(t *testing.T) (*testenv.Barman, *ops.BarmanConfig) {
 	env, cfg := validateEnv(t)
 	meta := filepath.Join(env.Home, srv2, "meta")
 	testenv.WriteFile(t, filepath.Join(meta, pitrOld+"-backup.info"),
-		"backup_name=None\nstatus=DONE\nbegin_time=2026-11-20 10:00:00+00:00\nend_time=2026-11-20 10:05:00+00:00\n")
+		"backup_name=None\nstatus=DONE\nbegin_time=2026-11-20 10:00:00+00:00\nend_time=2026-11-20 10:05:00+00:00\nend_xlog=0/3000000\ntimeline=1\n")
 	testenv.WriteFile(t, filepath.Join(meta, pitrNewest+"-backup.info"),
-		"backup_name=nightly\nstatus=DONE\nbegin_time=2026-11-27 12:00:00+00:00\nend_time=2026-11-27 12:10:00+00:00\n")
+		"backup_name=nightly\nstatus=DONE\nbegin_time=2026-11-27 12:00:00+00:00\nend_time=2026-11-27 12:10:00+00:00\nend_xlog=0/9000000\ntimeline=2\n")
 	now, _ := time.Parse(time.RFC3339, pitrNowText)
 	ops.SetNow(t, now)
 	return env, cfg
@@ -87,8 +88,8 @@ func TestValidateRecoveryTargets(t *testing.T) {
 		{"unknown extra keys beside targets", recovery("latest", `"target_xid": 1, "target_whatever": {"x": 1}, "recovery_target": "y"`), "", pitrNewest},
 
 		// The backup and the target together.
-		{"backup_id omitted without a target", recovery("", ``), ops.EINVALID, `recovery needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, ...); "backup_id" is missing, which chooses the backup only with a "target_time"`},
-		{"auto without target_time", recovery("auto", `"target_lsn": "0/1"`), ops.EINVALID, `"backup_id" is "auto", which chooses the backup only with a "target_time"`},
+		{"backup_id omitted without a target", recovery("", ``), ops.EINVALID, `recovery needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, auto, ...); "backup_id" is missing, which chooses the backup only with a "target_time" or a "target_lsn"`},
+		{"backup_id omitted with target_xid", recovery("", `"target_xid": 5`), ops.EINVALID, `"backup_id" is missing, which chooses the backup only with a "target_time" or a "target_lsn"`},
 		{"target_time in the future", recovery("latest", `"target_time": "2026-11-28T00:00:01Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-28T00:00:01Z is in the future (now is 2026-11-28T00:00:00Z)`},
 		{"target_time before the chosen backup ended", recovery("nightly", `"target_time": "2026-11-27T12:09:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-27T12:09:59Z is before backup 20261127T120000 of server "db_server_two" ended (2026-11-27T12:10:00Z)`},
 		{"target_time before every backup ended", recovery("", `"target_time": "2026-11-20T10:04:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-20T10:04:59Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
@@ -347,6 +348,8 @@ func TestValidateBarman3Options(t *testing.T) {
 		{recovery("latest", `"recovery_conf_filename": "../postgresql.conf"`), `"recovery_conf_filename" must be a file name of letters, digits and - _ . (no directory)`},
 		{recovery("latest", `"recovery_option_port": 70000`), `"recovery_option_port" must be a TCP port number from 1 to 65535, got 70000`},
 		{recovery("latest", `"combine_mode": "move"`), `"combine_mode" must be "copy", "link", "clone" or "copy-file-range", got "move"`},
+		{recovery("latest", `"partial_wal": "yes"`), `recovery: "partial_wal" must be true or false, got "yes"`},
+		{recovery("latest", `"skip_archive_wal": 1`), `recovery: "skip_archive_wal" must be true or false, got 1`},
 		{backup(`"incremental": "--help"`), `backup: "incremental" is "--help", which starts with "-"`},
 		{backup(`"incremental": ""`), `backup: "incremental" must be a backup ID, a backup name or a shortcut`},
 		{backup(`"reuse_backup": "hardlink"`), `backup: "reuse_backup" must be "off", "copy" or "link", got "hardlink"`},
@@ -380,6 +383,8 @@ func TestValidateBarman3Options(t *testing.T) {
 		{ops.Version{3, 4, 0}, recovery("latest", `"recovery_conf_filename": "x.conf"`), "which Barman added in 3.5.0"},
 		{ops.Version{3, 16, 0}, recovery("latest", `"recovery_option_port": 22`), "`barman recover --recovery-option-port`, which Barman added in 3.17.0; the installed Barman is 3.16.0"},
 		{ops.Version{3, 15, 0}, recovery("latest", `"combine_mode": "link"`), "which Barman added in 3.16.0"},
+		{ops.Version{3, 18, 0}, recovery("latest", `"partial_wal": true`), "recovery: \"partial_wal\" needs `barman recover --partial-wal`, which Barman added in 3.19.0; the installed Barman is 3.18.0"},
+		{ops.Version{3, 19, 1}, recovery("latest", `"skip_archive_wal": true`), "recovery: \"skip_archive_wal\" needs `barman recover --skip-archive-wal`, which Barman added in 3.20.0; the installed Barman is 3.19.1"},
 		{ops.Version{3, 10, 0}, backup(`"incremental": "latest"`), "backup: \"incremental\" needs `barman backup --incremental`, which Barman added in 3.11.0"},
 		{ops.Version{2, 8, 0}, backup(`"bwlimit": 1`), "\"bwlimit\" needs `barman backup --bwlimit`, which Barman added in 2.9.0"},
 		{ops.Version{3, 6, 0}, backup(`"manifest": true`), "`barman backup --manifest/--no-manifest`, which Barman added in 3.7.0"},
@@ -398,13 +403,13 @@ func TestValidateBarman3Options(t *testing.T) {
 	if after := treeSnapshot(t, root); after != before {
 		t.Errorf("refused requests changed the file tree")
 	}
-	// Barman 3.17 has every one of them.
-	all := recovery("latest", `"tablespaces": {"tbs1": "/srv/tbs1"}, "delta_restore": true, "recovery_staging_path": "/s", "staging_wal_directory": "/w", "network_compression": true, "retry_times": 1, "retry_sleep": 2, "jobs_start_batch_period": 3, "jobs_start_batch_size": 4, "recovery_conf_filename": "r.conf", "recovery_option_port": 22, "combine_mode": "clone"`)
+	// Barman 3.20 has every one of them.
+	all := recovery("latest", `"tablespaces": {"tbs1": "/srv/tbs1"}, "delta_restore": true, "recovery_staging_path": "/s", "staging_wal_directory": "/w", "network_compression": true, "retry_times": 1, "retry_sleep": 2, "jobs_start_batch_period": 3, "jobs_start_batch_size": 4, "recovery_conf_filename": "r.conf", "recovery_option_port": 22, "combine_mode": "clone", "partial_wal": true, "skip_archive_wal": true`)
 	svc317 := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
-		BarmanVersion: func() (ops.Version, error) { return ops.Version{3, 17, 0}, nil }}
+		BarmanVersion: func() (ops.Version, error) { return ops.Version{3, 20, 0}, nil }}
 	for _, payload := range []string{all, backup(`"incremental": "latest", "reuse_backup": "off", "jobs": 2, "bwlimit": 10, "retry_times": 1, "retry_sleep": 1, "wait_timeout": 60, "manifest": false`)} {
 		if _, err := svc317.Create(context.Background(), srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {
-			t.Errorf("Barman 3.17 refused %s: %v", payload, err)
+			t.Errorf("Barman 3.20 refused %s: %v", payload, err)
 		}
 	}
 }
@@ -445,5 +450,72 @@ func TestValidateTargetTimeWindow(t *testing.T) {
 				t.Errorf("resolved backup = %q, want %q", req.BackupID, tc.msg)
 			}
 		})
+	}
+}
+
+// TestValidateAutoBackup: "backup_id" "auto" chooses as Barman 3.13.1 and
+// later do (cli.py's recover): the newest backup that ended at or before a
+// target_time or a target_lsn, or the newest without a target, each on
+// target_tli when given; any other target is refused, as Barman refuses it.
+func TestValidateAutoBackup(t *testing.T) {
+	env, cfg := pitrEnv(t)
+	tests := []struct {
+		name    string
+		payload string
+		code    string
+		msg     string // part of the error, or the chosen backup ID
+	}{
+		{"no target: the newest", recovery("auto", ``), "", pitrNewest},
+		{"no target, timeline 1", recovery("auto", `"target_tli": 1`), "", pitrMid},
+		{"no target, timeline current: any", recovery("auto", `"target_tli": "current"`), "", pitrNewest},
+		{"lsn at a backup's end", recovery("auto", `"target_lsn": "0/6000000"`), "", pitrMid},
+		{"lsn just before it", recovery("auto", `"target_lsn": "0/5FFFFFF"`), "", pitrOld},
+		{"lsn after the newest", recovery("auto", `"target_lsn": "1/0"`), "", pitrNewest},
+		{"lsn on timeline 1", recovery("auto", `"target_lsn": "1/0", "target_tli": 1`), "", pitrMid},
+		{"lsn with backup_id left out", recovery("", `"target_lsn": "0/9000000"`), "", pitrNewest},
+		{"time on timeline 1", recovery("auto", `"target_time": "2026-11-27T20:00:00Z", "target_tli": "1"`), "", pitrMid},
+		{"lsn before every backup", recovery("auto", `"target_lsn": "0/1"`), ops.EINVALID, `recovery: "backup_id" "auto" finds no backup of server "db_server_two" that ended at or before "target_lsn" 0/1 (DONE or WAITING_FOR_WALS, as Barman looks; Barman would say "Cannot find any candidate backup for recovery."); name a backup, or change the target`},
+		{"no backup on timeline 3", recovery("auto", `"target_tli": 3`), ops.EINVALID, `finds no backup of server "db_server_two" without a recovery target on timeline 3`},
+		{"xid", recovery("auto", `"target_xid": 5`), ops.EINVALID, `recovery: "backup_id" "auto" chooses the backup from a "target_time" or a "target_lsn", or the newest without a target, as Barman does; it cannot choose one for "target_xid" (Barman refuses it too): name the backup in "backup_id"`},
+		{"name", recovery("auto", `"target_name": "x"`), ops.EINVALID, `it cannot choose one for "target_name"`},
+		{"immediate", recovery("auto", `"target_immediate": true`), ops.EINVALID, `it cannot choose one for "target_immediate"`},
+		{"latest timeline without a WAL database", recovery("auto", `"target_tli": "latest"`), ops.EINVALID, `recovery: "target_tli" "latest" with "backup_id" "auto" chooses a backup on the highest timeline archived, which cannot be read for server "db_server_two"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			if tc.code != "" {
+				opstest.WantError(t, err, tc.code, tc.msg)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.BackupID != tc.msg {
+				t.Errorf("chose %s, want %s", req.BackupID, tc.msg)
+			}
+		})
+	}
+
+	// "latest" is the highest timeline archived: with WAL of timeline 1
+	// only, the newest backup on timeline 1.
+	wals := filepath.Join(env.Home, srv2, "wals", "xlog.db")
+	testenv.WriteFile(t, wals, "000000010000000000000009\t16777216\t1795780000\tNone\n00000001.history\t42\t1795780000\tNone\n")
+	if req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recovery("auto", `"target_tli": "latest"`))); err != nil || req.BackupID != pitrMid {
+		t.Errorf("latest timeline 1: chose %v, %v; want %s", req, err, pitrMid)
+	}
+	testenv.WriteFile(t, wals, "000000010000000000000009\t16777216\t1795780000\tNone\n00000002000000000000000A\t16777216\t1795780100\tNone\n")
+	if req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recovery("auto", `"target_tli": "latest"`))); err != nil || req.BackupID != pitrNewest {
+		t.Errorf("latest timeline 2: chose %v, %v; want %s", req, err, pitrNewest)
+	}
+
+	// Barman's choice WAITING_FOR_WALS is refused, not replaced by an
+	// older DONE backup Barman would not choose.
+	testenv.WriteFile(t, filepath.Join(env.Home, srv2, "meta", "20261127T130000-backup.info"),
+		"backup_name=None\nstatus=WAITING_FOR_WALS\nbegin_time=2026-11-27 13:00:00+00:00\nend_time=2026-11-27 13:10:00+00:00\nend_xlog=0/A000000\ntimeline=2\n")
+	_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recovery("auto", ``)))
+	opstest.WantError(t, err, ops.EINVALID, `recovery: "backup_id" "auto" names backup 20261127T130000 of server "db_server_two" (the newest without a recovery target, as Barman chooses), which has status WAITING_FOR_WALS; only a DONE backup can be recovered`)
+	if req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recovery("auto", `"target_lsn": "0/9FFFFFF"`))); err != nil || req.BackupID != pitrNewest {
+		t.Errorf("lsn before the waiting backup ended: chose %v, %v; want %s", req, err, pitrNewest)
 	}
 }
