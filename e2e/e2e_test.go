@@ -74,7 +74,27 @@ func takeBackup(b *barmanUT, name string) (backupRef, error) {
 	if err != nil {
 		return backupRef{}, err
 	}
-	if out, err := barmanOutput(b, "backup", "--wait", "--name", name, server); err != nil {
+	// `barman backup --wait` waits until its last WAL segment is archived,
+	// which the sandbox's cron loop does every 30 s: archive sooner, as
+	// cron would (a run that finds cron holding the archiver's lock just
+	// ends).
+	done := make(chan struct{})
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Second):
+			}
+			barmanOutput(b, "archive-wal", server)
+		}
+	}()
+	out, err := barmanOutput(b, "backup", "--wait", "--name", name, server)
+	close(done)
+	<-pumped
+	if err != nil {
 		return backupRef{}, fmt.Errorf("%s backup: %v\n%s", b, err, out)
 	}
 	after, err := list()

@@ -60,23 +60,6 @@ func freshBackups(t *testing.T, runID string) map[*barmanUT]backupRef {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	errs := make([]error, len(barmans))
-	// `barman backup --wait` waits until its last WAL segment is archived,
-	// which the sandbox's cron loop does every 30 s: archive it sooner.
-	// (A run that finds cron holding the archiver's lock just ends.)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(2 * time.Second):
-			}
-			for _, b := range barmans {
-				barmanOutput(b, "archive-wal", sandbox["SANDBOX_SERVER"])
-			}
-		}
-	}()
-	defer close(done)
 	for i, b := range barmans {
 		wg.Add(1)
 		go func() {
