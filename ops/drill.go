@@ -61,7 +61,8 @@ const DrillPort = "5432"
 
 // MaxSocketPath is the longest Unix socket path Linux accepts: sun_path is
 // 108 bytes, with the terminating NUL. PostgreSQL cannot listen on a
-// longer path, and says so only among its start-up errors.
+// longer path and does not start: a drill would learn it only after the
+// whole restore, from PostgreSQL's log.
 const MaxSocketPath = 107
 
 // maxOperationIDLen is the longest operation ID the store gives

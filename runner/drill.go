@@ -102,7 +102,7 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	dir := ops.DrillDir(r.DrillDirectory, op.Server, op.ID)
 	// Checked at create time for the longest ID the store gives; here for
 	// this one, which another tool may have named, under the directory
-	// configured now. PostgreSQL would fail on it, obscurely.
+	// configured now: before a restore that PostgreSQL could not use.
 	if err := ops.CheckDrillSocket(r.DrillDirectory, op.Server, op.ID); err != nil {
 		return -1, &drillStep{"prepare", ops.ErrorMessage(err)}
 	}
