@@ -55,6 +55,55 @@ func DrillDir(root, server, id string) string {
 	return filepath.Join(root, server, id)
 }
 
+// DrillPort is the port number in the name of a drill's PostgreSQL
+// socket; nothing listens on TCP.
+const DrillPort = "5432"
+
+// MaxSocketPath is the longest Unix socket path Linux accepts: sun_path is
+// 108 bytes, with the terminating NUL. PostgreSQL cannot listen on a
+// longer path and does not start: a drill would learn it only after the
+// whole restore, from PostgreSQL's log.
+const MaxSocketPath = 107
+
+// maxOperationIDLen is the longest operation ID the store gives
+// (store.IDLayout, then a suffix "-9999" within one second): what a
+// drill's directory name may be when its ID is not known yet.
+const maxOperationIDLen = len("20060102T150405-9999")
+
+// DrillSocketPath is the socket a drill's PostgreSQL listens on, in the
+// drill's directory dir.
+func DrillSocketPath(dir string) string {
+	return filepath.Join(dir, ".s.PGSQL."+DrillPort)
+}
+
+// CheckDrillSocket refuses a drill whose PostgreSQL socket, in its
+// directory under root, would be longer than the kernel allows. id is the
+// operation's ID, or "" before it has one (then the longest the store
+// gives is assumed).
+func CheckDrillSocket(root, server, id string) error {
+	name := id
+	if name == "" {
+		name = strings.Repeat("X", maxOperationIDLen)
+	}
+	path := DrillSocketPath(DrillDir(root, server, name))
+	if len(path) <= MaxSocketPath {
+		return nil
+	}
+	shown := path
+	if id == "" {
+		shown = DrillSocketPath(DrillDir(root, server, "<operation ID>"))
+	}
+	// What the rest of the path takes from the limit: the root may have
+	// the remainder.
+	allowed := MaxSocketPath - (len(path) - len(filepath.Clean(root)))
+	fix := fmt.Sprintf("set a shorter [drills] directory (at most %d bytes for this server)", allowed)
+	if allowed < len("/d") {
+		fix = "the server's name alone is too long for a drill's socket; drill it under a shorter server name"
+	}
+	return Errorf(EUNAVAILABLE, "a drill of server %q cannot run under [drills] directory %s: its PostgreSQL socket, %s, would be %d bytes long, and a Unix socket path may be at most %d bytes (the kernel's sun_path); %s",
+		server, root, shown, len(path), MaxSocketPath, fix)
+}
+
 // maxDrillQueries bounds a drill's "sql": each query is a psql run.
 const maxDrillQueries = 100
 
@@ -216,6 +265,9 @@ func (p Policy) validateDrill(cfg *BarmanConfig, catalog Catalog, req *Request) 
 	}
 	server, err := cfg.Server(req.Server)
 	if err != nil {
+		return err
+	}
+	if err := CheckDrillSocket(p.DrillDirectory, req.Server, ""); err != nil {
 		return err
 	}
 	var backup CatalogBackup

@@ -31,7 +31,7 @@ const DefaultPostgresBin = "/usr/lib/postgresql/%s/bin"
 
 // drillPort is the port number in the socket's name; nothing listens on
 // TCP (listen_addresses is empty).
-const drillPort = "5432"
+const drillPort = ops.DrillPort
 
 // drillCredential, when set, is whom a drill's PostgreSQL runs as when the
 // runner runs as root, in place of Barman's barman_user: tests set it to a
@@ -100,6 +100,12 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	}
 	deadline := time.Now().Add(do.Timeout)
 	dir := ops.DrillDir(r.DrillDirectory, op.Server, op.ID)
+	// Checked at create time for the longest ID the store gives; here for
+	// this one, which another tool may have named, under the directory
+	// configured now: before a restore that PostgreSQL could not use.
+	if err := ops.CheckDrillSocket(r.DrillDirectory, op.Server, op.ID); err != nil {
+		return -1, &drillStep{"prepare", ops.ErrorMessage(err)}
+	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return -1, &drillStep{"prepare", fmt.Sprintf("cannot create %s: %v; check [drills] directory and that Barman's user owns it", filepath.Dir(dir), err)}
 	}

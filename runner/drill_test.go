@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -337,5 +338,61 @@ func TestDrillValidation(t *testing.T) {
 	}
 	if _, err := e.createDrill(t, "", `{"type": "drill"}`); err == nil || !strings.Contains(err.Error(), "set [drills] directory") {
 		t.Errorf("without a drills directory: err = %v", err)
+	}
+}
+
+// A drills directory whose socket path would pass the kernel's 107 bytes
+// is refused at create time, naming the path, its length, the limit and the
+// fix, and nothing is recorded.
+func TestDrillRefusedWhenSocketPathTooLong(t *testing.T) {
+	e := newEnv(t)
+	dir, _ := drillTemplate(t)
+	long := filepath.Join(dir, strings.Repeat("x", 120-len(dir)))
+	if err := os.Mkdir(long, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.createDrill(t, long, `{"type": "drill"}`)
+	path := filepath.Join(long, "db_server_two", "<operation ID>", ".s.PGSQL.5432")
+	for _, want := range []string{path, fmt.Sprintf("would be %d bytes long", len(path)-len("<operation ID>")+20), "at most 107 bytes", "set a shorter [drills] directory"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+	if ids, _ := e.Store.PendingIDs("db_server_two"); len(ids) != 0 {
+		t.Errorf("a refused drill was recorded: %v", ids)
+	}
+}
+
+// A drill recorded under a drills directory that was short enough, whose
+// runner is configured with a longer one by the time it runs, fails at
+// its prepare step with the same explanation, before Barman or PostgreSQL
+// runs or anything is created there.
+func TestDrillRunnerRefusesTooLongSocketPath(t *testing.T) {
+	e := newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", tmpl)
+	id, err := e.createDrill(t, dir, `{"type": "drill", "sql": ["select 1"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := filepath.Join(dir, strings.Repeat("x", 120-len(dir)))
+	if err := os.Mkdir(long, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	if err := e.drillRunner(t, long, &log).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	op := e.get(t, "db_server_two", id)
+	path := filepath.Join(long, "db_server_two", id, ".s.PGSQL.5432")
+	want := fmt.Sprintf("drill failed at step prepare: a drill of server \"db_server_two\" cannot run under [drills] directory %s: its PostgreSQL socket, %s, would be %d bytes long, and a Unix socket path may be at most 107 bytes", long, path, len(path))
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, want) || !strings.Contains(op.Reason, "set a shorter [drills] directory") {
+		t.Fatalf("status %s, reason %q\nwant %q", op.Status, op.Reason, want)
+	}
+	if strings.Contains(op.Output, "restoring backup") {
+		t.Errorf("Barman ran:\n%s", op.Output)
+	}
+	if entries, _ := os.ReadDir(long); len(entries) != 0 {
+		t.Errorf("the refused drill created %v in %s", entries, long)
 	}
 }
