@@ -45,6 +45,10 @@ func doctorDrills(r *doctorReport, file *FileConfig, cfg *ops.BarmanConfig) {
 		return
 	}
 	for _, name := range sortedKeys(cfg.Servers) {
+		if err := ops.CheckDrillSocket(dir, name, ""); err != nil {
+			r.add("drills", checkFail, "%s", ops.ErrorMessage(err))
+			continue
+		}
 		backups, err := barman.ListBackups(cfg.Servers[name])
 		if err != nil {
 			r.add("drills", checkWarn, "server %s: its backups cannot be read: %v", name, err)

@@ -66,6 +66,20 @@ func TestDoctorDrills(t *testing.T) {
 	}
 }
 
+// A drills directory too long for a drill's PostgreSQL socket fails the
+// check for each server, with the length the directory may have.
+func TestDoctorDrillsSocketTooLong(t *testing.T) {
+	long := filepath.Join(t.TempDir(), strings.Repeat("d", 90))
+	if err := os.Mkdir(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	got := doctorDrillsReport(t, long, 1<<30)
+	if !strings.Contains(got, "fail drills: a drill of server \"db_server_two\" cannot run under [drills] directory "+long) ||
+		!strings.Contains(got, "at most 107 bytes") || !strings.Contains(got, "set a shorter [drills] directory") {
+		t.Errorf("report:\n%s", got)
+	}
+}
+
 func TestBackupMajor(t *testing.T) {
 	dir := t.TempDir()
 	for v, want := range map[string]string{"150005": "15", "90624": "9.6", "100000": "10", "x": "", "": ""} {
