@@ -25,12 +25,12 @@ func TestDoctorStoreOwner(t *testing.T) {
 	}
 	me := strconv.Itoa(os.Geteuid())
 	owner := &user.User{Uid: me, Username: "owner"}
-	foreign, roots, err := foreignStoreEntries(home, owner)
+	foreign, _, err := foreignStoreEntries(home, owner)
 	if err != nil || len(foreign) != 0 {
 		t.Fatalf("every file is the owner's, yet: %v %v", foreign, err)
 	}
 	stranger := &user.User{Uid: "4242424", Username: "barman-test"}
-	foreign, roots, err = foreignStoreEntries(home, stranger)
+	foreign, roots, err := foreignStoreEntries(home, stranger)
 	if err != nil {
 		t.Fatal(err)
 	}
