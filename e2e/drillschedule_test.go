@@ -72,16 +72,15 @@ func TestScheduledDrill(t *testing.T) {
 	if err := os.WriteFile(rulesPath, []byte(short), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Ports chosen now, so that one Prometheus scrapes every serve the
-	// subtests start.
-	ports := map[*barmanUT]int{}
-	var targets []string
-	for _, b := range barmans {
-		ports[b] = freePort(t)
-		targets = append(targets, fmt.Sprintf("%q", fmt.Sprintf("127.0.0.1:%d", ports[b])))
+	// One Prometheus scrapes every serve the subtests start: each writes
+	// its target into a file of targetsDir when it has its port.
+	targetsDir := filepath.Join(dir, "targets")
+	if err := os.Mkdir(targetsDir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	conf := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [%q]\n"+
-		"scrape_configs:\n  - job_name: pg-backup-api\n    static_configs:\n      - targets: [%s]\n", rulesPath, strings.Join(targets, ", "))
+		"scrape_configs:\n  - job_name: pg-backup-api\n    file_sd_configs:\n      - files: [%q]\n        refresh_interval: 1s\n",
+		rulesPath, filepath.Join(targetsDir, "*.json"))
 	promURL := startPrometheus(t, dir, conf)
 
 	for _, b := range barmans {
@@ -89,13 +88,13 @@ func TestScheduledDrill(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
 			defer func() { b.spent += time.Since(start) }()
-			scheduledDrill(t, b, ports[b], promURL)
+			scheduledDrill(t, b, targetsDir, promURL)
 			t.Logf("%s: the scheduled drill's proof took %s", b, time.Since(start).Round(time.Millisecond))
 		})
 	}
 }
 
-func scheduledDrill(t *testing.T, b *barmanUT, port int, promURL string) {
+func scheduledDrill(t *testing.T, b *barmanUT, targetsDir, promURL string) {
 	server := sandbox["SANDBOX_SERVER"]
 	iso := isolatedStore(t, b)
 	d := newDrillEnv(t, iso, "s")
@@ -114,8 +113,17 @@ func scheduledDrill(t *testing.T, b *barmanUT, port int, promURL string) {
 		}
 	}
 	writeSchedule("2h")
-	s := startScheduleServe(t, iso, d.config, port)
-	inst := fmt.Sprintf("127.0.0.1:%d", port)
+	s := startScheduleServe(t, iso, d.config)
+	inst := strings.TrimPrefix(iso.url, "http://")
+	target, _ := json.Marshal([]map[string][]string{{"targets": {inst}}})
+	// Renamed into place: Prometheus never reads half a file.
+	targetFile := filepath.Join(targetsDir, b.key+".json")
+	if err := os.WriteFile(targetFile+".new", target, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(targetFile+".new", targetFile); err != nil {
+		t.Fatal(err)
+	}
 
 	// 1. Not due: the start's check says so, and creates nothing.
 	phase := time.Now()
@@ -149,7 +157,7 @@ func scheduledDrill(t *testing.T, b *barmanUT, port int, promURL string) {
 	writeSchedule("1h")
 	mark := s.logLen(t)
 	s.hup(t)
-	created := s.waitLog(t, mark, regexp.MustCompile(`msg="drill schedule: created a drill" server=`+server+` operation_id=(\S+) every=1h0m0s reason="the newest drill, `+recent+`, was created 1h30m\d+s ago"`))
+	created := s.waitLog(t, mark, regexp.MustCompile(`msg="drill schedule: created a drill" server=`+server+` operation_id=(\S+) every=1h0m0s reason="the newest drill, `+recent+`, was created 1h\d+m\d+s ago"`))
 	id := created[1]
 	if ids := drillIDs(t, d); len(ids) != 3 || ids[0] != id {
 		t.Fatalf("list --type drill shows %v, want the new drill %s and the planted %v", ids, id, planted)
@@ -396,8 +404,9 @@ type scheduleServe struct {
 	log string
 }
 
-func startScheduleServe(t *testing.T, b *barmanUT, config string, port int) *scheduleServe {
+func startScheduleServe(t *testing.T, b *barmanUT, config string) *scheduleServe {
 	t.Helper()
+	port := freePort(t)
 	logPath := filepath.Join(t.TempDir(), "serve.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
