@@ -33,7 +33,7 @@ func TestDrill(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
 			defer func() { b.spent += time.Since(start) }()
-			d := newDrillEnv(t, b)
+			d := newDrillEnv(t, b, "d")
 			t.Run("newest", func(t *testing.T) { drillNewest(t, d) })
 			// Before the damaged copy exists: it would be the newest backup.
 			t.Run("cancelled during restore", func(t *testing.T) { drillCancelled(t, d) })
@@ -50,10 +50,13 @@ type drillEnv struct {
 	config string
 }
 
-func newDrillEnv(t *testing.T, b *barmanUT) *drillEnv {
+// newDrillEnv makes b's drills directory, named prefix (one letter per
+// test, so that tests of one run have their own) and this run, owned by
+// Barman's user.
+func newDrillEnv(t *testing.T, b *barmanUT, prefix string) *drillEnv {
 	// Short: the drill's socket, root/server/ID/.s.PGSQL.5432, must fit
 	// the kernel's 107 bytes.
-	root := filepath.Join(sandbox["SANDBOX_DIR"], "d-"+run[:8]+"-"+b.key)
+	root := filepath.Join(sandbox["SANDBOX_DIR"], prefix+"-"+run[:8]+"-"+b.key)
 	if err := os.Mkdir(root, 0o700); err != nil {
 		t.Fatal(err)
 	}

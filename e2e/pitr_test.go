@@ -242,51 +242,8 @@ func slowBarman(t *testing.T, b *barmanUT, kbps int) *barmanUT {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
-	conf, err := os.ReadFile(b.conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var origDir string
-	var lines []string
-	for _, l := range strings.Split(string(conf), "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == "configuration_files_directory" {
-			origDir = strings.TrimSpace(v)
-			l = "configuration_files_directory = " + filepath.Join(dir, "d")
-		}
-		lines = append(lines, l)
-	}
-	if origDir == "" {
-		t.Fatalf("%s has no configuration_files_directory", b.conf)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	files, _ := filepath.Glob(filepath.Join(origDir, "*.conf"))
-	limited := false
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The server's own file has its one section, [pg]: the limit goes
-		// at its end.
-		text := string(data)
-		if strings.Contains("\n"+text, "\n["+sandbox["SANDBOX_SERVER"]+"]\n") && strings.Count(text, "\n[")+boolInt(strings.HasPrefix(text, "[")) == 1 {
-			text = strings.TrimRight(text, "\n") + fmt.Sprintf("\nbandwidth_limit = %d\n", kbps)
-			limited = true
-		}
-		if err := os.WriteFile(filepath.Join(dir, "d", filepath.Base(f)), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !limited {
-		t.Fatalf("no file of %s holds section [%s] alone", origDir, sandbox["SANDBOX_SERVER"])
-	}
 	slow := *b
-	slow.conf = filepath.Join(dir, "barman.conf")
-	if err := os.WriteFile(slow.conf, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	slow.conf = copyBarmanConf(t, b, dir, "", fmt.Sprintf("bandwidth_limit = %d", kbps))
 	stop, err := startServe(dir, &slow)
 	if err != nil {
 		t.Fatal(err)
