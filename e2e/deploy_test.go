@@ -214,14 +214,17 @@ func processesIn(ns string) []int {
 // /etc/pg-backup-api.toml, root:barman 0640. The machine's /etc is not
 // touched: serve runs in a private mount namespace where an overlay over
 // /etc holds the test's files, and the runners it starts inherit it. Over
-// HTTPS with tokens of different permissions it restores a backup of the
-// sandbox's Barman 3.4, signs a webhook, answers `status`, and takes a
-// reloaded configuration (SIGHUP) while a recovery runs.
+// HTTPS with tokens of different permissions it restores a backup with the
+// sandbox's Barman, signs a webhook, answers `status`, and takes a
+// reloaded configuration (SIGHUP) while a recovery runs. It does so with
+// each Barman of the sandbox, as Debian 12 (3.4), Debian 13 (3.13.3) and
+// Debian unstable would package it beside ours, at once: each serve has a
+// mount namespace, a port and a barman_home of its own.
 func TestDeployAsPackaged(t *testing.T) {
-	b := barmans[0]
-	if b.key != "3.4" {
-		t.Fatalf("the first Barman of the sandbox is %s, want 3.4", b)
-	}
+	eachAtOnce(t, deployAsPackaged)
+}
+
+func deployAsPackaged(t *testing.T, b *barmanUT) {
 	unit := readPackagedUnit(t)
 	account, err := user.Lookup(unit.user)
 	if err != nil {

@@ -28,18 +28,13 @@ import (
 // cases run at once; within one Barman they run in turn (a server's drills
 // share a lane).
 func TestDrill(t *testing.T) {
-	for _, b := range barmans {
-		t.Run(b.String(), func(t *testing.T) {
-			t.Parallel()
-			start := time.Now()
-			defer func() { b.spent += time.Since(start) }()
-			d := newDrillEnv(t, b, "d")
-			t.Run("newest", func(t *testing.T) { drillNewest(t, d) })
-			// Before the damaged copy exists: it would be the newest backup.
-			t.Run("cancelled during restore", func(t *testing.T) { drillCancelled(t, d) })
-			t.Run("damaged backup", func(t *testing.T) { drillDamaged(t, d) })
-		})
-	}
+	eachAtOnce(t, func(t *testing.T, b *barmanUT) {
+		d := newDrillEnv(t, b, "d")
+		t.Run("newest", func(t *testing.T) { drillNewest(t, d) })
+		// Before the damaged copy exists: it would be the newest backup.
+		t.Run("cancelled during restore", func(t *testing.T) { drillCancelled(t, d) })
+		t.Run("damaged backup", func(t *testing.T) { drillDamaged(t, d) })
+	})
 }
 
 // drillEnv is one Barman's drills directory and the configuration file

@@ -83,15 +83,11 @@ func TestScheduledDrill(t *testing.T) {
 		rulesPath, filepath.Join(targetsDir, "*.json"))
 	promURL := startPrometheus(t, dir, conf)
 
-	for _, b := range barmans {
-		t.Run(b.String(), func(t *testing.T) {
-			t.Parallel()
-			start := time.Now()
-			defer func() { b.spent += time.Since(start) }()
-			scheduledDrill(t, b, targetsDir, promURL)
-			t.Logf("%s: the scheduled drill's proof took %s", b, time.Since(start).Round(time.Millisecond))
-		})
-	}
+	eachAtOnce(t, func(t *testing.T, b *barmanUT) {
+		start := time.Now()
+		scheduledDrill(t, b, targetsDir, promURL)
+		t.Logf("%s: the scheduled drill's proof took %s", b, time.Since(start).Round(time.Millisecond))
+	})
 }
 
 func scheduledDrill(t *testing.T, b *barmanUT, targetsDir, promURL string) {

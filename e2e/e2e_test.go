@@ -302,7 +302,7 @@ func takeBackups() error {
 			return err
 		}
 		if which == "older" {
-			if err := switchWAL(); err != nil {
+			if err := switchWAL(func(b *barmanUT) string { return b.older.id }); err != nil {
 				return err
 			}
 		}
@@ -320,8 +320,10 @@ func takeBackups() error {
 // Barman has archived the segment it closed, so each one's older backup has
 // WAL of its own after it (wal_size, the recovery window's latest_wal) that
 // is not the newer backup's. It runs `barman archive-wal`, what cron would,
-// rather than waiting for the sandbox's cron loop.
-func switchWAL() error {
+// rather than waiting for the sandbox's cron loop. newest names each
+// Barman's newest backup, whose show-backup says the last WAL available
+// (an older backup's stops at the next one's).
+func switchWAL(newest func(*barmanUT) string) error {
 	out, err := psql(sandbox["SANDBOX_PG_PORT"], fmt.Sprintf(
 		"CREATE TABLE IF NOT EXISTS e2e_wal (run text, pad text); TRUNCATE e2e_wal; "+
 			"INSERT INTO e2e_wal SELECT '%s', repeat('x', 1000) FROM generate_series(1, 2000); "+
@@ -338,7 +340,7 @@ func switchWAL() error {
 			// A concurrent cron may hold the archiver's lock: that run
 			// archives the segment as well, so its failure is no failure.
 			barmanOutput(b, "archive-wal", sandbox["SANDBOX_SERVER"])
-			last, err := barmanLastAvailable(b, b.older.id)
+			last, err := barmanLastAvailable(b, newest(b))
 			if err != nil {
 				return err
 			}
@@ -346,7 +348,7 @@ func switchWAL() error {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("%s has not archived WAL %s after 90s (show-backup %s says the last available is %s)", b, seg, b.older.id, last)
+				return fmt.Errorf("%s has not archived WAL %s after 90s (show-backup %s says the last available is %s)", b, seg, newest(b), last)
 			}
 			time.Sleep(300 * time.Millisecond)
 		}
@@ -645,6 +647,20 @@ func each(t *testing.T, match func(*barmanUT) bool, f func(*testing.T, *barmanUT
 	}
 	if ran == 0 {
 		t.Fatal("no Barman of the sandbox fits this test")
+	}
+}
+
+// eachAtOnce runs f for every Barman of the sandbox as subtests that run
+// in parallel, for cases whose Barmans share nothing but the source
+// PostgreSQL; the time counts from when each subtest starts running.
+func eachAtOnce(t *testing.T, f func(*testing.T, *barmanUT)) {
+	for _, b := range barmans {
+		t.Run(b.String(), func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			defer func() { b.spent += time.Since(start) }()
+			f(t, b)
+		})
 	}
 }
 

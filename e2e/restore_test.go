@@ -154,91 +154,76 @@ func TestRestoreTablespaceAndDelta(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // B commits strictly after at
 	pgSQL(t, fmt.Sprintf("INSERT INTO ts_check (run, tag) VALUES ('%s', 'B')", runID))
 	start = time.Now()
-	// Each Barman closes and archives the segment that holds B, at once.
-	var wg sync.WaitGroup
-	outs := make([]string, len(barmans))
-	for i, b := range barmans {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := barmanOutput(b, "switch-wal", "--force", "--archive", "--archive-timeout", "60", sandbox["SANDBOX_SERVER"])
-			if err != nil || strings.Contains(string(out), "has not been received") {
-				outs[i] = fmt.Sprintf("%s switch-wal --archive: %v\n%s", b, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, o := range outs {
-		if o != "" {
-			t.Fatal(o)
-		}
+	// The segment that holds B closed, and archived by every Barman before
+	// any restore: `barman switch-wal --archive` returns once it archived
+	// any segment, which may be an older one still waiting in its
+	// streaming directory, leaving B (and target_time) past the window.
+	if err := switchWAL(func(b *barmanUT) string { return fresh[b].id }); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("WAL archived in %s", time.Since(start).Round(time.Millisecond))
 	server := sandbox["SANDBOX_SERVER"]
 
-	for _, b := range barmans {
-		t.Run(b.String(), func(t *testing.T) {
-			t.Parallel()
-			backup := fresh[b]
-			checkAuto(t, b, backup, before, lsn, at)
+	eachAtOnce(t, func(t *testing.T, b *barmanUT) {
+		backup := fresh[b]
+		checkAuto(t, b, backup, before, lsn, at)
 
-			dest := destination(t, "tablespace")
-			loc := dest + "-" + tablespaceName
-			t.Cleanup(func() { os.RemoveAll(loc) })
-			moved := map[string]any{tablespaceName: loc}
+		dest := destination(t, "tablespace")
+		loc := dest + "-" + tablespaceName
+		t.Cleanup(func() { os.RemoveAll(loc) })
+		moved := map[string]any{tablespaceName: loc}
 
-			// Paused at L (no target_action): a promotion would leave a
-			// new timeline's history in pg_wal, which Barman's copy
-			// protects and the next replay would follow.
-			id, output := b.recover(t, dest, map[string]any{
-				"backup_id": "auto", "target_lsn": lsn,
-				"tablespaces": moved, "network_compression": true,
-			})
-			if got := resolvedBackupID(t, b, id); got != backup.id {
-				t.Errorf("resolved_backup_id %q, want %s, the newest backup that ended before %s", got, backup.id, lsn)
-			}
-			if !strings.Contains(output, "using backup "+backup.id+"\n") || !strings.Contains(output, tablespaceName+", "+loc) {
-				t.Errorf("Barman's output lacks backup %s or tablespace %s restored to %s:\n%s", backup.id, tablespaceName, loc, output)
-			}
-			query, stop := startRestored(t, dest)
-			checkTablespaceMoved(t, query, dest, loc)
-			if got := rowTags(query, "ts_check", runID); got != "A" {
-				t.Errorf("the cluster restored to %s has rows %q in the moved tablespace, want A only", lsn, got)
-			}
-			stop()
-
-			delta := map[string]any{"backup_id": backup.request, "tablespaces": moved, "delta_restore": true}
-			if !b.atLeast(3, 16) {
-				defer noNewJobs(t, b)()
-				body := map[string]any{"type": "recovery", "remote_ssh_command": sandbox["SANDBOX_SSH_COMMAND"], "destination_directory": dest}
-				for k, v := range delta {
-					body[k] = v
-				}
-				code, resp := b.post(t, "/servers/"+server+"/operations", body)
-				msg := fmt.Sprint(resp["error"])
-				if code != 400 || !strings.Contains(msg, b.version) || !strings.Contains(msg, "3.16") || !strings.Contains(msg, "delta_restore") {
-					t.Errorf("delta_restore on Barman %s: %d %q, want 400 naming delta_restore, %s and 3.16", b.version, code, msg, b.version)
-				}
-				return
-			}
-			// Barman finds the restore it made there (.barman-recover.info)
-			// and copies only what changed since the earlier of the two
-			// backups began; into an empty directory it says nothing so.
-			const reuse = "Using safe horizon time for smart rsync copy: "
-			if strings.Contains(output, reuse) {
-				t.Errorf("the restore into an empty directory says %q:\n%s", reuse, output)
-			}
-			_, output = b.recover(t, dest, delta)
-			if !strings.Contains(output, reuse) {
-				t.Errorf("the delta restore's output lacks Barman's %q:\n%s", reuse, output)
-			}
-			query, _ = startRestored(t, dest)
-			checkTablespaceMoved(t, query, dest, loc)
-			if got := rowTags(query, "ts_check", runID); got != "A,B" {
-				t.Errorf("the cluster delta-restored to the end of the WAL has rows %q, want A,B", got)
-			}
+		// Paused at L (no target_action): a promotion would leave a
+		// new timeline's history in pg_wal, which Barman's copy
+		// protects and the next replay would follow.
+		id, output := b.recover(t, dest, map[string]any{
+			"backup_id": "auto", "target_lsn": lsn,
+			"tablespaces": moved, "network_compression": true,
 		})
-	}
+		if got := resolvedBackupID(t, b, id); got != backup.id {
+			t.Errorf("resolved_backup_id %q, want %s, the newest backup that ended before %s", got, backup.id, lsn)
+		}
+		if !strings.Contains(output, "using backup "+backup.id+"\n") || !strings.Contains(output, tablespaceName+", "+loc) {
+			t.Errorf("Barman's output lacks backup %s or tablespace %s restored to %s:\n%s", backup.id, tablespaceName, loc, output)
+		}
+		query, stop := startRestored(t, dest)
+		checkTablespaceMoved(t, query, dest, loc)
+		if got := rowTags(query, "ts_check", runID); got != "A" {
+			t.Errorf("the cluster restored to %s has rows %q in the moved tablespace, want A only", lsn, got)
+		}
+		stop()
+
+		delta := map[string]any{"backup_id": backup.request, "tablespaces": moved, "delta_restore": true}
+		if !b.atLeast(3, 16) {
+			defer noNewJobs(t, b)()
+			body := map[string]any{"type": "recovery", "remote_ssh_command": sandbox["SANDBOX_SSH_COMMAND"], "destination_directory": dest}
+			for k, v := range delta {
+				body[k] = v
+			}
+			code, resp := b.post(t, "/servers/"+server+"/operations", body)
+			msg := fmt.Sprint(resp["error"])
+			if code != 400 || !strings.Contains(msg, b.version) || !strings.Contains(msg, "3.16") || !strings.Contains(msg, "delta_restore") {
+				t.Errorf("delta_restore on Barman %s: %d %q, want 400 naming delta_restore, %s and 3.16", b.version, code, msg, b.version)
+			}
+			return
+		}
+		// Barman finds the restore it made there (.barman-recover.info)
+		// and copies only what changed since the earlier of the two
+		// backups began; into an empty directory it says nothing so.
+		const reuse = "Using safe horizon time for smart rsync copy: "
+		if strings.Contains(output, reuse) {
+			t.Errorf("the restore into an empty directory says %q:\n%s", reuse, output)
+		}
+		_, output = b.recover(t, dest, delta)
+		if !strings.Contains(output, reuse) {
+			t.Errorf("the delta restore's output lacks Barman's %q:\n%s", reuse, output)
+		}
+		query, _ = startRestored(t, dest)
+		checkTablespaceMoved(t, query, dest, loc)
+		if got := rowTags(query, "ts_check", runID); got != "A,B" {
+			t.Errorf("the cluster delta-restored to the end of the WAL has rows %q, want A,B", got)
+		}
+	})
 }
 
 // checkAuto: "backup_id" "auto" chooses, for every target Barman chooses
