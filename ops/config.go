@@ -148,6 +148,10 @@ type RecoveryWindow struct {
 const (
 	BackupDone   = "DONE"
 	BackupFailed = "FAILED"
+	// BackupWaitingForWALs: the copy is done, the WAL it needs to be
+	// consistent is not archived yet. Barman counts its WAL as a
+	// backup's and its "auto" may choose it; we recover only DONE ones.
+	BackupWaitingForWALs = "WAITING_FOR_WALS"
 )
 
 // Server returns the named server or a not-found error listing the known ones.

@@ -262,7 +262,7 @@ func chooseAutoBackup(server string, backups []CatalogBackup, ro *RecoveryOption
 	sorted := slices.Clone(backups)
 	slices.SortFunc(sorted, func(a, b CatalogBackup) int { return strings.Compare(b.ID, a.ID) })
 	for _, b := range sorted {
-		if b.Status != BackupDone && b.Status != "WAITING_FOR_WALS" {
+		if b.Status != BackupDone && b.Status != BackupWaitingForWALs {
 			continue
 		}
 		if tli != 0 && b.Timeline != tli || !fits(b) {
