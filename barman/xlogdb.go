@@ -58,7 +58,9 @@ func xlogdbPaths(server *ops.BarmanServer) []string {
 }
 
 // copyDone are the statuses Barman counts WAL for (STATUS_COPY_DONE).
-func copyDone(status string) bool { return status == ops.BackupDone || status == ops.BackupWaitingForWALs }
+func copyDone(status string) bool {
+	return status == ops.BackupDone || status == ops.BackupWaitingForWALs
+}
 
 // walEntry is one WAL segment of xlog.db.
 type walEntry struct {
