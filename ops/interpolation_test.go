@@ -2,11 +2,11 @@ package ops_test
 
 import (
 	"encoding/json"
-	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
 
 // TestConfigUpdatePercent: a value Barman's interpolation rejects, once it

@@ -158,3 +158,25 @@ func DeleteJob(op *Operation) (string, error) {
 	}
 	return id, nil
 }
+
+// BackupJob reads a backup's job file as validation reads a request, for
+// the runner.
+func (p Policy) BackupJob(op *Operation) (*BackupOptions, error) {
+	if op.Job == nil {
+		return nil, fmt.Errorf("operation %s: backup: the job file is empty", op.ID)
+	}
+	opts, err := p.Options.readOptions(BackupOp, op.Job)
+	if err != nil {
+		return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+	}
+	return &BackupOptions{Options: opts}, nil
+}
+
+func (p Policy) validateBackup(req *Request) error {
+	opts, err := p.Options.readOptions(BackupOp, req.Payload)
+	if err != nil {
+		return err
+	}
+	req.Backup = &BackupOptions{Options: opts}
+	return nil
+}

@@ -1,7 +1,6 @@
 package ops_test
 
 import (
-	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"

@@ -464,3 +464,15 @@ func checkOptionVersions(t Type, opts []Option, installed Version) error {
 	}
 	return nil
 }
+
+func describeValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", v)
+	case bool:
+		return fmt.Sprintf("%t", v)
+	case json.Number:
+		return v.String()
+	}
+	return pyjson.TypeName(v)
+}

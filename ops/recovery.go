@@ -131,19 +131,6 @@ func (p Policy) RecoveryJob(op *Operation) (backupID string, ro *RecoveryOptions
 	return backupID, ro, nil
 }
 
-// BackupJob reads a backup's job file as validation reads a request, for
-// the runner.
-func (p Policy) BackupJob(op *Operation) (*BackupOptions, error) {
-	if op.Job == nil {
-		return nil, fmt.Errorf("operation %s: backup: the job file is empty", op.ID)
-	}
-	opts, err := p.Options.readOptions(BackupOp, op.Job)
-	if err != nil {
-		return nil, fmt.Errorf("operation %s: %w", op.ID, err)
-	}
-	return &BackupOptions{Options: opts}, nil
-}
-
 // now is the clock validation reads; tests replace it.
 var now = time.Now
 
@@ -290,11 +277,79 @@ func parseLSN(s string) (uint64, bool) {
 	return h<<32 | l, true
 }
 
-func (p Policy) validateBackup(req *Request) error {
-	opts, err := p.Options.readOptions(BackupOp, req.Payload)
+func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Request) error {
+	// The options first: a target_time may choose the backup.
+	ro, err := p.readRecoveryOptions(req.Payload)
 	if err != nil {
 		return err
 	}
-	req.Backup = &BackupOptions{Options: opts}
+	targetTime := ro.TargetTime
+	raw, hasID := req.Payload.Get("backup_id")
+	auto := !hasID || raw == AutoBackupID
+	var backupID string
+	switch {
+	case !hasID && ro.Target != "target_time" && ro.Target != "target_lsn":
+		// Left out, it chooses only from a target: a recovery of the
+		// newest backup is asked for by name ("auto" or "latest").
+		return Errorf(EINVALID, `recovery needs "backup_id": a backup ID, a backup name or a shortcut (latest, oldest, auto, ...); "backup_id" is missing, which chooses the backup only with a "target_time" or a "target_lsn"`)
+	case !auto:
+		if backupID, err = requiredPositional(req.Payload, Recovery, "backup_id"); err != nil {
+			return err
+		}
+	}
+	if err := p.recoveryCommand(req.Payload, ro); err != nil {
+		return err
+	}
+	server, err := cfg.Server(req.Server)
+	if err != nil {
+		return err
+	}
+	// With a target_time, the recovery window is checked before a backup
+	// is chosen or resolved: its bounds are what the caller can act on.
+	var cat *ServerCatalog
+	if !targetTime.IsZero() || auto {
+		cat = readWindow(catalog, server)
+	}
+	if !targetTime.IsZero() {
+		if err := checkTargetWindow(req.Server, targetTime, cat); err != nil {
+			return err
+		}
+	}
+	var backup CatalogBackup
+	if auto {
+		tli, err := autoTimeline(req.Server, ro, cat)
+		if err != nil {
+			return err
+		}
+		var backups []CatalogBackup
+		if cat != nil {
+			backups = cat.Backups
+		} else {
+			lister, ok := catalog.(BackupLister)
+			if !ok {
+				return Errorf(EUNAVAILABLE, `recovery: the backup catalog cannot be listed here, so "backup_id" "auto" cannot choose a backup; name the backup`)
+			}
+			if backups, err = lister.ListBackups(server); err != nil {
+				return err
+			}
+		}
+		if backup, err = chooseAutoBackup(req.Server, backups, ro, tli); err != nil {
+			return err
+		}
+	} else {
+		if backup, err = catalog.ResolveBackup(server, backupID); err != nil {
+			return err
+		}
+		if backup.Status != BackupDone {
+			return Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be recovered", backup.ID, req.Server, backup.Status)
+		}
+	}
+	if !targetTime.IsZero() {
+		if err := checkTargetTime(req.Server, targetTime, backup); err != nil {
+			return err
+		}
+	}
+	req.BackupID = backup.ID
+	req.Recovery = ro
 	return nil
 }

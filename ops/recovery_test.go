@@ -3,7 +3,6 @@ package ops_test
 import (
 	"context"
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 

@@ -3,7 +3,6 @@ package ops_test
 import (
 	"context"
 	"errors"
-	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"

@@ -2,11 +2,11 @@ package ops_test
 
 import (
 	"encoding/json"
-	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
 
 // recoveryWith is a recovery payload of db_server_two with the given ssh
