@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -106,19 +107,6 @@ func (b *background) exited() bool {
 	}
 }
 
-// eventually polls cond every 20 ms until it holds, failing the test after
-// timeout with what describe says.
-func eventually(t *testing.T, timeout time.Duration, cond func() bool, describe func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s: %s", timeout, describe())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // opState reads an operation straight from e's store, as a second process
 // would.
 func opState(t testing.TB, e *env, server, id string) *ops.Operation {
@@ -134,7 +122,7 @@ func opState(t testing.TB, e *env, server, id string) *ops.Operation {
 func waitPhase(t *testing.T, e *env, server, id string, phase ops.Phase) {
 	t.Helper()
 	var last *ops.Operation
-	eventually(t, 15*time.Second, func() bool {
+	testenv.Eventually(t, 15*time.Second, func() bool {
 		last = opState(t, e, server, id)
 		return last.Phase == phase
 	}, func() string { return "operation " + id + " is " + string(last.Phase) + ", not " + string(phase) })
@@ -154,7 +142,7 @@ func holdRunnerLock(t *testing.T, e *env, server string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	eventually(t, 15*time.Second, func() bool {
+	testenv.Eventually(t, 15*time.Second, func() bool {
 		ok, err := store.TryLock(f)
 		if err != nil {
 			t.Fatal(err)
@@ -398,7 +386,7 @@ func TestFollowStreams(t *testing.T) {
 			f := startBinary(t, nil, append(append(global, tt.args...), id)...)
 
 			// line1 must show while Barman still sleeps before line2.
-			eventually(t, 10*time.Second, func() bool { return strings.Contains(f.stdout.String(), "line1\n") || f.exited() },
+			testenv.Eventually(t, 10*time.Second, func() bool { return strings.Contains(f.stdout.String(), "line1\n") || f.exited() },
 				func() string { return "nothing followed:\n" + f.stdout.String() })
 			op := opState(t, e, "", id)
 			if op.Status != ops.StatusInProgress {

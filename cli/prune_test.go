@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 	"golang.org/x/sys/unix"
@@ -370,7 +371,7 @@ func TestServeRetention(t *testing.T) {
 		return left
 	}
 	logged := regexp.MustCompile(`msg="retention: removed finished operations" scope=(\S+) count=(\d+) older_than=1m`)
-	eventually(t, 10*time.Second, func() bool { return len(remaining()) == 0 && len(logged.FindAllString(srv.Log(), -1)) == 2 },
+	testenv.Eventually(t, 10*time.Second, func() bool { return len(remaining()) == 0 && len(logged.FindAllString(srv.Log(), -1)) == 2 },
 		func() string {
 			return "retention left:\n" + strings.Join(remaining(), "\n") + "\nserve logged:\n" + srv.Log()
 		})

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
 )

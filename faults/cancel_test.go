@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -34,7 +35,7 @@ func startBarman(t *testing.T, e *env, penv []string, pidFile, dest string) (str
 	t.Helper()
 	id := e.createRecovery(t, penv, dest)
 	var barman int
-	waitFor(t, 10*time.Second, "Barman to run", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "Barman to run", func() bool {
 		barman = readPid(pidFile)
 		return barman > 0 && e.get(t, srv, id).Phase == ops.PhaseRunning && len(childrenOf(barman)) > 0
 	})
@@ -100,7 +101,7 @@ func TestCancelQueuedOperationNeverRunsBarman(t *testing.T) {
 
 	// Let the runner go on: stop the running one too.
 	e.mustCLI(t, penv, "cancel", running)
-	waitFor(t, 5*time.Second, "the running operation to end", func() bool { return e.get(t, srv, running).Status == ops.StatusFailed })
+	testenv.WaitFor(t, 5*time.Second, "the running operation to end", func() bool { return e.get(t, srv, running).Status == ops.StatusFailed })
 	waitIdle(t, e, 10*time.Second)
 	if got := e.recoverDests(t); !slices.Equal(got, []string{"/srv/restore/running"}) {
 		t.Errorf("Barman recovered %q; the cancelled queued operation must never run", got)
@@ -123,7 +124,7 @@ func TestCancelRunningOperationStopsBarman(t *testing.T) {
 
 	start := time.Now()
 	e.mustCLI(t, penv, "cancel", id)
-	waitFor(t, 3*time.Second, "the operation to end cancelled", func() bool {
+	testenv.WaitFor(t, 3*time.Second, "the operation to end cancelled", func() bool {
 		op := e.get(t, srv, id)
 		return op.Status == ops.StatusFailed && op.Phase == ops.PhaseCancelled
 	})
@@ -135,11 +136,11 @@ func TestCancelRunningOperationStopsBarman(t *testing.T) {
 	// A SIGKILLed process dies when the kernel next schedules it, which on
 	// a loaded machine may be just after the runner recorded the end: give
 	// both what is left of the 2 s.
-	for deadline := start.Add(2 * time.Second); (alive(barman) || alive(child)) && time.Now().Before(deadline); {
+	for deadline := start.Add(2 * time.Second); (testenv.Alive(barman) || testenv.Alive(child)) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if alive(barman) || alive(child) {
-		t.Errorf("Barman (%d, alive %t) or its child (%d, alive %t) survived the cancel by 2 s", barman, alive(barman), child, alive(child))
+	if testenv.Alive(barman) || testenv.Alive(child) {
+		t.Errorf("Barman (%d, alive %t) or its child (%d, alive %t) survived the cancel by 2 s", barman, testenv.Alive(barman), child, testenv.Alive(child))
 	}
 	stoppedCleanly(t, e, srv, id, barman)
 	op := e.get(t, srv, id)
@@ -162,7 +163,7 @@ func TestCancelOverHTTP(t *testing.T) {
 	running := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/running"))
 	queued := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/queued"))
 	instance := postCreate(t, s.URL+"/operations", configUpdateBody("cancel-me"))
-	waitFor(t, 10*time.Second, "Barman to run for both scopes", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "Barman to run for both scopes", func() bool {
 		return getDetail(t, s.URL+srvOps+"/"+running).Phase == "running" && getDetail(t, s.URL+"/operations/"+instance).Phase == "running"
 	})
 
@@ -180,7 +181,7 @@ func TestCancelOverHTTP(t *testing.T) {
 	}
 	cancel(s.URL+srvOps, running)
 	cancel(s.URL+"/operations", instance)
-	waitFor(t, 3*time.Second, "both running operations to end cancelled", func() bool {
+	testenv.WaitFor(t, 3*time.Second, "both running operations to end cancelled", func() bool {
 		a, b := getDetail(t, s.URL+srvOps+"/"+running), getDetail(t, s.URL+"/operations/"+instance)
 		return a.Status == "FAILED" && a.Phase == "cancelled" && b.Status == "FAILED" && b.Phase == "cancelled"
 	})
@@ -215,7 +216,7 @@ func TestCreateWaitExitsSevenWhenCancelled(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var id string
-	waitFor(t, 10*time.Second, "the waited-for operation to run", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the waited-for operation to run", func() bool {
 		ids, err := e.store().PendingIDs(srv)
 		if err != nil || len(ids) != 1 {
 			return false

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
@@ -90,7 +91,7 @@ func TestServeKilledUnderCreateLoadLosesNoAcknowledgedID(t *testing.T) {
 	t.Logf("%d acknowledged creates over 3 kills, each on disk", len(acked))
 	// The runners serve started hold a deep queue of 30 s Barmans: they are
 	// this test's to stop, not the stray killer's to report.
-	for _, pid := range processesOf(e) {
+	for _, pid := range testenv.ProcessesNaming(e.Dir) {
 		if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid {
 			syscall.Kill(-pid, syscall.SIGKILL)
 		}

@@ -85,7 +85,7 @@ func newEnv(t *testing.T, c envConfig) *env {
 		}
 	}
 	writeFile(t, e.TOML, noBarmanCheck)
-	registerStrayKiller(t, e)
+	testenv.KillStrays(t, e.Dir)
 	return e
 }
 
@@ -286,18 +286,6 @@ func (e *env) recoverDests(t *testing.T) []string {
 	return dests
 }
 
-// waitFor polls cond every 20 ms until it holds or within passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // ---- serve ----
 
 // serveProc is a running `pg-backup-api serve`.
@@ -400,90 +388,20 @@ func (e *env) inspectJSON(t *testing.T, penv []string, id string) opView {
 
 // ---- processes ----
 
-// procStat returns a process's state, parent and process group from
-// /proc/<pid>/stat; ok is false when it is gone.
-func procStat(pid int) (state byte, ppid, pgrp int, ok bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, 0, false
-	}
-	// "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses.
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	if len(f) < 3 {
-		return 0, 0, 0, false
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	pgrp, _ = strconv.Atoi(f[2])
-	return f[0][0], ppid, pgrp, true
-}
-
-// alive reports whether pid runs (a zombie nobody reaped does not). The
-// leader of a multi-threaded process (a Go runner) shows as a zombie while
-// its other threads are still exiting, and its files, with their locks, go
-// only when the last thread has exited: those threads count.
-func alive(pid int) bool {
-	state, _, _, ok := procStat(pid)
-	if !ok {
-		return false
-	}
-	if state != 'Z' && state != 'X' {
-		return true
-	}
-	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	for _, task := range tasks {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-		if len(f) > 0 && f[0] != "Z" && f[0] != "X" {
-			return true
-		}
-	}
-	return false
-}
-
-// livePids returns the live processes (but this one) for which match holds.
-func livePids(match func(pid int) bool) []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, ent := range entries {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil || pid == os.Getpid() || !alive(pid) {
-			continue
-		}
-		if match(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
 // groupMembers returns the live members of process group pgid.
 func groupMembers(pgid int) []int {
-	return livePids(func(pid int) bool {
-		_, _, pgrp, ok := procStat(pid)
+	return testenv.LivePids(func(pid int) bool {
+		_, _, pgrp, ok := testenv.ProcStat(pid)
 		return ok && pgrp == pgid
 	})
 }
 
 // childrenOf returns the live children of pid.
 func childrenOf(parent int) []int {
-	return livePids(func(pid int) bool {
-		_, ppid, _, ok := procStat(pid)
+	return testenv.LivePids(func(pid int) bool {
+		_, ppid, _, ok := testenv.ProcStat(pid)
 		return ok && ppid == parent
 	})
-}
-
-// environ returns a process's environment, NUL-separated.
-func environ(pid int) []byte {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	return data
-}
-
-func cmdline(pid int) string {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return strings.ReplaceAll(string(data), "\x00", " ")
 }
 
 // markedProcesses returns the live processes whose environment carries
@@ -491,45 +409,9 @@ func cmdline(pid int) string {
 // operation.
 func markedProcesses(marker string) []int {
 	want := []byte(runner.MarkerEnv + "=" + marker + "\x00")
-	return livePids(func(pid int) bool {
-		env := environ(pid)
+	return testenv.LivePids(func(pid int) bool {
+		env := testenv.Environ(pid)
 		return bytes.HasPrefix(env, want) || bytes.Contains(env, append([]byte{0}, want...))
-	})
-}
-
-// processesOf returns the live processes started for e: their command line
-// or environment names e's directory.
-func processesOf(e *env) []int {
-	return livePids(func(pid int) bool {
-		return strings.Contains(cmdline(pid), e.Dir) || bytes.Contains(environ(pid), []byte(e.Dir))
-	})
-}
-
-// registerStrayKiller makes sure nothing started for e outlives the test.
-func registerStrayKiller(t *testing.T, e *env) {
-	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			pids := processesOf(e)
-			if len(pids) == 0 {
-				return
-			}
-			if t.Failed() || time.Now().After(deadline) {
-				var desc []string
-				for _, pid := range pids {
-					desc = append(desc, fmt.Sprintf("%d: %s", pid, cmdline(pid)))
-					if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid {
-						syscall.Kill(-pid, syscall.SIGKILL)
-					}
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
-				if !t.Failed() {
-					t.Errorf("still running 10 s after the test (runners must exit when their queue is empty):\n%s", strings.Join(desc, "\n"))
-				}
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -161,7 +162,7 @@ func TestLoadThousandCreatesAllDone(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, deadline-time.Since(start), fmt.Sprintf("all %d operations to end", total), func() bool {
+	testenv.WaitFor(t, deadline-time.Since(start), fmt.Sprintf("all %d operations to end", total), func() bool {
 		time.Sleep(200 * time.Millisecond)
 		return outputs() >= total
 	})

@@ -11,9 +11,10 @@ package faults
 import (
 	"flag"
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // binPath is the pg-backup-api binary built by TestMain.

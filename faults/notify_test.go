@@ -3,7 +3,6 @@ package faults
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/notify"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -73,13 +74,13 @@ func TestNotificationOfAnEndWhileServeIsDown(t *testing.T) {
 
 	s := e.startServe(t, penv)
 	id := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/notify"))
-	waitFor(t, 10*time.Second, "the operation to start running", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the operation to start running", func() bool {
 		return e.get(t, srv, id).Phase == ops.PhaseRunning
 	})
 	s.Cmd.Process.Kill()
 	<-s.Done()
 
-	waitFor(t, 30*time.Second, "the runner to record the end with serve down", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "the runner to record the end with serve down", func() bool {
 		return e.get(t, srv, id).Status == ops.StatusDone
 	})
 	time.Sleep(1500 * time.Millisecond) // a dispatcher polls every second: none runs now
@@ -88,7 +89,7 @@ func TestNotificationOfAnEndWhileServeIsDown(t *testing.T) {
 	}
 
 	s2 := e.startServe(t, penv)
-	waitFor(t, 15*time.Second, "the next serve to deliver the queued notification", func() bool {
+	testenv.WaitFor(t, 15*time.Second, "the next serve to deliver the queued notification", func() bool {
 		events, _, _ := rc.snapshot()
 		return len(events) == 1
 	})
@@ -167,8 +168,8 @@ func TestMetricsCountWhatTheStoreHolds(t *testing.T) {
 	}
 
 	id := postCreate(t, s.URL+srvOps, recoveryBody("/srv/restore/metrics"))
-	waitFor(t, 15*time.Second, "the recovery to end", func() bool { return e.get(t, srv, id).Status == ops.StatusDone })
-	waitFor(t, 5*time.Second, "the finished counter", func() bool {
+	testenv.WaitFor(t, 15*time.Second, "the recovery to end", func() bool { return e.get(t, srv, id).Status == ops.StatusDone })
+	testenv.WaitFor(t, 5*time.Second, "the finished counter", func() bool {
 		return strings.Contains(metricsText(), `pg_backup_api_operations_finished_total{scope="db_server_two",status="DONE",type="recovery"} 1`+"\n")
 	})
 	if body := metricsText(); !strings.Contains(body, `pg_backup_api_http_requests_total{code="202",route="POST /servers/{name}/operations"} 1`) {

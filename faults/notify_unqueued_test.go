@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -28,7 +29,7 @@ func TestNotificationThatCannotBeQueued(t *testing.T) {
 
 	ids := []string{e.createRecovery(t, penv, "/srv/restore/a"), e.createRecovery(t, penv, "/srv/restore/b")}
 	for _, id := range ids {
-		waitFor(t, 30*time.Second, "operation "+id+" to end", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "operation "+id+" to end", func() bool {
 			return e.get(t, srv, id).Status != ops.StatusInProgress
 		})
 		op := e.get(t, srv, id)
@@ -38,7 +39,7 @@ func TestNotificationThatCannotBeQueued(t *testing.T) {
 	}
 	errLog := filepath.Join(st.StateDir(srv), "runner.err")
 	var log string
-	waitFor(t, 10*time.Second, "runner.err to log both lost notifications", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "runner.err to log both lost notifications", func() bool {
 		data, _ := os.ReadFile(errLog)
 		log = string(data)
 		return strings.Count(log, "cannot queue the notification of an operation that ended") == 2

@@ -2,12 +2,13 @@ package faults
 
 import (
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
@@ -246,7 +247,7 @@ func TestQueuedOperationsSurviveRestartOfEverything(t *testing.T) {
 				t.Fatalf("%s: %s is %s, want queued", when, id, op.Phase)
 			}
 		}
-		if pids := processesOf(e); len(pids) != 0 {
+		if pids := testenv.ProcessesNaming(e.Dir); len(pids) != 0 {
 			t.Fatalf("%s: processes %v run; nothing should", when, pids)
 		}
 		if calls := e.calls(t); len(calls) != 0 {
@@ -261,7 +262,7 @@ func TestQueuedOperationsSurviveRestartOfEverything(t *testing.T) {
 	checkQueued("after the locks were let go")
 
 	s2 := e.startServe(t, penv)
-	waitFor(t, 30*time.Second, "the start-up sweep to run every queued operation", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "the start-up sweep to run every queued operation", func() bool {
 		for _, id := range srvIDs {
 			if e.get(t, srv, id).Status == ops.StatusInProgress {
 				return false

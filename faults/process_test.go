@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
@@ -72,8 +73,8 @@ func scopePath(server string) string {
 // waitIdle waits until no process started for e is left but keep.
 func waitIdle(t *testing.T, e *env, within time.Duration, keep ...int) {
 	t.Helper()
-	waitFor(t, within, "the runners to exit", func() bool {
-		for _, pid := range processesOf(e) {
+	testenv.WaitFor(t, within, "the runners to exit", func() bool {
+		for _, pid := range testenv.ProcessesNaming(e.Dir) {
 			if !slices.Contains(keep, pid) {
 				return false
 			}
@@ -117,7 +118,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			},
 			nextRunner: func(t *testing.T, e *env, penv []string) {
 				next := e.mustCLI(t, penv, "create", "config-update", "--changes", `[{"scope": "server", "server_name": "db_server_two", "archiver": "next"}]`)
-				waitFor(t, 10*time.Second, "the next operation to be DONE", func() bool {
+				testenv.WaitFor(t, 10*time.Second, "the next operation to be DONE", func() bool {
 					return e.get(t, "", next).Status == ops.StatusDone
 				})
 			},
@@ -132,14 +133,14 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			id := tc.create(t, e, penv)
 
 			var barman int
-			waitFor(t, 10*time.Second, "Barman to start", func() bool { barman = readPid(pidFile); return barman > 0 })
-			waitFor(t, 10*time.Second, "the operation to read running", func() bool { return e.get(t, tc.server, id).Phase == ops.PhaseRunning })
-			_, runnerPid, _, _ := procStat(barman)
-			if cl := cmdline(runnerPid); !strings.Contains(cl, " run ") {
+			testenv.WaitFor(t, 10*time.Second, "Barman to start", func() bool { barman = readPid(pidFile); return barman > 0 })
+			testenv.WaitFor(t, 10*time.Second, "the operation to read running", func() bool { return e.get(t, tc.server, id).Phase == ops.PhaseRunning })
+			_, runnerPid, _, _ := testenv.ProcStat(barman)
+			if cl := testenv.Cmdline(runnerPid); !strings.Contains(cl, " run ") {
 				t.Fatalf("Barman's parent %d is not a runner: %q", runnerPid, cl)
 			}
 			var child int
-			waitFor(t, 5*time.Second, "Barman's child (sleep) to start", func() bool {
+			testenv.WaitFor(t, 5*time.Second, "Barman's child (sleep) to start", func() bool {
 				kids := childrenOf(barman)
 				if len(kids) > 0 {
 					child = kids[0]
@@ -154,9 +155,9 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			if err := syscall.Kill(runnerPid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 5*time.Second, "the runner to die", func() bool { return !alive(runnerPid) })
-			waitFor(t, 5*time.Second, "Barman to die with its runner", func() bool { return !alive(barman) })
-			if !alive(child) {
+			testenv.WaitFor(t, 5*time.Second, "the runner to die", func() bool { return !testenv.Alive(runnerPid) })
+			testenv.WaitFor(t, 5*time.Second, "Barman to die with its runner", func() bool { return !testenv.Alive(barman) })
+			if !testenv.Alive(child) {
 				t.Fatalf("Barman's child %d died with the runner; the test needs a straggler for the next runner to kill", child)
 			}
 
@@ -181,7 +182,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 
 			tc.nextRunner(t, e, e.procEnv())
 
-			waitFor(t, 5*time.Second, "the output file (end_reason lost) and no process left for the operation", func() bool {
+			testenv.WaitFor(t, 5*time.Second, "the output file (end_reason lost) and no process left for the operation", func() bool {
 				out := e.outputFile(t, tc.server, id)
 				return out != nil && endReason(out) == "lost" && len(markedProcesses(marker)) == 0
 			})
@@ -195,7 +196,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			if output, _ := out.String("output"); !strings.Contains(output, tc.printed) {
 				t.Errorf("output file %q lacks what Barman printed before it was killed (%q)", output, tc.printed)
 			}
-			if alive(child) {
+			if testenv.Alive(child) {
 				t.Errorf("Barman's child %d still runs after the next runner", child)
 			}
 			if op := e.get(t, tc.server, id); op.Status != ops.StatusFailed || op.Phase != ops.PhaseLost {
@@ -217,7 +218,7 @@ func TestServeKilledOperationsStillFinish(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		ids = append(ids, postCreate(t, s.URL+srvOps, recoveryBody(fmt.Sprintf("/srv/restore/%d", i))))
 	}
-	waitFor(t, 10*time.Second, "the first operation to run", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the first operation to run", func() bool {
 		return getDetail(t, s.URL+srvOps+"/"+ids[0]).Phase == "running"
 	})
 	if err := s.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -229,7 +230,7 @@ func TestServeKilledOperationsStillFinish(t *testing.T) {
 			t.Fatalf("%s is %s right after serve died; the test needs queued operations", id, op.Status)
 		}
 	}
-	waitFor(t, 30*time.Second, "the three operations to end", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "the three operations to end", func() bool {
 		for _, id := range ids {
 			if e.get(t, srv, id).Status == ops.StatusInProgress {
 				return false
@@ -320,13 +321,13 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", srvOps, host, len(body), body[:10])
 
-	waitFor(t, 10*time.Second, "GET /diagnose to be in flight", func() bool { return fileExists(started) })
+	testenv.WaitFor(t, 10*time.Second, "GET /diagnose to be in flight", func() bool { return fileExists(started) })
 	time.Sleep(100 * time.Millisecond) // serve reads the POST's headers
 	sigterm := time.Now()
 	if err := s.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "serve to refuse new connections", func() bool {
+	testenv.WaitFor(t, 5*time.Second, "serve to refuse new connections", func() bool {
 		c, err := net.DialTimeout("tcp", host, 200*time.Millisecond)
 		if err != nil {
 			return true
@@ -377,7 +378,7 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 		t.Errorf("serve exited with %v after SIGTERM, want status 0; log:\n%s", s.Err(), s.Log())
 	}
 	// The operation accepted while stopping runs in its own runner.
-	waitFor(t, 15*time.Second, "the operation accepted during shutdown to be DONE", func() bool {
+	testenv.WaitFor(t, 15*time.Second, "the operation accepted during shutdown to be DONE", func() bool {
 		return e.get(t, srv, created.OperationID).Status == ops.StatusDone
 	})
 }

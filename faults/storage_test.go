@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -82,7 +83,7 @@ func accepted(t *testing.T, e *env, s *serveProc, penv []string, attempts []atte
 			all = append(all, created{a.server, e.mustCLI(t, penv, a.args...)})
 		}
 	}
-	waitFor(t, 20*time.Second, "the operations to be DONE", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the operations to be DONE", func() bool {
 		for _, c := range all {
 			op := e.get(t, c.server, c.id)
 			if op.Status == ops.StatusFailed {

@@ -100,64 +100,13 @@ func startServe(t *testing.T, e *env, procEnv []string) *serveProc {
 	t.Helper()
 	needBinary(t)
 	// Registered first, so it runs after serve is stopped.
-	registerStrayKiller(t, e)
+	testenv.KillStrays(t, e.Dir)
 	return testenv.StartServe(t, testenv.ServeOptions{
 		Binary:  binPath,
 		Args:    e.cliArgs("serve"),
 		Env:     procEnv,
 		LogPath: filepath.Join(e.Dir, "serve.log"),
 	})
-}
-
-// registerStrayKiller makes sure no process started for e (runners, fake
-// Barmans: their command lines name e's files) outlives the test. They
-// should all have ended by themselves once their queues were empty.
-func registerStrayKiller(t *testing.T, e *env) {
-	t.Cleanup(func() {
-		// After a failure they may never end: do not wait for them.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			pids := processesMentioning(e.Dir)
-			if len(pids) == 0 {
-				return
-			}
-			if t.Failed() || time.Now().After(deadline) {
-				for _, pid := range pids {
-					// Runners and fake Barmans lead their own process
-					// groups; the group takes a fake Barman's sleep too.
-					if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid {
-						syscall.Kill(-pid, syscall.SIGKILL)
-					} else {
-						syscall.Kill(pid, syscall.SIGKILL)
-					}
-				}
-				if !t.Failed() {
-					t.Errorf("processes %v were still running 10s after the test; runners should exit when their queue is empty", pids)
-				}
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	})
-}
-
-// processesMentioning returns the live processes whose command line
-// contains s.
-func processesMentioning(s string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, ent := range entries {
-		pid, err := strconv.Atoi(ent.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(s)) {
-			continue
-		}
-		pids = append(pids, pid)
-	}
-	return pids
 }
 
 // detailOf is GET <url>?detail=true of one operation.
@@ -180,18 +129,6 @@ func getDetail(t *testing.T, client *http.Client, url string) opDetail {
 		t.Fatalf("GET %s?detail=true: %v", url, err)
 	}
 	return d
-}
-
-// waitFor polls cond every 50ms until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // TestProcess runs the real binary: serve, its runners, the fake Barman,
@@ -268,7 +205,7 @@ func TestProcess(t *testing.T) {
 		for id := range seen {
 			pending[id] = true
 		}
-		waitFor(t, 60*time.Second, "all 50 operations to be DONE", func() bool {
+		testenv.WaitFor(t, 60*time.Second, "all 50 operations to be DONE", func() bool {
 			for id := range pending {
 				code, _, body := testenv.HTTPDo(t, client, "GET", srv.URL+srvOps+"/"+id, "")
 				var st struct{ Status string }
@@ -357,7 +294,7 @@ func TestProcess(t *testing.T) {
 		if code != 200 || !bytes.Contains(body, []byte(`{"id":"`+cliID+`","type":"config_update"}`)) {
 			t.Errorf("HTTP list does not show the CLI's operation %s: %d %s", cliID, code, body)
 		}
-		waitFor(t, 30*time.Second, "the CLI's operation to be DONE over HTTP", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "the CLI's operation to be DONE over HTTP", func() bool {
 			return getDetail(t, client, srv.URL+"/operations/"+cliID).Status == "DONE"
 		})
 
@@ -404,10 +341,10 @@ func TestProcess(t *testing.T) {
 				t.Errorf("CLI list: %s is %q, want %q", key, found[key], typ)
 			}
 		}
-		waitFor(t, 30*time.Second, "the config_update to be DONE", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "the config_update to be DONE", func() bool {
 			return getDetail(t, client, srv.URL+"/operations/"+created.OperationID).Status == "DONE"
 		})
-		waitFor(t, 30*time.Second, "the config_switch to be DONE", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "the config_switch to be DONE", func() bool {
 			return getDetail(t, client, srv.URL+srvOps+"/"+createdSwitch.OperationID).Status == "DONE"
 		})
 	})
@@ -433,7 +370,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	}
 	id := created.OperationID
 	opURL := srv.URL + srvOps + "/" + id
-	waitFor(t, 15*time.Second, "Barman to be running for "+id, func() bool {
+	testenv.WaitFor(t, 15*time.Second, "Barman to be running for "+id, func() bool {
 		return getDetail(t, client, opURL).Phase == "running" && fileExists(pidFile)
 	})
 
@@ -466,7 +403,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 
 	st := store.Open(&ops.BarmanConfig{BarmanHome: e.Home})
 	var op *ops.Operation
-	waitFor(t, 20*time.Second, "the operation to finish after serve exited", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the operation to finish after serve exited", func() bool {
 		var err error
 		op, err = st.Get("db_server_two", id)
 		if err != nil {

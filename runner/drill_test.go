@@ -16,6 +16,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -236,7 +237,7 @@ func stopDrill(t *testing.T, payload string, stop func(e *env, id string)) (stri
 	var log syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- e.drillRunner(t, dir, &log).Run(context.Background(), nil) }()
-	waitFor(t, "the first query", 60*time.Second, func() bool {
+	testenv.WaitFor(t, 60*time.Second, "the first query", func() bool {
 		data, _ := os.ReadFile(e.Store.LogPath("db_server_two", id))
 		return strings.Contains(string(data), "started PostgreSQL")
 	})

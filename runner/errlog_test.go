@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
@@ -34,11 +35,11 @@ func TestRunnerErrLogMaskedAndRotated(t *testing.T) {
 	if err := l.EnsureRunner(e.Cfg, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the operation to finish", 20*time.Second, func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the operation to finish", func() bool {
 		op, err := e.Store.Get("", id)
 		return err == nil && op.Status != ops.StatusInProgress
 	})
-	waitFor(t, "the runner to log what it ran", 10*time.Second, func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the runner to log what it ran", func() bool {
 		data, _ := os.ReadFile(errPath)
 		return strings.Contains(string(data), "running")
 	})
@@ -140,11 +141,11 @@ func TestRunnerErrLogJSON(t *testing.T) {
 	if err := l.EnsureRunner(e.Cfg, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the operation to finish", 20*time.Second, func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the operation to finish", func() bool {
 		op, err := e.Store.Get("", id)
 		return err == nil && op.Status != ops.StatusInProgress
 	})
-	waitFor(t, "the runner to log what it ran", 10*time.Second, func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the runner to log what it ran", func() bool {
 		data, _ := os.ReadFile(errPath)
 		return strings.Contains(string(data), "running")
 	})

@@ -127,18 +127,6 @@ func (e *env) calls(t *testing.T) [][]string {
 	return calls
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // readPid reads a pid file, 0 when it is not there yet.
 func readPid(path string) int {
 	data, err := os.ReadFile(path)

@@ -2,13 +2,14 @@ package runner
 
 import (
 	"context"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -33,7 +34,7 @@ func TestBackupLaneDoesNotHoldUpRecovery(t *testing.T) {
 	t.Setenv("FAKE_BARMAN_PIDFILE", pidFile)
 	done := make(chan error, 1)
 	go func() { done <- backupLane.Run(context.Background(), nil) }()
-	waitFor(t, "the backup to run", 10*time.Second, func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the backup to run", func() bool {
 		return readPid(pidFile) != 0 && e.get(t, srv, backupID).Phase == ops.PhaseRunning
 	})
 	if locked, _ := store.IsLocked(e.Store.RunnerLaneLockPath(srv, ops.LaneBackup)); !locked {
@@ -101,7 +102,7 @@ func TestBackupsNeverOverlap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "every operation to end", 30*time.Second, func() bool {
+	testenv.WaitFor(t, 30*time.Second, "every operation to end", func() bool {
 		for _, id := range ids {
 			if op, err := e.Store.Get(srv, id); err != nil || op.Status == ops.StatusInProgress {
 				return false

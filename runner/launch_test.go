@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
@@ -40,7 +41,7 @@ func TestLauncherEnsureRunner(t *testing.T) {
 			if err := l.EnsureRunner(e.Cfg, server); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the operation to finish", 20*time.Second, func() bool {
+			testenv.WaitFor(t, 20*time.Second, "the operation to finish", func() bool {
 				op, err := e.Store.Get(server, id)
 				return err == nil && op.Status != ops.StatusInProgress
 			})
@@ -52,7 +53,7 @@ func TestLauncherEnsureRunner(t *testing.T) {
 				t.Errorf("calls = %q, want %q", got, want)
 			}
 			// The runner lets go of the scope once its queue is empty.
-			waitFor(t, "the runner lock to be released", 10*time.Second, func() bool {
+			testenv.WaitFor(t, 10*time.Second, "the runner lock to be released", func() bool {
 				locked, err := store.IsLocked(e.Store.RunnerLockPath(server))
 				return err == nil && !locked
 			})
@@ -119,11 +120,11 @@ func TestRunnerKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	var barmanPid int
-	waitFor(t, "the fake barman to start", 20*time.Second, func() bool { barmanPid = readPid(pidFile); return barmanPid > 0 })
+	testenv.WaitFor(t, 20*time.Second, "the fake barman to start", func() bool { barmanPid = readPid(pidFile); return barmanPid > 0 })
 	// Whatever happens, leave no sleeping fake barman behind (it runs in a
 	// process group of its own).
 	t.Cleanup(func() { syscall.Kill(-barmanPid, syscall.SIGKILL) })
-	waitFor(t, "the operation to read running", 10*time.Second, func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the operation to read running", func() bool {
 		op, err := e.Store.Get(srv, id)
 		return err == nil && op.Phase == ops.PhaseRunning
 	})
@@ -140,7 +141,7 @@ func TestRunnerKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	waitFor(t, "the operation to read lost", 10*time.Second, func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the operation to read lost", func() bool {
 		op, err := e.Store.Get(srv, id)
 		return err == nil && op.Phase == ops.PhaseLost
 	})
@@ -148,7 +149,7 @@ func TestRunnerKilled(t *testing.T) {
 	if op.Status != ops.StatusFailed || op.Reason != ops.LostReason || !strings.Contains(op.Output, "Starting remote restore") {
 		t.Errorf("after the kill: %s/%s reason %q output %q", op.Status, op.Phase, op.Reason, op.Output)
 	}
-	waitFor(t, "the fake barman to die with its runner", 5*time.Second, func() bool { return gone(barmanPid) })
+	testenv.WaitFor(t, 5*time.Second, "the fake barman to die with its runner", func() bool { return gone(barmanPid) })
 
 	// The next runner records the loss for good and the scope works on.
 	t.Setenv("FAKE_BARMAN_SLEEP", "0")

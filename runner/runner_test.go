@@ -410,8 +410,8 @@ func TestRunnerContextCancel(t *testing.T) {
 	go func() { errc <- r.Run(ctx, nil) }()
 
 	var pid int
-	waitFor(t, "the fake barman to start", 10*time.Second, func() bool { pid = readPid(pidFile); return pid > 0 })
-	waitFor(t, "the operation to read running", 10*time.Second, func() bool {
+	testenv.WaitFor(t, 10*time.Second, "the fake barman to start", func() bool { pid = readPid(pidFile); return pid > 0 })
+	testenv.WaitFor(t, 10*time.Second, "the operation to read running", func() bool {
 		op, err := e.Store.Get(srv, id)
 		return err == nil && op.Phase == ops.PhaseRunning
 	})
@@ -446,7 +446,7 @@ func TestRunnerContextCancel(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("stopping took %v", d)
 	}
-	waitFor(t, "the fake barman to exit", 5*time.Second, func() bool { return gone(pid) })
+	testenv.WaitFor(t, 5*time.Second, "the fake barman to exit", func() bool { return gone(pid) })
 
 	op := e.get(t, srv, id)
 	if op.Status != ops.StatusFailed || op.Phase != ops.PhaseFailed || op.Reason != "the runner was stopped (context canceled) while Barman ran; Barman was stopped" ||
@@ -476,7 +476,7 @@ func TestRunnerBarmanKilledBySignal(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- r.Run(context.Background(), nil) }()
 	var pid int
-	waitFor(t, "the fake barman to start", 10*time.Second, func() bool { pid = readPid(pidFile); return pid > 0 })
+	testenv.WaitFor(t, 10*time.Second, "the fake barman to start", func() bool { pid = readPid(pidFile); return pid > 0 })
 	// Kill Barman's whole process group (its sleep too), as an OOM killer
 	// or an operator might.
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
