@@ -354,24 +354,18 @@ type opView struct {
 // getDetail is GET url?detail=true of one operation.
 func getDetail(t *testing.T, url string) opView {
 	t.Helper()
-	code, _, body := testenv.HTTPDo(t, client, "GET", url+"?detail=true", "")
 	var v opView
-	if code != 200 || json.Unmarshal(body, &v) != nil {
-		t.Fatalf("GET %s?detail=true: %d %s", url, code, body)
-	}
+	testenv.GetJSON(t, client, url+"?detail=true", &v)
 	return v
 }
 
 // listDetail is GET url?detail=true of a list of operations.
 func listDetail(t *testing.T, url string) []opView {
 	t.Helper()
-	code, _, body := testenv.HTTPDo(t, client, "GET", url+"?detail=true", "")
 	var v struct {
 		Operations []opView `json:"operations"`
 	}
-	if code != 200 || json.Unmarshal(body, &v) != nil {
-		t.Fatalf("GET %s?detail=true: %d %s", url, code, body)
-	}
+	testenv.GetJSON(t, client, url+"?detail=true", &v)
 	return v.Operations
 }
 

@@ -120,14 +120,8 @@ type opDetail struct {
 
 func getDetail(t *testing.T, client *http.Client, url string) opDetail {
 	t.Helper()
-	code, _, body := testenv.HTTPDo(t, client, "GET", url+"?detail=true", "")
-	if code != 200 {
-		t.Fatalf("GET %s?detail=true: %d %s", url, code, body)
-	}
 	var d opDetail
-	if err := json.Unmarshal(body, &d); err != nil {
-		t.Fatalf("GET %s?detail=true: %v", url, err)
-	}
+	testenv.GetJSON(t, client, url+"?detail=true", &d)
 	return d
 }
 

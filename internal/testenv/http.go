@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -33,4 +34,17 @@ func HTTPDo(t testing.TB, client *http.Client, method, url, body string) (int, h
 		t.Fatalf("%s %s: reading the body: %v", method, url, err)
 	}
 	return resp.StatusCode, resp.Header, data
+}
+
+// GetJSON is a GET of url with client that must answer 200 with JSON,
+// decoded into v; anything else fails the test with the answer.
+func GetJSON(t testing.TB, client *http.Client, url string, v any) {
+	t.Helper()
+	code, _, body := HTTPDo(t, client, "GET", url, "")
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", url, code, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v in %s", url, err, body)
+	}
 }
