@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/bytesize"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
 )
@@ -40,7 +41,7 @@ func doctorDrills(r *doctorReport, file *FileConfig, cfg *ops.BarmanConfig) {
 		r.add("drills", checkFail, "[drills] directory %s: %v", dir, err)
 		return
 	}
-	r.add("drills", checkOK, "[drills] directory %s exists, %s free", dir, byteSize(free))
+	r.add("drills", checkOK, "[drills] directory %s exists, %s free", dir, bytesize.String(free))
 	if cfg == nil {
 		return
 	}
@@ -73,7 +74,7 @@ func doctorDrills(r *doctorReport, file *FileConfig, cfg *ops.BarmanConfig) {
 			r.add("drills", checkOK, "server %s: PostgreSQL %s's server for its newest backup %s is installed (%s)", name, major, newest.ID, postgres)
 		}
 		if need := newest.Size; need > 0 && uint64(need) > free {
-			r.add("drills", checkWarn, "server %s: its newest backup %s needs %s, more than the %s free in %s: a drill of it would be refused", name, newest.ID, byteSize(uint64(need)), byteSize(free), dir)
+			r.add("drills", checkWarn, "server %s: its newest backup %s needs %s, more than the %s free in %s: a drill of it would be refused", name, newest.ID, bytesize.String(uint64(need)), bytesize.String(free), dir)
 		}
 	}
 }
@@ -108,17 +109,4 @@ func backupMajor(info string) string {
 		}
 	}
 	return ""
-}
-
-func byteSize(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

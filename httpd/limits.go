@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/bytesize"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 )
 
@@ -107,21 +108,7 @@ func (l *Limits) diskFull(dir string) string {
 		return ""
 	}
 	return fmt.Sprintf("the file system of %s has %s free of %s, less than the %s (and %g %%) kept free: operations are not created until space is freed there (serve.min_free_bytes sets the margin)",
-		dir, byteSize(free), byteSize(size), byteSize(minFree), minFreePercent)
-}
-
-// byteSize is n in binary units, "63.9 MiB".
-func byteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+		dir, bytesize.String(uint64(free)), bytesize.String(uint64(size)), bytesize.String(uint64(minFree)), minFreePercent)
 }
 
 // createLimiter is a token bucket per credential: full (N creates) at

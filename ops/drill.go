@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/bytesize"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 )
 
@@ -323,22 +324,9 @@ func CheckDrillRoom(dir, backupID string, need int64) error {
 	}
 	if need > 0 && uint64(need) > free {
 		return Errorf(ECONFLICT, "not enough room for a drill of backup %s in %s: it needs %s (the backup and its WAL), the file system has %s free; free some room or point [drills] directory elsewhere",
-			backupID, dir, humanBytes(uint64(need)), humanBytes(free))
+			backupID, dir, bytesize.String(uint64(need)), bytesize.String(free))
 	}
 	return nil
-}
-
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // DrillJob reads a drill's job file as validation reads a request, for the
