@@ -71,3 +71,23 @@ func TestExtraKeysBounded(t *testing.T) {
 	_, err := validate(cfg, barman.Catalog{}, "", mustDecode(t, update+`, "ticket": "`+big+`", "note": "`+big+`"}`))
 	opstest.WantError(t, err, ops.EINVALID, `take 65562 bytes, more than the 65536 allowed; the largest is "ticket"`)
 }
+
+// TestExtraKeysOfAnotherType: a key that another operation type reads is an
+// extra key of this one: nothing checks it, and the job file keeps it. It
+// was left out of the bound, so a recovery could store a "changes" (or a
+// keep a "backup_name") as large as the request body limit.
+func TestExtraKeysOfAnotherType(t *testing.T) {
+	_, cfg := validateEnv(t)
+	big := `"` + strings.Repeat("x", ops.MaxExtraKeyBytes) + `"`
+	for _, tc := range []struct{ name, server, payload, key string }{
+		{"changes in a recovery", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db", "destination_directory": "/d", "changes": ` + big + `}`, "changes"},
+		{"release in a recovery without type", srv2, `{"backup_id": "latest", "remote_ssh_command": "ssh postgres@db", "destination_directory": "/d", "release": ` + big + `}`, "release"},
+		{"model_name in a config_update", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": "d"}], "model_name": ` + big + `}`, "model_name"},
+		{"backup_id in a config_update", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": "d"}], "backup_id": ` + big + `}`, "backup_id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
+			opstest.WantError(t, err, ops.EINVALID, "does not read", `the largest is "`+tc.key+`"`)
+		})
+	}
+}
