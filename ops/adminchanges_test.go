@@ -33,6 +33,8 @@ func TestAdminChanges(t *testing.T) {
 			{"scope": "model", "model_name": "my-model", "wal_retention_policy": "main", "primary_conninfo": "host=y"}]`),
 			[]string{`option "streaming_conninfo" of server "db_server_two"`, `option "retention_policy" of server "db_server_two"`, `option "backup_method" of server "db_server_two"`,
 				`option "wal_retention_policy" of model "my-model"`, `option "primary_conninfo" of model "my-model"`}},
+		{"minimum_redundancy, the floor of what Barman keeps", ops.Policy{}, update(`[{"scope": "server", "server_name": "db_server_two", "minimum_redundancy": "0"}]`),
+			[]string{`option "minimum_redundancy" of server "db_server_two"`}},
 		{"a new server", ops.Policy{}, update(`[{"scope": "server", "server_name": "db9", "archiver": "on"}]`),
 			[]string{`new server section "db9" (not in ` + cfg.Path + `)`}},
 		{"a model is not a new server", ops.Policy{}, update(`[{"scope": "server", "server_name": "my-model", "archiver": "on"}]`), nil},

@@ -41,13 +41,15 @@ var DefaultDeniedConfigKeys = []string{
 // names them): they move where Barman connects, and so which host it sends
 // its credentials to and which passfile it reads (conninfo,
 // streaming_conninfo, primary_conninfo, wal_conninfo and whatever conninfo
-// a later Barman adds), or what it keeps (the retention policies) and how it
-// takes backups (backup_method). A configure credential may still tune the
-// rest (archiver, compression, bandwidth, ...).
+// a later Barman adds), or what it keeps (the retention policies, and
+// minimum_redundancy, the floor below which neither retention nor a delete
+// removes a backup) and how it takes backups (backup_method). A configure
+// credential may still tune the rest (archiver, compression, bandwidth, ...).
 var DefaultAdminConfigKeys = []string{
 	"*conninfo",
 	"*retention_policy",
 	"retention_policy_mode",
+	"minimum_redundancy",
 	"backup_method",
 }
 
