@@ -33,6 +33,8 @@ func TestAdminChanges(t *testing.T) {
 			{"scope": "model", "model_name": "my-model", "wal_retention_policy": "main", "primary_conninfo": "host=y"}]`),
 			[]string{`option "streaming_conninfo" of server "db_server_two"`, `option "retention_policy" of server "db_server_two"`, `option "backup_method" of server "db_server_two"`,
 				`option "wal_retention_policy" of model "my-model"`, `option "primary_conninfo" of model "my-model"`}},
+		{"minimum_redundancy, the floor of what Barman keeps", ops.Policy{}, update(`[{"scope": "server", "server_name": "db_server_two", "minimum_redundancy": "0"}]`),
+			[]string{`option "minimum_redundancy" of server "db_server_two"`}},
 		{"a new server", ops.Policy{}, update(`[{"scope": "server", "server_name": "db9", "archiver": "on"}]`),
 			[]string{`new server section "db9" (not in ` + cfg.Path + `)`}},
 		{"a model is not a new server", ops.Policy{}, update(`[{"scope": "server", "server_name": "my-model", "archiver": "on"}]`), nil},
@@ -70,4 +72,24 @@ func TestExtraKeysBounded(t *testing.T) {
 	}
 	_, err := validate(cfg, barman.Catalog{}, "", mustDecode(t, update+`, "ticket": "`+big+`", "note": "`+big+`"}`))
 	opstest.WantError(t, err, ops.EINVALID, `take 65562 bytes, more than the 65536 allowed; the largest is "ticket"`)
+}
+
+// TestExtraKeysOfAnotherType: a key that another operation type reads is an
+// extra key of this one: nothing checks it, and the job file keeps it. It
+// was left out of the bound, so a recovery could store a "changes" (or a
+// keep a "backup_name") as large as the request body limit.
+func TestExtraKeysOfAnotherType(t *testing.T) {
+	_, cfg := validateEnv(t)
+	big := `"` + strings.Repeat("x", ops.MaxExtraKeyBytes) + `"`
+	for _, tc := range []struct{ name, server, payload, key string }{
+		{"changes in a recovery", srv2, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db", "destination_directory": "/d", "changes": ` + big + `}`, "changes"},
+		{"release in a recovery without type", srv2, `{"backup_id": "latest", "remote_ssh_command": "ssh postgres@db", "destination_directory": "/d", "release": ` + big + `}`, "release"},
+		{"model_name in a config_update", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": "d"}], "model_name": ` + big + `}`, "model_name"},
+		{"backup_id in a config_update", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": "d"}], "backup_id": ` + big + `}`, "backup_id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
+			opstest.WantError(t, err, ops.EINVALID, "does not read", `the largest is "`+tc.key+`"`)
+		})
+	}
 }

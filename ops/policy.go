@@ -41,13 +41,15 @@ var DefaultDeniedConfigKeys = []string{
 // names them): they move where Barman connects, and so which host it sends
 // its credentials to and which passfile it reads (conninfo,
 // streaming_conninfo, primary_conninfo, wal_conninfo and whatever conninfo
-// a later Barman adds), or what it keeps (the retention policies) and how it
-// takes backups (backup_method). A configure credential may still tune the
-// rest (archiver, compression, bandwidth, ...).
+// a later Barman adds), or what it keeps (the retention policies, and
+// minimum_redundancy, the floor below which neither retention nor a delete
+// removes a backup) and how it takes backups (backup_method). A configure
+// credential may still tune the rest (archiver, compression, bandwidth, ...).
 var DefaultAdminConfigKeys = []string{
 	"*conninfo",
 	"*retention_policy",
 	"retention_policy_mode",
+	"minimum_redundancy",
 	"backup_method",
 }
 
@@ -237,17 +239,36 @@ func (cfg *BarmanConfig) hasSection(name string) bool {
 // body limit of data nobody uses, and fill the disk of barman_home.
 const MaxExtraKeyBytes = 64 << 10
 
-// readKeys are the payload keys validation reads, besides the option
-// table's rows.
-var readKeys = []string{KeyType, "backup_id", "remote_ssh_command", "destination_directory", "changes", "model_name", "reset", "release", "target"}
+// readKeys are the payload keys each operation type's validation reads,
+// besides its option table's rows. Only the keys of the payload's own type
+// are left out of the extras: a key another type reads ("changes" in a
+// recovery, "backup_name" in a keep) is checked by nobody, and would
+// otherwise be stored unbounded. A drill's sql, timeout, database and user
+// count as extras: they are small when valid.
+var readKeys = map[Type][]string{
+	Recovery:     {"backup_id", "remote_ssh_command", "destination_directory"},
+	ConfigSwitch: {"model_name", "reset"},
+	ConfigUpdate: {"changes"},
+	KeepOp:       {"backup_id", "release"},
+	DeleteOp:     {"backup_id"},
+	DrillOp:      {"backup_id"},
+}
 
 // checkExtraKeys refuses a payload whose extra keys exceed MaxExtraKeyBytes.
 func (p Policy) checkExtraKeys(payload *pyjson.Object) error {
+	typ := Recovery // a payload without "type" is a recovery (Validate)
+	if s, ok := payload.String(KeyType); ok {
+		typ = Type(s)
+	}
+	read := func(k string) bool {
+		return k == KeyType || slices.Contains(readKeys[typ], k) ||
+			slices.ContainsFunc(p.Options, func(o OptionSpec) bool { return o.Type == typ && o.Key == k })
+	}
 	total := 0
 	var biggest string
 	biggestSize := -1
 	for _, k := range payload.Keys() {
-		if slices.Contains(readKeys, k) || slices.ContainsFunc(p.Options, func(o OptionSpec) bool { return o.Key == k }) {
+		if read(k) {
 			continue
 		}
 		v, _ := payload.Get(k)
@@ -262,7 +283,7 @@ func (p Policy) checkExtraKeys(payload *pyjson.Object) error {
 		}
 	}
 	if total > MaxExtraKeyBytes {
-		return Errorf(EINVALID, "the payload's keys that no operation reads (kept in the job file as sent) take %d bytes, more than the %d allowed; the largest is %q (%d bytes): send less with the operation, or keep it elsewhere", total, MaxExtraKeyBytes, biggest, biggestSize)
+		return Errorf(EINVALID, "the payload's keys that a %s does not read (kept in the job file as sent) take %d bytes, more than the %d allowed; the largest is %q (%d bytes): send less with the operation, or keep it elsewhere", typ, total, MaxExtraKeyBytes, biggest, biggestSize)
 	}
 	return nil
 }

@@ -35,6 +35,8 @@ var refusedSSHFlags = map[byte]string{
 	'W': "it turns ssh into a network relay",
 	'w': "it opens a tunnel device",
 	'O': "it sends control commands to a master connection",
+	'S': "it sends the session through an existing master connection, which may lead to another host than the destination (and escape ssh_destinations)",
+	'A': "it hands the Barman user's ssh agent, and so its keys, to the target host",
 }
 
 // refusedSSHKeywords are the -o options a recovery may not use.
@@ -49,6 +51,11 @@ var refusedSSHKeywords = map[string]string{
 	"include":             "it reads another ssh configuration file, which may run commands",
 	"proxyjump":           "a jump host escapes ssh_destinations; set ProxyJump in the Barman user's ~/.ssh/config for a Host alias instead",
 	"pkcs11provider":      "it loads a library, that is code, into ssh",
+	"smartcarddevice":     "it is PKCS11Provider under its old name: it loads a library, that is code, into ssh",
+	"xauthlocation":       "it names the program ssh runs, through a shell, for X11 forwarding",
+	"controlpath":         "it sends the session through an existing master connection, which may lead to another host than the destination (and escape ssh_destinations), or creates a socket at a path of the sender's choosing",
+	"userknownhostsfile":  "ssh writes host keys to it: a file of the sender's choosing",
+	"forwardagent":        "it hands the Barman user's ssh agent, and so its keys, to the target host",
 	"securitykeyprovider": "it loads a library, that is code, into ssh",
 	"localforward":        "port forwarding opens ports through the Barman host, which a recovery never needs",
 	"remoteforward":       "port forwarding opens ports through the Barman host, which a recovery never needs",
