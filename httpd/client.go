@@ -270,7 +270,7 @@ func (c *Client) answerError(resp *http.Response, data []byte) error {
 	case resp.StatusCode >= 500:
 		msg = fmt.Sprintf("%s: %s", c.base, msg)
 	}
-	return ops.Errorf(codeFor(resp.StatusCode), "%s", termsafe.Strip(msg))
+	return ops.Errorf(codeFor(resp.StatusCode), "%s", termsafe.Line(msg))
 }
 
 // operation turns the ?detail=true fields back into an operation.

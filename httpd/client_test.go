@@ -222,6 +222,7 @@ func TestClientErrorsWithoutTerminalControls(t *testing.T) {
 		http.StatusBadRequest:          "plain \x1b]0;title\x07text \u009b31m",
 		http.StatusUnauthorized:        `{"error": "who \u001b[31mare\u001b[0m you"}`,
 		http.StatusInternalServerError: `{"error": "\u001bPdcs\u001b\\ boom"}`,
+		http.StatusConflict:            `{"error": "bad thing\r\npg-backup-api: forged line"}`,
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(status)
@@ -236,8 +237,8 @@ func TestClientErrorsWithoutTerminalControls(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%d: no error", status)
 		}
-		if msg := err.Error(); strings.ContainsAny(msg, "\x1b\x07\u009b\u202e") {
-			t.Errorf("%d: the error keeps terminal controls: %q", status, msg)
+		if msg := err.Error(); strings.ContainsAny(msg, "\x1b\x07\u009b\u202e\r\n") {
+			t.Errorf("%d: the error keeps terminal controls or starts a line of its own: %q", status, msg)
 		}
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
