@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/cli"
@@ -253,5 +255,56 @@ func TestRemoteInOperationArg(t *testing.T) {
 		if r.Code != tt.code || !strings.Contains(r.allErr(), tt.msg) {
 			t.Errorf("%q: want exit %d mentioning %q, got %v", tt.args, tt.code, tt.msg, r)
 		}
+	}
+}
+
+// TestFleetListThreeServesOneStopped is issue 24's acceptance case with
+// real processes: `list -r all` over three serves of the binary, one of
+// them stopped, prints the rows of the two that answer, names the stopped
+// one with why, and exits 8 (ExitSomeRemotes, docs/cli.md's Exit status).
+func TestFleetListThreeServesOneStopped(t *testing.T) {
+	t.Parallel()
+	if cli.ExitSomeRemotes != 8 {
+		t.Fatalf("ExitSomeRemotes is %d; docs/cli.md documents 8", cli.ExitSomeRemotes)
+	}
+	east, north, west := newEnv(t, true), newEnv(t, true), newEnv(t, true)
+	eastServe, northServe, westServe := startServe(t, east, ""), startServe(t, north, ""), startServe(t, west, "")
+	northServe.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-northServe.Done():
+	case <-time.After(15 * time.Second):
+		t.Fatalf("serve did not stop within 15 s of SIGTERM; log:\n%s", northServe.Log())
+	}
+	config := writeFile(t, t.TempDir(), "fleet.toml",
+		"[remotes.west]\nurl = \""+westServe.URL+"\"\n\n[remotes.north]\nurl = \""+northServe.URL+"\"\n\n[remotes.east]\nurl = \""+eastServe.URL+"\"\n", 0o644)
+
+	one := execBinary(t, nil, "", "--config", config, "-r", "east", "list")
+	if one.Code != cli.ExitOK || strings.Count(one.Stdout, "\n") != len(fixtureOps) {
+		t.Fatalf("list -r east: want %d rows, got %v", len(fixtureOps), one)
+	}
+	r := execBinary(t, nil, "", "--config", config, "-r", "all", "list")
+	if r.Code != cli.ExitSomeRemotes {
+		t.Errorf("want exit %d (some remotes failed), got %v", cli.ExitSomeRemotes, r)
+	}
+	// Sorted: east, north (stopped: no operation rows), west.
+	var want strings.Builder
+	for _, name := range []string{"east", "west"} {
+		for _, line := range strings.SplitAfter(one.Stdout, "\n") {
+			if line != "" {
+				want.WriteString(name + "\t" + line)
+			}
+		}
+	}
+	if r.Stdout != want.String() {
+		t.Errorf("stdout:\n%s\nwant the rows of east then west:\n%s", r.Stdout, want.String())
+	}
+	if !strings.Contains(r.Stderr, "remote north: cannot reach "+northServe.URL) {
+		t.Errorf("stderr does not name the stopped remote and why: %q", r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, "1 of 3 remotes failed (north); the others are shown") {
+		t.Errorf("stderr does not sum up: %q", r.Stderr)
+	}
+	if strings.Contains(r.Stderr, "remote east") || strings.Contains(r.Stderr, "remote west") {
+		t.Errorf("stderr names remotes that answered: %q", r.Stderr)
 	}
 }
