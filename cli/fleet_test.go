@@ -308,3 +308,31 @@ func TestFleetListThreeServesOneStopped(t *testing.T) {
 		t.Errorf("stderr names remotes that answered: %q", r.Stderr)
 	}
 }
+
+// TestFleetFailedRemoteHasItsRow: on a terminal (-o table) each command's
+// table or blocks hold a row for the remote that did not answer, with its
+// error, where it sorts, so the table alone says which host is missing;
+// -o plain keeps answers only (standard error names the remote in both).
+// backups over a fleet with a remote down answered with a panic (the
+// failed remote's typed-nil catalog was taken for an answer).
+func TestFleetFailedRemoteHasItsRow(t *testing.T) {
+	_, config, _, _, downURL := fleetEnv(t)
+	for _, tt := range []struct {
+		args []string
+		row  *regexp.Regexp
+	}{
+		{[]string{"list"}, regexp.MustCompile(`(?m)^down +(- +){5}error: cannot reach ` + regexp.QuoteMeta(downURL) + `.*\neast +`)},
+		{[]string{"status"}, regexp.MustCompile(`(?m)^REMOTE +STATUS\ndown +error: no answer from ` + regexp.QuoteMeta(downURL) + `.*\neast +OK\nwest +OK\n$`)},
+		{[]string{"backups", "-s", "db_server_two"}, regexp.MustCompile(`(?m)^down +(- +){10}error: cannot reach ` + regexp.QuoteMeta(downURL) + `.*\neast +`)},
+		{[]string{"inspect", "db_server_two/20261125T080805"}, regexp.MustCompile(`(?m)^Remote: +down\nError: +cannot reach ` + regexp.QuoteMeta(downURL) + `.*\n\nRemote: +east\nID: +20261125T080805\n`)},
+	} {
+		r := execBinary(t, nil, "", append(append([]string{"--config", config, "-r", "all"}, tt.args...), "-o", "table")...)
+		if r.Code != cli.ExitSomeRemotes || !tt.row.MatchString(r.Stdout) || !strings.Contains(r.Stderr, "remote down: ") {
+			t.Errorf("%q -o table: want exit %d, the row of down with its error, and down named on stderr; got %v", tt.args, cli.ExitSomeRemotes, r)
+		}
+		r = execBinary(t, nil, "", append([]string{"--config", config, "-r", "all"}, tt.args...)...)
+		if r.Code != cli.ExitSomeRemotes || strings.Contains(r.Stdout, "down") || !strings.Contains(r.Stdout, "east") || !strings.Contains(r.Stderr, "remote down: ") {
+			t.Errorf("%q (plain): want exit %d, the answers without a row of down, down named on stderr; got %v", tt.args, cli.ExitSomeRemotes, r)
+		}
+	}
+}
