@@ -153,6 +153,8 @@ func (p *printer) fleetCatalogs(c *cli.Context, answers []fleetAnswer) error {
 		for _, a := range answers {
 			if cat, ok := a.result.(*ops.ServerCatalog); ok {
 				rows = append(rows, withRemote(a.remote, p.catalogRows(cat))...)
+			} else if row, ok := p.failedRow(a, len(catalogHeader)); ok {
+				rows = append(rows, row)
 			}
 		}
 		err = p.table(append([]string{"REMOTE"}, catalogHeader...), rows)

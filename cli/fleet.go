@@ -26,7 +26,7 @@ const fleetParallel = 8
 const fleetHelp = "With -r NAME,NAME... (or -r all: every [remotes.NAME] of the config file, sorted) it asks those " +
 	"servers at once (8 at a time) and prints one answer with a REMOTE column first, in the order given; -o json " +
 	"prints a list of {\"remote\": NAME, \"result\": ...} (what -r NAME alone prints) or {\"remote\": NAME, \"error\": ...}. " +
-	"A remote that fails is named on standard error, the others are still shown, and the exit status is 8."
+	"A remote that fails is named on standard error (and, on a terminal, in its own row with its error), the others are still shown, and the exit status is 8."
 
 // isFleet says whether -r's value names several remotes: a list, or all,
 // unless a remote is named all (-r all then keeps naming that one).
@@ -109,10 +109,17 @@ func askFleet(c *cli.Context, members []fleetMember, timeout time.Duration, ask 
 			defer func() { <-sem }()
 			answers[i].remote = m.name
 			client, err := newRemoteClientTo(m.rc, timeout, warnings)
+			var result any
 			if err == nil {
-				answers[i].result, err = ask(client)
+				result, err = ask(client)
 			}
-			answers[i].err = err
+			// A failed ask's result may be a typed nil (a nil *ServerCatalog
+			// beside its error): the printers' type switches must not take
+			// it for an answer.
+			if err != nil {
+				result = nil
+			}
+			answers[i].result, answers[i].err = result, err
 		}()
 	}
 	wg.Wait()
@@ -174,6 +181,22 @@ func fleetFailures(c *cli.Context, p *printer, answers []fleetAnswer) error {
 	return cli.Exit(fmt.Sprintf("pg-backup-api: %d of %d remotes failed (%s); the others are shown", len(failed), len(answers), strings.Join(failed, ", ")), ExitSomeRemotes)
 }
 
+// failedRow is, on a terminal, the row of a remote that failed in a table
+// of width columns after REMOTE: its error in the last column, "-" in the
+// others, so the table itself says which host is missing and why. -o plain
+// has no such row (scripts read its rows as answers); standard error names
+// the remote in every format.
+func (p *printer) failedRow(a fleetAnswer, width int) ([]string, bool) {
+	if a.err == nil || p.format != formatTable || width < 1 {
+		return nil, false
+	}
+	row := []string{termsafe.Line(a.remote)}
+	for range width - 1 {
+		row = append(row, "-")
+	}
+	return append(row, "error: "+termsafe.Line(a.err.Error())), true
+}
+
 // withRemote puts the remote's name before each row.
 func withRemote(remote string, rows [][]string) [][]string {
 	out := make([][]string, len(rows))
@@ -195,7 +218,7 @@ func (p *printer) fleetBlocks(c *cli.Context, answers []fleetAnswer, toJSON func
 	}
 	first := true
 	for _, a := range answers {
-		if a.err != nil {
+		if a.err != nil && p.format != formatTable {
 			continue
 		}
 		if !first {
@@ -203,6 +226,10 @@ func (p *printer) fleetBlocks(c *cli.Context, answers []fleetAnswer, toJSON func
 		}
 		first = false
 		fmt.Fprintf(p.w, "%-10s %s\n", "Remote:", termsafe.Line(a.remote))
+		if a.err != nil {
+			fmt.Fprintf(p.w, "%-10s %s\n", "Error:", termsafe.Line(a.err.Error()))
+			continue
+		}
 		if err := print(a.result); err != nil {
 			return err
 		}

@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/cli"
@@ -252,6 +254,85 @@ func TestRemoteInOperationArg(t *testing.T) {
 		r := runApp(t, "", append([]string{"--config", config}, tt.args...)...)
 		if r.Code != tt.code || !strings.Contains(r.allErr(), tt.msg) {
 			t.Errorf("%q: want exit %d mentioning %q, got %v", tt.args, tt.code, tt.msg, r)
+		}
+	}
+}
+
+// TestFleetListThreeServesOneStopped is issue 24's acceptance case with
+// real processes: `list -r all` over three serves of the binary, one of
+// them stopped, prints the rows of the two that answer, names the stopped
+// one with why, and exits 8 (ExitSomeRemotes, docs/cli.md's Exit status).
+func TestFleetListThreeServesOneStopped(t *testing.T) {
+	t.Parallel()
+	if cli.ExitSomeRemotes != 8 {
+		t.Fatalf("ExitSomeRemotes is %d; docs/cli.md documents 8", cli.ExitSomeRemotes)
+	}
+	east, north, west := newEnv(t, true), newEnv(t, true), newEnv(t, true)
+	eastServe, northServe, westServe := startServe(t, east, ""), startServe(t, north, ""), startServe(t, west, "")
+	northServe.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-northServe.Done():
+	case <-time.After(15 * time.Second):
+		t.Fatalf("serve did not stop within 15 s of SIGTERM; log:\n%s", northServe.Log())
+	}
+	config := writeFile(t, t.TempDir(), "fleet.toml",
+		"[remotes.west]\nurl = \""+westServe.URL+"\"\n\n[remotes.north]\nurl = \""+northServe.URL+"\"\n\n[remotes.east]\nurl = \""+eastServe.URL+"\"\n", 0o644)
+
+	one := execBinary(t, nil, "", "--config", config, "-r", "east", "list")
+	if one.Code != cli.ExitOK || strings.Count(one.Stdout, "\n") != len(fixtureOps) {
+		t.Fatalf("list -r east: want %d rows, got %v", len(fixtureOps), one)
+	}
+	r := execBinary(t, nil, "", "--config", config, "-r", "all", "list")
+	if r.Code != cli.ExitSomeRemotes {
+		t.Errorf("want exit %d (some remotes failed), got %v", cli.ExitSomeRemotes, r)
+	}
+	// Sorted: east, north (stopped: no operation rows), west.
+	var want strings.Builder
+	for _, name := range []string{"east", "west"} {
+		for _, line := range strings.SplitAfter(one.Stdout, "\n") {
+			if line != "" {
+				want.WriteString(name + "\t" + line)
+			}
+		}
+	}
+	if r.Stdout != want.String() {
+		t.Errorf("stdout:\n%s\nwant the rows of east then west:\n%s", r.Stdout, want.String())
+	}
+	if !strings.Contains(r.Stderr, "remote north: cannot reach "+northServe.URL) {
+		t.Errorf("stderr does not name the stopped remote and why: %q", r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, "1 of 3 remotes failed (north); the others are shown") {
+		t.Errorf("stderr does not sum up: %q", r.Stderr)
+	}
+	if strings.Contains(r.Stderr, "remote east") || strings.Contains(r.Stderr, "remote west") {
+		t.Errorf("stderr names remotes that answered: %q", r.Stderr)
+	}
+}
+
+// TestFleetFailedRemoteHasItsRow: on a terminal (-o table) each command's
+// table or blocks hold a row for the remote that did not answer, with its
+// error, where it sorts, so the table alone says which host is missing;
+// -o plain keeps answers only (standard error names the remote in both).
+// backups over a fleet with a remote down answered with a panic (the
+// failed remote's typed-nil catalog was taken for an answer).
+func TestFleetFailedRemoteHasItsRow(t *testing.T) {
+	_, config, _, _, downURL := fleetEnv(t)
+	for _, tt := range []struct {
+		args []string
+		row  *regexp.Regexp
+	}{
+		{[]string{"list"}, regexp.MustCompile(`(?m)^down +(- +){5}error: cannot reach ` + regexp.QuoteMeta(downURL) + `.*\neast +`)},
+		{[]string{"status"}, regexp.MustCompile(`(?m)^REMOTE +STATUS\ndown +error: no answer from ` + regexp.QuoteMeta(downURL) + `.*\neast +OK\nwest +OK\n$`)},
+		{[]string{"backups", "-s", "db_server_two"}, regexp.MustCompile(`(?m)^down +(- +){10}error: cannot reach ` + regexp.QuoteMeta(downURL) + `.*\neast +`)},
+		{[]string{"inspect", "db_server_two/20261125T080805"}, regexp.MustCompile(`(?m)^Remote: +down\nError: +cannot reach ` + regexp.QuoteMeta(downURL) + `.*\n\nRemote: +east\nID: +20261125T080805\n`)},
+	} {
+		r := execBinary(t, nil, "", append(append([]string{"--config", config, "-r", "all"}, tt.args...), "-o", "table")...)
+		if r.Code != cli.ExitSomeRemotes || !tt.row.MatchString(r.Stdout) || !strings.Contains(r.Stderr, "remote down: ") {
+			t.Errorf("%q -o table: want exit %d, the row of down with its error, and down named on stderr; got %v", tt.args, cli.ExitSomeRemotes, r)
+		}
+		r = execBinary(t, nil, "", append([]string{"--config", config, "-r", "all"}, tt.args...)...)
+		if r.Code != cli.ExitSomeRemotes || strings.Contains(r.Stdout, "down") || !strings.Contains(r.Stdout, "east") || !strings.Contains(r.Stderr, "remote down: ") {
+			t.Errorf("%q (plain): want exit %d, the answers without a row of down, down named on stderr; got %v", tt.args, cli.ExitSomeRemotes, r)
 		}
 	}
 }

@@ -164,6 +164,8 @@ func (p *printer) fleetOperations(c *cli.Context, answers []fleetAnswer) error {
 		for _, a := range answers {
 			if l, ok := a.result.(fleetList); ok {
 				rows = append(rows, withRemote(a.remote, p.operationRows(l.ops))...)
+			} else if row, ok := p.failedRow(a, len(operationsHeader)); ok {
+				rows = append(rows, row)
 			}
 		}
 		if len(rows) == 0 && p.format == formatTable {

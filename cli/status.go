@@ -96,6 +96,8 @@ func (st *appState) fleetStatus(c *cli.Context, members []fleetMember) error {
 		for _, a := range answers {
 			if a.err == nil {
 				rows = append(rows, []string{termsafe.Line(a.remote), "OK"})
+			} else if row, ok := p.failedRow(a, 1); ok {
+				rows = append(rows, row)
 			}
 		}
 		err = p.table([]string{"REMOTE", "STATUS"}, rows)

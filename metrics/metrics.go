@@ -139,7 +139,22 @@ type Metrics struct {
 
 	checksMu sync.Mutex
 	checks   *checkCollector // set by StartChecks
+
+	// Ends observed before /metrics first answered a GET are held until it
+	// has: see ObserveFinished.
+	gateMu  sync.Mutex
+	scraped bool
+	held    []heldEnd
 }
+
+type heldEnd struct {
+	scope, typ, status string
+	d                  time.Duration
+}
+
+// maxHeld bounds the ends held before the first scrape; beyond it they are
+// counted at once (a process never scraped would otherwise grow forever).
+const maxHeld = 4096
 
 // DurationBuckets suit operations that last from seconds (a config switch)
 // to many hours (a recovery of a large cluster).
@@ -218,12 +233,37 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // Handler serves /metrics. A failing source does not fail the scrape: its
 // series are left out, pg_backup_api_metrics_source_up says which one
 // failed, and the error goes to the log.
+//
+// The first GET it answers releases the ends ObserveFinished held.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorLog:      slogPrinter{m.log},
 		ErrorHandling: promhttp.ContinueOnError,
 		Registry:      m.reg, // counts promhttp's own errors
 	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		// A HEAD (a load balancer's probe) shows no series to anyone.
+		if r.Method == http.MethodGet {
+			m.releaseHeld()
+		}
+	})
+}
+
+// releaseHeld counts the ends held until the first scrape.
+func (m *Metrics) releaseHeld() {
+	m.gateMu.Lock()
+	if m.scraped {
+		m.gateMu.Unlock()
+		return
+	}
+	m.scraped = true
+	held := m.held
+	m.held = nil
+	m.gateMu.Unlock()
+	for _, e := range held {
+		m.observeFinished(e.scope, e.typ, e.status, e.d)
+	}
 }
 
 type slogPrinter struct{ log *slog.Logger }
@@ -233,7 +273,24 @@ func (p slogPrinter) Println(v ...any) { p.log.Warn("metrics: " + fmt.Sprint(v..
 // ObserveFinished records an operation that ended: scope is the server name
 // ("" for the instance), status its final status (DONE or FAILED), d the
 // time from its start to its end.
+//
+// An end observed before /metrics has first answered a GET is counted
+// only once it has: a series whose first sample Prometheus sees is already
+// 1 shows no increase(), so a failure in the first scrape interval after a
+// start (a queued operation that serve's runner fails at once) would page
+// no one. Held, the first scrape shows it at 0 and the next at 1.
 func (m *Metrics) ObserveFinished(scope, typ, status string, d time.Duration) {
+	m.gateMu.Lock()
+	if !m.scraped && len(m.held) < maxHeld {
+		m.held = append(m.held, heldEnd{scope, typ, status, d})
+		m.gateMu.Unlock()
+		return
+	}
+	m.gateMu.Unlock()
+	m.observeFinished(scope, typ, status, d)
+}
+
+func (m *Metrics) observeFinished(scope, typ, status string, d time.Duration) {
 	m.finished.WithLabelValues(scopeLabel(scope), typ, status).Inc()
 	if d < 0 {
 		d = 0

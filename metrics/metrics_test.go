@@ -166,6 +166,7 @@ func TestOperationSourceErrorKeepsScrapeAlive(t *testing.T) {
 
 func TestFinishedCounterAndDurationHistogram(t *testing.T) {
 	m := newTest(t, Options{})
+	scrape(t, m) // ends before the first scrape are held: see TestEndsBeforeTheFirstScrapeAreHeld
 	m.ObserveFinished("pg", "recovery", "DONE", 40*time.Minute)
 	m.ObserveFinished("pg", "recovery", "FAILED", 3*time.Second)
 	m.ObserveFinished("", "config_update", "DONE", 500*time.Millisecond)
@@ -177,8 +178,10 @@ func TestFinishedCounterAndDurationHistogram(t *testing.T) {
 	if got := testutil.ToFloat64(m.finished.WithLabelValues("barman", "config_update", "DONE")); got != 1 {
 		t.Errorf("instance scope is not labelled %q: got %v", InstanceScope, got)
 	}
-	if n := testutil.CollectAndCount(m.finished); n != 3 {
-		t.Errorf("finished has %d series, want 3", n)
+	// The three observed and the instance's config_update FAILED, at 0
+	// since the first scrape.
+	if n := testutil.CollectAndCount(m.finished); n != 4 {
+		t.Errorf("finished has %d series, want 4", n)
 	}
 	body, _ := scrape(t, m)
 	for _, line := range []string{
@@ -536,3 +539,28 @@ func grep(body, pattern string) string {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestEndsBeforeTheFirstScrapeAreHeld: an operation that fails before
+// Prometheus first scrapes a fresh serve shows at 0 on that scrape and at 1
+// on the next, so increase() sees the first failure after a start; a
+// HEAD does not count as that scrape, and later ends count at once.
+func TestEndsBeforeTheFirstScrapeAreHeld(t *testing.T) {
+	src := &fakeOps{queues: []Queue{{Scope: ""}, {Scope: "pg"}}}
+	m := newTest(t, Options{Operations: src})
+	const failed = `pg_backup_api_operations_finished_total{scope="pg",status="FAILED",type="recovery"} `
+	const count = `pg_backup_api_operation_duration_seconds_count{type="recovery"} `
+	m.ObserveFinished("pg", "recovery", "FAILED", time.Minute)
+
+	head := httptest.NewRecorder()
+	m.Handler().ServeHTTP(head, httptest.NewRequest("HEAD", "/metrics", nil))
+	for i, want := range []string{"0", "1"} {
+		body, _ := scrape(t, m)
+		if !strings.Contains(body, failed+want+"\n") || !strings.Contains(body, count+want+"\n") {
+			t.Errorf("scrape %d: want the failure counted %s:\n%s", i+1, want, grep(body, failed+"|"+count))
+		}
+	}
+	m.ObserveFinished("pg", "recovery", "FAILED", time.Minute)
+	if body, _ := scrape(t, m); !strings.Contains(body, failed+"2\n") {
+		t.Errorf("an end after the first scrape is not counted at once:\n%s", grep(body, failed))
+	}
+}
