@@ -340,6 +340,8 @@ func TestValidateBarman3Options(t *testing.T) {
 		{recovery("latest", `"delta_restore": "yes"`), `recovery: "delta_restore" must be true or false, got "yes"`},
 		{recovery("latest", `"recovery_staging_path": "/tmp/a b"`), `"recovery_staging_path" "/tmp/a b" holds ' '`},
 		{recovery("latest", `"staging_wal_directory": "/var/../etc"`), `"staging_wal_directory" "/var/../etc" has a ".." component`},
+		{recovery("latest", `"tablespaces": {"tbs": "//"}`), `"tablespaces.tbs" "//" is the root directory`},
+		{recovery("latest", `"recovery_staging_path": "/./"`), `"recovery_staging_path" "/./" is the root directory`},
 		{recovery("latest", `"network_compression": 1`), `"network_compression" must be true or false`},
 		{recovery("latest", `"retry_times": -1`), `"retry_times" must be a whole number of retries of a failed copy, 0 or more (0: none), got -1`},
 		{recovery("latest", `"retry_sleep": "5"`), `"retry_sleep" must be a whole number of seconds`},

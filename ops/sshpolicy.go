@@ -278,6 +278,12 @@ func checkRemotePath(key, p string) error {
 	if slices.Contains(strings.Split(p, "/"), "..") {
 		return Errorf(EINVALID, "recovery: %q %q has a \"..\" component; give the directory itself", key, p)
 	}
+	// Barman copies into the directory and may empty it first (a delta
+	// restore's rsync --delete); the root of the target host is never
+	// the directory meant.
+	if path.Clean(p) == "/" {
+		return Errorf(EINVALID, "recovery: %q %q is the root directory of the target host; give the directory Barman should restore into, e.g. /var/lib/postgresql/15/main", key, p)
+	}
 	return nil
 }
 
