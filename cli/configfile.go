@@ -180,6 +180,22 @@ func dotted(key string) string {
 // suggestKey is the known key an unknown one most likely meant: one a
 // typing slip away, else one of the same name in another table (listen at
 // the top rather than under [serve]); "" when none is close.
+// knownNames are knownKeys and the tables that hold them, since a
+// misspelt table ([[notify.webhook]]) is reported as a key of its own.
+func knownNames() []string {
+	names := append([]string(nil), knownKeys...)
+	seen := map[string]bool{}
+	for _, k := range knownKeys {
+		for i := strings.LastIndex(k, "."); i > 0; i = strings.LastIndex(k[:i], ".") {
+			if t := k[:i]; !seen[t] {
+				seen[t] = true
+				names = append(names, t)
+			}
+		}
+	}
+	return names
+}
+
 func suggestKey(k toml.Key) string {
 	name := strings.Join(k, ".")
 	last := k[len(k)-1]
@@ -188,9 +204,12 @@ func suggestKey(k toml.Key) string {
 		bestDist = 2
 	}
 	sameName := ""
-	for _, known := range knownKeys {
+	for _, known := range knownNames() {
 		if len(k) >= 2 && k[0] == "remotes" {
 			known = strings.Replace(known, "remotes.NAME.", "remotes."+k[1]+".", 1)
+		}
+		if strings.HasPrefix(name, known+".") {
+			continue // the table the key is in, which is known
 		}
 		if d := editDistance(name, known); d < bestDist {
 			best, bestDist = known, d

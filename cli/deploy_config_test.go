@@ -258,6 +258,11 @@ func TestConfigUnknownKeyLine(t *testing.T) {
 		{"# a comment\n[remotes.b2]\nurl = \"https://b2\"\ntokn = \"x\"\n", []string{"c.toml:4: unknown key remotes.b2.tokn (did you mean remotes.b2.token?)"}},
 		{"[[notify.webhooks]]\nurl = \"https://h\"\nsecrett = \"x\"\n", []string{"c.toml:3: unknown key notify.webhooks.secrett (did you mean notify.webhooks.secret?)"}},
 		{"\n[auth]\ntoken = \"x\"\n", []string{"c.toml:2: unknown key auth"}},
+		// A misspelt table is one unknown key, and gets the table meant.
+		{"[[notify.webhook]]\nurl = \"https://h\"\nsecret = \"x\"\n", []string{"c.toml:1: unknown key notify.webhook (did you mean notify.webhooks?)"}},
+		{"[[serve.token]]\nname = \"ci\"\n", []string{"c.toml:1: unknown key serve.token (did you mean serve.tokens?)"}},
+		{"[drill]\ndirectory = \"/x\"\n", []string{"c.toml:1: unknown key drill (did you mean drills?)"}},
+		{"[drills]\nzz = 1\n", []string{"c.toml:2: unknown key drills.zz; every key"}}, // not "did you mean drills?", the table it is in
 	} {
 		path := writeFile(t, dir, "c.toml", tt.content, 0o600)
 		r := runApp(t, "", "--config", path, "version")

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,6 +139,13 @@ func (st *appState) doctorConfig(c *cli.Context, r *doctorReport) *FileConfig {
 					"move what you need into %s and remove %s", p, path, path, p)
 			}
 		}
+		if user := userConfigPath(); user != "" {
+			for _, p := range misplacedUserConfigs(user) {
+				if _, err := os.Lstat(p); err == nil {
+					r.add("config", checkWarn, "%s is never read: a user's configuration file is %s; move it there (or pass --config %s)", p, user, p)
+				}
+			}
+		}
 	}
 	file := &FileConfig{}
 	switch {
@@ -158,6 +166,14 @@ func (st *appState) doctorConfig(c *cli.Context, r *doctorReport) *FileConfig {
 	}
 	st.settings = newSettings(c, file, path)
 	return file
+}
+
+// misplacedUserConfigs are the names beside user (the user's configuration
+// file) that operators write by mistake, ~/.config/pg-backup-api.toml
+// first: nothing reads them, and nothing else would say so.
+func misplacedUserConfigs(user string) []string {
+	dir := filepath.Dir(user)
+	return []string{filepath.Join(filepath.Dir(dir), "pg-backup-api.toml"), filepath.Join(dir, "pg-backup-api.toml")}
 }
 
 // doctorBarman reads Barman's configuration as every command does; nil when

@@ -139,6 +139,16 @@ func TestDoctorConfigFiles(t *testing.T) {
 		if r.Code != cli.ExitOK {
 			t.Errorf("a warning alone: want exit 0, got %v", r)
 		}
+		// ~/.config/pg-backup-api.toml is the name operators guess; it is
+		// not read, and doctor says where the file belongs.
+		for _, guess := range []string{filepath.Join(xdg, "pg-backup-api.toml"), filepath.Join(xdg, "pg-backup-api", "pg-backup-api.toml")} {
+			writeFile(t, filepath.Dir(guess), filepath.Base(guess), listenTOML(t), 0o600)
+			r = e.run(t, "doctor")
+			doctorLine(t, r, "warn", "config", guess+" is never read: a user's configuration file is "+user+"; move it there")
+			if r.Code != cli.ExitOK {
+				t.Errorf("a warning alone: want exit 0, got %v", r)
+			}
+		}
 	})
 }
 

@@ -41,3 +41,21 @@ func TestPackagedConfigPermissions(t *testing.T) {
 		}
 	}
 }
+
+// TestPackagedConfigSaysReload: the file an operator edits tells them how
+// serve takes an edit. It said "restart it after an edit" after serve had
+// learnt to reload on SIGHUP.
+func TestPackagedConfigSaysReload(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(docsRepoRoot, "packaging", "pg-backup-api.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(string(data), "\n\n")
+	header = strings.Join(strings.Fields(strings.ReplaceAll(header, "#", " ")), " ")
+	if !strings.Contains(header, "systemctl reload pg-backup-api") {
+		t.Errorf("the packaged config's header does not say that systemctl reload pg-backup-api applies an edit:\n%s", header)
+	}
+	if strings.Contains(header, "restart it (systemctl restart pg-backup-api) after an edit") {
+		t.Errorf("the packaged config's header still asks for a restart after every edit:\n%s", header)
+	}
+}

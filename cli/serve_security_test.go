@@ -524,6 +524,10 @@ func TestTokenCreate(t *testing.T) {
 		if m[2] != httpd.HashToken(secret) {
 			t.Errorf("snippet sha256 %s, want HashToken(token) %s", m[2], httpd.HashToken(secret))
 		}
+		// serve takes new tokens on SIGHUP: a restart is not needed.
+		if !strings.Contains(r.Stderr, "systemctl reload pg-backup-api") || strings.Contains(r.Stderr, "restart") {
+			t.Errorf("token create must say a reload makes serve accept the token, not a restart:\n%s", r.Stderr)
+		}
 		return secret, m[0]
 	}
 

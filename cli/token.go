@@ -22,7 +22,7 @@ func (st *appState) tokenCommand() *cli.Command {
 			Usage:     "print a new token once, and the lines that make serve accept it",
 			UsageText: "pg-backup-api token create NAME [--permissions read,recover]",
 			Description: "The token is printed once and stored nowhere; the config file keeps only its SHA-256. " +
-				"Revoke it by removing its [[serve.tokens]] entry and restarting serve.\n\n" +
+				"Revoke it by removing its [[serve.tokens]] entry and reloading serve (systemctl reload pg-backup-api, or SIGHUP).\n\n" +
 				"Permissions: read (every GET and HEAD), recover (recovery, backup and keep operations, cancel), " +
 				"configure (config_switch, config_update), delete (delete operations, releasing a keep), admin (everything). " +
 				"A request outside them gets 403.",
@@ -53,7 +53,7 @@ func (st *appState) tokenCommand() *cli.Command {
 				for _, n := range perms.Names() {
 					quoted = append(quoted, strconv.Quote(n))
 				}
-				fmt.Fprintf(ioOf(c).ErrOut, "Add to %s and restart serve; the token above is shown only now:\n\n[[serve.tokens]]\nname = %q\nsha256 = %q\npermissions = [%s]\n\nClients send: Authorization: Bearer <token>\n",
+				fmt.Fprintf(ioOf(c).ErrOut, "Add to %s and reload serve (systemctl reload pg-backup-api, or kill -HUP its pid); the token above is shown only now:\n\n[[serve.tokens]]\nname = %q\nsha256 = %q\npermissions = [%s]\n\nClients send: Authorization: Bearer <token>\n",
 					st.settings.tokenConfigPath(), name, httpd.HashToken(secret), strings.Join(quoted, ", "))
 				return nil
 			},

@@ -41,8 +41,8 @@ func (st *appState) waitCommand() *cli.Command {
 				defer func() { c.Context = parent }()
 				op, err := st.waitFor(c, p, eng, server, id)
 				if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
-					return cli.Exit(fmt.Sprintf("pg-backup-api: gave up waiting after %s (--timeout); operation %s goes on (pg-backup-api wait %s, or pg-backup-api cancel %s)",
-						timeout, id, operationArg(server, id), operationArg(server, id)), ExitWaitTimeout)
+					return cli.Exit(fmt.Sprintf("pg-backup-api: gave up waiting after %s (--timeout); operation %s goes on (%s, or %s)",
+						timeout, id, followUp(c, "wait", server, id), followUp(c, "cancel", server, id)), ExitWaitTimeout)
 				}
 				if err != nil {
 					return err

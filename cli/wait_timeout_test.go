@@ -15,7 +15,10 @@ func TestWaitTimeout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, false)
 	id := createOp(t, e, []string{"FAKE_BARMAN_SLEEP=30"}, "db_server_two", "create", "config-switch", "-s", "db_server_two", "--reset")
-	check := func(t *testing.T, r result, start time.Time) {
+	// hint is how the message tells the operator to go on waiting: through
+	// the same server as this wait, since the local store of the machine
+	// that asked a remote has no such operation.
+	check := func(t *testing.T, r result, start time.Time, hint string) {
 		t.Helper()
 		if r.Code != 124 {
 			t.Fatalf("wait --timeout 1s: want exit 124, got %v", r)
@@ -23,7 +26,7 @@ func TestWaitTimeout(t *testing.T) {
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("wait --timeout 1s took %s", d)
 		}
-		want := "gave up waiting after 1s (--timeout); operation " + id + " goes on (pg-backup-api wait db_server_two/" + id
+		want := "gave up waiting after 1s (--timeout); operation " + id + " goes on (pg-backup-api " + hint + id
 		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("stderr does not say wait gave up and the operation goes on (want %q):\n%s", want, r.Stderr)
 		}
@@ -37,12 +40,23 @@ func TestWaitTimeout(t *testing.T) {
 
 	t.Run("local", func(t *testing.T) {
 		start := time.Now()
-		check(t, e.exec(t, nil, "", "wait", "--timeout", "1s", id), start)
+		check(t, e.exec(t, nil, "", "wait", "--timeout", "1s", id), start, "wait db_server_two/")
 	})
+	srv := startServe(t, e, "")
 	t.Run("remote", func(t *testing.T) {
-		srv := startServe(t, e, "")
 		start := time.Now()
-		check(t, remote(t, nil, []string{"--url", srv.URL}, "wait", id, "--timeout", "1s"), start)
+		check(t, remote(t, nil, []string{"--url", srv.URL}, "wait", id, "--timeout", "1s"), start, "--url "+srv.URL+" wait db_server_two/")
+	})
+	t.Run("named remote", func(t *testing.T) {
+		config := writeFile(t, t.TempDir(), "c.toml", "[remotes.b2]\nurl = \""+srv.URL+"\"\n", 0o600)
+		for _, args := range [][]string{{"-r", "b2", "wait", id}, {"wait", "b2:" + id}} {
+			start := time.Now()
+			r := remote(t, nil, append([]string{"--config", config}, args...), "--timeout", "1s")
+			check(t, r, start, "wait b2:db_server_two/")
+			if !strings.Contains(r.Stderr, "pg-backup-api cancel b2:db_server_two/"+id) {
+				t.Errorf("%q: the cancel hint does not name remote b2: %s", args, r.Stderr)
+			}
+		}
 	})
 	t.Run("an operation that ends in time", func(t *testing.T) {
 		done := createOp(t, e, []string{"FAKE_BARMAN_SLEEP=0"}, "", "create", "config-update", "--changes", instanceChanges)

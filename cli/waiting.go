@@ -145,6 +145,24 @@ func operationArg(server, id string) string {
 	return server + "/" + id
 }
 
+// followUp is the command line that runs verb on the operation where this
+// command found it: through the same remote or --url, for an operator who
+// copies it. A bare SERVER/ID would look in the local store, which on the
+// machine that asked a remote server has no such operation.
+func followUp(c *cli.Context, verb, server, id string) string {
+	arg := operationArg(server, id)
+	if remote, _, named := strings.Cut(c.Args().First(), ":"); named && remote != "" {
+		return "pg-backup-api " + verb + " " + remote + ":" + arg
+	}
+	switch {
+	case c.IsSet("remote"):
+		return "pg-backup-api " + verb + " " + c.String("remote") + ":" + arg
+	case c.IsSet("url"):
+		return "pg-backup-api --url " + c.String("url") + " " + verb + " " + arg
+	}
+	return "pg-backup-api " + verb + " " + arg
+}
+
 func scopePhrase(server string) string {
 	if server == "" {
 		return "an instance operation"
@@ -183,7 +201,7 @@ func (st *appState) waitFor(c *cli.Context, p *printer, eng engine, server, id s
 		}
 		select {
 		case <-c.Context.Done():
-			return nil, fmt.Errorf("stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, operationArg(server, id))
+			return nil, fmt.Errorf("stopped waiting; operation %s goes on (%s)", id, followUp(c, "inspect", server, id))
 		case <-time.After(poll):
 		}
 	}
@@ -209,7 +227,7 @@ func waitStream(c *cli.Context, live *progress, rc *httpd.Client, server, id str
 		// The end's report wants the whole operation: one more request.
 		return rc.Get(server, id)
 	case c.Context.Err() != nil:
-		return nil, fmt.Errorf("stopped waiting; operation %s goes on (pg-backup-api inspect %s)", id, operationArg(server, id))
+		return nil, fmt.Errorf("stopped waiting; operation %s goes on (%s)", id, followUp(c, "inspect", server, id))
 	}
 	return nil, err
 }
