@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -44,6 +45,11 @@ func TestServiceDryRun(t *testing.T) {
 	}
 	if all := strings.Join(op.BarmanArgv, " "); strings.Contains(all, "s3cretOne") || !strings.Contains(all, ops.Masked) {
 		t.Errorf("argv = %q: want the password masked", op.BarmanArgv)
+	}
+	// The changes argument stays the JSON Barman is given, its password
+	// masked, rather than cut at the password as text would be.
+	if changes := op.BarmanArgv[len(op.BarmanArgv)-1]; !json.Valid([]byte(changes)) || !strings.Contains(changes, "password="+ops.Masked+`"`) {
+		t.Errorf("changes argument = %q: want the JSON with only the password masked", changes)
 	}
 
 	// Refused as Create refuses.

@@ -449,9 +449,5 @@ func (s *Service) BarmanArgv(op *Operation) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	masked := make([]string, len(argv))
-	for i, a := range argv {
-		masked[i] = MaskSecrets(a)
-	}
-	return masked, nil
+	return MaskArgv(argv), nil
 }
