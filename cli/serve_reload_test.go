@@ -232,7 +232,7 @@ func TestServeReloadTLSCertificate(t *testing.T) {
 	served := func() *x509.Certificate {
 		t.Helper()
 		pool := x509.NewCertPool()
-		pool.AddCert(ca.cert)
+		pool.AddCert(ca.Cert)
 		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(srv.port), &tls.Config{RootCAs: pool})
 		if err != nil {
 			t.Fatalf("TLS handshake: %v; serve's log:\n%s", err, srv.log())
@@ -240,8 +240,8 @@ func TestServeReloadTLSCertificate(t *testing.T) {
 		defer conn.Close()
 		return conn.ConnectionState().PeerCertificates[0]
 	}
-	if got := served(); got.SerialNumber.Cmp(first.cert.SerialNumber) != 0 {
-		t.Fatalf("serve presents serial %v, want the configured %v", got.SerialNumber, first.cert.SerialNumber)
+	if got := served(); got.SerialNumber.Cmp(first.Cert.SerialNumber) != 0 {
+		t.Fatalf("serve presents serial %v, want the configured %v", got.SerialNumber, first.Cert.SerialNumber)
 	}
 	// A connection open across the reload keeps working.
 	kept := tlsClient(t, ca, nil)
@@ -251,14 +251,14 @@ func TestServeReloadTLSCertificate(t *testing.T) {
 
 	// Renewed in place: the same paths, new content.
 	renewed := serverCert("renewed")
-	writeFile(t, pki, "server.crt", string(renewed.certPEM), 0o644)
-	writeFile(t, pki, "server.key", string(renewed.keyPEMRaw), 0o600)
+	writeFile(t, pki, "server.crt", string(renewed.CertPEM), 0o644)
+	writeFile(t, pki, "server.key", string(renewed.KeyPEM), 0o600)
 	line := sighup(t, srv.cmd.Process.Pid, srv.log, `msg="configuration reloaded"`)
 	if !strings.Contains(line, "TLS certificate replaced") {
 		t.Errorf("the reload's log line does not say the certificate changed: %s", line)
 	}
-	if got := served(); got.SerialNumber.Cmp(renewed.cert.SerialNumber) != 0 {
-		t.Errorf("after the reload serve presents serial %v, want the renewed %v", got.SerialNumber, renewed.cert.SerialNumber)
+	if got := served(); got.SerialNumber.Cmp(renewed.Cert.SerialNumber) != 0 {
+		t.Errorf("after the reload serve presents serial %v, want the renewed %v", got.SerialNumber, renewed.Cert.SerialNumber)
 	}
 	if code, _, body, err := secDo(kept, "GET", srv.url("https", "/operations"), "", ciTokenSecret); err != nil || code != 200 {
 		t.Errorf("GET on the connection kept across the reload: %d %s (%v)", code, body, err)
@@ -266,13 +266,13 @@ func TestServeReloadTLSCertificate(t *testing.T) {
 
 	// A key that is not the certificate's: refused, the renewed one stays.
 	other := serverCert("other")
-	writeFile(t, pki, "server.key", string(other.keyPEMRaw), 0o600)
+	writeFile(t, pki, "server.key", string(other.KeyPEM), 0o600)
 	line = sighup(t, srv.cmd.Process.Pid, srv.log, `msg="reload refused`)
 	if !strings.Contains(line, "file="+conf) || !strings.Contains(line, "serve.tls_key") || !strings.Contains(line, "private key does not match public key") {
 		t.Errorf("the refusal does not name the file and the key's error: %s", line)
 	}
-	if got := served(); got.SerialNumber.Cmp(renewed.cert.SerialNumber) != 0 {
-		t.Errorf("after a refused reload serve presents serial %v, want the renewed %v still", got.SerialNumber, renewed.cert.SerialNumber)
+	if got := served(); got.SerialNumber.Cmp(renewed.Cert.SerialNumber) != 0 {
+		t.Errorf("after a refused reload serve presents serial %v, want the renewed %v still", got.SerialNumber, renewed.Cert.SerialNumber)
 	}
 }
 

@@ -2,19 +2,14 @@ package cli_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -29,6 +24,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // secUpdate is a config_update a client may send over HTTP.
@@ -229,49 +225,23 @@ func writeConfig(t *testing.T, e *env, name, toml string) string {
 	return writeFile(t, e.Root, name, toml, 0o644)
 }
 
-// secPKI is a certificate and its key, in memory and as PEM files.
+// secPKI is a certificate and its key, in memory and as the PEM files
+// serve's configuration names.
 type secPKI struct {
-	cert               *x509.Certificate
-	key                *ecdsa.PrivateKey
-	certFile, keyFile  string
-	certPEM, keyPEMRaw []byte
+	*testenv.TLSPair
+	certFile, keyFile string
 }
 
-var secSerial = big.NewInt(time.Now().UnixNano())
-
-// secIssue signs tmpl with parent (itself when nil) using a new P-256 key,
-// valid for an hour, and writes NAME.crt and NAME.key into dir.
+// secIssue signs tmpl with parent (itself when nil) and writes NAME.crt
+// and NAME.key into dir.
 func secIssue(t *testing.T, dir, name string, parent *secPKI, tmpl *x509.Certificate) *secPKI {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secSerial.Add(secSerial, big.NewInt(1))
-	tmpl.SerialNumber = new(big.Int).Set(secSerial)
-	tmpl.NotBefore = time.Now().Add(-time.Minute)
-	tmpl.NotAfter = time.Now().Add(time.Hour)
-	signer, signerKey := tmpl, key
+	var signer *testenv.TLSPair
 	if parent != nil {
-		signer, signerKey = parent.cert, parent.key
+		signer = parent.TLSPair
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &secPKI{cert: cert, key: key,
-		certPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEMRaw: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})}
-	p.certFile = writeFile(t, dir, name+".crt", string(p.certPEM), 0o644)
-	p.keyFile = writeFile(t, dir, name+".key", string(p.keyPEMRaw), 0o600)
+	p := &secPKI{TLSPair: testenv.IssueCert(t, signer, tmpl)}
+	p.certFile, p.keyFile = p.Write(t, dir, name)
 	return p
 }
 
@@ -290,10 +260,10 @@ func secClientCert(t *testing.T, dir, name string, ca *secPKI, cn string) *secPK
 func tlsClient(t *testing.T, ca *secPKI, cert *secPKI) *http.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	cfg := &tls.Config{RootCAs: pool}
 	if cert != nil {
-		pair, err := tls.X509KeyPair(cert.certPEM, cert.keyPEMRaw)
+		pair, err := tls.X509KeyPair(cert.CertPEM, cert.KeyPEM)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,18 +4,11 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,6 +23,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/notify"
 )
 
@@ -64,58 +58,6 @@ func readPackagedUnit(t *testing.T) packagedUnit {
 		t.Fatalf("packaging/pg-backup-api.service: ExecStart %q, User %q, Group %q; the test expects /usr/bin/pg-backup-api run as a named user and group", u.execStart, u.user, u.group)
 	}
 	return u
-}
-
-// testCA is a certificate authority made for one test, and a server
-// certificate it signed for 127.0.0.1.
-type testCA struct {
-	caPEM, certPEM, keyPEM []byte
-	pool                   *x509.CertPool
-}
-
-func newTestCA(t *testing.T) testCA {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pg-backup-api e2e CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
-	return testCA{
-		caPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-		pool:    pool,
-	}
 }
 
 // apiClient talks to a serve over HTTPS with a bearer token.
@@ -286,13 +228,16 @@ func deployAsPackaged(t *testing.T, b *barmanUT) {
 			t.Fatal(err)
 		}
 	}
-	ca := newTestCA(t)
+	ca := testenv.NewCA(t, "pg-backup-api e2e CA")
+	serverCert := testenv.NewServerCert(t, ca, "127.0.0.1")
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
 	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, ca.caPEM, 0o644); err != nil {
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	place("pg-backup-api/server.crt", ca.certPEM, 0o640)
-	place("pg-backup-api/server.key", ca.keyPEM, 0o640)
+	place("pg-backup-api/server.crt", serverCert.CertPEM, 0o640)
+	place("pg-backup-api/server.key", serverCert.KeyPEM, 0o640)
 	if err := os.Chown(filepath.Join(upper, "pg-backup-api"), 0, gid); err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +345,7 @@ func deployAsPackaged(t *testing.T, b *barmanUT) {
 		}
 	})
 
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}}}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	base := "https://127.0.0.1:" + port
 	reader := apiClient{base, readTok, hc}
 	restorer := apiClient{base, recoverTok, hc}

@@ -2,17 +2,12 @@ package httpd_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -23,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // Secrets of the bearer tokens the tests configure; the server only ever
@@ -304,75 +300,23 @@ func TestAuthRefusalsLogClient(t *testing.T) {
 	}
 }
 
-// certKey is a certificate and its key, for the client-certificate tests.
-type certKey struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	der  []byte
-}
-
-func (c *certKey) tlsCert() tls.Certificate {
-	return tls.Certificate{Certificate: [][]byte{c.der}, PrivateKey: c.key, Leaf: c.cert}
-}
-
-var serialSeq = big.NewInt(time.Now().UnixNano())
-
-// issue signs tmpl with parent (itself when parent is nil) using a new
-// P-256 key, valid for an hour.
-func issue(t *testing.T, parent *certKey, tmpl *x509.Certificate) *certKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serialSeq.Add(serialSeq, big.NewInt(1))
-	tmpl.SerialNumber = new(big.Int).Set(serialSeq)
-	tmpl.NotBefore = time.Now().Add(-time.Minute)
-	tmpl.NotAfter = time.Now().Add(time.Hour)
-	signer, signerKey := tmpl, key
-	if parent != nil {
-		signer, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &certKey{cert: cert, key: key, der: der}
-}
-
-func newCA(t *testing.T, name string) *certKey {
-	return issue(t, nil, &x509.Certificate{Subject: pkix.Name{CommonName: name}, IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature})
-}
-
-func clientCert(t *testing.T, ca *certKey, subject pkix.Name) *certKey {
-	return issue(t, ca, &x509.Certificate{Subject: subject, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-}
-
 // TestAuthClientCertificates runs the API over TLS as serve configures it
 // (client certificates verified if given) and checks which certificates are
 // credentials, which are refused, and what the audit trail names.
 func TestAuthClientCertificates(t *testing.T) {
-	ca := newCA(t, "pg-backup-api test CA")
-	otherCA := newCA(t, "some other CA")
-	serverCert := issue(t, ca, &x509.Certificate{Subject: pkix.Name{CommonName: "barman1"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}})
-	opsExample := clientCert(t, ca, pkix.Name{CommonName: "ops", Organization: []string{"Example"}})
-	opsPlain := clientCert(t, ca, pkix.Name{CommonName: "ops"})
-	dba := clientCert(t, ca, pkix.Name{CommonName: "dba", Organization: []string{"Elsewhere"}})
-	intruder := clientCert(t, ca, pkix.Name{CommonName: "intruder"})
-	foreign := clientCert(t, otherCA, pkix.Name{CommonName: "ops", Organization: []string{"Example"}})
+	ca := testenv.NewCA(t, "pg-backup-api test CA")
+	otherCA := testenv.NewCA(t, "some other CA")
+	serverCert := testenv.NewServerCert(t, ca, "barman1")
+	opsExample := testenv.NewClientCert(t, ca, pkix.Name{CommonName: "ops", Organization: []string{"Example"}})
+	opsPlain := testenv.NewClientCert(t, ca, pkix.Name{CommonName: "ops"})
+	dba := testenv.NewClientCert(t, ca, pkix.Name{CommonName: "dba", Organization: []string{"Elsewhere"}})
+	intruder := testenv.NewClientCert(t, ca, pkix.Name{CommonName: "intruder"})
+	foreign := testenv.NewClientCert(t, otherCA, pkix.Name{CommonName: "ops", Organization: []string{"Example"}})
 
 	// A certificate whose common name is literally another subject's DN.
-	lookalike := clientCert(t, ca, pkix.Name{CommonName: "CN=dba,O=Example", Organization: []string{"Other"}})
-	dbaExample := clientCert(t, ca, pkix.Name{CommonName: "dba", Organization: []string{"Example"}})
-	comma := clientCert(t, ca, pkix.Name{CommonName: "a,b", Organization: []string{"Example"}})
+	lookalike := testenv.NewClientCert(t, ca, pkix.Name{CommonName: "CN=dba,O=Example", Organization: []string{"Other"}})
+	dbaExample := testenv.NewClientCert(t, ca, pkix.Name{CommonName: "dba", Organization: []string{"Example"}})
+	comma := testenv.NewClientCert(t, ca, pkix.Name{CommonName: "a,b", Organization: []string{"Example"}})
 
 	allowed := []string{"CN=ops,O=Example"}
 	type rules struct {
@@ -384,7 +328,7 @@ func TestAuthClientCertificates(t *testing.T) {
 	cases := []struct {
 		name   string
 		rules  rules
-		cert   *certKey
+		cert   *testenv.TLSPair
 		token  string
 		want   int    // 0: the TLS handshake must fail
 		wantBy string // requested_by of the created operation
@@ -420,14 +364,14 @@ func TestAuthClientCertificates(t *testing.T) {
 	}
 	e := newEnv(t)
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := e.apiServer(t)
 			s.Auth = &httpd.Auth{Tokens: []httpd.Token{{Name: "ci", SHA256: httpd.HashToken(ciSecret)}},
 				ClientCertificates: true, AllowedSubjects: tc.rules.subjects, AllowedCommonNames: tc.rules.cns, ClientSubjects: tc.rules.client}
 			srv := httptest.NewUnstartedServer(s.Handler())
-			srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.tlsCert()}, ClientCAs: pool,
+			srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert.TLS()}, ClientCAs: pool,
 				ClientAuth: tls.VerifyClientCertIfGiven, MinVersion: tls.VersionTLS12}
 			srv.Config.ErrorLog = slog.NewLogLogger(slog.NewTextHandler(io.Discard, nil), slog.LevelWarn)
 			srv.StartTLS()
@@ -437,7 +381,7 @@ func TestAuthClientCertificates(t *testing.T) {
 			if tc.cert != nil {
 				// Sent whatever CAs the server names, as curl does; Go's
 				// default would keep a foreign certificate to itself.
-				cert := tc.cert.tlsCert()
+				cert := tc.cert.TLS()
 				clientTLS.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
 			}
 			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: clientTLS}}
