@@ -39,7 +39,17 @@ var refusedSSHFlags = map[byte]string{
 	'A': "it hands the Barman user's ssh agent, and so its keys, to the target host",
 }
 
-// refusedSSHKeywords are the -o options a recovery may not use.
+// harmlessSSHValues are the values with which a refused -o option names no
+// file and so does none of what refusedSSHKeywords says:
+// "UserKnownHostsFile=/dev/null", with StrictHostKeyChecking=no, is how
+// operators skip host key checks.
+var harmlessSSHValues = map[string][]string{
+	"userknownhostsfile": {"/dev/null", "none"},
+	"controlpath":        {"none"},
+}
+
+// refusedSSHKeywords are the -o options a recovery may not use, but for
+// the values harmlessSSHValues lists.
 var refusedSSHKeywords = map[string]string{
 	"proxycommand":        "it runs a local command",
 	"localcommand":        "it runs a local command",
@@ -230,6 +240,15 @@ func checkSSHConfigOption(val string, limited bool) error {
 	}
 	lower := strings.ToLower(kw)
 	if why, refused := refusedSSHKeywords[lower]; refused {
+		value := strings.TrimLeft(strings.TrimPrefix(strings.TrimLeft(trimmed[end:], " "), "="), " ")
+		if allowed, ok := harmlessSSHValues[lower]; ok {
+			if files := strings.Fields(value); len(files) > 0 && !slices.ContainsFunc(files, func(f string) bool {
+				return !slices.Contains(allowed, strings.ToLower(f))
+			}) {
+				return nil
+			}
+			return fmt.Errorf("ssh option -o %s is refused: %s; only %s is accepted", kw, why, strings.Join(allowed, " or "))
+		}
 		return fmt.Errorf("ssh option -o %s is refused: %s", kw, why)
 	}
 	if limited && slices.Contains(destinationKeywords, lower) {

@@ -36,6 +36,11 @@ func TestRecoverySSHCommandPolicy(t *testing.T) {
 		{"-l without limits", ops.Policy{}, "ssh -l postgres db", nil},
 		{"limited, allowed", limited, "ssh -p 22 postgres@db1", nil},
 		{"listed program", limited, "/usr/bin/ssh postgres@db1", nil},
+		// What operators write to skip host key checks (the e2e suite's
+		// command is one): a known-hosts file that is no file.
+		{"no known-hosts file", ops.Policy{}, "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null postgres@db", nil},
+		{"no known-hosts file, spaced", ops.Policy{}, `ssh -o "UserKnownHostsFile /dev/null" -o userknownhostsfile=none postgres@db`, nil},
+		{"no master connection", ops.Policy{}, "ssh -o ControlPath=none -o ControlMaster=no postgres@db", nil},
 
 		{"shell operator", ops.Policy{}, "touch M ; ssh postgres@db", []string{`"remote_ssh_command"`, `';' at byte 8`, "letters, digits"}},
 		{"and-list", ops.Policy{}, "ssh postgres@db && id", []string{`'&' at byte 16`}},
@@ -77,6 +82,7 @@ func TestRecoverySSHCommandPolicy(t *testing.T) {
 		{"ControlPath", ops.Policy{}, "ssh -o ControlPath=/home/barman/.ssh/cm-other db", []string{"-o ControlPath is refused", "master connection"}},
 		{"-S", ops.Policy{}, "ssh -S /home/barman/.ssh/cm-other db", []string{"-S is refused", "ssh_destinations"}},
 		{"UserKnownHostsFile", ops.Policy{}, "ssh -o UserKnownHostsFile=/home/barman/.bashrc db", []string{"-o UserKnownHostsFile is refused", "writes"}},
+		{"UserKnownHostsFile, /dev/null and a file", ops.Policy{}, `ssh -o "UserKnownHostsFile=/dev/null /etc/barman.conf" db`, []string{"-o UserKnownHostsFile is refused", "writes", "/dev/null"}},
 		{"ForwardAgent", ops.Policy{}, "ssh -o ForwardAgent=yes db", []string{"-o ForwardAgent is refused", "agent"}},
 		{"-A in a group", ops.Policy{}, "ssh -qA db", []string{"-A is refused", "agent"}},
 		{"unknown flag", ops.Policy{}, "ssh -Z db", []string{"-Z is not an ssh option"}},
