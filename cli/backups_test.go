@@ -63,7 +63,7 @@ const (
 
 func TestBackupsCommand(t *testing.T) {
 	e := newEnv(t, false)
-	before := snapshot(t, e.Root)
+	before := testenv.Snapshot(t, e.Root)
 	tests := []struct {
 		name   string
 		args   []string
@@ -114,7 +114,7 @@ func TestBackupsCommand(t *testing.T) {
 			}
 		})
 	}
-	if diff := diffSnapshots(before, snapshot(t, e.Root)); diff != "" {
+	if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Root)); diff != "" {
 		t.Errorf("reading the catalog changed files:\n%s", diff)
 	}
 }

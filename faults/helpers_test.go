@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,29 +83,11 @@ func newEnv(t *testing.T, c envConfig) *env {
 			b.WithStore(t)
 		}
 	}
-	writeFile(t, e.TOML, noBarmanCheck)
+	testenv.WriteFile(t, e.TOML, noBarmanCheck)
 	testenv.KillStrays(t, e.Dir)
 	return e
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-// procEnv is the environment of the processes we start: ours minus anything
-// that would point them elsewhere, plus e's config file, the argv log, and
-// extra (later entries win).
 // noBarmanCheck is the configuration of every serve a fault test starts.
 // Serve's background `barman check` (its own tests are in metrics and cli)
 // would add Barman runs and processes to those the tests count; the create
@@ -115,16 +96,10 @@ func fileExists(p string) bool {
 // exercise.
 const noBarmanCheck = "[serve]\ncreates_per_minute = -1\nmin_free_bytes = -1\n\n[metrics]\nbarman_check = false\n"
 
+// procEnv is the environment of the processes we start (testenv.ProcEnv),
+// with e's config file, the argv log, and extra (later entries win).
 func (e *env) procEnv(extra ...string) []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PG_BACKUP_API_") || strings.HasPrefix(kv, "FAKE_BARMAN_") || strings.HasPrefix(kv, "NO_COLOR=") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	out = append(out, "PG_BACKUP_API_CONFIG="+e.TOML, "FAKE_BARMAN_ARGV_LOG="+e.ArgvLog)
-	return append(out, extra...)
+	return testenv.ProcEnv(append([]string{"PG_BACKUP_API_CONFIG=" + e.TOML, "FAKE_BARMAN_ARGV_LOG=" + e.ArgvLog}, extra...)...)
 }
 
 // globalArgs point the binary at e.
@@ -246,37 +221,12 @@ func (e *env) marker(server, id string) string {
 	return filepath.Join(e.store().ScopeDir(server), id)
 }
 
-// calls returns the argv of every fake Barman run, in order.
-func (e *env) calls(t *testing.T) [][]string {
-	t.Helper()
-	data, err := os.ReadFile(e.ArgvLog)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls [][]string
-	var cur []string
-	for _, line := range strings.Split(string(data), "\n") {
-		switch line {
-		case "":
-		case "--":
-			calls = append(calls, cur)
-			cur = nil
-		default:
-			cur = append(cur, line)
-		}
-	}
-	return calls
-}
-
 // recoverDests returns the destination of every `barman recover` call, in
 // the order Barman ran them.
 func (e *env) recoverDests(t *testing.T) []string {
 	t.Helper()
 	var dests []string
-	for _, c := range e.calls(t) {
+	for _, c := range testenv.ArgvCalls(t, e.ArgvLog) {
 		for i, a := range c {
 			if a == "recover" && i+3 < len(c) {
 				dests = append(dests, c[i+3])
@@ -296,7 +246,7 @@ type serveProc = testenv.Serve
 func (e *env) startServe(t *testing.T, penv []string, args ...string) *serveProc {
 	t.Helper()
 	n := 0
-	for fileExists(filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n))) {
+	for testenv.FileExists(filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n))) {
 		n++
 	}
 	return testenv.StartServe(t, testenv.ServeOptions{
@@ -407,16 +357,6 @@ func markedProcesses(marker string) []int {
 		env := testenv.Environ(pid)
 		return bytes.HasPrefix(env, want) || bytes.Contains(env, append([]byte{0}, want...))
 	})
-}
-
-// readPid reads a pid file; 0 while it is not there.
-func readPid(path string) int {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	return pid
 }
 
 // ---- storage ----

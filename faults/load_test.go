@@ -149,7 +149,7 @@ func TestLoadThousandCreatesAllDone(t *testing.T) {
 		t.Fatalf("%d job files, want %d", len(jobs), total)
 	}
 	for c := range distinct {
-		if !fileExists(e.store().JobPath(c.scope, c.id)) {
+		if !testenv.FileExists(e.store().JobPath(c.scope, c.id)) {
 			t.Errorf("no job file for %s %s", c.scope, c.id)
 		}
 	}
