@@ -301,11 +301,11 @@ func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
 	filepath.Walk(filepath.Dir(env.Conf), func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
 	for i := 0; i < 2; i++ { // the second read marks the configuration checked
-		if _, err := svc.Config(); err != nil {
+		if _, err := svc.Config(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg, _ := svc.Config()
+	cfg, _ := svc.Config(context.Background())
 	server, err := cfg.Server("db_server_two")
 	if err != nil {
 		t.Fatal(err)
@@ -348,7 +348,7 @@ func TestServiceQuotedPaths(t *testing.T) {
 
 		launcher := &recordingLauncher{}
 		svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test", Launcher: launcher}
-		cfg, err := svc.Config()
+		cfg, err := svc.Config(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
