@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,10 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/httpd/httpdtest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
-	"github.com/pg-backup-api/pg-backup-api/barman"
-	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
@@ -48,19 +45,6 @@ func endReason(out *pyjson.Object) string {
 		return s
 	}
 	return ""
-}
-
-// apiOver serves the HTTP API for e in this process, with no launcher: a
-// reader that starts no runner.
-func apiOver(t *testing.T, e *env) *httptest.Server {
-	t.Helper()
-	api := &httpd.Server{
-		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Opener(), Version: "test"},
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	ts := httptest.NewServer(api.Handler())
-	t.Cleanup(ts.Close)
-	return ts
 }
 
 func scopePath(server string) string {
@@ -168,7 +152,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			if v := e.inspectJSON(t, penv, id); v.Status != "FAILED" || v.Phase != "lost" || v.Reason != ops.LostReason {
 				t.Errorf("inspect -o json: %+v, want FAILED/lost", v)
 			}
-			api := apiOver(t, e)
+			api := httpdtest.Reader(t, e.Conf)
 			url := api.URL + scopePath(tc.server) + "/" + id
 			if v := getDetail(t, url); v.Status != "FAILED" || v.Phase != "lost" || v.Reason != ops.LostReason {
 				t.Errorf("GET ?detail=true: %+v, want FAILED/lost", v)
