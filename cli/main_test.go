@@ -2,12 +2,9 @@ package cli_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -203,24 +200,11 @@ func (e *env) exec(t testing.TB, extraEnv []string, stdin string, args ...string
 // fails the test and reports exit status -1.
 func execBinary(t testing.TB, extraEnv []string, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(os.Environ(), extraEnv...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{Stdout: stdout.String(), Stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		r.Code = ee.ExitCode()
-	default:
+	run := testenv.RunBinary(binary, append(os.Environ(), extraEnv...), stdin, args...)
+	r := result{Code: run.Code, Stdout: run.Stdout, Stderr: run.Stderr}
+	if run.Err != nil {
 		// Not Fatalf: workers of the concurrency test call this.
-		t.Errorf("running %s %q: %v\nstderr:\n%s", binary, args, err, r.Stderr)
-		r.Code = -1
+		t.Errorf("running %s %q: %v\nstderr:\n%s", binary, args, run.Err, r.Stderr)
 	}
 	return r
 }

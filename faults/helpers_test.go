@@ -2,7 +2,6 @@ package faults
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,26 +124,17 @@ func (e *env) cli(t *testing.T, penv []string, args ...string) result {
 
 func runBin(t *testing.T, penv []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Env = penv
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	run := testenv.RunBinary(binPath, penv, "", args...)
+	// A run killed by a signal reads exit -1; one that did not start, or
+	// outlived the bound, fails the test.
 	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("pg-backup-api %s: %v", strings.Join(args, " "), err)
+	if run.Err != nil && !errors.As(run.Err, &ee) {
+		t.Fatalf("pg-backup-api %s: %v", strings.Join(args, " "), run.Err)
 	}
-	if ctx.Err() != nil {
-		t.Fatalf("pg-backup-api %s did not finish within 60 s", strings.Join(args, " "))
+	if run.TimedOut {
+		t.Fatalf("pg-backup-api %s did not finish within %s", strings.Join(args, " "), testenv.RunTimeout)
 	}
-	return r
+	return result{code: run.Code, stdout: run.Stdout, stderr: run.Stderr}
 }
 
 // mustCLI runs the binary, requires exit 0 and returns its trimmed output.

@@ -2,14 +2,12 @@ package httpd_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,16 +64,11 @@ func (e *env) cliArgs(args ...string) []string {
 // runCLI runs the binary to completion and returns its standard output.
 func (e *env) runCLI(t *testing.T, procEnv []string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, e.cliArgs(args...)...)
-	cmd.Env = procEnv
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("pg-backup-api %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	run := testenv.RunBinary(binPath, procEnv, "", e.cliArgs(args...)...)
+	if run.Err != nil || run.Code != 0 {
+		t.Fatalf("pg-backup-api %s: exit %d (%v)\nstdout: %s\nstderr: %s", strings.Join(args, " "), run.Code, run.Err, run.Stdout, run.Stderr)
 	}
-	return stdout.String()
+	return run.Stdout
 }
 
 // serveProc is a running `pg-backup-api serve`.
