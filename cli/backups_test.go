@@ -1,21 +1,15 @@
 package cli_test
 
 import (
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/cli"
-	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/httpd/httpdtest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
-	"github.com/pg-backup-api/pg-backup-api/ops"
-	"github.com/pg-backup-api/pg-backup-api/store"
 )
 
 // The recorded Barman 3.17 backup of db_server_two, as the catalog shows it.
@@ -63,7 +57,7 @@ const (
 
 func TestBackupsCommand(t *testing.T) {
 	e := newEnv(t, false)
-	before := snapshot(t, e.Root)
+	before := testenv.Snapshot(t, e.Root)
 	tests := []struct {
 		name   string
 		args   []string
@@ -114,7 +108,7 @@ func TestBackupsCommand(t *testing.T) {
 			}
 		})
 	}
-	if diff := diffSnapshots(before, snapshot(t, e.Root)); diff != "" {
+	if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Root)); diff != "" {
 		t.Errorf("reading the catalog changed files:\n%s", diff)
 	}
 }
@@ -146,12 +140,7 @@ func TestBackupsTableColumns(t *testing.T) {
 func TestBackupsKeep(t *testing.T) {
 	e := newEnv(t, false)
 	testenv.WriteFile(t, filepath.Join(e.Home, "db_server_two", "meta", "20261125T080758-keep"), "standalone")
-	s := &httpd.Server{
-		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Opener(), Version: "test"},
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	srv := httpdtest.Reader(t, e.Conf)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -182,12 +171,7 @@ func TestBackupsKeep(t *testing.T) {
 // prints locally, in every format, and errors keep their exit codes.
 func TestBackupsRemote(t *testing.T) {
 	e := newEnv(t, false)
-	s := &httpd.Server{
-		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Opener(), Version: "test"},
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	srv := httpdtest.Reader(t, e.Conf)
 	for _, args := range [][]string{
 		{"backups", "--server", "db_server_two"},
 		{"backups", "--server", "db_server_two", "-o", "json"},

@@ -31,7 +31,7 @@ func (st *appState) watchBarman(ctx context.Context, svc *ops.Service, m *metric
 type walSource struct{ svc *ops.Service }
 
 func (w walSource) LastArchivedWAL() ([]metrics.ServerWAL, error) {
-	cfg, err := w.svc.Config()
+	cfg, err := w.svc.Config(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ type barmanChecker struct {
 }
 
 func (b barmanChecker) Servers() ([]string, error) {
-	cfg, err := b.svc.Config()
+	cfg, err := b.svc.Config(context.Background())
 	if err != nil {
 		return nil, err
 	}

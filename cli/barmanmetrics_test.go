@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // TestServeReportsBarmanCheckAndWAL: serve runs `barman check` for each
@@ -37,7 +38,7 @@ func TestServeReportsBarmanCheckAndWAL(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no check result on /metrics after 20s:\n%s\nserve's log:\n%s", grepLines(body, "barman_check"), srv.Log())
+			t.Fatalf("no check result on /metrics after 20s:\n%s\nserve's log:\n%s", testenv.GrepLines(body, "barman_check"), srv.Log())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -48,17 +49,17 @@ func TestServeReportsBarmanCheckAndWAL(t *testing.T) {
 		`pg_backup_api_operations_finished_total{scope="db_server_two",status="FAILED",type="recovery"} 0`,
 	} {
 		if !strings.Contains(body, line+"\n") {
-			t.Errorf("/metrics lacks %s:\n%s", line, grepLines(body, "barman_|finished_total"))
+			t.Errorf("/metrics lacks %s:\n%s", line, testenv.GrepLines(body, "barman_|finished_total"))
 		}
 	}
 	found := false
-	for _, argv := range e.argvCalls(t) {
+	for _, argv := range testenv.ArgvCalls(t, e.ArgvLog) {
 		if strings.Join(argv, " ") == "-c "+e.Conf+" check db_server_two" {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("fake-barman never got -c %s check db_server_two: %q", e.Conf, e.argvCalls(t))
+		t.Errorf("fake-barman never got -c %s check db_server_two: %q", e.Conf, testenv.ArgvCalls(t, e.ArgvLog))
 	}
 }
 
@@ -69,17 +70,4 @@ func TestMetricsCheckIntervalTooShortIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "metrics.check_interval") || !strings.Contains(err.Error(), path) {
 		t.Errorf("err = %v, want the file and metrics.check_interval named", err)
 	}
-}
-
-func grepLines(body, pattern string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(body, "\n") {
-		for _, p := range strings.Split(pattern, "|") {
-			if strings.Contains(line, p) {
-				b.WriteString(line + "\n")
-				break
-			}
-		}
-	}
-	return b.String()
 }

@@ -129,7 +129,7 @@ func (st *appState) completions(ctx context.Context, kind, server string) []stri
 		return names
 	}
 	svc := &ops.Service{Barman: barman.NewReader(st.settings.barmanConfig), OpenStore: store.Opener()}
-	cfg, err := svc.Config()
+	cfg, err := svc.Config(ctx)
 	if err != nil {
 		return nil
 	}

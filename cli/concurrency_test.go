@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -186,7 +187,7 @@ func TestCreateIDsUniqueAcrossProcesses(t *testing.T) {
 	close(stopSampling)
 	<-sampled
 
-	calls := e.argvCalls(t)
+	calls := testenv.ArgvCalls(t, e.ArgvLog)
 	markers := map[string]int{}
 	for _, c := range calls {
 		if len(c) != 4 || c[2] != "config-update" {

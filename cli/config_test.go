@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -137,12 +138,12 @@ func TestSettingsPrecedence(t *testing.T) {
 			if tt.set.flag != "" {
 				args = append([]string{"--barman-command", tt.set.flag}, args...)
 			}
-			before := snapshot(t, e.Root)
+			before := testenv.Snapshot(t, e.Root)
 			r := runApp(t, "", args...)
 			if r.Code != cli.ExitUsage || !strings.Contains(r.Msg, "installed Barman is "+tt.wantVer) {
 				t.Errorf("want the request refused by Barman %s, got %v", tt.wantVer, r)
 			}
-			if d := diffSnapshots(before, snapshot(t, e.Root)); d != "" {
+			if d := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Root)); d != "" {
 				t.Errorf("a refused create wrote:\n%s", d)
 			}
 		})

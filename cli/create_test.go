@@ -12,6 +12,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // idPattern is an operation ID: the reference's timestamp, and our suffix
@@ -278,7 +279,7 @@ func TestCreateWait(t *testing.T) {
 				t.Errorf("stderr does not report the end of %s:\n%s", id, r.Stderr)
 			}
 			wantCall := append([]string{"-c", e.Conf}, tt.wantArgv...)
-			if calls := e.argvCalls(t); len(calls) != 1 || !reflect.DeepEqual(calls[0], wantCall) {
+			if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 1 || !reflect.DeepEqual(calls[0], wantCall) {
 				t.Errorf("Barman calls:\nwant [%q]\ngot  %q", wantCall, calls)
 			}
 
@@ -363,7 +364,7 @@ func TestCreateNoWait(t *testing.T) {
 			if op.Status != "DONE" {
 				t.Errorf("the runner did not finish %s: %+v", id, op)
 			}
-			if n := len(e.argvCalls(t)); n != 1 {
+			if n := len(testenv.ArgvCalls(t, e.ArgvLog)); n != 1 {
 				t.Errorf("want Barman run once, got %d calls", n)
 			}
 		})
@@ -416,7 +417,7 @@ func TestCreateRefusedByOldBarman(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, true)
-			before := snapshot(t, e.Root)
+			before := testenv.Snapshot(t, e.Root)
 			r := e.exec(t, old, tt.stdin, tt.args...)
 			if r.Code != cli.ExitUsage {
 				t.Fatalf("want exit %d, got %v", cli.ExitUsage, r)
@@ -429,7 +430,7 @@ func TestCreateRefusedByOldBarman(t *testing.T) {
 			if r.Stdout != "" {
 				t.Errorf("a refused create printed %q", r.Stdout)
 			}
-			if d := diffSnapshots(before, snapshot(t, e.Root)); d != "" {
+			if d := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Root)); d != "" {
 				t.Errorf("a refused create wrote:\n%s", d)
 			}
 		})
@@ -589,7 +590,7 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := snapshot(t, e.Root)
+			before := testenv.Snapshot(t, e.Root)
 			r := runApp(t, tt.stdin, append([]string{"--barman-config", e.Conf, "--barman-command", fakeBarman}, tt.args...)...)
 			if r.Code != tt.wantCode {
 				t.Errorf("want exit %d, got %v", tt.wantCode, r)
@@ -600,12 +601,12 @@ func TestCreateBadInputWritesNothing(t *testing.T) {
 			if idPattern.MatchString(strings.TrimSpace(r.Stdout)) || strings.Contains(r.Stdout, "operation_id") {
 				t.Errorf("a refused create printed an operation: %q", r.Stdout)
 			}
-			if d := diffSnapshots(before, snapshot(t, e.Root)); d != "" {
+			if d := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Root)); d != "" {
 				t.Errorf("a refused create wrote:\n%s", d)
 			}
 		})
 	}
-	if calls := e.argvCalls(t); len(calls) != 0 {
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 0 {
 		t.Errorf("refused creates ran Barman: %q", calls)
 	}
 }

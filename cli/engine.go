@@ -45,7 +45,7 @@ type localEngine struct {
 }
 
 func (l *localEngine) Create(server string, payload *pyjson.Object) (string, error) {
-	if cfg, err := l.svc.Config(); err == nil && !l.checked {
+	if cfg, err := l.svc.Config(l.c.Context); err == nil && !l.checked {
 		l.checked = true
 		if err := l.st.checkBarmanUser(l.c, cfg.BarmanUser); err != nil {
 			return "", err
@@ -55,7 +55,7 @@ func (l *localEngine) Create(server string, payload *pyjson.Object) (string, err
 }
 
 func (l *localEngine) DryRun(server string, payload *pyjson.Object) (*ops.Operation, error) {
-	if cfg, err := l.svc.Config(); err == nil && !l.checked {
+	if cfg, err := l.svc.Config(l.c.Context); err == nil && !l.checked {
 		l.checked = true
 		if err := l.st.checkBarmanUser(l.c, cfg.BarmanUser); err != nil {
 			return nil, err

@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -10,28 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/cli"
-	"github.com/pg-backup-api/pg-backup-api/httpd"
-	"github.com/pg-backup-api/pg-backup-api/ops"
-	"github.com/pg-backup-api/pg-backup-api/store"
+	"github.com/pg-backup-api/pg-backup-api/httpd/httpdtest"
 )
 
 // One view over several Barman hosts: list, status, backups and inspect
 // with -r a,b or -r all, against serves in this process.
-
-// apiServer serves the HTTP API over e's store on a loopback port until
-// the test ends.
-func apiServer(t *testing.T, e *env) *httptest.Server {
-	t.Helper()
-	s := &httpd.Server{
-		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Opener(), Version: "test"},
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // fleetEnv is a config file with remotes east and west, answering over two
 // stores with the reference operations, and down, which nobody answers for.
@@ -39,7 +21,7 @@ func fleetEnv(t *testing.T) (e *env, config string, east, west *httptest.Server,
 	t.Helper()
 	e = newEnv(t, true)
 	e2 := newEnv(t, true)
-	east, west = apiServer(t, e), apiServer(t, e2)
+	east, west = httpdtest.Reader(t, e.Conf), httpdtest.Reader(t, e2.Conf)
 	downURL = closedURL(t)
 	config = writeFile(t, e.Root, "fleet.toml",
 		"[remotes.west]\nurl = \""+west.URL+"\"\n\n[remotes.east]\nurl = \""+east.URL+"\"\n\n[remotes.down]\nurl = \""+downURL+"\"\n", 0o644)

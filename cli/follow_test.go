@@ -1,14 +1,12 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,29 +23,11 @@ import (
 // instanceChanges is a config-update the fixture Barman accepts.
 const instanceChanges = `[{"scope":"server","server_name":"db_server_two","archiver":"on"}]`
 
-// lockedBuffer is a buffer a process writes into while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (lb *lockedBuffer) Write(p []byte) (int, error) {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	return lb.b.Write(p)
-}
-
-func (lb *lockedBuffer) String() string {
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	return lb.b.String()
-}
-
 // background is the real binary running while the test goes on.
 type background struct {
 	args           []string
 	cmd            *exec.Cmd
-	stdout, stderr *lockedBuffer
+	stdout, stderr *testenv.SyncBuffer
 	done           chan struct{}
 	err            error // set before done closes
 }
@@ -57,7 +37,7 @@ type background struct {
 func startBinary(t *testing.T, extraEnv []string, args ...string) *background {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &background{args: args, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	b := &background{args: args, stdout: &testenv.SyncBuffer{}, stderr: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	b.cmd = exec.CommandContext(ctx, binary, args...)
 	b.cmd.Env = append(os.Environ(), extraEnv...)
 	b.cmd.Stdout, b.cmd.Stderr = b.stdout, b.stderr

@@ -168,7 +168,7 @@ func (p *printer) operationHeader(op *ops.Operation) {
 // would refuse shows none.
 func withArgv(eng engine, op *ops.Operation) {
 	if l, ok := eng.(*localEngine); ok && op.BarmanArgv == nil {
-		op.BarmanArgv, _ = l.svc.BarmanArgv(op)
+		op.BarmanArgv, _ = l.svc.BarmanArgv(l.c.Context, op)
 	}
 }
 

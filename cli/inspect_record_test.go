@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // TestInspectShowsRecordAndArgv: inspect shows the backup a shortcut
@@ -55,7 +57,7 @@ func TestInspectShowsRecordAndArgv(t *testing.T) {
 func TestCreateDryRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, true)
-	before := snapshot(t, e.Root)
+	before := testenv.Snapshot(t, e.Root)
 	r := e.run(t, "create", "recovery", "-s", "db_server_two", "-b", "latest", "--remote-ssh-command", "ssh postgres@db2", "-d", "/srv/pg", "--dry-run")
 	if r.Code != 0 {
 		t.Fatalf("dry run: %s", r)
@@ -93,7 +95,7 @@ func TestCreateDryRun(t *testing.T) {
 	if r.Code != 2 {
 		t.Errorf("--dry-run --wait: %s, want a usage error", r)
 	}
-	if d := diffSnapshots(before, snapshot(t, e.Root)); d != "" {
+	if d := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Root)); d != "" {
 		t.Errorf("a dry run wrote:\n%s", d)
 	}
 }

@@ -66,8 +66,8 @@ func TestInspectPlain(t *testing.T) {
 				{"Type:", op.Type},
 				{"Status:", op.Status},
 				{"Phase:", strings.ToLower(op.Status)},
-				{"Started:", localTime(t, op.Start).Format(time.RFC3339)},
-				{"Ended:", localTime(t, op.End).Format(time.RFC3339)},
+				{"Started:", testenv.LocalTime(t, op.Start).Format(time.RFC3339)},
+				{"Ended:", testenv.LocalTime(t, op.End).Format(time.RFC3339)},
 				{"Duration:", op.Duration},
 				{"Exit code:", "-"}, // the reference records none
 				{"Payload:", tt.payload},
@@ -148,7 +148,7 @@ func TestInspectJSON(t *testing.T) {
 			if got.ExitCode != nil {
 				t.Errorf("the reference records no exit code, got %d", *got.ExitCode)
 			}
-			wantDur := localTime(t, op.End).Sub(localTime(t, op.Start)).Seconds()
+			wantDur := testenv.LocalTime(t, op.End).Sub(testenv.LocalTime(t, op.Start)).Seconds()
 			if got.DurationSeconds == nil {
 				t.Errorf("duration_seconds missing")
 			} else if d, _ := got.DurationSeconds.Float64(); d != wantDur {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // TestBackupLifecycle runs the lifecycle end to end through the real binary
@@ -34,13 +35,13 @@ func TestBackupLifecycle(t *testing.T) {
 		t.Errorf("backups does not show the keep:\n%s", r)
 	}
 
-	before := snapshot(t, e.Root)
+	before := testenv.Snapshot(t, e.Root)
 	r = e.exec(t, env, "", "create", "delete", "-s", "db_server_two", "-b", "latest", "--wait")
 	want := "Skipping delete of backup " + id + " for server db_server_two as it has a current keep request. If you really want to delete this backup please remove the keep and try again."
 	if r.Code != cli.ExitConflict || !strings.Contains(r.Stderr, want) || r.Stdout != "" {
 		t.Errorf("delete of a kept backup: %v\nwant exit %d saying %q", r, cli.ExitConflict, want)
 	}
-	if d := diffSnapshots(before, snapshot(t, e.Root)); d != "" {
+	if d := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Root)); d != "" {
 		t.Errorf("the refused delete wrote:\n%s", d)
 	}
 
@@ -65,7 +66,7 @@ func TestBackupLifecycle(t *testing.T) {
 		append(conf, "keep", "db_server_two", id, "--release"),
 		append(conf, "delete", "db_server_two", id),
 	}
-	if calls := e.argvCalls(t); !reflect.DeepEqual(calls, wantCalls) {
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); !reflect.DeepEqual(calls, wantCalls) {
 		t.Errorf("Barman calls:\n%q\nwant\n%q", calls, wantCalls)
 	}
 }

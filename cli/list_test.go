@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // fixtureOp is one operation of the pg-backup-api-2.2 store.
@@ -36,16 +37,6 @@ func fixtureOpsWhere(keep func(fixtureOp) bool) []fixtureOp {
 		}
 	}
 	return out
-}
-
-// localTime reads a reference timestamp as the store does: local time.
-func localTime(t testing.TB, s string) time.Time {
-	t.Helper()
-	tm, err := time.ParseInLocation("2006-01-02T15:04:05.000000", s, time.Local)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tm
 }
 
 // listedOp is the -o json shape of a listed operation.
@@ -115,10 +106,10 @@ func TestListJSONFixtureStore(t *testing.T) {
 				if wantPhase := strings.ToLower(w.Status); g.Phase != wantPhase {
 					t.Errorf("operation %s: want phase %s, got %s", w.ID, wantPhase, g.Phase)
 				}
-				if g.StartTime == nil || !localTime(t, w.Start).Equal(mustParseRFC3339(t, *g.StartTime)) {
+				if g.StartTime == nil || !testenv.LocalTime(t, w.Start).Equal(mustParseRFC3339(t, *g.StartTime)) {
 					t.Errorf("operation %s: want start_time %s (local), got %v", w.ID, w.Start, g.StartTime)
 				}
-				if g.EndTime == nil || !localTime(t, w.End).Equal(mustParseRFC3339(t, *g.EndTime)) {
+				if g.EndTime == nil || !testenv.LocalTime(t, w.End).Equal(mustParseRFC3339(t, *g.EndTime)) {
 					t.Errorf("operation %s: want end_time %s (local), got %v", w.ID, w.End, g.EndTime)
 				}
 				if g.Payload != nil || g.Output != nil {
@@ -148,7 +139,7 @@ func TestListPlain(t *testing.T) {
 		if scope == "" {
 			scope = "(instance)"
 		}
-		return strings.Join([]string{op.ID, scope, op.Type, op.Status, localTime(t, op.Start).Format(time.RFC3339), op.Duration}, "\t")
+		return strings.Join([]string{op.ID, scope, op.Type, op.Status, testenv.LocalTime(t, op.Start).Format(time.RFC3339), op.Duration}, "\t")
 	}
 	lines := func(list []fixtureOp) string {
 		var b strings.Builder

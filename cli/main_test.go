@@ -2,17 +2,11 @@ package cli_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -206,24 +200,11 @@ func (e *env) exec(t testing.TB, extraEnv []string, stdin string, args ...string
 // fails the test and reports exit status -1.
 func execBinary(t testing.TB, extraEnv []string, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(os.Environ(), extraEnv...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{Stdout: stdout.String(), Stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		r.Code = ee.ExitCode()
-	default:
+	run := testenv.RunBinary(binary, append(os.Environ(), extraEnv...), stdin, args...)
+	r := result{Code: run.Code, Stdout: run.Stdout, Stderr: run.Stderr}
+	if run.Err != nil {
 		// Not Fatalf: workers of the concurrency test call this.
-		t.Errorf("running %s %q: %v\nstderr:\n%s", binary, args, err, r.Stderr)
-		r.Code = -1
+		t.Errorf("running %s %q: %v\nstderr:\n%s", binary, args, run.Err, r.Stderr)
 	}
 	return r
 }
@@ -265,78 +246,6 @@ func (e *env) waitIdle(t testing.TB, timeout time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// snapshot maps every file and directory under root to its mode and a hash
-// of its content.
-func snapshot(t testing.TB, root string) map[string]string {
-	t.Helper()
-	snap := map[string]string{}
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		desc := info.Mode().String()
-		if !d.IsDir() {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			desc += fmt.Sprintf(" %x", sha256.Sum256(data))
-		}
-		snap[path] = desc
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("snapshot of %s: %v", root, err)
-	}
-	return snap
-}
-
-// diffSnapshots describes how after differs from before ("" if not at all).
-func diffSnapshots(before, after map[string]string) string {
-	var diffs []string
-	for p, d := range after {
-		if b, ok := before[p]; !ok {
-			diffs = append(diffs, "created "+p)
-		} else if b != d {
-			diffs = append(diffs, "changed "+p)
-		}
-	}
-	for p := range before {
-		if _, ok := after[p]; !ok {
-			diffs = append(diffs, "removed "+p)
-		}
-	}
-	sort.Strings(diffs)
-	return strings.Join(diffs, "\n")
-}
-
-// argvCalls reads fake-barman's log: one argv per call.
-func (e *env) argvCalls(t testing.TB) [][]string {
-	t.Helper()
-	data, err := os.ReadFile(e.ArgvLog)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls [][]string
-	var cur []string
-	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		if line == "--" {
-			calls = append(calls, cur)
-			cur = nil
-			continue
-		}
-		cur = append(cur, line)
-	}
-	return calls
 }
 
 // decodeJSON decodes s into v, failing the test if it is not JSON.

@@ -89,7 +89,7 @@ func (o *operationSource) Queues() ([]metrics.Queue, error) {
 		return nil, err
 	}
 	queues := map[string]*metrics.Queue{"": {Scope: ""}}
-	if cfg, err := o.svc.Config(); err == nil {
+	if cfg, err := o.svc.Config(context.Background()); err == nil {
 		for _, name := range cfg.ServerNames() {
 			queues[name] = &metrics.Queue{Scope: name}
 		}
@@ -120,7 +120,7 @@ func (o *operationSource) Queues() ([]metrics.Queue, error) {
 type catalogSource struct{ svc *ops.Service }
 
 func (c catalogSource) CatalogStats() ([]metrics.ServerCatalog, error) {
-	cfg, err := c.svc.Config()
+	cfg, err := c.svc.Config(context.Background())
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/cli"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // addServer adds a server to e's Barman configuration, a copy of
@@ -126,7 +127,7 @@ func TestOperationArgServerSlashID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := snapshot(t, e.Root)
+			before := testenv.Snapshot(t, e.Root)
 			r := e.run(t, tt.args...)
 			if r.Code != tt.wantCode {
 				t.Fatalf("want exit %d, got %v", tt.wantCode, r)
@@ -137,7 +138,7 @@ func TestOperationArgServerSlashID(t *testing.T) {
 				}
 			}
 			if tt.wantCode == cli.ExitUsage || tt.wantCode == cli.ExitNotFound {
-				if d := diffSnapshots(before, snapshot(t, e.Root)); d != "" {
+				if d := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Root)); d != "" {
 					t.Errorf("a refused %q wrote:\n%s", tt.args, d)
 				}
 			}

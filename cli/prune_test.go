@@ -27,7 +27,7 @@ import (
 // (up to a minute later), and so prunes what ended before cut.
 func pruneAge(t *testing.T, cut string) string {
 	t.Helper()
-	m := int(time.Since(localTime(t, cut)) / time.Minute)
+	m := int(time.Since(testenv.LocalTime(t, cut)) / time.Minute)
 	if m < 1 {
 		t.Fatalf("the clock is before %s", cut)
 	}
@@ -66,7 +66,7 @@ func prunedString(items []prunedItem) string {
 func storeFiles(t *testing.T, e *env) map[string]string {
 	t.Helper()
 	files := map[string]string{}
-	for p, d := range snapshot(t, e.Home) {
+	for p, d := range testenv.Snapshot(t, e.Home) {
 		if strings.Contains(p, "/jobs/") || strings.Contains(p, "/output/") {
 			files[p] = d
 		}
@@ -133,7 +133,7 @@ func TestPruneDryRunThenReal(t *testing.T) {
 	if !doc.DryRun || prunedString(doc.Pruned) != prunedString(prunedBefore0807) {
 		t.Errorf("prune --dry-run -o json: %s", r.Stdout)
 	}
-	if d := diffSnapshots(before, storeFiles(t, e)); d != "" {
+	if d := testenv.DiffSnapshots(before, storeFiles(t, e)); d != "" {
 		t.Fatalf("a dry run changed the store:\n%s", d)
 	}
 
@@ -143,7 +143,7 @@ func TestPruneDryRunThenReal(t *testing.T) {
 	if r.Code != 0 || doc.DryRun || prunedString(doc.Pruned) != prunedString(prunedBefore0807) {
 		t.Fatalf("prune -o json: %v", r)
 	}
-	if d, want := diffSnapshots(before, storeFiles(t, e)), removedFiles(e, prunedBefore0807); d != want {
+	if d, want := testenv.DiffSnapshots(before, storeFiles(t, e)), removedFiles(e, prunedBefore0807); d != want {
 		t.Errorf("prune changed the store by:\n%s\nwant:\n%s", d, want)
 	}
 	// Nothing left that old: an empty list, not null.
@@ -242,7 +242,7 @@ func TestPruneKeepsUnfinished(t *testing.T) {
 	if r.Code != 0 || prunedString(doc.Pruned) != prunedString(want) {
 		t.Fatalf("prune: want %s, got %v", prunedString(want), r)
 	}
-	if d, wantDiff := diffSnapshots(before, storeFiles(t, e)), removedFiles(e, want); d != wantDiff {
+	if d, wantDiff := testenv.DiffSnapshots(before, storeFiles(t, e)), removedFiles(e, want); d != wantDiff {
 		t.Errorf("prune changed the store by:\n%s\nwant:\n%s", d, wantDiff)
 	}
 	for _, p := range []string{st.JobPath("", queued), st.JobPath("db_server_two", running)} {
@@ -329,7 +329,7 @@ func TestPruneScopesAndErrors(t *testing.T) {
 			t.Errorf("prune with %q: want exit %d, got %v", global, cli.ExitUsage, r)
 		}
 	}
-	if d := diffSnapshots(before, storeFiles(t, e)); d != "" {
+	if d := testenv.DiffSnapshots(before, storeFiles(t, e)); d != "" {
 		t.Fatalf("dry runs and refused prunes changed the store:\n%s", d)
 	}
 
@@ -339,7 +339,7 @@ func TestPruneScopesAndErrors(t *testing.T) {
 	if r.Code != 0 || r.Stdout != "20261125T080447\t(instance)\n20261125T080919\t(instance)\n" {
 		t.Fatalf("prune --instance: %v", r)
 	}
-	if d, want := diffSnapshots(before, storeFiles(t, e)), removedFiles(e, instance); d != want {
+	if d, want := testenv.DiffSnapshots(before, storeFiles(t, e)), removedFiles(e, instance); d != want {
 		t.Errorf("prune --instance changed the store by:\n%s\nwant:\n%s", d, want)
 	}
 }

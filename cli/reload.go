@@ -196,7 +196,7 @@ func (r *reloader) prepare(path string) (*pending, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	p.warnings = append(p.warnings, p.s.file.Notify.Warnings()...)
-	if bcfg, err := r.wiring.svc.Config(); err != nil {
+	if bcfg, err := r.wiring.svc.Config(r.c.Context); err != nil {
 		return nil, err
 	} else if err := checkDrillServers(path, p.s.file.Drills.Schedule, bcfg); err != nil {
 		return nil, err

@@ -144,7 +144,7 @@ func TestRemoteMatchesLocal(t *testing.T) {
 		if op.Type != ops.Recovery || op.Status != ops.StatusDone {
 			t.Errorf("the operation is %s %s in the store", op.Type, op.Status)
 		}
-		calls := e.argvCalls(t)
+		calls := testenv.ArgvCalls(t, e.ArgvLog)
 		if last := calls[len(calls)-1]; len(last) < 5 || last[2] != "recover" || last[3] != "db_server_two" {
 			t.Errorf("Barman was not asked to recover: %q", last)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // TestBarmanUserCheck: running as anyone but Barman's barman_user warns on
@@ -28,12 +30,12 @@ func TestBarmanUserCheck(t *testing.T) {
 		t.Errorf("create as another user: %v; want exit 0 and a warning naming nobody", r)
 	}
 	e.waitIdle(t, 30*time.Second)
-	before := snapshot(t, e.Home)
+	before := testenv.Snapshot(t, e.Home)
 	r = e.exec(t, nil, "", "--require-barman-user", "create", "config-update", "--changes", change)
 	if r.Code != 2 || !strings.Contains(r.allErr(), "refusing") {
 		t.Errorf("--require-barman-user: %v; want exit 2 and a refusal", r)
 	}
-	if after := snapshot(t, e.Home); !reflect.DeepEqual(before, after) {
+	if after := testenv.Snapshot(t, e.Home); !reflect.DeepEqual(before, after) {
 		t.Errorf("a refused create changed the store")
 	}
 }

@@ -104,7 +104,7 @@ func (st *appState) serveCommand() *cli.Command {
 			st.logFormat = format
 			svc := st.service()
 			wiring := st.wireServe(svc, log)
-			bcfg, err := svc.Config()
+			bcfg, err := svc.Config(c.Context)
 			if err != nil {
 				return err
 			}

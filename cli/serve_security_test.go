@@ -695,14 +695,14 @@ func TestMaskedEverywhereButTheJobFile(t *testing.T) {
 	}
 	// And Barman was given them.
 	gotArgv := false
-	for _, call := range e.argvCalls(t) {
+	for _, call := range testenv.ArgvCalls(t, e.ArgvLog) {
 		if len(call) == 4 && call[2] == "config-update" && strings.Contains(call[3], `"conninfo": "host=db1 password=s3cret"`) &&
 			strings.Contains(call[3], "postgresql://streaming_barman:s3cret@db1/postgres") {
 			gotArgv = true
 		}
 	}
 	if !gotArgv {
-		t.Errorf("no barman config-update call got the real conninfo: %q", e.argvCalls(t))
+		t.Errorf("no barman config-update call got the real conninfo: %q", testenv.ArgvCalls(t, e.ArgvLog))
 	}
 
 	// Over HTTP.

@@ -69,7 +69,7 @@ func (w *serveWiring) openStore() func(cfg *ops.BarmanConfig) ops.Store {
 func (w *serveWiring) start(ctx context.Context) error {
 	w.ctx = ctx
 	barmanVersion := ""
-	if v, err := w.svc.InstalledBarmanVersion(); err == nil {
+	if v, err := w.svc.InstalledBarmanVersion(ctx); err == nil {
 		barmanVersion = v.String()
 	}
 	file := w.st.settings.file
@@ -124,7 +124,7 @@ func (w *serveWiring) setNotify(cfg notify.Config) error {
 // startDispatcher delivers notifications to cfg's targets until start's ctx
 // ends: from the start, or from the reload that first configures some.
 func (w *serveWiring) startDispatcher(cfg notify.Config) (*notify.Dispatcher, error) {
-	bcfg, err := w.svc.Config()
+	bcfg, err := w.svc.Config(w.ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/pg-backup-api/pg-backup-api/cli"
 	"github.com/pg-backup-api/pg-backup-api/cli/iostreams"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // Rendering for people and for scripts: the real binary on a pseudo-terminal
@@ -137,7 +138,7 @@ func plainListLine(t testing.TB, op fixtureOp) string {
 	if scope == "" {
 		scope = "(instance)"
 	}
-	return strings.Join([]string{op.ID, scope, op.Type, op.Status, localTime(t, op.Start).Format(time.RFC3339), op.Duration}, "\t")
+	return strings.Join([]string{op.ID, scope, op.Type, op.Status, testenv.LocalTime(t, op.Start).Format(time.RFC3339), op.Duration}, "\t")
 }
 
 func TestListRendering(t *testing.T) {
@@ -277,7 +278,7 @@ func TestInspectRendering(t *testing.T) {
 	} {
 		t.Run(tt.id, func(t *testing.T) {
 			op := fixtureOpByID(t, tt.id)
-			start, end := localTime(t, op.Start), localTime(t, op.End)
+			start, end := testenv.LocalTime(t, op.Start), testenv.LocalTime(t, op.End)
 
 			code, term := runPTY(t, nil, nil, append(global, "inspect", tt.id)...)
 			if code != 0 {
@@ -331,7 +332,7 @@ func TestCreateWaitProgress(t *testing.T) {
 	t.Run("terminal", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, false)
-		var stdout lockedBuffer
+		var stdout testenv.SyncBuffer
 		code, term := runPTY(t, []string{"FAKE_BARMAN_SLEEP=2"}, &stdout,
 			append([]string{"--barman-config", e.Conf, "--barman-command", fakeBarman}, args...)...)
 		id := strings.TrimSpace(stdout.String())
@@ -400,7 +401,7 @@ func TestListFilters(t *testing.T) {
 		{cancelled, "db_server_two", "config_switch", "FAILED", "cancelled", opState(t, e, "db_server_two", cancelled).StartTime},
 	}
 	for _, op := range fixtureOps {
-		all = append(all, item{op.ID, op.Server, op.Type, op.Status, strings.ToLower(op.Status), localTime(t, op.Start)})
+		all = append(all, item{op.ID, op.Server, op.Type, op.Status, strings.ToLower(op.Status), testenv.LocalTime(t, op.Start)})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].id > all[j].id })
 	where := func(keep func(item) bool) []string {
@@ -421,7 +422,7 @@ func TestListFilters(t *testing.T) {
 		m := int(time.Since(cut) / time.Minute)
 		return strconv.Itoa(m) + "m", time.Now().Add(-time.Duration(m) * time.Minute)
 	}
-	age1, since1 := ageSince(localTime(t, "2026-11-25T08:07:00.000000"))
+	age1, since1 := ageSince(testenv.LocalTime(t, "2026-11-25T08:07:00.000000"))
 	date := func(s string) time.Time {
 		d, err := time.ParseInLocation("2006-01-02", s, time.Local)
 		if err != nil {
@@ -457,9 +458,9 @@ func TestListFilters(t *testing.T) {
 		{[]string{"--since", "0d"}, nil}, // since now: everything started before
 		{[]string{"--since", "2026-11-25"}, where(startedSince(date("2026-11-25")))},
 		{[]string{"--since", "2026-11-26"}, where(startedSince(date("2026-11-26")))},
-		{[]string{"--since", "2026-11-25T08:09"}, where(startedSince(localTime(t, "2026-11-25T08:09:00.000000")))},
-		{[]string{"--since", "2026-11-25 08:09"}, where(startedSince(localTime(t, "2026-11-25T08:09:00.000000")))},
-		{[]string{"--since", "2026-11-25T08:09:16"}, where(startedSince(localTime(t, "2026-11-25T08:09:16.000000")))},
+		{[]string{"--since", "2026-11-25T08:09"}, where(startedSince(testenv.LocalTime(t, "2026-11-25T08:09:00.000000")))},
+		{[]string{"--since", "2026-11-25 08:09"}, where(startedSince(testenv.LocalTime(t, "2026-11-25T08:09:00.000000")))},
+		{[]string{"--since", "2026-11-25T08:09:16"}, where(startedSince(testenv.LocalTime(t, "2026-11-25T08:09:16.000000")))},
 		{[]string{"--limit", "2"}, allIDs[:2]},
 		{[]string{"-n", "1"}, allIDs[:1]},
 		{[]string{"--limit", "0"}, allIDs},
@@ -471,7 +472,7 @@ func TestListFilters(t *testing.T) {
 		{[]string{"--status", "failed", "--since", "2026-11-25T08:09:16", "-n", "2"}, []string{cancelled, "20261125T080916"}},
 	}
 	// The age cases need the fixture to be older than they reach.
-	if !since1.Before(localTime(t, "2026-11-25T08:08:05.000000")) {
+	if !since1.Before(testenv.LocalTime(t, "2026-11-25T08:08:05.000000")) {
 		t.Fatalf("age %s does not reach 08:08:05; is the clock before 2026-11-25?", age1)
 	}
 	for _, tt := range tests {

@@ -36,7 +36,7 @@ func startBarman(t *testing.T, e *env, penv []string, pidFile, dest string) (str
 	id := e.createRecovery(t, penv, dest)
 	var barman int
 	testenv.WaitFor(t, 10*time.Second, "Barman to run", func() bool {
-		barman = readPid(pidFile)
+		barman = testenv.ReadPid(pidFile)
 		return barman > 0 && e.get(t, srv, id).Phase == ops.PhaseRunning && len(childrenOf(barman)) > 0
 	})
 	return id, barman
@@ -50,7 +50,7 @@ func TestRunnerTimeoutEndsFailedTimeout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
 	conf := filepath.Join(e.Dir, "timeout.toml")
-	writeFile(t, conf, "[runner]\nrecovery_timeout = \"1s\"\n")
+	testenv.WriteFile(t, conf, "[runner]\nrecovery_timeout = \"1s\"\n")
 	pidFile := filepath.Join(e.Dir, "barman.pid")
 	penv := e.procEnv("FAKE_BARMAN_SLEEP=30", "FAKE_BARMAN_PIDFILE="+pidFile)
 	start := time.Now()
@@ -72,7 +72,7 @@ func TestRunnerTimeoutEndsFailedTimeout(t *testing.T) {
 	if took > 10*time.Second {
 		t.Errorf("a 1 s timeout took %s to end the operation", took)
 	}
-	stoppedCleanly(t, e, srv, v.ID, readPid(pidFile))
+	stoppedCleanly(t, e, srv, v.ID, testenv.ReadPid(pidFile))
 	if out := e.outputFile(t, srv, v.ID); out == nil || endReason(out) != "timeout" {
 		t.Errorf("output file %v, want end_reason timeout", out)
 	}

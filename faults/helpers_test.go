@@ -2,7 +2,6 @@ package faults
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,29 +82,11 @@ func newEnv(t *testing.T, c envConfig) *env {
 			b.WithStore(t)
 		}
 	}
-	writeFile(t, e.TOML, noBarmanCheck)
+	testenv.WriteFile(t, e.TOML, noBarmanCheck)
 	testenv.KillStrays(t, e.Dir)
 	return e
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-// procEnv is the environment of the processes we start: ours minus anything
-// that would point them elsewhere, plus e's config file, the argv log, and
-// extra (later entries win).
 // noBarmanCheck is the configuration of every serve a fault test starts.
 // Serve's background `barman check` (its own tests are in metrics and cli)
 // would add Barman runs and processes to those the tests count; the create
@@ -115,16 +95,10 @@ func fileExists(p string) bool {
 // exercise.
 const noBarmanCheck = "[serve]\ncreates_per_minute = -1\nmin_free_bytes = -1\n\n[metrics]\nbarman_check = false\n"
 
+// procEnv is the environment of the processes we start (testenv.ProcEnv),
+// with e's config file, the argv log, and extra (later entries win).
 func (e *env) procEnv(extra ...string) []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PG_BACKUP_API_") || strings.HasPrefix(kv, "FAKE_BARMAN_") || strings.HasPrefix(kv, "NO_COLOR=") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	out = append(out, "PG_BACKUP_API_CONFIG="+e.TOML, "FAKE_BARMAN_ARGV_LOG="+e.ArgvLog)
-	return append(out, extra...)
+	return testenv.ProcEnv(append([]string{"PG_BACKUP_API_CONFIG=" + e.TOML, "FAKE_BARMAN_ARGV_LOG=" + e.ArgvLog}, extra...)...)
 }
 
 // globalArgs point the binary at e.
@@ -150,26 +124,17 @@ func (e *env) cli(t *testing.T, penv []string, args ...string) result {
 
 func runBin(t *testing.T, penv []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Env = penv
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	run := testenv.RunBinary(binPath, penv, "", args...)
+	// A run killed by a signal reads exit -1; one that did not start, or
+	// outlived the bound, fails the test.
 	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("pg-backup-api %s: %v", strings.Join(args, " "), err)
+	if run.Err != nil && !errors.As(run.Err, &ee) {
+		t.Fatalf("pg-backup-api %s: %v", strings.Join(args, " "), run.Err)
 	}
-	if ctx.Err() != nil {
-		t.Fatalf("pg-backup-api %s did not finish within 60 s", strings.Join(args, " "))
+	if run.TimedOut {
+		t.Fatalf("pg-backup-api %s did not finish within %s", strings.Join(args, " "), testenv.RunTimeout)
 	}
-	return r
+	return result{code: run.Code, stdout: run.Stdout, stderr: run.Stderr}
 }
 
 // mustCLI runs the binary, requires exit 0 and returns its trimmed output.
@@ -246,37 +211,12 @@ func (e *env) marker(server, id string) string {
 	return filepath.Join(e.store().ScopeDir(server), id)
 }
 
-// calls returns the argv of every fake Barman run, in order.
-func (e *env) calls(t *testing.T) [][]string {
-	t.Helper()
-	data, err := os.ReadFile(e.ArgvLog)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls [][]string
-	var cur []string
-	for _, line := range strings.Split(string(data), "\n") {
-		switch line {
-		case "":
-		case "--":
-			calls = append(calls, cur)
-			cur = nil
-		default:
-			cur = append(cur, line)
-		}
-	}
-	return calls
-}
-
 // recoverDests returns the destination of every `barman recover` call, in
 // the order Barman ran them.
 func (e *env) recoverDests(t *testing.T) []string {
 	t.Helper()
 	var dests []string
-	for _, c := range e.calls(t) {
+	for _, c := range testenv.ArgvCalls(t, e.ArgvLog) {
 		for i, a := range c {
 			if a == "recover" && i+3 < len(c) {
 				dests = append(dests, c[i+3])
@@ -296,7 +236,7 @@ type serveProc = testenv.Serve
 func (e *env) startServe(t *testing.T, penv []string, args ...string) *serveProc {
 	t.Helper()
 	n := 0
-	for fileExists(filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n))) {
+	for testenv.FileExists(filepath.Join(e.Dir, fmt.Sprintf("serve-%d.log", n))) {
 		n++
 	}
 	return testenv.StartServe(t, testenv.ServeOptions{
@@ -407,16 +347,6 @@ func markedProcesses(marker string) []int {
 		env := testenv.Environ(pid)
 		return bytes.HasPrefix(env, want) || bytes.Contains(env, append([]byte{0}, want...))
 	})
-}
-
-// readPid reads a pid file; 0 while it is not there.
-func readPid(path string) int {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	return pid
 }
 
 // ---- storage ----

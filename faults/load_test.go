@@ -1,14 +1,11 @@
 package faults
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -92,17 +89,12 @@ func TestLoadThousandCreatesAllDone(t *testing.T) {
 			scope = srv
 			args = []string{"create", "recovery", "-s", srv, "-b", "latest", "--remote-ssh-command", "ssh postgres@target", "-d", fmt.Sprintf("/srv/restore/cli-%d-%d", p, i)}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, binPath, e.globalArgs(args...)...)
-		cmd.Env = penv
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			record(created{}, fmt.Sprintf("CLI create: %v: %s", err, stderr.String()), 0)
+		run := testenv.RunBinary(binPath, penv, "", e.globalArgs(args...)...)
+		if run.Err != nil || run.Code != 0 {
+			record(created{}, fmt.Sprintf("CLI create: exit %d (%v): %s", run.Code, run.Err, run.Stderr), 0)
 			return
 		}
-		id := strings.TrimSpace(stdout.String())
+		id := strings.TrimSpace(run.Stdout)
 		if !idPattern.MatchString(id) {
 			record(created{}, fmt.Sprintf("CLI create printed %q", id), 0)
 			return
@@ -149,7 +141,7 @@ func TestLoadThousandCreatesAllDone(t *testing.T) {
 		t.Fatalf("%d job files, want %d", len(jobs), total)
 	}
 	for c := range distinct {
-		if !fileExists(e.store().JobPath(c.scope, c.id)) {
+		if !testenv.FileExists(e.store().JobPath(c.scope, c.id)) {
 			t.Errorf("no job file for %s %s", c.scope, c.id)
 		}
 	}

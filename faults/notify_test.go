@@ -69,7 +69,7 @@ func TestNotificationOfAnEndWhileServeIsDown(t *testing.T) {
 	rc := &receiver{secret: "s3cret-for-hmac", seen: map[string]int{}}
 	hook := httptest.NewServer(rc)
 	defer hook.Close()
-	writeFile(t, e.TOML, noBarmanCheck+fmt.Sprintf("[[notify.webhooks]]\nurl = %q\nsecret = %q\ntimeout = \"5s\"\n", hook.URL, rc.secret))
+	testenv.WriteFile(t, e.TOML, noBarmanCheck+fmt.Sprintf("[[notify.webhooks]]\nurl = %q\nsecret = %q\ntimeout = \"5s\"\n", hook.URL, rc.secret))
 	penv := e.procEnv("FAKE_BARMAN_SLEEP=2")
 
 	s := e.startServe(t, penv)
@@ -173,16 +173,6 @@ func TestMetricsCountWhatTheStoreHolds(t *testing.T) {
 		return strings.Contains(metricsText(), `pg_backup_api_operations_finished_total{scope="db_server_two",status="DONE",type="recovery"} 1`+"\n")
 	})
 	if body := metricsText(); !strings.Contains(body, `pg_backup_api_http_requests_total{code="202",route="POST /servers/{name}/operations"} 1`) {
-		t.Errorf("/metrics does not count the POST by its route pattern:\n%s", grepLines(body, "http_requests_total"))
+		t.Errorf("/metrics does not count the POST by its route pattern:\n%s", testenv.GrepLines(body, "http_requests_total"))
 	}
-}
-
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

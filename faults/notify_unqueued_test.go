@@ -21,10 +21,10 @@ func TestNotificationThatCannotBeQueued(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
 	// Loopback port 9 (discard): never reached, as no serve runs.
-	writeFile(t, e.TOML, noBarmanCheck+"[[notify.webhooks]]\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"s3cret-for-hmac\"\n")
+	testenv.WriteFile(t, e.TOML, noBarmanCheck+"[[notify.webhooks]]\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"s3cret-for-hmac\"\n")
 	st := e.store()
 	outbox := filepath.Join(st.StateDir(""), "notify")
-	writeFile(t, outbox, "in the outbox's way\n")
+	testenv.WriteFile(t, outbox, "in the outbox's way\n")
 	penv := e.procEnv()
 
 	ids := []string{e.createRecovery(t, penv, "/srv/restore/a"), e.createRecovery(t, penv, "/srv/restore/b")}

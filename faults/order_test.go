@@ -165,7 +165,7 @@ func TestOneConfigUpdateAtATimeInIDOrder(t *testing.T) {
 		t.Errorf("never saw an operation running (at most %d at once)", most)
 	}
 	var got []string
-	for _, c := range e.calls(t) {
+	for _, c := range testenv.ArgvCalls(t, e.ArgvLog) {
 		for _, v := range values {
 			if slices.Contains(c, "config-update") && strings.Contains(c[len(c)-1], `"`+v+`"`) {
 				got = append(got, v)
@@ -184,7 +184,7 @@ func TestRunnerParallelTwoAtMost(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
 	conf := e.Dir + "/parallel.toml"
-	writeFile(t, conf, "[runner]\nparallel = 2\n")
+	testenv.WriteFile(t, conf, "[runner]\nparallel = 2\n")
 	penv := e.procEnv("FAKE_BARMAN_SLEEP=2")
 	s := e.startServe(t, penv, "--config", conf)
 	var ids []string
@@ -250,7 +250,7 @@ func TestQueuedOperationsSurviveRestartOfEverything(t *testing.T) {
 		if pids := testenv.ProcessesNaming(e.Dir); len(pids) != 0 {
 			t.Fatalf("%s: processes %v run; nothing should", when, pids)
 		}
-		if calls := e.calls(t); len(calls) != 0 {
+		if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 0 {
 			t.Fatalf("%s: Barman ran: %q", when, calls)
 		}
 	}

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,10 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/httpd/httpdtest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
-	"github.com/pg-backup-api/pg-backup-api/barman"
-	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
@@ -30,7 +27,7 @@ import (
 func (e *env) outputFile(t *testing.T, server, id string) *pyjson.Object {
 	t.Helper()
 	path := e.store().OutputPath(server, id)
-	if !fileExists(path) {
+	if !testenv.FileExists(path) {
 		return nil
 	}
 	obj, err := store.ReadJSONFile(path)
@@ -48,19 +45,6 @@ func endReason(out *pyjson.Object) string {
 		return s
 	}
 	return ""
-}
-
-// apiOver serves the HTTP API for e in this process, with no launcher: a
-// reader that starts no runner.
-func apiOver(t *testing.T, e *env) *httptest.Server {
-	t.Helper()
-	api := &httpd.Server{
-		Service: &ops.Service{Barman: barman.NewReader(e.Conf), OpenStore: store.Opener(), Version: "test"},
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	ts := httptest.NewServer(api.Handler())
-	t.Cleanup(ts.Close)
-	return ts
 }
 
 func scopePath(server string) string {
@@ -133,7 +117,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			id := tc.create(t, e, penv)
 
 			var barman int
-			testenv.WaitFor(t, 10*time.Second, "Barman to start", func() bool { barman = readPid(pidFile); return barman > 0 })
+			testenv.WaitFor(t, 10*time.Second, "Barman to start", func() bool { barman = testenv.ReadPid(pidFile); return barman > 0 })
 			testenv.WaitFor(t, 10*time.Second, "the operation to read running", func() bool { return e.get(t, tc.server, id).Phase == ops.PhaseRunning })
 			_, runnerPid, _, _ := testenv.ProcStat(barman)
 			if cl := testenv.Cmdline(runnerPid); !strings.Contains(cl, " run ") {
@@ -168,7 +152,7 @@ func TestRunnerKilledOperationReadsLostThenIsRecorded(t *testing.T) {
 			if v := e.inspectJSON(t, penv, id); v.Status != "FAILED" || v.Phase != "lost" || v.Reason != ops.LostReason {
 				t.Errorf("inspect -o json: %+v, want FAILED/lost", v)
 			}
-			api := apiOver(t, e)
+			api := httpdtest.Reader(t, e.Conf)
 			url := api.URL + scopePath(tc.server) + "/" + id
 			if v := getDetail(t, url); v.Status != "FAILED" || v.Phase != "lost" || v.Reason != ops.LostReason {
 				t.Errorf("GET ?detail=true: %+v, want FAILED/lost", v)
@@ -321,7 +305,7 @@ func TestServeSIGTERMFinishesRequestsInFlight(t *testing.T) {
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", srvOps, host, len(body), body[:10])
 
-	testenv.WaitFor(t, 10*time.Second, "GET /diagnose to be in flight", func() bool { return fileExists(started) })
+	testenv.WaitFor(t, 10*time.Second, "GET /diagnose to be in flight", func() bool { return testenv.FileExists(started) })
 	time.Sleep(100 * time.Millisecond) // serve reads the POST's headers
 	sigterm := time.Now()
 	if err := s.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -418,7 +402,7 @@ func TestRunnerNeverRunsFinishedOrClaimedOperations(t *testing.T) {
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("run took %s with nothing to run", d)
 		}
-		if calls := e.calls(t); len(calls) != 0 {
+		if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 0 {
 			t.Errorf("scope %q: Barman ran for finished or claimed operations: %q", server, calls)
 		}
 		if op := e.get(t, server, finished); op.Status != ops.StatusDone || op.Output != "earlier\n" {
@@ -434,7 +418,7 @@ func TestRunnerNeverRunsFinishedOrClaimedOperations(t *testing.T) {
 		if op := e.get(t, server, claimed); op.Status != ops.StatusDone {
 			t.Errorf("once released, the operation ended %s", op.Status)
 		}
-		if calls := e.calls(t); len(calls) != 1 {
+		if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 1 {
 			t.Errorf("scope %q: Barman calls %q, want one, for the released operation", server, calls)
 		}
 		os.Remove(e.ArgvLog)

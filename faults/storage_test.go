@@ -180,7 +180,7 @@ func TestMissingBarmanHomeRefusesNamingIt(t *testing.T) {
 		{server: "", args: []string{"create", "config-update", "--changes", `[{"scope": "server", "server_name": "db_server_two", "archiver": "cli"}]`}},
 	}
 	refused(t, e, s, penv, attempts, func(attempt) []string { return []string{e.Home} })
-	if fileExists(e.Home) {
+	if testenv.FileExists(e.Home) {
 		t.Errorf("barman_home %s was created", e.Home)
 	}
 	if err := os.Mkdir(e.Home, 0o755); err != nil {
@@ -199,7 +199,7 @@ func TestJobsPathIsAFileRefusesNamingIt(t *testing.T) {
 	s := e.startServe(t, penv)
 	jobsOf := func(server string) string { return filepath.Join(e.store().ScopeDir(server), "jobs") }
 	for _, server := range []string{srv, ""} {
-		writeFile(t, jobsOf(server), "not a directory\n")
+		testenv.WriteFile(t, jobsOf(server), "not a directory\n")
 	}
 	refused(t, e, s, penv, storeAttempts("file"), func(a attempt) []string { return []string{jobsOf(a.server)} })
 	for _, server := range []string{srv, ""} {
@@ -268,11 +268,11 @@ func TestDamagedStoreFilesAreSkippedAndReported(t *testing.T) {
 		// output is a FIFO must not hang; stray outputs without a job are
 		// ignored.
 		job := `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2020-01-01T00:00:20.000000"}`
-		writeFile(t, filepath.Join(dir, "jobs", "20200101T000020.json"), job)
-		writeFile(t, filepath.Join(dir, "output", "20200101T000020.json"), `{"success": tr`)
-		writeFile(t, filepath.Join(dir, "jobs", "20200101T000021.json"), job)
+		testenv.WriteFile(t, filepath.Join(dir, "jobs", "20200101T000020.json"), job)
+		testenv.WriteFile(t, filepath.Join(dir, "output", "20200101T000020.json"), `{"success": tr`)
+		testenv.WriteFile(t, filepath.Join(dir, "jobs", "20200101T000021.json"), job)
 		plant(t, filepath.Join(dir, "output", "20200101T000021.json"), "", "fifo")
-		writeFile(t, filepath.Join(dir, "output", "20200101T000022.json"), "garbage")
+		testenv.WriteFile(t, filepath.Join(dir, "output", "20200101T000022.json"), "garbage")
 		plant(t, filepath.Join(dir, "output", "20200101T000023.json"), "", "fifo")
 	}
 

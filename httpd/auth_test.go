@@ -183,7 +183,7 @@ func TestAuthTokens(t *testing.T) {
 				tc.auth = &insecure
 			}
 			h, logBuf, launcher := authServer(t, e, tc.auth)
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := doAuth(t, h, tc.rq)
 			line := accessLine(t, logBuf, w.Header().Get("X-Request-Id"))
 			for _, want := range []string{"status=" + strconv.Itoa(tc.want) + " ", "identity=" + tc.wantIdentity + " ", "client=192.0.2.1 "} {
@@ -203,7 +203,7 @@ func TestAuthTokens(t *testing.T) {
 				if strings.Contains(msg, ciSecret) || strings.Contains(msg, opsSecret) {
 					t.Errorf("the error echoes a secret: %s", msg)
 				}
-				if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+				if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 					t.Errorf("a refused request changed the store: %v", diff)
 				}
 				if k := launcher.Ensured(); len(k) > 0 {
@@ -391,7 +391,7 @@ func TestAuthClientCertificates(t *testing.T) {
 			if tc.token != "" {
 				req.Header.Set("Authorization", bearer(tc.token))
 			}
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			resp, err := client.Do(req)
 			if tc.want == 0 {
 				if err == nil {
@@ -409,7 +409,7 @@ func TestAuthClientCertificates(t *testing.T) {
 				t.Fatalf("POST: %s %s, want %d", resp.Status, body, tc.want)
 			}
 			if tc.want != 202 {
-				if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+				if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 					t.Errorf("a refused request changed the store: %v", diff)
 				}
 				return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // TestFailedAuthenticationLogIsRateLimited: a client that keeps failing
@@ -22,7 +23,7 @@ func TestFailedAuthenticationLogIsRateLimited(t *testing.T) {
 	e := newEnv(t)
 	s, _ := e.apiServer(t)
 	s.Auth = &httpd.Auth{Tokens: []httpd.Token{{Name: "ok", SHA256: httpd.HashToken(secret), Permissions: httpd.PermRead}}}
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	s.Log = slog.New(slog.NewTextHandler(&log, nil))
 	h := s.Handler()
 	count := func(substr ...string) int {

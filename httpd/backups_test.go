@@ -124,7 +124,7 @@ func TestBackupsHandler(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := serve(t, h, request{Method: tc.method, Path: tc.path})
 			if tc.code != http.StatusOK {
 				msg := wantError(t, w, tc.code)
@@ -178,7 +178,7 @@ func TestBackupsHandler(t *testing.T) {
 					t.Errorf("backup_id %q, want %q", id, tc.wantID)
 				}
 			}
-			if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+			if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 				t.Errorf("a read changed files: %v", diff)
 			}
 		})

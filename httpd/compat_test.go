@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // These are the drop-in details a side-by-side run against the Python
@@ -77,7 +79,7 @@ func TestOptionsAnswersAllow(t *testing.T) {
 		{srvOps + "/20261125T080805/cancel", []string{"POST", "OPTIONS"}},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := serve(t, h, request{Method: "OPTIONS", Path: tc.path})
 			if w.Code != http.StatusOK {
 				t.Fatalf("OPTIONS %s: %d %s, want 200", tc.path, w.Code, w.Body.String())
@@ -95,7 +97,7 @@ func TestOptionsAnswersAllow(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("Allow %q, want %q", w.Header().Get("Allow"), want)
 			}
-			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
+			if diffs := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diffs != "" {
 				t.Errorf("OPTIONS changed the store: %v", diffs)
 			}
 		})

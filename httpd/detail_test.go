@@ -12,6 +12,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
@@ -104,7 +105,7 @@ func TestCreateDryRun(t *testing.T) {
 	s, l := e.apiServer(t)
 	s.Service.Argv = barman.NewCommand("barman").Args
 	h := s.Handler()
-	before := e.snapshot(t)
+	before := testenv.Snapshot(t, e.Home)
 	w := postJSON(t, h, srvOps+"?dry_run=true", `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`)
 	wantStatus(t, w, 200)
 	var body struct {
@@ -125,7 +126,7 @@ func TestCreateDryRun(t *testing.T) {
 	}
 	wantError(t, postJSON(t, h, srvOps+"?dry_run=maybe", `{"backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), 400)
 	wantError(t, postJSON(t, h, srvOps+"?dry_run=true", `{"backup_id": "nope", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), 404)
-	if d := diffSnapshots(before, e.snapshot(t)); len(d) > 0 {
+	if d := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); d != "" {
 		t.Errorf("a dry run wrote: %q", d)
 	}
 	if k := l.Ensured(); len(k) != 0 {

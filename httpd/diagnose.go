@@ -22,7 +22,7 @@ func (s *Server) diagnose(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 		return
 	}
-	cfg, err := s.Service.Config()
+	cfg, err := s.Service.Config(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return

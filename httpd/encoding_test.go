@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // utf16Body is s in UTF-16 or UTF-32 (width 2 or 4), with a byte-order mark
@@ -64,12 +66,12 @@ func TestBodyEncodings(t *testing.T) {
 		"utf-8 bom, invalid":    {"\xef\xbb\xbf{\"type\": \"\xff\"}", "UTF-8"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			msg := wantError(t, postJSON(t, h, srvOps, tc.body), http.StatusBadRequest)
 			if !strings.Contains(msg, tc.want) {
 				t.Errorf("message %q does not name %q", msg, tc.want)
 			}
-			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
+			if diffs := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diffs != "" {
 				t.Errorf("changed the store: %v", diffs)
 			}
 		})

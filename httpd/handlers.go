@@ -174,7 +174,7 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) {
 		body := operationStatus{OperationID: op.ID, Status: op.Status}
 		if detail {
 			body.Type = op.Type
-			body.Detail = s.operationDetail(op)
+			body.Detail = s.operationDetail(r.Context(), op)
 			body.Detail.Status = ""
 		}
 		data, err := json.Marshal(body)
@@ -212,7 +212,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 // listServers is our extension: the configured Barman servers, so a remote
 // client can list every scope.
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
-	cfg, err := s.Service.Config()
+	cfg, err := s.Service.Config(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return

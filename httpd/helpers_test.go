@@ -2,11 +2,8 @@ package httpd_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -124,52 +121,6 @@ func (e *env) jobPath(server, id string) string {
 		return filepath.Join(e.Home, "jobs", id+".json")
 	}
 	return filepath.Join(e.Home, server, "jobs", id+".json")
-}
-
-// snapshot returns every file and directory under barman_home with a hash of
-// its content, to prove that a request wrote nothing.
-func (e *env) snapshot(t testing.TB) map[string]string {
-	t.Helper()
-	snap := map[string]string{}
-	err := filepath.WalkDir(e.Home, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(e.Home, path)
-		if d.IsDir() {
-			snap[rel+"/"] = "dir"
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(data)
-		snap[rel] = hex.EncodeToString(sum[:])
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap
-}
-
-func diffSnapshots(before, after map[string]string) []string {
-	var diffs []string
-	for k, v := range after {
-		if w, ok := before[k]; !ok {
-			diffs = append(diffs, "added "+k)
-		} else if w != v {
-			diffs = append(diffs, "changed "+k)
-		}
-	}
-	for k := range before {
-		if _, ok := after[k]; !ok {
-			diffs = append(diffs, "removed "+k)
-		}
-	}
-	sort.Strings(diffs)
-	return diffs
 }
 
 // request is one HTTP request to the handler.

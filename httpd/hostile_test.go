@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // hostileRecovery is a valid recovery body with one field's raw JSON
@@ -160,14 +162,14 @@ func TestHostileInputIsRefusedAndWritesNothing(t *testing.T) {
 			case "-":
 				ct = ""
 			}
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			ensured := len(launcher.Ensured())
 			w := serve(t, h, request{Method: method, Path: tc.path, Body: tc.body, ContentType: ct})
 			if w.Code != tc.want {
 				t.Fatalf("status %d, want %d; body: %.300s", w.Code, tc.want, w.Body.String())
 			}
 			wantError(t, w, tc.want)
-			if diff := diffSnapshots(before, e.snapshot(t)); len(diff) != 0 {
+			if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 				t.Errorf("the request wrote under barman_home: %q", diff)
 			}
 			if n := len(launcher.Ensured()); n != ensured {

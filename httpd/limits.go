@@ -70,7 +70,7 @@ func (s *Server) admitCreate(w http.ResponseWriter, r *http.Request, payload *py
 			who.Name, s.Limits.createsPerMinute(), secs))
 		return false
 	}
-	cfg, err := s.Service.Config()
+	cfg, err := s.Service.Config(r.Context())
 	if err != nil || cfg.BarmanHome == "" {
 		return true // validation says what is wrong
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // TestCreateRateLimit: one credential may create CreatesPerMinute
@@ -35,7 +36,7 @@ func TestCreateRateLimit(t *testing.T) {
 			t.Fatalf("create %d: %d %s", i+1, w.Code, w.Body)
 		}
 	}
-	before := e.snapshot(t)
+	before := testenv.Snapshot(t, e.Home)
 	w := post(aSecret)
 	msg := wantError(t, w, http.StatusTooManyRequests)
 	if !strings.Contains(msg, "token:a created more than 3 operations in the last minute") || !strings.Contains(msg, "serve.creates_per_minute") {
@@ -44,7 +45,7 @@ func TestCreateRateLimit(t *testing.T) {
 	if secs, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || secs < 1 || secs > 20 {
 		t.Errorf("Retry-After %q, want the seconds until one create is available (1-20)", w.Header().Get("Retry-After"))
 	}
-	if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+	if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 		t.Errorf("a refused create changed the store: %v", diff)
 	}
 	if w := post(bSecret); w.Code != http.StatusAccepted {
@@ -75,7 +76,7 @@ func TestCreateRefusedWhenDiskNearlyFull(t *testing.T) {
 		{"10 MiB free of 500 MiB (2 %)", 10 * mib, 500 * mib, http.StatusAccepted},
 	} {
 		free, size = tc.free, tc.size
-		before := e.snapshot(t)
+		before := testenv.Snapshot(t, e.Home)
 		w := postJSON(t, h, "/operations", validUpdate)
 		if w.Code != tc.want {
 			t.Fatalf("%s: %d %s, want %d", tc.name, w.Code, w.Body, tc.want)
@@ -89,7 +90,7 @@ func TestCreateRefusedWhenDiskNearlyFull(t *testing.T) {
 				t.Errorf("%s: 507 %q lacks %q", tc.name, msg, m)
 			}
 		}
-		if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+		if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 			t.Errorf("%s: a refused create changed the store: %v", tc.name, diff)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/jsonlog"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -108,13 +109,13 @@ func TestAccessLogFollowsTheLevel(t *testing.T) {
 // deadlineServer serves a large detailed list over a real listener with
 // small socket buffers, so that a client that
 // stops reading stalls the response; log shows when each request ended.
-func deadlineServer(t *testing.T, writeTimeout time.Duration) (*httptest.Server, *syncBuffer) {
+func deadlineServer(t *testing.T, writeTimeout time.Duration) (*httptest.Server, *testenv.SyncBuffer) {
 	t.Helper()
 	gen, err := storegen.Generate(t.TempDir(), 500)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logBuf := &syncBuffer{}
+	logBuf := &testenv.SyncBuffer{}
 	api := &httpd.Server{
 		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Opener(), Version: "test"},
 		Log:          slog.New(slog.NewTextHandler(logBuf, nil)),
@@ -147,7 +148,7 @@ func roundTrip(t *testing.T, c net.Conn, br *bufio.Reader, path string) {
 
 // stallAndTime asks for the detailed list on c, never reads it, and says
 // how long the server took to give up.
-func stallAndTime(t *testing.T, c net.Conn, log *syncBuffer) time.Duration {
+func stallAndTime(t *testing.T, c net.Conn, log *testenv.SyncBuffer) time.Duration {
 	t.Helper()
 	before := strings.Count(log.String(), "msg=request")
 	start := time.Now()

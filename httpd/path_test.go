@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 )
 
 // TestDoubledSlashesAnswerAsCleanPath: a path with doubled slashes, as a
@@ -73,14 +74,14 @@ func TestDoubledSlashesAreAuthorizedAsCleanPath(t *testing.T) {
 		{"reader cancel", authRequest{method: "POST", path: "//operations//20261125T080447/cancel", authz: bearer(ciSecret)}, 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := doAuth(t, h, tc.rq)
 			if w.Code != tc.want {
 				t.Fatalf("%s %s: %d %s, want %d", tc.rq.method, tc.rq.path, w.Code, w.Body.String(), tc.want)
 			}
 			if tc.want >= 400 {
 				wantError(t, w, tc.want)
-				if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
+				if diffs := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diffs != "" {
 					t.Errorf("a refused request changed the store: %v", diffs)
 				}
 			}
@@ -109,7 +110,7 @@ func TestDotSegmentsAreNotResolved(t *testing.T) {
 		{"GET", "/nope/../elsewhere"},
 	} {
 		t.Run(tc.method+tc.path, func(t *testing.T) {
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := serve(t, h, request{Method: tc.method, Path: tc.path, Body: validRecovery, ContentType: "application/json"})
 			msg := wantError(t, w, http.StatusNotFound)
 			if !strings.Contains(msg, "segments") {
@@ -118,7 +119,7 @@ func TestDotSegmentsAreNotResolved(t *testing.T) {
 			if loc := w.Header().Get("Location"); loc != "" {
 				t.Errorf("Location %q on a 404", loc)
 			}
-			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
+			if diffs := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diffs != "" {
 				t.Errorf("changed the store: %v", diffs)
 			}
 		})

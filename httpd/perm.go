@@ -162,7 +162,7 @@ func (s *Server) authorizeConfigUpdate(w http.ResponseWriter, r *http.Request, p
 	if who.Perms.Allows(PermAdmin) {
 		return true
 	}
-	cfg, err := s.Service.Config()
+	cfg, err := s.Service.Config(r.Context())
 	if err != nil {
 		// Not knowing which servers exist, refuse as validation would.
 		s.fail(w, r, err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -59,7 +60,7 @@ func TestConfigUpdateAdminChanges(t *testing.T) {
 			s.Service.Policy = tc.policy
 			logBuf := &bytes.Buffer{}
 			s.Log = slog.New(slog.NewTextHandler(logBuf, nil))
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := doAuth(t, s.Handler(), authRequest{method: "POST", path: "/operations", body: tc.body, authz: bearer(tc.secret), remote: "127.0.0.1:1"})
 			if w.Code != tc.want {
 				t.Fatalf("%d %s, want %d", w.Code, w.Body, tc.want)
@@ -76,7 +77,7 @@ func TestConfigUpdateAdminChanges(t *testing.T) {
 			if line := accessLine(t, logBuf, w.Header().Get("X-Request-Id")); !strings.Contains(line+" ", "denied=admin ") {
 				t.Errorf("access log %q does not record denied=admin", line)
 			}
-			if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+			if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 				t.Errorf("a refused request changed the store: %v", diff)
 			}
 		})

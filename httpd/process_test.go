@@ -2,14 +2,12 @@ package httpd_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -37,11 +35,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
 func needBinary(t *testing.T) {
 	t.Helper()
 	if buildErr != nil {
@@ -49,9 +42,9 @@ func needBinary(t *testing.T) {
 	}
 }
 
-// procEnv is the environment of the processes we start: ours minus anything
-// that would point them elsewhere, plus an empty configuration file of ours
-// (inherited by the runners serve and create start) and extra.
+// procEnv is the environment of the processes we start (testenv.ProcEnv),
+// with a configuration file of ours (inherited by the runners serve and
+// create start) and extra.
 func (e *env) procEnv(t *testing.T, extra ...string) []string {
 	t.Helper()
 	conf := filepath.Join(e.Dir, "pg-backup-api.toml")
@@ -60,14 +53,7 @@ func (e *env) procEnv(t *testing.T, extra ...string) []string {
 	if err := os.WriteFile(conf, []byte("[metrics]\nbarman_check = false\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PG_BACKUP_API_") || strings.HasPrefix(kv, "FAKE_BARMAN_") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(append(out, "PG_BACKUP_API_CONFIG="+conf), extra...)
+	return testenv.ProcEnv(append([]string{"PG_BACKUP_API_CONFIG=" + conf}, extra...)...)
 }
 
 // cliArgs are the global flags that point the binary at e.
@@ -78,16 +64,11 @@ func (e *env) cliArgs(args ...string) []string {
 // runCLI runs the binary to completion and returns its standard output.
 func (e *env) runCLI(t *testing.T, procEnv []string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, e.cliArgs(args...)...)
-	cmd.Env = procEnv
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("pg-backup-api %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	run := testenv.RunBinary(binPath, procEnv, "", e.cliArgs(args...)...)
+	if run.Err != nil || run.Code != 0 {
+		t.Fatalf("pg-backup-api %s: exit %d (%v)\nstdout: %s\nstderr: %s", strings.Join(args, " "), run.Code, run.Err, run.Stdout, run.Stderr)
 	}
-	return stdout.String()
+	return run.Stdout
 }
 
 // serveProc is a running `pg-backup-api serve`.
@@ -182,7 +163,7 @@ func TestProcess(t *testing.T) {
 				t.Errorf("POST %d: ID %q is a duplicate or malformed", i, ids[i])
 			}
 			seen[ids[i]] = true
-			if !fileExists(e.jobPath("db_server_two", ids[i])) {
+			if !testenv.FileExists(e.jobPath("db_server_two", ids[i])) {
 				t.Errorf("no job file for %s", ids[i])
 			}
 		}
@@ -365,7 +346,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 	id := created.OperationID
 	opURL := srv.URL + srvOps + "/" + id
 	testenv.WaitFor(t, 15*time.Second, "Barman to be running for "+id, func() bool {
-		return getDetail(t, client, opURL).Phase == "running" && fileExists(pidFile)
+		return getDetail(t, client, opURL).Phase == "running" && testenv.FileExists(pidFile)
 	})
 
 	start := time.Now()
@@ -387,7 +368,7 @@ func TestProcessGracefulShutdown(t *testing.T) {
 
 	// Barman is still at work: the runner did not die with serve.
 	output := filepath.Join(e.Home, "db_server_two", "output", id+".json")
-	if fileExists(output) {
+	if testenv.FileExists(output) {
 		t.Fatalf("operation %s finished within %s of SIGTERM, before its Barman's 3s: the test proves nothing", id, stopped)
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(readFile(pidFile)))

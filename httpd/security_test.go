@@ -2,7 +2,6 @@ package httpd_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -24,6 +23,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -60,7 +60,7 @@ func TestHostCheckWithoutCredentials(t *testing.T) {
 			t.Errorf("Host %q: %d %s, want 200", host, w.Code, w.Body)
 		}
 	}
-	before := e.snapshot(t)
+	before := testenv.Snapshot(t, e.Home)
 	for _, host := range []string{"evil.example", "evil.example:7480", "127.0.0.1.evil.example", "localhost.evil.example", "", "[::2]:80", "10.0.0.1:7480", "barman.internal.evil"} {
 		for _, rq := range []struct{ method, path, body string }{{"GET", "/operations", ""}, {"GET", "/status", ""}, {"POST", "/operations", validUpdate}, {"HEAD", "/diagnose", ""}} {
 			w := hostRequest(t, h, rq.method, rq.path, host, rq.body)
@@ -76,7 +76,7 @@ func TestHostCheckWithoutCredentials(t *testing.T) {
 			}
 		}
 	}
-	if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+	if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 		t.Errorf("refused requests changed the store: %v", diff)
 	}
 	if k := launcher.Ensured(); len(k) > 0 {
@@ -297,7 +297,7 @@ func TestTokenPermissions(t *testing.T) {
 	for i, tc := range cases {
 		name := fmt.Sprintf("%d/%s %s %.20s", i, tc.rq.method, tc.rq.path, tc.rq.body)
 		h, logBuf, _ := authServer(t, e, &httpd.Auth{Tokens: tokens})
-		before := e.snapshot(t)
+		before := testenv.Snapshot(t, e.Home)
 		w := doAuth(t, h, authRequest{method: tc.rq.method, path: tc.rq.path, body: tc.rq.body, authz: bearer(tc.secret), remote: "127.0.0.1:1"})
 		if w.Code != tc.want {
 			t.Errorf("%s: %d %s, want %d", name, w.Code, w.Body, tc.want)
@@ -320,7 +320,7 @@ func TestTokenPermissions(t *testing.T) {
 		if !strings.Contains(line+" ", `denied="`+tc.denied+`" `) && !strings.Contains(line+" ", "denied="+tc.denied+" ") {
 			t.Errorf("%s: access log %q does not record the refused permission %s", name, line, tc.denied)
 		}
-		if diff := diffSnapshots(before, e.snapshot(t)); len(diff) > 0 {
+		if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 			t.Errorf("%s: a refused request changed the store: %v", name, diff)
 		}
 	}
@@ -391,24 +391,6 @@ func TestDiagnoseIsShared(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log buffer the server's goroutines write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // smallBufferListener shrinks each accepted connection's send buffer, so
 // that a response blocks on a client that stops reading after kilobytes,
 // not after the megabytes loopback buffers hold.
@@ -429,7 +411,7 @@ func TestSlowReaderIsCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logBuf := &syncBuffer{}
+	logBuf := &testenv.SyncBuffer{}
 	api := &httpd.Server{
 		Service:      &ops.Service{Barman: barman.NewReader(gen.BarmanConf), OpenStore: store.Opener(), Version: "test"},
 		Log:          slog.New(slog.NewTextHandler(logBuf, nil)),

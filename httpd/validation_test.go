@@ -17,6 +17,7 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/httpd"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -159,7 +160,7 @@ func TestValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			h, launcher := e.handler(t)
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := serve(t, h, tc.req)
 
 			if tc.want == http.StatusAccepted {
@@ -194,7 +195,7 @@ func TestValidation(t *testing.T) {
 				}
 			}
 			// Bad input writes nothing and starts nothing.
-			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
+			if diffs := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diffs != "" {
 				t.Errorf("a %d answer changed the store: %v", w.Code, diffs)
 			}
 			if got := launcher.Ensured(); len(got) != 0 {
@@ -256,7 +257,7 @@ func TestBodyLimit(t *testing.T) {
 			s, launcher := e.apiServer(t)
 			s.MaxBodyBytes = tc.limit
 			h := s.Handler()
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := postJSON(t, h, srvOps, tc.body)
 			if tc.want == http.StatusAccepted {
 				created(t, w, srvOps)
@@ -270,7 +271,7 @@ func TestBodyLimit(t *testing.T) {
 			if !strings.Contains(msg, strconv.FormatInt(limit, 10)) {
 				t.Errorf("413 message %q does not name the limit %d", msg, limit)
 			}
-			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
+			if diffs := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diffs != "" {
 				t.Errorf("413 changed the store: %v", diffs)
 			}
 			if len(launcher.Ensured()) != 0 {
@@ -543,10 +544,10 @@ func TestStoreUnavailable(t *testing.T) {
 	if err := os.WriteFile(jobs, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := e.snapshot(t)
+	before := testenv.Snapshot(t, e.Home)
 	wantError(t, postJSON(t, h, srvOps, validRecovery), http.StatusServiceUnavailable)
 	wantError(t, get(t, h, srvOps), http.StatusServiceUnavailable)
-	if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
+	if diffs := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diffs != "" {
 		t.Errorf("the failed POST changed the store: %v", diffs)
 	}
 	if len(l.Ensured()) != 0 {
@@ -639,7 +640,7 @@ func TestOldBarmanRefusesModelOperations(t *testing.T) {
 			s, l := e.apiServer(t)
 			s.Service.BarmanVersion = tc.version
 			h := s.Handler()
-			before := e.snapshot(t)
+			before := testenv.Snapshot(t, e.Home)
 			w := postJSON(t, h, tc.path, tc.body)
 			if tc.want == http.StatusAccepted {
 				created(t, w, tc.path)
@@ -649,7 +650,7 @@ func TestOldBarmanRefusesModelOperations(t *testing.T) {
 			if !strings.Contains(msg, "3.4.0") || !strings.Contains(msg, "3.10") {
 				t.Errorf("message %q names neither the installed Barman nor the one needed", msg)
 			}
-			if diffs := diffSnapshots(before, e.snapshot(t)); len(diffs) > 0 {
+			if diffs := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diffs != "" {
 				t.Errorf("a refused operation changed the store: %v", diffs)
 			}
 			if len(l.Ensured()) != 0 {

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"context"
 	"encoding/json"
 	"iter"
 	"net/http"
@@ -138,11 +139,11 @@ func detailOf(op *ops.Operation, withOutput bool) *Detail {
 
 // operationDetail is the detail of one operation (?detail=true), with the
 // argv that runs it.
-func (s *Server) operationDetail(op *ops.Operation) *Detail {
+func (s *Server) operationDetail(ctx context.Context, op *ops.Operation) *Detail {
 	if op.BarmanArgv == nil {
 		// A job Barman would not be run with has no argv to show; its
 		// operation fails, or failed, saying why.
-		if argv, err := s.Service.BarmanArgv(op); err == nil {
+		if argv, err := s.Service.BarmanArgv(ctx, op); err == nil {
 			withArgv := *op
 			withArgv.BarmanArgv = argv
 			op = &withArgv

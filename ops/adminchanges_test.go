@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
@@ -52,7 +53,7 @@ func TestAdminChanges(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tc.policy.AdminChanges(cfg, mustDecode(t, tc.payload))
+			got := tc.policy.AdminChanges(cfg, pyjsontest.MustDecode(t, tc.payload))
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("AdminChanges = %q, want %q", got, tc.want)
 			}
@@ -67,10 +68,10 @@ func TestExtraKeysBounded(t *testing.T) {
 	_, cfg := validateEnv(t)
 	big := strings.Repeat("x", ops.MaxExtraKeyBytes/2)
 	update := `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": "` + strings.Repeat("d", ops.MaxExtraKeyBytes) + `"}]`
-	if _, err := validate(cfg, barman.Catalog{}, "", mustDecode(t, update+`, "ticket": "`+big+`"}`)); err != nil {
+	if _, err := validate(cfg, barman.Catalog{}, "", pyjsontest.MustDecode(t, update+`, "ticket": "`+big+`"}`)); err != nil {
 		t.Fatalf("a large change and one large extra key under the bound: %v", err)
 	}
-	_, err := validate(cfg, barman.Catalog{}, "", mustDecode(t, update+`, "ticket": "`+big+`", "note": "`+big+`"}`))
+	_, err := validate(cfg, barman.Catalog{}, "", pyjsontest.MustDecode(t, update+`, "ticket": "`+big+`", "note": "`+big+`"}`))
 	opstest.WantError(t, err, ops.EINVALID, `take 65562 bytes, more than the 65536 allowed; the largest is "ticket"`)
 }
 
@@ -88,7 +89,7 @@ func TestExtraKeysOfAnotherType(t *testing.T) {
 		{"backup_id in a config_update", "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": "d"}], "backup_id": ` + big + `}`, "backup_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
+			_, err := validate(cfg, barman.Catalog{}, tc.server, pyjsontest.MustDecode(t, tc.payload))
 			opstest.WantError(t, err, ops.EINVALID, "does not read", `the largest is "`+tc.key+`"`)
 		})
 	}

@@ -34,13 +34,13 @@ func benchEnv(tb testing.TB, n int) *storegen.Env {
 
 func BenchmarkServiceConfig(b *testing.B) {
 	svc := newService(benchEnv(b, 0).BarmanConf)
-	first, err := svc.Config()
+	first, err := svc.Config(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		cfg, err := svc.Config()
+		cfg, err := svc.Config(context.Background())
 		if err != nil || cfg != first {
 			b.Fatalf("Config: %p, %v; want the cached %p", cfg, err, first)
 		}

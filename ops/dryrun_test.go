@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
@@ -27,7 +28,7 @@ func TestServiceDryRun(t *testing.T) {
 	who := ops.Requester{Name: "cli:alice"}
 	before := treeSnapshot(t, root)
 
-	op, err := svc.DryRun(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
+	op, err := svc.DryRun(context.Background(), "db_server_two", pyjsontest.MustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestServiceDryRun(t *testing.T) {
 		t.Errorf("operation = %+v", op)
 	}
 
-	op, err = svc.DryRun(context.Background(), "", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "conninfo": "host=db1 password=s3cretOne"}]}`), who)
+	op, err = svc.DryRun(context.Background(), "", pyjsontest.MustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "conninfo": "host=db1 password=s3cretOne"}]}`), who)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,9 +54,9 @@ func TestServiceDryRun(t *testing.T) {
 	}
 
 	// Refused as Create refuses.
-	_, err = svc.DryRun(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
+	_, err = svc.DryRun(context.Background(), "db_server_two", pyjsontest.MustDecode(t, `{"type": "recovery", "backup_id": "20990101T000000", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
 	opstest.WantError(t, err, ops.ENOTFOUND)
-	_, err = svc.DryRun(context.Background(), "db2", mustDecode(t, `{"type": "config_switch", "reset": true}`), who)
+	_, err = svc.DryRun(context.Background(), "db2", pyjsontest.MustDecode(t, `{"type": "config_switch", "reset": true}`), who)
 	opstest.WantError(t, err, ops.ENOTFOUND, `server "db2"`)
 
 	if after := treeSnapshot(t, root); after != before {
@@ -72,6 +73,6 @@ func TestServiceDryRunVersionGate(t *testing.T) {
 	env := testenv.NewBarman(t, "barman-3.17").WithStore(t)
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Argv: barman.NewCommand("barman").Args,
 		BarmanVersion: func() (ops.Version, error) { return ops.Version{Major: 3, Minor: 0}, nil }}
-	_, err := svc.DryRun(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "delta_restore": true}`), ops.Requester{})
+	_, err := svc.DryRun(context.Background(), "db_server_two", pyjsontest.MustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d", "delta_restore": true}`), ops.Requester{})
 	opstest.WantError(t, err, ops.EINVALID, "delta_restore")
 }

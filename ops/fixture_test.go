@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 )
 
 // treeSnapshot describes every entry under dir: path, type, mode and
@@ -42,14 +40,4 @@ func treeSnapshot(t testing.TB, dir string) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
-}
-
-// mustDecode decodes a JSON object or fails the test.
-func mustDecode(t testing.TB, s string) *pyjson.Object {
-	t.Helper()
-	o, err := pyjson.DecodeObject([]byte(s), pyjson.DecodeOptions{RejectDuplicateKeys: true})
-	if err != nil {
-		t.Fatalf("decoding %s: %v", s, err)
-	}
-	return o
 }

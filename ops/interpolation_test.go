@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
@@ -39,7 +40,7 @@ func TestConfigUpdatePercent(t *testing.T) {
 				extra = ", " + tc.extra
 			}
 			payload := `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "description": ` + string(v) + extra + `}]}`
-			_, err := validate(cfg, barman.Catalog{}, "", mustDecode(t, payload))
+			_, err := validate(cfg, barman.Catalog{}, "", pyjsontest.MustDecode(t, payload))
 			if tc.msg == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

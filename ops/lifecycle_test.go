@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
@@ -66,7 +67,7 @@ func TestValidateKeepDelete(t *testing.T) {
 			if tc.name == "keep at instance" {
 				server = ""
 			}
-			req, err := validate(cfg, barman.Catalog{}, server, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, server, pyjsontest.MustDecode(t, tc.payload))
 			if tc.code != "" {
 				opstest.WantError(t, err, tc.code, tc.msg)
 				return
@@ -98,7 +99,7 @@ func TestServiceKeepDelete(t *testing.T) {
 		`{"type": "keep", "backup_id": "latest", "target": "full"}`,
 		`{"type": "keep", "backup_id": "latest", "release": true}`,
 	} {
-		_, err := svcFor(ops.Version{2, 13, 0}).Create(context.Background(), srv2, mustDecode(t, payload), ops.Requester{Name: "test"})
+		_, err := svcFor(ops.Version{2, 13, 0}).Create(context.Background(), srv2, pyjsontest.MustDecode(t, payload), ops.Requester{Name: "test"})
 		opstest.WantError(t, err, ops.EINVALID, "needs `barman keep --", "which Barman added in 2.14.0; the installed Barman is 2.13.0 (upgrade Barman to use it)")
 	}
 	if after := treeSnapshot(t, root); after != before {
@@ -106,7 +107,7 @@ func TestServiceKeepDelete(t *testing.T) {
 	}
 	// delete is older than any Barman we support.
 	svc := svcFor(ops.Version{2, 0, 0})
-	id, err := svc.Create(context.Background(), srv2, mustDecode(t, `{"type": "delete", "backup_id": "latest"}`), ops.Requester{Name: "test"})
+	id, err := svc.Create(context.Background(), srv2, pyjsontest.MustDecode(t, `{"type": "delete", "backup_id": "latest"}`), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestServiceKeepDelete(t *testing.T) {
 		t.Errorf("recorded %s resolved to %q in lane %q; want delete of %s in the backup lane", op.Type, op.ResolvedBackupID(), op.Type.Lane(), goodDone)
 	}
 	svc = svcFor(ops.Version{2, 14, 0})
-	id, err = svc.Create(context.Background(), srv2, mustDecode(t, `{"type": "keep", "backup_id": "latest", "target": "standalone"}`), ops.Requester{Name: "test"})
+	id, err = svc.Create(context.Background(), srv2, pyjsontest.MustDecode(t, `{"type": "keep", "backup_id": "latest", "target": "standalone"}`), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

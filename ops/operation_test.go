@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 
@@ -227,7 +228,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			payload := mustDecode(t, tc.payload)
+			payload := pyjsontest.MustDecode(t, tc.payload)
 			before, _ := pyjson.EncodePython(payload)
 			req, err := validate(cfg, barman.Catalog{}, tc.server, payload)
 			if after, _ := pyjson.EncodePython(payload); string(after) != string(before) {
@@ -408,7 +409,7 @@ func TestConfigUpdatePolicy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := withOptions(tc.policy).Validate(cfg, barman.Catalog{}, "", mustDecode(t, change(tc.key)))
+			req, err := withOptions(tc.policy).Validate(cfg, barman.Catalog{}, "", pyjsontest.MustDecode(t, change(tc.key)))
 			if tc.msg == "" {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)

@@ -15,26 +15,6 @@ import (
 // backup is named so.
 const AutoBackupID = "auto"
 
-// targetTimeLayouts are the forms a target_time may take: RFC 3339 and
-// PostgreSQL's own output, each with a zone (a time without one would be
-// read in the zone of whichever host reads it).
-var targetTimeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999Z07",
-	"2006-01-02T15:04:05.999999999Z07",
-}
-
-// ParseTargetTime reads a target_time.
-func ParseTargetTime(s string) (time.Time, error) {
-	for _, layout := range targetTimeLayouts {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time with a zone: give it as RFC 3339, e.g. \"2026-01-02T14:02:00+01:00\" or \"2026-01-02 13:02:00.5Z\"", s)
-}
-
 // readRecoveryOptions reads a recovery's options by p's option table and
 // checks them together: at most one target, target_action only with one,
 // and exclusive only with a target it can stop just before (a time, an LSN

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
@@ -146,7 +147,7 @@ func TestValidateRecoveryTargets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
 			if tc.code != "" {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
@@ -187,7 +188,7 @@ func TestValidateBackupOperation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := validate(cfg, barman.Catalog{}, tc.server, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, tc.server, pyjsontest.MustDecode(t, tc.payload))
 			if tc.code != "" {
 				if req != nil {
 					t.Errorf("got a request %+v with the error", req)
@@ -236,7 +237,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 	before := treeSnapshot(t, root)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := svcFor(tc.installed).Create(context.Background(), srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
+			id, err := svcFor(tc.installed).Create(context.Background(), srv2, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"})
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
@@ -257,7 +258,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		{ops.Version{3, 4, 0}, recovery("", `"target_time": "2026-11-27T20:00:00Z", "target_action": "promote", "target_tli": "current", "standby_mode": true, "get_wal": true, "jobs": 2, "bwlimit": 5`)},
 		{ops.Version{3, 4, 0}, `{"type": "backup", "backup_name": "x", "immediate_checkpoint": true}`},
 	} {
-		if _, err := svcFor(tc.v).Create(context.Background(), srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); err != nil {
+		if _, err := svcFor(tc.v).Create(context.Background(), srv2, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"}); err != nil {
 			t.Errorf("Barman %s refused %s: %v", tc.v, tc.payload, err)
 		}
 	}
@@ -280,14 +281,14 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 		recovery("latest", `"target_action": "pause"`),
 		recovery("", ``),
 	} {
-		if id, err := svc.Create(context.Background(), srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err == nil || id != "" {
+		if id, err := svc.Create(context.Background(), srv2, pyjsontest.MustDecode(t, payload), ops.Requester{Name: "test"}); err == nil || id != "" {
 			t.Errorf("%s: id %q, err %v; want a refusal", payload, id, err)
 		}
 	}
 	if after := treeSnapshot(t, root); after != before {
 		t.Errorf("refused targets changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
-	id, err := svc.Create(context.Background(), srv2, mustDecode(t, recovery("", `"target_time": "2026-11-26T00:00:00Z"`)), ops.Requester{Name: "test"})
+	id, err := svc.Create(context.Background(), srv2, pyjsontest.MustDecode(t, recovery("", `"target_time": "2026-11-26T00:00:00Z"`)), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +316,7 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 func TestValidateWithoutOptionTable(t *testing.T) {
 	_, cfg := pitrEnv(t)
 	for _, payload := range []string{recovery("latest", `"target_lsn": "0/1"`), `{"type": "backup"}`} {
-		req, err := ops.Policy{}.Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, payload))
+		req, err := ops.Policy{}.Validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, payload))
 		if req != nil {
 			t.Errorf("%s: got a request", payload)
 		}
@@ -364,9 +365,9 @@ func TestValidateBarman3Options(t *testing.T) {
 	before := treeSnapshot(t, root)
 	for _, tc := range bad {
 		t.Run(tc.payload, func(t *testing.T) {
-			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			_, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
 			opstest.WantError(t, err, ops.EINVALID, tc.msg)
-			if id, err := svc.Create(context.Background(), srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"}); id != "" || err == nil {
+			if id, err := svc.Create(context.Background(), srv2, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"}); id != "" || err == nil {
 				t.Errorf("Create = %q, %v", id, err)
 			}
 		})
@@ -395,7 +396,7 @@ func TestValidateBarman3Options(t *testing.T) {
 		t.Run(tc.installed.String()+" "+tc.payload, func(t *testing.T) {
 			svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 				BarmanVersion: func() (ops.Version, error) { return tc.installed, nil }}
-			id, err := svc.Create(context.Background(), srv2, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
+			id, err := svc.Create(context.Background(), srv2, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"})
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
@@ -410,7 +411,7 @@ func TestValidateBarman3Options(t *testing.T) {
 	svc317 := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 		BarmanVersion: func() (ops.Version, error) { return ops.Version{3, 20, 0}, nil }}
 	for _, payload := range []string{all, backup(`"incremental": "latest", "reuse_backup": "off", "jobs": 2, "bwlimit": 10, "retry_times": 1, "retry_sleep": 1, "wait_timeout": 60, "manifest": false`)} {
-		if _, err := svc317.Create(context.Background(), srv2, mustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {
+		if _, err := svc317.Create(context.Background(), srv2, pyjsontest.MustDecode(t, payload), ops.Requester{Name: "test"}); err != nil {
 			t.Errorf("Barman 3.20 refused %s: %v", payload, err)
 		}
 	}
@@ -440,7 +441,7 @@ func TestValidateTargetTimeWindow(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
 			if tc.code != "" {
 				opstest.WantError(t, err, tc.code, tc.msg)
 				return
@@ -485,7 +486,7 @@ func TestValidateAutoBackup(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, tc.payload))
+			req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
 			if tc.code != "" {
 				opstest.WantError(t, err, tc.code, tc.msg)
 				return
@@ -503,11 +504,11 @@ func TestValidateAutoBackup(t *testing.T) {
 	// only, the newest backup on timeline 1.
 	wals := filepath.Join(env.Home, srv2, "wals", "xlog.db")
 	testenv.WriteFile(t, wals, "000000010000000000000009\t16777216\t1795780000\tNone\n00000001.history\t42\t1795780000\tNone\n")
-	if req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recovery("auto", `"target_tli": "latest"`))); err != nil || req.BackupID != pitrMid {
+	if req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, recovery("auto", `"target_tli": "latest"`))); err != nil || req.BackupID != pitrMid {
 		t.Errorf("latest timeline 1: chose %v, %v; want %s", req, err, pitrMid)
 	}
 	testenv.WriteFile(t, wals, "000000010000000000000009\t16777216\t1795780000\tNone\n00000002000000000000000A\t16777216\t1795780100\tNone\n")
-	if req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recovery("auto", `"target_tli": "latest"`))); err != nil || req.BackupID != pitrNewest {
+	if req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, recovery("auto", `"target_tli": "latest"`))); err != nil || req.BackupID != pitrNewest {
 		t.Errorf("latest timeline 2: chose %v, %v; want %s", req, err, pitrNewest)
 	}
 
@@ -515,9 +516,9 @@ func TestValidateAutoBackup(t *testing.T) {
 	// older DONE backup Barman would not choose.
 	testenv.WriteFile(t, filepath.Join(env.Home, srv2, "meta", "20261127T130000-backup.info"),
 		"backup_name=None\nstatus=WAITING_FOR_WALS\nbegin_time=2026-11-27 13:00:00+00:00\nend_time=2026-11-27 13:10:00+00:00\nend_xlog=0/A000000\ntimeline=2\n")
-	_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recovery("auto", ``)))
+	_, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, recovery("auto", ``)))
 	opstest.WantError(t, err, ops.EINVALID, `recovery: "backup_id" "auto" names backup 20261127T130000 of server "db_server_two" (the newest without a recovery target, as Barman chooses), which has status WAITING_FOR_WALS; only a DONE backup can be recovered`)
-	if req, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recovery("auto", `"target_lsn": "0/9FFFFFF"`))); err != nil || req.BackupID != pitrNewest {
+	if req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, recovery("auto", `"target_lsn": "0/9FFFFFF"`))); err != nil || req.BackupID != pitrNewest {
 		t.Errorf("lsn before the waiting backup ended: chose %v, %v; want %s", req, err, pitrNewest)
 	}
 }

@@ -20,8 +20,8 @@ import (
 // validation, the store and the runner, behind one set of methods. Those
 // that read or write the store or the catalog take the caller's context
 // first (the HTTP request's, the command's), so that a deadline or a
-// cancellation can reach them; the store and the catalog do not read it
-// yet, and Config and InstalledBarmanVersion take none.
+// cancellation can reach them; the store, the catalog and Barman's
+// configuration do not read it yet.
 type Service struct {
 	// Barman reads Barman's configuration and backup catalog.
 	Barman Barman
@@ -60,7 +60,7 @@ type Requester struct {
 
 // Config reads Barman's configuration afresh, so edits and config-switch
 // results are seen without a restart.
-func (s *Service) Config() (*BarmanConfig, error) {
+func (s *Service) Config(ctx context.Context) (*BarmanConfig, error) {
 	return s.Barman.Config()
 }
 
@@ -156,7 +156,7 @@ func (s *Service) DryRun(ctx context.Context, server string, payload *pyjson.Obj
 		Server: server, Type: req.Type, Status: StatusInProgress, Phase: PhaseQueued,
 		Job: req.Payload.Clone(), Recorded: &ext, // as Create would record it
 	}
-	argv, err := s.BarmanArgv(op)
+	argv, err := s.BarmanArgv(ctx, op)
 	if err != nil {
 		return nil, Errorf(EINVALID, "the runner would refuse this operation: %s", ErrorMessage(err))
 	}
@@ -180,7 +180,7 @@ func (s *Service) barmanVersion() *Version {
 
 // InstalledBarmanVersion is the installed Barman's version, asked once;
 // an error when it cannot be told.
-func (s *Service) InstalledBarmanVersion() (Version, error) {
+func (s *Service) InstalledBarmanVersion(ctx context.Context) (Version, error) {
 	if v := s.barmanVersion(); v != nil {
 		return *v, nil
 	}
@@ -201,7 +201,7 @@ func (s *Service) checkScope(cfg *BarmanConfig, server string) error {
 
 // Get returns one operation.
 func (s *Service) Get(ctx context.Context, server, id string) (*Operation, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func (s *Service) Get(ctx context.Context, server, id string) (*Operation, error
 
 // List returns the operations of one scope, oldest first.
 func (s *Service) List(ctx context.Context, server string, opts ListOptions) ([]*Operation, []Skipped, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -226,7 +226,7 @@ func (s *Service) List(ctx context.Context, server string, opts ListOptions) ([]
 // ListAll returns the operations of every scope: the instance and each
 // configured server.
 func (s *Service) ListAll(ctx context.Context, opts ListOptions) ([]*Operation, []Skipped, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -252,7 +252,7 @@ func (s *Service) ListAll(ctx context.Context, opts ListOptions) ([]*Operation, 
 
 // Find looks an ID up in every scope, for commands given only an ID.
 func (s *Service) Find(ctx context.Context, id string) (*Operation, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (s *Service) EnsureRunner(ctx context.Context, server string) error {
 	if s.Launcher == nil {
 		return nil
 	}
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func (s *Service) EnsureRunners(ctx context.Context) error {
 	if s.Launcher == nil {
 		return nil
 	}
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func (s *Service) EnsureRunners(ctx context.Context) error {
 // Barman stopped by its runner. Either way it ends FAILED, phase cancelled.
 // It returns the operation as it stands after the request.
 func (s *Service) Cancel(ctx context.Context, server, id string, who Requester) (*Operation, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +358,7 @@ func (s *Service) Cancel(ctx context.Context, server, id string, who Requester) 
 // Prune removes operations that finished before cutoff, in the given
 // scopes (nil: every scope), and returns the pruned IDs by scope.
 func (s *Service) Prune(ctx context.Context, scopes []string, cutoff time.Time, dryRun bool) (map[string][]string, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +389,7 @@ func (s *Service) Prune(ctx context.Context, scopes []string, cutoff time.Time, 
 // operation under its stamp (see Store.GetIfChanged): no operation when
 // its stamp is still since.
 func (s *Service) GetIfChanged(ctx context.Context, server, id string, since Stamp) (*Operation, Stamp, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -401,7 +401,7 @@ func (s *Service) GetIfChanged(ctx context.Context, server, id string, since Sta
 
 // Each is List streamed: fn gets each operation, valid during the call.
 func (s *Service) Each(ctx context.Context, server string, opts ListOptions, fn func(*Operation) bool) ([]Skipped, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -415,7 +415,7 @@ func (s *Service) Each(ctx context.Context, server string, opts ListOptions, fn 
 // callers that keep what they make of it under its stamp (see
 // Store.ListIfChanged): no listing when its stamp is still since.
 func (s *Service) ListIfChanged(ctx context.Context, server string, since Stamp) (iter.Seq[*Operation], Stamp, error) {
-	cfg, err := s.Config()
+	cfg, err := s.Config(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -429,7 +429,7 @@ func (s *Service) ListIfChanged(ctx context.Context, server string, since Stamp)
 // masked, for people to read (inspect, ?detail=true, a dry run); nil when
 // it cannot be told: no Argv, another implementation's operation, or a job
 // the runner would refuse too (the error says why).
-func (s *Service) BarmanArgv(op *Operation) ([]string, error) {
+func (s *Service) BarmanArgv(ctx context.Context, op *Operation) ([]string, error) {
 	// Another implementation's operation is run, if at all, with its
 	// own argv: ours would not be what ran.
 	if s.Argv == nil || !op.Ours() {
@@ -439,7 +439,7 @@ func (s *Service) BarmanArgv(op *Operation) ([]string, error) {
 	if config == "" {
 		// As the runner does for a job that does not say (another
 		// implementation's): the configuration it was started with.
-		cfg, err := s.Config()
+		cfg, err := s.Config(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 
@@ -59,7 +60,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 	before := treeSnapshot(t, root)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := svc.Create(context.Background(), tc.server, mustDecode(t, tc.payload), ops.Requester{Name: "test"})
+			id, err := svc.Create(context.Background(), tc.server, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"})
 			if id != "" {
 				t.Errorf("got an ID %q", id)
 			}
@@ -71,7 +72,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 	}
 
 	// The same service does write for a valid request: the snapshot sees it.
-	id, err := svc.Create(context.Background(), "db_server_two", mustDecode(t, `{"type": "config_switch", "reset": true}`), ops.Requester{Name: "test"})
+	id, err := svc.Create(context.Background(), "db_server_two", pyjsontest.MustDecode(t, `{"type": "config_switch", "reset": true}`), ops.Requester{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestServiceCreate(t *testing.T) {
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "9.9.9", Launcher: launcher}
 	who := ops.Requester{Name: "token:ci", Client: "10.0.0.1:5555"}
 
-	id, err := svc.Create(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
+	id, err := svc.Create(context.Background(), "db_server_two", pyjsontest.MustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestServiceCreate(t *testing.T) {
 
 	// A launcher that fails: the operation is recorded all the same.
 	launcher.err = errors.New("fork failed")
-	id2, err := svc.Create(context.Background(), "", mustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`), who)
+	id2, err := svc.Create(context.Background(), "", pyjsontest.MustDecode(t, `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`), who)
 	opstest.WantError(t, err, ops.EUNAVAILABLE, "operation "+id2+" is recorded but its runner could not be started: fork failed")
 	if id2 == "" {
 		t.Fatal("no ID returned with the launcher error")
@@ -136,7 +137,7 @@ func TestServiceCreate(t *testing.T) {
 
 	// A configuration that cannot be read stops everything.
 	bad := &ops.Service{Barman: barman.NewReader(filepath.Join(t.TempDir(), "missing.conf")), OpenStore: store.Opener()}
-	_, err = bad.Create(context.Background(), "", mustDecode(t, `{"type": "config_update"}`), who)
+	_, err = bad.Create(context.Background(), "", pyjsontest.MustDecode(t, `{"type": "config_update"}`), who)
 	opstest.WantError(t, err, ops.EUNAVAILABLE, "cannot read Barman configuration")
 	_, err = bad.Get(context.Background(), "", "20261125T080447")
 	opstest.WantError(t, err, ops.EUNAVAILABLE)
@@ -300,18 +301,18 @@ func TestServiceCreateSeesNewModelAtOnce(t *testing.T) {
 	filepath.Walk(filepath.Dir(env.Conf), func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
 	for i := 0; i < 2; i++ { // the second read marks the configuration checked
-		if _, err := svc.Config(); err != nil {
+		if _, err := svc.Config(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg, _ := svc.Config()
+	cfg, _ := svc.Config(context.Background())
 	server, err := cfg.Server("db_server_two")
 	if err != nil {
 		t.Fatal(err)
 	}
 	auto := filepath.Join(cfg.BarmanHome, ".barman.auto.conf")
 	testenv.WriteFile(t, auto, readFileOrEmpty(auto)+"\n[e2e-new-model]\nmodel = on\ncluster = "+server.Cluster+"\n")
-	id, err := svc.Create(context.Background(), "db_server_two", mustDecode(t, `{"type": "config_switch", "model_name": "e2e-new-model"}`), ops.Requester{Name: "test"})
+	id, err := svc.Create(context.Background(), "db_server_two", pyjsontest.MustDecode(t, `{"type": "config_switch", "model_name": "e2e-new-model"}`), ops.Requester{Name: "test"})
 	if err != nil || id == "" {
 		t.Fatalf("config_switch to a model added just now: id %q, err %v", id, err)
 	}
@@ -347,7 +348,7 @@ func TestServiceQuotedPaths(t *testing.T) {
 
 		launcher := &recordingLauncher{}
 		svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test", Launcher: launcher}
-		cfg, err := svc.Config()
+		cfg, err := svc.Config(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,7 +359,7 @@ func TestServiceQuotedPaths(t *testing.T) {
 		if err != nil || len(gotOps) != len(wantOps) {
 			t.Errorf("quoted with %s: ListAll = %d operations, %v; want %d", q, len(gotOps), err, len(wantOps))
 		}
-		id, err := svc.Create(context.Background(), "db_server_two", mustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), ops.Requester{Name: "test"})
+		id, err := svc.Create(context.Background(), "db_server_two", pyjsontest.MustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), ops.Requester{Name: "test"})
 		if err != nil {
 			t.Fatalf("quoted with %s: Create: %v", q, err)
 		}

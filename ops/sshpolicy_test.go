@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 )
@@ -97,7 +98,7 @@ func TestRecoverySSHCommandPolicy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := withOptions(tc.policy).Validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recoveryWith(tc.ssh, "/var/lib/pgdata")))
+			_, err := withOptions(tc.policy).Validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, recoveryWith(tc.ssh, "/var/lib/pgdata")))
 			if tc.msg == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -130,7 +131,7 @@ func TestRecoveryDestinationPolicy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.dest, func(t *testing.T) {
-			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, recoveryWith("ssh postgres@db", tc.dest)))
+			_, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, recoveryWith("ssh postgres@db", tc.dest)))
 			if tc.msg == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -150,10 +151,10 @@ func TestRecoveryTargetNameQuoting(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			n, _ := json.Marshal(name)
 			payload := `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh db", "destination_directory": "/d", "target_name": ` + string(n) + `}`
-			_, err := validate(cfg, barman.Catalog{}, srv2, mustDecode(t, payload))
+			_, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, payload))
 			opstest.WantError(t, err, ops.EINVALID, `recovery: "target_name"`, "unescaped into PostgreSQL's configuration", "quotes, backslashes and control characters")
 			// The runner checks a job file the same way.
-			op := &ops.Operation{ID: "20261125T080000", Server: srv2, Type: ops.Recovery, Job: mustDecode(t, payload)}
+			op := &ops.Operation{ID: "20261125T080000", Server: srv2, Type: ops.Recovery, Job: pyjsontest.MustDecode(t, payload)}
 			if _, _, err := withOptions(ops.Policy{}).RecoveryJob(op); err == nil {
 				t.Error("RecoveryJob accepted it")
 			}

@@ -27,7 +27,7 @@ func barmanLogRun(t *testing.T, e *env, exit, logLines string) (*ops.Operation, 
 	t.Setenv("FAKE_BARMAN_LOG", logLines)
 	id := e.create(t, srv, `{"type": "config_switch", "model_name": "my-model"}`, "08:00:00")
 	e.run(t, srv, fakeBarman(t))
-	pid := readPid(pidFile)
+	pid := testenv.ReadPid(pidFile)
 	if pid == 0 {
 		t.Fatal("the fake barman wrote no pid")
 	}
@@ -289,7 +289,7 @@ func TestBarmanLogOnTimeout(t *testing.T) {
 	t.Setenv("FAKE_BARMAN_LOG", "2026-11-25 08:00:00,002 [@PID@] barman.cli INFO: waiting for something")
 	id := e.create(t, srv, `{"type": "config_switch", "model_name": "my-model"}`, "08:00:00")
 	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf,
-		Timeouts: map[ops.Type]time.Duration{ops.ConfigSwitch: 2 * time.Second}, KillGrace: time.Second, Log: &syncBuffer{}}
+		Timeouts: map[ops.Type]time.Duration{ops.ConfigSwitch: 2 * time.Second}, KillGrace: time.Second, Log: &testenv.SyncBuffer{}}
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}

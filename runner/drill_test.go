@@ -98,7 +98,7 @@ func (e *env) createDrill(t *testing.T, dir, payload string) (string, error) {
 	return e.Store.Create(req, ops.Extension{Version: "test", BarmanConfig: e.Conf})
 }
 
-func (e *env) drillRunner(t *testing.T, dir string, log *syncBuffer) *Runner {
+func (e *env) drillRunner(t *testing.T, dir string, log *testenv.SyncBuffer) *Runner {
 	return &Runner{Store: e.Store, Server: "db_server_two", Lane: ops.LaneDrill, Barman: barman.NewCommand(fakeBarman(t)).WithPolicy(ops.Policy{DrillDirectory: dir}),
 		BarmanConfig: e.Conf, Log: log, DrillDirectory: dir, CancelPoll: 50 * time.Millisecond}
 }
@@ -113,7 +113,7 @@ func runDrill(t *testing.T, payload string) (e *env, dir string, op *ops.Operati
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
 		t.Fatalf("Run: %v\n%s", err, log.String())
 	}
@@ -150,7 +150,7 @@ func TestDrillDone(t *testing.T) {
 	if steps := ops.DrillSteps(op.Output); len(steps) != 3 || steps["restore"] <= 0 || steps["consistency"] <= 0 || steps["queries"] <= 0 {
 		t.Errorf("steps read back from the output: %v", steps)
 	}
-	calls := e.calls(t)
+	calls := testenv.ArgvCalls(t, e.ArgvLog)
 	want := []string{"-c", e.Conf, "recover", "db_server_two", "20261125T080758", filepath.Join(dir, "db_server_two", op.ID, "data")}
 	if len(calls) != 1 || strings.Join(calls[0], " ") != strings.Join(want, " ") {
 		t.Errorf("barman calls = %q, want [%q]", calls, want)
@@ -187,7 +187,7 @@ func TestDrillPostgresFailsToStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestDrillMissingPostgresVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func stopDrill(t *testing.T, payload string, stop func(e *env, id string)) (stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- e.drillRunner(t, dir, &log).Run(context.Background(), nil) }()
 	testenv.WaitFor(t, 60*time.Second, "the first query", func() bool {
@@ -289,7 +289,7 @@ func TestDrillLeftoversRemovedAtRunnerStart(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(stale, DrillMarker), []byte("pid 1\n"), 0o600)
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestDrillRunnerRefusesTooLongSocketPath(t *testing.T) {
 	if err := os.Mkdir(long, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	if err := e.drillRunner(t, long, &log).Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,9 @@
 package runner
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -100,80 +96,8 @@ func (e *env) get(t *testing.T, server, id string) *ops.Operation {
 	return op
 }
 
-// calls returns the argv of every fake barman run, in order.
-func (e *env) calls(t *testing.T) [][]string {
-	t.Helper()
-	data, err := os.ReadFile(e.ArgvLog)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls [][]string
-	var cur []string
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		if line == "" {
-			continue
-		}
-		line = strings.TrimSuffix(line, "\n")
-		if line == "--" {
-			calls = append(calls, cur)
-			cur = nil
-			continue
-		}
-		cur = append(cur, line)
-	}
-	return calls
-}
-
-// readPid reads a pid file, 0 when it is not there yet.
-func readPid(path string) int {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	return pid
-}
-
-// procStat returns the state and parent of a process, from
-// /proc/<pid>/stat; ok is false when the process is gone.
-func procStat(pid int) (state byte, ppid int, ok bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, false
-	}
-	// "pid (comm) S ppid ...": comm may hold spaces and parentheses.
-	rest := string(data[bytes.LastIndexByte(data, ')')+1:])
-	f := strings.Fields(rest)
-	if len(f) < 2 {
-		return 0, 0, false
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	return f[0][0], ppid, true
-}
-
 // gone reports whether pid has exited (a zombie nobody reaped counts).
 func gone(pid int) bool {
-	state, _, ok := procStat(pid)
+	state, _, _, ok := testenv.ProcStat(pid)
 	return !ok || state == 'Z' || state == 'X'
-}
-
-// syncBuffer is a bytes.Buffer safe for a runner goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

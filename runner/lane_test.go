@@ -30,12 +30,12 @@ func TestBackupLaneDoesNotHoldUpRecovery(t *testing.T) {
 	recoveryID := e.create(t, srv, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`, "08:00:01")
 
 	backupLane := &Runner{Store: e.Store, Server: srv, Lane: ops.LaneBackup, Barman: barman.NewCommand(fake), BarmanConfig: e.Conf,
-		CancelPoll: 20 * time.Millisecond, KillGrace: time.Second, Log: &syncBuffer{}}
+		CancelPoll: 20 * time.Millisecond, KillGrace: time.Second, Log: &testenv.SyncBuffer{}}
 	t.Setenv("FAKE_BARMAN_PIDFILE", pidFile)
 	done := make(chan error, 1)
 	go func() { done <- backupLane.Run(context.Background(), nil) }()
 	testenv.WaitFor(t, 10*time.Second, "the backup to run", func() bool {
-		return readPid(pidFile) != 0 && e.get(t, srv, backupID).Phase == ops.PhaseRunning
+		return testenv.ReadPid(pidFile) != 0 && e.get(t, srv, backupID).Phase == ops.PhaseRunning
 	})
 	if locked, _ := store.IsLocked(e.Store.RunnerLaneLockPath(srv, ops.LaneBackup)); !locked {
 		t.Error("the backup lane's runner does not hold runner-backup.lock")
@@ -54,7 +54,7 @@ func TestBackupLaneDoesNotHoldUpRecovery(t *testing.T) {
 		{"-c", e.Conf, "backup", srv, "--name=before-migration", "--immediate-checkpoint", "--wait"},
 		{"-c", e.Conf, "recover", srv, "20261125T080758", "/d", "--remote-ssh-command=ssh x"},
 	}
-	if got := e.calls(t); !reflect.DeepEqual(got, want) {
+	if got := testenv.ArgvCalls(t, e.ArgvLog); !reflect.DeepEqual(got, want) {
 		t.Errorf("barman calls =\n %q\nwant\n %q", got, want)
 	}
 
@@ -124,7 +124,7 @@ func TestBackupsNeverOverlap(t *testing.T) {
 	if len(lines) != 8 || lines[0] != "start" || lines[2] != "end" || lines[1] != lines[3] || lines[4] != "start" || lines[6] != "end" || lines[5] != lines[7] {
 		t.Errorf("backups overlapped or did not both run; trace:\n%s", data)
 	}
-	if calls := e.calls(t); len(calls) != 3 {
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 3 {
 		t.Errorf("barman calls = %q, want 3 (each operation once)", calls)
 	}
 }
@@ -137,7 +137,7 @@ func TestBackupTimeout(t *testing.T) {
 	t.Setenv("FAKE_BARMAN_BACKUP_SLEEP", "60")
 	id := e.create(t, srv, `{"type": "backup"}`, "08:00:00")
 	r := &Runner{Store: e.Store, Server: srv, Lane: ops.LaneBackup, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf,
-		Timeouts: map[ops.Type]time.Duration{ops.BackupOp: 300 * time.Millisecond, ops.Recovery: time.Hour}, KillGrace: time.Second, Log: &syncBuffer{}}
+		Timeouts: map[ops.Type]time.Duration{ops.BackupOp: 300 * time.Millisecond, ops.Recovery: time.Hour}, KillGrace: time.Second, Log: &testenv.SyncBuffer{}}
 	start := time.Now()
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func TestLauncherEnsureRunner(t *testing.T) {
 			if op.Status != ops.StatusDone {
 				t.Errorf("operation %s: %s, output %q; runner stderr:\n%s", id, op.Status, op.Output, e.runnerErr(server))
 			}
-			if got := e.calls(t); !reflect.DeepEqual(got, [][]string{want}) {
+			if got := testenv.ArgvCalls(t, e.ArgvLog); !reflect.DeepEqual(got, [][]string{want}) {
 				t.Errorf("calls = %q, want %q", got, want)
 			}
 			// The runner lets go of the scope once its queue is empty.
@@ -120,7 +120,7 @@ func TestRunnerKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	var barmanPid int
-	testenv.WaitFor(t, 20*time.Second, "the fake barman to start", func() bool { barmanPid = readPid(pidFile); return barmanPid > 0 })
+	testenv.WaitFor(t, 20*time.Second, "the fake barman to start", func() bool { barmanPid = testenv.ReadPid(pidFile); return barmanPid > 0 })
 	// Whatever happens, leave no sleeping fake barman behind (it runs in a
 	// process group of its own).
 	t.Cleanup(func() { syscall.Kill(-barmanPid, syscall.SIGKILL) })
@@ -129,7 +129,7 @@ func TestRunnerKilled(t *testing.T) {
 		return err == nil && op.Phase == ops.PhaseRunning
 	})
 
-	_, runnerPid, ok := procStat(barmanPid)
+	_, runnerPid, _, ok := testenv.ProcStat(barmanPid)
 	if !ok {
 		t.Fatalf("fake barman %d vanished", barmanPid)
 	}
@@ -168,7 +168,7 @@ func TestRunnerKilled(t *testing.T) {
 	if op := e.get(t, srv, next); op.Status != ops.StatusDone {
 		t.Errorf("next operation: %s", op.Status)
 	}
-	if calls := e.calls(t); len(calls) != 2 {
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 2 {
 		t.Errorf("calls = %q, want the killed run and the next one", calls)
 	}
 }

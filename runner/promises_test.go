@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/store"
 )
@@ -83,14 +84,14 @@ func TestRunnerKillsBarmanThatIgnoresSIGTERM(t *testing.T) {
 			started := make(chan time.Time, 1)
 			setSeam(t, &barmanStarted, func(pid int) {
 				deadline := time.Now().Add(10 * time.Second)
-				for readPid(pidFile) != pid && time.Now().Before(deadline) {
+				for testenv.ReadPid(pidFile) != pid && time.Now().Before(deadline) {
 					time.Sleep(5 * time.Millisecond)
 				}
 				started <- time.Now()
 			})
 			r := &Runner{
 				Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf,
-				KillGrace: grace, CancelPoll: 20 * time.Millisecond, Log: &syncBuffer{},
+				KillGrace: grace, CancelPoll: 20 * time.Millisecond, Log: &testenv.SyncBuffer{},
 			}
 			if tc.limit > 0 {
 				r.Timeouts = map[ops.Type]time.Duration{ops.Recovery: tc.limit}
@@ -101,7 +102,7 @@ func TestRunnerKillsBarmanThatIgnoresSIGTERM(t *testing.T) {
 			// Should the runner hang on a Barman it never kills, kill it
 			// here so the runner can end before the test's files go.
 			t.Cleanup(func() {
-				if pid := readPid(pidFile); pid > 0 {
+				if pid := testenv.ReadPid(pidFile); pid > 0 {
 					syscall.Kill(-pid, syscall.SIGKILL)
 				}
 				select {
@@ -116,7 +117,7 @@ func TestRunnerKillsBarmanThatIgnoresSIGTERM(t *testing.T) {
 			case <-time.After(15 * time.Second):
 				t.Fatal("the fake barman did not start within 15 s")
 			}
-			pid := readPid(pidFile)
+			pid := testenv.ReadPid(pidFile)
 			if pid <= 0 {
 				t.Fatalf("the fake barman wrote no pid to %s", pidFile)
 			}
@@ -178,7 +179,7 @@ func TestRunnerSkipsOperationFinishedBeforeItsClaim(t *testing.T) {
 	if want := []string{first, second}; !reflect.DeepEqual(claimed, want) {
 		t.Fatalf("the runner went to claim %q, want %q", claimed, want)
 	}
-	if got, want := e.calls(t), [][]string{{"-c", e.Conf, "config-switch", srv, "my-model"}}; !reflect.DeepEqual(got, want) {
+	if got, want := testenv.ArgvCalls(t, e.ArgvLog), [][]string{{"-c", e.Conf, "config-switch", srv, "my-model"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("barman calls = %q; want only %q: %s had finished before it was claimed", got, want, first)
 	}
 	if op := e.get(t, srv, first); op.Status != ops.StatusDone || op.Output != "finished elsewhere\n" {
@@ -227,7 +228,7 @@ func TestRunnerRunsOperationCreatedAsItLetsGo(t *testing.T) {
 		{"-c", e.Conf, "config-switch", srv, "--reset"},
 		{"-c", e.Conf, "config-switch", srv, "my-model"},
 	}
-	if got := e.calls(t); !reflect.DeepEqual(got, want) {
+	if got := testenv.ArgvCalls(t, e.ArgvLog); !reflect.DeepEqual(got, want) {
 		t.Errorf("barman calls = %q, want %q", got, want)
 	}
 	for _, id := range []string{first, late} {

@@ -20,7 +20,7 @@ import (
 // run runs a runner for the scope to the end and fails on error.
 func (e *env) run(t *testing.T, server, command string) string {
 	t.Helper()
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	r := &Runner{Store: e.Store, Server: server, Barman: barman.NewCommand(command), BarmanConfig: e.Conf, Log: &log}
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatalf("Run: %v\nlog:\n%s", err, log.String())
@@ -66,7 +66,7 @@ func TestRecoveryRunsTheBackupResolvedAtCreation(t *testing.T) {
 	}
 	e.run(t, srv, fakeBarman(t))
 	want := [][]string{{"-c", e.Conf, "recover", srv, recorded, "/d", "--remote-ssh-command=ssh x"}}
-	if got := e.calls(t); !reflect.DeepEqual(got, want) {
+	if got := testenv.ArgvCalls(t, e.ArgvLog); !reflect.DeepEqual(got, want) {
 		t.Errorf("barman calls =\n %q\nwant\n %q", got, want)
 	}
 	if op := e.get(t, srv, id); op.Status != ops.StatusDone || !strings.Contains(op.Output, "using backup "+recorded+"\n") {
@@ -94,7 +94,7 @@ func TestRunnerRunsQueueOldestFirst(t *testing.T) {
 		{"-c", e.Conf, "recover", srv, "20261125T080758", "/c", "--remote-ssh-command=ssh -p 22 postgres@h"},
 		{"-c", e.Conf, "recover", srv, "20261125T080758", "/d", "--remote-ssh-command=ssh x"},
 	}
-	if got := e.calls(t); !reflect.DeepEqual(got, want) {
+	if got := testenv.ArgvCalls(t, e.ArgvLog); !reflect.DeepEqual(got, want) {
 		t.Errorf("barman calls =\n %q\nwant\n %q", got, want)
 	}
 	outputs := map[string]string{
@@ -134,7 +134,7 @@ func TestRunnerRunsQueueOldestFirst(t *testing.T) {
 
 	// Nothing is run twice.
 	e.run(t, srv, fake)
-	if got := len(e.calls(t)); got != len(want) {
+	if got := len(testenv.ArgvCalls(t, e.ArgvLog)); got != len(want) {
 		t.Errorf("a second run made %d calls in all, want still %d", got, len(want))
 	}
 }
@@ -144,7 +144,7 @@ func TestRunnerInstanceScope(t *testing.T) {
 	id := e.create(t, "", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "db_server_two", "archiver": "off"}, {"scope": "model", "model_name": "my-model", "description": "\u00e9t\u00e9"}]}`, "08:04:47")
 	e.run(t, "", fakeBarman(t))
 	arg := `[{"scope": "server", "server_name": "db_server_two", "archiver": "off"}, {"scope": "model", "model_name": "my-model", "description": "\u00e9t\u00e9"}]`
-	if got, want := e.calls(t), [][]string{{"-c", e.Conf, "config-update", arg}}; !reflect.DeepEqual(got, want) {
+	if got, want := testenv.ArgvCalls(t, e.ArgvLog), [][]string{{"-c", e.Conf, "config-update", arg}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 	op := e.get(t, "", id)
@@ -257,12 +257,12 @@ func TestRunnerUsesTheJobsBarmanConfig(t *testing.T) {
 		}
 	}
 	writeJob("20261125T080001", `{"version": "old"}`)
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: "/runner/barman.conf", Log: &log}
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	calls := e.calls(t)
+	calls := testenv.ArgvCalls(t, e.ArgvLog)
 	if len(calls) != 2 || calls[0][1] != e.Conf || calls[1][1] != "/runner/barman.conf" {
 		t.Fatalf("calls = %q; want -c %s, then -c /runner/barman.conf", calls, e.Conf)
 	}
@@ -299,7 +299,7 @@ func TestRunnerNeverRunsForeignOrFinishedOperations(t *testing.T) {
 	queued := e.create(t, srv, `{"type": "config_switch", "reset": true}`, "08:10:00")
 
 	e.run(t, srv, fakeBarman(t))
-	if got, want := e.calls(t), [][]string{{"-c", e.Conf, "config-switch", srv, "--reset"}}; !reflect.DeepEqual(got, want) {
+	if got, want := testenv.ArgvCalls(t, e.ArgvLog), [][]string{{"-c", e.Conf, "config-switch", srv, "--reset"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("calls = %q, want only the queued operation: %q", got, want)
 	}
 	if op := e.get(t, srv, "20261125T080500"); op.Status != ops.StatusInProgress || op.Phase != ops.PhaseForeign {
@@ -329,7 +329,7 @@ func TestRunnerFinalizesLostOperations(t *testing.T) {
 		t.Fatalf("before the runner: %s/%s, want FAILED/lost", op.Status, op.Phase)
 	}
 	log := e.run(t, srv, fakeBarman(t))
-	if got, want := e.calls(t), [][]string{{"-c", e.Conf, "config-switch", srv, "--reset"}}; !reflect.DeepEqual(got, want) {
+	if got, want := testenv.ArgvCalls(t, e.ArgvLog), [][]string{{"-c", e.Conf, "config-switch", srv, "--reset"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("calls = %q, want only %q (a lost operation is never rerun)", got, want)
 	}
 	op := e.get(t, srv, lost)
@@ -371,7 +371,7 @@ func TestRunnerLockHeld(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Run took %v with the lock held elsewhere", d)
 	}
-	if calls := e.calls(t); len(calls) != 0 {
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 0 {
 		t.Errorf("barman ran: %q", calls)
 	}
 	if op := e.get(t, srv, id); op.Phase != ops.PhaseQueued {
@@ -405,12 +405,12 @@ func TestRunnerContextCancel(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf, Log: &syncBuffer{}}
+	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)), BarmanConfig: e.Conf, Log: &testenv.SyncBuffer{}}
 	errc := make(chan error, 1)
 	go func() { errc <- r.Run(ctx, nil) }()
 
 	var pid int
-	testenv.WaitFor(t, 10*time.Second, "the fake barman to start", func() bool { pid = readPid(pidFile); return pid > 0 })
+	testenv.WaitFor(t, 10*time.Second, "the fake barman to start", func() bool { pid = testenv.ReadPid(pidFile); return pid > 0 })
 	testenv.WaitFor(t, 10*time.Second, "the operation to read running", func() bool {
 		op, err := e.Store.Get(srv, id)
 		return err == nil && op.Phase == ops.PhaseRunning
@@ -427,7 +427,7 @@ func TestRunnerContextCancel(t *testing.T) {
 	if d := time.Since(second); d > 5*time.Second {
 		t.Errorf("the second Run took %v", d)
 	}
-	if calls := e.calls(t); len(calls) != 1 {
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 1 {
 		t.Errorf("calls while the first runner is busy = %q, want only its own", calls)
 	}
 	if op := e.get(t, srv, next); op.Phase != ops.PhaseQueued {
@@ -459,7 +459,7 @@ func TestRunnerContextCancel(t *testing.T) {
 	if op := e.get(t, srv, next); op.Phase != ops.PhaseQueued {
 		t.Errorf("the next operation is %s; after a cancel nothing more starts", op.Phase)
 	}
-	if calls := e.calls(t); len(calls) != 1 {
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 1 {
 		t.Errorf("calls = %q, want only the cancelled one", calls)
 	}
 	e.assertIdle(t, srv)
@@ -476,7 +476,7 @@ func TestRunnerBarmanKilledBySignal(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- r.Run(context.Background(), nil) }()
 	var pid int
-	testenv.WaitFor(t, 10*time.Second, "the fake barman to start", func() bool { pid = readPid(pidFile); return pid > 0 })
+	testenv.WaitFor(t, 10*time.Second, "the fake barman to start", func() bool { pid = testenv.ReadPid(pidFile); return pid > 0 })
 	// Kill Barman's whole process group (its sleep too), as an OOM killer
 	// or an operator might.
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
@@ -503,13 +503,13 @@ func TestRunnerChecksTheJobAgainstThePolicy(t *testing.T) {
 	e := newEnv(t)
 	const srv = "db_server_two"
 	id := e.create(t, srv, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh postgres@db9", "destination_directory": "/d"}`, "08:00:00")
-	var log syncBuffer
+	var log testenv.SyncBuffer
 	policy := ops.Policy{SSHDestinations: []string{"postgres@db1"}}
 	r := &Runner{Store: e.Store, Server: srv, Barman: barman.NewCommand(fakeBarman(t)).WithPolicy(policy), BarmanConfig: e.Conf, Log: &log}
 	if err := r.Run(context.Background(), nil); err != nil {
 		t.Fatalf("Run: %v\nlog:\n%s", err, log.String())
 	}
-	if got := e.calls(t); len(got) != 0 {
+	if got := testenv.ArgvCalls(t, e.ArgvLog); len(got) != 0 {
 		t.Errorf("Barman was run: %q", got)
 	}
 	op := e.get(t, srv, id)

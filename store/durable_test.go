@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
+
 	"github.com/pg-backup-api/pg-backup-api/internal/atomicfile"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -144,7 +146,7 @@ func TestStoreWritesAreDurable(t *testing.T) {
 			}
 			log := recordSyncs(t, nil)
 
-			id, err := st.Create(&ops.Request{Server: server, Type: typ, Payload: mustDecode(t, payload)}, ops.Extension{Version: "test"})
+			id, err := st.Create(&ops.Request{Server: server, Type: typ, Payload: pyjsontest.MustDecode(t, payload)}, ops.Extension{Version: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +156,7 @@ func TestStoreWritesAreDurable(t *testing.T) {
 			// the next name, and that name is the one made durable.
 			other := newStore(st.Home)
 			other.Now = st.Now
-			id2, err := other.Create(&ops.Request{Server: server, Type: typ, Payload: mustDecode(t, payload)}, ops.Extension{Version: "test"})
+			id2, err := other.Create(&ops.Request{Server: server, Type: typ, Payload: pyjsontest.MustDecode(t, payload)}, ops.Extension{Version: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +189,7 @@ func TestStoreWritesAreDurable(t *testing.T) {
 func TestStorePruneIsDurable(t *testing.T) {
 	st := durableStore(t)
 	const server = "db_server_two"
-	id, err := st.Create(&ops.Request{Server: server, Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)}, ops.Extension{Version: "test"})
+	id, err := st.Create(&ops.Request{Server: server, Type: ops.ConfigSwitch, Payload: pyjsontest.MustDecode(t, `{"type": "config_switch", "reset": true}`)}, ops.Extension{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +217,7 @@ func TestStoreFailedFsyncRecordsNothing(t *testing.T) {
 		}
 		return nil
 	})
-	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"})
+	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: pyjsontest.MustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"})
 	opstest.WantError(t, err, ops.EUNAVAILABLE, "input/output error (injected)")
 	entries, err := os.ReadDir(filepath.Join(st.Home, "jobs"))
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 
-	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -18,16 +17,6 @@ func newStoreCopy(t testing.TB) string {
 	home := filepath.Join(t.TempDir(), "home")
 	testenv.CopyTree(t, testenv.Fixture(t, "pg-backup-api-2.2", "barman_home"), home, nil)
 	return home
-}
-
-// mustDecode decodes a JSON object or fails the test.
-func mustDecode(t testing.TB, s string) *pyjson.Object {
-	t.Helper()
-	o, err := pyjson.DecodeObject([]byte(s), pyjson.DecodeOptions{RejectDuplicateKeys: true})
-	if err != nil {
-		t.Fatalf("decoding %s: %v", s, err)
-	}
-	return o
 }
 
 // fixedClock returns a clock stuck at the given local time.

@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
+
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -37,7 +39,7 @@ func TestConcurrentCreatesAreEachDurable(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range each {
-				id, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"})
+				id, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: pyjsontest.MustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"})
 				if err != nil {
 					t.Error(err)
 					return
@@ -95,7 +97,7 @@ func TestGroupSyncDirErrorReachesTheWholeBatch(t *testing.T) {
 	errs := make(chan error, 6)
 	for range 6 {
 		wg.Go(func() {
-			_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"})
+			_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: pyjsontest.MustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"})
 			errs <- err
 		})
 	}
@@ -109,7 +111,7 @@ func TestGroupSyncDirErrorReachesTheWholeBatch(t *testing.T) {
 	}
 	// The next batch, once fsync works again, succeeds.
 	failing.Store(false)
-	if _, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"}); err != nil {
+	if _, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: pyjsontest.MustDecode(t, `{"type": "config_update", "changes": []}`)}, ops.Extension{Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,20 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pg-backup-api/pg-backup-api/ops/opstest"
+
 	"github.com/pg-backup-api/pg-backup-api/bench/storegen"
 	"github.com/pg-backup-api/pg-backup-api/internal/pyjson"
+	"github.com/pg-backup-api/pg-backup-api/internal/pyjson/pyjsontest"
 	"github.com/pg-backup-api/pg-backup-api/internal/testenv"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
-
-func localTime(t *testing.T, s string) time.Time {
-	t.Helper()
-	tm, err := time.ParseInLocation(ops.TimeLayout, s, time.Local)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tm
-}
 
 // TestStoreFixture lists and inspects the store the reference wrote.
 func TestStoreFixture(t *testing.T) {
@@ -91,7 +84,7 @@ func TestStoreFixture(t *testing.T) {
 					if op.ID != w.id || op.Server != sc.server || string(op.Type) != w.typ || op.Status != w.status || op.Phase != w.phase {
 						t.Errorf("%s = id %s server %q type %s status %s phase %s; want %+v", w.id, op.ID, op.Server, op.Type, op.Status, op.Phase, w)
 					}
-					if !op.StartTime.Equal(localTime(t, w.start)) || !op.EndTime.Equal(localTime(t, w.end)) {
+					if !op.StartTime.Equal(testenv.LocalTime(t, w.start)) || !op.EndTime.Equal(testenv.LocalTime(t, w.end)) {
 						t.Errorf("%s: start %v end %v, want %s and %s", w.id, op.StartTime, op.EndTime, w.start, w.end)
 					}
 					if op.ExitCode != nil || op.Reason != "" || op.Ours() || op.BarmanConfigPath() != "" {
@@ -290,9 +283,9 @@ func TestStoreCreate(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := newStore(home)
-			now := localTime(t, tc.now).Add(123 * time.Nanosecond) // %f truncates to microseconds
+			now := testenv.LocalTime(t, tc.now).Add(123 * time.Nanosecond) // %f truncates to microseconds
 			st.Now = func() time.Time { return now }
-			payload := mustDecode(t, tc.payload)
+			payload := pyjsontest.MustDecode(t, tc.payload)
 			before, _ := pyjson.EncodePython(payload)
 			id, err := st.Create(&ops.Request{Server: tc.server, Type: tc.typ, Payload: payload, BackupID: tc.backup}, tc.ext)
 			if err != nil {
@@ -340,7 +333,7 @@ func TestStoreCreate(t *testing.T) {
 				t.Fatal(err)
 			}
 			if op.Status != ops.StatusInProgress || op.Phase != ops.PhaseQueued || op.Type != tc.typ || !op.Ours() ||
-				op.BarmanConfigPath() != tc.ext.BarmanConfig || !op.StartTime.Equal(localTime(t, tc.now)) {
+				op.BarmanConfigPath() != tc.ext.BarmanConfig || !op.StartTime.Equal(testenv.LocalTime(t, tc.now)) {
 				t.Errorf("Get = %+v (ours %v, config %q)", op, op.Ours(), op.BarmanConfigPath())
 			}
 		})
@@ -350,7 +343,7 @@ func TestStoreCreate(t *testing.T) {
 func TestStoreCreateNeedsHome(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "missing")
 	st := newStore(home)
-	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}, ops.Extension{})
+	_, err := st.Create(&ops.Request{Type: ops.ConfigUpdate, Payload: pyjsontest.MustDecode(t, `{"type": "config_update"}`)}, ops.Extension{})
 	opstest.WantError(t, err, ops.EUNAVAILABLE, "barman_home "+home+" is not usable")
 	if _, err := os.Stat(home); !os.IsNotExist(err) {
 		t.Errorf("Create made barman_home: %v", err)
@@ -358,7 +351,7 @@ func TestStoreCreateNeedsHome(t *testing.T) {
 
 	home = t.TempDir()
 	testenv.WriteFile(t, filepath.Join(home, "db_server_two", "output"), "a file in the way")
-	_, err = newStore(home).Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"reset": true}`)}, ops.Extension{})
+	_, err = newStore(home).Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: pyjsontest.MustDecode(t, `{"reset": true}`)}, ops.Extension{})
 	opstest.WantError(t, err, ops.EUNAVAILABLE, filepath.Join(home, "db_server_two", "output"))
 }
 
@@ -369,7 +362,7 @@ func TestStoreCreateSameSecond(t *testing.T) {
 	st := newStore(home)
 	st.Now = fixedClock("2026-11-25T08:05:00.100000")
 	req := func() *ops.Request {
-		return &ops.Request{Type: ops.ConfigUpdate, Payload: mustDecode(t, `{"type": "config_update"}`)}
+		return &ops.Request{Type: ops.ConfigUpdate, Payload: pyjsontest.MustDecode(t, `{"type": "config_update"}`)}
 	}
 	var ids []string
 	for i := 0; i < 3; i++ {
@@ -621,7 +614,7 @@ func TestStoreWritesAreAtomic(t *testing.T) {
 }
 
 func TestStoreFinish(t *testing.T) {
-	end := localTime(t, "2026-11-25T08:05:01.121805")
+	end := testenv.LocalTime(t, "2026-11-25T08:05:01.121805")
 	tests := []struct {
 		name     string
 		foreign  bool
@@ -681,7 +674,7 @@ func TestStoreFinish(t *testing.T) {
 				testenv.WriteFile(t, st.JobPath("db_server_two", id), `{"type": "config_switch", "reset": true, "operation_type": "config_switch", "start_time": "2026-11-25T08:05:00.474759"}`)
 			} else {
 				var err error
-				id, err = st.Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)},
+				id, err = st.Create(&ops.Request{Server: "db_server_two", Type: ops.ConfigSwitch, Payload: pyjsontest.MustDecode(t, `{"type": "config_switch", "reset": true}`)},
 					ops.Extension{Version: "v", BarmanConfig: "/b.conf"})
 				if err != nil {
 					t.Fatal(err)
@@ -719,7 +712,7 @@ func TestStoreFinish(t *testing.T) {
 			}
 			wantEnd := tc.res.EndTime
 			if wantEnd.IsZero() {
-				wantEnd = localTime(t, tc.clock)
+				wantEnd = testenv.LocalTime(t, tc.clock)
 			}
 			if !op.EndTime.Equal(wantEnd) {
 				t.Errorf("EndTime = %v, want %v", op.EndTime, wantEnd)
@@ -749,7 +742,7 @@ func TestStoreStatusPhases(t *testing.T) {
 	const server = "db_server_two"
 	newOp := func(t *testing.T) string {
 		t.Helper()
-		id, err := st.Create(&ops.Request{Server: server, Type: ops.ConfigSwitch, Payload: mustDecode(t, `{"type": "config_switch", "reset": true}`)}, ops.Extension{Version: "v"})
+		id, err := st.Create(&ops.Request{Server: server, Type: ops.ConfigSwitch, Payload: pyjsontest.MustDecode(t, `{"type": "config_switch", "reset": true}`)}, ops.Extension{Version: "v"})
 		if err != nil {
 			t.Fatal(err)
 		}

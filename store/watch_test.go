@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,17 +107,13 @@ func watching(t *testing.T, st *Store) {
 // process reach a watching store as the kernel delivers the event.
 func eventually(t *testing.T, st *Store, id, want string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		got := statusOf(t, st, id)
-		if strings.HasPrefix(got, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("operation %s is %q %v after the change, want %q", id, got, within, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var got string
+	testenv.Eventually(t, within, func() bool {
+		got = statusOf(t, st, id)
+		return strings.HasPrefix(got, want)
+	}, func() string {
+		return fmt.Sprintf("operation %s is %q %v after the change, want %q", id, got, within, want)
+	})
 }
 
 func TestWatchedAnswersNeedNoStat(t *testing.T) {

@@ -125,3 +125,28 @@ func Alive(pid int) bool {
 	}
 	return false
 }
+
+// ReadPid reads a pid file (a fake Barman's FAKE_BARMAN_PIDFILE), 0 when it
+// is not there yet.
+func ReadPid(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid
+}
+
+// ProcEnv is the environment of a process a test starts: the test's own,
+// less what would point it elsewhere (PG_BACKUP_API_*, FAKE_BARMAN_*) or
+// change its output (NO_COLOR), then extra.
+func ProcEnv(extra ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG_BACKUP_API_") || strings.HasPrefix(kv, "FAKE_BARMAN_") || strings.HasPrefix(kv, "NO_COLOR=") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, extra...)
+}

@@ -3,7 +3,9 @@ package testenv
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzPayloads seed the fuzz targets that read request bodies (ops, store,
@@ -46,4 +48,38 @@ func ReadFile(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// FileExists reports whether path can be stat'ed.
+func FileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// LocalTime reads a timestamp of the reference's format
+// ("2006-01-02T15:04:05.000000", ops.TimeLayout) as the store does: in
+// local time.
+func LocalTime(t testing.TB, s string) time.Time {
+	t.Helper()
+	tm, err := time.ParseInLocation("2006-01-02T15:04:05.000000", s, time.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+// GrepLines returns the lines of s that contain one of pattern's
+// |-separated strings, each ending in a newline: the part of a long answer
+// (a /metrics exposition) that a failure message shows.
+func GrepLines(s, pattern string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		for _, p := range strings.Split(pattern, "|") {
+			if strings.Contains(line, p) {
+				b.WriteString(line + "\n")
+				break
+			}
+		}
+	}
+	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -62,6 +63,31 @@ func FakeBarman(t testing.TB) string {
 		t.Fatalf("fake barman %s missing or not executable: %v", p, err)
 	}
 	return p
+}
+
+// ArgvCalls reads the argv log a fake Barman writes (FAKE_BARMAN_ARGV_LOG):
+// the argv of every call, in order; nil when there was none.
+func ArgvCalls(t testing.TB, path string) [][]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One argument a line, then "--": an empty line is an empty argument.
+	var calls [][]string
+	var cur []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if line == "--" {
+			calls = append(calls, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, line)
+	}
+	return calls
 }
 
 // CopyTree copies the files under src into dst (created as needed, merged
