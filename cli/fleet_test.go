@@ -42,16 +42,8 @@ func TestFleetList(t *testing.T) {
 		}
 		// Sorted: down (failed, so no rows), east, west; each remote's rows
 		// are what -r NAME alone prints, behind its name.
-		var want strings.Builder
-		for _, name := range []string{"east", "west"} {
-			for _, line := range strings.SplitAfter(one.Stdout, "\n") {
-				if line != "" {
-					want.WriteString(name + "\t" + line)
-				}
-			}
-		}
-		if r.Stdout != want.String() {
-			t.Errorf("stdout:\n%s\nwant:\n%s", r.Stdout, want.String())
+		if want := rowsOfEach(one.Stdout, "east", "west"); r.Stdout != want {
+			t.Errorf("stdout:\n%s\nwant:\n%s", r.Stdout, want)
 		}
 		if !strings.Contains(r.Stderr, "remote down: ") || !strings.Contains(r.Stderr, "cannot reach "+downURL) {
 			t.Errorf("stderr does not say that remote down failed and why: %q", r.Stderr)
@@ -269,16 +261,8 @@ func TestFleetListThreeServesOneStopped(t *testing.T) {
 		t.Errorf("want exit %d (some remotes failed), got %v", cli.ExitSomeRemotes, r)
 	}
 	// Sorted: east, north (stopped: no operation rows), west.
-	var want strings.Builder
-	for _, name := range []string{"east", "west"} {
-		for _, line := range strings.SplitAfter(one.Stdout, "\n") {
-			if line != "" {
-				want.WriteString(name + "\t" + line)
-			}
-		}
-	}
-	if r.Stdout != want.String() {
-		t.Errorf("stdout:\n%s\nwant the rows of east then west:\n%s", r.Stdout, want.String())
+	if want := rowsOfEach(one.Stdout, "east", "west"); r.Stdout != want {
+		t.Errorf("stdout:\n%s\nwant the rows of east then west:\n%s", r.Stdout, want)
 	}
 	if !strings.Contains(r.Stderr, "remote north: cannot reach "+northServe.URL) {
 		t.Errorf("stderr does not name the stopped remote and why: %q", r.Stderr)
@@ -317,4 +301,18 @@ func TestFleetFailedRemoteHasItsRow(t *testing.T) {
 			t.Errorf("%q (plain): want exit %d, the answers without a row of down, down named on stderr; got %v", tt.args, cli.ExitSomeRemotes, r)
 		}
 	}
+}
+
+// rowsOfEach is what a fleet listing prints when each remote of names
+// answers rows: every row behind its remote's name, remote by remote.
+func rowsOfEach(rows string, names ...string) string {
+	var want strings.Builder
+	for _, name := range names {
+		for _, line := range strings.SplitAfter(rows, "\n") {
+			if line != "" {
+				want.WriteString(name + "\t" + line)
+			}
+		}
+	}
+	return want.String()
 }

@@ -26,7 +26,7 @@ func TestServiceDryRun(t *testing.T) {
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test", Launcher: launcher,
 		Argv: barman.NewCommand("barman").Args}
 	who := ops.Requester{Name: "cli:alice"}
-	before := treeSnapshot(t, root)
+	before := testenv.Snapshot(t, root)
 
 	op, err := svc.DryRun(context.Background(), "db_server_two", pyjsontest.MustDecode(t, `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh x", "destination_directory": "/d"}`), who)
 	if err != nil {
@@ -59,8 +59,8 @@ func TestServiceDryRun(t *testing.T) {
 	_, err = svc.DryRun(context.Background(), "db2", pyjsontest.MustDecode(t, `{"type": "config_switch", "reset": true}`), who)
 	opstest.WantError(t, err, ops.ENOTFOUND, `server "db2"`)
 
-	if after := treeSnapshot(t, root); after != before {
-		t.Errorf("a dry run changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
+	if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, root)); diff != "" {
+		t.Errorf("a dry run changed the file tree:\n%s", diff)
 	}
 	if len(launcher.ensured) != 0 {
 		t.Errorf("a dry run asked for runners: %q", launcher.ensured)

@@ -94,7 +94,7 @@ func TestServiceKeepDelete(t *testing.T) {
 		return &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test",
 			BarmanVersion: func() (ops.Version, error) { return v, nil }}
 	}
-	before := treeSnapshot(t, root)
+	before := testenv.Snapshot(t, root)
 	for _, payload := range []string{
 		`{"type": "keep", "backup_id": "latest", "target": "full"}`,
 		`{"type": "keep", "backup_id": "latest", "release": true}`,
@@ -102,8 +102,8 @@ func TestServiceKeepDelete(t *testing.T) {
 		_, err := svcFor(ops.Version{2, 13, 0}).Create(context.Background(), srv2, pyjsontest.MustDecode(t, payload), ops.Requester{Name: "test"})
 		opstest.WantError(t, err, ops.EINVALID, "needs `barman keep --", "which Barman added in 2.14.0; the installed Barman is 2.13.0 (upgrade Barman to use it)")
 	}
-	if after := treeSnapshot(t, root); after != before {
-		t.Fatal("a refused keep changed the file tree")
+	if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, root)); diff != "" {
+		t.Fatalf("a refused keep changed the file tree:\n%s", diff)
 	}
 	// delete is older than any Barman we support.
 	svc := svcFor(ops.Version{2, 0, 0})

@@ -234,7 +234,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		{"backup on 2.9", ops.Version{2, 9, 0}, `{"type": "backup"}`, "backup: a backup operation needs `barman backup --wait`, which Barman added in 2.10.0"},
 		{"backup_name on 3.2", ops.Version{3, 2, 0}, `{"type": "backup", "backup_name": "x"}`, "backup: \"backup_name\" needs `barman backup --name`, which Barman added in 3.3.0; the installed Barman is 3.2.0"},
 	}
-	before := treeSnapshot(t, root)
+	before := testenv.Snapshot(t, root)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			id, err := svcFor(tc.installed).Create(context.Background(), srv2, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"})
@@ -242,8 +242,8 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 				t.Errorf("got an ID %q", id)
 			}
 			opstest.WantError(t, err, ops.EINVALID, tc.msg)
-			if after := treeSnapshot(t, root); after != before {
-				t.Errorf("the refused request changed the file tree")
+			if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, root)); diff != "" {
+				t.Errorf("the refused request changed the file tree:\n%s", diff)
 			}
 		})
 	}
@@ -272,7 +272,7 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 	env.WithStore(t)
 	root := filepath.Dir(env.Home)
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
-	before := treeSnapshot(t, root)
+	before := testenv.Snapshot(t, root)
 	for _, payload := range []string{
 		recovery("", `"target_time": "2026-11-20T00:00:00Z"`),
 		recovery("latest", `"target_time": "2030-01-01T00:00:00Z"`),
@@ -285,8 +285,8 @@ func TestServiceRefusedTargetWritesNothing(t *testing.T) {
 			t.Errorf("%s: id %q, err %v; want a refusal", payload, id, err)
 		}
 	}
-	if after := treeSnapshot(t, root); after != before {
-		t.Errorf("refused targets changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
+	if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, root)); diff != "" {
+		t.Errorf("refused targets changed the file tree:\n%s", diff)
 	}
 	id, err := svc.Create(context.Background(), srv2, pyjsontest.MustDecode(t, recovery("", `"target_time": "2026-11-26T00:00:00Z"`)), ops.Requester{Name: "test"})
 	if err != nil {
@@ -362,7 +362,7 @@ func TestValidateBarman3Options(t *testing.T) {
 		{backup(`"manifest": null`), `backup: "manifest" must be true or false`},
 	}
 	svc := &ops.Service{Barman: barman.NewReader(env.Conf), OpenStore: store.Opener(), Version: "test"}
-	before := treeSnapshot(t, root)
+	before := testenv.Snapshot(t, root)
 	for _, tc := range bad {
 		t.Run(tc.payload, func(t *testing.T) {
 			_, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
@@ -403,8 +403,8 @@ func TestValidateBarman3Options(t *testing.T) {
 			opstest.WantError(t, err, ops.EINVALID, tc.msg)
 		})
 	}
-	if after := treeSnapshot(t, root); after != before {
-		t.Errorf("refused requests changed the file tree")
+	if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, root)); diff != "" {
+		t.Errorf("refused requests changed the file tree:\n%s", diff)
 	}
 	// Barman 3.20 has every one of them.
 	all := recovery("latest", `"tablespaces": {"tbs1": "/srv/tbs1"}, "delta_restore": true, "recovery_staging_path": "/s", "staging_wal_directory": "/w", "network_compression": true, "retry_times": 1, "retry_sleep": 2, "jobs_start_batch_period": 3, "jobs_start_batch_size": 4, "recovery_conf_filename": "r.conf", "recovery_option_port": 22, "combine_mode": "clone", "partial_wal": true, "skip_archive_wal": true`)

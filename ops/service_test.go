@@ -57,7 +57,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 		{"config_update to a server", "db_server_two", `{"type": "config_update", "changes": [{"scope": "server", "server_name": "s", "archiver": "on"}]}`, ops.EINVALID},
 		{"reserved key", "db_server_two", `{"type": "config_switch", "reset": true, "start_time": "x"}`, ops.EINVALID},
 	}
-	before := treeSnapshot(t, root)
+	before := testenv.Snapshot(t, root)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			id, err := svc.Create(context.Background(), tc.server, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"})
@@ -65,8 +65,8 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 				t.Errorf("got an ID %q", id)
 			}
 			opstest.WantError(t, err, tc.code)
-			if after := treeSnapshot(t, root); after != before {
-				t.Errorf("the request changed the file tree:\nbefore:\n%s\nafter:\n%s", before, after)
+			if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, root)); diff != "" {
+				t.Errorf("the request changed the file tree:\n%s", diff)
 			}
 		})
 	}
@@ -76,7 +76,7 @@ func TestServiceBadInputWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if treeSnapshot(t, root) == before {
+	if testenv.DiffSnapshots(before, testenv.Snapshot(t, root)) == "" {
 		t.Errorf("operation %s was created but the snapshot did not change", id)
 	}
 }
