@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pg-backup-api/pg-backup-api/barman"
+	"github.com/pg-backup-api/pg-backup-api/httpd"
 	"github.com/pg-backup-api/pg-backup-api/internal/termsafe"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/urfave/cli/v2"
@@ -346,7 +347,7 @@ func doctorRemotes(c *cli.Context, r *doctorReport, file *FileConfig) {
 			aerr = anon.Status()
 		}
 		if aerr == nil {
-			r.add(check, checkFail, "%v; %s answers, so check remotes.%s.token (and client_cert, client_key) and the permissions the server gives them", err, rc.URL, name)
+			r.add(check, checkFail, "%s; %s answers, so check remotes.%s.token (and client_cert, client_key) and the permissions the server gives them", strings.TrimSuffix(err.Error(), httpd.CredentialsHint), rc.URL, name)
 			continue
 		}
 		r.add(check, checkFail, "%v; is serve running there, and is %s its address?", err, rc.URL)

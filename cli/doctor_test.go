@@ -207,6 +207,9 @@ func TestDoctorRemotes(t *testing.T) {
 	doctorLine(t, r, "ok", "remotes.good", srv.URL+" answers and accepts our credentials")
 	doctorLine(t, r, "fail", "remotes.badtoken", "401 Unauthorized")
 	doctorLine(t, r, "fail", "remotes.badtoken", srv.URL+" answers, so check remotes.badtoken.token")
+	if strings.Contains(r.Stdout, "check --token") {
+		t.Errorf("doctor's remote line gives the command line's hint (--token) as well as its own:\n%s", r.Stdout)
+	}
 	doctorLine(t, r, "fail", "remotes.down", "is serve running there")
 }
 

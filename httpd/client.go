@@ -251,6 +251,12 @@ func (c *Client) Status() error {
 	return nil
 }
 
+// CredentialsHint ends the error of a request the server refused (401,
+// 403): what a person at the command line should check. Callers that know
+// where the credentials came from (doctor: a [remotes.NAME] table) trim it
+// and say so in their own words.
+const CredentialsHint = "; check --token or the client certificate"
+
 // answerError is the ops error an error answer stands for. What the server
 // says is stripped of terminal controls: the message is printed on
 // standard error, for a person, and a server is not trusted to write on
@@ -266,7 +272,7 @@ func (c *Client) answerError(resp *http.Response, data []byte) error {
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		msg = fmt.Sprintf("%s refused us (%s): %s; check --token or the client certificate", c.base, resp.Status, msg)
+		msg = fmt.Sprintf("%s refused us (%s): %s%s", c.base, resp.Status, msg, CredentialsHint)
 	case resp.StatusCode >= 500:
 		msg = fmt.Sprintf("%s: %s", c.base, msg)
 	}
