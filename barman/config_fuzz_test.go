@@ -76,8 +76,11 @@ func FuzzLoadBarmanConfig(f *testing.F) {
 				t.Fatalf("%q is both a server and a model", name)
 			}
 		}
+		// A model's cluster may be empty: Barman requires the key, not a
+		// value ("cluster =" reads as None), and then applies the model to
+		// no server, as ActivateModel does.
 		for name, m := range cfg.Models {
-			if m.Name != name || m.Cluster == "" {
+			if m.Name != name {
 				t.Fatalf("model %q: %+v", name, m)
 			}
 		}
