@@ -254,12 +254,9 @@ var readKeys = map[Type][]string{
 	DrillOp:      {"backup_id"},
 }
 
-// checkExtraKeys refuses a payload whose extra keys exceed MaxExtraKeyBytes.
-func (p Policy) checkExtraKeys(payload *pyjson.Object) error {
-	typ := Recovery // a payload without "type" is a recovery (Validate)
-	if s, ok := payload.String(KeyType); ok {
-		typ = Type(s)
-	}
+// checkExtraKeys refuses a payload of type typ (as Validate read it) whose
+// extra keys exceed MaxExtraKeyBytes.
+func (p Policy) checkExtraKeys(typ Type, payload *pyjson.Object) error {
 	read := func(k string) bool {
 		return k == KeyType || slices.Contains(readKeys[typ], k) ||
 			slices.ContainsFunc(p.Options, func(o OptionSpec) bool { return o.Type == typ && o.Key == k })

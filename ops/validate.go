@@ -79,7 +79,7 @@ func (p Policy) Validate(cfg *BarmanConfig, catalog Catalog, server string, payl
 	if err := checkControls(payload, ""); err != nil {
 		return nil, err
 	}
-	if err := p.checkExtraKeys(payload); err != nil {
+	if err := p.checkExtraKeys(t, payload); err != nil {
 		return nil, err
 	}
 	return req, nil
