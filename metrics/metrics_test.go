@@ -564,3 +564,24 @@ func TestEndsBeforeTheFirstScrapeAreHeld(t *testing.T) {
 		t.Errorf("an end after the first scrape is not counted at once:\n%s", grep(body, failed))
 	}
 }
+
+// TestHeldEndsAreBounded: a serve that nobody scrapes holds at most maxHeld
+// ends; those beyond are counted at once rather than kept in memory.
+func TestHeldEndsAreBounded(t *testing.T) {
+	src := &fakeOps{queues: []Queue{{Scope: "pg"}}}
+	m := newTest(t, Options{Operations: src})
+	for range maxHeld + 3 {
+		m.ObserveFinished("pg", "backup", "DONE", time.Second)
+	}
+	if got := len(m.held); got != maxHeld {
+		t.Errorf("%d ends held, want at most %d", got, maxHeld)
+	}
+	const done = `pg_backup_api_operations_finished_total{scope="pg",status="DONE",type="backup"} `
+	body, _ := scrape(t, m)
+	if !strings.Contains(body, done+"3\n") {
+		t.Errorf("the first scrape shows the ends past the bound, want 3:\n%s", grep(body, done))
+	}
+	if body, _ := scrape(t, m); !strings.Contains(body, done+fmt.Sprint(maxHeld+3)+"\n") {
+		t.Errorf("the second scrape shows every end, want %d:\n%s", maxHeld+3, grep(body, done))
+	}
+}
