@@ -1,6 +1,7 @@
 package jsonlog
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -243,8 +244,22 @@ var jsonBare, textBare = func() (j, t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// slogInvalidUTF8 is how the slog this binary is built with writes a byte
+// of invalid UTF-8 in a JSON string: `\ufffd` up to Go 1.26, the rune
+// U+FFFD itself from Go 1.27 (its JSON v2, go.dev/cl/687116). Asked of slog
+// once rather than assumed, so Lines stays byte for byte slog's on either.
+var slogInvalidUTF8 = sync.OnceValue(func() string {
+	var out bytes.Buffer
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("\xff")
+	if bytes.Contains(out.Bytes(), []byte(`"msg":"\ufffd"`)) {
+		return `\ufffd`
+	}
+	return "\ufffd"
+})
+
 // appendJSONString is slog's JSON string, quotes included: no HTML
-// escaping, invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
+// escaping, invalid UTF-8 as U+FFFD (see slogInvalidUTF8), U+2028 and
+// U+2029 escaped.
 func appendJSONString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
@@ -275,7 +290,7 @@ func appendJSONString(buf []byte, s string) []byte {
 		c, size := utf8.DecodeRuneInString(s[i:])
 		if c == utf8.RuneError && size == 1 {
 			buf = append(buf, s[start:i]...)
-			buf = append(buf, `\ufffd`...)
+			buf = append(buf, slogInvalidUTF8()...)
 			i += size
 			start = i
 			continue
