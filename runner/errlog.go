@@ -77,7 +77,14 @@ func newErrLog(f *os.File, path string, max int64) *errLog {
 // Write masks p and appends it, one message per call. A message longer than
 // max is cut to max bytes; a JSON record stays a JSON record, its text cut.
 func (l *errLog) Write(p []byte) (int, error) {
-	msg := maskMessage(p)
+	if err := l.append(maskMessage(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// append writes one message, masked already, cut and rotated as Write does.
+func (l *errLog) append(msg string) error {
 	if int64(len(msg)) > l.max {
 		msg = cutMessage(msg, int(l.max))
 	}
@@ -87,10 +94,8 @@ func (l *errLog) Write(p []byte) (int, error) {
 		// Losing the rotation must not lose the message.
 		io.WriteString(l.f, l.note("cannot rotate "+l.path+": "+err.Error()))
 	}
-	if _, err := io.WriteString(l.f, msg); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	_, err := io.WriteString(l.f, msg)
+	return err
 }
 
 // note formats a message of errLog's own as the log's other lines are.
@@ -138,6 +143,28 @@ type maskWriter struct{ w io.Writer }
 
 func (m maskWriter) Write(p []byte) (int, error) {
 	if _, err := io.WriteString(m.w, maskMessage(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// verbatim returns the writer under a masking one (an errLog or a
+// maskWriter), for messages that are masked already: see Runner.Verbatim.
+func verbatim(w io.Writer) io.Writer {
+	switch w := w.(type) {
+	case *errLog:
+		return errLogVerbatim{w}
+	case maskWriter:
+		return w.w
+	}
+	return w
+}
+
+// errLogVerbatim writes to an errLog without masking again.
+type errLogVerbatim struct{ l *errLog }
+
+func (v errLogVerbatim) Write(p []byte) (int, error) {
+	if err := v.l.append(string(p)); err != nil {
 		return 0, err
 	}
 	return len(p), nil

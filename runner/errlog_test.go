@@ -54,6 +54,11 @@ func TestRunnerErrLogMaskedAndRotated(t *testing.T) {
 	if !strings.Contains(log, "config-update") {
 		t.Fatalf("runner.err does not show the command line it ran:\n%s", log)
 	}
+	// The changes are masked as the JSON they are, argument by argument,
+	// not as one line of text that reads a password on to the next quote.
+	if want := `"conninfo": "host=pg user=barman password=****", "streaming_conninfo": "postgresql://barman:****@pg/postgres"}]`; !strings.Contains(log, want) {
+		t.Errorf("runner.err does not show config_update's changes masked as JSON (%s):\n%s", want, log)
+	}
 	for _, secret := range []string{"hunter2", "s3cr3t"} {
 		if strings.Contains(string(data), secret) {
 			t.Errorf("runner.err shows the password %q:\n%s", secret, log)
@@ -162,10 +167,11 @@ func TestRunnerErrLogJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Time == "" || rec.Level == "" || rec.Msg == "" {
 			t.Fatalf("runner.err line %q is not a JSON record with time, level and msg (%v)", line, err)
 		}
-		ran = ran || strings.Contains(rec.Msg, "running") && strings.Contains(rec.Msg, "config-update")
+		ran = ran || strings.Contains(rec.Msg, "running") && strings.Contains(rec.Msg, "config-update") &&
+			strings.Contains(rec.Msg, `"conninfo": "host=pg user=barman password=****"}]`)
 	}
 	if !ran {
-		t.Errorf("runner.err does not show the command line it ran:\n%s", data)
+		t.Errorf("runner.err does not show the command line it ran, with the changes masked as JSON:\n%s", data)
 	}
 }
 

@@ -242,6 +242,15 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 			return err
 		}
 	}
+	raw := verbatim(log)
+	logVerbatim := func(msg string) { fmt.Fprintln(raw, msg) }
+	if lines != nil {
+		rawLines, err := jsonlog.NewLines(raw, inv.LogFormat, slog.LevelInfo)
+		if err != nil {
+			return err
+		}
+		logVerbatim = func(msg string) { rawLines.Start(time.Now(), slog.LevelInfo, msg).End() }
+	}
 	if inv.OnEnd != nil {
 		hookLog, err := jsonlog.New(log, inv.LogFormat, slog.LevelInfo)
 		if err != nil {
@@ -258,6 +267,7 @@ func Main(ctx context.Context, inv Invocation, lock *os.File, log io.Writer) (er
 		BarmanConfig: cfg.Path,
 		Timeouts:     inv.Timeouts,
 		Log:          log,
+		Verbatim:     logVerbatim,
 
 		DrillDirectory: inv.Policy.DrillDirectory,
 		BarmanUser:     cfg.BarmanUser,

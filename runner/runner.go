@@ -49,6 +49,12 @@ type Runner struct {
 	// Lines, when set, writes those messages to Log as JSON records
 	// (--log-format json) instead of lines of text.
 	Lines *jsonlog.Lines
+	// Verbatim, when set, logs a message that is masked already (the
+	// command line, masked argument by argument by ops.MaskArgv) past
+	// Log's own masking. That reads the whole line as text, so a JSON
+	// argument's masked password would run to the end of the word and take
+	// the quote and comma that close it.
+	Verbatim func(msg string)
 
 	// DrillDirectory is where drills restore ([drills] directory).
 	DrillDirectory string
@@ -214,6 +220,15 @@ func (r *Runner) logf(format string, args ...any) {
 	}
 }
 
+// logMasked logs msg, masked already, through Verbatim when there is one.
+func (r *Runner) logMasked(msg string) {
+	if r.Verbatim != nil {
+		r.Verbatim(msg)
+		return
+	}
+	r.logf("%s", msg)
+}
+
 func (r *Runner) marker(id string) string {
 	return filepath.Join(r.Store.ScopeDir(r.Server), id)
 }
@@ -310,7 +325,7 @@ func (r *Runner) attempt(ctx context.Context, op *ops.Operation) (code int, blog
 	if err != nil {
 		return -1, nil, err
 	}
-	r.logf("operation %s: running %s", op.ID, strings.Join(argv, " "))
+	r.logMasked(fmt.Sprintf("operation %s: running %s", op.ID, strings.Join(ops.MaskArgv(argv), " ")))
 	blog = watchBarmanLog(conf, argv[0])
 	if op.Type == ops.DrillOp {
 		code, err = r.drill(ctx, op, argv, blog)
