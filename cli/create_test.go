@@ -109,11 +109,11 @@ func TestCreateWait(t *testing.T) {
 		{
 			name: "recovery with a target and every option flag",
 			args: []string{"create", "recovery", "-s", "db_server_two", "-b", "latest", "--remote-ssh-command", "ssh db2", "-d", "/r", "--wait",
-				"--target-lsn", "0/3000060", "--target-tli", "latest", "--target-action", "promote", "--exclusive", "--standby-mode", "--get-wal=false", "--jobs", "2", "--bwlimit", "100"},
+				"--target-lsn", "0/6000060", "--target-tli", "latest", "--target-action", "promote", "--exclusive", "--standby-mode", "--get-wal=false", "--jobs", "2", "--bwlimit", "100"},
 			server: "db_server_two",
 			wantArgv: []string{"recover", "db_server_two", "20261125T080758", "/r", "--remote-ssh-command=ssh db2",
-				"--target-lsn=0/3000060", "--target-tli=latest", "--target-action=promote", "--exclusive", "--standby-mode", "--no-get-wal", "--jobs=2", "--bwlimit=100"},
-			wantPload: `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh db2", "destination_directory": "/r", "target_lsn": "0/3000060", "target_tli": "latest",` +
+				"--target-lsn=0/6000060", "--target-tli=latest", "--target-action=promote", "--exclusive", "--standby-mode", "--no-get-wal", "--jobs=2", "--bwlimit=100"},
+			wantPload: `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh db2", "destination_directory": "/r", "target_lsn": "0/6000060", "target_tli": "latest",` +
 				` "target_action": "promote", "exclusive": true, "standby_mode": true, "get_wal": false, "jobs": 2, "bwlimit": 100}`,
 		},
 		{

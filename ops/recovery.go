@@ -124,6 +124,26 @@ func checkTargetTime(server string, target time.Time, backup CatalogBackup) erro
 	return nil
 }
 
+// checkTargetLSN refuses a target_lsn before backup ended (its end_xlog).
+// Barman does not check it, and restores: PostgreSQL then reaches the
+// target before the backup is consistent and refuses to start ("requested
+// recovery stop point is before consistent recovery point"), after a whole
+// copy. The end LSN is the bound Barman's own target_time check and a
+// "backup_id" "auto" choice use.
+func checkTargetLSN(server string, ro *RecoveryOptions, backup CatalogBackup) error {
+	o, ok := ro.Get("target_lsn")
+	if !ok || ro.Target != "target_lsn" {
+		return nil
+	}
+	target, ok1 := parseLSN(fmt.Sprint(o.Value))
+	end, ok2 := parseLSN(backup.EndLSN)
+	if !ok1 || !ok2 || target >= end {
+		return nil
+	}
+	return Errorf(EINVALID, "recovery: \"target_lsn\" %v is before backup %s of server %q ended (at WAL location %s); PostgreSQL cannot stop a recovery of that backup before it is consistent and would not start: choose an older backup, or send \"backup_id\": %q to have one chosen",
+		o.Value, backup.ID, server, backup.EndLSN, AutoBackupID)
+}
+
 // readWindow reads server's catalog with its recovery window when catalog
 // can; nil otherwise. A catalog that cannot be read here (an xlog.db
 // pg-backup-api may not read, say) leaves the window unchecked, as before
@@ -328,6 +348,9 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 		if err := checkTargetTime(req.Server, targetTime, backup); err != nil {
 			return err
 		}
+	}
+	if err := checkTargetLSN(req.Server, ro, backup); err != nil {
+		return err
 	}
 	req.BackupID = backup.ID
 	req.Recovery = ro

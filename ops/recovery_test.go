@@ -77,13 +77,13 @@ func TestValidateRecoveryTargets(t *testing.T) {
 		{"target_name", recovery("latest", `"target_name": "before-migration", "exclusive": false`), "", pitrNewest},
 		{"target_name of 63 bytes", recovery("latest", `"target_name": "`+long[:63]+`"`), "", pitrNewest},
 		{"target_immediate", recovery(pitrOld, `"target_immediate": true, "target_action": "promote"`), "", pitrOld},
-		{"target_immediate false is no target", recovery("latest", `"target_immediate": false, "target_lsn": "0/1"`), "", pitrNewest},
+		{"target_immediate false is no target", recovery("latest", `"target_immediate": false, "target_lsn": "0/9000000"`), "", pitrNewest},
 		{"target_tli alone", recovery("latest", `"target_tli": 2`), "", pitrNewest},
 		{"target_tli as a string", recovery("latest", `"target_tli": "3"`), "", pitrNewest},
 		{"target_tli current", recovery("latest", `"target_tli": "current", "target_xid": 9`), "", pitrNewest},
 		{"target_tli latest", recovery("latest", `"target_tli": "latest"`), "", pitrNewest},
 		{"target_action pause with exclusive time", recovery("latest", `"target_time": "2026-11-27T20:00:00Z", "exclusive": true, "target_action": "pause"`), "", pitrNewest},
-		{"target_action shutdown with lsn", recovery("latest", `"target_lsn": "0/1", "target_action": "shutdown"`), "", pitrNewest},
+		{"target_action shutdown with lsn", recovery("latest", `"target_lsn": "0/9000060", "target_action": "shutdown"`), "", pitrNewest},
 		{"options without a target", recovery("latest", `"standby_mode": true, "get_wal": false, "jobs": 64, "bwlimit": 0`), "", pitrNewest},
 		{"jobs 1, bwlimit large, standby false", recovery("latest", `"jobs": 1, "bwlimit": 1000000, "standby_mode": false, "get_wal": true`), "", pitrNewest},
 		{"unknown extra keys beside targets", recovery("latest", `"target_xid": 1, "target_whatever": {"x": 1}, "recovery_target": "y"`), "", pitrNewest},
@@ -93,6 +93,9 @@ func TestValidateRecoveryTargets(t *testing.T) {
 		{"backup_id omitted with target_xid", recovery("", `"target_xid": 5`), ops.EINVALID, `"backup_id" is missing, which chooses the backup only with a "target_time" or a "target_lsn"`},
 		{"target_time in the future", recovery("latest", `"target_time": "2026-11-28T00:00:01Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-28T00:00:01Z is in the future (now is 2026-11-28T00:00:00Z)`},
 		{"target_time before the chosen backup ended", recovery("nightly", `"target_time": "2026-11-27T12:09:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-27T12:09:59Z is before backup 20261127T120000 of server "db_server_two" ended (2026-11-27T12:10:00Z)`},
+		{"target_lsn before the chosen backup ended", recovery("nightly", `"target_lsn": "0/8FFFFFF"`), ops.EINVALID, `recovery: "target_lsn" 0/8FFFFFF is before backup 20261127T120000 of server "db_server_two" ended (at WAL location 0/9000000); PostgreSQL cannot stop a recovery of that backup before it is consistent`},
+		{"target_lsn far before the backup, lower case", recovery("latest", `"target_lsn": "0/1000000", "exclusive": true`), ops.EINVALID, `"target_lsn" 0/1000000 is before backup 20261127T120000`},
+		{"target_lsn at the backup's end", recovery("nightly", `"target_lsn": "0/9000000"`), "", pitrNewest},
 		{"target_time before every backup ended", recovery("", `"target_time": "2026-11-20T10:04:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-20T10:04:59Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
 		{"target_time before the window with a named backup", recovery("nightly", `"target_time": "2026-11-19T00:00:00Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-19T00:00:00Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
 		{"target_time after the newest backup, no WAL database: accepted", recovery("", `"target_time": "2026-11-27T23:59:59Z"`), "", pitrNewest},
@@ -223,7 +226,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		payload   string
 		msg       string
 	}{
-		{"target_lsn on 2.8", ops.Version{2, 8, 0}, recovery("latest", `"target_lsn": "0/1"`), "recovery: \"target_lsn\" needs `barman recover --target-lsn`, which Barman added in 2.9.0; the installed Barman is 2.8.0 (upgrade Barman to use it)"},
+		{"target_lsn on 2.8", ops.Version{2, 8, 0}, recovery("latest", `"target_lsn": "0/9000060"`), "recovery: \"target_lsn\" needs `barman recover --target-lsn`, which Barman added in 2.9.0; the installed Barman is 2.8.0 (upgrade Barman to use it)"},
 		{"bwlimit on 2.8", ops.Version{2, 8, 0}, recovery("latest", `"bwlimit": 10`), "\"bwlimit\" needs `barman recover --bwlimit`, which Barman added in 2.9.0"},
 		{"target_immediate on 2.2", ops.Version{2, 2, 0}, recovery("latest", `"target_immediate": true`), "\"target_immediate\" needs `barman recover --target-immediate`, which Barman added in 2.3.0"},
 		{"target_action on 2.3", ops.Version{2, 3, 0}, recovery("latest", `"target_action": "pause", "target_xid": 4`), "\"target_action\" needs `barman recover --target-action`, which Barman added in 2.4.0"},
@@ -253,7 +256,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		v       ops.Version
 		payload string
 	}{
-		{ops.Version{2, 9, 0}, recovery("latest", `"target_lsn": "0/1", "bwlimit": 10`)},
+		{ops.Version{2, 9, 0}, recovery("latest", `"target_lsn": "0/9000060", "bwlimit": 10`)},
 		{ops.Version{2, 0, 0}, recovery("latest", `"target_tli": 2, "target_time": "2026-11-27T20:00:00Z", "exclusive": true`)},
 		{ops.Version{3, 4, 0}, recovery("", `"target_time": "2026-11-27T20:00:00Z", "target_action": "promote", "target_tli": "current", "standby_mode": true, "get_wal": true, "jobs": 2, "bwlimit": 5`)},
 		{ops.Version{3, 4, 0}, `{"type": "backup", "backup_name": "x", "immediate_checkpoint": true}`},
