@@ -144,6 +144,29 @@ func checkTargetLSN(server string, ro *RecoveryOptions, backup CatalogBackup) er
 		o.Value, backup.ID, server, backup.EndLSN, AutoBackupID)
 }
 
+// checkTablespaces refuses a relocation rule naming a tablespace backup
+// does not have, as Barman's recover does ("Invalid tablespace name"),
+// but before anything is recorded rather than when the operation runs.
+func checkTablespaces(server string, ro *RecoveryOptions, backup CatalogBackup) error {
+	o, ok := ro.Get("tablespaces")
+	if !ok || !backup.TablespacesKnown {
+		return nil
+	}
+	rules, _ := o.Value.([]Tablespace)
+	for _, r := range rules {
+		if slices.Contains(backup.Tablespaces, r.Name) {
+			continue
+		}
+		has := "it has no tablespaces: leave \"tablespaces\" out"
+		if len(backup.Tablespaces) > 0 {
+			has = "its tablespaces: " + strings.Join(backup.Tablespaces, ", ")
+		}
+		return Errorf(EINVALID, "recovery: \"tablespaces\" names tablespace %q, which backup %s of server %q does not have (%s); Barman would refuse it (\"Invalid tablespace name\")",
+			r.Name, backup.ID, server, has)
+	}
+	return nil
+}
+
 // readWindow reads server's catalog with its recovery window when catalog
 // can; nil otherwise. A catalog that cannot be read here (an xlog.db
 // pg-backup-api may not read, say) leaves the window unchecked, as before
@@ -350,6 +373,9 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 		}
 	}
 	if err := checkTargetLSN(req.Server, ro, backup); err != nil {
+		return err
+	}
+	if err := checkTablespaces(req.Server, ro, backup); err != nil {
 		return err
 	}
 	req.BackupID = backup.ID

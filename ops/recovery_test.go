@@ -32,7 +32,8 @@ func pitrEnv(t *testing.T) (*testenv.Barman, *ops.BarmanConfig) {
 	env, cfg := validateEnv(t)
 	meta := filepath.Join(env.Home, srv2, "meta")
 	testenv.WriteFile(t, filepath.Join(meta, pitrOld+"-backup.info"),
-		"backup_name=None\nstatus=DONE\nbegin_time=2026-11-20 10:00:00+00:00\nend_time=2026-11-20 10:05:00+00:00\nend_xlog=0/3000000\ntimeline=1\n")
+		"backup_name=None\nstatus=DONE\nbegin_time=2026-11-20 10:00:00+00:00\nend_time=2026-11-20 10:05:00+00:00\nend_xlog=0/3000000\ntimeline=1\n"+
+			"tablespaces=[('tbs1', 16387, '/var/lib/tbs1'), ('tbs2', 16388, '/var/lib/tbs2')]\n")
 	testenv.WriteFile(t, filepath.Join(meta, pitrNewest+"-backup.info"),
 		"backup_name=nightly\nstatus=DONE\nbegin_time=2026-11-27 12:00:00+00:00\nend_time=2026-11-27 12:10:00+00:00\nend_xlog=0/9000000\ntimeline=2\n")
 	now, _ := time.Parse(time.RFC3339, pitrNowText)
@@ -96,6 +97,10 @@ func TestValidateRecoveryTargets(t *testing.T) {
 		{"target_lsn before the chosen backup ended", recovery("nightly", `"target_lsn": "0/8FFFFFF"`), ops.EINVALID, `recovery: "target_lsn" 0/8FFFFFF is before backup 20261127T120000 of server "db_server_two" ended (at WAL location 0/9000000); PostgreSQL cannot stop a recovery of that backup before it is consistent`},
 		{"target_lsn far before the backup, lower case", recovery("latest", `"target_lsn": "0/1000000", "exclusive": true`), ops.EINVALID, `"target_lsn" 0/1000000 is before backup 20261127T120000`},
 		{"target_lsn at the backup's end", recovery("nightly", `"target_lsn": "0/9000000"`), "", pitrNewest},
+		{"tablespaces of the backup's", recovery(pitrOld, `"tablespaces": {"tbs2": "/srv/t2", "tbs1": "/srv/t1"}`), "", pitrOld},
+		{"tablespaces unknown to backup.info: left to Barman", recovery("nightly", `"tablespaces": {"any": "/srv/t"}`), "", pitrNewest},
+		{"tablespaces naming one the backup lacks", recovery(pitrOld, `"tablespaces": {"tbs1": "/srv/t1", "nosuch": "/srv/t"}`), ops.EINVALID, `recovery: "tablespaces" names tablespace "nosuch", which backup 20261120T100000 of server "db_server_two" does not have (its tablespaces: tbs1, tbs2); Barman would refuse it ("Invalid tablespace name")`},
+		{"tablespaces for a backup without any", recovery(pitrMid, `"tablespaces": {"tbs1": "/srv/t1"}`), ops.EINVALID, `which backup ` + pitrMid + ` of server "db_server_two" does not have (it has no tablespaces: leave "tablespaces" out)`},
 		{"target_time before every backup ended", recovery("", `"target_time": "2026-11-20T10:04:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-20T10:04:59Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
 		{"target_time before the window with a named backup", recovery("nightly", `"target_time": "2026-11-19T00:00:00Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-19T00:00:00Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
 		{"target_time after the newest backup, no WAL database: accepted", recovery("", `"target_time": "2026-11-27T23:59:59Z"`), "", pitrNewest},
