@@ -54,11 +54,11 @@ func (st *appState) createCommand() *cli.Command {
 				UsageText: "pg-backup-api create recovery --server NAME [--backup-id ID] --remote-ssh-command CMD --destination-directory DIR [TARGET] [OPTIONS] [--wait]",
 				Description: "Without a target, Barman replays every WAL file it has: the database comes back as it is now. " +
 					"A target stops the replay earlier; give at most one of --target-time, --target-lsn, --target-xid, " +
-					"--target-name and --target-immediate. With --target-time and no --backup-id (or --backup-id auto), " +
-					"the newest DONE backup that ended before the target is chosen. Each target and option is " +
+					"--target-name and --target-immediate. --backup-id auto chooses the newest DONE backup; with --target-time " +
+					"or --target-lsn, the newest that ended at or before the target (--backup-id may then be left out). Each target and option is " +
 					"the `barman recover` option of the same name, checked before anything is recorded.",
 			}, ops.Recovery, []cli.Flag{
-				&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time"},
+				&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, auto (the newest, or the newest before --target-time or --target-lsn; the default with either)"},
 				&cli.StringFlag{Name: "remote-ssh-command", Required: true, Usage: "SSH `COMMAND` that reaches the target host, e.g. \"ssh postgres@db1\""},
 				&cli.StringFlag{Name: "destination-directory", Aliases: []string{"d"}, Required: true, Usage: "absolute `DIR` on the target host to restore into"},
 			}, func(c *cli.Context, p *pyjson.Object) error {

@@ -103,3 +103,20 @@ func TestShortFlagsWithAttachedValues(t *testing.T) {
 		t.Errorf("--server -n1: want server \"-n1\" not found, got %v", r)
 	}
 }
+
+// create recovery's help says what "auto" chooses for both targets it
+// chooses from (it said --target-time only, and offered last-failed, a
+// backup a recovery always refuses as not DONE).
+func TestRecoveryHelpAuto(t *testing.T) {
+	t.Parallel()
+	r := runApp(t, "", "create", "recovery", "--help")
+	help := strings.Join(strings.Fields(r.Stdout), " ")
+	for _, want := range []string{"with --target-time or --target-lsn, the newest that ended at or before the target", "the newest before --target-time or --target-lsn"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("create recovery --help lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	if _, line, _ := strings.Cut(r.Stdout, "--backup-id"); strings.Contains(strings.SplitN(line, "\n", 2)[0], "last-failed") {
+		t.Errorf("create recovery --help offers last-failed for --backup-id: %s", line)
+	}
+}

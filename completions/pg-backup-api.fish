@@ -208,7 +208,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s h -l help -d 'show
 
 # create recovery
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -a '(__pg_backup_api_dynamic backups)' -d 'backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -a '(__pg_backup_api_dynamic backups)' -d 'backup ID, a backup name, or latest/last, oldest/first, auto (the newest, or the newest before --target-time or --target-lsn; the default with either)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l remote-ssh-command -x -d 'SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s d -l destination-directory -x -d 'absolute DIR on the target host to restore into'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-time -x -d 'recover to this TIME, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)'

@@ -148,7 +148,7 @@ _pg-backup-api_create() {
 _pg-backup-api_create_recovery() {
   _arguments -s -S \
     '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
-    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time]'':ID:_pg-backup-api__backups' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, auto (the newest, or the newest before --target-time or --target-lsn; the default with either)]'':ID:_pg-backup-api__backups' \
     '(--remote-ssh-command)'--remote-ssh-command='[SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"]'':COMMAND: ' \
     '(--destination-directory -d)'{-d+,--destination-directory=}'[absolute DIR on the target host to restore into]'':DIR: ' \
     '(--target-time)'--target-time='[recover to this TIME, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)]'':TIME: ' \
