@@ -104,7 +104,7 @@ func (st *appState) createCommand() *cli.Command {
 					"lines. Drills run in a lane of their own, so they never hold up a recovery. Over HTTP it needs the recover permission.",
 			}, ops.DrillOp, []cli.Flag{
 				&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, a backup name, or latest/last, oldest/first (default: the newest DONE backup)"},
-				&cli.StringSliceFlag{Name: "sql", Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
+				&cli.GenericFlag{Name: "sql", Value: &repeated{}, Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
 				&cli.StringFlag{Name: "database", Usage: "the `DB` the queries run in (default postgres)"},
 				&cli.StringFlag{Name: "user", Usage: "the `ROLE` the queries run as (default postgres)"},
 				&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default: runner.drill_timeout, else 2h)"},
@@ -113,7 +113,7 @@ func (st *appState) createCommand() *cli.Command {
 					p.Set("backup_id", c.String("backup-id"))
 				}
 				if c.IsSet("sql") {
-					p.Set("sql", drillQueries(c.StringSlice("sql")))
+					p.Set("sql", drillQueries(c.Generic("sql").(*repeated).values))
 				}
 				for _, k := range []string{"database", "user", "timeout"} {
 					if c.IsSet(k) {
