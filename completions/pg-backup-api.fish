@@ -252,7 +252,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s h -l help
 
 # create backup
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s n -l name -x -d 'a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s n -l name -x -d 'a backup NAME that recoveries can use in place of its ID (Barman 3.4.1 and later)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l immediate-checkpoint -d 'ask PostgreSQL for an immediate checkpoint rather than a spread one'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l incremental -x -d 'take an incremental backup on top of the backup ID (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l reuse-backup -x -a 'off copy link' -d 'reuse the previous backup\'s files: MODE off, copy or link (rsync backups)'

@@ -194,7 +194,7 @@ _pg-backup-api_create_recovery() {
 _pg-backup-api_create_backup() {
   _arguments -s -S \
     '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
-    '(--name -n)'{-n+,--name=}'[a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)]'':NAME: ' \
+    '(--name -n)'{-n+,--name=}'[a backup NAME that recoveries can use in place of its ID (Barman 3.4.1 and later)]'':NAME: ' \
     '(--immediate-checkpoint)'--immediate-checkpoint'[ask PostgreSQL for an immediate checkpoint rather than a spread one]' \
     '(--incremental)'--incremental='[take an incremental backup on top of the backup ID (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)]'':ID: ' \
     '(--reuse-backup)'--reuse-backup='[reuse the previous backup'\''s files: MODE off, copy or link (rsync backups)]'':MODE:(off copy link)' \

@@ -241,6 +241,10 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		{"target_tli latest on 2.18", ops.Version{2, 18, 0}, recovery("latest", `"target_tli": "latest"`), "\"target_tli\" needs `barman recover --target-tli latest`, which Barman added in 2.19.0"},
 		{"backup on 2.9", ops.Version{2, 9, 0}, `{"type": "backup"}`, "backup: a backup operation needs `barman backup --wait`, which Barman added in 2.10.0"},
 		{"backup_name on 3.2", ops.Version{3, 2, 0}, `{"type": "backup", "backup_name": "x"}`, "backup: \"backup_name\" needs `barman backup --name`, which Barman added in 3.3.0; the installed Barman is 3.2.0"},
+		// Barman 3.3.0 to 3.4.0 take --name and drop it with --wait: the
+		// sandbox's 3.4.0 left backup.info without backup_name.
+		{"backup_name on 3.4.0", ops.Version{3, 4, 0}, `{"type": "backup", "backup_name": "x"}`, "backup: \"backup_name\" needs Barman 3.4.1 or later: the releases from 3.3.0 until then drop the name of a backup taken with --wait, which a backup operation always gives (the backup would end DONE without its name); the installed Barman is 3.4.0"},
+		{"backup_name on 3.3.2", ops.Version{3, 3, 2}, `{"type": "backup", "backup_name": "x"}`, "\"backup_name\" needs Barman 3.4.1 or later"},
 	}
 	before := testenv.Snapshot(t, root)
 	for _, tc := range tests {
@@ -256,7 +260,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		})
 	}
 	// What 2.8 lacks, 2.9 has; a numeric target_tli is older than 2.0;
-	// the sandbox's Barman 3.4 has every option.
+	// the sandbox's Barman 3.4 has every option but a working backup_name.
 	for _, tc := range []struct {
 		v       ops.Version
 		payload string
@@ -264,7 +268,8 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		{ops.Version{2, 9, 0}, recovery("latest", `"target_lsn": "0/9000060", "bwlimit": 10`)},
 		{ops.Version{2, 0, 0}, recovery("latest", `"target_tli": 2, "target_time": "2026-11-27T20:00:00Z", "exclusive": true`)},
 		{ops.Version{3, 4, 0}, recovery("", `"target_time": "2026-11-27T20:00:00Z", "target_action": "promote", "target_tli": "current", "standby_mode": true, "get_wal": true, "jobs": 2, "bwlimit": 5`)},
-		{ops.Version{3, 4, 0}, `{"type": "backup", "backup_name": "x", "immediate_checkpoint": true}`},
+		{ops.Version{3, 4, 0}, `{"type": "backup", "immediate_checkpoint": true}`},
+		{ops.Version{3, 4, 1}, `{"type": "backup", "backup_name": "x", "immediate_checkpoint": true}`},
 	} {
 		if _, err := svcFor(tc.v).Create(context.Background(), srv2, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"}); err != nil {
 			t.Errorf("Barman %s refused %s: %v", tc.v, tc.payload, err)
