@@ -110,7 +110,7 @@ var Options = ops.OptionTable{
 	// already reaches as its own user, and are held to
 	// destination_directory's path policy.
 	{Type: ops.Recovery, Key: "tablespaces", Kind: ops.KindTablespaces, Command: recoverCmd, Flag: "--tablespace",
-		Usage: "relocate tablespaces: a JSON object of `NAME` to new location on the target host, e.g. '{\"tbs1\": \"/srv/tbs1\"}'"},
+		Usage: "relocate tablespace NAME to LOCATION on the target host: `NAME:LOCATION`, as Barman's, once per tablespace (or a JSON object of them, e.g. '{\"tbs1\": \"/srv/tbs1\"}')"},
 	{Type: ops.Recovery, Key: "delta_restore", Kind: ops.KindBool, Command: recoverCmd, Flag: "--delta-restore", NoFlag: "--no-delta-restore", Since: ops.Version{Major: 3, Minor: 16},
 		Usage: "copy only what differs from what the destination holds (--delta-restore=false: copy everything)"},
 	{Type: ops.Recovery, Key: "recovery_staging_path", Kind: ops.KindRemotePath, Command: recoverCmd, Flag: "--recovery-staging-path", Since: ops.Version{Major: 3, Minor: 0},

@@ -219,7 +219,9 @@ func (st *appState) operationCommand(cmd *cli.Command, t ops.Type, own []cli.Fla
 				return err
 			}
 		}
-		setOptions(c, t, p)
+		if err := setOptions(c, t, p); err != nil {
+			return err
+		}
 		return st.create(c, c.String("server"), p)
 	}
 	return cmd
@@ -248,9 +250,13 @@ func optionFlags(t ops.Type) []cli.Flag {
 		if spec.Short != "" {
 			aliases = []string{spec.Short}
 		}
-		if spec.Kind == ops.KindBool {
+		switch spec.Kind {
+		case ops.KindBool:
 			flags = append(flags, &cli.BoolFlag{Name: name, Aliases: aliases, Usage: spec.Usage})
-		} else {
+		case ops.KindTablespaces:
+			// Repeatable, as Barman's own --tablespace NAME:LOCATION.
+			flags = append(flags, &cli.GenericFlag{Name: name, Aliases: aliases, Value: &repeated{}, Usage: spec.Usage})
+		default:
 			flags = append(flags, &cli.StringFlag{Name: name, Aliases: aliases, Usage: spec.Usage})
 		}
 	}
@@ -263,7 +269,7 @@ func optionFlagName(spec ops.OptionSpec) string { return strings.TrimPrefix(spec
 // client would send: numbers for integer options when they read as
 // integers, so that validation, which refuses anything else, has the last
 // word on every value.
-func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) {
+func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) error {
 	for _, spec := range barman.Options.For(t) {
 		name := optionFlagName(spec)
 		if spec.Key == "" || !c.IsSet(name) {
@@ -273,14 +279,11 @@ func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) {
 		case ops.KindBool:
 			p.Set(spec.Key, c.Bool(name))
 		case ops.KindTablespaces:
-			// A JSON object on the command line; anything else is given
-			// as text, for validation to refuse with its own words.
-			v := c.String(name)
-			if obj, err := pyjson.DecodeObject([]byte(v), pyjson.DecodeOptions{RejectDuplicateKeys: true}); err == nil {
-				p.Set(spec.Key, obj)
-			} else {
-				p.Set(spec.Key, v)
+			v, err := tablespaceRules(name, c.Generic(name).(*repeated).values)
+			if err != nil {
+				return err
 			}
+			p.Set(spec.Key, v)
 		case ops.KindInt:
 			v := c.String(name)
 			if _, err := strconv.ParseInt(v, 10, 64); err == nil {
@@ -292,6 +295,49 @@ func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) {
 			p.Set(spec.Key, c.String(name))
 		}
 	}
+	return nil
+}
+
+// tablespaceRules is the payload's tablespaces object from --tablespace
+// values: Barman's NAME:LOCATION (split at the first ':', as Barman splits
+// it), once per tablespace, or a JSON object of them. A value that is
+// neither is given as text, for validation to refuse in its own words.
+func tablespaceRules(flag string, values []string) (any, error) {
+	rules := pyjson.NewObject()
+	for _, v := range values {
+		if strings.HasPrefix(strings.TrimSpace(v), "{") {
+			obj, err := pyjson.DecodeObject([]byte(v), pyjson.DecodeOptions{RejectDuplicateKeys: true})
+			if err != nil {
+				if len(values) == 1 {
+					return v, nil
+				}
+				return nil, usageError("--%s %q is not a JSON object: %v", flag, v, err)
+			}
+			for _, k := range obj.Keys() {
+				loc, _ := obj.Get(k)
+				if err := addTablespaceRule(flag, rules, k, loc); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		name, loc, ok := strings.Cut(v, ":")
+		if !ok {
+			return nil, usageError("--%s %q: give NAME:LOCATION (e.g. tbs1:/srv/tbs1), once per tablespace, or a JSON object of them", flag, v)
+		}
+		if err := addTablespaceRule(flag, rules, name, loc); err != nil {
+			return nil, err
+		}
+	}
+	return rules, nil
+}
+
+func addTablespaceRule(flag string, rules *pyjson.Object, name string, loc any) error {
+	if _, dup := rules.Get(name); dup {
+		return usageError("--%s gives tablespace %q twice; give each tablespace one location", flag, name)
+	}
+	rules.Set(name, loc)
+	return nil
 }
 
 // checkJSONArray reports whether data is exactly one JSON array.

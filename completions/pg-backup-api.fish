@@ -223,7 +223,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l standby-m
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l get-wal -d 'fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s j -l jobs -x -d 'copy with N parallel jobs (1-64)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l bwlimit -x -d 'limit the copy to KBPS kilobytes per second (0: no limit)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l tablespace -x -d 'relocate tablespaces: a JSON object of NAME to new location on the target host, e.g. \'{"tbs1": "/srv/tbs1"}\''
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l tablespace -x -d 'relocate tablespace NAME to LOCATION on the target host: NAME:LOCATION, as Barman\'s, once per tablespace (or a JSON object of them, e.g. \'{"tbs1": "/srv/tbs1"}\')'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l delta-restore -d 'copy only what differs from what the destination holds (--delta-restore=false: copy everything)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l recovery-staging-path -x -d 'stage a compressed backup in DIR on the target host (required to restore one)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l staging-wal-directory -x -d 'stage WAL files for PITR in DIR on the target host (default: barman_wal in the destination)'

@@ -163,7 +163,7 @@ _pg-backup-api_create_recovery() {
     '(--get-wal)'--get-wal'[fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)]' \
     '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64)]'':N: ' \
     '(--bwlimit)'--bwlimit='[limit the copy to KBPS kilobytes per second (0: no limit)]'':KBPS: ' \
-    '(--tablespace)'--tablespace='[relocate tablespaces: a JSON object of NAME to new location on the target host, e.g. '\''{"tbs1": "/srv/tbs1"}'\'']'':NAME: ' \
+    '(--tablespace)'--tablespace='[relocate tablespace NAME to LOCATION on the target host: NAME:LOCATION, as Barman'\''s, once per tablespace (or a JSON object of them, e.g. '\''{"tbs1": "/srv/tbs1"}'\'')]'':NAME:LOCATION: ' \
     '(--delta-restore)'--delta-restore'[copy only what differs from what the destination holds (--delta-restore=false: copy everything)]' \
     '(--recovery-staging-path)'--recovery-staging-path='[stage a compressed backup in DIR on the target host (required to restore one)]'':DIR: ' \
     '(--staging-wal-directory)'--staging-wal-directory='[stage WAL files for PITR in DIR on the target host (default: barman_wal in the destination)]'':DIR: ' \
