@@ -118,6 +118,9 @@ type CatalogBackup struct {
 	// rule that names another.
 	Tablespaces      []string
 	TablespacesKnown bool
+	// WALSegmentSize is the bytes of a WAL segment of the server when the
+	// backup was taken (backup.info's xlog_segment_size); 0 when unknown.
+	WALSegmentSize int64
 }
 
 // ServerCatalog is a server's backup catalog as read from disk, with how

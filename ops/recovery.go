@@ -144,6 +144,42 @@ func checkTargetLSN(server string, ro *RecoveryOptions, backup CatalogBackup) er
 		o.Value, backup.ID, server, backup.EndLSN, AutoBackupID)
 }
 
+// checkTargetLSNWindow refuses a target_lsn past the end of the newest WAL
+// segment archived, as checkTargetWindow refuses a target_time after it:
+// Barman restores, and PostgreSQL replays all the WAL there is, then
+// stops without reaching the target ("recovery ended before configured
+// recovery target was reached") and does not start. Checked only when
+// Barman's WAL database was read and the segment size is known.
+func checkTargetLSNWindow(server string, ro *RecoveryOptions, backup CatalogBackup, cat *ServerCatalog) error {
+	o, ok := ro.Get("target_lsn")
+	if !ok || ro.Target != "target_lsn" || cat == nil || !cat.WALKnown || cat.Window == nil || backup.WALSegmentSize <= 0 {
+		return nil
+	}
+	end, ok := segmentEnd(cat.Window.LatestWAL, uint64(backup.WALSegmentSize))
+	target, ok2 := parseLSN(fmt.Sprint(o.Value))
+	if !ok || !ok2 || target <= end {
+		return nil
+	}
+	last := fmt.Sprintf("%X/%X", end>>32, uint32(end))
+	return Errorf(EINVALID, "recovery: \"target_lsn\" %v is after the WAL archived for server %q, which ends at %s (WAL segment %s, the newest archived); PostgreSQL would replay all of it and not start, as the target is never reached: choose a location up to %s, or wait until the WAL that covers the target is archived",
+		o.Value, server, last, cat.Window.LatestWAL, last)
+}
+
+// segmentEnd is the WAL location just past the segment named name
+// (TTTTTTTTXXXXXXXXYYYYYYYY: timeline, then the location's high 32 bits
+// and its low bits in units of size).
+func segmentEnd(name string, size uint64) (uint64, bool) {
+	if len(name) != 24 || size == 0 {
+		return 0, false
+	}
+	hi, err1 := strconv.ParseUint(name[8:16], 16, 32)
+	seg, err2 := strconv.ParseUint(name[16:24], 16, 32)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return hi<<32 + (seg+1)*size, true
+}
+
 // checkTablespaces refuses a relocation rule naming a tablespace backup
 // does not have, as Barman's recover does ("Invalid tablespace name"),
 // but before anything is recorded rather than when the operation runs.
@@ -330,7 +366,7 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 	// With a target_time, the recovery window is checked before a backup
 	// is chosen or resolved: its bounds are what the caller can act on.
 	var cat *ServerCatalog
-	if !targetTime.IsZero() || auto {
+	if !targetTime.IsZero() || auto || ro.Target == "target_lsn" {
 		cat = readWindow(catalog, server)
 	}
 	if !targetTime.IsZero() {
@@ -373,6 +409,9 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 		}
 	}
 	if err := checkTargetLSN(req.Server, ro, backup); err != nil {
+		return err
+	}
+	if err := checkTargetLSNWindow(req.Server, ro, backup, cat); err != nil {
 		return err
 	}
 	if err := checkTablespaces(req.Server, ro, backup); err != nil {

@@ -535,3 +535,38 @@ func TestValidateAutoBackup(t *testing.T) {
 		t.Errorf("lsn before the waiting backup ended: chose %v, %v; want %s", req, err, pitrNewest)
 	}
 }
+
+// TestValidateTargetLSNWindow: with Barman's WAL database read, a
+// target_lsn past the end of the newest segment archived is refused with
+// that end (PostgreSQL would replay everything and not start); up to it,
+// accepted; without the backup's segment size it is left to Barman.
+func TestValidateTargetLSNWindow(t *testing.T) {
+	env, cfg := pitrEnv(t)
+	testenv.WriteFile(t, filepath.Join(env.Home, srv2, "wals", "xlog.db"),
+		"000000010000000000000006\t16777216\t1764000000\tNone\n000000010000000000000007\t16777216\t1764003600\tNone\n")
+	tests := []struct {
+		name, payload, code, msg string
+	}{
+		{"at the newest segment's end", recovery(pitrMid, `"target_lsn": "0/8000000"`), "", pitrMid},
+		{"inside the newest segment", recovery(pitrMid, `"target_lsn": "0/7FFFFFF"`), "", pitrMid},
+		{"past the newest segment", recovery(pitrMid, `"target_lsn": "0/8000001"`), ops.EINVALID,
+			`recovery: "target_lsn" 0/8000001 is after the WAL archived for server "db_server_two", which ends at 0/8000000 (WAL segment 000000010000000000000007, the newest archived); PostgreSQL would replay all of it and not start`},
+		{"far past, chosen by auto", recovery("auto", `"target_lsn": "1/0"`), "", pitrNewest},
+		{"far past, a backup with its segment size", recovery(pitrMid, `"target_lsn": "1/0"`), ops.EINVALID, `which ends at 0/8000000`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
+			if tc.code != "" {
+				opstest.WantError(t, err, tc.code, tc.msg)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if req.BackupID != tc.msg {
+				t.Errorf("resolved backup = %q, want %q", req.BackupID, tc.msg)
+			}
+		})
+	}
+}
