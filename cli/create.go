@@ -252,7 +252,14 @@ func optionFlags(t ops.Type) []cli.Flag {
 		}
 		switch spec.Kind {
 		case ops.KindBool:
-			flags = append(flags, &cli.BoolFlag{Name: name, Aliases: aliases, Usage: spec.Usage})
+			f := &cli.BoolFlag{Name: name, Aliases: aliases, Usage: spec.Usage}
+			if spec.NoFlag != "" {
+				// Left out, neither form is given and Barman's configuration
+				// or its own default decides (get_wal from recovery_options, say),
+				// which need not be false.
+				f.DefaultText = "not given: Barman's configuration or default"
+			}
+			flags = append(flags, f)
 		case ops.KindTablespaces:
 			// Repeatable, as Barman's own --tablespace NAME:LOCATION.
 			flags = append(flags, &cli.GenericFlag{Name: name, Aliases: aliases, Value: &repeated{}, Usage: spec.Usage})

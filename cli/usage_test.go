@@ -120,3 +120,28 @@ func TestRecoveryHelpAuto(t *testing.T) {
 		t.Errorf("create recovery --help offers last-failed for --backup-id: %s", line)
 	}
 }
+
+// A flag with a --no- form gives Barman neither when left out, so its
+// Barman configuration decides (get_wal from recovery_options): the help
+// said "(default: false)".
+func TestNegatableFlagsDefaultToBarman(t *testing.T) {
+	t.Parallel()
+	checked := 0
+	for _, args := range [][]string{{"create", "recovery", "--help"}, {"create", "backup", "--help"}} {
+		r := runApp(t, "", args...)
+		for _, line := range strings.Split(r.Stdout, "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || !strings.Contains(line, "=false: ") {
+				continue
+			}
+			checked++
+			if !strings.HasSuffix(line, "(default: not given: Barman's configuration or default)") {
+				t.Errorf("%q: %s: want the default to say Barman decides", args, line)
+			}
+		}
+	}
+	// get_wal, delta_restore, network_compression; manifest.
+	if checked < 4 {
+		t.Errorf("checked %d flags with a --no- form, want 4 or more", checked)
+	}
+}
