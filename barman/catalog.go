@@ -140,6 +140,12 @@ func backupFromInfo(id, path string, info map[string]string) ops.CatalogBackup {
 	if tli, err := strconv.Atoi(info["timeline"]); err == nil && tli > 0 {
 		b.Timeline = tli
 	}
+	if seg, err := strconv.ParseInt(info["xlog_segment_size"], 10, 64); err == nil && seg > 0 {
+		b.WALSegmentSize = seg
+	}
+	if v, ok := info["tablespaces"]; ok {
+		b.Tablespaces, b.TablespacesKnown = tablespaceNames(v)
+	}
 	return b
 }
 

@@ -43,7 +43,9 @@ func TestListBackupsFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := []ops.CatalogBackup{{ID: tc.id, Status: ops.BackupDone, Path: filepath.Join(env.Home, tc.server, tc.layout),
-				BeginTime: parseInfoTime(tc.begin), EndTime: parseInfoTime(tc.end), BeginWAL: tc.wal, EndWAL: tc.wal, EndLSN: tc.endLSN, Timeline: 1, Size: tc.size}}
+				BeginTime: parseInfoTime(tc.begin), EndTime: parseInfoTime(tc.end), BeginWAL: tc.wal, EndWAL: tc.wal, EndLSN: tc.endLSN, Timeline: 1, Size: tc.size,
+				// Both fixtures write tablespaces=None: known, none.
+				Tablespaces: []string{}, TablespacesKnown: true, WALSegmentSize: 16 << 20}}
 			if want[0].BeginTime.IsZero() || want[0].EndTime.IsZero() || want[0].Size == 0 {
 				t.Fatalf("the expected times %q, %q or size %d do not parse", tc.begin, tc.end, tc.size)
 			}

@@ -110,7 +110,7 @@ var Options = ops.OptionTable{
 	// already reaches as its own user, and are held to
 	// destination_directory's path policy.
 	{Type: ops.Recovery, Key: "tablespaces", Kind: ops.KindTablespaces, Command: recoverCmd, Flag: "--tablespace",
-		Usage: "relocate tablespaces: a JSON object of `NAME` to new location on the target host, e.g. '{\"tbs1\": \"/srv/tbs1\"}'"},
+		Usage: "relocate tablespace NAME to LOCATION on the target host: `NAME:LOCATION`, as Barman's, once per tablespace (or a JSON object of them, e.g. '{\"tbs1\": \"/srv/tbs1\"}')"},
 	{Type: ops.Recovery, Key: "delta_restore", Kind: ops.KindBool, Command: recoverCmd, Flag: "--delta-restore", NoFlag: "--no-delta-restore", Since: ops.Version{Major: 3, Minor: 16},
 		Usage: "copy only what differs from what the destination holds (--delta-restore=false: copy everything)"},
 	{Type: ops.Recovery, Key: "recovery_staging_path", Kind: ops.KindRemotePath, Command: recoverCmd, Flag: "--recovery-staging-path", Since: ops.Version{Major: 3, Minor: 0},
@@ -141,8 +141,15 @@ var Options = ops.OptionTable{
 	{Type: ops.Recovery, Key: "skip_archive_wal", Kind: ops.KindBool, Command: recoverCmd, Flag: "--skip-archive-wal", Since: ops.Version{Major: 3, Minor: 20},
 		Usage: "do not archive the WAL files waiting in the server's incoming and streaming directories before the restore"},
 
+	// Barman 3.3.0 to 3.4.0 set the name after their last save of
+	// backup.info when --wait is given, which every backup operation
+	// gives (Barman's commit 140925a4, "Store backup_name in backup_info
+	// at the earliest opportunity", in 3.4.1): the backup ended DONE
+	// without its name.
 	{Type: ops.BackupOp, Key: "backup_name", Kind: ops.KindBackupName, Command: backupCmd, Flag: "--name", Since: ops.Version{Major: 3, Minor: 3},
-		Usage: "a backup `NAME` that recoveries can use in place of its ID (Barman 3.3 and later)", Short: "n"},
+		FixedIn: ops.Version{Major: 3, Minor: 4, Patch: 1},
+		Broken:  "drop the name of a backup taken with --wait, which a backup operation always gives (the backup would end DONE without its name)",
+		Usage:   "a backup `NAME` that recoveries can use in place of its ID (Barman 3.4.1 and later)", Short: "n"},
 	{Type: ops.BackupOp, Key: "immediate_checkpoint", Kind: ops.KindBool, Command: backupCmd, Flag: "--immediate-checkpoint",
 		Usage: "ask PostgreSQL for an immediate checkpoint rather than a spread one"},
 	{Type: ops.BackupOp, Key: "incremental", Kind: ops.KindBackupRef, Command: backupCmd, Flag: "--incremental", Since: ops.Version{Major: 3, Minor: 11},

@@ -54,11 +54,11 @@ func (st *appState) createCommand() *cli.Command {
 				UsageText: "pg-backup-api create recovery --server NAME [--backup-id ID] --remote-ssh-command CMD --destination-directory DIR [TARGET] [OPTIONS] [--wait]",
 				Description: "Without a target, Barman replays every WAL file it has: the database comes back as it is now. " +
 					"A target stops the replay earlier; give at most one of --target-time, --target-lsn, --target-xid, " +
-					"--target-name and --target-immediate. With --target-time and no --backup-id (or --backup-id auto), " +
-					"the newest DONE backup that ended before the target is chosen. Each target and option is " +
+					"--target-name and --target-immediate. --backup-id auto chooses the newest DONE backup; with --target-time " +
+					"or --target-lsn, the newest that ended at or before the target (--backup-id may then be left out). Each target and option is " +
 					"the `barman recover` option of the same name, checked before anything is recorded.",
 			}, ops.Recovery, []cli.Flag{
-				&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time"},
+				&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, a backup name, or latest/last, oldest/first, auto (the newest, or the newest before --target-time or --target-lsn; the default with either)"},
 				&cli.StringFlag{Name: "remote-ssh-command", Required: true, Usage: "SSH `COMMAND` that reaches the target host, e.g. \"ssh postgres@db1\""},
 				&cli.StringFlag{Name: "destination-directory", Aliases: []string{"d"}, Required: true, Usage: "absolute `DIR` on the target host to restore into"},
 			}, func(c *cli.Context, p *pyjson.Object) error {
@@ -104,7 +104,7 @@ func (st *appState) createCommand() *cli.Command {
 					"lines. Drills run in a lane of their own, so they never hold up a recovery. Over HTTP it needs the recover permission.",
 			}, ops.DrillOp, []cli.Flag{
 				&cli.StringFlag{Name: "backup-id", Aliases: []string{"b"}, Usage: "backup `ID`, a backup name, or latest/last, oldest/first (default: the newest DONE backup)"},
-				&cli.StringSliceFlag{Name: "sql", Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
+				&cli.GenericFlag{Name: "sql", Value: &repeated{}, Usage: "a `QUERY` that must succeed, or \"QUERY => EXPECTED\" whose first value must be EXPECTED (the last \" => \" splits); repeat for more"},
 				&cli.StringFlag{Name: "database", Usage: "the `DB` the queries run in (default postgres)"},
 				&cli.StringFlag{Name: "user", Usage: "the `ROLE` the queries run as (default postgres)"},
 				&cli.StringFlag{Name: "timeout", Usage: "stop the drill after `DURATION` (default: runner.drill_timeout, else 2h)"},
@@ -113,7 +113,7 @@ func (st *appState) createCommand() *cli.Command {
 					p.Set("backup_id", c.String("backup-id"))
 				}
 				if c.IsSet("sql") {
-					p.Set("sql", drillQueries(c.StringSlice("sql")))
+					p.Set("sql", drillQueries(c.Generic("sql").(*repeated).values))
 				}
 				for _, k := range []string{"database", "user", "timeout"} {
 					if c.IsSet(k) {
@@ -219,7 +219,9 @@ func (st *appState) operationCommand(cmd *cli.Command, t ops.Type, own []cli.Fla
 				return err
 			}
 		}
-		setOptions(c, t, p)
+		if err := setOptions(c, t, p); err != nil {
+			return err
+		}
 		return st.create(c, c.String("server"), p)
 	}
 	return cmd
@@ -248,9 +250,20 @@ func optionFlags(t ops.Type) []cli.Flag {
 		if spec.Short != "" {
 			aliases = []string{spec.Short}
 		}
-		if spec.Kind == ops.KindBool {
-			flags = append(flags, &cli.BoolFlag{Name: name, Aliases: aliases, Usage: spec.Usage})
-		} else {
+		switch spec.Kind {
+		case ops.KindBool:
+			f := &cli.BoolFlag{Name: name, Aliases: aliases, Usage: spec.Usage}
+			if spec.NoFlag != "" {
+				// Left out, neither form is given and Barman's configuration
+				// or its own default decides (get_wal from recovery_options, say),
+				// which need not be false.
+				f.DefaultText = "not given: Barman's configuration or default"
+			}
+			flags = append(flags, f)
+		case ops.KindTablespaces:
+			// Repeatable, as Barman's own --tablespace NAME:LOCATION.
+			flags = append(flags, &cli.GenericFlag{Name: name, Aliases: aliases, Value: &repeated{}, Usage: spec.Usage})
+		default:
 			flags = append(flags, &cli.StringFlag{Name: name, Aliases: aliases, Usage: spec.Usage})
 		}
 	}
@@ -263,7 +276,7 @@ func optionFlagName(spec ops.OptionSpec) string { return strings.TrimPrefix(spec
 // client would send: numbers for integer options when they read as
 // integers, so that validation, which refuses anything else, has the last
 // word on every value.
-func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) {
+func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) error {
 	for _, spec := range barman.Options.For(t) {
 		name := optionFlagName(spec)
 		if spec.Key == "" || !c.IsSet(name) {
@@ -273,14 +286,11 @@ func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) {
 		case ops.KindBool:
 			p.Set(spec.Key, c.Bool(name))
 		case ops.KindTablespaces:
-			// A JSON object on the command line; anything else is given
-			// as text, for validation to refuse with its own words.
-			v := c.String(name)
-			if obj, err := pyjson.DecodeObject([]byte(v), pyjson.DecodeOptions{RejectDuplicateKeys: true}); err == nil {
-				p.Set(spec.Key, obj)
-			} else {
-				p.Set(spec.Key, v)
+			v, err := tablespaceRules(name, c.Generic(name).(*repeated).values)
+			if err != nil {
+				return err
 			}
+			p.Set(spec.Key, v)
 		case ops.KindInt:
 			v := c.String(name)
 			if _, err := strconv.ParseInt(v, 10, 64); err == nil {
@@ -292,6 +302,49 @@ func setOptions(c *cli.Context, t ops.Type, p *pyjson.Object) {
 			p.Set(spec.Key, c.String(name))
 		}
 	}
+	return nil
+}
+
+// tablespaceRules is the payload's tablespaces object from --tablespace
+// values: Barman's NAME:LOCATION (split at the first ':', as Barman splits
+// it), once per tablespace, or a JSON object of them. A value that is
+// neither is given as text, for validation to refuse in its own words.
+func tablespaceRules(flag string, values []string) (any, error) {
+	rules := pyjson.NewObject()
+	for _, v := range values {
+		if strings.HasPrefix(strings.TrimSpace(v), "{") {
+			obj, err := pyjson.DecodeObject([]byte(v), pyjson.DecodeOptions{RejectDuplicateKeys: true})
+			if err != nil {
+				if len(values) == 1 {
+					return v, nil
+				}
+				return nil, usageError("--%s %q is not a JSON object: %v", flag, v, err)
+			}
+			for _, k := range obj.Keys() {
+				loc, _ := obj.Get(k)
+				if err := addTablespaceRule(flag, rules, k, loc); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		name, loc, ok := strings.Cut(v, ":")
+		if !ok {
+			return nil, usageError("--%s %q: give NAME:LOCATION (e.g. tbs1:/srv/tbs1), once per tablespace, or a JSON object of them", flag, v)
+		}
+		if err := addTablespaceRule(flag, rules, name, loc); err != nil {
+			return nil, err
+		}
+	}
+	return rules, nil
+}
+
+func addTablespaceRule(flag string, rules *pyjson.Object, name string, loc any) error {
+	if _, dup := rules.Get(name); dup {
+		return usageError("--%s gives tablespace %q twice; give each tablespace one location", flag, name)
+	}
+	rules.Set(name, loc)
+	return nil
 }
 
 // checkJSONArray reports whether data is exactly one JSON array.

@@ -109,11 +109,11 @@ func TestCreateWait(t *testing.T) {
 		{
 			name: "recovery with a target and every option flag",
 			args: []string{"create", "recovery", "-s", "db_server_two", "-b", "latest", "--remote-ssh-command", "ssh db2", "-d", "/r", "--wait",
-				"--target-lsn", "0/3000060", "--target-tli", "latest", "--target-action", "promote", "--exclusive", "--standby-mode", "--get-wal=false", "--jobs", "2", "--bwlimit", "100"},
+				"--target-lsn", "0/6000060", "--target-tli", "latest", "--target-action", "promote", "--exclusive", "--standby-mode", "--get-wal=false", "--jobs", "2", "--bwlimit", "100"},
 			server: "db_server_two",
 			wantArgv: []string{"recover", "db_server_two", "20261125T080758", "/r", "--remote-ssh-command=ssh db2",
-				"--target-lsn=0/3000060", "--target-tli=latest", "--target-action=promote", "--exclusive", "--standby-mode", "--no-get-wal", "--jobs=2", "--bwlimit=100"},
-			wantPload: `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh db2", "destination_directory": "/r", "target_lsn": "0/3000060", "target_tli": "latest",` +
+				"--target-lsn=0/6000060", "--target-tli=latest", "--target-action=promote", "--exclusive", "--standby-mode", "--no-get-wal", "--jobs=2", "--bwlimit=100"},
+			wantPload: `{"type": "recovery", "backup_id": "latest", "remote_ssh_command": "ssh db2", "destination_directory": "/r", "target_lsn": "0/6000060", "target_tli": "latest",` +
 				` "target_action": "promote", "exclusive": true, "standby_mode": true, "get_wal": false, "jobs": 2, "bwlimit": 100}`,
 		},
 		{
@@ -618,4 +618,61 @@ func utf16LEWithBOM(s string) string {
 		out = append(out, byte(u), byte(u>>8))
 	}
 	return string(out)
+}
+
+// TestCreateRecoveryTablespaceFlag: --tablespace takes Barman's own
+// NAME:LOCATION, once per tablespace (it took only a JSON object, and
+// refused tbs1:/srv/t as not one), and still the JSON object; the rules
+// reach Barman as --tablespace=NAME:LOCATION, each, in the order given.
+func TestCreateRecoveryTablespaceFlag(t *testing.T) {
+	e := newEnv(t, false)
+	infoPath := filepath.Join(e.Home, "db_server_two", "meta", "20261125T080758-backup.info")
+	info, err := os.ReadFile(infoPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info = append(info, []byte("tablespaces=[('tbs1', 16387, '/var/lib/tbs1'), ('tbs2', 16388, '/var/lib/tbs2')]\n")...)
+	if err := os.WriteFile(infoPath, info, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"create", "recovery", "-s", "db_server_two", "-b", "latest", "--remote-ssh-command", "ssh db2", "-d", "/r", "--dry-run", "-o", "json"}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		want  string // in barman_argv, joined by spaces
+	}{
+		{"Barman's form, twice", []string{"--tablespace", "tbs1:/srv/t1", "--tablespace", "tbs2:/srv/t2"}, "--tablespace=tbs1:/srv/t1 --tablespace=tbs2:/srv/t2"},
+		{"a JSON object", []string{"--tablespace", `{"tbs2": "/srv/t2", "tbs1": "/srv/t1"}`}, "--tablespace=tbs2:/srv/t2 --tablespace=tbs1:/srv/t1"},
+		{"both forms", []string{"--tablespace", `{"tbs2": "/srv/t2"}`, "--tablespace", "tbs1:/srv/t1"}, "--tablespace=tbs2:/srv/t2 --tablespace=tbs1:/srv/t1"},
+	} {
+		r := e.run(t, append(base, tc.flags...)...)
+		if r.Code != cli.ExitOK {
+			t.Errorf("%s: %v", tc.name, r)
+			continue
+		}
+		var j struct {
+			Operation struct {
+				BarmanArgv []string `json:"barman_argv"`
+			} `json:"operation"`
+		}
+		decodeJSON(t, r.Stdout, &j)
+		if argv := strings.Join(j.Operation.BarmanArgv, " "); !strings.HasSuffix(argv, tc.want) {
+			t.Errorf("%s: barman argv %q, want it to end %q", tc.name, argv, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		want  string
+	}{
+		{"no colon", []string{"--tablespace", "tbs1"}, `--tablespace "tbs1": give NAME:LOCATION (e.g. tbs1:/srv/tbs1), once per tablespace, or a JSON object of them`},
+		{"a tablespace twice", []string{"--tablespace", "tbs1:/a", "--tablespace", "tbs1:/b"}, `--tablespace gives tablespace "tbs1" twice`},
+		{"relative location", []string{"--tablespace", "tbs1:srv"}, `"tablespaces.tbs1" "srv" must be an absolute path`},
+		{"one the backup lacks", []string{"--tablespace", "tbs9:/srv"}, `names tablespace "tbs9", which backup 20261125T080758 of server "db_server_two" does not have (its tablespaces: tbs1, tbs2)`},
+	} {
+		r := e.run(t, append(base, tc.flags...)...)
+		if r.Code != cli.ExitUsage || !strings.Contains(r.Msg, tc.want) {
+			t.Errorf("%s: want exit %d with %q, got %v", tc.name, cli.ExitUsage, tc.want, r)
+		}
+	}
 }

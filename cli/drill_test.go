@@ -18,7 +18,7 @@ func TestCreateDrillDryRun(t *testing.T) {
 	drills := t.TempDir()
 	config := writeFile(t, t.TempDir(), "pg-backup-api.toml", fmt.Sprintf("barman_config = %q\n[drills]\ndirectory = %q\n", e.Conf, drills), 0o600)
 	r := runApp(t, "", "--config", config, "--barman-command", fakeBarman, "create", "drill", "-s", "db_server_two", "--sql", "select count(*) from t => 3",
-		"--sql", "select 1 = 1", "--database", "shop", "--timeout", "30m", "--jobs", "2", "--dry-run", "-o", "json")
+		"--sql", "select 1 = 1", "--sql", "select count(*), max(id) from t => 3|9", "--database", "shop", "--timeout", "30m", "--jobs", "2", "--dry-run", "-o", "json")
 	if r.Code != 0 {
 		t.Fatalf("dry run: %s", r)
 	}
@@ -39,7 +39,7 @@ func TestCreateDrillDryRun(t *testing.T) {
 	if !strings.Contains(argv, wantPrefix) || !strings.HasSuffix(argv, "/data --jobs=2") || strings.Contains(argv, "remote-ssh-command") {
 		t.Errorf("barman argv %q, want a local recover into %s", argv, drills)
 	}
-	for _, want := range []string{`"query": "select count(*) from t"`, `"expect": "3"`, `"query": "select 1 = 1"`, `"database": "shop"`, `"timeout": "30m"`} {
+	for _, want := range []string{`"query": "select count(*) from t"`, `"expect": "3"`, `"query": "select 1 = 1"`, `"query": "select count(*), max(id) from t"`, `"expect": "3|9"`, `"database": "shop"`, `"timeout": "30m"`} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("dry run lacks %s:\n%s", want, r.Stdout)
 		}

@@ -95,3 +95,15 @@ func scopeFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "instance", Usage: "the operation is an instance operation"},
 	}
 }
+
+// repeated is a flag given once per value, each taken whole. urfave/cli's
+// StringSliceFlag splits each value at commas, which cut a query such as
+// "select count(*), max(id) from t" into two.
+type repeated struct{ values []string }
+
+func (r *repeated) Set(v string) error {
+	r.values = append(r.values, v)
+	return nil
+}
+
+func (r *repeated) String() string { return strings.Join(r.values, "\n") }

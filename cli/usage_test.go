@@ -103,3 +103,45 @@ func TestShortFlagsWithAttachedValues(t *testing.T) {
 		t.Errorf("--server -n1: want server \"-n1\" not found, got %v", r)
 	}
 }
+
+// create recovery's help says what "auto" chooses for both targets it
+// chooses from (it said --target-time only, and offered last-failed, a
+// backup a recovery always refuses as not DONE).
+func TestRecoveryHelpAuto(t *testing.T) {
+	t.Parallel()
+	r := runApp(t, "", "create", "recovery", "--help")
+	help := strings.Join(strings.Fields(r.Stdout), " ")
+	for _, want := range []string{"with --target-time or --target-lsn, the newest that ended at or before the target", "the newest before --target-time or --target-lsn"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("create recovery --help lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	if _, line, _ := strings.Cut(r.Stdout, "--backup-id"); strings.Contains(strings.SplitN(line, "\n", 2)[0], "last-failed") {
+		t.Errorf("create recovery --help offers last-failed for --backup-id: %s", line)
+	}
+}
+
+// A flag with a --no- form gives Barman neither when left out, so its
+// Barman configuration decides (get_wal from recovery_options): the help
+// said "(default: false)".
+func TestNegatableFlagsDefaultToBarman(t *testing.T) {
+	t.Parallel()
+	checked := 0
+	for _, args := range [][]string{{"create", "recovery", "--help"}, {"create", "backup", "--help"}} {
+		r := runApp(t, "", args...)
+		for _, line := range strings.Split(r.Stdout, "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || !strings.Contains(line, "=false: ") {
+				continue
+			}
+			checked++
+			if !strings.HasSuffix(line, "(default: not given: Barman's configuration or default)") {
+				t.Errorf("%q: %s: want the default to say Barman decides", args, line)
+			}
+		}
+	}
+	// get_wal, delta_restore, network_compression; manifest.
+	if checked < 4 {
+		t.Errorf("checked %d flags with a --no- form, want 4 or more", checked)
+	}
+}

@@ -208,7 +208,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create'" -s h -l help -d 'show
 
 # create recovery
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -a '(__pg_backup_api_dynamic backups)' -d 'backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s b -l backup-id -x -a '(__pg_backup_api_dynamic backups)' -d 'backup ID, a backup name, or latest/last, oldest/first, auto (the newest, or the newest before --target-time or --target-lsn; the default with either)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l remote-ssh-command -x -d 'SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s d -l destination-directory -x -d 'absolute DIR on the target host to restore into'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l target-time -x -d 'recover to this TIME, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)'
@@ -223,7 +223,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l standby-m
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l get-wal -d 'fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s j -l jobs -x -d 'copy with N parallel jobs (1-64)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l bwlimit -x -d 'limit the copy to KBPS kilobytes per second (0: no limit)'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l tablespace -x -d 'relocate tablespaces: a JSON object of NAME to new location on the target host, e.g. \'{"tbs1": "/srv/tbs1"}\''
+complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l tablespace -x -d 'relocate tablespace NAME to LOCATION on the target host: NAME:LOCATION, as Barman\'s, once per tablespace (or a JSON object of them, e.g. \'{"tbs1": "/srv/tbs1"}\')'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l delta-restore -d 'copy only what differs from what the destination holds (--delta-restore=false: copy everything)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l recovery-staging-path -x -d 'stage a compressed backup in DIR on the target host (required to restore one)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -l staging-wal-directory -x -d 'stage WAL files for PITR in DIR on the target host (default: barman_wal in the destination)'
@@ -252,7 +252,7 @@ complete -c pg-backup-api -n "__pg_backup_api_at 'create recovery'" -s h -l help
 
 # create backup
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s s -l server -x -a '(__pg_backup_api_dynamic servers)' -d 'Barman server NAME'
-complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s n -l name -x -d 'a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)'
+complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -s n -l name -x -d 'a backup NAME that recoveries can use in place of its ID (Barman 3.4.1 and later)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l immediate-checkpoint -d 'ask PostgreSQL for an immediate checkpoint rather than a spread one'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l incremental -x -d 'take an incremental backup on top of the backup ID (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)'
 complete -c pg-backup-api -n "__pg_backup_api_at 'create backup'" -l reuse-backup -x -a 'off copy link' -d 'reuse the previous backup\'s files: MODE off, copy or link (rsync backups)'

@@ -148,7 +148,7 @@ _pg-backup-api_create() {
 _pg-backup-api_create_recovery() {
   _arguments -s -S \
     '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
-    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, or latest/last, oldest/first, last-failed; auto (or none) chooses one for --target-time]'':ID:_pg-backup-api__backups' \
+    '(--backup-id -b)'{-b+,--backup-id=}'[backup ID, a backup name, or latest/last, oldest/first, auto (the newest, or the newest before --target-time or --target-lsn; the default with either)]'':ID:_pg-backup-api__backups' \
     '(--remote-ssh-command)'--remote-ssh-command='[SSH COMMAND that reaches the target host, e.g. "ssh postgres@db1"]'':COMMAND: ' \
     '(--destination-directory -d)'{-d+,--destination-directory=}'[absolute DIR on the target host to restore into]'':DIR: ' \
     '(--target-time)'--target-time='[recover to this TIME, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)]'':TIME: ' \
@@ -163,7 +163,7 @@ _pg-backup-api_create_recovery() {
     '(--get-wal)'--get-wal'[fetch WAL from Barman with get-wal during recovery (--get-wal=false: do not)]' \
     '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64)]'':N: ' \
     '(--bwlimit)'--bwlimit='[limit the copy to KBPS kilobytes per second (0: no limit)]'':KBPS: ' \
-    '(--tablespace)'--tablespace='[relocate tablespaces: a JSON object of NAME to new location on the target host, e.g. '\''{"tbs1": "/srv/tbs1"}'\'']'':NAME: ' \
+    '(--tablespace)'--tablespace='[relocate tablespace NAME to LOCATION on the target host: NAME:LOCATION, as Barman'\''s, once per tablespace (or a JSON object of them, e.g. '\''{"tbs1": "/srv/tbs1"}'\'')]'':NAME:LOCATION: ' \
     '(--delta-restore)'--delta-restore'[copy only what differs from what the destination holds (--delta-restore=false: copy everything)]' \
     '(--recovery-staging-path)'--recovery-staging-path='[stage a compressed backup in DIR on the target host (required to restore one)]'':DIR: ' \
     '(--staging-wal-directory)'--staging-wal-directory='[stage WAL files for PITR in DIR on the target host (default: barman_wal in the destination)]'':DIR: ' \
@@ -194,7 +194,7 @@ _pg-backup-api_create_recovery() {
 _pg-backup-api_create_backup() {
   _arguments -s -S \
     '(--server -s)'{-s+,--server=}'[Barman server NAME]'':NAME:_pg-backup-api__servers' \
-    '(--name -n)'{-n+,--name=}'[a backup NAME that recoveries can use in place of its ID (Barman 3.3 and later)]'':NAME: ' \
+    '(--name -n)'{-n+,--name=}'[a backup NAME that recoveries can use in place of its ID (Barman 3.4.1 and later)]'':NAME: ' \
     '(--immediate-checkpoint)'--immediate-checkpoint'[ask PostgreSQL for an immediate checkpoint rather than a spread one]' \
     '(--incremental)'--incremental='[take an incremental backup on top of the backup ID (an ID, a name, latest or latest-full; backup_method postgres, PostgreSQL 17)]'':ID: ' \
     '(--reuse-backup)'--reuse-backup='[reuse the previous backup'\''s files: MODE off, copy or link (rsync backups)]'':MODE:(off copy link)' \

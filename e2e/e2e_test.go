@@ -113,8 +113,8 @@ func takeBackup(b *barmanUT, name string) (backupRef, error) {
 	if ref.id == "" {
 		return backupRef{}, fmt.Errorf("%s backup succeeded but list-backups shows no new backup", b)
 	}
-	// Barman 3.4 accepts --name but keeps no name for a backup_method =
-	// postgres backup, so there the request names the backup by its ID;
+	// Barman 3.4.0 accepts --name but drops it with --wait (fixed in
+	// 3.4.1), so there the request names the backup by its ID;
 	// Barman 3.13 and later keep the name, and pg-backup-api must resolve it.
 	ref.request = ref.id
 	if b.models {

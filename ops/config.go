@@ -113,6 +113,14 @@ type CatalogBackup struct {
 	// target, "full" or "standalone"; "" when the backup is not kept.
 	// Barman refuses to delete a kept backup, and retention skips it.
 	Keep string
+	// Tablespaces are the names of the backup's tablespaces (backup.info's
+	// tablespaces), when TablespacesKnown; Barman refuses a relocation
+	// rule that names another.
+	Tablespaces      []string
+	TablespacesKnown bool
+	// WALSegmentSize is the bytes of a WAL segment of the server when the
+	// backup was taken (backup.info's xlog_segment_size); 0 when unknown.
+	WALSegmentSize int64
 }
 
 // ServerCatalog is a server's backup catalog as read from disk, with how

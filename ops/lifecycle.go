@@ -67,7 +67,7 @@ func resolveLifecycleBackup(cfg *BarmanConfig, catalog Catalog, req *Request) (C
 		return CatalogBackup{}, err
 	}
 	if id == AutoBackupID {
-		return CatalogBackup{}, Errorf(EINVALID, `%s: "backup_id" %q chooses a backup only for a recovery with a target_time; name the backup: an ID, a name or a shortcut such as latest`, req.Type, id)
+		return CatalogBackup{}, Errorf(EINVALID, `%s: "backup_id" %q chooses a backup only for a recovery (from its target_time or target_lsn); name the backup: an ID, a name or a shortcut such as latest`, req.Type, id)
 	}
 	server, err := cfg.Server(req.Server)
 	if err != nil {

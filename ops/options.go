@@ -95,6 +95,12 @@ type OptionSpec struct {
 	Since Version
 	// ValueSince are values that need a newer Barman than Since.
 	ValueSince map[string]Version
+	// FixedIn is the first release where Flag works as pg-backup-api gives
+	// it, when releases from Since on have it but do not (zero: all do);
+	// Broken says what those releases do wrong. An option Barman would
+	// accept and then silently ignore is refused rather than run.
+	FixedIn Version
+	Broken  string
 	// Target marks a recovery target: at most one is given.
 	Target bool
 	// Values are a KindEnum's values, or a KindTimeline's words.
@@ -473,14 +479,16 @@ func checkOptionVersions(t Type, opts []Option, installed Version) error {
 				since, option = v, option+" "+str
 			}
 		}
-		if !installed.Less(since) {
-			continue
-		}
 		what := fmt.Sprintf("%q", s.Key)
 		if s.Kind == KindAlways {
 			what = "a " + string(t) + " operation"
 		}
-		return Errorf(EINVALID, "%s: %s needs `barman %s`, which Barman added in %s; the installed Barman is %s (upgrade Barman to use it)", t, what, option, since, installed)
+		if installed.Less(since) {
+			return Errorf(EINVALID, "%s: %s needs `barman %s`, which Barman added in %s; the installed Barman is %s (upgrade Barman to use it)", t, what, option, since, installed)
+		}
+		if s.FixedIn != (Version{}) && installed.Less(s.FixedIn) {
+			return Errorf(EINVALID, "%s: %s needs Barman %s or later: the releases from %s until then %s; the installed Barman is %s (upgrade Barman to use it)", t, what, s.FixedIn, since, s.Broken, installed)
+		}
 	}
 	return nil
 }

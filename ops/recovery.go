@@ -124,6 +124,85 @@ func checkTargetTime(server string, target time.Time, backup CatalogBackup) erro
 	return nil
 }
 
+// checkTargetLSN refuses a target_lsn before backup ended (its end_xlog).
+// Barman does not check it, and restores: PostgreSQL then reaches the
+// target before the backup is consistent and refuses to start ("requested
+// recovery stop point is before consistent recovery point"), after a whole
+// copy. The end LSN is the bound Barman's own target_time check and a
+// "backup_id" "auto" choice use.
+func checkTargetLSN(server string, ro *RecoveryOptions, backup CatalogBackup) error {
+	o, ok := ro.Get("target_lsn")
+	if !ok || ro.Target != "target_lsn" {
+		return nil
+	}
+	target, ok1 := parseLSN(fmt.Sprint(o.Value))
+	end, ok2 := parseLSN(backup.EndLSN)
+	if !ok1 || !ok2 || target >= end {
+		return nil
+	}
+	return Errorf(EINVALID, "recovery: \"target_lsn\" %v is before backup %s of server %q ended (at WAL location %s); PostgreSQL cannot stop a recovery of that backup before it is consistent and would not start: choose an older backup, or send \"backup_id\": %q to have one chosen",
+		o.Value, backup.ID, server, backup.EndLSN, AutoBackupID)
+}
+
+// checkTargetLSNWindow refuses a target_lsn past the end of the newest WAL
+// segment archived, as checkTargetWindow refuses a target_time after it:
+// Barman restores, and PostgreSQL replays all the WAL there is, then
+// stops without reaching the target ("recovery ended before configured
+// recovery target was reached") and does not start. Checked only when
+// Barman's WAL database was read and the segment size is known.
+func checkTargetLSNWindow(server string, ro *RecoveryOptions, backup CatalogBackup, cat *ServerCatalog) error {
+	o, ok := ro.Get("target_lsn")
+	if !ok || ro.Target != "target_lsn" || cat == nil || !cat.WALKnown || cat.Window == nil || backup.WALSegmentSize <= 0 {
+		return nil
+	}
+	end, ok := segmentEnd(cat.Window.LatestWAL, uint64(backup.WALSegmentSize))
+	target, ok2 := parseLSN(fmt.Sprint(o.Value))
+	if !ok || !ok2 || target <= end {
+		return nil
+	}
+	last := fmt.Sprintf("%X/%X", end>>32, uint32(end))
+	return Errorf(EINVALID, "recovery: \"target_lsn\" %v is after the WAL archived for server %q, which ends at %s (WAL segment %s, the newest archived); PostgreSQL would replay all of it and not start, as the target is never reached: choose a location up to %s, or wait until the WAL that covers the target is archived",
+		o.Value, server, last, cat.Window.LatestWAL, last)
+}
+
+// segmentEnd is the WAL location just past the segment named name
+// (TTTTTTTTXXXXXXXXYYYYYYYY: timeline, then the location's high 32 bits
+// and its low bits in units of size).
+func segmentEnd(name string, size uint64) (uint64, bool) {
+	if len(name) != 24 || size == 0 {
+		return 0, false
+	}
+	hi, err1 := strconv.ParseUint(name[8:16], 16, 32)
+	seg, err2 := strconv.ParseUint(name[16:24], 16, 32)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return hi<<32 + (seg+1)*size, true
+}
+
+// checkTablespaces refuses a relocation rule naming a tablespace backup
+// does not have, as Barman's recover does ("Invalid tablespace name"),
+// but before anything is recorded rather than when the operation runs.
+func checkTablespaces(server string, ro *RecoveryOptions, backup CatalogBackup) error {
+	o, ok := ro.Get("tablespaces")
+	if !ok || !backup.TablespacesKnown {
+		return nil
+	}
+	rules, _ := o.Value.([]Tablespace)
+	for _, r := range rules {
+		if slices.Contains(backup.Tablespaces, r.Name) {
+			continue
+		}
+		has := "it has no tablespaces: leave \"tablespaces\" out"
+		if len(backup.Tablespaces) > 0 {
+			has = "its tablespaces: " + strings.Join(backup.Tablespaces, ", ")
+		}
+		return Errorf(EINVALID, "recovery: \"tablespaces\" names tablespace %q, which backup %s of server %q does not have (%s); Barman would refuse it (\"Invalid tablespace name\")",
+			r.Name, backup.ID, server, has)
+	}
+	return nil
+}
+
 // readWindow reads server's catalog with its recovery window when catalog
 // can; nil otherwise. A catalog that cannot be read here (an xlog.db
 // pg-backup-api may not read, say) leaves the window unchecked, as before
@@ -287,7 +366,7 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 	// With a target_time, the recovery window is checked before a backup
 	// is chosen or resolved: its bounds are what the caller can act on.
 	var cat *ServerCatalog
-	if !targetTime.IsZero() || auto {
+	if !targetTime.IsZero() || auto || ro.Target == "target_lsn" {
 		cat = readWindow(catalog, server)
 	}
 	if !targetTime.IsZero() {
@@ -328,6 +407,15 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 		if err := checkTargetTime(req.Server, targetTime, backup); err != nil {
 			return err
 		}
+	}
+	if err := checkTargetLSN(req.Server, ro, backup); err != nil {
+		return err
+	}
+	if err := checkTargetLSNWindow(req.Server, ro, backup, cat); err != nil {
+		return err
+	}
+	if err := checkTablespaces(req.Server, ro, backup); err != nil {
+		return err
 	}
 	req.BackupID = backup.ID
 	req.Recovery = ro

@@ -32,7 +32,8 @@ func pitrEnv(t *testing.T) (*testenv.Barman, *ops.BarmanConfig) {
 	env, cfg := validateEnv(t)
 	meta := filepath.Join(env.Home, srv2, "meta")
 	testenv.WriteFile(t, filepath.Join(meta, pitrOld+"-backup.info"),
-		"backup_name=None\nstatus=DONE\nbegin_time=2026-11-20 10:00:00+00:00\nend_time=2026-11-20 10:05:00+00:00\nend_xlog=0/3000000\ntimeline=1\n")
+		"backup_name=None\nstatus=DONE\nbegin_time=2026-11-20 10:00:00+00:00\nend_time=2026-11-20 10:05:00+00:00\nend_xlog=0/3000000\ntimeline=1\n"+
+			"tablespaces=[('tbs1', 16387, '/var/lib/tbs1'), ('tbs2', 16388, '/var/lib/tbs2')]\n")
 	testenv.WriteFile(t, filepath.Join(meta, pitrNewest+"-backup.info"),
 		"backup_name=nightly\nstatus=DONE\nbegin_time=2026-11-27 12:00:00+00:00\nend_time=2026-11-27 12:10:00+00:00\nend_xlog=0/9000000\ntimeline=2\n")
 	now, _ := time.Parse(time.RFC3339, pitrNowText)
@@ -77,13 +78,13 @@ func TestValidateRecoveryTargets(t *testing.T) {
 		{"target_name", recovery("latest", `"target_name": "before-migration", "exclusive": false`), "", pitrNewest},
 		{"target_name of 63 bytes", recovery("latest", `"target_name": "`+long[:63]+`"`), "", pitrNewest},
 		{"target_immediate", recovery(pitrOld, `"target_immediate": true, "target_action": "promote"`), "", pitrOld},
-		{"target_immediate false is no target", recovery("latest", `"target_immediate": false, "target_lsn": "0/1"`), "", pitrNewest},
+		{"target_immediate false is no target", recovery("latest", `"target_immediate": false, "target_lsn": "0/9000000"`), "", pitrNewest},
 		{"target_tli alone", recovery("latest", `"target_tli": 2`), "", pitrNewest},
 		{"target_tli as a string", recovery("latest", `"target_tli": "3"`), "", pitrNewest},
 		{"target_tli current", recovery("latest", `"target_tli": "current", "target_xid": 9`), "", pitrNewest},
 		{"target_tli latest", recovery("latest", `"target_tli": "latest"`), "", pitrNewest},
 		{"target_action pause with exclusive time", recovery("latest", `"target_time": "2026-11-27T20:00:00Z", "exclusive": true, "target_action": "pause"`), "", pitrNewest},
-		{"target_action shutdown with lsn", recovery("latest", `"target_lsn": "0/1", "target_action": "shutdown"`), "", pitrNewest},
+		{"target_action shutdown with lsn", recovery("latest", `"target_lsn": "0/9000060", "target_action": "shutdown"`), "", pitrNewest},
 		{"options without a target", recovery("latest", `"standby_mode": true, "get_wal": false, "jobs": 64, "bwlimit": 0`), "", pitrNewest},
 		{"jobs 1, bwlimit large, standby false", recovery("latest", `"jobs": 1, "bwlimit": 1000000, "standby_mode": false, "get_wal": true`), "", pitrNewest},
 		{"unknown extra keys beside targets", recovery("latest", `"target_xid": 1, "target_whatever": {"x": 1}, "recovery_target": "y"`), "", pitrNewest},
@@ -93,6 +94,13 @@ func TestValidateRecoveryTargets(t *testing.T) {
 		{"backup_id omitted with target_xid", recovery("", `"target_xid": 5`), ops.EINVALID, `"backup_id" is missing, which chooses the backup only with a "target_time" or a "target_lsn"`},
 		{"target_time in the future", recovery("latest", `"target_time": "2026-11-28T00:00:01Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-28T00:00:01Z is in the future (now is 2026-11-28T00:00:00Z)`},
 		{"target_time before the chosen backup ended", recovery("nightly", `"target_time": "2026-11-27T12:09:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-27T12:09:59Z is before backup 20261127T120000 of server "db_server_two" ended (2026-11-27T12:10:00Z)`},
+		{"target_lsn before the chosen backup ended", recovery("nightly", `"target_lsn": "0/8FFFFFF"`), ops.EINVALID, `recovery: "target_lsn" 0/8FFFFFF is before backup 20261127T120000 of server "db_server_two" ended (at WAL location 0/9000000); PostgreSQL cannot stop a recovery of that backup before it is consistent`},
+		{"target_lsn far before the backup, lower case", recovery("latest", `"target_lsn": "0/1000000", "exclusive": true`), ops.EINVALID, `"target_lsn" 0/1000000 is before backup 20261127T120000`},
+		{"target_lsn at the backup's end", recovery("nightly", `"target_lsn": "0/9000000"`), "", pitrNewest},
+		{"tablespaces of the backup's", recovery(pitrOld, `"tablespaces": {"tbs2": "/srv/t2", "tbs1": "/srv/t1"}`), "", pitrOld},
+		{"tablespaces unknown to backup.info: left to Barman", recovery("nightly", `"tablespaces": {"any": "/srv/t"}`), "", pitrNewest},
+		{"tablespaces naming one the backup lacks", recovery(pitrOld, `"tablespaces": {"tbs1": "/srv/t1", "nosuch": "/srv/t"}`), ops.EINVALID, `recovery: "tablespaces" names tablespace "nosuch", which backup 20261120T100000 of server "db_server_two" does not have (its tablespaces: tbs1, tbs2); Barman would refuse it ("Invalid tablespace name")`},
+		{"tablespaces for a backup without any", recovery(pitrMid, `"tablespaces": {"tbs1": "/srv/t1"}`), ops.EINVALID, `which backup ` + pitrMid + ` of server "db_server_two" does not have (it has no tablespaces: leave "tablespaces" out)`},
 		{"target_time before every backup ended", recovery("", `"target_time": "2026-11-20T10:04:59Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-20T10:04:59Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
 		{"target_time before the window with a named backup", recovery("nightly", `"target_time": "2026-11-19T00:00:00Z"`), ops.EINVALID, `recovery: "target_time" 2026-11-19T00:00:00Z is before the recovery window of server "db_server_two", which begins 2026-11-20T10:05:00Z`},
 		{"target_time after the newest backup, no WAL database: accepted", recovery("", `"target_time": "2026-11-27T23:59:59Z"`), "", pitrNewest},
@@ -223,7 +231,7 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		payload   string
 		msg       string
 	}{
-		{"target_lsn on 2.8", ops.Version{2, 8, 0}, recovery("latest", `"target_lsn": "0/1"`), "recovery: \"target_lsn\" needs `barman recover --target-lsn`, which Barman added in 2.9.0; the installed Barman is 2.8.0 (upgrade Barman to use it)"},
+		{"target_lsn on 2.8", ops.Version{2, 8, 0}, recovery("latest", `"target_lsn": "0/9000060"`), "recovery: \"target_lsn\" needs `barman recover --target-lsn`, which Barman added in 2.9.0; the installed Barman is 2.8.0 (upgrade Barman to use it)"},
 		{"bwlimit on 2.8", ops.Version{2, 8, 0}, recovery("latest", `"bwlimit": 10`), "\"bwlimit\" needs `barman recover --bwlimit`, which Barman added in 2.9.0"},
 		{"target_immediate on 2.2", ops.Version{2, 2, 0}, recovery("latest", `"target_immediate": true`), "\"target_immediate\" needs `barman recover --target-immediate`, which Barman added in 2.3.0"},
 		{"target_action on 2.3", ops.Version{2, 3, 0}, recovery("latest", `"target_action": "pause", "target_xid": 4`), "\"target_action\" needs `barman recover --target-action`, which Barman added in 2.4.0"},
@@ -233,6 +241,10 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		{"target_tli latest on 2.18", ops.Version{2, 18, 0}, recovery("latest", `"target_tli": "latest"`), "\"target_tli\" needs `barman recover --target-tli latest`, which Barman added in 2.19.0"},
 		{"backup on 2.9", ops.Version{2, 9, 0}, `{"type": "backup"}`, "backup: a backup operation needs `barman backup --wait`, which Barman added in 2.10.0"},
 		{"backup_name on 3.2", ops.Version{3, 2, 0}, `{"type": "backup", "backup_name": "x"}`, "backup: \"backup_name\" needs `barman backup --name`, which Barman added in 3.3.0; the installed Barman is 3.2.0"},
+		// Barman 3.3.0 to 3.4.0 take --name and drop it with --wait: the
+		// sandbox's 3.4.0 left backup.info without backup_name.
+		{"backup_name on 3.4.0", ops.Version{3, 4, 0}, `{"type": "backup", "backup_name": "x"}`, "backup: \"backup_name\" needs Barman 3.4.1 or later: the releases from 3.3.0 until then drop the name of a backup taken with --wait, which a backup operation always gives (the backup would end DONE without its name); the installed Barman is 3.4.0"},
+		{"backup_name on 3.3.2", ops.Version{3, 3, 2}, `{"type": "backup", "backup_name": "x"}`, "\"backup_name\" needs Barman 3.4.1 or later"},
 	}
 	before := testenv.Snapshot(t, root)
 	for _, tc := range tests {
@@ -248,15 +260,16 @@ func TestServiceBarmanLacksOption(t *testing.T) {
 		})
 	}
 	// What 2.8 lacks, 2.9 has; a numeric target_tli is older than 2.0;
-	// the sandbox's Barman 3.4 has every option.
+	// the sandbox's Barman 3.4 has every option but a working backup_name.
 	for _, tc := range []struct {
 		v       ops.Version
 		payload string
 	}{
-		{ops.Version{2, 9, 0}, recovery("latest", `"target_lsn": "0/1", "bwlimit": 10`)},
+		{ops.Version{2, 9, 0}, recovery("latest", `"target_lsn": "0/9000060", "bwlimit": 10`)},
 		{ops.Version{2, 0, 0}, recovery("latest", `"target_tli": 2, "target_time": "2026-11-27T20:00:00Z", "exclusive": true`)},
 		{ops.Version{3, 4, 0}, recovery("", `"target_time": "2026-11-27T20:00:00Z", "target_action": "promote", "target_tli": "current", "standby_mode": true, "get_wal": true, "jobs": 2, "bwlimit": 5`)},
-		{ops.Version{3, 4, 0}, `{"type": "backup", "backup_name": "x", "immediate_checkpoint": true}`},
+		{ops.Version{3, 4, 0}, `{"type": "backup", "immediate_checkpoint": true}`},
+		{ops.Version{3, 4, 1}, `{"type": "backup", "backup_name": "x", "immediate_checkpoint": true}`},
 	} {
 		if _, err := svcFor(tc.v).Create(context.Background(), srv2, pyjsontest.MustDecode(t, tc.payload), ops.Requester{Name: "test"}); err != nil {
 			t.Errorf("Barman %s refused %s: %v", tc.v, tc.payload, err)
@@ -520,5 +533,40 @@ func TestValidateAutoBackup(t *testing.T) {
 	opstest.WantError(t, err, ops.EINVALID, `recovery: "backup_id" "auto" names backup 20261127T130000 of server "db_server_two" (the newest without a recovery target, as Barman chooses), which has status WAITING_FOR_WALS; only a DONE backup can be recovered`)
 	if req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, recovery("auto", `"target_lsn": "0/9FFFFFF"`))); err != nil || req.BackupID != pitrNewest {
 		t.Errorf("lsn before the waiting backup ended: chose %v, %v; want %s", req, err, pitrNewest)
+	}
+}
+
+// TestValidateTargetLSNWindow: with Barman's WAL database read, a
+// target_lsn past the end of the newest segment archived is refused with
+// that end (PostgreSQL would replay everything and not start); up to it,
+// accepted; without the backup's segment size it is left to Barman.
+func TestValidateTargetLSNWindow(t *testing.T) {
+	env, cfg := pitrEnv(t)
+	testenv.WriteFile(t, filepath.Join(env.Home, srv2, "wals", "xlog.db"),
+		"000000010000000000000006\t16777216\t1764000000\tNone\n000000010000000000000007\t16777216\t1764003600\tNone\n")
+	tests := []struct {
+		name, payload, code, msg string
+	}{
+		{"at the newest segment's end", recovery(pitrMid, `"target_lsn": "0/8000000"`), "", pitrMid},
+		{"inside the newest segment", recovery(pitrMid, `"target_lsn": "0/7FFFFFF"`), "", pitrMid},
+		{"past the newest segment", recovery(pitrMid, `"target_lsn": "0/8000001"`), ops.EINVALID,
+			`recovery: "target_lsn" 0/8000001 is after the WAL archived for server "db_server_two", which ends at 0/8000000 (WAL segment 000000010000000000000007, the newest archived); PostgreSQL would replay all of it and not start`},
+		{"far past, chosen by auto", recovery("auto", `"target_lsn": "1/0"`), "", pitrNewest},
+		{"far past, a backup with its segment size", recovery(pitrMid, `"target_lsn": "1/0"`), ops.EINVALID, `which ends at 0/8000000`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
+			if tc.code != "" {
+				opstest.WantError(t, err, tc.code, tc.msg)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if req.BackupID != tc.msg {
+				t.Errorf("resolved backup = %q, want %q", req.BackupID, tc.msg)
+			}
+		})
 	}
 }
