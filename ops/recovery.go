@@ -156,6 +156,11 @@ func checkTargetLSNWindow(server string, ro *RecoveryOptions, backup CatalogBack
 		return nil
 	}
 	end, ok := segmentEnd(cat.Window.LatestWAL, uint64(backup.WALSegmentSize))
+	if copiesPartialWAL(ro) {
+		// Barman also copies the .partial of the next segment, which
+		// pg_receivewal is writing, from the streaming directory.
+		end += uint64(backup.WALSegmentSize)
+	}
 	target, ok2 := parseLSN(fmt.Sprint(o.Value))
 	if !ok || !ok2 || target <= end {
 		return nil
@@ -163,6 +168,17 @@ func checkTargetLSNWindow(server string, ro *RecoveryOptions, backup CatalogBack
 	last := fmt.Sprintf("%X/%X", end>>32, uint32(end))
 	return Errorf(EINVALID, "recovery: \"target_lsn\" %v is after the WAL archived for server %q, which ends at %s (WAL segment %s, the newest archived); PostgreSQL would replay all of it and not start, as the target is never reached: choose a location up to %s, or wait until the WAL that covers the target is archived",
 		o.Value, server, last, cat.Window.LatestWAL, last)
+}
+
+// copiesPartialWAL reports whether Barman will copy the segment that
+// pg_receivewal is still writing (its .partial in the streaming directory)
+// into the restore: "partial_wal" does, unless "get_wal" is given too, when
+// Barman ignores it. A target in that segment can then be reached though
+// xlog.db does not list it, so the window's upper bound is not enforced.
+func copiesPartialWAL(ro *RecoveryOptions) bool {
+	partial, _ := ro.Get("partial_wal")
+	getWAL, _ := ro.Get("get_wal")
+	return partial.Value == true && getWAL.Value != true
 }
 
 // segmentEnd is the WAL location just past the segment named name
@@ -228,7 +244,7 @@ func readWindow(catalog Catalog, server *BarmanServer) *ServerCatalog {
 // trusted when Barman's WAL database was read and names a segment;
 // otherwise it is the newest backup's end, which WAL archived since may
 // well pass.
-func checkTargetWindow(server string, target time.Time, cat *ServerCatalog) error {
+func checkTargetWindow(server string, target time.Time, cat *ServerCatalog, partial bool) error {
 	if n := now(); target.After(n) {
 		return Errorf(EINVALID, "recovery: \"target_time\" %s is in the future (now is %s); a recovery can only reach a time already archived", target.Format(time.RFC3339Nano), n.Format(time.RFC3339))
 	}
@@ -240,7 +256,7 @@ func checkTargetWindow(server string, target time.Time, cat *ServerCatalog) erro
 		return Errorf(EINVALID, "recovery: \"target_time\" %s is before the recovery window of server %q, which begins %s (the end of its oldest DONE backup); Barman cannot recover to an earlier time: choose a time from %s on",
 			target.Format(time.RFC3339Nano), server, w.Earliest.Format(time.RFC3339Nano), w.Earliest.Format(time.RFC3339Nano))
 	}
-	if cat.WALKnown && w.LatestWAL != "" && target.After(w.Latest) {
+	if cat.WALKnown && w.LatestWAL != "" && target.After(w.Latest) && !partial {
 		return Errorf(EINVALID, "recovery: \"target_time\" %s is after the recovery window of server %q, which ends %s (WAL segment %s, the newest archived); Barman would recover only to there: choose a time up to %s, or wait until the WAL that covers the target is archived",
 			target.Format(time.RFC3339Nano), server, w.Latest.Format(time.RFC3339Nano), w.LatestWAL, w.Latest.Format(time.RFC3339Nano))
 	}
@@ -370,7 +386,7 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 		cat = readWindow(catalog, server)
 	}
 	if !targetTime.IsZero() {
-		if err := checkTargetWindow(req.Server, targetTime, cat); err != nil {
+		if err := checkTargetWindow(req.Server, targetTime, cat, copiesPartialWAL(ro)); err != nil {
 			return err
 		}
 	}

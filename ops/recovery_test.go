@@ -450,6 +450,9 @@ func TestValidateTargetTimeWindow(t *testing.T) {
 		{"after the newest WAL, named backup", recovery("latest", `"target_time": "2026-11-27T23:00:00+01:00"`), ops.EINVALID,
 			`which ends 2026-11-27T18:00:00Z`},
 		{"the future still says so", recovery("latest", `"target_time": "2026-11-28T00:00:01Z"`), ops.EINVALID, `is in the future`},
+		// The .partial being streamed, which partial_wal copies, may hold it.
+		{"after the newest WAL, with partial_wal", recovery("latest", `"target_time": "2026-11-27T18:00:01Z", "partial_wal": true`), "", pitrNewest},
+		{"after the newest WAL, partial_wal with get_wal", recovery("latest", `"target_time": "2026-11-27T18:00:01Z", "partial_wal": true, "get_wal": true`), ops.EINVALID, `which ends 2026-11-27T18:00:00Z`},
 		{"before the window still names its start", recovery("", `"target_time": "2026-11-01T00:00:00Z"`), ops.EINVALID, `which begins 2026-11-20T10:05:00Z`},
 	}
 	for _, tc := range tests {
@@ -553,6 +556,10 @@ func TestValidateTargetLSNWindow(t *testing.T) {
 			`recovery: "target_lsn" 0/8000001 is after the WAL archived for server "db_server_two", which ends at 0/8000000 (WAL segment 000000010000000000000007, the newest archived); PostgreSQL would replay all of it and not start`},
 		{"far past, chosen by auto", recovery("auto", `"target_lsn": "1/0"`), "", pitrNewest},
 		{"far past, a backup with its segment size", recovery(pitrMid, `"target_lsn": "1/0"`), ops.EINVALID, `which ends at 0/8000000`},
+		// partial_wal copies the .partial of the segment being streamed.
+		{"in the segment being streamed, with partial_wal", recovery(pitrMid, `"target_lsn": "0/8000001", "partial_wal": true`), "", pitrMid},
+		{"past the segment being streamed, with partial_wal", recovery(pitrMid, `"target_lsn": "0/9000001", "partial_wal": true`), ops.EINVALID, `which ends at 0/9000000`},
+		{"partial_wal with get_wal, which Barman ignores then", recovery(pitrMid, `"target_lsn": "0/8000001", "partial_wal": true, "get_wal": true`), ops.EINVALID, `which ends at 0/8000000`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
