@@ -366,14 +366,32 @@ func (d *drillRun) waitConsistent(do *ops.DrillOptions) error {
 			return context.Cause(d.ctx)
 		case <-tick.C:
 		}
-		v, err := d.psqlAs(do.User, "postgres", "select pg_is_in_recovery()")
+		v, err := d.psqlAs(do.User, do.Database, "select pg_is_in_recovery()")
 		if err == nil {
 			d.connected = true
 			if v == "f" {
 				return nil
 			}
+			continue
+		}
+		// A server still starting or recovering refuses connections
+		// (SQLSTATE 57P03, which pg_isready tells apart); one that
+		// accepts them but not ours (no such role or database) never
+		// will: waiting would only end at the drill's timeout.
+		if d.ctx.Err() == nil && d.accepting() {
+			d.connected = true
+			return fmt.Errorf("PostgreSQL accepts connections, but not the drill's: %v; give the drill a \"user\" and \"database\" that exist in the backup", err)
 		}
 	}
+}
+
+// accepting says whether PostgreSQL accepts connections: pg_isready's
+// exit status 0, which it gives also when the role or database it would
+// use does not exist, and not while the server is starting or recovering.
+func (d *drillRun) accepting() bool {
+	cmd := exec.CommandContext(d.ctx, filepath.Join(d.bin, "pg_isready"), "-q", "-t", "10", "-h", d.dir, "-p", drillPort)
+	cmd.Env = append(os.Environ(), MarkerEnv+"="+d.r.marker(d.op.ID), "LC_MESSAGES=C")
+	return cmd.Run() == nil
 }
 
 // psql runs query in the drill's database and returns the first value of

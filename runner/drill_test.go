@@ -174,6 +174,20 @@ func TestDrillExpectedValueMismatch(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A drill whose "user" the backup does not have (a cluster whose
+// superuser is not "postgres") fails as soon as PostgreSQL accepts
+// connections, with PostgreSQL's reason, not at its timeout after polling
+// a server that will never let it in.
+func TestDrillUnknownRoleFailsAtOnce(t *testing.T) {
+	_, dir, op := runDrill(t, `{"type": "drill", "timeout": "60s", "user": "nosuchrole", "sql": ["select 1"]}`)
+	if op.Status != ops.StatusFailed || op.Phase == ops.PhaseTimeout ||
+		!strings.Contains(op.Reason, "drill failed at step consistency: PostgreSQL accepts connections, but not the drill's") ||
+		!strings.Contains(op.Reason, `role "nosuchrole" does not exist`) {
+		t.Fatalf("status %s phase %s, reason %q", op.Status, op.Phase, op.Reason)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillPostgresFailsToStart(t *testing.T) {
 	e := newEnv(t)
 	dir, _ := drillTemplate(t)
