@@ -130,7 +130,16 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 		return -1, &drillStep{"prepare", err.Error()}
 	}
 
+	tsArgs, moved, err := r.drillTablespaceArgs(op, backupID, dir)
+	if err != nil {
+		return -1, &drillStep{"prepare", err.Error()}
+	}
+	argv = append(argv[:len(argv):len(argv)], tsArgs...)
+
 	say("restoring backup %s of server %s into %s", backupID, op.Server, d.data)
+	for _, ts := range moved {
+		say("tablespace %s (oid %d) is restored into %s, not where the server has it", ts.Name, ts.OID, ts.Location)
+	}
 	start := time.Now()
 	code, err := r.runBarman(ctx, op, argv, blog, time.Until(deadline), fmt.Sprintf(`the drill's "timeout" (%s)`, do.Timeout))
 	if err != nil {

@@ -158,6 +158,63 @@ func TestDrillDone(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A backup's tablespaces are restored into the drill's directory, not
+// where the original server had them (on the Barman host, outside the
+// drill's directory, perhaps a live PostgreSQL's), and removed with it.
+func TestDrillRelocatesTablespaces(t *testing.T) {
+	e := newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", tmpl)
+	away := filepath.Join(t.TempDir(), "tbs")
+	info := filepath.Join(e.Cfg.Servers["db_server_two"].BackupDirectory, "meta", "20261125T080758-backup.info")
+	data, err := os.ReadFile(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbs := fmt.Sprintf(`tablespaces=[('tbs one', 16400, '%s/1'), ("it's", 16401, '%s/2')]`, away, away)
+	if err := os.WriteFile(info, []byte(strings.Replace(string(data), "tablespaces=None", tbs, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.createDrill(t, dir, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "3"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log testenv.SyncBuffer
+	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	op := e.get(t, "db_server_two", id)
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s, reason %q\n%s", op.Status, op.Reason, op.Output)
+	}
+	at := filepath.Join(dir, "db_server_two", id, "tablespaces")
+	calls := testenv.ArgvCalls(t, e.ArgvLog)
+	want := []string{"--tablespace=tbs one:" + filepath.Join(at, "16400"), "--tablespace=it's:" + filepath.Join(at, "16401")}
+	if len(calls) != 1 || len(calls[0]) < 2 || strings.Join(calls[0][len(calls[0])-2:], " ") != strings.Join(want, " ") {
+		t.Errorf("barman calls = %q, want the last options %q", calls, want)
+	}
+	if !strings.Contains(op.Output, "tablespace tbs one (oid 16400) is restored into "+filepath.Join(at, "16400")) {
+		t.Errorf("output does not say where the tablespace went:\n%s", op.Output)
+	}
+	if _, err := os.Stat(away); !os.IsNotExist(err) {
+		t.Errorf("the drill wrote where the original server had its tablespaces: %v", err)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+func TestParseTablespaces(t *testing.T) {
+	got, err := parseTablespaces(`[('a', 1, '/x'), ("b'c", 22, '/y\\z\xe9'),]`)
+	want := []drillTablespace{{"a", 1, "/x"}, {"b'c", 22, "/y\\zé"}}
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, %v; want %v", got, err, want)
+	}
+	for _, bad := range []string{`[('a', 1)]`, `[('a', 'x', '/y')]`, `('a', 1, '/x')`, `[('a', 1, '/x')] junk`, `[('a, 1, '/x')]`, `[('a', 1, '/\q')]`} {
+		if got, err := parseTablespaces(bad); err == nil {
+			t.Errorf("%s: got %v, want an error", bad, got)
+		}
+	}
+}
+
 func TestDrillFailingQuery(t *testing.T) {
 	_, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1", "select * from nosuch"]}`)
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "drill failed at step query 2") || !strings.Contains(op.Reason, `relation "nosuch" does not exist`) {
