@@ -171,6 +171,12 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 
 	start = time.Now()
 	for i, q := range do.Queries {
+		if strings.HasPrefix(q.Query, `\`) {
+			// psql -c runs a string that starts with a backslash as one
+			// of its own commands, not as SQL: \! would run a program
+			// on the Barman host as the runner's user.
+			return -1, &drillStep{fmt.Sprintf("query %d", i+1), fmt.Sprintf("%q starts with a backslash, as a psql meta-command does; a drill runs SQL only", clip(q.Query))}
+		}
 		qs := time.Now()
 		first, err := d.psql(do, q.Query)
 		if err != nil {

@@ -223,6 +223,22 @@ func TestDrillFailingQuery(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A query is SQL: psql's meta-commands, which psql -c runs when the string
+// starts with a backslash, are refused, or \! would run a program on the
+// Barman host.
+func TestDrillRefusesPsqlMetaCommands(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ran")
+	_, dir, op := runDrill(t, fmt.Sprintf(`{"type": "drill", "sql": ["select 1", "\\! touch %s"]}`, out))
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 2: "\\! touch `) ||
+		!strings.Contains(op.Reason, "starts with a backslash, as a psql meta-command does; a drill runs SQL only") {
+		t.Errorf("status %s, reason %q", op.Status, op.Reason)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("the meta-command ran: %s exists", out)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillExpectedValueMismatch(t *testing.T) {
 	_, dir, op := runDrill(t, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "4"}]}`)
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 1: "select count(*) from t" returned "3" first, expected "4"`) {
