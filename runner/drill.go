@@ -98,7 +98,6 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	say := func(format string, args ...any) {
 		fmt.Fprintf(out, ops.DrillLinePrefix+format+"\n", args...)
 	}
-	deadline := time.Now().Add(do.Timeout)
 	dir := ops.DrillDir(r.DrillDirectory, op.Server, op.ID)
 	// Checked at create time for the longest ID the store gives; here for
 	// this one, which another tool may have named, under the directory
@@ -141,7 +140,10 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 		say("tablespace %s (oid %d) is restored into %s, not where the server has it", ts.Name, ts.OID, ts.Location)
 	}
 	start := time.Now()
-	code, err := r.runBarman(ctx, op, argv, blog, time.Until(deadline), fmt.Sprintf(`the drill's "timeout" (%s)`, do.Timeout))
+	// The timeout counts from the restore: what comes before takes
+	// milliseconds, and a limit given whole reads as the one configured.
+	deadline := start.Add(do.Timeout)
+	code, err := r.runBarman(ctx, op, argv, blog, do.Timeout, `the drill's "timeout"`)
 	if err != nil {
 		return code, err
 	}

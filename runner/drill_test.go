@@ -365,6 +365,18 @@ func TestDrillTimeoutLeavesNothing(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A drill that times out during the restore says so with its "timeout"
+// as given, not with what was left of it to the nanosecond.
+func TestDrillTimeoutDuringRestore(t *testing.T) {
+	t.Setenv("FAKE_BARMAN_RECOVER_SLEEP", "30")
+	_, dir, op := runDrill(t, `{"type": "drill", "timeout": "1s"}`)
+	want := `timed out: drill may run for 1s (the drill's "timeout"); Barman was stopped`
+	if op.Status != ops.StatusFailed || op.Phase != ops.PhaseTimeout || op.Reason != want {
+		t.Fatalf("status %s phase %s, reason %q, want %q", op.Status, op.Phase, op.Reason, want)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillLeftoversRemovedAtRunnerStart(t *testing.T) {
 	e := newEnv(t)
 	dir, _ := drillTemplate(t)
