@@ -343,8 +343,23 @@ func (d *drillRun) startPostgres() error {
 		"log_destination=stderr",
 		"ssl=off",
 		"cluster_name=pg-backup-api-drill",
+		// The data directory's postgresql.auto.conf (ALTER SYSTEM on the
+		// original server) still applies, below the command line: what
+		// was set there for that host must not stop PostgreSQL from
+		// starting on this one, or from letting the drill in.
+		"shared_buffers=128MB",
+		"huge_pages=off",
+		"session_preload_libraries=",
+		"local_preload_libraries=",
+		"unix_socket_group=",
+		"lc_messages=C",
 	} {
 		args = append(args, "-c", s)
+	}
+	if n, err := strconv.Atoi(major); err == nil && n >= 12 {
+		// Commands recovery runs (recovery.conf's before 12): Barman
+		// writes neither; one of the original standby's would run here.
+		args = append(args, "-c", "archive_cleanup_command=", "-c", "recovery_end_command=")
 	}
 	cmd := exec.Command(postgres, args...)
 	cmd.Stdout = logf

@@ -215,6 +215,41 @@ func TestParseTablespaces(t *testing.T) {
 	}
 }
 
+// Settings the original server had in postgresql.auto.conf (ALTER SYSTEM)
+// for its own host do not keep the drill's PostgreSQL from starting on the
+// Barman host or from letting the drill in: huge pages it may not have, a
+// library only that host has.
+func TestDrillOverridesOriginalAutoConf(t *testing.T) {
+	e := newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	altered := filepath.Join(dir, "altered")
+	if out, err := exec.Command("cp", "-a", tmpl, altered).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	auto := "huge_pages = 'on'\nsession_preload_libraries = 'nosuchlib_of_the_original_host'\nlocal_preload_libraries = 'nosuchlib_either'\nshared_buffers = '4TB'\n"
+	f, err := os.OpenFile(filepath.Join(altered, "postgresql.auto.conf"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(auto)
+	f.Close()
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", altered)
+	id, err := e.createDrill(t, dir, `{"type": "drill", "timeout": "60s", "sql": [{"query": "select count(*) from t", "expect": "3"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log testenv.SyncBuffer
+	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	op := e.get(t, "db_server_two", id)
+	os.RemoveAll(altered)
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s phase %s, reason %q", op.Status, op.Phase, op.Reason)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillFailingQuery(t *testing.T) {
 	_, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1", "select * from nosuch"]}`)
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "drill failed at step query 2") || !strings.Contains(op.Reason, `relation "nosuch" does not exist`) {
