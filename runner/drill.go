@@ -257,6 +257,11 @@ func (d *drillRun) stepError(step string, err error) error {
 		}
 	}
 	why := err.Error()
+	// PostgreSQL's log says why it did not start or recover; a query's
+	// failure psql reports itself.
+	if strings.HasPrefix(step, "query") {
+		return &drillStep{step, why}
+	}
 	if lines := d.logTail(20); lines != "" {
 		why += "; PostgreSQL's log:\n" + lines
 	}

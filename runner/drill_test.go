@@ -274,6 +274,18 @@ func TestDrillRefusesPsqlMetaCommands(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A failed query's reason is psql's error, without PostgreSQL's log, which
+// would only repeat it after twenty lines of the start, in every
+// notification and alert that shows the reason.
+func TestDrillFailedQueryReasonIsPsqlError(t *testing.T) {
+	_, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1/0"]}`)
+	want := `drill failed at step query 1: "select 1/0" failed (exit status 1): ERROR:  division by zero`
+	if op.Status != ops.StatusFailed || op.Reason != want {
+		t.Fatalf("status %s, reason %q, want %q", op.Status, op.Reason, want)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillExpectedValueMismatch(t *testing.T) {
 	_, dir, op := runDrill(t, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "4"}]}`)
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 1: "select count(*) from t" returned "3" first, expected "4"`) {
