@@ -148,7 +148,11 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 		return code, err
 	}
 	if code != 0 {
-		return code, &drillStep{"restore", fmt.Sprintf("barman recover exited with code %d (its output is above)", code)}
+		why := fmt.Sprintf("barman recover exited with code %d", code)
+		if e := barmanError(r.Store.LogPath(r.Server, op.ID)); e != "" {
+			why += ": " + e
+		}
+		return code, &drillStep{"restore", why + " (its output is above)"}
 	}
 	say(ops.DrillStepLine("restore", since(start), ""))
 
@@ -520,9 +524,11 @@ func since(t time.Time) time.Duration {
 }
 
 // clip keeps recorded text short, and masked.
-func clip(s string) string {
-	if len(s) > 200 {
-		cut := 200
+func clip(s string) string { return clipN(s, 200) }
+
+func clipN(s string, n int) string {
+	if len(s) > n {
+		cut := n
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
@@ -530,3 +536,31 @@ func clip(s string) string {
 	}
 	return pgmask.Text(s)
 }
+
+// barmanError is the last error Barman printed in the operation's output
+// (a line "ERROR: ..." and the lines that continue it, such as rsync's
+// "No space left on device"), masked and short, for the reason: what the
+// notification and the alert show.
+func barmanError(logPath string) string {
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(data), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if !strings.HasPrefix(lines[i], "ERROR: ") {
+			continue
+		}
+		var msg []string
+		for _, l := range lines[i:min(i+4, len(lines))] {
+			l = strings.TrimSpace(l)
+			if l == "" || strings.HasPrefix(l, ops.DrillLinePrefix) {
+				break
+			}
+			msg = append(msg, l)
+		}
+		return clipN(strings.Join(msg, " "), 600)
+	}
+	return ""
+}
+

@@ -286,6 +286,18 @@ func TestDrillFailedQueryReasonIsPsqlError(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A restore that fails gives Barman's error in the drill's reason, where
+// notifications and alerts show it, not only in the output.
+func TestDrillRestoreFailureReasonHasBarmanError(t *testing.T) {
+	t.Setenv("FAKE_BARMAN_RECOVER_ERROR", "Failure copying WAL files: data transfer failure\nrsync: [receiver] write failed on \"/d/pg_wal/0001\": No space left on device (28)")
+	_, dir, op := runDrill(t, `{"type": "drill"}`)
+	want := `drill failed at step restore: barman recover exited with code 1: ERROR: Failure copying WAL files: data transfer failure rsync: [receiver] write failed on "/d/pg_wal/0001": No space left on device (28) (its output is above)`
+	if op.Status != ops.StatusFailed || op.Reason != want {
+		t.Fatalf("status %s, reason %q, want %q", op.Status, op.Reason, want)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillExpectedValueMismatch(t *testing.T) {
 	_, dir, op := runDrill(t, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "4"}]}`)
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 1: "select count(*) from t" returned "3" first, expected "4"`) {
