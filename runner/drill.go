@@ -563,4 +563,3 @@ func barmanError(logPath string) string {
 	}
 	return ""
 }
-
