@@ -90,6 +90,9 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	if err != nil {
 		return -1, err
 	}
+	if err := drillTargetUnsupported(op); err != nil {
+		return -1, err
+	}
 	out, err := os.OpenFile(r.Store.LogPath(r.Server, op.ID), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return -1, err
@@ -535,31 +538,4 @@ func clipN(s string, n int) string {
 		s = s[:cut] + "..."
 	}
 	return pgmask.Text(s)
-}
-
-// barmanError is the last error Barman printed in the operation's output
-// (a line "ERROR: ..." and the lines that continue it, such as rsync's
-// "No space left on device"), masked and short, for the reason: what the
-// notification and the alert show.
-func barmanError(logPath string) string {
-	data, err := os.ReadFile(logPath)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(string(data), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if !strings.HasPrefix(lines[i], "ERROR: ") {
-			continue
-		}
-		var msg []string
-		for _, l := range lines[i:min(i+4, len(lines))] {
-			l = strings.TrimSpace(l)
-			if l == "" || strings.HasPrefix(l, ops.DrillLinePrefix) {
-				break
-			}
-			msg = append(msg, l)
-		}
-		return clipN(strings.Join(msg, " "), 600)
-	}
-	return ""
 }

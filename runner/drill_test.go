@@ -298,6 +298,21 @@ func TestDrillRestoreFailureReasonHasBarmanError(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A drill whose job names a recovery target, which a drill does not pass
+// to Barman, fails before the restore instead of ending DONE for a point
+// in time it never reached.
+func TestDrillRefusesRecoveryTarget(t *testing.T) {
+	e, dir, op := runDrill(t, `{"type": "drill", "target_time": "2026-11-25 08:30:00+00", "sql": ["select 1"]}`)
+	want := `drill failed at step prepare: the drill names a recovery target ("target_time"), which a drill does not apply`
+	if op.Status != ops.StatusFailed || !strings.HasPrefix(op.Reason, want) {
+		t.Fatalf("status %s, reason %q, want %q...", op.Status, op.Reason, want)
+	}
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 0 {
+		t.Errorf("Barman ran: %q", calls)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillExpectedValueMismatch(t *testing.T) {
 	_, dir, op := runDrill(t, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "4"}]}`)
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 1: "select count(*) from t" returned "3" first, expected "4"`) {
