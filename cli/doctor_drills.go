@@ -53,6 +53,12 @@ func doctorDrills(r *doctorReport, file *FileConfig, cfg *ops.BarmanConfig) {
 	if cfg == nil {
 		return
 	}
+	for i, e := range file.Drills.Schedule {
+		// As serve checks it when it starts or reloads.
+		if _, err := cfg.Server(e.Server); err != nil {
+			r.add("drills", checkFail, "drills.schedule[%d]: %s; serve refuses to start (or reload) with it: fix the entry's server or remove the entry", i, ops.ErrorMessage(err))
+		}
+	}
 	for _, name := range sortedKeys(cfg.Servers) {
 		if err := ops.CheckDrillSocket(dir, name, ""); err != nil {
 			r.add("drills", checkFail, "%s", ops.ErrorMessage(err))

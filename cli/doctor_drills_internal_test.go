@@ -14,6 +14,11 @@ import (
 
 func doctorDrillsReport(t *testing.T, dir string, free uint64, tweak ...func(*ops.BarmanConfig)) string {
 	t.Helper()
+	return doctorDrillsReportOf(t, &FileConfig{Drills: DrillsConfig{Directory: dir}}, free, tweak...)
+}
+
+func doctorDrillsReportOf(t *testing.T, file *FileConfig, free uint64, tweak ...func(*ops.BarmanConfig)) string {
+	t.Helper()
 	b := testenv.NewBarman(t, "barman-3.17") // db_server_two: a DONE backup of PostgreSQL 15 (version=150018), 22.2 MiB
 	cfg, err := barman.LoadConfig(b.Conf)
 	if err != nil {
@@ -31,7 +36,7 @@ func doctorDrillsReport(t *testing.T, dir string, free uint64, tweak ...func(*op
 	ops.FreeBytes = func(string) (uint64, error) { return free, nil }
 	t.Cleanup(func() { ops.FreeBytes = old })
 	r := &doctorReport{}
-	doctorDrills(r, &FileConfig{Drills: DrillsConfig{Directory: dir}}, cfg)
+	doctorDrills(r, file, cfg)
 	var lines []string
 	for _, c := range r.checks {
 		lines = append(lines, c.Status+" "+c.Check+": "+c.Message)
@@ -152,6 +157,18 @@ func TestDoctorDrillsCountsWAL(t *testing.T) {
 	})
 	want := "warn drills: server db_server_two: its newest backup 20261125T080758 needs 54.2 MiB (the backup and its WAL), more than the 40.0 MiB free in " + dir
 	if !strings.Contains(got, want) {
+		t.Errorf("report lacks %q:\n%s", want, got)
+	}
+}
+
+// A schedule of a server Barman's configuration lacks fails the check, as
+// it stops serve from starting; doctor passed it.
+func TestDoctorDrillsScheduleUnknownServer(t *testing.T) {
+	dir := t.TempDir()
+	file := &FileConfig{Drills: DrillsConfig{Directory: dir, Schedule: []DrillScheduleConfig{{Server: "db_server_two"}, {Server: "nosuch"}}}}
+	got := doctorDrillsReportOf(t, file, 1<<30)
+	want := `fail drills: drills.schedule[1]: server "nosuch" is not in `
+	if !strings.Contains(got, want) || !strings.Contains(got, "(known: db_server_two); serve refuses to start (or reload) with it") || strings.Contains(got, "drills.schedule[0]") {
 		t.Errorf("report lacks %q:\n%s", want, got)
 	}
 }
