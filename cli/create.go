@@ -97,7 +97,7 @@ func (st *appState) createCommand() *cli.Command {
 					"the configuration file's [drills] directory, starts PostgreSQL of the backup's major version on it " +
 					"(/usr/lib/postgresql/MAJOR/bin, as Barman's user, on a Unix socket in that directory only, with archiving and " +
 					"replication off), waits until recovery has ended, runs each --sql query (it must succeed; with \" => EXPECTED\" its first " +
-					"value must be EXPECTED, as psql -At prints it; --payload takes any query as {\"query\": ..., \"expect\": ...}), then stops PostgreSQL and removes the directory, also when a step fails, the drill is " +
+					"value must be EXPECTED, as psql -At prints it; `create --payload FILE` takes any query, e.g. one whose text holds \" => \", as {\"query\": ..., \"expect\": ...}), then stops PostgreSQL and removes the directory, also when a step fails, the drill is " +
 					"cancelled or its --timeout passes. A drill that needs more room than the directory's file system has (the backup " +
 					"and its WAL) is refused before anything is recorded. Without --backup-id the newest DONE backup is drilled. The " +
 					"output records each step with its duration; a failed drill says which step failed and why, with PostgreSQL's log " +

@@ -49,8 +49,8 @@ const doctorDescription = "Checks, one line each, with what to do about a proble
 	"that user's (a command once run as root leaves files serve cannot write); the Barman command and " +
 	"its version; that each [remotes.NAME] answers within 5s and accepts its credentials; that serve.listen " +
 	"is free or held by a pg-backup-api that answers; and that serve's TLS certificate and key are readable, match, " +
-	"and are not expired (a warning under 14 days left); and whether restore drills can run: the [drills] directory, " +
-	"its free space, whether each server's drill socket fits a Unix socket path, and the PostgreSQL server of each server's " +
+	"and are not expired (a warning under 14 days left); and whether restore drills can run: the [drills] directory and whether drills may write to it, " +
+	"its free space against the newest backup and its WAL, that each [[drills.schedule]] server is one of Barman's, whether each server's drill socket fits a Unix socket path, and the PostgreSQL server of each server's " +
 	"newest backup's major version.\n\n" +
 	"Exit status: 0 when no check failed (warnings included), 5 when one did. -o json prints " +
 	`{"ok": BOOL, "checks": [{"check", "status" (ok, warn, fail), "message"}]}.`

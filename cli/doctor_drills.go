@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/pg-backup-api/pg-backup-api/internal/bytesize"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 	"github.com/pg-backup-api/pg-backup-api/runner"
+	"golang.org/x/sys/unix"
 )
 
 // doctorPostgresBin is where doctor looks for PostgreSQL's server, as the
@@ -41,20 +43,35 @@ func doctorDrills(r *doctorReport, file *FileConfig, cfg *ops.BarmanConfig) {
 		r.add("drills", checkFail, "[drills] directory %s: %v", dir, err)
 		return
 	}
+	if who, ok := drillsWritable(dir, fi, cfg); !ok {
+		// Every drill would fail at its first step, after it was recorded.
+		r.add("drills", checkFail, "[drills] directory %s is not writable by %s, whom drills run as (owner uid %d, mode %04o): chown %s %s; chmod 0700 %s",
+			dir, who, ownerOf(fi), fi.Mode().Perm(), who, dir, dir)
+		return
+	}
 	r.add("drills", checkOK, "[drills] directory %s exists, %s free", dir, bytesize.String(free))
 	if cfg == nil {
 		return
+	}
+	for i, e := range file.Drills.Schedule {
+		// As serve checks it when it starts or reloads.
+		if _, err := cfg.Server(e.Server); err != nil {
+			r.add("drills", checkFail, "drills.schedule[%d]: %s; serve refuses to start (or reload) with it: fix the entry's server or remove the entry", i, ops.ErrorMessage(err))
+		}
 	}
 	for _, name := range sortedKeys(cfg.Servers) {
 		if err := ops.CheckDrillSocket(dir, name, ""); err != nil {
 			r.add("drills", checkFail, "%s", ops.ErrorMessage(err))
 			continue
 		}
-		backups, err := barman.ListBackups(cfg.Servers[name])
+		// With the WAL database, as a create reads it: a drill needs room
+		// for the backup and its WAL.
+		cat, err := barman.ReadCatalog(cfg.Servers[name])
 		if err != nil {
-			r.add("drills", checkWarn, "server %s: its backups cannot be read: %v", name, err)
+			r.add("drills", checkWarn, "server %s: its backups cannot be read: %v", name, ops.ErrorMessage(err))
 			continue
 		}
+		backups := cat.Backups
 		var newest *ops.CatalogBackup
 		for i := range backups {
 			if backups[i].Status == ops.BackupDone {
@@ -73,10 +90,32 @@ func doctorDrills(r *doctorReport, file *FileConfig, cfg *ops.BarmanConfig) {
 		} else {
 			r.add("drills", checkOK, "server %s: PostgreSQL %s's server for its newest backup %s is installed (%s)", name, major, newest.ID, postgres)
 		}
-		if need := newest.Size; need > 0 && uint64(need) > free {
-			r.add("drills", checkWarn, "server %s: its newest backup %s needs %s, more than the %s free in %s: a drill of it would be refused", name, newest.ID, bytesize.String(uint64(need)), bytesize.String(free), dir)
+		if need := newest.Size + newest.WALSize; need > 0 && uint64(need) > free {
+			r.add("drills", checkWarn, "server %s: its newest backup %s needs %s (the backup and its WAL), more than the %s free in %s: a drill of it would be refused", name, newest.ID, bytesize.String(uint64(need)), bytesize.String(free), dir)
 		}
 	}
+}
+
+// drillsWritable says whether the user drills run as may create their
+// directories in dir: this user, or Barman's barman_user when this is root
+// (a runner started as root restores and starts PostgreSQL as that user).
+func drillsWritable(dir string, fi os.FileInfo, cfg *ops.BarmanConfig) (who string, ok bool) {
+	if os.Geteuid() == 0 {
+		name := "barman"
+		if cfg != nil && cfg.BarmanUser != "" {
+			name = cfg.BarmanUser
+		}
+		u, err := user.Lookup(name)
+		if err != nil {
+			return name, false
+		}
+		return name, writableBy(fi, u)
+	}
+	who = strconv.Itoa(os.Geteuid())
+	if me, err := user.Current(); err == nil {
+		who = me.Username
+	}
+	return who, unix.Access(dir, unix.W_OK|unix.X_OK) == nil
 }
 
 func isFile(path string) bool {

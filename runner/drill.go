@@ -90,6 +90,9 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	if err != nil {
 		return -1, err
 	}
+	if err := drillTargetUnsupported(op); err != nil {
+		return -1, err
+	}
 	out, err := os.OpenFile(r.Store.LogPath(r.Server, op.ID), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return -1, err
@@ -98,7 +101,6 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 	say := func(format string, args ...any) {
 		fmt.Fprintf(out, ops.DrillLinePrefix+format+"\n", args...)
 	}
-	deadline := time.Now().Add(do.Timeout)
 	dir := ops.DrillDir(r.DrillDirectory, op.Server, op.ID)
 	// Checked at create time for the longest ID the store gives; here for
 	// this one, which another tool may have named, under the directory
@@ -130,14 +132,30 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 		return -1, &drillStep{"prepare", err.Error()}
 	}
 
+	tsArgs, moved, err := r.drillTablespaceArgs(op, backupID, dir)
+	if err != nil {
+		return -1, &drillStep{"prepare", err.Error()}
+	}
+	argv = append(argv[:len(argv):len(argv)], tsArgs...)
+
 	say("restoring backup %s of server %s into %s", backupID, op.Server, d.data)
+	for _, ts := range moved {
+		say("tablespace %s (oid %d) is restored into %s, not where the server has it", ts.Name, ts.OID, ts.Location)
+	}
 	start := time.Now()
-	code, err := r.runBarman(ctx, op, argv, blog, time.Until(deadline), fmt.Sprintf(`the drill's "timeout" (%s)`, do.Timeout))
+	// The timeout counts from the restore: what comes before takes
+	// milliseconds, and a limit given whole reads as the one configured.
+	deadline := start.Add(do.Timeout)
+	code, err := r.runBarman(ctx, op, argv, blog, do.Timeout, `the drill's "timeout"`)
 	if err != nil {
 		return code, err
 	}
 	if code != 0 {
-		return code, &drillStep{"restore", fmt.Sprintf("barman recover exited with code %d (its output is above)", code)}
+		why := fmt.Sprintf("barman recover exited with code %d", code)
+		if e := barmanError(r.Store.LogPath(r.Server, op.ID)); e != "" {
+			why += ": " + e
+		}
+		return code, &drillStep{"restore", why + " (its output is above)"}
 	}
 	say(ops.DrillStepLine("restore", since(start), ""))
 
@@ -162,6 +180,12 @@ func (r *Runner) drill(ctx context.Context, op *ops.Operation, argv []string, bl
 
 	start = time.Now()
 	for i, q := range do.Queries {
+		if strings.HasPrefix(q.Query, `\`) {
+			// psql -c runs a string that starts with a backslash as one
+			// of its own commands, not as SQL: \! would run a program
+			// on the Barman host as the runner's user.
+			return -1, &drillStep{fmt.Sprintf("query %d", i+1), fmt.Sprintf("%q starts with a backslash, as a psql meta-command does; a drill runs SQL only", clip(q.Query))}
+		}
 		qs := time.Now()
 		first, err := d.psql(do, q.Query)
 		if err != nil {
@@ -240,6 +264,11 @@ func (d *drillRun) stepError(step string, err error) error {
 		}
 	}
 	why := err.Error()
+	// PostgreSQL's log says why it did not start or recover; a query's
+	// failure psql reports itself.
+	if strings.HasPrefix(step, "query") {
+		return &drillStep{step, why}
+	}
 	if lines := d.logTail(20); lines != "" {
 		why += "; PostgreSQL's log:\n" + lines
 	}
@@ -326,8 +355,23 @@ func (d *drillRun) startPostgres() error {
 		"log_destination=stderr",
 		"ssl=off",
 		"cluster_name=pg-backup-api-drill",
+		// The data directory's postgresql.auto.conf (ALTER SYSTEM on the
+		// original server) still applies, below the command line: what
+		// was set there for that host must not stop PostgreSQL from
+		// starting on this one, or from letting the drill in.
+		"shared_buffers=128MB",
+		"huge_pages=off",
+		"session_preload_libraries=",
+		"local_preload_libraries=",
+		"unix_socket_group=",
+		"lc_messages=C",
 	} {
 		args = append(args, "-c", s)
+	}
+	if n, err := strconv.Atoi(major); err == nil && n >= 12 {
+		// Commands recovery runs (recovery.conf's before 12): Barman
+		// writes neither; one of the original standby's would run here.
+		args = append(args, "-c", "archive_cleanup_command=", "-c", "recovery_end_command=")
 	}
 	cmd := exec.Command(postgres, args...)
 	cmd.Stdout = logf
@@ -366,14 +410,32 @@ func (d *drillRun) waitConsistent(do *ops.DrillOptions) error {
 			return context.Cause(d.ctx)
 		case <-tick.C:
 		}
-		v, err := d.psqlAs(do.User, "postgres", "select pg_is_in_recovery()")
+		v, err := d.psqlAs(do.User, do.Database, "select pg_is_in_recovery()")
 		if err == nil {
 			d.connected = true
 			if v == "f" {
 				return nil
 			}
+			continue
+		}
+		// A server still starting or recovering refuses connections
+		// (SQLSTATE 57P03, which pg_isready tells apart); one that
+		// accepts them but not ours (no such role or database) never
+		// will: waiting would only end at the drill's timeout.
+		if d.ctx.Err() == nil && d.accepting() {
+			d.connected = true
+			return fmt.Errorf("PostgreSQL accepts connections, but not the drill's: %v; give the drill a \"user\" and \"database\" that exist in the backup", err)
 		}
 	}
+}
+
+// accepting says whether PostgreSQL accepts connections: pg_isready's
+// exit status 0, which it gives also when the role or database it would
+// use does not exist, and not while the server is starting or recovering.
+func (d *drillRun) accepting() bool {
+	cmd := exec.CommandContext(d.ctx, filepath.Join(d.bin, "pg_isready"), "-q", "-t", "10", "-h", d.dir, "-p", drillPort)
+	cmd.Env = append(os.Environ(), MarkerEnv+"="+d.r.marker(d.op.ID), "LC_MESSAGES=C")
+	return cmd.Run() == nil
 }
 
 // psql runs query in the drill's database and returns the first value of
@@ -465,9 +527,11 @@ func since(t time.Time) time.Duration {
 }
 
 // clip keeps recorded text short, and masked.
-func clip(s string) string {
-	if len(s) > 200 {
-		cut := 200
+func clip(s string) string { return clipN(s, 200) }
+
+func clipN(s string, n int) string {
+	if len(s) > n {
+		cut := n
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}

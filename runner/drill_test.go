@@ -158,6 +158,98 @@ func TestDrillDone(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A backup's tablespaces are restored into the drill's directory, not
+// where the original server had them (on the Barman host, outside the
+// drill's directory, perhaps a live PostgreSQL's), and removed with it.
+func TestDrillRelocatesTablespaces(t *testing.T) {
+	e := newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", tmpl)
+	away := filepath.Join(t.TempDir(), "tbs")
+	info := filepath.Join(e.Cfg.Servers["db_server_two"].BackupDirectory, "meta", "20261125T080758-backup.info")
+	data, err := os.ReadFile(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbs := fmt.Sprintf(`tablespaces=[('tbs one', 16400, '%s/1'), ("it's", 16401, '%s/2')]`, away, away)
+	if err := os.WriteFile(info, []byte(strings.Replace(string(data), "tablespaces=None", tbs, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.createDrill(t, dir, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "3"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log testenv.SyncBuffer
+	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	op := e.get(t, "db_server_two", id)
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s, reason %q\n%s", op.Status, op.Reason, op.Output)
+	}
+	at := filepath.Join(dir, "db_server_two", id, "tablespaces")
+	calls := testenv.ArgvCalls(t, e.ArgvLog)
+	want := []string{"--tablespace=tbs one:" + filepath.Join(at, "16400"), "--tablespace=it's:" + filepath.Join(at, "16401")}
+	if len(calls) != 1 || len(calls[0]) < 2 || strings.Join(calls[0][len(calls[0])-2:], " ") != strings.Join(want, " ") {
+		t.Errorf("barman calls = %q, want the last options %q", calls, want)
+	}
+	if !strings.Contains(op.Output, "tablespace tbs one (oid 16400) is restored into "+filepath.Join(at, "16400")) {
+		t.Errorf("output does not say where the tablespace went:\n%s", op.Output)
+	}
+	if _, err := os.Stat(away); !os.IsNotExist(err) {
+		t.Errorf("the drill wrote where the original server had its tablespaces: %v", err)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+func TestParseTablespaces(t *testing.T) {
+	got, err := parseTablespaces(`[('a', 1, '/x'), ("b'c", 22, '/y\\z\xe9'),]`)
+	want := []drillTablespace{{"a", 1, "/x"}, {"b'c", 22, "/y\\zé"}}
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v, %v; want %v", got, err, want)
+	}
+	for _, bad := range []string{`[('a', 1)]`, `[('a', 'x', '/y')]`, `('a', 1, '/x')`, `[('a', 1, '/x')] junk`, `[('a, 1, '/x')]`, `[('a', 1, '/\q')]`} {
+		if got, err := parseTablespaces(bad); err == nil {
+			t.Errorf("%s: got %v, want an error", bad, got)
+		}
+	}
+}
+
+// Settings the original server had in postgresql.auto.conf (ALTER SYSTEM)
+// for its own host do not keep the drill's PostgreSQL from starting on the
+// Barman host or from letting the drill in: huge pages it may not have, a
+// library only that host has.
+func TestDrillOverridesOriginalAutoConf(t *testing.T) {
+	e := newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	altered := filepath.Join(dir, "altered")
+	if out, err := exec.Command("cp", "-a", tmpl, altered).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	auto := "huge_pages = 'on'\nsession_preload_libraries = 'nosuchlib_of_the_original_host'\nlocal_preload_libraries = 'nosuchlib_either'\nshared_buffers = '4TB'\n"
+	f, err := os.OpenFile(filepath.Join(altered, "postgresql.auto.conf"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(auto)
+	f.Close()
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", altered)
+	id, err := e.createDrill(t, dir, `{"type": "drill", "timeout": "60s", "sql": [{"query": "select count(*) from t", "expect": "3"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log testenv.SyncBuffer
+	if err := e.drillRunner(t, dir, &log).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	op := e.get(t, "db_server_two", id)
+	os.RemoveAll(altered)
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s phase %s, reason %q", op.Status, op.Phase, op.Reason)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillFailingQuery(t *testing.T) {
 	_, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1", "select * from nosuch"]}`)
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, "drill failed at step query 2") || !strings.Contains(op.Reason, `relation "nosuch" does not exist`) {
@@ -166,10 +258,79 @@ func TestDrillFailingQuery(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
+// A query is SQL: psql's meta-commands, which psql -c runs when the string
+// starts with a backslash, are refused, or \! would run a program on the
+// Barman host.
+func TestDrillRefusesPsqlMetaCommands(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "ran")
+	_, dir, op := runDrill(t, fmt.Sprintf(`{"type": "drill", "sql": ["select 1", "\\! touch %s"]}`, out))
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 2: "\\! touch `) ||
+		!strings.Contains(op.Reason, "starts with a backslash, as a psql meta-command does; a drill runs SQL only") {
+		t.Errorf("status %s, reason %q", op.Status, op.Reason)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("the meta-command ran: %s exists", out)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+// A failed query's reason is psql's error, without PostgreSQL's log, which
+// would only repeat it after twenty lines of the start, in every
+// notification and alert that shows the reason.
+func TestDrillFailedQueryReasonIsPsqlError(t *testing.T) {
+	_, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1/0"]}`)
+	want := `drill failed at step query 1: "select 1/0" failed (exit status 1): ERROR:  division by zero`
+	if op.Status != ops.StatusFailed || op.Reason != want {
+		t.Fatalf("status %s, reason %q, want %q", op.Status, op.Reason, want)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+// A restore that fails gives Barman's error in the drill's reason, where
+// notifications and alerts show it, not only in the output.
+func TestDrillRestoreFailureReasonHasBarmanError(t *testing.T) {
+	t.Setenv("FAKE_BARMAN_RECOVER_ERROR", "Failure copying WAL files: data transfer failure\nrsync: [receiver] write failed on \"/d/pg_wal/0001\": No space left on device (28)")
+	_, dir, op := runDrill(t, `{"type": "drill"}`)
+	want := `drill failed at step restore: barman recover exited with code 1: ERROR: Failure copying WAL files: data transfer failure rsync: [receiver] write failed on "/d/pg_wal/0001": No space left on device (28) (its output is above)`
+	if op.Status != ops.StatusFailed || op.Reason != want {
+		t.Fatalf("status %s, reason %q, want %q", op.Status, op.Reason, want)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+// A drill whose job names a recovery target, which a drill does not pass
+// to Barman, fails before the restore instead of ending DONE for a point
+// in time it never reached.
+func TestDrillRefusesRecoveryTarget(t *testing.T) {
+	e, dir, op := runDrill(t, `{"type": "drill", "target_time": "2026-11-25 08:30:00+00", "sql": ["select 1"]}`)
+	want := `drill failed at step prepare: the drill names a recovery target ("target_time"), which a drill does not apply`
+	if op.Status != ops.StatusFailed || !strings.HasPrefix(op.Reason, want) {
+		t.Fatalf("status %s, reason %q, want %q...", op.Status, op.Reason, want)
+	}
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 0 {
+		t.Errorf("Barman ran: %q", calls)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
 func TestDrillExpectedValueMismatch(t *testing.T) {
 	_, dir, op := runDrill(t, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "4"}]}`)
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 1: "select count(*) from t" returned "3" first, expected "4"`) {
 		t.Fatalf("status %s, reason %q", op.Status, op.Reason)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+// A drill whose "user" the backup does not have (a cluster whose
+// superuser is not "postgres") fails as soon as PostgreSQL accepts
+// connections, with PostgreSQL's reason, not at its timeout after polling
+// a server that will never let it in.
+func TestDrillUnknownRoleFailsAtOnce(t *testing.T) {
+	_, dir, op := runDrill(t, `{"type": "drill", "timeout": "60s", "user": "nosuchrole", "sql": ["select 1"]}`)
+	if op.Status != ops.StatusFailed || op.Phase == ops.PhaseTimeout ||
+		!strings.Contains(op.Reason, "drill failed at step consistency: PostgreSQL accepts connections, but not the drill's") ||
+		!strings.Contains(op.Reason, `role "nosuchrole" does not exist`) {
+		t.Fatalf("status %s phase %s, reason %q", op.Status, op.Phase, op.Reason)
 	}
 	assertNothingLeft(t, dir, op)
 }
@@ -274,6 +435,18 @@ func TestDrillTimeoutLeavesNothing(t *testing.T) {
 	}
 	if d := time.Since(start); d > 40*time.Second {
 		t.Errorf("the drill took %s to time out after 4s", d)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+// A drill that times out during the restore says so with its "timeout"
+// as given, not with what was left of it to the nanosecond.
+func TestDrillTimeoutDuringRestore(t *testing.T) {
+	t.Setenv("FAKE_BARMAN_RECOVER_SLEEP", "30")
+	_, dir, op := runDrill(t, `{"type": "drill", "timeout": "1s"}`)
+	want := `timed out: drill may run for 1s (the drill's "timeout"); Barman was stopped`
+	if op.Status != ops.StatusFailed || op.Phase != ops.PhaseTimeout || op.Reason != want {
+		t.Fatalf("status %s phase %s, reason %q, want %q", op.Status, op.Phase, op.Reason, want)
 	}
 	assertNothingLeft(t, dir, op)
 }
