@@ -133,6 +133,14 @@ func CheckDrillKeys(payload *pyjson.Object) error {
 func readDrillKeys(payload *pyjson.Object) (*DrillOptions, error) {
 	var err error
 	do := &DrillOptions{Timeout: DefaultDrillTimeout, Database: DefaultDrillDatabase, User: DefaultDrillUser}
+	for _, k := range payload.Keys() {
+		if strings.HasPrefix(k, "target_") || k == "exclusive" {
+			// The drill's Barman command passes no target: the drill would
+			// restore to the end of the WAL and its DONE would claim a
+			// point in time never reached.
+			return nil, Errorf(EINVALID, `drill: %q is not taken: a drill restores its backup to the end of the WAL archived, the state a recovery without a target reaches; leave the target out (to prove a point in time, run a recovery with that target)`, k)
+		}
+	}
 	if raw, ok := payload.Get("sql"); ok {
 		list, ok := raw.([]any)
 		if !ok {
@@ -217,6 +225,10 @@ func readDrillQuery(i int, e any) (DrillQuery, error) {
 	}
 	if strings.ContainsRune(q.Query, 0) {
 		return q, Errorf(EINVALID, `%s: "query" contains a NUL character`, where)
+	}
+	if strings.HasPrefix(q.Query, `\`) {
+		// psql -c runs it as one of psql's own commands: \! runs a shell.
+		return q, Errorf(EINVALID, `%s: "query" starts with a backslash, which psql runs as its own meta-command (\! runs a program on the Barman host), not as SQL; send SQL only`, where)
 	}
 	return q, nil
 }

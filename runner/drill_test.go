@@ -84,8 +84,9 @@ func drillTemplate(t *testing.T) (root, template string) {
 }
 
 // createDrill validates payload with dir as [drills] directory and
-// records it.
-func (e *env) createDrill(t *testing.T, dir, payload string) (string, error) {
+// records it, after edits of the validated job: what validation refuses
+// today may be in a job an earlier version recorded, or one edited by hand.
+func (e *env) createDrill(t *testing.T, dir, payload string, edits ...func(job *pyjson.Object)) (string, error) {
 	t.Helper()
 	obj, err := pyjson.DecodeObject([]byte(payload), pyjson.DecodeOptions{RejectDuplicateKeys: true})
 	if err != nil {
@@ -94,6 +95,9 @@ func (e *env) createDrill(t *testing.T, dir, payload string) (string, error) {
 	req, err := ops.Policy{Options: barman.Options, DrillDirectory: dir}.Validate(e.Cfg, barman.Catalog{}, "db_server_two", obj)
 	if err != nil {
 		return "", err
+	}
+	for _, edit := range edits {
+		edit(req.Payload)
 	}
 	return e.Store.Create(req, ops.Extension{Version: "test", BarmanConfig: e.Conf})
 }
@@ -104,12 +108,12 @@ func (e *env) drillRunner(t *testing.T, dir string, log *testenv.SyncBuffer) *Ru
 }
 
 // runDrill creates a drill and runs the drill lane to its end.
-func runDrill(t *testing.T, payload string) (e *env, dir string, op *ops.Operation) {
+func runDrill(t *testing.T, payload string, edits ...func(job *pyjson.Object)) (e *env, dir string, op *ops.Operation) {
 	t.Helper()
 	e = newEnv(t)
 	dir, tmpl := drillTemplate(t)
 	t.Setenv("FAKE_BARMAN_RECOVER_FROM", tmpl)
-	id, err := e.createDrill(t, dir, payload)
+	id, err := e.createDrill(t, dir, payload, edits...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,16 +264,22 @@ func TestDrillFailingQuery(t *testing.T) {
 
 // A query is SQL: psql's meta-commands, which psql -c runs when the string
 // starts with a backslash, are refused, or \! would run a program on the
-// Barman host.
+// Barman host. Validation refuses them at create; the runner reads the job
+// through the same validation, so a job recorded before that, or edited by
+// hand, fails before Barman runs.
 func TestDrillRefusesPsqlMetaCommands(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "ran")
-	_, dir, op := runDrill(t, fmt.Sprintf(`{"type": "drill", "sql": ["select 1", "\\! touch %s"]}`, out))
-	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill failed at step query 2: "\\! touch `) ||
-		!strings.Contains(op.Reason, "starts with a backslash, as a psql meta-command does; a drill runs SQL only") {
+	e, dir, op := runDrill(t, `{"type": "drill"}`, func(job *pyjson.Object) {
+		job.Set("sql", []any{"select 1", "\\! touch " + out})
+	})
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, `drill: sql[1]: "query" starts with a backslash, which psql runs as its own meta-command`) {
 		t.Errorf("status %s, reason %q", op.Status, op.Reason)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("the meta-command ran: %s exists", out)
+	}
+	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 0 {
+		t.Errorf("Barman ran: %q", calls)
 	}
 	assertNothingLeft(t, dir, op)
 }
@@ -300,11 +310,14 @@ func TestDrillRestoreFailureReasonHasBarmanError(t *testing.T) {
 
 // A drill whose job names a recovery target, which a drill does not pass
 // to Barman, fails before the restore instead of ending DONE for a point
-// in time it never reached.
+// in time it never reached (validation refuses the key at create; this is
+// a job recorded before that, or edited by hand).
 func TestDrillRefusesRecoveryTarget(t *testing.T) {
-	e, dir, op := runDrill(t, `{"type": "drill", "target_time": "2026-11-25 08:30:00+00", "sql": ["select 1"]}`)
-	want := `drill failed at step prepare: the drill names a recovery target ("target_time"), which a drill does not apply`
-	if op.Status != ops.StatusFailed || !strings.HasPrefix(op.Reason, want) {
+	e, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1"]}`, func(job *pyjson.Object) {
+		job.Set("target_time", "2026-11-25 08:30:00+00")
+	})
+	want := `drill: "target_time" is not taken: a drill restores its backup to the end of the WAL archived`
+	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, want) {
 		t.Fatalf("status %s, reason %q, want %q...", op.Status, op.Reason, want)
 	}
 	if calls := testenv.ArgvCalls(t, e.ArgvLog); len(calls) != 0 {

@@ -1,11 +1,9 @@
 package runner
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
-	"github.com/pg-backup-api/pg-backup-api/barman"
 	"github.com/pg-backup-api/pg-backup-api/ops"
 )
 
@@ -34,27 +32,4 @@ func barmanError(logPath string) string {
 		return clipN(strings.Join(msg, " "), 600)
 	}
 	return ""
-}
-
-// drillTargetUnsupported refuses a drill whose job names a recovery target
-// that the drill's Barman command does not pass (no row of barman.Options
-// for a drill): it would restore the backup to the end of its WAL, and a
-// DONE would claim a point in time that was never reached.
-func drillTargetUnsupported(op *ops.Operation) error {
-	if op.Job == nil {
-		return nil
-	}
-	for _, k := range op.Job.Keys() {
-		if !strings.HasPrefix(k, "target_") {
-			continue
-		}
-		taken := false
-		for _, o := range barman.Options {
-			taken = taken || (o.Type == ops.DrillOp && o.Key == k)
-		}
-		if !taken {
-			return &drillStep{"prepare", fmt.Sprintf("the drill names a recovery target (%q), which a drill does not apply: it would restore backup %s to the end of its WAL and prove nothing about that point in time; leave the target out, or name the backup to drill with \"backup_id\"", k, op.ResolvedBackupID())}
-		}
-	}
-	return nil
 }
