@@ -97,8 +97,18 @@ func (p Permission) Allows(need Permission) bool {
 // refuses it.
 func permissionFor(t ops.Type, payload *pyjson.Object) Permission {
 	switch t {
-	case ops.Recovery, ops.BackupOp, ops.DrillOp:
-		// A drill restores the backup's data onto the Barman host.
+	case ops.DrillOp:
+		// A drill restores the backup's data onto the Barman host. Its
+		// queries run on a PostgreSQL that runs as Barman's user, as the
+		// drill's user, a superuser by default, who can run programs as
+		// Barman's user (COPY ... TO PROGRAM): queries need admin.
+		if payload != nil {
+			if _, ok := payload.Get("sql"); ok {
+				return PermAdmin
+			}
+		}
+		return PermRecover
+	case ops.Recovery, ops.BackupOp:
 		return PermRecover
 	case ops.ConfigSwitch, ops.ConfigUpdate:
 		return PermConfigure

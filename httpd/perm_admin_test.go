@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -76,6 +77,59 @@ func TestConfigUpdateAdminChanges(t *testing.T) {
 			}
 			if line := accessLine(t, logBuf, w.Header().Get("X-Request-Id")); !strings.Contains(line+" ", "denied=admin ") {
 				t.Errorf("access log %q does not record denied=admin", line)
+			}
+			if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
+				t.Errorf("a refused request changed the store: %v", diff)
+			}
+		})
+	}
+}
+
+// TestDrillQueriesNeedAdmin: a drill's queries run on a PostgreSQL that
+// runs as Barman's user, as a superuser by default, who can run programs
+// as that user (COPY ... TO PROGRAM): a drill with "sql" needs admin, and
+// a recover credential gets a 403 with nothing written. A drill without
+// queries stays recover's.
+func TestDrillQueriesNeedAdmin(t *testing.T) {
+	const (
+		recoverSecret = "pgba_recover-0123456789abcdefghijklmnopqrstuvwxyzA"
+		adminSecret   = "pgba_admin-0123456789abcdefghijklmnopqrstuvwxyzABC"
+	)
+	tokens := []httpd.Token{
+		{Name: "restorer", SHA256: httpd.HashToken(recoverSecret), Permissions: httpd.PermRecover | httpd.PermRead},
+		{Name: "admin", SHA256: httpd.HashToken(adminSecret), Permissions: httpd.PermAdmin},
+	}
+	const withSQL = `{"type": "drill", "sql": [{"query": "copy (select 1) to program 'id > /tmp/pwned'"}]}`
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name, secret, body string
+		denied             bool
+	}{
+		{"recover, queries", recoverSecret, withSQL, true},
+		{"recover, no queries", recoverSecret, `{"type": "drill"}`, false},
+		{"admin, queries", adminSecret, withSQL, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := e.apiServer(t)
+			s.Auth = &httpd.Auth{Tokens: tokens}
+			// A short directory: the drill's socket path must fit sun_path.
+			drills, err := os.MkdirTemp("", "drill")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(drills) })
+			s.Service.Policy = ops.Policy{DrillDirectory: drills}
+			before := testenv.Snapshot(t, e.Home)
+			w := doAuth(t, s.Handler(), authRequest{method: "POST", path: "/servers/db_server_two/operations", body: tc.body, authz: bearer(tc.secret), remote: "127.0.0.1:1"})
+			if !tc.denied {
+				if w.Code != http.StatusAccepted {
+					t.Fatalf("%d %s, want 202", w.Code, w.Body)
+				}
+				return
+			}
+			msg := wantError(t, w, http.StatusForbidden)
+			if !strings.Contains(msg, "restorer lacks the admin permission for POST /servers/db_server_two/operations") {
+				t.Errorf("403 %q does not name the admin permission", msg)
 			}
 			if diff := testenv.DiffSnapshots(before, testenv.Snapshot(t, e.Home)); diff != "" {
 				t.Errorf("a refused request changed the store: %v", diff)
