@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -301,12 +302,14 @@ func (p Policy) validateDrill(cfg *BarmanConfig, catalog Catalog, req *Request) 
 			return err
 		}
 	}
-	// The WAL archived after the backup is restored with it only up to
-	// the next backup, which is what wal_size counts.
+	// Without a target Barman copies every WAL segment from the backup to
+	// the end of the archive: the WAL after it up to the next backup
+	// (its wal_size), and that of every newer backup.
 	need := backup.Size
 	if cat := readWindow(catalog, server); cat != nil && cat.WALKnown {
-		for _, b := range cat.Backups {
-			if b.ID == backup.ID {
+		from := slices.IndexFunc(cat.Backups, func(b CatalogBackup) bool { return b.ID == backup.ID })
+		if from >= 0 {
+			for _, b := range cat.Backups[from:] {
 				need += b.WALSize
 			}
 		}
