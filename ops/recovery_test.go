@@ -440,9 +440,7 @@ func TestValidateTargetTimeWindow(t *testing.T) {
 	testenv.WriteFile(t, filepath.Join(env.Home, srv2, "wals", "xlog.db"), fmt.Sprintf(
 		"000000010000000000000001\t16777216\t%d\tNone\n000000010000000000000002\t16777216\t%d\tNone\n",
 		last.Add(-time.Hour).Unix(), last.Unix()))
-	tests := []struct {
-		name, payload, code, msg string
-	}{
+	tests := []validateCase{
 		{"at the newest WAL's time", recovery("", `"target_time": "2026-11-27T18:00:00Z"`), "", pitrNewest},
 		{"named backup, inside the window", recovery(pitrOld, `"target_time": "2026-11-27T17:00:00Z"`), "", pitrOld},
 		{"after the newest WAL, chosen backup", recovery("", `"target_time": "2026-11-27T18:00:01Z"`), ops.EINVALID,
@@ -455,21 +453,7 @@ func TestValidateTargetTimeWindow(t *testing.T) {
 		{"after the newest WAL, partial_wal with get_wal", recovery("latest", `"target_time": "2026-11-27T18:00:01Z", "partial_wal": true, "get_wal": true`), ops.EINVALID, `which ends 2026-11-27T18:00:00Z`},
 		{"before the window still names its start", recovery("", `"target_time": "2026-11-01T00:00:00Z"`), ops.EINVALID, `which begins 2026-11-20T10:05:00Z`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
-			if tc.code != "" {
-				opstest.WantError(t, err, tc.code, tc.msg)
-				return
-			}
-			if err != nil {
-				t.Fatalf("Validate: %v", err)
-			}
-			if req.BackupID != tc.msg {
-				t.Errorf("resolved backup = %q, want %q", req.BackupID, tc.msg)
-			}
-		})
-	}
+	runValidateCases(t, cfg, tests)
 }
 
 // TestValidateAutoBackup: "backup_id" "auto" chooses as Barman 3.13.1 and
@@ -547,9 +531,7 @@ func TestValidateTargetLSNWindow(t *testing.T) {
 	env, cfg := pitrEnv(t)
 	testenv.WriteFile(t, filepath.Join(env.Home, srv2, "wals", "xlog.db"),
 		"000000010000000000000006\t16777216\t1764000000\tNone\n000000010000000000000007\t16777216\t1764003600\tNone\n")
-	tests := []struct {
-		name, payload, code, msg string
-	}{
+	tests := []validateCase{
 		{"at the newest segment's end", recovery(pitrMid, `"target_lsn": "0/8000000"`), "", pitrMid},
 		{"inside the newest segment", recovery(pitrMid, `"target_lsn": "0/7FFFFFF"`), "", pitrMid},
 		{"past the newest segment", recovery(pitrMid, `"target_lsn": "0/8000001"`), ops.EINVALID,
@@ -561,6 +543,16 @@ func TestValidateTargetLSNWindow(t *testing.T) {
 		{"past the segment being streamed, with partial_wal", recovery(pitrMid, `"target_lsn": "0/9000001", "partial_wal": true`), ops.EINVALID, `which ends at 0/9000000`},
 		{"partial_wal with get_wal, which Barman ignores then", recovery(pitrMid, `"target_lsn": "0/8000001", "partial_wal": true, "get_wal": true`), ops.EINVALID, `which ends at 0/8000000`},
 	}
+	runValidateCases(t, cfg, tests)
+}
+
+// validateCase is a payload of db_server_two and what validation makes of
+// it: an error's code and part of its message, or "" and the backup the
+// payload resolves to.
+type validateCase struct{ name, payload, code, msg string }
+
+func runValidateCases(t *testing.T, cfg *ops.BarmanConfig, tests []validateCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
