@@ -308,15 +308,34 @@ func TestDrillRestoreFailureReasonHasBarmanError(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
-// A drill whose job names a recovery target, which a drill does not pass
-// to Barman, fails before the restore instead of ending DONE for a point
-// in time it never reached (validation refuses the key at create; this is
-// a job recorded before that, or edited by hand).
-func TestDrillRefusesRecoveryTarget(t *testing.T) {
-	e, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1"]}`, func(job *pyjson.Object) {
-		job.Set("target_time", "2026-11-25 08:30:00+00")
+// A drill with a recovery target gives Barman the target and
+// --target-action=promote (PostgreSQL 12 and later would pause at the
+// target and the drill would wait for the end of recovery until its
+// timeout), after the fixed arguments it always gives.
+func TestDrillPassesRecoveryTarget(t *testing.T) {
+	e, dir, op := runDrill(t, `{"type": "drill", "target_time": "2026-11-25T08:30:00Z", "sql": [{"query": "select count(*) from t", "expect": "3"}]}`)
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s, reason %q\n%s", op.Status, op.Reason, op.Output)
+	}
+	at := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC).Local().Format("2006-01-02 15:04:05.999999-07:00")
+	want := []string{"-c", e.Conf, "recover", "db_server_two", "20261125T080758", filepath.Join(dir, "db_server_two", op.ID, "data"),
+		"--target-time=" + at, "--target-action=promote"}
+	calls := testenv.ArgvCalls(t, e.ArgvLog)
+	if len(calls) != 1 || strings.Join(calls[0], "\n") != strings.Join(want, "\n") {
+		t.Errorf("barman calls = %q, want [%q]", calls, want)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+// A drill whose job asks PostgreSQL to pause at the target (validation
+// refuses it at create; this is a job edited by hand, or another
+// implementation's) fails before Barman runs rather than wait for a
+// recovery that never ends.
+func TestDrillRefusesPausingTarget(t *testing.T) {
+	e, dir, op := runDrill(t, `{"type": "drill", "target_time": "2026-11-25T08:30:00Z", "sql": ["select 1"]}`, func(job *pyjson.Object) {
+		job.Set("target_action", "pause")
 	})
-	want := `drill: "target_time" is not taken: a drill restores its backup to the end of the WAL archived`
+	want := `drill: "target_action" must be "promote"`
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, want) {
 		t.Fatalf("status %s, reason %q, want %q...", op.Status, op.Reason, want)
 	}
