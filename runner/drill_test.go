@@ -602,3 +602,70 @@ func TestDrillRunnerRefusesTooLongSocketPath(t *testing.T) {
 		t.Errorf("the refused drill created %v in %s", entries, long)
 	}
 }
+
+// A PostgreSQL that refuses the drill's first connection and accepts by
+// the time pg_isready asks, as one does when its end-of-recovery
+// checkpoint ends in between (seen on real Barman 3.13.3 with a
+// target_time: promotion's checkpoint refused psql with "the database
+// system is not accepting connections", then pg_isready found it ready),
+// is still waited for: the drill asks again rather than fail for a role or
+// database it has.
+func TestDrillWaitsThroughEndOfRecoveryCheckpoint(t *testing.T) {
+	e := newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", tmpl)
+	// PostgreSQL's programs, psql refusing its first connection once the
+	// server accepts them (so that pg_isready, asked next, says it does).
+	bin := filepath.Join(dir, "bin", "15")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(pgBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range entries {
+		if ent.Name() != "psql" {
+			if err := os.Symlink(filepath.Join(pgBin, ent.Name()), filepath.Join(bin, ent.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	state := filepath.Join(dir, "bin", "refused")
+	os.Chmod(filepath.Join(dir, "bin"), 0o777) // psql may run as nobody
+	script := fmt.Sprintf(`#!/bin/sh
+if [ ! -e %[1]q ]; then
+  host=
+  prev=
+  for a in "$@"; do [ "$prev" = -h ] && host=$a; prev=$a; done
+  until %[2]q/pg_isready -q -h "$host" -p 5432; do sleep 0.05; done
+  : > %[1]q
+  echo 'psql: error: connection to server on socket "x" failed: FATAL:  the database system is not accepting connections' >&2
+  exit 2
+fi
+exec %[2]q/psql "$@"
+`, state, pgBin)
+	if err := os.WriteFile(filepath.Join(bin, "psql"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.createDrill(t, dir, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "3"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log testenv.SyncBuffer
+	r := e.drillRunner(t, dir, &log)
+	r.PostgresBin = filepath.Join(dir, "bin", "%s")
+	if err := r.Run(context.Background(), nil); err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	op := e.get(t, "db_server_two", id)
+	if _, err := os.Stat(state); err != nil {
+		t.Fatalf("psql never refused a connection (%v): the test proves nothing", err)
+	}
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s, reason %q\n%s", op.Status, op.Reason, op.Output)
+	}
+	// The directory holds the test's programs, which are not the drill's.
+	os.RemoveAll(filepath.Join(dir, "bin"))
+	assertNothingLeft(t, dir, op)
+}
