@@ -43,8 +43,8 @@ func (p Policy) readTarget(t Type, opts []Option) (*RecoveryOptions, error) {
 			continue
 		}
 		targets = append(targets, o.Spec.Key)
-		if t, ok := o.Value.(time.Time); ok {
-			ro.TargetTime = t
+		if at, ok := o.Value.(time.Time); ok {
+			ro.TargetTime = at
 		}
 	}
 	if len(targets) > 1 {
