@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,7 +76,7 @@ const (
 // completions are all read from it, so a new Barman option is one row
 // here. Every flag is given joined to its value (--flag=VALUE), so that a
 // value starting with "-" stays a value.
-var Options = ops.OptionTable{
+var Options = withDrillRows(ops.OptionTable{
 	{Type: ops.Recovery, Key: "target_time", Kind: ops.KindTime, Command: recoverCmd, Flag: "--target-time", Target: true,
 		Usage: "recover to this `TIME`, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)"},
 	{Type: ops.Recovery, Key: "target_lsn", Kind: ops.KindLSN, Command: recoverCmd, Flag: "--target-lsn", Since: ops.Version{Major: 2, Minor: 9}, Target: true,
@@ -181,10 +182,41 @@ var Options = ops.OptionTable{
 	// A drill restores on the Barman host itself, so only the options of
 	// the local copy apply; the drill's own keys (sql, timeout, database,
 	// user) are not Barman's.
-	{Type: ops.DrillOp, Key: "jobs", Kind: ops.KindInt, Command: recoverCmd, Flag: "--jobs", Since: ops.Version{Major: 2, Minor: 2}, Min: 1, Max: 64,
-		Want: "a whole number of parallel copy jobs from 1 to 64", Usage: "copy with `N` parallel jobs (1-64)", Short: "j"},
 	{Type: ops.KeepOp, Key: "release", Kind: ops.KindBool, Command: keepCmd, Flag: "--release", Since: ops.Version{Major: 2, Minor: 14},
 		Usage: "remove the backup's keep instead, so that the retention policy applies to it again"},
+})
+
+// drillRows are the recovery options a drill takes, as the Recovery rows
+// spell them. A drill restores on the Barman host itself, so only the
+// target and the local copy's options apply; the drill's own keys (sql,
+// timeout, database, user) are not Barman's.
+var drillRows = []string{"target_time", "target_lsn", "target_xid", "target_name", "target_immediate", "target_tli", "target_action", "exclusive", "jobs"}
+
+// drillTargetAction is the only target_action a drill takes: the drill
+// waits for PostgreSQL to end recovery, which it does at a target only by
+// promoting (PostgreSQL 12 and later pause there by default). ops adds it
+// to a drill with a target that does not give it.
+var drillTargetAction = ops.OptionSpec{Values: []string{"promote"},
+	Want:  `"promote" (a drill waits for PostgreSQL to end recovery and take its queries, which "pause" and "shutdown" never let it do; leave target_action out: a drill with a target promotes)`,
+	Usage: "what PostgreSQL does at the target: `ACTION` promote only, which a drill with a target gives anyway (needs a target)"}
+
+// withDrillRows is tbl with a DrillOp row for each of drillRows, copied
+// from its Recovery row (kind, flag, version gates), so that a drill's
+// options are checked, gated and spelled exactly as a recovery's.
+func withDrillRows(tbl ops.OptionTable) ops.OptionTable {
+	for _, key := range drillRows {
+		i := slices.IndexFunc(tbl, func(s ops.OptionSpec) bool { return s.Type == ops.Recovery && s.Key == key })
+		if i < 0 {
+			panic("barman: a drill takes recovery option " + key + ", which Options has no row for")
+		}
+		row := tbl[i]
+		row.Type = ops.DrillOp
+		if key == "target_action" {
+			row.Values, row.Want, row.Usage = drillTargetAction.Values, drillTargetAction.Want, drillTargetAction.Usage
+		}
+		tbl = append(tbl, row)
+	}
+	return tbl
 }
 
 // Args returns the argv that runs op: the program, -c config so Barman

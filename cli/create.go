@@ -92,14 +92,16 @@ func (st *appState) createCommand() *cli.Command {
 			st.operationCommand(&cli.Command{
 				Name:      "drill",
 				Usage:     "prove a backup restores: restore it on the Barman host, start PostgreSQL on it, run queries, remove it (an extension)",
-				UsageText: "pg-backup-api create drill --server NAME [--backup-id ID] [--sql \"QUERY[ => EXPECTED]\"]... [--database DB] [--user ROLE] [--timeout DURATION] [--wait]",
+				UsageText: "pg-backup-api create drill --server NAME [--backup-id ID] [--target-time TIME | --target-lsn LSN | --target-xid XID | --target-name NAME | --target-immediate] [--sql \"QUERY[ => EXPECTED]\"]... [--database DB] [--user ROLE] [--timeout DURATION] [--wait]",
 				Description: "Runs `barman recover SERVER BACKUP DIR` on the Barman host itself (no ssh) into a directory of its own under " +
 					"the configuration file's [drills] directory, starts PostgreSQL of the backup's major version on it " +
 					"(/usr/lib/postgresql/MAJOR/bin, as Barman's user, on a Unix socket in that directory only, with archiving and " +
 					"replication off), waits until recovery has ended, runs each --sql query (it must succeed; with \" => EXPECTED\" its first " +
 					"value must be EXPECTED, as psql -At prints it; `create --payload FILE` takes any query, e.g. one whose text holds \" => \", as {\"query\": ..., \"expect\": ...}), then stops PostgreSQL and removes the directory, also when a step fails, the drill is " +
 					"cancelled or its --timeout passes. A drill that needs more room than the directory's file system has (the backup " +
-					"and its WAL) is refused before anything is recorded. Without --backup-id the newest DONE backup is drilled. The " +
+					"and its WAL) is refused before anything is recorded. Without --backup-id the newest DONE backup is drilled, or with --target-time or --target-lsn the one backup_id auto chooses. " +
+					"A recovery target (--target-time, --target-lsn, --target-xid, --target-name, --target-immediate), checked as a recovery's, " +
+					"restores to that point rather than the end of the WAL archived, with --target-action=promote, since the drill waits for recovery to end. The " +
 					"output records each step with its duration; a failed drill says which step failed and why, with PostgreSQL's log " +
 					"lines. Drills run in a lane of their own, so they never hold up a recovery. Over HTTP it needs the recover permission.",
 			}, ops.DrillOp, []cli.Flag{

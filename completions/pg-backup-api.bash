@@ -45,7 +45,7 @@ _pg_backup_api_valued() {
     'create recovery:--server'|'create recovery:-s'|'create recovery:--backup-id'|'create recovery:-b'|'create recovery:--remote-ssh-command'|'create recovery:--destination-directory'|'create recovery:-d'|'create recovery:--target-time'|'create recovery:--target-lsn'|'create recovery:--target-xid'|'create recovery:--target-name'|'create recovery:--target-tli'|'create recovery:--target-action'|'create recovery:--jobs'|'create recovery:-j'|'create recovery:--bwlimit'|'create recovery:--tablespace'|'create recovery:--recovery-staging-path'|'create recovery:--staging-wal-directory'|'create recovery:--retry-times'|'create recovery:--retry-sleep'|'create recovery:--jobs-start-batch-period'|'create recovery:--jobs-start-batch-size'|'create recovery:--recovery-conf-filename'|'create recovery:--recovery-option-port'|'create recovery:--combine-mode'|'create recovery:--output'|'create recovery:-o'|'create recovery:--config'|'create recovery:--barman-config'|'create recovery:--url'|'create recovery:--remote'|'create recovery:-r'|'create recovery:--token'|'create recovery:--ca-cert'|'create recovery:--client-cert'|'create recovery:--client-key') return 0 ;;
     'create backup:--server'|'create backup:-s'|'create backup:--name'|'create backup:-n'|'create backup:--incremental'|'create backup:--reuse-backup'|'create backup:--jobs'|'create backup:-j'|'create backup:--bwlimit'|'create backup:--retry-times'|'create backup:--retry-sleep'|'create backup:--wait-timeout'|'create backup:--output'|'create backup:-o'|'create backup:--config'|'create backup:--barman-config'|'create backup:--url'|'create backup:--remote'|'create backup:-r'|'create backup:--token'|'create backup:--ca-cert'|'create backup:--client-cert'|'create backup:--client-key') return 0 ;;
     'create keep:--server'|'create keep:-s'|'create keep:--backup-id'|'create keep:-b'|'create keep:--target'|'create keep:-t'|'create keep:--output'|'create keep:-o'|'create keep:--config'|'create keep:--barman-config'|'create keep:--url'|'create keep:--remote'|'create keep:-r'|'create keep:--token'|'create keep:--ca-cert'|'create keep:--client-cert'|'create keep:--client-key') return 0 ;;
-    'create drill:--server'|'create drill:-s'|'create drill:--backup-id'|'create drill:-b'|'create drill:--sql'|'create drill:--database'|'create drill:--user'|'create drill:--timeout'|'create drill:--jobs'|'create drill:-j'|'create drill:--output'|'create drill:-o'|'create drill:--config'|'create drill:--barman-config'|'create drill:--url'|'create drill:--remote'|'create drill:-r'|'create drill:--token'|'create drill:--ca-cert'|'create drill:--client-cert'|'create drill:--client-key') return 0 ;;
+    'create drill:--server'|'create drill:-s'|'create drill:--backup-id'|'create drill:-b'|'create drill:--sql'|'create drill:--database'|'create drill:--user'|'create drill:--timeout'|'create drill:--target-time'|'create drill:--target-lsn'|'create drill:--target-xid'|'create drill:--target-name'|'create drill:--target-tli'|'create drill:--target-action'|'create drill:--jobs'|'create drill:-j'|'create drill:--output'|'create drill:-o'|'create drill:--config'|'create drill:--barman-config'|'create drill:--url'|'create drill:--remote'|'create drill:-r'|'create drill:--token'|'create drill:--ca-cert'|'create drill:--client-cert'|'create drill:--client-key') return 0 ;;
     'create delete:--server'|'create delete:-s'|'create delete:--backup-id'|'create delete:-b'|'create delete:--output'|'create delete:-o'|'create delete:--config'|'create delete:--barman-config'|'create delete:--url'|'create delete:--remote'|'create delete:-r'|'create delete:--token'|'create delete:--ca-cert'|'create delete:--client-cert'|'create delete:--client-key') return 0 ;;
     'create config-switch:--server'|'create config-switch:-s'|'create config-switch:--model-name'|'create config-switch:-m'|'create config-switch:--output'|'create config-switch:-o'|'create config-switch:--config'|'create config-switch:--barman-config'|'create config-switch:--url'|'create config-switch:--remote'|'create config-switch:-r'|'create config-switch:--token'|'create config-switch:--ca-cert'|'create config-switch:--client-cert'|'create config-switch:--client-key') return 0 ;;
     'create config-update:--changes'|'create config-update:-c'|'create config-update:--changes-file'|'create config-update:-f'|'create config-update:--output'|'create config-update:-o'|'create config-update:--config'|'create config-update:--barman-config'|'create config-update:--url'|'create config-update:--remote'|'create config-update:-r'|'create config-update:--token'|'create config-update:--ca-cert'|'create config-update:--client-cert'|'create config-update:--client-key') return 0 ;;
@@ -89,7 +89,7 @@ _pg_backup_api_spec() {
         opts='--server --backup-id --target --release --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create drill')
-        opts='--server --backup-id --sql --database --user --timeout --jobs --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
+        opts='--server --backup-id --sql --database --user --timeout --target-time --target-lsn --target-xid --target-name --target-immediate --target-tli --target-action --exclusive --jobs --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
         ;;
     'create delete')
         opts='--server --backup-id --wait --dry-run --output --config --barman-config --url --remote --token --ca-cert --client-cert --client-key --help'
@@ -169,7 +169,7 @@ _pg_backup_api_value() {
         _pg_backup_api_dynamic servers ;;
     'create recovery:--backup-id'|'create recovery:-b'|'create keep:--backup-id'|'create keep:-b'|'create drill:--backup-id'|'create drill:-b'|'create delete:--backup-id'|'create delete:-b')
         _pg_backup_api_dynamic backups ;;
-    'create recovery:--target-tli')
+    'create recovery:--target-tli'|'create drill:--target-tli')
         _pg_backup_api_words 'current latest' ;;
     'create recovery:--target-action')
         _pg_backup_api_words 'pause shutdown promote' ;;
@@ -179,6 +179,8 @@ _pg_backup_api_value() {
         _pg_backup_api_words 'off copy link' ;;
     'create keep:--target'|'create keep:-t')
         _pg_backup_api_words 'full standalone' ;;
+    'create drill:--target-action')
+        _pg_backup_api_words 'promote' ;;
     'create config-switch:--model-name'|'create config-switch:-m')
         _pg_backup_api_dynamic models ;;
     'list:--type'|'list:-t')

@@ -246,6 +246,14 @@ _pg-backup-api_create_drill() {
     '(--database)'--database='[the DB the queries run in (default postgres)]'':DB: ' \
     '(--user)'--user='[the ROLE the queries run as (default postgres)]'':ROLE: ' \
     '(--timeout)'--timeout='[stop the drill after DURATION (default: runner.drill_timeout, else 2h)]'':DURATION: ' \
+    '(--target-time)'--target-time='[recover to this TIME, with a zone (RFC 3339, e.g. 2026-01-02T14:02:00+01:00)]'':TIME: ' \
+    '(--target-lsn)'--target-lsn='[recover to this WAL location LSN (X/X, e.g. 0/3000060)]'':LSN: ' \
+    '(--target-xid)'--target-xid='[recover to this transaction XID]'':XID: ' \
+    '(--target-name)'--target-name='[recover to this restore point NAME (pg_create_restore_point)]'':NAME: ' \
+    '(--target-immediate)'--target-immediate'[end recovery as soon as the backup is consistent]' \
+    '(--target-tli)'--target-tli='[recover along timeline TLI: a number, current or latest]'':TLI:(current latest)' \
+    '(--target-action)'--target-action='[what PostgreSQL does at the target: ACTION promote only, which a drill with a target gives anyway (needs a target)]'':ACTION:(promote)' \
+    '(--exclusive)'--exclusive'[stop just before the target (needs --target-time, --target-lsn or --target-xid)]' \
     '(--jobs -j)'{-j+,--jobs=}'[copy with N parallel jobs (1-64)]'':N: ' \
     '(--wait -w)'{-w,--wait}'[block until the operation ends; exit 0 if DONE, 4 if FAILED]' \
     '(--dry-run)'--dry-run'[check everything a create checks and show the operation and Barman'\''s command line, recording nothing (remotely: only with a server that offers dry runs)]' \

@@ -37,6 +37,40 @@ func TestDrill(t *testing.T) {
 	})
 }
 
+// TestDrillTarget proves a drill to a point in time (issue 27) on every
+// Barman of the sandbox: with a target_time between two inserts, the
+// drill's backup is chosen from the target, Barman is given the target and
+// --target-action=promote (PostgreSQL 15 would pause there otherwise and
+// the drill time out), and the drill's query counts the rows written by
+// then: the first insert and not the second.
+func TestDrillTarget(t *testing.T) {
+	runID := "drill-pitr-" + randomHex()
+	insertRow(t, runID, "A")
+	target := pgSQL(t, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`)
+	time.Sleep(20 * time.Millisecond) // B commits strictly after the target time
+	insertRow(t, runID, "B")
+	for _, b := range barmans {
+		archiveWAL(t, b)
+	}
+	server := sandbox["SANDBOX_SERVER"]
+	eachAtOnce(t, func(t *testing.T, b *barmanUT) {
+		d := newDrillEnv(t, b, "t")
+		count := fmt.Sprintf("select count(*) from pitr_check where run = '%s'", runID)
+		stdout, stderr, code := d.cli(t, "create", "drill", "--server", server, "--target-time", target,
+			"--sql", count+" => 1", "--sql", fmt.Sprintf("select string_agg(tag, ',') from pitr_check where run = '%s' => A", runID),
+			"--timeout", "5m", "--wait")
+		id := lastID(t, stdout)
+		op := b.inspect(t, id)
+		if code != 0 || op["status"] != "DONE" {
+			t.Fatalf("create drill --target-time %s --wait: exit %d, status %v\nstderr: %s\nreason: %v\noutput:\n%v", target, code, op["status"], stderr, op["reason"], op["output"])
+		}
+		if got := resolvedBackupID(t, b, id); got == "" || got < b.newer.id {
+			t.Errorf("resolved_backup_id %q: want the newest backup that ended before %s, at least %s", got, target, b.newer.id)
+		}
+		d.checkNothingLeft(t, id)
+	})
+}
+
 // drillEnv is one Barman's drills directory and the configuration file
 // that names it.
 type drillEnv struct {

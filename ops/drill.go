@@ -44,11 +44,18 @@ type DrillQuery struct {
 
 // DrillOptions are a drill as validation read it.
 type DrillOptions struct {
-	Options  []Option // the table's rows for drills (barman recover options)
-	Queries  []DrillQuery
-	Timeout  time.Duration
-	Database string
-	User     string
+	// Options are the table's rows for drills (barman recover options),
+	// the target among them, then target_action promote when there is a
+	// target (drillTargetAction).
+	Options []Option
+	// Target is the key of the recovery target given ("" for none);
+	// TargetTime is its time when Target is "target_time".
+	Target     string
+	TargetTime time.Time
+	Queries    []DrillQuery
+	Timeout    time.Duration
+	Database   string
+	User       string
 }
 
 // DrillDir is where the drill of operation id on server restores: a
@@ -109,9 +116,15 @@ func CheckDrillSocket(root, server, id string) error {
 // maxDrillQueries bounds a drill's "sql": each query is a psql run.
 const maxDrillQueries = 100
 
-// readDrillOptions reads a drill's payload (or job file).
+// readDrillOptions reads a drill's payload (or job file): its Barman
+// options, the target checked as a recovery's (readTarget), and its own
+// keys.
 func (p Policy) readDrillOptions(payload *pyjson.Object) (*DrillOptions, error) {
 	opts, err := p.Options.readOptions(DrillOp, payload)
+	if err != nil {
+		return nil, err
+	}
+	ro, err := p.readTarget(DrillOp, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +132,34 @@ func (p Policy) readDrillOptions(payload *pyjson.Object) (*DrillOptions, error) 
 	if err != nil {
 		return nil, err
 	}
-	do.Options = opts
+	do.Options, do.Target, do.TargetTime = p.drillTargetAction(ro), ro.Target, ro.TargetTime
 	return do, nil
+}
+
+// drillTargetAction is ro's options with target_action promote when ro
+// has a target and does not say it (the table refuses any other action
+// for a drill). PostgreSQL 12 and later pause at a recovery target by
+// default, and a paused PostgreSQL stays in recovery, which the drill
+// waits to end; computed on every read, not written into the job, so the
+// runner's argv follows the same rule.
+func (p Policy) drillTargetAction(ro *RecoveryOptions) []Option {
+	if _, ok := ro.Get("target_action"); ok || ro.Target == "" {
+		return ro.Options
+	}
+	var opts []Option
+	for _, spec := range p.Options.For(DrillOp) {
+		if o, ok := findOption(ro.Options, spec.Key); ok {
+			opts = append(opts, o)
+		} else if spec.Key == "target_action" {
+			opts = append(opts, Option{Spec: spec, Value: "promote"})
+		}
+	}
+	return opts
+}
+
+// targets is do's target as a recovery's, for the checks both share.
+func (do *DrillOptions) targets() *RecoveryOptions {
+	return &RecoveryOptions{Target: do.Target, TargetTime: do.TargetTime, Options: do.Options}
 }
 
 // CheckDrillKeys checks a drill's own keys ("sql", "timeout", "database",
@@ -134,14 +173,6 @@ func CheckDrillKeys(payload *pyjson.Object) error {
 func readDrillKeys(payload *pyjson.Object) (*DrillOptions, error) {
 	var err error
 	do := &DrillOptions{Timeout: DefaultDrillTimeout, Database: DefaultDrillDatabase, User: DefaultDrillUser}
-	for _, k := range payload.Keys() {
-		if strings.HasPrefix(k, "target_") || k == "exclusive" {
-			// The drill's Barman command passes no target: the drill would
-			// restore to the end of the WAL and its DONE would claim a
-			// point in time never reached.
-			return nil, Errorf(EINVALID, `drill: %q is not taken: a drill restores its backup to the end of the WAL archived, the state a recovery without a target reaches; leave the target out (to prove a point in time, run a recovery with that target)`, k)
-		}
-	}
 	if raw, ok := payload.Get("sql"); ok {
 		list, ok := raw.([]any)
 		if !ok {
@@ -284,36 +315,35 @@ func (p Policy) validateDrill(cfg *BarmanConfig, catalog Catalog, req *Request) 
 	if err := CheckDrillSocket(p.DrillDirectory, req.Server, ""); err != nil {
 		return err
 	}
-	var backup CatalogBackup
-	if raw, ok := req.Payload.Get("backup_id"); ok && raw != "latest" && raw != "last" {
-		id, err := requiredPositional(req.Payload, DrillOp, "backup_id")
-		if err != nil {
-			return err
-		}
-		if backup, err = catalog.ResolveBackup(server, id); err != nil {
-			return err
-		}
-		if backup.Status != BackupDone {
-			return Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be drilled", backup.ID, req.Server, backup.Status)
-		}
-	} else {
-		// The newest DONE backup, as "latest" names it for a recovery.
-		if backup, err = catalog.ResolveBackup(server, "latest"); err != nil {
+	// As a recovery's: "auto", or left out with a target_time or a
+	// target_lsn, chooses the backup from the target; left out otherwise,
+	// the newest DONE backup, as "latest" names it (a drill's default
+	// since before it took targets). A named backup, "latest" included,
+	// that ended after the target is refused, as a recovery's is: the
+	// operator named it.
+	ro := do.targets()
+	raw, hasID := req.Payload.Get("backup_id")
+	auto := hasID && raw == AutoBackupID || !hasID && (ro.Target == "target_time" || ro.Target == "target_lsn")
+	backupID := "latest"
+	if hasID && !auto && raw != "latest" && raw != "last" {
+		if backupID, err = requiredPositional(req.Payload, DrillOp, "backup_id"); err != nil {
 			return err
 		}
 	}
-	// Without a target Barman copies every WAL segment from the backup to
-	// the end of the archive: the WAL after it up to the next backup
-	// (its wal_size), and that of every newer backup.
-	need := backup.Size
-	if cat := readWindow(catalog, server); cat != nil && cat.WALKnown {
-		from := slices.IndexFunc(cat.Backups, func(b CatalogBackup) bool { return b.ID == backup.ID })
-		if from >= 0 {
-			for _, b := range cat.Backups[from:] {
-				need += b.WALSize
-			}
+	backup, cat, err := targetBackup(DrillOp, catalog, server, ro, auto, func() (CatalogBackup, error) {
+		backup, err := catalog.ResolveBackup(server, backupID)
+		if err == nil && backup.Status != BackupDone {
+			err = Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be drilled", backup.ID, req.Server, backup.Status)
 		}
+		return backup, err
+	})
+	if err != nil {
+		return err
 	}
+	if cat == nil {
+		cat = readWindow(catalog, server)
+	}
+	need := drillRoom(backup, ro, cat)
 	if err := CheckDrillRoom(p.DrillDirectory, backup.ID, need); err != nil {
 		return err
 	}
@@ -328,6 +358,30 @@ func (p Policy) validateDrill(cfg *BarmanConfig, catalog Catalog, req *Request) 
 	req.BackupID = backup.ID
 	req.Drill = do
 	return nil
+}
+
+// drillRoom is the room a drill of backup to ro's target needs: the
+// backup, and the WAL Barman copies. Without a target that is every WAL
+// segment from the backup to the end of the archive: the WAL after it up
+// to the next backup (its wal_size), and that of every newer backup. With
+// a target_time Barman copies the WAL only up to the target, so a newer
+// backup that began after it adds none.
+func drillRoom(backup CatalogBackup, ro *RecoveryOptions, cat *ServerCatalog) int64 {
+	need := backup.Size
+	if cat == nil || !cat.WALKnown {
+		return need
+	}
+	from := slices.IndexFunc(cat.Backups, func(b CatalogBackup) bool { return b.ID == backup.ID })
+	if from < 0 {
+		return need
+	}
+	for i, b := range cat.Backups[from:] {
+		if i > 0 && !ro.TargetTime.IsZero() && !b.BeginTime.IsZero() && b.BeginTime.After(ro.TargetTime) {
+			break
+		}
+		need += b.WALSize
+	}
+	return need
 }
 
 // CheckDrillRoom refuses a drill whose directory's file system has less

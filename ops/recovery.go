@@ -16,17 +16,23 @@ import (
 const AutoBackupID = "auto"
 
 // readRecoveryOptions reads a recovery's options by p's option table and
-// checks them together: at most one target, target_action only with one,
-// and exclusive only with a target it can stop just before (a time, an LSN
-// or an XID).
+// checks its target (readTarget).
 func (p Policy) readRecoveryOptions(payload *pyjson.Object) (*RecoveryOptions, error) {
 	opts, err := p.Options.readOptions(Recovery, payload)
 	if err != nil {
 		return nil, err
 	}
+	return p.readTarget(Recovery, opts)
+}
+
+// readTarget checks together the options opts of an operation of type t
+// (a recovery, or a drill, which takes the same targets) read by p's
+// table: at most one target, target_action only with one, and exclusive
+// only with a target it can stop just before (a time, an LSN or an XID).
+func (p Policy) readTarget(t Type, opts []Option) (*RecoveryOptions, error) {
 	ro := &RecoveryOptions{Options: opts}
 	var targets, targetKeys []string
-	for _, spec := range p.Options.For(Recovery) {
+	for _, spec := range p.Options.For(t) {
 		if spec.Target {
 			targetKeys = append(targetKeys, spec.Key)
 		}
@@ -37,23 +43,23 @@ func (p Policy) readRecoveryOptions(payload *pyjson.Object) (*RecoveryOptions, e
 			continue
 		}
 		targets = append(targets, o.Spec.Key)
-		if t, ok := o.Value.(time.Time); ok {
-			ro.TargetTime = t
+		if at, ok := o.Value.(time.Time); ok {
+			ro.TargetTime = at
 		}
 	}
 	if len(targets) > 1 {
-		return nil, Errorf(EINVALID, "recovery: %q and %q are both recovery targets; give at most one of %s", targets[0], targets[1], strings.Join(targetKeys, ", "))
+		return nil, Errorf(EINVALID, "%s: %q and %q are both recovery targets; give at most one of %s", t, targets[0], targets[1], strings.Join(targetKeys, ", "))
 	}
 	if len(targets) == 1 {
 		ro.Target = targets[0]
 	}
 	if o, ok := ro.Get("exclusive"); ok && o.Value == true {
 		if ro.Target == "" || ro.Target == "target_name" || ro.Target == "target_immediate" {
-			return nil, Errorf(EINVALID, `recovery: "exclusive" stops recovery just before its target, so it needs one of target_time, target_lsn, target_xid`)
+			return nil, Errorf(EINVALID, `%s: "exclusive" stops recovery just before its target, so it needs one of target_time, target_lsn, target_xid`, t)
 		}
 	}
 	if _, ok := ro.Get("target_action"); ok && ro.Target == "" {
-		return nil, Errorf(EINVALID, `recovery: "target_action" says what PostgreSQL does once it reaches the recovery target, so it needs one of %s`, strings.Join(targetKeys, ", "))
+		return nil, Errorf(EINVALID, `%s: "target_action" says what PostgreSQL does once it reaches the recovery target, so it needs one of %s`, t, strings.Join(targetKeys, ", "))
 	}
 	return ro, nil
 }
@@ -116,10 +122,10 @@ var now = time.Now
 
 // checkTargetTime refuses a target_time Barman cannot reach with backup:
 // before the backup ended (checkTargetWindow has refused the rest).
-func checkTargetTime(server string, target time.Time, backup CatalogBackup) error {
+func checkTargetTime(t Type, server string, target time.Time, backup CatalogBackup) error {
 	if !backup.EndTime.IsZero() && target.Before(backup.EndTime) {
-		return Errorf(EINVALID, "recovery: \"target_time\" %s is before backup %s of server %q ended (%s); Barman cannot recover a backup to a time before its end: choose an older backup, or send \"backup_id\": %q to have one chosen",
-			target.Format(time.RFC3339Nano), backup.ID, server, backup.EndTime.Format(time.RFC3339Nano), AutoBackupID)
+		return Errorf(EINVALID, "%s: \"target_time\" %s is before backup %s of server %q ended (%s); Barman cannot recover a backup to a time before its end: choose an older backup, or send \"backup_id\": %q to have one chosen",
+			t, target.Format(time.RFC3339Nano), backup.ID, server, backup.EndTime.Format(time.RFC3339Nano), AutoBackupID)
 	}
 	return nil
 }
@@ -130,7 +136,7 @@ func checkTargetTime(server string, target time.Time, backup CatalogBackup) erro
 // recovery stop point is before consistent recovery point"), after a whole
 // copy. The end LSN is the bound Barman's own target_time check and a
 // "backup_id" "auto" choice use.
-func checkTargetLSN(server string, ro *RecoveryOptions, backup CatalogBackup) error {
+func checkTargetLSN(t Type, server string, ro *RecoveryOptions, backup CatalogBackup) error {
 	o, ok := ro.Get("target_lsn")
 	if !ok || ro.Target != "target_lsn" {
 		return nil
@@ -140,8 +146,8 @@ func checkTargetLSN(server string, ro *RecoveryOptions, backup CatalogBackup) er
 	if !ok1 || !ok2 || target >= end {
 		return nil
 	}
-	return Errorf(EINVALID, "recovery: \"target_lsn\" %v is before backup %s of server %q ended (at WAL location %s); PostgreSQL cannot stop a recovery of that backup before it is consistent and would not start: choose an older backup, or send \"backup_id\": %q to have one chosen",
-		o.Value, backup.ID, server, backup.EndLSN, AutoBackupID)
+	return Errorf(EINVALID, "%s: \"target_lsn\" %v is before backup %s of server %q ended (at WAL location %s); PostgreSQL cannot stop a recovery of that backup before it is consistent and would not start: choose an older backup, or send \"backup_id\": %q to have one chosen",
+		t, o.Value, backup.ID, server, backup.EndLSN, AutoBackupID)
 }
 
 // checkTargetLSNWindow refuses a target_lsn past the end of the newest WAL
@@ -150,7 +156,7 @@ func checkTargetLSN(server string, ro *RecoveryOptions, backup CatalogBackup) er
 // stops without reaching the target ("recovery ended before configured
 // recovery target was reached") and does not start. Checked only when
 // Barman's WAL database was read and the segment size is known.
-func checkTargetLSNWindow(server string, ro *RecoveryOptions, backup CatalogBackup, cat *ServerCatalog) error {
+func checkTargetLSNWindow(t Type, server string, ro *RecoveryOptions, backup CatalogBackup, cat *ServerCatalog) error {
 	o, ok := ro.Get("target_lsn")
 	if !ok || ro.Target != "target_lsn" || cat == nil || !cat.WALKnown || cat.Window == nil || backup.WALSegmentSize <= 0 {
 		return nil
@@ -166,8 +172,8 @@ func checkTargetLSNWindow(server string, ro *RecoveryOptions, backup CatalogBack
 		return nil
 	}
 	last := fmt.Sprintf("%X/%X", end>>32, uint32(end))
-	return Errorf(EINVALID, "recovery: \"target_lsn\" %v is after the WAL archived for server %q, which ends at %s (WAL segment %s, the newest archived); PostgreSQL would replay all of it and not start, as the target is never reached: choose a location up to %s, or wait until the WAL that covers the target is archived",
-		o.Value, server, last, cat.Window.LatestWAL, last)
+	return Errorf(EINVALID, "%s: \"target_lsn\" %v is after the WAL archived for server %q, which ends at %s (WAL segment %s, the newest archived); PostgreSQL would replay all of it and not start, as the target is never reached: choose a location up to %s, or wait until the WAL that covers the target is archived",
+		t, o.Value, server, last, cat.Window.LatestWAL, last)
 }
 
 // copiesPartialWAL reports whether Barman will copy the segment that
@@ -244,21 +250,21 @@ func readWindow(catalog Catalog, server *BarmanServer) *ServerCatalog {
 // trusted when Barman's WAL database was read and names a segment;
 // otherwise it is the newest backup's end, which WAL archived since may
 // well pass.
-func checkTargetWindow(server string, target time.Time, cat *ServerCatalog, partial bool) error {
+func checkTargetWindow(t Type, server string, target time.Time, cat *ServerCatalog, partial bool) error {
 	if n := now(); target.After(n) {
-		return Errorf(EINVALID, "recovery: \"target_time\" %s is in the future (now is %s); a recovery can only reach a time already archived", target.Format(time.RFC3339Nano), n.Format(time.RFC3339))
+		return Errorf(EINVALID, "%s: \"target_time\" %s is in the future (now is %s); a recovery can only reach a time already archived", t, target.Format(time.RFC3339Nano), n.Format(time.RFC3339))
 	}
 	if cat == nil || cat.Window == nil {
 		return nil
 	}
 	w := cat.Window
 	if !w.Earliest.IsZero() && target.Before(w.Earliest) {
-		return Errorf(EINVALID, "recovery: \"target_time\" %s is before the recovery window of server %q, which begins %s (the end of its oldest DONE backup); Barman cannot recover to an earlier time: choose a time from %s on",
-			target.Format(time.RFC3339Nano), server, w.Earliest.Format(time.RFC3339Nano), w.Earliest.Format(time.RFC3339Nano))
+		return Errorf(EINVALID, "%s: \"target_time\" %s is before the recovery window of server %q, which begins %s (the end of its oldest DONE backup); Barman cannot recover to an earlier time: choose a time from %s on",
+			t, target.Format(time.RFC3339Nano), server, w.Earliest.Format(time.RFC3339Nano), w.Earliest.Format(time.RFC3339Nano))
 	}
 	if cat.WALKnown && w.LatestWAL != "" && target.After(w.Latest) && !partial {
-		return Errorf(EINVALID, "recovery: \"target_time\" %s is after the recovery window of server %q, which ends %s (WAL segment %s, the newest archived); Barman would recover only to there: choose a time up to %s, or wait until the WAL that covers the target is archived",
-			target.Format(time.RFC3339Nano), server, w.Latest.Format(time.RFC3339Nano), w.LatestWAL, w.Latest.Format(time.RFC3339Nano))
+		return Errorf(EINVALID, "%s: \"target_time\" %s is after the recovery window of server %q, which ends %s (WAL segment %s, the newest archived); Barman would recover only to there: choose a time up to %s, or wait until the WAL that covers the target is archived",
+			t, target.Format(time.RFC3339Nano), server, w.Latest.Format(time.RFC3339Nano), w.LatestWAL, w.Latest.Format(time.RFC3339Nano))
 	}
 	return nil
 }
@@ -269,7 +275,7 @@ func checkTargetWindow(server string, target time.Time, cat *ServerCatalog, part
 // "current" with "auto", since it is the timeline of a backup not yet
 // chosen; pg-backup-api gives Barman the backup it chose, so "current" is
 // that backup's timeline and any backup fits.
-func autoTimeline(server string, ro *RecoveryOptions, cat *ServerCatalog) (int, error) {
+func autoTimeline(t Type, server string, ro *RecoveryOptions, cat *ServerCatalog) (int, error) {
 	o, ok := ro.Get("target_tli")
 	if !ok {
 		return 0, nil
@@ -282,7 +288,7 @@ func autoTimeline(server string, ro *RecoveryOptions, cat *ServerCatalog) (int, 
 			return 0, nil
 		}
 		if cat == nil || !cat.WALKnown || cat.LatestTimeline == 0 {
-			return 0, Errorf(EINVALID, `recovery: "target_tli" "latest" with "backup_id" "auto" chooses a backup on the highest timeline archived, which cannot be read for server %q (its WAL database is missing or names no WAL segment); give the timeline's number or name the backup`, server)
+			return 0, Errorf(EINVALID, `%s: "target_tli" "latest" with "backup_id" "auto" chooses a backup on the highest timeline archived, which cannot be read for server %q (its WAL database is missing or names no WAL segment); give the timeline's number or name the backup`, t, server)
 		}
 		return cat.LatestTimeline, nil
 	}
@@ -297,7 +303,7 @@ func autoTimeline(server string, ro *RecoveryOptions, cat *ServerCatalog) (int, 
 // chooses for no other target, and neither does this. pg-backup-api
 // restores only a DONE backup, so Barman's choice being WAITING_FOR_WALS
 // is refused rather than replaced with another.
-func chooseAutoBackup(server string, backups []CatalogBackup, ro *RecoveryOptions, tli int) (CatalogBackup, error) {
+func chooseAutoBackup(t Type, server string, backups []CatalogBackup, ro *RecoveryOptions, tli int) (CatalogBackup, error) {
 	var fits func(CatalogBackup) bool
 	var what string
 	switch ro.Target {
@@ -316,7 +322,7 @@ func chooseAutoBackup(server string, backups []CatalogBackup, ro *RecoveryOption
 		}
 		what = fmt.Sprintf("that ended at or before \"target_lsn\" %v", o.Value)
 	default:
-		return CatalogBackup{}, Errorf(EINVALID, `recovery: "backup_id" "auto" chooses the backup from a "target_time" or a "target_lsn", or the newest without a target, as Barman does; it cannot choose one for %q (Barman refuses it too): name the backup in "backup_id"`, ro.Target)
+		return CatalogBackup{}, Errorf(EINVALID, `%s: "backup_id" "auto" chooses the backup from a "target_time" or a "target_lsn", or the newest without a target, as Barman does; it cannot choose one for %q (Barman refuses it too): name the backup in "backup_id"`, t, ro.Target)
 	}
 	if tli != 0 {
 		what += fmt.Sprintf(" on timeline %d", tli)
@@ -331,11 +337,11 @@ func chooseAutoBackup(server string, backups []CatalogBackup, ro *RecoveryOption
 			continue
 		}
 		if b.Status != BackupDone {
-			return CatalogBackup{}, Errorf(EINVALID, `recovery: "backup_id" "auto" names backup %s of server %q (the newest %s, as Barman chooses), which has status %s; only a DONE backup can be recovered: wait until its WAL is archived, or name another backup`, b.ID, server, what, b.Status)
+			return CatalogBackup{}, Errorf(EINVALID, `%s: "backup_id" "auto" names backup %s of server %q (the newest %s, as Barman chooses), which has status %s; only a DONE backup can be recovered: wait until its WAL is archived, or name another backup`, t, b.ID, server, what, b.Status)
 		}
 		return b, nil
 	}
-	return CatalogBackup{}, Errorf(EINVALID, `recovery: "backup_id" "auto" finds no backup of server %q %s (DONE or WAITING_FOR_WALS, as Barman looks; Barman would say "Cannot find any candidate backup for recovery."); name a backup, or change the target`, server, what)
+	return CatalogBackup{}, Errorf(EINVALID, `%s: "backup_id" "auto" finds no backup of server %q %s (DONE or WAITING_FOR_WALS, as Barman looks; Barman would say "Cannot find any candidate backup for recovery."); name a backup, or change the target`, t, server, what)
 }
 
 // parseLSN reads a WAL location, X/X in hexadecimal, as a number.
@@ -358,7 +364,6 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 	if err != nil {
 		return err
 	}
-	targetTime := ro.TargetTime
 	raw, hasID := req.Payload.Get("backup_id")
 	auto := !hasID || raw == AutoBackupID
 	var backupID string
@@ -379,55 +384,14 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 	if err != nil {
 		return err
 	}
-	// With a target_time, the recovery window is checked before a backup
-	// is chosen or resolved: its bounds are what the caller can act on.
-	var cat *ServerCatalog
-	if !targetTime.IsZero() || auto || ro.Target == "target_lsn" {
-		cat = readWindow(catalog, server)
-	}
-	if !targetTime.IsZero() {
-		if err := checkTargetWindow(req.Server, targetTime, cat, copiesPartialWAL(ro)); err != nil {
-			return err
+	backup, _, err := targetBackup(Recovery, catalog, server, ro, auto, func() (CatalogBackup, error) {
+		backup, err := catalog.ResolveBackup(server, backupID)
+		if err == nil && backup.Status != BackupDone {
+			err = Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be recovered", backup.ID, req.Server, backup.Status)
 		}
-	}
-	var backup CatalogBackup
-	if auto {
-		tli, err := autoTimeline(req.Server, ro, cat)
-		if err != nil {
-			return err
-		}
-		var backups []CatalogBackup
-		if cat != nil {
-			backups = cat.Backups
-		} else {
-			lister, ok := catalog.(BackupLister)
-			if !ok {
-				return Errorf(EUNAVAILABLE, `recovery: the backup catalog cannot be listed here, so "backup_id" "auto" cannot choose a backup; name the backup`)
-			}
-			if backups, err = lister.ListBackups(server); err != nil {
-				return err
-			}
-		}
-		if backup, err = chooseAutoBackup(req.Server, backups, ro, tli); err != nil {
-			return err
-		}
-	} else {
-		if backup, err = catalog.ResolveBackup(server, backupID); err != nil {
-			return err
-		}
-		if backup.Status != BackupDone {
-			return Errorf(EINVALID, "backup %s of server %q has status %s; only a DONE backup can be recovered", backup.ID, req.Server, backup.Status)
-		}
-	}
-	if !targetTime.IsZero() {
-		if err := checkTargetTime(req.Server, targetTime, backup); err != nil {
-			return err
-		}
-	}
-	if err := checkTargetLSN(req.Server, ro, backup); err != nil {
-		return err
-	}
-	if err := checkTargetLSNWindow(req.Server, ro, backup, cat); err != nil {
+		return backup, err
+	})
+	if err != nil {
 		return err
 	}
 	if err := checkTablespaces(req.Server, ro, backup); err != nil {
@@ -436,4 +400,61 @@ func (p Policy) validateRecovery(cfg *BarmanConfig, catalog Catalog, req *Reques
 	req.BackupID = backup.ID
 	req.Recovery = ro
 	return nil
+}
+
+// targetBackup is the backup an operation of type t (a recovery or a
+// drill) restores to ro's target: the one "backup_id" "auto" chooses when
+// auto, else resolve's; the target is checked against the recovery window
+// and the backup. With a target_time the window is checked before a
+// backup is chosen or resolved: its bounds are what the caller can act on.
+//
+// It returns the server's catalog too when it read it (nil otherwise).
+func targetBackup(t Type, catalog Catalog, server *BarmanServer, ro *RecoveryOptions, auto bool, resolve func() (CatalogBackup, error)) (CatalogBackup, *ServerCatalog, error) {
+	name := server.Name
+	var cat *ServerCatalog
+	if !ro.TargetTime.IsZero() || auto || ro.Target == "target_lsn" {
+		cat = readWindow(catalog, server)
+	}
+	if !ro.TargetTime.IsZero() {
+		if err := checkTargetWindow(t, name, ro.TargetTime, cat, copiesPartialWAL(ro)); err != nil {
+			return CatalogBackup{}, nil, err
+		}
+	}
+	var backup CatalogBackup
+	var err error
+	if auto {
+		tli, err := autoTimeline(t, name, ro, cat)
+		if err != nil {
+			return CatalogBackup{}, nil, err
+		}
+		var backups []CatalogBackup
+		if cat != nil {
+			backups = cat.Backups
+		} else {
+			lister, ok := catalog.(BackupLister)
+			if !ok {
+				return CatalogBackup{}, nil, Errorf(EUNAVAILABLE, `%s: the backup catalog cannot be listed here, so "backup_id" "auto" cannot choose a backup; name the backup`, t)
+			}
+			if backups, err = lister.ListBackups(server); err != nil {
+				return CatalogBackup{}, nil, err
+			}
+		}
+		if backup, err = chooseAutoBackup(t, name, backups, ro, tli); err != nil {
+			return CatalogBackup{}, nil, err
+		}
+	} else if backup, err = resolve(); err != nil {
+		return CatalogBackup{}, nil, err
+	}
+	if !ro.TargetTime.IsZero() {
+		if err := checkTargetTime(t, name, ro.TargetTime, backup); err != nil {
+			return CatalogBackup{}, nil, err
+		}
+	}
+	if err := checkTargetLSN(t, name, ro, backup); err != nil {
+		return CatalogBackup{}, nil, err
+	}
+	if err := checkTargetLSNWindow(t, name, ro, backup, cat); err != nil {
+		return CatalogBackup{}, nil, err
+	}
+	return backup, cat, nil
 }

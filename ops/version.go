@@ -45,6 +45,8 @@ func checkBarmanSupports(req *Request, installed Version) error {
 		return checkOptionVersions(t, req.Backup.Options, installed)
 	case req.Keep != nil:
 		return checkOptionVersions(t, req.Keep.Options, installed)
+	case req.Drill != nil:
+		return checkOptionVersions(t, req.Drill.Options, installed)
 	}
 	return nil
 }

@@ -415,6 +415,17 @@ func (d *drillRun) waitConsistent(do *ops.DrillOptions) error {
 		// will: waiting would only end at the drill's timeout.
 		if d.ctx.Err() == nil && d.accepting() {
 			d.connected = true
+			// It may have begun to accept them since psql asked: an
+			// end-of-recovery checkpoint (after a promotion at a
+			// recovery target, say) refuses connections until it ends.
+			// Only a refusal while it accepts is the drill's own.
+			v, err := d.psqlAs(do.User, do.Database, "select pg_is_in_recovery()")
+			if err == nil {
+				if v == "f" {
+					return nil
+				}
+				continue
+			}
 			return fmt.Errorf("PostgreSQL accepts connections, but not the drill's: %v; give the drill a \"user\" and \"database\" that exist in the backup", err)
 		}
 	}

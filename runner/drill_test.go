@@ -308,15 +308,34 @@ func TestDrillRestoreFailureReasonHasBarmanError(t *testing.T) {
 	assertNothingLeft(t, dir, op)
 }
 
-// A drill whose job names a recovery target, which a drill does not pass
-// to Barman, fails before the restore instead of ending DONE for a point
-// in time it never reached (validation refuses the key at create; this is
-// a job recorded before that, or edited by hand).
-func TestDrillRefusesRecoveryTarget(t *testing.T) {
-	e, dir, op := runDrill(t, `{"type": "drill", "sql": ["select 1"]}`, func(job *pyjson.Object) {
-		job.Set("target_time", "2026-11-25 08:30:00+00")
+// A drill with a recovery target gives Barman the target and
+// --target-action=promote (PostgreSQL 12 and later would pause at the
+// target and the drill would wait for the end of recovery until its
+// timeout), after the fixed arguments it always gives.
+func TestDrillPassesRecoveryTarget(t *testing.T) {
+	e, dir, op := runDrill(t, `{"type": "drill", "target_time": "2026-11-25T08:30:00Z", "sql": [{"query": "select count(*) from t", "expect": "3"}]}`)
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s, reason %q\n%s", op.Status, op.Reason, op.Output)
+	}
+	at := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC).Local().Format("2006-01-02 15:04:05.999999-07:00")
+	want := []string{"-c", e.Conf, "recover", "db_server_two", "20261125T080758", filepath.Join(dir, "db_server_two", op.ID, "data"),
+		"--target-time=" + at, "--target-action=promote"}
+	calls := testenv.ArgvCalls(t, e.ArgvLog)
+	if len(calls) != 1 || strings.Join(calls[0], "\n") != strings.Join(want, "\n") {
+		t.Errorf("barman calls = %q, want [%q]", calls, want)
+	}
+	assertNothingLeft(t, dir, op)
+}
+
+// A drill whose job asks PostgreSQL to pause at the target (validation
+// refuses it at create; this is a job edited by hand, or another
+// implementation's) fails before Barman runs rather than wait for a
+// recovery that never ends.
+func TestDrillRefusesPausingTarget(t *testing.T) {
+	e, dir, op := runDrill(t, `{"type": "drill", "target_time": "2026-11-25T08:30:00Z", "sql": ["select 1"]}`, func(job *pyjson.Object) {
+		job.Set("target_action", "pause")
 	})
-	want := `drill: "target_time" is not taken: a drill restores its backup to the end of the WAL archived`
+	want := `drill: "target_action" must be "promote"`
 	if op.Status != ops.StatusFailed || !strings.Contains(op.Reason, want) {
 		t.Fatalf("status %s, reason %q, want %q...", op.Status, op.Reason, want)
 	}
@@ -582,4 +601,71 @@ func TestDrillRunnerRefusesTooLongSocketPath(t *testing.T) {
 	if entries, _ := os.ReadDir(long); len(entries) != 0 {
 		t.Errorf("the refused drill created %v in %s", entries, long)
 	}
+}
+
+// A PostgreSQL that refuses the drill's first connection and accepts by
+// the time pg_isready asks, as one does when its end-of-recovery
+// checkpoint ends in between (seen on real Barman 3.13.3 with a
+// target_time: promotion's checkpoint refused psql with "the database
+// system is not accepting connections", then pg_isready found it ready),
+// is still waited for: the drill asks again rather than fail for a role or
+// database it has.
+func TestDrillWaitsThroughEndOfRecoveryCheckpoint(t *testing.T) {
+	e := newEnv(t)
+	dir, tmpl := drillTemplate(t)
+	t.Setenv("FAKE_BARMAN_RECOVER_FROM", tmpl)
+	// PostgreSQL's programs, psql refusing its first connection once the
+	// server accepts them (so that pg_isready, asked next, says it does).
+	bin := filepath.Join(dir, "bin", "15")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(pgBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range entries {
+		if ent.Name() != "psql" {
+			if err := os.Symlink(filepath.Join(pgBin, ent.Name()), filepath.Join(bin, ent.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	state := filepath.Join(dir, "bin", "refused")
+	os.Chmod(filepath.Join(dir, "bin"), 0o777) // psql may run as nobody
+	script := fmt.Sprintf(`#!/bin/sh
+if [ ! -e %[1]q ]; then
+  host=
+  prev=
+  for a in "$@"; do [ "$prev" = -h ] && host=$a; prev=$a; done
+  until %[2]q/pg_isready -q -h "$host" -p 5432; do sleep 0.05; done
+  : > %[1]q
+  echo 'psql: error: connection to server on socket "x" failed: FATAL:  the database system is not accepting connections' >&2
+  exit 2
+fi
+exec %[2]q/psql "$@"
+`, state, pgBin)
+	if err := os.WriteFile(filepath.Join(bin, "psql"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.createDrill(t, dir, `{"type": "drill", "sql": [{"query": "select count(*) from t", "expect": "3"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log testenv.SyncBuffer
+	r := e.drillRunner(t, dir, &log)
+	r.PostgresBin = filepath.Join(dir, "bin", "%s")
+	if err := r.Run(context.Background(), nil); err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	op := e.get(t, "db_server_two", id)
+	if _, err := os.Stat(state); err != nil {
+		t.Fatalf("psql never refused a connection (%v): the test proves nothing", err)
+	}
+	if op.Status != ops.StatusDone {
+		t.Fatalf("status %s, reason %q\n%s", op.Status, op.Reason, op.Output)
+	}
+	// The directory holds the test's programs, which are not the drill's.
+	os.RemoveAll(filepath.Join(dir, "bin"))
+	assertNothingLeft(t, dir, op)
 }
