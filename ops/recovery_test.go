@@ -462,12 +462,7 @@ func TestValidateTargetTimeWindow(t *testing.T) {
 // target_tli when given; any other target is refused, as Barman refuses it.
 func TestValidateAutoBackup(t *testing.T) {
 	env, cfg := pitrEnv(t)
-	tests := []struct {
-		name    string
-		payload string
-		code    string
-		msg     string // part of the error, or the chosen backup ID
-	}{
+	tests := []validateCase{
 		{"no target: the newest", recovery("auto", ``), "", pitrNewest},
 		{"no target, timeline 1", recovery("auto", `"target_tli": 1`), "", pitrMid},
 		{"no target, timeline current: any", recovery("auto", `"target_tli": "current"`), "", pitrNewest},
@@ -484,21 +479,7 @@ func TestValidateAutoBackup(t *testing.T) {
 		{"immediate", recovery("auto", `"target_immediate": true`), ops.EINVALID, `it cannot choose one for "target_immediate"`},
 		{"latest timeline without a WAL database", recovery("auto", `"target_tli": "latest"`), ops.EINVALID, `recovery: "target_tli" "latest" with "backup_id" "auto" chooses a backup on the highest timeline archived, which cannot be read for server "db_server_two"`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			req, err := validate(cfg, barman.Catalog{}, srv2, pyjsontest.MustDecode(t, tc.payload))
-			if tc.code != "" {
-				opstest.WantError(t, err, tc.code, tc.msg)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if req.BackupID != tc.msg {
-				t.Errorf("chose %s, want %s", req.BackupID, tc.msg)
-			}
-		})
-	}
+	runValidateCases(t, cfg, tests)
 
 	// "latest" is the highest timeline archived: with WAL of timeline 1
 	// only, the newest backup on timeline 1.
